@@ -1,0 +1,10 @@
+export { PathsError, type PathsErrorCode } from './errors.js';
+export {
+  APP_NAME,
+  type BeaconPaths,
+  ensureDir,
+  ensurePaths,
+  HOME_ENV,
+  type ResolvePathsOptions,
+  resolvePaths,
+} from './paths.js';

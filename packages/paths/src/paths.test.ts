@@ -1,0 +1,108 @@
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { canMount, createTempDir, mountTmpfs } from '@mcp-beacon/test-utils';
+import envPaths from 'env-paths';
+import { describe, expect, it } from 'vitest';
+import { ensureDir, ensurePaths, PathsError, resolvePaths } from './index.js';
+
+describe('resolvePaths', () => {
+  it('uses MCP_BEACON_HOME when set', () => {
+    const paths = resolvePaths({ env: { MCP_BEACON_HOME: '/srv/beacon/' }, platform: 'linux' });
+    expect(paths).toEqual({
+      root: '/srv/beacon/',
+      instances: '/srv/beacon/instances',
+      temp: '/srv/beacon/temp',
+    });
+  });
+
+  it('prefers an explicit home over the environment', () => {
+    const paths = resolvePaths({ home: '/a', env: { MCP_BEACON_HOME: '/b' }, platform: 'linux' });
+    expect(paths.root).toBe('/a');
+  });
+
+  it('rejects a relative or empty override with a clear error', () => {
+    expect(() => resolvePaths({ env: { MCP_BEACON_HOME: 'rel/dir' } })).toThrow(PathsError);
+    expect(() => resolvePaths({ env: { MCP_BEACON_HOME: '' } })).toThrow(/MCP_BEACON_HOME must be an absolute path/);
+  });
+
+  it('follows XDG on Linux', () => {
+    expect(resolvePaths({ env: {}, platform: 'linux', homedir: '/home/u' }).root).toBe(
+      '/home/u/.local/share/mcp-beacon',
+    );
+    expect(
+      resolvePaths({ env: { XDG_DATA_HOME: '/xdg' }, platform: 'linux', homedir: '/home/u' }).instances,
+    ).toBe('/xdg/mcp-beacon/instances');
+  });
+
+  it('uses Application Support on macOS', () => {
+    expect(resolvePaths({ env: {}, platform: 'darwin', homedir: '/Users/u' }).root).toBe(
+      '/Users/u/Library/Application Support/mcp-beacon',
+    );
+  });
+
+  it('uses LOCALAPPDATA on Windows', () => {
+    const withEnv = resolvePaths({
+      env: { LOCALAPPDATA: 'C:\\Users\\u\\AppData\\Local' },
+      platform: 'win32',
+      homedir: 'C:\\Users\\u',
+    });
+    expect(withEnv).toEqual({
+      root: 'C:\\Users\\u\\AppData\\Local\\mcp-beacon\\Data',
+      instances: 'C:\\Users\\u\\AppData\\Local\\mcp-beacon\\Data\\instances',
+      temp: 'C:\\Users\\u\\AppData\\Local\\mcp-beacon\\Data\\temp',
+    });
+    expect(resolvePaths({ env: {}, platform: 'win32', homedir: 'C:\\Users\\u' }).root).toBe(
+      'C:\\Users\\u\\AppData\\Local\\mcp-beacon\\Data',
+    );
+    expect(() => resolvePaths({ env: { MCP_BEACON_HOME: 'x' }, platform: 'win32' })).toThrow(PathsError);
+  });
+
+  it('agrees with env-paths for this machine', () => {
+    const env = { ...process.env };
+    delete env.MCP_BEACON_HOME;
+    expect(resolvePaths({ env, homedir: homedir() }).root).toBe(
+      envPaths('mcp-beacon', { suffix: '' }).data,
+    );
+  });
+});
+
+describe('ensurePaths', () => {
+  it('creates root, instances and temp with mode 0700', async () => {
+    await using tmp = await createTempDir();
+    const paths = resolvePaths({ home: path.join(tmp.path, 'deep', 'root') });
+    await ensurePaths(paths);
+    for (const dir of [paths.root, paths.instances, paths.temp]) {
+      const stats = await stat(dir);
+      expect(stats.isDirectory()).toBe(true);
+      expect(stats.mode & 0o777).toBe(0o700);
+    }
+    await ensurePaths(paths); // idempotent
+  });
+
+  it('reports a file in the way as NOT_A_DIRECTORY with its path', async () => {
+    await using tmp = await createTempDir();
+    const file = path.join(tmp.path, 'file');
+    await writeFile(file, 'x');
+    const error = await ensureDir(path.join(file, 'sub')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PathsError);
+    expect(error).toMatchObject({ code: 'NOT_A_DIRECTORY', path: path.join(file, 'sub') });
+    const direct = await ensureDir(file).catch((e: unknown) => e);
+    expect(direct).toMatchObject({ code: 'NOT_A_DIRECTORY' });
+  });
+
+  it('reports an unwritable parent as CREATE_FAILED with its cause', async () => {
+    await using tmp = await createTempDir();
+    let parent = path.join(tmp.path, 'locked');
+    await using mount = canMount ? await mountTmpfs(parent, { readOnly: true }) : undefined;
+    if (mount === undefined) {
+      await mkdir(parent, { mode: 0o500 });
+    } else {
+      parent = mount.path;
+    }
+    const error = await ensureDir(path.join(parent, 'x')).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'CREATE_FAILED', path: path.join(parent, 'x') });
+    expect((error as PathsError).cause).toMatchObject({ code: canMount ? 'EROFS' : 'EACCES' });
+    expect((error as PathsError).message).toContain(path.join(parent, 'x'));
+  });
+});

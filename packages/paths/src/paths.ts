@@ -1,0 +1,126 @@
+import { mkdir, stat } from 'node:fs/promises';
+import { homedir as osHomedir } from 'node:os';
+import path from 'node:path';
+import { PathsError } from './errors.js';
+
+/** The directory name Beacon uses under the per-user data folder of every OS. */
+export const APP_NAME = 'mcp-beacon';
+
+/** Environment variable that overrides the data root (tests and portable setups use it). */
+export const HOME_ENV = 'MCP_BEACON_HOME';
+
+/** Where Beacon's files live. All paths are absolute. */
+export interface BeaconPaths {
+  /** The data root: `MCP_BEACON_HOME`, else the OS's per-user data folder + `mcp-beacon`. */
+  readonly root: string;
+  /** `<root>/instances`: one `<id>.json` record per live instance. */
+  readonly instances: string;
+  /** `<root>/temp`: records are written here first, then renamed into `instances`. */
+  readonly temp: string;
+}
+
+/** Inputs of {@link resolvePaths}; each defaults to the running process's own value. */
+export interface ResolvePathsOptions {
+  /** An explicit data root; wins over the environment. */
+  home?: string;
+  /** Environment to read `MCP_BEACON_HOME`, `XDG_DATA_HOME` and `LOCALAPPDATA` from. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** OS whose conventions apply (`darwin`, `win32`, anything else is treated as XDG). */
+  platform?: NodeJS.Platform;
+  /** The user's home directory; read from the OS only when needed. */
+  homedir?: string;
+}
+
+/**
+ * Resolves Beacon's directories without touching the disk.
+ * The per-OS rules are those of env-paths (`mcp-beacon`, no suffix), evaluated lazily so
+ * that nothing is read at import time and every input can be injected.
+ * @throws {PathsError} `INVALID_HOME` when `MCP_BEACON_HOME` (or `home`) is empty or relative.
+ */
+export function resolvePaths(options: ResolvePathsOptions = {}): BeaconPaths {
+  const platform = options.platform ?? process.platform;
+  const env = options.env ?? process.env;
+  const p = platform === 'win32' ? path.win32 : path.posix;
+  const override = options.home ?? env[HOME_ENV];
+  let root: string;
+  if (override !== undefined) {
+    if (override === '' || !p.isAbsolute(override)) {
+      throw new PathsError(
+        'INVALID_HOME',
+        override,
+        `${overrideLabel(options.home)} must be an absolute path, got ${JSON.stringify(override)}`,
+      );
+    }
+    root = p.normalize(override);
+  } else {
+    root = defaultDataDir(platform, env, options.homedir ?? osHomedir());
+  }
+  return { root, instances: p.join(root, 'instances'), temp: p.join(root, 'temp') };
+}
+
+function overrideLabel(home: string | undefined): string {
+  return home === undefined ? HOME_ENV : 'home';
+}
+
+function defaultDataDir(
+  platform: NodeJS.Platform,
+  env: Readonly<Record<string, string | undefined>>,
+  home: string,
+): string {
+  if (platform === 'darwin') {
+    return path.posix.join(home, 'Library', 'Application Support', APP_NAME);
+  }
+  if (platform === 'win32') {
+    const local = env.LOCALAPPDATA || path.win32.join(home, 'AppData', 'Local');
+    return path.win32.join(local, APP_NAME, 'Data');
+  }
+  return path.posix.join(env.XDG_DATA_HOME || path.posix.join(home, '.local', 'share'), APP_NAME);
+}
+
+/**
+ * Creates `dir` (and missing parents) with mode 0700 if it does not exist, and checks that
+ * what is there is a directory. Existing directories keep their mode.
+ * @throws {PathsError} `CREATE_FAILED` with the OS error as `cause`, or `NOT_A_DIRECTORY`.
+ */
+export async function ensureDir(dir: string): Promise<void> {
+  // One level at a time rather than `recursive: true`, which reports ENOENT for EROFS/EACCES.
+  try {
+    await mkdir(dir, { mode: 0o700 });
+    return;
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && path.dirname(dir) !== dir) {
+      await ensureDir(path.dirname(dir));
+      return ensureDir(dir);
+    }
+    if (code === 'ENOTDIR') {
+      throw new PathsError('NOT_A_DIRECTORY', dir, `cannot use ${dir}: a parent is not a directory`, {
+        cause,
+      });
+    }
+    if (code !== 'EEXIST') {
+      throw new PathsError('CREATE_FAILED', dir, `cannot create ${dir}: ${(cause as Error).message}`, {
+        cause,
+      });
+    }
+  }
+  const stats = await stat(dir).catch((cause: unknown) => {
+    throw new PathsError('CREATE_FAILED', dir, `cannot inspect ${dir}: ${(cause as Error).message}`, {
+      cause,
+    });
+  });
+  if (!stats.isDirectory()) {
+    throw new PathsError('NOT_A_DIRECTORY', dir, `cannot use ${dir}: it is not a directory`);
+  }
+}
+
+/**
+ * Creates the root, `instances` and `temp` directories (mode 0700) when missing.
+ * @throws {PathsError} when one of them cannot be created.
+ */
+export async function ensurePaths(paths: BeaconPaths): Promise<BeaconPaths> {
+  await ensureDir(paths.root);
+  await ensureDir(paths.instances);
+  await ensureDir(paths.temp);
+  return paths;
+}

@@ -1,0 +1,31 @@
+export { RegistryError, type RegistryErrorCode } from './errors.js';
+export { checkStale, isProcessAlive, type StaleOptions, type StaleReason } from './process.js';
+export {
+  type DirEntryResult,
+  idFromFileName,
+  type ReadOptions,
+  type ReadResult,
+  readInstance,
+  readInstanceDir,
+  safeReadInstance,
+} from './read.js';
+export {
+  type HeartbeatClock,
+  type RegisterOptions,
+  type Registration,
+  type RegistrationFields,
+  register,
+  systemClock,
+} from './registration.js';
+export {
+  type InstanceRecord,
+  type InstanceRecordInput,
+  InstanceRecordSchema,
+  isLoopbackHttpUrl,
+  isUuidV4,
+  MAX_RECORD_BYTES,
+  parseRecord,
+  RECORD_VERSION,
+  recordUrl,
+} from './schema.js';
+export { instanceFile, removeInstance, writeInstance } from './write.js';

@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import type { BeaconPaths } from '@mcp-beacon/paths';
+import type { RegistryError } from './errors.js';
+import { type InstanceRecordInput, RECORD_VERSION } from './schema.js';
+import { instanceFile, removeInstance, writeInstance } from './write.js';
+
+/** Time source and interval timer, injectable so heartbeat schedules can be tested with fake time. */
+export interface HeartbeatClock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+  setInterval(callback: () => void, ms: number): unknown;
+  clearInterval(handle: unknown): void;
+}
+
+/** The process's real clock; interval timers are unref'd so they never keep a process alive. */
+export const systemClock: HeartbeatClock = {
+  now: () => Date.now(),
+  setInterval: (callback, ms) => setInterval(callback, ms).unref(),
+  clearInterval: (handle) => clearInterval(handle as NodeJS.Timeout),
+};
+
+/** What the caller supplies; `id`, `started`, `last_seen` and `version` are filled in. */
+export type RegistrationFields = Omit<InstanceRecordInput, 'id' | 'started' | 'last_seen' | 'version'> & {
+  id?: string;
+  started?: string;
+};
+
+/** Options of {@link register}. */
+export interface RegisterOptions {
+  paths: BeaconPaths;
+  record: RegistrationFields;
+  /** Period of `last_seen` refreshes in ms (default 5 000); 0 turns the timer off. */
+  heartbeatMs?: number;
+  clock?: HeartbeatClock;
+  /** Called when a timed heartbeat fails; the timer keeps going, so a freed disk recovers. */
+  onHeartbeatError?: (error: RegistryError) => void;
+}
+
+/** A live registration: the record on disk, kept fresh until `close()`. */
+export interface Registration {
+  readonly id: string;
+  readonly file: string;
+  /** The record as last written. */
+  readonly record: Readonly<InstanceRecordInput>;
+  /** Rewrites the record (atomically) with `last_seen` set to now. */
+  heartbeat(): Promise<void>;
+  /** Stops heartbeats and removes the record; idempotent. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * Announces an instance: writes its record atomically and refreshes `last_seen` every
+ * `heartbeatMs`. Call it only once the instance's port is accepting connections.
+ * @throws {RegistryError} `WRITE_FAILED` / `INVALID_RECORD` when the first write fails;
+ * nothing is left on disk then.
+ */
+export async function register(options: RegisterOptions): Promise<Registration> {
+  const clock = options.clock ?? systemClock;
+  const { paths } = options;
+  const now = new Date(clock.now()).toISOString();
+  let record: InstanceRecordInput = {
+    ...options.record,
+    id: options.record.id ?? randomUUID(),
+    started: options.record.started ?? now,
+    last_seen: now,
+    version: RECORD_VERSION,
+  };
+  const file = instanceFile(paths, record.id);
+  await writeInstance(paths, record);
+
+  let closed = false;
+  let inFlight: Promise<void> | undefined;
+  const heartbeat = (): Promise<void> => {
+    if (closed) return Promise.resolve();
+    // Serialised: a slow disk never stacks writes, and close() can wait for the last one.
+    inFlight ??= (async () => {
+      try {
+        const next = { ...record, last_seen: new Date(clock.now()).toISOString() };
+        await writeInstance(paths, next);
+        record = next;
+      } finally {
+        inFlight = undefined;
+      }
+    })();
+    return inFlight;
+  };
+  const timer =
+    (options.heartbeatMs ?? 5_000) > 0
+      ? clock.setInterval(() => {
+          heartbeat().catch((error: RegistryError) => options.onHeartbeatError?.(error));
+        }, options.heartbeatMs ?? 5_000)
+      : undefined;
+
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    if (timer !== undefined) clock.clearInterval(timer);
+    await inFlight?.catch(() => undefined);
+    await removeInstance(paths, record.id);
+  };
+  return {
+    id: record.id,
+    file,
+    get record() {
+      return record;
+    },
+    heartbeat,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}

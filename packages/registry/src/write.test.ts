@@ -1,0 +1,220 @@
+import { randomUUID } from 'node:crypto';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { type BeaconPaths, ensurePaths, resolvePaths } from '@mcp-beacon/paths';
+import { canMount, createTempDir, fillDisk, mountTmpfs, type TempDir } from '@mcp-beacon/test-utils';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  type HeartbeatClock,
+  instanceFile,
+  RegistryError,
+  register,
+  removeInstance,
+  safeReadInstance,
+  writeInstance,
+} from './index.js';
+
+let tmp: TempDir;
+let paths: BeaconPaths;
+beforeEach(async () => {
+  tmp = await createTempDir();
+  paths = resolvePaths({ home: path.join(tmp.path, 'home') });
+});
+afterEach(() => tmp.cleanup());
+
+function record(id = randomUUID()) {
+  const now = new Date().toISOString();
+  return { id, pid: process.pid, path: tmp.path, port: 4100, started: now, name: 'p', has_package_json: false, last_seen: now };
+}
+
+/** A clock whose time and interval callbacks advance only when the test says so. */
+function manualClock(start = Date.parse('2026-01-01T00:00:00.000Z')) {
+  let now = start;
+  const timers = new Map<number, { fn: () => void; ms: number; next: number }>();
+  let ids = 0;
+  const clock: HeartbeatClock & { advance(ms: number): void; active(): number } = {
+    now: () => now,
+    setInterval: (fn, ms) => {
+      timers.set(++ids, { fn, ms, next: now + ms });
+      return ids;
+    },
+    clearInterval: (handle) => timers.delete(handle as number),
+    advance(ms) {
+      const end = now + ms;
+      for (;;) {
+        const due = [...timers.values()].filter((t) => t.next <= end).sort((a, b) => a.next - b.next)[0];
+        if (!due) break;
+        now = due.next;
+        due.next += due.ms;
+        due.fn();
+      }
+      now = end;
+    },
+    active: () => timers.size,
+  };
+  return clock;
+}
+
+describe('writeInstance', () => {
+  it('writes a 0600 file atomically and leaves no temp file', async () => {
+    const r = record();
+    const file = await writeInstance(paths, r);
+    expect(file).toBe(path.join(paths.instances, `${r.id}.json`));
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect((await stat(paths.instances)).mode & 0o777).toBe(0o700);
+    expect(JSON.parse(await readFile(file, 'utf8'))).toEqual(r);
+    expect(await readdir(paths.temp)).toEqual([]);
+  });
+
+  it('refuses an invalid record and writes nothing', async () => {
+    const bad = { ...record(), url: 'http://example.com/' };
+    await expect(writeInstance(paths, bad)).rejects.toMatchObject({ code: 'INVALID_RECORD' });
+    await expect(readdir(paths.root)).rejects.toThrow();
+  });
+
+  it('refuses an id that could escape the directory', () => {
+    expect(() => instanceFile(paths, '../x')).toThrow(RegistryError);
+  });
+
+  it.runIf(canMount)('fails cleanly on a full disk and leaves no temp file', async () => {
+    await using mount = await mountTmpfs(path.join(tmp.path, 'full'), { sizeKiB: 64 });
+    const full = resolvePaths({ home: mount.path });
+    await ensurePaths(full);
+    await fillDisk(path.join(mount.path, 'filler'));
+    const error = await writeInstance(full, record()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RegistryError);
+    expect(error).toMatchObject({ code: 'WRITE_FAILED', cause: { code: 'ENOSPC' } });
+    expect(await readdir(full.temp)).toEqual([]);
+    expect(await readdir(full.instances)).toEqual([]);
+  });
+
+  it.runIf(canMount)('fails cleanly on a read-only filesystem', async () => {
+    await using mount = await mountTmpfs(path.join(tmp.path, 'ro'), { readOnly: true });
+    const error = await writeInstance(resolvePaths({ home: mount.path }), record()).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'WRITE_FAILED' });
+    expect((error as RegistryError).message).toContain('read-only');
+  });
+
+  it('fails cleanly when the data root is a file', async () => {
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(path.join(tmp.path, 'blocked'), 'x');
+    const blocked = resolvePaths({ home: path.join(tmp.path, 'blocked') });
+    await expect(writeInstance(blocked, record())).rejects.toMatchObject({ code: 'WRITE_FAILED' });
+  });
+});
+
+describe('removeInstance', () => {
+  it('removes the file and is idempotent', async () => {
+    const r = record();
+    const file = await writeInstance(paths, r);
+    await removeInstance(paths, r.id);
+    await removeInstance(paths, r.id);
+    expect(await safeReadInstance(file)).toMatchObject({ reason: 'NOT_FOUND' });
+  });
+});
+
+describe('register', () => {
+  it('writes the record, refreshes last_seen on the clock, and removes it on close', async () => {
+    const clock = manualClock();
+    const reg = await register({
+      paths,
+      clock,
+      heartbeatMs: 5_000,
+      record: { pid: process.pid, path: tmp.path, port: 4200, name: 'p', has_package_json: false },
+    });
+    const first = await safeReadInstance(reg.file);
+    expect(first).toMatchObject({ ok: true, value: { last_seen: '2026-01-01T00:00:00.000Z', version: 1 } });
+    clock.advance(5_000);
+    await reg.heartbeat(); // waits for the write the timer started
+    const second = await safeReadInstance(reg.file);
+    expect(second).toMatchObject({ ok: true, value: { last_seen: '2026-01-01T00:00:05.000Z' } });
+    expect(reg.record.started).toBe('2026-01-01T00:00:00.000Z');
+    await reg.close();
+    expect(clock.active()).toBe(0);
+    expect(await safeReadInstance(reg.file)).toMatchObject({ reason: 'NOT_FOUND' });
+    await reg.close();
+  });
+
+  it('supports await using', async () => {
+    let file: string;
+    {
+      await using reg = await register({
+        paths,
+        heartbeatMs: 0,
+        record: { pid: process.pid, path: tmp.path, port: 4300, name: 'p', has_package_json: false },
+      });
+      file = reg.file;
+      expect((await safeReadInstance(file)).ok).toBe(true);
+    }
+    expect(await safeReadInstance(file)).toMatchObject({ reason: 'NOT_FOUND' });
+  });
+
+  it.runIf(canMount)('reports heartbeat failures and recovers when space returns', async () => {
+    await using mount = await mountTmpfs(path.join(tmp.path, 'full'), { sizeKiB: 64 });
+    const small = resolvePaths({ home: mount.path });
+    const clock = manualClock();
+    const errors: RegistryError[] = [];
+    const reg = await register({
+      paths: small,
+      clock,
+      onHeartbeatError: (e) => errors.push(e),
+      record: { pid: process.pid, path: tmp.path, port: 4400, name: 'p', has_package_json: false },
+    });
+    const filler = path.join(mount.path, 'filler');
+    await fillDisk(filler);
+    clock.advance(5_000);
+    await expect(reg.heartbeat()).rejects.toMatchObject({ code: 'WRITE_FAILED' });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(errors[0]).toMatchObject({ code: 'WRITE_FAILED' });
+    // The previous record is intact: a failed heartbeat never truncates it.
+    expect(await safeReadInstance(reg.file)).toMatchObject({ ok: true, value: { last_seen: '2026-01-01T00:00:00.000Z' } });
+    const { rm } = await import('node:fs/promises');
+    await rm(filler);
+    clock.advance(5_000);
+    await reg.heartbeat();
+    expect(await safeReadInstance(reg.file)).toMatchObject({ ok: true, value: { last_seen: '2026-01-01T00:00:10.000Z' } });
+    await reg.close();
+  });
+
+  it('does not leave a record behind when the first write fails', async () => {
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(path.join(tmp.path, 'blocked'), 'x');
+    await expect(
+      register({
+        paths: resolvePaths({ home: path.join(tmp.path, 'blocked') }),
+        record: { pid: process.pid, path: tmp.path, port: 4500, name: 'p', has_package_json: false },
+      }),
+    ).rejects.toMatchObject({ code: 'WRITE_FAILED' });
+  });
+});
+
+describe('concurrent writers and readers', () => {
+  it('never lets a reader see a partial record', async () => {
+    const ids = Array.from({ length: 8 }, () => randomUUID());
+    for (const id of ids) await writeInstance(paths, record(id));
+    let stop = false;
+    let writes = 0;
+    let reads = 0;
+    const failures: string[] = [];
+    const writers = ids.map(async (id) => {
+      for (let i = 0; i < 60; i++) {
+        await writeInstance(paths, { ...record(id), path: `/p-${i}`.padEnd(200 + i * 37, 'x') });
+        writes++;
+      }
+    });
+    const readers = Array.from({ length: 8 }, async (_, n) => {
+      while (!stop) {
+        const result = await safeReadInstance(path.join(paths.instances, `${ids[n]}.json`));
+        reads++;
+        if (!result.ok) failures.push(`${result.reason}: ${result.message}`);
+      }
+    });
+    await Promise.all(writers);
+    stop = true;
+    await Promise.all(readers);
+    expect(writes).toBe(480);
+    expect(reads).toBeGreaterThan(0);
+    expect(failures).toEqual([]);
+    expect(await readdir(paths.temp)).toEqual([]);
+  });
+});
