@@ -23,7 +23,9 @@ describe('resolvePaths', () => {
 
   it('rejects a relative or empty override with a clear error', () => {
     expect(() => resolvePaths({ env: { MCP_BEACON_HOME: 'rel/dir' } })).toThrow(PathsError);
-    expect(() => resolvePaths({ env: { MCP_BEACON_HOME: '' } })).toThrow(/MCP_BEACON_HOME must be an absolute path/);
+    expect(() => resolvePaths({ env: { MCP_BEACON_HOME: '' } })).toThrow(
+      /MCP_BEACON_HOME must be an absolute path/,
+    );
   });
 
   it('follows XDG on Linux', () => {
@@ -31,7 +33,8 @@ describe('resolvePaths', () => {
       '/home/u/.local/share/mcp-beacon',
     );
     expect(
-      resolvePaths({ env: { XDG_DATA_HOME: '/xdg' }, platform: 'linux', homedir: '/home/u' }).instances,
+      resolvePaths({ env: { XDG_DATA_HOME: '/xdg' }, platform: 'linux', homedir: '/home/u' })
+        .instances,
     ).toBe('/xdg/mcp-beacon/instances');
   });
 
@@ -55,7 +58,9 @@ describe('resolvePaths', () => {
     expect(resolvePaths({ env: {}, platform: 'win32', homedir: 'C:\\Users\\u' }).root).toBe(
       'C:\\Users\\u\\AppData\\Local\\mcp-beacon\\Data',
     );
-    expect(() => resolvePaths({ env: { MCP_BEACON_HOME: 'x' }, platform: 'win32' })).toThrow(PathsError);
+    expect(() => resolvePaths({ env: { MCP_BEACON_HOME: 'x' }, platform: 'win32' })).toThrow(
+      PathsError,
+    );
   });
 
   it('agrees with env-paths for this machine', () => {

@@ -94,20 +94,35 @@ export async function ensureDir(dir: string): Promise<void> {
       return ensureDir(dir);
     }
     if (code === 'ENOTDIR') {
-      throw new PathsError('NOT_A_DIRECTORY', dir, `cannot use ${dir}: a parent is not a directory`, {
-        cause,
-      });
+      throw new PathsError(
+        'NOT_A_DIRECTORY',
+        dir,
+        `cannot use ${dir}: a parent is not a directory`,
+        {
+          cause,
+        },
+      );
     }
     if (code !== 'EEXIST') {
-      throw new PathsError('CREATE_FAILED', dir, `cannot create ${dir}: ${(cause as Error).message}`, {
-        cause,
-      });
+      throw new PathsError(
+        'CREATE_FAILED',
+        dir,
+        `cannot create ${dir}: ${(cause as Error).message}`,
+        {
+          cause,
+        },
+      );
     }
   }
   const stats = await stat(dir).catch((cause: unknown) => {
-    throw new PathsError('CREATE_FAILED', dir, `cannot inspect ${dir}: ${(cause as Error).message}`, {
-      cause,
-    });
+    throw new PathsError(
+      'CREATE_FAILED',
+      dir,
+      `cannot inspect ${dir}: ${(cause as Error).message}`,
+      {
+        cause,
+      },
+    );
   });
   if (!stats.isDirectory()) {
     throw new PathsError('NOT_A_DIRECTORY', dir, `cannot use ${dir}: it is not a directory`);

@@ -8,6 +8,7 @@ export {
   readInstance,
   readInstanceDir,
   safeReadInstance,
+  safeReadInstanceSync,
 } from './read.js';
 export {
   type HeartbeatClock,

@@ -5,7 +5,13 @@ import path from 'node:path';
 import { createTempDir, type TempDir } from '@mcp-beacon/test-utils';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MAX_RECORD_BYTES, RegistryError, readInstance, readInstanceDir, safeReadInstance } from './index.js';
+import {
+  MAX_RECORD_BYTES,
+  RegistryError,
+  readInstance,
+  readInstanceDir,
+  safeReadInstance,
+} from './index.js';
 
 function record(id = randomUUID()) {
   return {
@@ -43,7 +49,9 @@ describe('safeReadInstance', () => {
     const file = path.join(tmp.path, 'x.json');
     await writeFile(file, JSON.stringify(record()));
     expect(await safeReadInstance(file)).toMatchObject({ ok: false, reason: 'BAD_NAME' });
-    expect(await safeReadInstance(path.join(tmp.path, `${randomUUID()}.txt`))).toMatchObject({ reason: 'BAD_NAME' });
+    expect(await safeReadInstance(path.join(tmp.path, `${randomUUID()}.txt`))).toMatchObject({
+      reason: 'BAD_NAME',
+    });
   });
 
   it('reports a missing file as NOT_FOUND', async () => {
@@ -75,12 +83,16 @@ describe('safeReadInstance', () => {
   });
 
   it('rejects an id that does not match the file name', async () => {
-    expect(await safeReadInstance(await put(JSON.stringify(record())))).toMatchObject({ reason: 'ID_MISMATCH' });
+    expect(await safeReadInstance(await put(JSON.stringify(record())))).toMatchObject({
+      reason: 'ID_MISMATCH',
+    });
   });
 
   it('rejects files over 64 KiB', async () => {
     const r = { ...record(), pad: 'x'.repeat(MAX_RECORD_BYTES) };
-    expect(await safeReadInstance(await put(JSON.stringify(r), r.id))).toMatchObject({ reason: 'TOO_LARGE' });
+    expect(await safeReadInstance(await put(JSON.stringify(r), r.id))).toMatchObject({
+      reason: 'TOO_LARGE',
+    });
   });
 
   it('rejects symlinks, even to a valid record', async () => {

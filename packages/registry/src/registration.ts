@@ -20,7 +20,10 @@ export const systemClock: HeartbeatClock = {
 };
 
 /** What the caller supplies; `id`, `started`, `last_seen` and `version` are filled in. */
-export type RegistrationFields = Omit<InstanceRecordInput, 'id' | 'started' | 'last_seen' | 'version'> & {
+export type RegistrationFields = Omit<
+  InstanceRecordInput,
+  'id' | 'started' | 'last_seen' | 'version'
+> & {
   id?: string;
   started?: string;
 };

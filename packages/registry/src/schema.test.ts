@@ -19,8 +19,17 @@ describe('parseRecord', () => {
   });
 
   it('keeps url, token and version, and drops unknown fields', () => {
-    const result = parseRecord({ ...seed, url: 'http://localhost:9/x', token: 't', version: 1, extra: 1 });
-    expect(result).toEqual({ ok: true, value: { ...seed, url: 'http://localhost:9/x', token: 't', version: 1 } });
+    const result = parseRecord({
+      ...seed,
+      url: 'http://localhost:9/x',
+      token: 't',
+      version: 1,
+      extra: 1,
+    });
+    expect(result).toEqual({
+      ok: true,
+      value: { ...seed, url: 'http://localhost:9/x', token: 't', version: 1 },
+    });
   });
 
   it.each([

@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { type BeaconPaths, ensurePaths, resolvePaths } from '@mcp-beacon/paths';
-import { canMount, createTempDir, fillDisk, mountTmpfs, type TempDir } from '@mcp-beacon/test-utils';
+import {
+  canMount,
+  createTempDir,
+  fillDisk,
+  mountTmpfs,
+  type TempDir,
+} from '@mcp-beacon/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   type HeartbeatClock,
@@ -24,7 +30,16 @@ afterEach(() => tmp.cleanup());
 
 function record(id = randomUUID()) {
   const now = new Date().toISOString();
-  return { id, pid: process.pid, path: tmp.path, port: 4100, started: now, name: 'p', has_package_json: false, last_seen: now };
+  return {
+    id,
+    pid: process.pid,
+    path: tmp.path,
+    port: 4100,
+    started: now,
+    name: 'p',
+    has_package_json: false,
+    last_seen: now,
+  };
 }
 
 /** A clock whose time and interval callbacks advance only when the test says so. */
@@ -42,7 +57,9 @@ function manualClock(start = Date.parse('2026-01-01T00:00:00.000Z')) {
     advance(ms) {
       const end = now + ms;
       for (;;) {
-        const due = [...timers.values()].filter((t) => t.next <= end).sort((a, b) => a.next - b.next)[0];
+        const due = [...timers.values()]
+          .filter((t) => t.next <= end)
+          .sort((a, b) => a.next - b.next)[0];
         if (!due) break;
         now = due.next;
         due.next += due.ms;
@@ -90,7 +107,9 @@ describe('writeInstance', () => {
 
   it.runIf(canMount)('fails cleanly on a read-only filesystem', async () => {
     await using mount = await mountTmpfs(path.join(tmp.path, 'ro'), { readOnly: true });
-    const error = await writeInstance(resolvePaths({ home: mount.path }), record()).catch((e: unknown) => e);
+    const error = await writeInstance(resolvePaths({ home: mount.path }), record()).catch(
+      (e: unknown) => e,
+    );
     expect(error).toMatchObject({ code: 'WRITE_FAILED' });
     expect((error as RegistryError).message).toContain('read-only');
   });
@@ -123,7 +142,10 @@ describe('register', () => {
       record: { pid: process.pid, path: tmp.path, port: 4200, name: 'p', has_package_json: false },
     });
     const first = await safeReadInstance(reg.file);
-    expect(first).toMatchObject({ ok: true, value: { last_seen: '2026-01-01T00:00:00.000Z', version: 1 } });
+    expect(first).toMatchObject({
+      ok: true,
+      value: { last_seen: '2026-01-01T00:00:00.000Z', version: 1 },
+    });
     clock.advance(5_000);
     await reg.heartbeat(); // waits for the write the timer started
     const second = await safeReadInstance(reg.file);
@@ -141,7 +163,13 @@ describe('register', () => {
       await using reg = await register({
         paths,
         heartbeatMs: 0,
-        record: { pid: process.pid, path: tmp.path, port: 4300, name: 'p', has_package_json: false },
+        record: {
+          pid: process.pid,
+          path: tmp.path,
+          port: 4300,
+          name: 'p',
+          has_package_json: false,
+        },
       });
       file = reg.file;
       expect((await safeReadInstance(file)).ok).toBe(true);
@@ -167,12 +195,18 @@ describe('register', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(errors[0]).toMatchObject({ code: 'WRITE_FAILED' });
     // The previous record is intact: a failed heartbeat never truncates it.
-    expect(await safeReadInstance(reg.file)).toMatchObject({ ok: true, value: { last_seen: '2026-01-01T00:00:00.000Z' } });
+    expect(await safeReadInstance(reg.file)).toMatchObject({
+      ok: true,
+      value: { last_seen: '2026-01-01T00:00:00.000Z' },
+    });
     const { rm } = await import('node:fs/promises');
     await rm(filler);
     clock.advance(5_000);
     await reg.heartbeat();
-    expect(await safeReadInstance(reg.file)).toMatchObject({ ok: true, value: { last_seen: '2026-01-01T00:00:10.000Z' } });
+    expect(await safeReadInstance(reg.file)).toMatchObject({
+      ok: true,
+      value: { last_seen: '2026-01-01T00:00:10.000Z' },
+    });
     await reg.close();
   });
 
@@ -182,7 +216,13 @@ describe('register', () => {
     await expect(
       register({
         paths: resolvePaths({ home: path.join(tmp.path, 'blocked') }),
-        record: { pid: process.pid, path: tmp.path, port: 4500, name: 'p', has_package_json: false },
+        record: {
+          pid: process.pid,
+          path: tmp.path,
+          port: 4500,
+          name: 'p',
+          has_package_json: false,
+        },
       }),
     ).rejects.toMatchObject({ code: 'WRITE_FAILED' });
   });

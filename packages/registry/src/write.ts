@@ -10,7 +10,8 @@ import { type InstanceRecordInput, isUuidV4, parseRecord } from './schema.js';
  * @throws {RegistryError} `INVALID_RECORD` when `id` is not a UUID v4 (no traversal possible).
  */
 export function instanceFile(paths: BeaconPaths, id: string): string {
-  if (!isUuidV4(id)) throw new RegistryError('INVALID_RECORD', `id must be a UUID v4, got ${JSON.stringify(id)}`);
+  if (!isUuidV4(id))
+    throw new RegistryError('INVALID_RECORD', `id must be a UUID v4, got ${JSON.stringify(id)}`);
   return path.join(paths.instances, `${id}.json`);
 }
 
@@ -21,14 +22,24 @@ export function instanceFile(paths: BeaconPaths, id: string): string {
  * @throws {RegistryError} `INVALID_RECORD` for a record the schema rejects; `WRITE_FAILED`
  * (with the OS error as `cause`) for a full disk, read-only or missing-permission directory.
  */
-export async function writeInstance(paths: BeaconPaths, record: InstanceRecordInput): Promise<string> {
+export async function writeInstance(
+  paths: BeaconPaths,
+  record: InstanceRecordInput,
+): Promise<string> {
   const parsed = parseRecord(record);
-  if (!parsed.ok) throw new RegistryError('INVALID_RECORD', `refusing to write an invalid record: ${parsed.message}`);
+  if (!parsed.ok)
+    throw new RegistryError(
+      'INVALID_RECORD',
+      `refusing to write an invalid record: ${parsed.message}`,
+    );
   const file = instanceFile(paths, record.id);
   try {
     await ensurePaths(paths);
   } catch (cause) {
-    throw new RegistryError('WRITE_FAILED', `cannot write ${file}: ${(cause as Error).message}`, { file, cause });
+    throw new RegistryError('WRITE_FAILED', `cannot write ${file}: ${(cause as Error).message}`, {
+      file,
+      cause,
+    });
   }
   const temp = path.join(paths.temp, `${record.id}.json.${randomBytes(6).toString('hex')}.tmp`);
   const body = `${JSON.stringify(record, null, 2)}\n`;
@@ -44,7 +55,10 @@ export async function writeInstance(paths: BeaconPaths, record: InstanceRecordIn
     return file;
   } catch (cause) {
     await unlink(temp).catch(() => undefined);
-    throw new RegistryError('WRITE_FAILED', `cannot write ${file}: ${(cause as Error).message}`, { file, cause });
+    throw new RegistryError('WRITE_FAILED', `cannot write ${file}: ${(cause as Error).message}`, {
+      file,
+      cause,
+    });
   }
 }
 
@@ -58,6 +72,9 @@ export async function removeInstance(paths: BeaconPaths, id: string): Promise<vo
     await unlink(file);
   } catch (cause) {
     if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw new RegistryError('REMOVE_FAILED', `cannot remove ${file}: ${(cause as Error).message}`, { file, cause });
+    throw new RegistryError('REMOVE_FAILED', `cannot remove ${file}: ${(cause as Error).message}`, {
+      file,
+      cause,
+    });
   }
 }

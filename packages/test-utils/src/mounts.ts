@@ -26,7 +26,11 @@ export async function mountTmpfs(
   options: { sizeKiB?: number; readOnly?: boolean } = {},
 ): Promise<Mount> {
   await mkdir(dir, { recursive: true });
-  const flags = [`size=${options.sizeKiB ?? 64}k`, 'mode=0700', ...(options.readOnly ? ['ro'] : [])];
+  const flags = [
+    `size=${options.sizeKiB ?? 64}k`,
+    'mode=0700',
+    ...(options.readOnly ? ['ro'] : []),
+  ];
   await run('mount', ['-t', 'tmpfs', '-o', flags.join(','), 'tmpfs', dir]);
   let mounted = true;
   const unmount = async () => {

@@ -1,0 +1,10 @@
+export type { InstanceEvent } from './_state.js';
+export {
+  type BackendCallbacks,
+  type BackendSubscription,
+  nodeBackend,
+  parcelBackend,
+  type WatchBackend,
+} from './backends.js';
+export { WatcherError, type WatcherErrorCode } from './errors.js';
+export { type InstanceWatcher, type WatchOptions, watchInstances } from './watcher.js';

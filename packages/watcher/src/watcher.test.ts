@@ -1,0 +1,262 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { type BeaconPaths, resolvePaths } from '@mcp-beacon/paths';
+import { type InstanceRecordInput, writeInstance } from '@mcp-beacon/registry';
+import { createTempDir, type TempDir, waitFor } from '@mcp-beacon/test-utils';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  type InstanceEvent,
+  type InstanceWatcher,
+  nodeBackend,
+  parcelBackend,
+  type WatchBackend,
+  type WatchOptions,
+  watchInstances,
+} from './index.js';
+
+function record(id = randomUUID(), patch: Partial<InstanceRecordInput> = {}): InstanceRecordInput {
+  const now = new Date().toISOString();
+  return {
+    id,
+    pid: process.pid,
+    path: '/p',
+    port: 4000,
+    started: now,
+    name: 'p',
+    has_package_json: true,
+    last_seen: now,
+    ...patch,
+  };
+}
+
+/** Collects every event a watcher emits and lets a test await the one it expects. */
+function recorder(watcher: InstanceWatcher) {
+  const events: InstanceEvent[] = [];
+  const waiters: Array<{
+    match: (e: InstanceEvent) => boolean;
+    resolve: (e: InstanceEvent) => void;
+  }> = [];
+  watcher.on((event) => {
+    const waiter = waiters.find((w) => w.match(event));
+    if (waiter) {
+      waiters.splice(waiters.indexOf(waiter), 1);
+      waiter.resolve(event);
+    } else {
+      events.push(event);
+    }
+  });
+  return {
+    events,
+    next(match: (e: InstanceEvent) => boolean): Promise<InstanceEvent> {
+      const seen = events.find(match);
+      if (seen) {
+        events.splice(events.indexOf(seen), 1);
+        return Promise.resolve(seen);
+      }
+      return new Promise((resolve) => waiters.push({ match, resolve }));
+    },
+  };
+}
+
+const suites: Array<[string, readonly WatchBackend[] | undefined]> = [
+  ['default back-ends (fs.watch + parcel)', undefined],
+  ['parcel only', [parcelBackend]],
+  ['fs.watch only', [nodeBackend]],
+];
+
+describe.each(suites)('watchInstances with %s', (_label, backends) => {
+  let tmp: TempDir;
+  let paths: BeaconPaths;
+  let watcher: InstanceWatcher;
+  const open = (extra: Partial<WatchOptions> = {}) => {
+    watcher = watchInstances({
+      dir: paths.instances,
+      livenessMs: 50,
+      ...(backends ? { backends } : {}),
+      ...extra,
+    });
+    return watcher;
+  };
+
+  beforeEach(async () => {
+    tmp = await createTempDir();
+    paths = resolvePaths({ home: tmp.path });
+  });
+  afterEach(async () => {
+    await watcher?.close();
+    await tmp.cleanup();
+  });
+
+  it('creates a missing directory with mode 0700', async () => {
+    await open().ready;
+    expect((await stat(paths.instances)).mode & 0o777).toBe(0o700);
+  });
+
+  it('reports records already present as added before ready resolves', async () => {
+    const ids = [randomUUID(), randomUUID()];
+    for (const id of ids) await writeInstance(paths, record(id));
+    const w = open();
+    const rec = recorder(w);
+    await w.ready;
+    expect([...w.records().keys()].sort()).toEqual([...ids].sort());
+    expect(rec.events.filter((e) => e.type === 'added')).toHaveLength(2);
+  });
+
+  it('reports create, heartbeat update and remove, once each', async () => {
+    const w = open();
+    const rec = recorder(w);
+    await w.ready;
+    const r = record();
+    await writeInstance(paths, r);
+    const added = await rec.next((e) => e.type === 'added');
+    expect(added).toMatchObject({
+      type: 'added',
+      id: r.id,
+      record: { ...r, url: 'http://127.0.0.1:4000/mcp' },
+    });
+
+    await writeInstance(paths, r); // same content: no event
+    const later = { ...r, last_seen: new Date(Date.now() + 5_000).toISOString() };
+    await writeInstance(paths, later);
+    const updated = await rec.next((e) => e.type === 'updated');
+    expect(updated).toMatchObject({
+      id: r.id,
+      record: { last_seen: later.last_seen },
+      previous: { last_seen: r.last_seen },
+    });
+
+    await unlink(path.join(paths.instances, `${r.id}.json`));
+    const removed = await rec.next((e) => e.type === 'removed');
+    expect(removed).toMatchObject({ id: r.id, previous: { last_seen: later.last_seen } });
+    await w.settled();
+    expect(rec.events).toEqual([]);
+    expect(w.records().size).toBe(0);
+  });
+
+  it('reports an invalid file once, then added when it is fixed', async () => {
+    const w = open();
+    const rec = recorder(w);
+    await w.ready;
+    const id = randomUUID();
+    const file = path.join(paths.instances, `${id}.json`);
+    await writeFile(file, '{"broken":');
+    const invalid = await rec.next((e) => e.type === 'invalid');
+    expect(invalid).toMatchObject({ file, reason: 'INVALID_JSON' });
+    await writeFile(file, '{"broken":'); // same rejection: not reported again
+    await writeInstance(paths, record(id));
+    await rec.next((e) => e.type === 'added' && e.id === id);
+    expect(rec.events.filter((e) => e.type === 'invalid')).toEqual([]);
+  });
+
+  it('ignores temp files and names that are not .json', async () => {
+    const w = open();
+    const rec = recorder(w);
+    await w.ready;
+    await writeFile(path.join(paths.instances, `${randomUUID()}.json.abc.tmp`), 'x');
+    await writeFile(path.join(paths.instances, 'README.txt'), 'x');
+    const marker = record();
+    await writeInstance(paths, marker);
+    await rec.next((e) => e.type === 'added');
+    await w.settled();
+    expect(rec.events).toEqual([]);
+  });
+
+  it('reports 1,000 records written at once', async () => {
+    const w = open();
+    const rec = recorder(w);
+    await w.ready;
+    const ids = Array.from({ length: 1000 }, () => randomUUID());
+    await Promise.all(ids.map((id) => writeInstance(paths, record(id))));
+    await waitFor(() => w.records().size === 1000, { what: '1000 records', timeoutMs: 20_000 });
+    await w.settled();
+    const added = rec.events.filter((e) => e.type === 'added');
+    expect(added).toHaveLength(1000);
+    expect(new Set(added.map((e) => e.type === 'added' && e.id))).toEqual(new Set(ids));
+  });
+
+  it('recreates a deleted directory and keeps watching', async () => {
+    const w = open();
+    const rec = recorder(w);
+    await w.ready;
+    const before = record();
+    await writeInstance(paths, before);
+    await rec.next((e) => e.type === 'added' && e.id === before.id);
+    await rm(paths.instances, { recursive: true });
+    await rec.next((e) => e.type === 'removed' && e.id === before.id);
+    await waitFor(() => stat(paths.instances).then((s) => s.isDirectory()), {
+      what: 'directory recreated',
+    });
+    const after = record();
+    // The watcher may re-subscribe just after this write; the rescan catches it either way.
+    await writeInstance(paths, after);
+    await rec.next((e) => e.type === 'added' && e.id === after.id);
+    expect([...w.records().keys()]).toEqual([after.id]);
+  });
+
+  it('handles the directory being deleted and recreated by someone else', async () => {
+    const w = open();
+    const rec = recorder(w);
+    await w.ready;
+    await rm(paths.instances, { recursive: true });
+    await mkdir(paths.instances, { recursive: true });
+    const r = record();
+    await writeInstance(paths, r);
+    await rec.next((e) => e.type === 'added' && e.id === r.id);
+  });
+
+  it('replays state to an iterator and coalesces while the consumer is busy', async () => {
+    const existing = record();
+    await writeInstance(paths, existing);
+    const w = open();
+    await w.ready;
+    const it = w[Symbol.asyncIterator]();
+    expect((await it.next()).value).toMatchObject({ type: 'added', id: existing.id });
+    const r = record();
+    for (let i = 0; i < 20; i++) await writeInstance(paths, { ...r, port: 5000 + i });
+    await waitFor(() => w.records().get(r.id)?.port === 5019, { what: 'final write seen' });
+    await w.settled();
+    // Twenty writes while nobody read: one `added` carrying the final state.
+    const next = await it.next();
+    expect(next.value).toMatchObject({ type: 'added', id: r.id, record: { port: 5019 } });
+    await it.return?.();
+  });
+
+  it('ends iterators and stays quiet when closed while events are in flight', async () => {
+    const w = open();
+    const rec = recorder(w);
+    await w.ready;
+    const iterator = w[Symbol.asyncIterator]();
+    const writes = Promise.all(Array.from({ length: 200 }, () => writeInstance(paths, record())));
+    const pendingNext = iterator.next();
+    await w.close();
+    const countAtClose = rec.events.length;
+    await writes;
+    await w.close(); // idempotent
+    expect(await pendingNext).toMatchObject({ done: expect.any(Boolean) });
+    expect((await iterator.next()).done).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 120)); // longer than parcel's batching
+    expect(rec.events.length).toBe(countAtClose);
+  });
+
+  it('closes when its signal aborts', async () => {
+    const controller = new AbortController();
+    const w = open({ signal: controller.signal });
+    await w.ready;
+    const iterator = w[Symbol.asyncIterator]();
+    controller.abort();
+    expect((await iterator.next()).done).toBe(true);
+  });
+
+  it('reports atomic renames from another directory', async () => {
+    const w = open();
+    const rec = recorder(w);
+    await w.ready;
+    const r = record();
+    await mkdir(paths.temp, { recursive: true });
+    const temp = path.join(paths.temp, 'x.tmp');
+    await writeFile(temp, JSON.stringify(r));
+    await rename(temp, path.join(paths.instances, `${r.id}.json`));
+    await rec.next((e) => e.type === 'added' && e.id === r.id);
+  });
+});

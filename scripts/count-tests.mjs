@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// Sums the JSON reports vitest wrote in every workspace package and prints the plain
+// closing line CI reads: `N passed, N failed`. Exits non-zero when a report is missing
+// or any test failed, so a crashed test run can never pass as "0 failed".
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '..');
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+const missing = [];
+for (const group of ['packages', 'apps', 'tests']) {
+  const base = path.join(root, group);
+  if (!existsSync(base)) continue;
+  for (const name of readdirSync(base)) {
+    const dir = path.join(base, name);
+    const manifest = path.join(dir, 'package.json');
+    if (!existsSync(manifest)) continue;
+    if (!JSON.parse(readFileSync(manifest, 'utf8')).scripts?.test) continue;
+    const reportFile = path.join(dir, '.test-report.json');
+    if (!existsSync(reportFile)) {
+      missing.push(path.relative(root, dir));
+      continue;
+    }
+    const report = JSON.parse(readFileSync(reportFile, 'utf8'));
+    passed += report.numPassedTests;
+    failed += report.numFailedTests;
+    skipped += report.numPendingTests + (report.numTodoTests ?? 0);
+    if (report.numFailedTestSuites > 0 && report.numFailedTests === 0)
+      failed += report.numFailedTestSuites;
+  }
+}
+for (const dir of missing) console.error(`no test report from ${dir}`);
+failed += missing.length;
+console.log(`${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`);
+process.exit(failed > 0 ? 1 : 0);
