@@ -27,8 +27,10 @@ for (const group of ['packages', 'apps', 'tests']) {
     passed += report.numPassedTests;
     failed += report.numFailedTests;
     skipped += report.numPendingTests + (report.numTodoTests ?? 0);
-    if (report.numFailedTestSuites > 0 && report.numFailedTests === 0)
-      failed += report.numFailedTestSuites;
+    // A suite that failed to load, or a run with no tests, fails without failing a test.
+    if (report.numFailedTests === 0 && (report.numFailedTestSuites > 0 || report.success === false)) {
+      failed += Math.max(1, report.numFailedTestSuites);
+    }
   }
 }
 for (const dir of missing) console.error(`no test report from ${dir}`);
