@@ -28,7 +28,10 @@ for (const group of ['packages', 'apps', 'tests']) {
     failed += report.numFailedTests;
     skipped += report.numPendingTests + (report.numTodoTests ?? 0);
     // A suite that failed to load, or a run with no tests, fails without failing a test.
-    if (report.numFailedTests === 0 && (report.numFailedTestSuites > 0 || report.success === false)) {
+    if (
+      report.numFailedTests === 0 &&
+      (report.numFailedTestSuites > 0 || report.success === false)
+    ) {
       failed += Math.max(1, report.numFailedTestSuites);
     }
   }
