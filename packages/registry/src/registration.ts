@@ -62,11 +62,15 @@ export async function register(options: RegisterOptions): Promise<Registration> 
   const clock = options.clock ?? systemClock;
   const { paths } = options;
   const now = new Date(clock.now()).toISOString();
+  const { id, started, url, token, ...fields } = options.record;
+  // Field order follows the seed format, so files stay easy to read and diff.
   let record: InstanceRecordInput = {
-    ...options.record,
-    id: options.record.id ?? randomUUID(),
-    started: options.record.started ?? now,
+    id: id ?? randomUUID(),
+    ...fields,
+    started: started ?? now,
     last_seen: now,
+    ...(url === undefined ? {} : { url }),
+    ...(token === undefined ? {} : { token }),
     version: RECORD_VERSION,
   };
   const file = instanceFile(paths, record.id);

@@ -1,0 +1,455 @@
+import { readdir, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { connect } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { resolvePaths } from '@mcp-beacon/paths';
+import { type InstanceRecord, readInstanceDir } from '@mcp-beacon/registry';
+import {
+  createTempDir,
+  isGroupAlive,
+  startProcess,
+  type TempDir,
+  type TestProcess,
+  waitFor,
+} from '@mcp-beacon/test-utils';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+
+let tmp: TempDir;
+let home: string;
+let project: string;
+const started: TestProcess[] = [];
+const clients: Client[] = [];
+
+beforeEach(async () => {
+  tmp = await createTempDir();
+  home = path.join(tmp.path, 'home');
+  project = path.join(tmp.path, 'my-app');
+  const { mkdir } = await import('node:fs/promises');
+  await mkdir(project);
+  await writeFile(
+    path.join(project, 'package.json'),
+    JSON.stringify({
+      name: 'my-app',
+      scripts: {
+        hello: 'node -e "console.log(JSON.stringify(process.argv.slice(1)))"',
+        both: "node -e \"console.log('to stdout'); console.error('to stderr')\"",
+        serve: "node -e \"console.log('listening'); setInterval(() => console.log('tick'), 50)\"",
+        fail: 'node -e "console.error(\'boom\'); process.exit(3)"',
+      },
+    }),
+  );
+});
+
+afterEach(async () => {
+  await Promise.allSettled(clients.splice(0).map((c) => c.close()));
+  await Promise.allSettled(started.splice(0).map((p) => p.kill()));
+  await tmp.cleanup();
+});
+
+function startCli(
+  args: string[] = [],
+  env: Record<string, string> = {},
+  stdin: 'ignore' | 'pipe' = 'ignore',
+) {
+  const proc = startProcess(process.execPath, [CLI, ...args], {
+    cwd: project,
+    env: { ...process.env, MCP_BEACON_HOME: home, ...env },
+    stdio: [stdin, 'pipe', 'pipe'],
+  });
+  started.push(proc);
+  return proc;
+}
+
+async function records(): Promise<InstanceRecord[]> {
+  const entries = await readInstanceDir(resolvePaths({ home }).instances);
+  return entries.flatMap((e) => (e.result.ok ? [e.result.value] : []));
+}
+
+async function startAndWaitForRecord(args: string[] = []) {
+  const proc = startCli(args);
+  const [record] = await waitFor(
+    async () => {
+      const list = await records();
+      return list.length > 0 ? list : undefined;
+    },
+    { what: 'instance record' },
+  );
+  return { proc, record: record! };
+}
+
+async function connectClient(record: InstanceRecord, token = record.token): Promise<Client> {
+  const client = new Client({ name: 'test', version: '1.0.0' });
+  const transport = new StreamableHTTPClientTransport(new URL(record.url), {
+    requestInit: token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } },
+  });
+  await client.connect(transport);
+  clients.push(client);
+  return client;
+}
+
+function call(client: Client, name: string, args: Record<string, unknown> = {}) {
+  return client.callTool({ name, arguments: args }) as Promise<CallToolResult>;
+}
+
+function rawRequest(url: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          ...headers,
+        },
+      },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
+    req.on('error', reject);
+    req.end(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: {
+          protocolVersion: '2025-06-18',
+          capabilities: {},
+          clientInfo: { name: 'x', version: '1' },
+        },
+      }),
+    );
+  });
+}
+
+describe('beacon-instance lifecycle', () => {
+  it('writes its record only once the port accepts connections', async () => {
+    const proc = startCli();
+    const record = await waitFor(async () => (await records())[0], {
+      intervalMs: 1,
+      what: 'record',
+    });
+    // Connect the instant the record is visible: it must never be refused.
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect(record.port, '127.0.0.1', () => {
+        socket.end();
+        resolve();
+      });
+      socket.on('error', reject);
+    });
+    expect(record).toMatchObject({
+      name: 'my-app',
+      path: project,
+      pid: proc.pid,
+      has_package_json: true,
+      version: 1,
+    });
+    expect(record.url).toBe(`http://127.0.0.1:${record.port}/mcp`);
+    expect(record.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('removes its record and stops its scripts on SIGTERM', async () => {
+    const { proc, record } = await startAndWaitForRecord();
+    const client = await connectClient(record);
+    const run = (await call(client, 'scripts_run', { name: 'serve' })).structuredContent as {
+      pid: number;
+    };
+    await waitFor(
+      async () =>
+        JSON.stringify((await call(client, 'logs_get', {})).structuredContent).includes('tick'),
+      { what: 'output' },
+    );
+    proc.child.kill('SIGTERM');
+    expect(await proc.exited).toEqual({ code: 0, signal: null });
+    expect(await records()).toEqual([]);
+    expect(isGroupAlive(run.pid)).toBe(false);
+  });
+
+  it('leaves its record but no orphaned script when SIGKILLed', async () => {
+    const { proc, record } = await startAndWaitForRecord();
+    const client = await connectClient(record);
+    const run = (await call(client, 'scripts_run', { name: 'serve' })).structuredContent as {
+      pid: number;
+    };
+    await waitFor(
+      async () =>
+        JSON.stringify((await call(client, 'logs_get', {})).structuredContent).includes('tick'),
+      { what: 'output' },
+    );
+    await proc.kill('SIGKILL');
+    await waitFor(() => !isGroupAlive(run.pid), { what: 'script group gone' });
+    expect((await records()).map((r) => r.id)).toEqual([record.id]);
+  });
+
+  it('keeps running with stdin closed, and exits with it when asked', async () => {
+    const { proc } = await startAndWaitForRecord();
+    expect(proc.child.exitCode).toBeNull(); // stdin is /dev/null here
+    await proc.kill('SIGTERM');
+    const supervised = startCli(['--exit-with-stdin'], {}, 'pipe');
+    await waitFor(async () => (await records()).length === 1, { what: 'record' });
+    supervised.child.stdin?.end();
+    expect((await supervised.exited).code).toBe(0);
+    expect(await records()).toEqual([]);
+  });
+
+  it('fails clearly on a port in use and writes no record', async () => {
+    const { record } = await startAndWaitForRecord();
+    const second = startCli(['--port', String(record.port)]);
+    expect((await second.exited).code).toBe(1);
+    expect(second.stderr()).toContain(`port ${record.port} on 127.0.0.1 is already in use`);
+    expect((await records()).map((r) => r.id)).toEqual([record.id]);
+  });
+
+  it('keeps serving when the record cannot be written', async () => {
+    await writeFile(path.join(tmp.path, 'blocked'), 'not a directory');
+    const proc = startCli(['--log-level', 'info'], {
+      MCP_BEACON_HOME: path.join(tmp.path, 'blocked'),
+    });
+    await proc.waitForStderr('running without discovery');
+    const url = /at (http:\S+)/.exec(proc.stderr())?.[1];
+    expect(url).toBeDefined();
+    expect(proc.child.exitCode).toBeNull();
+  });
+
+  it('answers --help and --version, and rejects bad usage', async () => {
+    const help = startCli(['--help']);
+    expect((await help.exited).code).toBe(0);
+    expect(help.stdout()).toContain('Usage:');
+    const version = startCli(['--version']);
+    await version.exited;
+    expect(version.stdout().trim()).toMatch(/^\d+\.\d+\.\d+/);
+    const bad = startCli(['--port', 'eighty']);
+    expect((await bad.exited).code).toBe(2);
+    expect(bad.stderr()).toContain('--port must be an integer');
+  });
+
+  it('uses --name and --no-register', async () => {
+    const { record } = await startAndWaitForRecord(['--name', 'custom']);
+    expect(record.name).toBe('custom');
+    const quiet = startCli(['--no-register', '--log-level', 'info']);
+    await quiet.waitForStderr('serving');
+    expect((await records()).map((r) => r.id)).toEqual([record.id]);
+  });
+});
+
+describe('beacon-instance security', () => {
+  it('requires the bearer token', async () => {
+    const { record } = await startAndWaitForRecord();
+    expect(await rawRequest(record.url, {})).toBe(401);
+    expect(await rawRequest(record.url, { authorization: 'Bearer wrong' })).toBe(401);
+    expect(await rawRequest(record.url, { authorization: `Bearer ${record.token}` })).toBe(200);
+    await expect(connectClient(record, 'wrong')).rejects.toThrow();
+  });
+
+  it('rejects a foreign Host or Origin (DNS rebinding) even with the token', async () => {
+    const { record } = await startAndWaitForRecord();
+    const auth = { authorization: `Bearer ${record.token}` };
+    expect(await rawRequest(record.url, { ...auth, host: `evil.example:${record.port}` })).toBe(
+      403,
+    );
+    expect(await rawRequest(record.url, { ...auth, host: '127.0.0.1:1' })).toBe(403);
+    expect(await rawRequest(record.url, { ...auth, origin: 'http://evil.example' })).toBe(403);
+    expect(await rawRequest(record.url, { ...auth, origin: 'http://localhost:3000' })).toBe(200);
+    expect(await rawRequest(record.url, { ...auth, host: `localhost:${record.port}` })).toBe(200);
+  });
+
+  it('serves without a token only with --no-auth', async () => {
+    const { record } = await startAndWaitForRecord(['--no-auth']);
+    expect(record.token).toBeUndefined();
+    expect(await rawRequest(record.url, {})).toBe(200);
+  });
+});
+
+describe('beacon-instance tools', () => {
+  it('lists the project and its scripts', async () => {
+    const { record } = await startAndWaitForRecord();
+    const client = await connectClient(record);
+    const tools = (await client.listTools()).tools.map((t) => t.name).sort();
+    expect(tools).toEqual([
+      'logs_get',
+      'project_info',
+      'scripts_list',
+      'scripts_run',
+      'scripts_status',
+      'scripts_stop',
+    ]);
+    const info = await call(client, 'project_info');
+    expect(info.structuredContent).toMatchObject({
+      name: 'my-app',
+      path: project,
+      packageManager: 'npm',
+      hasPackageJson: true,
+      scriptsCount: 4,
+    });
+    const list = await call(client, 'scripts_list');
+    expect(list.structuredContent).toMatchObject({
+      packageManager: 'npm',
+      scripts: expect.arrayContaining([
+        { name: 'fail', command: expect.stringContaining('exit(3)') },
+      ]),
+    });
+  });
+
+  it('runs a script with argv arguments, never through a shell', async () => {
+    const { record } = await startAndWaitForRecord();
+    const client = await connectClient(record);
+    const args = ['a b', '; touch pwned', '$(id)'];
+    const run = (await call(client, 'scripts_run', { name: 'hello', args })).structuredContent as {
+      id: string;
+      state: string;
+    };
+    expect(run.state).toBe('running');
+    const status = await waitFor(
+      async () => {
+        const s = (await call(client, 'scripts_status')).structuredContent as {
+          runs: Array<{ id: string; state: string; exitCode: number }>;
+        };
+        return s.runs.find((r) => r.id === run.id && r.state !== 'running');
+      },
+      { what: 'run end' },
+    );
+    expect(status).toMatchObject({ state: 'exited', exitCode: 0 });
+    const logs = (await call(client, 'logs_get', { run: run.id })).structuredContent as {
+      lines: Array<{ text: string; stream: string }>;
+    };
+    const printed = logs.lines.find((l) => l.text.startsWith('['));
+    expect(JSON.parse(printed!.text)).toEqual(args);
+    expect(await readdir(project)).not.toContain('pwned');
+  });
+
+  it('marks stdout and stderr, filters with grep, pages with since', async () => {
+    const { record } = await startAndWaitForRecord();
+    const client = await connectClient(record);
+    const run = (await call(client, 'scripts_run', { name: 'both' })).structuredContent as {
+      id: string;
+    };
+    const all = await waitFor(
+      async () => {
+        const r = (await call(client, 'logs_get', { run: run.id })).structuredContent as {
+          lines: Array<{ text: string; stream: string; seq: number }>;
+          next: number;
+          run: { state: string };
+        };
+        return r.run.state !== 'running' ? r : undefined;
+      },
+      { what: 'run end' },
+    );
+    expect(all.lines.filter((l) => l.text.startsWith('to '))).toEqual([
+      expect.objectContaining({ text: 'to stdout', stream: 'stdout' }),
+      expect.objectContaining({ text: 'to stderr', stream: 'stderr' }),
+    ]);
+    const grep = (await call(client, 'logs_get', { run: run.id, grep: '^TO STDERR$' }))
+      .structuredContent as { lines: Array<{ text: string }> };
+    expect(grep.lines.map((l) => l.text)).toEqual(['to stderr']);
+    const after = (await call(client, 'logs_get', { run: run.id, since: all.next }))
+      .structuredContent as { lines: unknown[] };
+    expect(after.lines).toEqual([]);
+  });
+
+  it('reports a failing script with its exit code', async () => {
+    const { record } = await startAndWaitForRecord();
+    const client = await connectClient(record);
+    const run = (await call(client, 'scripts_run', { name: 'fail' })).structuredContent as {
+      id: string;
+    };
+    const ended = await waitFor(
+      async () => {
+        const s = (await call(client, 'scripts_status')).structuredContent as {
+          runs: Array<{ id: string; state: string; exitCode: number }>;
+        };
+        return s.runs.find((r) => r.id === run.id && r.state !== 'running');
+      },
+      { what: 'run end' },
+    );
+    expect(ended).toMatchObject({ state: 'failed', exitCode: 3 });
+  });
+
+  it('does not start a running script twice, and stops it', async () => {
+    const { record } = await startAndWaitForRecord();
+    const client = await connectClient(record);
+    const first = (await call(client, 'scripts_run', { name: 'serve' })).structuredContent as {
+      id: string;
+      pid: number;
+    };
+    const second = (await call(client, 'scripts_run', { name: 'serve' })).structuredContent as {
+      id: string;
+      alreadyRunning: boolean;
+    };
+    expect(second).toMatchObject({ id: first.id, alreadyRunning: true });
+    const stopped = await call(client, 'scripts_stop', { run: first.id });
+    expect(stopped.structuredContent).toMatchObject({ id: first.id, state: 'stopped' });
+    expect(isGroupAlive(first.pid)).toBe(false);
+  });
+
+  it('answers bad input with a clear tool error and keeps serving', async () => {
+    const { record } = await startAndWaitForRecord();
+    const client = await connectClient(record);
+    const unknown = await call(client, 'scripts_run', { name: 'nope' });
+    expect(unknown.isError).toBe(true);
+    expect(JSON.stringify(unknown.content)).toContain('package.json defines no script \\"nope\\"');
+    const badType = await call(client, 'scripts_run', { name: 42 }).catch(
+      (e: Error) =>
+        ({ isError: true, content: [{ type: 'text', text: e.message }] }) as CallToolResult,
+    );
+    expect(badType.isError).toBe(true);
+    const badRegex = await call(client, 'logs_get', { grep: '(' });
+    expect(badRegex.isError).toBe(true);
+    const noRun = await call(client, 'scripts_stop', { run: 'run-999' });
+    expect(JSON.stringify(noRun.content)).toContain('no run');
+    expect((await call(client, 'project_info')).isError).toBeFalsy();
+  });
+
+  it('serves several clients at once with their own sessions', async () => {
+    const { record } = await startAndWaitForRecord();
+    const [a, b] = await Promise.all([connectClient(record), connectClient(record)]);
+    const [ra, rb] = await Promise.all([call(a!, 'project_info'), call(b!, 'project_info')]);
+    expect(ra.structuredContent).toEqual(rb.structuredContent);
+    await a!.close();
+    expect((await call(b!, 'scripts_list')).isError).toBeFalsy();
+  });
+});
+
+describe('beacon-instance announce', () => {
+  it('announces another server while it answers and removes the record when it stops', async () => {
+    const target = startCli(['--no-register', '--no-auth', '--log-level', 'info']);
+    await target.waitForStderr('serving');
+    const url = /at (http:\S+)/.exec(target.stderr())![1]!;
+    const announcer = startCli([
+      'announce',
+      '--url',
+      url,
+      '--name',
+      'external',
+      '--interval',
+      '100',
+    ]);
+    const record = await waitFor(async () => (await records())[0], { what: 'announced record' });
+    expect(record).toMatchObject({
+      name: 'external',
+      url,
+      pid: announcer.pid,
+      has_package_json: false,
+    });
+    await target.kill('SIGKILL');
+    expect((await announcer.exited).code).toBe(1);
+    expect(await records()).toEqual([]);
+  });
+
+  it('refuses a non-loopback or silent url', async () => {
+    const remote = startCli(['announce', '--url', 'http://10.1.2.3:80/mcp']);
+    expect((await remote.exited).code).toBe(1);
+    expect(remote.stderr()).toContain('loopback');
+    const silent = startCli(['announce', '--url', 'http://127.0.0.1:1/mcp']);
+    expect((await silent.exited).code).toBe(1);
+    expect(silent.stderr()).toContain('nothing answers');
+    expect(await records()).toEqual([]);
+  });
+});

@@ -1,0 +1,174 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { announce } from './announce.js';
+import { InstanceError } from './errors.js';
+import { startInstance, VERSION } from './instance.js';
+import { createLogger, isLogLevel, type Logger } from './logger.js';
+
+const HELP = `beacon-instance ${VERSION}
+Serves this project's scripts and logs as an MCP server on 127.0.0.1 and announces it
+to the Beacon hub.
+
+Usage:
+  beacon-instance [options]
+  beacon-instance announce --url http://127.0.0.1:PORT/mcp [--name N] [--path DIR] [--token T]
+
+Options:
+  --port N            port to listen on (default 0: any free port)
+  --name NAME         instance name (default: package.json name, else the folder name)
+  --cwd DIR           project directory (default: the current directory)
+  --no-register       do not write the discovery record
+  --no-auth           do not require the per-start bearer token (trusted setups only)
+  --exit-with-stdin   exit when stdin closes (for supervisors that hold a pipe)
+  --log-level LEVEL   silent, error, warn, info (default) or debug; logs go to stderr
+  -h, --help          show this help
+  -v, --version       show the version
+
+Announce options:
+  --url URL           the running MCP server (http on a loopback address)
+  --path DIR          project path to record (default: the current directory)
+  --token T           bearer token the hub should send
+  --interval MS       probe period (default 5000); the record goes when the URL stops answering
+
+Data lives in $MCP_BEACON_HOME, else the OS's per-user data folder (mcp-beacon).
+`;
+
+function fail(logger: Logger, error: unknown): never {
+  const message = error instanceof Error ? error.message : String(error);
+  logger.error(message);
+  process.exit(error instanceof InstanceError && error.code === 'USAGE' ? 2 : 1);
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      port: { type: 'string' },
+      name: { type: 'string' },
+      cwd: { type: 'string' },
+      'no-register': { type: 'boolean' },
+      'no-auth': { type: 'boolean' },
+      'exit-with-stdin': { type: 'boolean' },
+      'log-level': { type: 'string' },
+      url: { type: 'string' },
+      path: { type: 'string' },
+      token: { type: 'string' },
+      interval: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
+    },
+  });
+}
+
+function toInt(
+  value: string | undefined,
+  flag: string,
+  min: number,
+  max: number,
+): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new InstanceError(
+      'USAGE',
+      `${flag} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`,
+    );
+  }
+  return n;
+}
+
+/** Runs `fn` on SIGINT/SIGTERM (and stdin end when asked), once, then exits. */
+function onShutdown(logger: Logger, exitWithStdin: boolean, fn: () => Promise<void>): void {
+  let stopping = false;
+  const stop = (why: string, code = 0) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`shutting down (${why})`);
+    fn().then(
+      () => process.exit(code),
+      (error: Error) => {
+        logger.error(`shutdown failed: ${error.message}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGHUP', () => stop('SIGHUP'));
+  process.on('uncaughtException', (error) => {
+    logger.error(`unexpected error: ${error.stack ?? error.message}`);
+    stop('error', 1);
+  });
+  if (exitWithStdin) {
+    process.stdin.on('end', () => stop('stdin closed'));
+    process.stdin.on('error', () => stop('stdin error'));
+    process.stdin.resume();
+  }
+}
+
+async function main(): Promise<void> {
+  let logger = createLogger('info');
+  let args: ReturnType<typeof parse>;
+  try {
+    args = parse(process.argv.slice(2));
+  } catch (error) {
+    fail(
+      logger,
+      new InstanceError(
+        'USAGE',
+        `${(error as Error).message}\nRun beacon-instance --help for usage.`,
+      ),
+    );
+  }
+  const { values, positionals } = args;
+  if (values.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  if (values.version) {
+    process.stdout.write(`${VERSION}\n`);
+    return;
+  }
+  const level = values['log-level'] ?? 'info';
+  if (!isLogLevel(level))
+    fail(
+      logger,
+      new InstanceError('USAGE', `--log-level must be silent, error, warn, info or debug`),
+    );
+  logger = createLogger(level);
+
+  try {
+    if (positionals[0] === 'announce') {
+      if (values.url === undefined) throw new InstanceError('USAGE', 'announce needs --url');
+      const interval = toInt(values.interval, '--interval', 100, 3_600_000);
+      const announcement = await announce({
+        url: values.url,
+        logger,
+        ...(values.name === undefined ? {} : { name: values.name }),
+        ...(values.path === undefined ? {} : { path: values.path }),
+        ...(values.token === undefined ? {} : { token: values.token }),
+        ...(interval === undefined ? {} : { intervalMs: interval }),
+      });
+      onShutdown(logger, values['exit-with-stdin'] === true, () => announcement.close());
+      const how = await announcement.done;
+      process.exit(how === 'unreachable' ? 1 : 0);
+    }
+    if (positionals.length > 0)
+      throw new InstanceError('USAGE', `unknown command ${JSON.stringify(positionals[0])}`);
+    const port = toInt(values.port, '--port', 0, 65535);
+    const instance = await startInstance({
+      cwd: values.cwd ?? process.cwd(),
+      logger,
+      ...(port === undefined ? {} : { port }),
+      ...(values.name === undefined ? {} : { name: values.name }),
+      register: values['no-register'] !== true,
+      auth: values['no-auth'] !== true,
+    });
+    onShutdown(logger, values['exit-with-stdin'] === true, () => instance.close());
+  } catch (error) {
+    fail(logger, error);
+  }
+}
+
+void main();

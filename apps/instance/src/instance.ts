@@ -1,0 +1,130 @@
+import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { type BeaconPaths, resolvePaths } from '@mcp-beacon/paths';
+import { type Registration, register } from '@mcp-beacon/registry';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { Logger } from './logger.js';
+import { readProject } from './project.js';
+import { ScriptRunner } from './scripts.js';
+import { startHttpServer } from './server.js';
+import { registerTools } from './tools.js';
+
+/** This package's version, shown by `--version` and in the MCP server info. */
+export const VERSION: string = createRequire(import.meta.url)('../package.json').version;
+
+/** Options of {@link startInstance}. */
+export interface StartInstanceOptions {
+  /** The project directory. */
+  cwd: string;
+  logger: Logger;
+  /** 0 (default) takes any free port. */
+  port?: number;
+  /** Overrides package.json `name` / the folder name. */
+  name?: string;
+  /** Write the discovery record (default true). */
+  register?: boolean;
+  /** Require a per-start bearer token (default true). */
+  auth?: boolean;
+  /** Data directories (default: from `MCP_BEACON_HOME` / the OS). */
+  paths?: BeaconPaths;
+  /** `last_seen` refresh period in ms (default 5 000). */
+  heartbeatMs?: number;
+  /** Script stop grace period in ms (default 3 000). */
+  graceMs?: number;
+}
+
+/** A running beacon-instance. */
+export interface Instance {
+  readonly url: string;
+  readonly port: number;
+  readonly token: string | undefined;
+  /** The discovery registration, or `undefined` when disabled or when writing it failed. */
+  readonly registration: Registration | undefined;
+  /** Removes the record, stops the scripts it started, then closes the server; idempotent. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * Starts the project MCP server and, once its port is listening, announces it. A record that
+ * cannot be written is logged and the server keeps running without discovery.
+ * @throws {InstanceError} `PORT_IN_USE` / `LISTEN_FAILED`; no record is written then.
+ */
+export async function startInstance(options: StartInstanceOptions): Promise<Instance> {
+  const { logger } = options;
+  const cwd = path.resolve(options.cwd);
+  const project = await readProject(cwd, options.name);
+  const token = options.auth === false ? undefined : randomBytes(32).toString('base64url');
+  const started = new Date().toISOString();
+  let url: string | undefined;
+  const runner: ScriptRunner = new ScriptRunner({
+    cwd,
+    ...(options.graceMs === undefined ? {} : { graceMs: options.graceMs }),
+    onExit: (run) => {
+      logger.info(`run ${run.id} (${run.script}) ended: ${run.state}, exit code ${run.exitCode}`);
+      for (const session of http.sessions()) {
+        session
+          .sendLoggingMessage({
+            level: run.state === 'failed' ? 'warning' : 'info',
+            logger: 'scripts',
+            data: { event: 'run-ended', ...run },
+          })
+          .catch(() => undefined);
+      }
+    },
+  });
+  const http = await startHttpServer({
+    port: options.port ?? 0,
+    token,
+    logger,
+    createSession: () => {
+      const server = new McpServer(
+        { name: 'beacon-instance', version: VERSION },
+        { capabilities: { logging: {} } },
+      );
+      registerTools(server, { cwd, name: project.name, runner, url: () => url, started });
+      return server;
+    },
+  });
+  url = http.url;
+  logger.info(
+    `serving ${project.name} (${cwd}) at ${url}${token === undefined ? ' WITHOUT authentication (--no-auth)' : ''}`,
+  );
+
+  let registration: Registration | undefined;
+  if (options.register !== false) {
+    try {
+      registration = await register({
+        paths: options.paths ?? resolvePaths(),
+        ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
+        record: {
+          pid: process.pid,
+          path: cwd,
+          port: http.port,
+          name: project.name,
+          has_package_json: project.hasPackageJson,
+          url,
+          ...(token === undefined ? {} : { token }),
+        },
+        onHeartbeatError: (error) => logger.warn(`heartbeat failed: ${error.message}`),
+      });
+      logger.info(`announced as ${registration.id} in ${registration.file}`);
+    } catch (error) {
+      logger.warn(`running without discovery: ${(error as Error).message}`);
+    }
+  }
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      await registration
+        ?.close()
+        .catch((error: Error) => logger.warn(`cannot remove record: ${error.message}`));
+      await runner.stopAll();
+      await http.close();
+    })();
+    return closing;
+  };
+  return { url, port: http.port, token, registration, close, [Symbol.asyncDispose]: close };
+}

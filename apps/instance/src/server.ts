@@ -1,0 +1,208 @@
+import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { InstanceError } from './errors.js';
+import type { Logger } from './logger.js';
+
+/** Options of {@link startHttpServer}. */
+export interface HttpServerOptions {
+  /** Port to listen on; 0 takes any free port. */
+  port: number;
+  /** Bearer token every request must carry; `undefined` turns authentication off. */
+  token: string | undefined;
+  logger: Logger;
+  /** Builds the MCP server for one new session. */
+  createSession: () => McpServer;
+  /** Largest request body accepted, in bytes (default 4 MiB). */
+  maxBodyBytes?: number;
+}
+
+/** A listening instance HTTP server. */
+export interface HttpServer {
+  readonly port: number;
+  readonly url: string;
+  /** MCP servers of the open sessions (for broadcasting log messages). */
+  sessions(): McpServer[];
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+const HOST = '127.0.0.1';
+const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]'];
+
+/** True for an Origin on a loopback host (any port, http or https). */
+function isLoopbackOrigin(origin: string): boolean {
+  try {
+    const url = new URL(origin);
+    return (
+      (url.protocol === 'http:' || url.protocol === 'https:') &&
+      LOOPBACK_HOSTS.includes(url.hostname)
+    );
+  } catch {
+    return false;
+  }
+}
+
+function tokenMatches(header: string | undefined, token: string): boolean {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  if (!match?.[1]) return false;
+  const given = Buffer.from(match[1]);
+  const expected = Buffer.from(token);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+function sendError(
+  res: ServerResponse,
+  status: number,
+  code: number,
+  message: string,
+  headers: Record<string, string> = {},
+) {
+  if (res.headersSent) return;
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
+}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new InstanceError('INVALID_INPUT', `request body over ${limit} bytes`);
+    chunks.push(chunk);
+  }
+  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+}
+
+/**
+ * Serves MCP over streamable HTTP at `http://127.0.0.1:<port>/mcp` with real sessions.
+ * Requests are checked in order: Host must be the loopback host and port, an Origin (if any)
+ * must be loopback (DNS-rebinding protection), and the bearer token must match.
+ * @throws {InstanceError} `PORT_IN_USE` or `LISTEN_FAILED`.
+ */
+export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
+  const { logger } = options;
+  const limit = options.maxBodyBytes ?? 4 * 1024 * 1024;
+  const sessions = new Map<
+    string,
+    { transport: StreamableHTTPServerTransport; server: McpServer }
+  >();
+  let port = options.port;
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const host = req.headers.host ?? '';
+    if (!LOOPBACK_HOSTS.some((name) => host === `${name}:${port}`)) {
+      logger.warn(`rejected request with Host ${JSON.stringify(host)}`);
+      return sendError(
+        res,
+        403,
+        -32000,
+        'Forbidden: Host must be a loopback address and this port',
+      );
+    }
+    const origin = req.headers.origin;
+    if (origin !== undefined && !isLoopbackOrigin(origin)) {
+      logger.warn(`rejected request with Origin ${JSON.stringify(origin)}`);
+      return sendError(res, 403, -32000, 'Forbidden: Origin must be a loopback address');
+    }
+    if (options.token !== undefined && !tokenMatches(req.headers.authorization, options.token)) {
+      return sendError(res, 401, -32001, 'Unauthorized: a valid bearer token is required', {
+        'www-authenticate': 'Bearer realm="beacon-instance"',
+      });
+    }
+    if (new URL(req.url ?? '/', 'http://x').pathname !== '/mcp') {
+      return sendError(res, 404, -32000, 'Not found: the MCP endpoint is /mcp');
+    }
+    const sessionHeader = req.headers['mcp-session-id'];
+    const sessionId = Array.isArray(sessionHeader) ? sessionHeader[0] : sessionHeader;
+    if (sessionId !== undefined) {
+      const session = sessions.get(sessionId);
+      if (!session) return sendError(res, 404, -32001, 'Session not found');
+      return session.transport.handleRequest(req, res);
+    }
+    if (req.method !== 'POST') return sendError(res, 400, -32000, 'Bad request: no session id');
+    let body: unknown;
+    try {
+      body = await readBody(req, limit);
+    } catch (error) {
+      const tooBig = error instanceof InstanceError;
+      return sendError(
+        res,
+        tooBig ? 413 : 400,
+        -32700,
+        tooBig ? error.message : 'Parse error: body is not JSON',
+      );
+    }
+    if (!isInitializeRequest(body)) {
+      return sendError(
+        res,
+        400,
+        -32000,
+        'Bad request: the first request of a session must be initialize',
+      );
+    }
+    const server = options.createSession();
+    const transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (id) => {
+        sessions.set(id, { transport, server });
+        logger.debug(`session ${id} opened`);
+      },
+    });
+    transport.onclose = () => {
+      if (transport.sessionId) sessions.delete(transport.sessionId);
+      logger.debug(`session ${transport.sessionId ?? '?'} closed`);
+    };
+    await server.connect(transport);
+    await transport.handleRequest(req, res, body);
+  };
+
+  const http = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      logger.error(`request failed: ${(error as Error).stack ?? error}`);
+      sendError(res, 500, -32603, 'Internal error');
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', (error: NodeJS.ErrnoException) => {
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new InstanceError('PORT_IN_USE', `port ${options.port} on ${HOST} is already in use`, {
+              cause: error,
+            })
+          : new InstanceError(
+              'LISTEN_FAILED',
+              `cannot listen on ${HOST}:${options.port}: ${error.message}`,
+              { cause: error },
+            ),
+      );
+    });
+    http.listen({ port: options.port, host: HOST, exclusive: true }, () => resolve());
+  });
+  port = (http.address() as AddressInfo).port;
+  const url = `http://${HOST}:${port}/mcp`;
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      await Promise.allSettled([...sessions.values()].map((s) => s.transport.close()));
+      sessions.clear();
+      await new Promise<void>((resolve) => {
+        http.close(() => resolve());
+        http.closeAllConnections();
+      });
+    })();
+    return closing;
+  };
+  return {
+    port,
+    url,
+    sessions: () => [...sessions.values()].map((s) => s.server),
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}

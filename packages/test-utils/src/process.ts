@@ -1,0 +1,89 @@
+import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
+
+/** A child process started by {@link startProcess}, with its output captured. */
+export interface TestProcess {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  /** Everything written to stdout / stderr so far. */
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the exit code and signal once the process has exited. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves once `pattern` appears in stderr (rejects if the process exits first). */
+  waitForStderr(pattern: RegExp | string, timeoutMs?: number): Promise<string>;
+  /** SIGKILLs the process if it is still running and waits for it. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Starts a real child process (stdin ignored unless `stdio` says otherwise). */
+export function startProcess(
+  command: string,
+  args: string[],
+  options: SpawnOptions = {},
+): TestProcess {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+  let out = '';
+  let err = '';
+  child.stdout?.setEncoding('utf8').on('data', (c: string) => {
+    out += c;
+  });
+  child.stderr?.setEncoding('utf8').on('data', (c: string) => {
+    err += c;
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  let done = false;
+  void exited.then(() => {
+    done = true;
+  });
+  const kill = async (signal: NodeJS.Signals = 'SIGKILL') => {
+    if (!done) child.kill(signal);
+    await exited;
+  };
+  return {
+    child,
+    pid: child.pid ?? -1,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    waitForStderr(pattern, timeoutMs = 15_000) {
+      return new Promise((resolve, reject) => {
+        const test = () =>
+          typeof pattern === 'string' ? err.includes(pattern) : pattern.test(err);
+        if (test()) return resolve(err);
+        const timer = setTimeout(
+          () => finish(new Error(`timed out waiting for ${pattern} in stderr:\n${err}`)),
+          timeoutMs,
+        );
+        const onData = () => {
+          if (test()) finish();
+        };
+        const onExit = () =>
+          finish(new Error(`process exited before ${pattern} appeared in stderr:\n${err}`));
+        const finish = (error?: Error) => {
+          clearTimeout(timer);
+          child.stderr?.off('data', onData);
+          child.off('exit', onExit);
+          if (error) reject(error);
+          else resolve(err);
+        };
+        child.stderr?.on('data', onData);
+        child.once('exit', onExit);
+      });
+    },
+    kill,
+    [Symbol.asyncDispose]: () => kill(),
+  };
+}
+
+/** True while any process in group `pgid` exists. */
+export function isGroupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
