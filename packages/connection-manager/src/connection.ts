@@ -1,0 +1,400 @@
+import type { InstanceRecord } from '@mcp-beacon/registry';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import {
+  type ClientCapabilities,
+  ErrorCode,
+  type Implementation,
+  McpError,
+  type Prompt,
+  PromptListChangedNotificationSchema,
+  type Resource,
+  ResourceListChangedNotificationSchema,
+  type ResourceTemplate,
+  type ServerCapabilities,
+  type Tool,
+  ToolListChangedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
+import { type BackoffOptions, backoffDelay, type Clock } from './clock.js';
+
+/** Where a connection is in its life. */
+export type ConnectionState =
+  | 'discovered'
+  | 'connecting'
+  | 'active'
+  | 'retrying'
+  | 'dead'
+  | 'removed';
+
+/** What an instance offers, as last listed. */
+export interface InstanceCatalog {
+  tools: Tool[];
+  resources: Resource[];
+  resourceTemplates: ResourceTemplate[];
+  prompts: Prompt[];
+}
+
+/** A read-only view of one connection. */
+export interface ConnectionInfo {
+  readonly id: string;
+  readonly record: InstanceRecord;
+  readonly state: ConnectionState;
+  /** Why the connection is in its state (the last error for `retrying` / `dead`). */
+  readonly reason: string | undefined;
+  /** When the state was entered, in ms since the epoch. */
+  readonly since: number;
+  readonly catalog: InstanceCatalog;
+  readonly serverInfo: Implementation | undefined;
+  readonly capabilities: ServerCapabilities | undefined;
+}
+
+/** Health-check settings. */
+export interface PingOptions {
+  /** Period between pings of an active connection, in ms (default 5 000). */
+  intervalMs?: number;
+  /** A ping unanswered after this many ms is a miss (default 2 000). */
+  timeoutMs?: number;
+  /** Consecutive misses before the connection is retried (default 3). */
+  misses?: number;
+}
+
+/** What a connection needs from its manager. */
+export interface ConnectionDeps {
+  clock: Clock;
+  ping: Required<PingOptions>;
+  backoff: BackoffOptions;
+  connectTimeoutMs: number;
+  random: () => number;
+  isAlive: (pid: number) => boolean;
+  createTransport: (record: InstanceRecord) => Transport;
+  removeRecord: (record: InstanceRecord) => Promise<void>;
+  clientInfo: Implementation;
+  clientCapabilities: ClientCapabilities;
+  configureClient: ((client: Client, info: ConnectionInfo) => void) | undefined;
+  onTransition: (info: ConnectionInfo, from: ConnectionState) => void;
+  onCatalog: (info: ConnectionInfo) => void;
+}
+
+const emptyCatalog = (): InstanceCatalog => ({
+  tools: [],
+  resources: [],
+  resourceTemplates: [],
+  prompts: [],
+});
+
+function describe(error: unknown): string {
+  if (error instanceof Error) {
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    return cause?.code ? `${error.message} (${cause.code})` : error.message;
+  }
+  return String(error);
+}
+
+function isTimeout(error: unknown): boolean {
+  return error instanceof McpError && error.code === ErrorCode.RequestTimeout;
+}
+
+/** One instance's MCP client connection and its state machine. */
+export class Connection implements ConnectionInfo {
+  state: ConnectionState = 'discovered';
+  reason: string | undefined = 'record found';
+  since: number;
+  catalog: InstanceCatalog = emptyCatalog();
+  serverInfo: Implementation | undefined;
+  capabilities: ServerCapabilities | undefined;
+  client: Client | undefined;
+
+  private generation = 0;
+  private attempt = 0;
+  private failingSince: number | undefined;
+  private misses = 0;
+  private timer: unknown;
+  private probing = false;
+  private held = false;
+  private attemptInFlight: Promise<void> | undefined;
+
+  constructor(
+    public record: InstanceRecord,
+    private readonly deps: ConnectionDeps,
+  ) {
+    this.since = deps.clock.now();
+  }
+
+  get id(): string {
+    return this.record.id;
+  }
+
+  /** Starts connecting (called once, after construction). */
+  start(): Promise<void> {
+    return this.connectNow();
+  }
+
+  /** Connects (or reconnects) now, also after `disconnect()`; resolves when the attempt ends. */
+  connect(): Promise<void> {
+    this.held = false;
+    if (this.state === 'active') return Promise.resolve();
+    return this.connectNow();
+  }
+
+  /** Drops the connection and stays down until `connect()` is called. */
+  async disconnect(reason = 'disconnected on request'): Promise<void> {
+    if (this.state === 'removed') return;
+    this.held = true;
+    this.reset();
+    await this.closeClient();
+    this.catalog = emptyCatalog();
+    this.transition('dead', reason);
+  }
+
+  /** The record was rewritten: reconnect if it now points elsewhere, or retry if down. */
+  update(record: InstanceRecord): void {
+    const moved =
+      record.url !== this.record.url ||
+      record.token !== this.record.token ||
+      record.pid !== this.record.pid;
+    this.record = record;
+    if (this.state === 'removed' || this.held) return;
+    if (moved) {
+      this.reset();
+      void this.closeClient().then(() => this.connectNow('record now points elsewhere'));
+    } else if (this.state === 'retrying' || this.state === 'dead') {
+      // A fresh heartbeat is a sign of life: try now rather than at the next backoff step.
+      this.reset();
+      void this.connectNow();
+    }
+  }
+
+  /** Closes for good (the record is gone). */
+  async remove(reason: string): Promise<void> {
+    if (this.state === 'removed') return;
+    this.reset();
+    await this.closeClient();
+    this.catalog = emptyCatalog();
+    this.transition('removed', reason);
+  }
+
+  private reset(): void {
+    this.generation++;
+    if (this.timer !== undefined) this.deps.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.attemptInFlight = undefined;
+  }
+
+  private transition(to: ConnectionState, reason: string | undefined): void {
+    const from = this.state;
+    this.state = to;
+    this.reason = reason;
+    this.since = this.deps.clock.now();
+    this.deps.onTransition(this, from);
+  }
+
+  private async closeClient(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (client) {
+      await client.close().catch(() => undefined);
+    }
+  }
+
+  private connectNow(why?: string): Promise<void> {
+    this.attemptInFlight ??= this.attemptConnect(why).finally(() => {
+      this.attemptInFlight = undefined;
+    });
+    return this.attemptInFlight;
+  }
+
+  private async attemptConnect(why?: string): Promise<void> {
+    if (this.state === 'removed') return;
+    if (await this.removeIfDead()) return;
+    const generation = ++this.generation;
+    if (this.state !== 'connecting')
+      this.transition('connecting', why ?? `connecting to ${this.record.url}`);
+    const client = new Client(this.deps.clientInfo, { capabilities: this.deps.clientCapabilities });
+    this.deps.configureClient?.(client, this);
+    try {
+      const transport = this.deps.createTransport(this.record);
+      // The SDK chains handlers that are already set when it connects.
+      transport.onerror = () => this.probeSoon(generation);
+      await client.connect(transport, { timeout: this.deps.connectTimeoutMs });
+      if (generation !== this.generation) {
+        await client.close().catch(() => undefined);
+        return;
+      }
+      this.client = client;
+      client.onclose = () => {
+        if (generation === this.generation && this.state === 'active')
+          void this.fail('connection closed', generation);
+      };
+      this.serverInfo = client.getServerVersion();
+      this.capabilities = client.getServerCapabilities();
+      this.listenForListChanges(client, generation);
+      this.catalog = await this.fetchCatalog(client);
+      if (generation !== this.generation) return;
+      this.attempt = 0;
+      this.failingSince = undefined;
+      this.misses = 0;
+      this.transition('active', `connected to ${this.record.url}`);
+      this.deps.onCatalog(this);
+      this.schedulePing(generation);
+    } catch (error) {
+      if (generation !== this.generation) return;
+      if (this.client !== client) await client.close().catch(() => undefined);
+      await this.fail(describe(error), generation);
+    }
+  }
+
+  private listenForListChanges(client: Client, generation: number): void {
+    const refresh = async () => {
+      if (generation !== this.generation || this.client !== client) return;
+      try {
+        this.catalog = await this.fetchCatalog(client);
+        if (generation === this.generation) this.deps.onCatalog(this);
+      } catch (error) {
+        this.probeSoon(generation, describe(error));
+      }
+    };
+    client.setNotificationHandler(ToolListChangedNotificationSchema, refresh);
+    client.setNotificationHandler(ResourceListChangedNotificationSchema, refresh);
+    client.setNotificationHandler(PromptListChangedNotificationSchema, refresh);
+  }
+
+  private async fetchCatalog(client: Client): Promise<InstanceCatalog> {
+    const caps = client.getServerCapabilities() ?? {};
+    const options = { timeout: this.deps.connectTimeoutMs };
+    const all = async <T>(
+      page: (cursor: string | undefined) => Promise<{ items: T[]; next: string | undefined }>,
+    ) => {
+      const items: T[] = [];
+      let cursor: string | undefined;
+      for (let i = 0; i < 100; i++) {
+        const result = await page(cursor);
+        items.push(...result.items);
+        cursor = result.next;
+        if (cursor === undefined) break;
+      }
+      return items;
+    };
+    const params = (cursor: string | undefined) => (cursor === undefined ? {} : { cursor });
+    const [tools, resources, resourceTemplates, prompts] = await Promise.all([
+      caps.tools
+        ? all(async (c) => {
+            const r = await client.listTools(params(c), options);
+            return { items: r.tools, next: r.nextCursor };
+          })
+        : [],
+      caps.resources
+        ? all(async (c) => {
+            const r = await client.listResources(params(c), options);
+            return { items: r.resources, next: r.nextCursor };
+          })
+        : [],
+      caps.resources
+        ? all(async (c) => {
+            const r = await client.listResourceTemplates(params(c), options);
+            return { items: r.resourceTemplates, next: r.nextCursor };
+          })
+        : [],
+      caps.prompts
+        ? all(async (c) => {
+            const r = await client.listPrompts(params(c), options);
+            return { items: r.prompts, next: r.nextCursor };
+          })
+        : [],
+    ]);
+    return { tools, resources, resourceTemplates, prompts };
+  }
+
+  private async removeIfDead(): Promise<boolean> {
+    if (this.deps.isAlive(this.record.pid)) return false;
+    const reason = `process ${this.record.pid} is gone; record removed`;
+    this.reset();
+    await this.closeClient();
+    await this.deps.removeRecord(this.record).catch(() => undefined);
+    this.catalog = emptyCatalog();
+    if (this.state !== 'removed') this.transition('removed', reason);
+    return true;
+  }
+
+  private async fail(reason: string, generation: number): Promise<void> {
+    if (generation !== this.generation || this.state === 'removed') return;
+    const wasActive = this.state === 'active';
+    this.reset();
+    await this.closeClient();
+    if (await this.removeIfDead()) return;
+    const now = this.deps.clock.now();
+    this.failingSince ??= now;
+    if (wasActive) {
+      this.catalog = emptyCatalog();
+      this.deps.onCatalog(this);
+    }
+    if (this.held) return;
+    const giveUp = this.deps.backoff.giveUpAfterMs ?? 60_000;
+    const retryGeneration = this.generation;
+    if (now - this.failingSince >= giveUp) {
+      if (this.state !== 'dead' || this.reason !== reason)
+        this.transition(
+          'dead',
+          `unreachable for ${Math.round((now - this.failingSince) / 1000)} s: ${reason}`,
+        );
+      // Keep a slow probe going, so an instance that comes back is picked up.
+      this.timer = this.deps.clock.setTimeout(() => {
+        if (retryGeneration === this.generation) void this.connectNow();
+      }, this.deps.backoff.maxMs ?? 10_000);
+      return;
+    }
+    this.transition('retrying', reason);
+    const delay = backoffDelay(this.attempt++, this.deps.backoff, this.deps.random);
+    this.timer = this.deps.clock.setTimeout(() => {
+      if (retryGeneration === this.generation) void this.connectNow();
+    }, delay);
+  }
+
+  private schedulePing(generation: number): void {
+    this.timer = this.deps.clock.setTimeout(
+      () => void this.pingOnce(generation),
+      this.deps.ping.intervalMs,
+    );
+  }
+
+  private async pingOnce(generation: number): Promise<void> {
+    if (generation !== this.generation || this.state !== 'active') return;
+    if (await this.removeIfDead()) return;
+    const ok = await this.ping(generation);
+    if (ok !== undefined && generation === this.generation && this.state === 'active')
+      this.schedulePing(generation);
+  }
+
+  /** Pings once; returns true/false for answered/missed, undefined once the connection failed. */
+  private async ping(generation: number): Promise<boolean | undefined> {
+    const client = this.client;
+    if (!client) return undefined;
+    try {
+      await client.ping({ timeout: this.deps.ping.timeoutMs });
+      this.misses = 0;
+      return true;
+    } catch (error) {
+      if (generation !== this.generation) return undefined;
+      if (isTimeout(error) && ++this.misses < this.deps.ping.misses) return false;
+      await this.fail(
+        isTimeout(error) ? `${this.misses} pings unanswered` : describe(error),
+        generation,
+      );
+      return undefined;
+    }
+  }
+
+  /** A transport error: check now instead of waiting for the next ping. */
+  private probeSoon(generation: number, why?: string): void {
+    if (this.probing || generation !== this.generation) return;
+    if (this.state === 'connecting' && why === undefined) return;
+    this.probing = true;
+    void (async () => {
+      try {
+        if (await this.removeIfDead()) return;
+        if (this.state === 'active') await this.ping(generation);
+      } finally {
+        this.probing = false;
+      }
+    })();
+  }
+}

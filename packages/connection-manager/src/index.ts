@@ -1,0 +1,14 @@
+export { type BackoffOptions, backoffDelay, type Clock, systemClock } from './clock.js';
+export type {
+  ConnectionInfo,
+  ConnectionState,
+  InstanceCatalog,
+  PingOptions,
+} from './connection.js';
+export { ConnectionError, type ConnectionErrorCode } from './errors.js';
+export {
+  type ConnectionManager,
+  type ConnectionManagerOptions,
+  createConnectionManager,
+  type TransitionEvent,
+} from './manager.js';

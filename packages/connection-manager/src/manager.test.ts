@@ -1,0 +1,263 @@
+import { randomUUID } from 'node:crypto';
+import type { InstanceRecord } from '@mcp-beacon/registry';
+import { waitFor } from '@mcp-beacon/test-utils';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import {
+  backoffDelay,
+  type Clock,
+  type ConnectionManager,
+  createConnectionManager,
+  type TransitionEvent,
+} from './index.js';
+
+function record(patch: Partial<InstanceRecord> = {}): InstanceRecord {
+  const now = new Date().toISOString();
+  return {
+    id: randomUUID(),
+    pid: process.pid,
+    path: '/p',
+    port: 1,
+    started: now,
+    name: 'p',
+    has_package_json: true,
+    last_seen: now,
+    url: 'http://127.0.0.1:1/mcp',
+    ...patch,
+  };
+}
+
+function makeServer(): McpServer {
+  const server = new McpServer({ name: 'fixture', version: '1.0.0' });
+  server.registerTool(
+    'echo',
+    { description: 'echo', inputSchema: { text: z.string() } },
+    async ({ text }) => ({ content: [{ type: 'text', text }] }),
+  );
+  server.registerResource(
+    'readme',
+    'fixture://readme',
+    { mimeType: 'text/plain' },
+    async (uri) => ({ contents: [{ uri: uri.href, text: 'hi' }] }),
+  );
+  server.registerPrompt('greet', { description: 'greet' }, async () => ({
+    messages: [{ role: 'user', content: { type: 'text', text: 'hello' } }],
+  }));
+  return server;
+}
+
+/** A manual clock: timers fire only when the test advances time. */
+function manualClock(): Clock & { advance(ms: number): Promise<void>; pending(): number } {
+  let now = 0;
+  let ids = 0;
+  const timers = new Map<number, { at: number; fn: () => void }>();
+  return {
+    now: () => now,
+    setTimeout: (fn, ms) => {
+      timers.set(++ids, { at: now + ms, fn });
+      return ids;
+    },
+    clearTimeout: (h) => timers.delete(h as number),
+    async advance(ms) {
+      const end = now + ms;
+      for (;;) {
+        const next = [...timers.entries()]
+          .filter(([, t]) => t.at <= end)
+          .sort((a, b) => a[1].at - b[1].at)[0];
+        if (!next) break;
+        timers.delete(next[0]);
+        now = next[1].at;
+        next[1].fn();
+        for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+      }
+      now = end;
+    },
+    pending: () => timers.size,
+  };
+}
+
+/** A transport that never connects: every send is refused like a closed port. */
+function refusingTransport(): Transport {
+  return {
+    start: async () => undefined,
+    send: async () => {
+      throw Object.assign(new Error('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
+    },
+    close: async () => undefined,
+  };
+}
+
+let manager: ConnectionManager | undefined;
+afterEach(async () => {
+  await manager?.close();
+  manager = undefined;
+});
+
+function transitions(m: ConnectionManager): TransitionEvent[] {
+  const events: TransitionEvent[] = [];
+  m.onTransition((e) => events.push(e));
+  return events;
+}
+
+describe('connection manager over in-memory transports', () => {
+  it('connects, caches the catalog and reports every transition', async () => {
+    const server = makeServer();
+    manager = createConnectionManager({
+      createTransport: () => {
+        const [client, serverSide] = InMemoryTransport.createLinkedPair();
+        void server.connect(serverSide);
+        return client;
+      },
+    });
+    const events = transitions(manager);
+    const r = record();
+    manager.upsert(r);
+    await waitFor(() => manager!.get(r.id)?.state === 'active', { what: 'active' });
+    const info = manager.get(r.id)!;
+    expect(info.catalog.tools.map((t) => t.name)).toEqual(['echo']);
+    expect(info.catalog.resources.map((x) => x.uri)).toEqual(['fixture://readme']);
+    expect(info.catalog.prompts.map((p) => p.name)).toEqual(['greet']);
+    expect(info.serverInfo).toMatchObject({ name: 'fixture' });
+    expect(events.map((e) => e.to)).toEqual(['discovered', 'connecting', 'active']);
+    const result = await manager.client(r.id).callTool({ name: 'echo', arguments: { text: 'x' } });
+    expect(result.content).toEqual([{ type: 'text', text: 'x' }]);
+  });
+
+  it('refreshes the catalog on the instance list_changed notification', async () => {
+    const server = makeServer();
+    manager = createConnectionManager({
+      createTransport: () => {
+        const [client, serverSide] = InMemoryTransport.createLinkedPair();
+        void server.connect(serverSide);
+        return client;
+      },
+    });
+    const r = record();
+    manager.upsert(r);
+    await waitFor(() => manager!.get(r.id)?.state === 'active');
+    const changed = new Promise((resolve) => manager!.onCatalog(resolve));
+    server.registerTool('later', { description: 'added later' }, async () => ({ content: [] }));
+    await changed;
+    expect(
+      manager
+        .get(r.id)!
+        .catalog.tools.map((t) => t.name)
+        .sort(),
+    ).toEqual(['echo', 'later']);
+  });
+
+  it('removes a record whose process is gone, and deletes its file', async () => {
+    const removed: string[] = [];
+    manager = createConnectionManager({
+      isAlive: () => false,
+      removeRecord: async (rec) => {
+        removed.push(rec.id);
+      },
+      createTransport: refusingTransport,
+    });
+    const events = transitions(manager);
+    const r = record({ pid: 999_999 });
+    manager.upsert(r);
+    await waitFor(() => events.some((e) => e.to === 'removed'));
+    expect(removed).toEqual([r.id]);
+    expect(manager.get(r.id)).toBeUndefined();
+    expect(events.at(-1)?.reason).toContain('process 999999 is gone');
+  });
+
+  it('disconnects on request and reconnects on request', async () => {
+    const server = makeServer();
+    manager = createConnectionManager({
+      createTransport: () => {
+        const [client, serverSide] = InMemoryTransport.createLinkedPair();
+        void server.close().then(() => server.connect(serverSide));
+        return client;
+      },
+    });
+    const r = record();
+    manager.upsert(r);
+    await waitFor(() => manager!.get(r.id)?.state === 'active');
+    const down = await manager.disconnect(r.id);
+    expect(down).toMatchObject({ state: 'dead', reason: 'disconnected on request' });
+    expect(down.catalog.tools).toEqual([]);
+    expect(() => manager!.client(r.id)).toThrow(/is dead: disconnected on request/);
+    const up = await manager.connect(r.id);
+    expect(up.state).toBe('active');
+    await expect(manager.connect('nope')).rejects.toMatchObject({ code: 'UNKNOWN_INSTANCE' });
+  });
+
+  it('counts unanswered pings and retries after the configured misses', async () => {
+    const server = makeServer();
+    let dropPings = false;
+    manager = createConnectionManager({
+      ping: { intervalMs: 20, timeoutMs: 30, misses: 2 },
+      backoff: { initialMs: 10_000 },
+      createTransport: () => {
+        const [client, serverSide] = InMemoryTransport.createLinkedPair();
+        const send = client.send.bind(client);
+        client.send = async (message: JSONRPCMessage) => {
+          if (dropPings && 'method' in message && message.method === 'ping') return;
+          await send(message);
+        };
+        void server.close().then(() => server.connect(serverSide));
+        return client;
+      },
+    });
+    const events = transitions(manager);
+    const r = record();
+    manager.upsert(r);
+    await waitFor(() => manager!.get(r.id)?.state === 'active');
+    dropPings = true;
+    const retrying = await waitFor(() => events.find((e) => e.to === 'retrying'), {
+      what: 'retrying',
+    });
+    expect(retrying.reason).toBe('2 pings unanswered');
+    expect(retrying.from).toBe('active');
+  });
+});
+
+describe('retry schedule on fake time', () => {
+  it('backs off exponentially with jitter, capped', () => {
+    expect(
+      [0, 1, 2, 3, 10].map((n) => backoffDelay(n, { initialMs: 100, maxMs: 1_000 }, () => 1)),
+    ).toEqual([100, 200, 400, 800, 1_000]);
+    expect(backoffDelay(3, { initialMs: 100, maxMs: 1_000 }, () => 0)).toBe(400);
+  });
+
+  it('retries a refusing instance on schedule, then declares it dead, then revives on a new record', async () => {
+    const clock = manualClock();
+    let refuse = true;
+    const server = makeServer();
+    manager = createConnectionManager({
+      clock,
+      random: () => 1,
+      backoff: { initialMs: 100, maxMs: 800, giveUpAfterMs: 1_000 },
+      createTransport: () => {
+        if (refuse) return refusingTransport();
+        const [client, serverSide] = InMemoryTransport.createLinkedPair();
+        void server.connect(serverSide);
+        return client;
+      },
+    });
+    const events = transitions(manager);
+    const r = record();
+    manager.upsert(r);
+    await waitFor(() => manager!.get(r.id)?.state === 'retrying');
+    const attemptsAt: number[] = [];
+    manager.onTransition((e) => {
+      if (e.to === 'connecting') attemptsAt.push(clock.now());
+    });
+    await clock.advance(1_000);
+    expect(attemptsAt).toEqual([100, 300, 700]);
+    await clock.advance(800);
+    expect(manager.get(r.id)?.state).toBe('dead');
+    expect(manager.get(r.id)?.reason).toMatch(/^unreachable for \d+ s: .*ECONNREFUSED/);
+    refuse = false;
+    manager.upsert({ ...r, last_seen: new Date().toISOString() });
+    await waitFor(() => manager!.get(r.id)?.state === 'active', { what: 'revived' });
+    expect(events.map((e) => e.to)).toContain('dead');
+  });
+});

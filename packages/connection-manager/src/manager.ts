@@ -1,0 +1,200 @@
+import { type InstanceRecord, isProcessAlive } from '@mcp-beacon/registry';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { ClientCapabilities, Implementation } from '@modelcontextprotocol/sdk/types.js';
+import { type BackoffOptions, type Clock, systemClock } from './clock.js';
+import {
+  Connection,
+  type ConnectionInfo,
+  type ConnectionState,
+  type PingOptions,
+} from './connection.js';
+import { ConnectionError } from './errors.js';
+
+/** A state change of one connection. */
+export interface TransitionEvent {
+  id: string;
+  from: ConnectionState;
+  to: ConnectionState;
+  reason: string | undefined;
+  info: ConnectionInfo;
+}
+
+/** Options of {@link createConnectionManager}. */
+export interface ConnectionManagerOptions {
+  clock?: Clock;
+  ping?: PingOptions;
+  backoff?: BackoffOptions;
+  /** Timeout of the initialize handshake and list requests, in ms (default 5 000). */
+  connectTimeoutMs?: number;
+  /** Jitter source (default `Math.random`). */
+  random?: () => number;
+  /** Process probe used for stale detection (default: signal 0). */
+  isAlive?: (pid: number) => boolean;
+  /** Removes the file of a record whose process is provably gone. */
+  removeRecord?: (record: InstanceRecord) => Promise<void>;
+  /** Builds the transport for a record (default: streamable HTTP with the record's bearer token). */
+  createTransport?: (record: InstanceRecord) => Transport;
+  clientInfo?: Implementation;
+  /** Capabilities the hub's clients declare to instances (e.g. sampling, when it forwards them). */
+  clientCapabilities?: ClientCapabilities;
+  /** Installs extra handlers (server->client requests, notifications) on each new client. */
+  configureClient?: (client: Client, info: ConnectionInfo) => void;
+}
+
+/** One MCP client connection per instance record, kept healthy. */
+export interface ConnectionManager {
+  /** Adds a record, or applies a rewritten one. */
+  upsert(record: InstanceRecord): void;
+  /** The record's file is gone: close and forget its connection. */
+  remove(id: string, reason?: string): Promise<void>;
+  /** Connects (or reconnects) now; resolves with the outcome. @throws {ConnectionError} `UNKNOWN_INSTANCE`. */
+  connect(id: string): Promise<ConnectionInfo>;
+  /** Drops the connection until `connect()`. @throws {ConnectionError} `UNKNOWN_INSTANCE`. */
+  disconnect(id: string): Promise<ConnectionInfo>;
+  get(id: string): ConnectionInfo | undefined;
+  list(): ConnectionInfo[];
+  /**
+   * The live client of an active connection.
+   * @throws {ConnectionError} `UNKNOWN_INSTANCE`, or `NOT_CONNECTED` with its state and reason.
+   */
+  client(id: string): Client;
+  /** Every state change, with its reason. Returns the unsubscribe function. */
+  onTransition(listener: (event: TransitionEvent) => void): () => void;
+  /** An instance's tools/resources/prompts changed (also when it comes or goes). */
+  onCatalog(listener: (info: ConnectionInfo) => void): () => void;
+  /** Closes every connection; idempotent. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+function defaultTransport(record: InstanceRecord): Transport {
+  return new StreamableHTTPClientTransport(new URL(record.url), {
+    requestInit:
+      record.token === undefined ? {} : { headers: { authorization: `Bearer ${record.token}` } },
+    reconnectionOptions: {
+      initialReconnectionDelay: 500,
+      maxReconnectionDelay: 5_000,
+      reconnectionDelayGrowFactor: 2,
+      maxRetries: 2,
+    },
+  });
+}
+
+/**
+ * Manages one SDK client per instance: `discovered -> connecting -> active -> retrying -> dead`,
+ * plus `removed`. Active connections are pinged; failures retry with capped, jittered
+ * exponential backoff and turn `dead` after a bounded time; a record whose pid is provably gone
+ * is removed at once (its file too, through `removeRecord`).
+ */
+export function createConnectionManager(options: ConnectionManagerOptions = {}): ConnectionManager {
+  const connections = new Map<string, Connection>();
+  const transitionListeners = new Set<(event: TransitionEvent) => void>();
+  const catalogListeners = new Set<(info: ConnectionInfo) => void>();
+  let closed = false;
+
+  const safely = <T>(listeners: Set<(value: T) => void>, value: T) => {
+    for (const listener of listeners) {
+      try {
+        listener(value);
+      } catch {
+        // One listener's failure must not stop the others.
+      }
+    }
+  };
+
+  const deps = {
+    clock: options.clock ?? systemClock,
+    ping: { intervalMs: 5_000, timeoutMs: 2_000, misses: 3, ...options.ping },
+    backoff: options.backoff ?? {},
+    connectTimeoutMs: options.connectTimeoutMs ?? 5_000,
+    random: options.random ?? Math.random,
+    isAlive: options.isAlive ?? isProcessAlive,
+    createTransport: options.createTransport ?? defaultTransport,
+    removeRecord: options.removeRecord ?? (async () => undefined),
+    clientInfo: options.clientInfo ?? { name: 'beacon-hub', version: '0.0.0' },
+    clientCapabilities: options.clientCapabilities ?? {},
+    configureClient: options.configureClient,
+    onTransition: (info: ConnectionInfo, from: ConnectionState) => {
+      if (info.state === 'removed' && connections.get(info.id) === info)
+        connections.delete(info.id);
+      safely(transitionListeners, { id: info.id, from, to: info.state, reason: info.reason, info });
+    },
+    onCatalog: (info: ConnectionInfo) => safely(catalogListeners, info),
+  };
+
+  const find = (id: string): Connection => {
+    const connection = connections.get(id);
+    if (!connection)
+      throw new ConnectionError('UNKNOWN_INSTANCE', `no instance ${JSON.stringify(id)}`);
+    return connection;
+  };
+
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    const all = [...connections.values()];
+    await Promise.allSettled(all.map((c) => c.remove('hub shutting down')));
+    connections.clear();
+  };
+
+  return {
+    upsert(record) {
+      if (closed) return;
+      const existing = connections.get(record.id);
+      if (existing) {
+        existing.update(record);
+        return;
+      }
+      const connection = new Connection(record, deps);
+      connections.set(record.id, connection);
+      safely(transitionListeners, {
+        id: record.id,
+        from: 'discovered',
+        to: 'discovered',
+        reason: 'record found',
+        info: connection,
+      });
+      void connection.start();
+    },
+    async remove(id, reason = 'record removed') {
+      const connection = connections.get(id);
+      if (!connection) return;
+      connections.delete(id);
+      await connection.remove(reason);
+    },
+    async connect(id) {
+      const connection = find(id);
+      await connection.connect();
+      return connection;
+    },
+    async disconnect(id) {
+      const connection = find(id);
+      await connection.disconnect();
+      return connection;
+    },
+    get: (id) => connections.get(id),
+    list: () => [...connections.values()],
+    client(id) {
+      const connection = find(id);
+      if (connection.state !== 'active' || !connection.client) {
+        throw new ConnectionError(
+          'NOT_CONNECTED',
+          `instance ${connection.record.name} (${id.slice(0, 8)}) is ${connection.state}${connection.reason ? `: ${connection.reason}` : ''}`,
+        );
+      }
+      return connection.client;
+    },
+    onTransition(listener) {
+      transitionListeners.add(listener);
+      return () => transitionListeners.delete(listener);
+    },
+    onCatalog(listener) {
+      catalogListeners.add(listener);
+      return () => catalogListeners.delete(listener);
+    },
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
