@@ -1,0 +1,398 @@
+import { mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { resolvePaths } from '@mcp-beacon/paths';
+import { type InstanceRecord, readInstanceDir } from '@mcp-beacon/registry';
+import {
+  createTempDir,
+  startProcess,
+  type TempDir,
+  type TestProcess,
+  waitFor,
+} from '@mcp-beacon/test-utils';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import {
+  type CallToolResult,
+  ToolListChangedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+const HUB = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const INSTANCE = fileURLToPath(new URL('../../instance/dist/cli.js', import.meta.url));
+
+let tmp: TempDir;
+let home: string;
+const processes: TestProcess[] = [];
+const clients: Client[] = [];
+
+beforeEach(async () => {
+  tmp = await createTempDir();
+  home = path.join(tmp.path, 'home');
+});
+afterEach(async () => {
+  await Promise.allSettled(clients.splice(0).map((c) => c.close()));
+  await Promise.allSettled(processes.splice(0).map((p) => p.kill()));
+  await tmp.cleanup();
+});
+
+async function makeProject(name: string): Promise<string> {
+  const dir = path.join(tmp.path, `${name}-${processes.length}`);
+  await mkdir(dir, { recursive: true });
+  await writeFile(
+    path.join(dir, 'package.json'),
+    JSON.stringify({
+      name,
+      scripts: { hello: 'node -e "console.log(\'hello from ' + name + '\')"' },
+    }),
+  );
+  return dir;
+}
+
+async function records(): Promise<InstanceRecord[]> {
+  const entries = await readInstanceDir(resolvePaths({ home }).instances);
+  return entries.flatMap((e) => (e.result.ok ? [e.result.value] : []));
+}
+
+async function startInstance(
+  name: string,
+  args: string[] = [],
+): Promise<{ proc: TestProcess; record: InstanceRecord }> {
+  const cwd = await makeProject(name);
+  const before = new Set((await records()).map((r) => r.id));
+  const proc = startProcess(process.execPath, [INSTANCE, ...args], {
+    cwd,
+    env: { ...process.env, MCP_BEACON_HOME: home },
+  });
+  processes.push(proc);
+  const record = await waitFor(
+    async () => (await records()).find((r) => !before.has(r.id) && r.pid === proc.pid),
+    { what: `${name} record` },
+  );
+  return { proc, record };
+}
+
+interface HubHandle {
+  client: Client;
+  stderr: () => string;
+  listChanged: () => number;
+  transportErrors: Error[];
+}
+
+async function startHubClient(args: string[] = []): Promise<HubHandle> {
+  let stderr = '';
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [HUB, '--log-level', 'debug', '--ping-interval', '200', '--ping-timeout', '300', ...args],
+    env: { ...(process.env as Record<string, string>), MCP_BEACON_HOME: home },
+    stderr: 'pipe',
+  });
+  transport.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const transportErrors: Error[] = [];
+  const client = new Client({ name: 'hub-test', version: '1.0.0' });
+  client.onerror = (error) => transportErrors.push(error);
+  let changes = 0;
+  client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
+    changes++;
+  });
+  await client.connect(transport);
+  clients.push(client);
+  return { client, stderr: () => stderr, listChanged: () => changes, transportErrors };
+}
+
+async function listInstances(client: Client) {
+  const result = (await client.callTool({
+    name: 'instances_list',
+    arguments: {},
+  })) as CallToolResult;
+  return (
+    result.structuredContent as {
+      instances: Array<{
+        id: string;
+        name: string;
+        slug: string;
+        state: string;
+        tool_count: number;
+        reason: string | null;
+      }>;
+    }
+  ).instances;
+}
+
+async function toolNames(client: Client): Promise<string[]> {
+  return (await client.listTools()).tools.map((t) => t.name).sort();
+}
+
+describe('beacon-hub over stdio', () => {
+  it('answers initialize with no instances, then discovers one with a list_changed', async () => {
+    const hub = await startHubClient();
+    expect(hub.client.getServerVersion()?.name).toBe('beacon-hub');
+    expect(await toolNames(hub.client)).toEqual([
+      'instances_call',
+      'instances_connect',
+      'instances_disconnect',
+      'instances_list',
+    ]);
+    const { record } = await startInstance('web');
+    await waitFor(
+      async () =>
+        (await listInstances(hub.client)).some((i) => i.id === record.id && i.state === 'active'),
+      { what: 'active' },
+    );
+    await waitFor(() => hub.listChanged() > 0, { what: 'list_changed' });
+    const names = await toolNames(hub.client);
+    expect(names).toContain('web__scripts_run');
+    expect(names).toContain('web__logs_get');
+    const tool = (await hub.client.listTools()).tools.find((t) => t.name === 'web__scripts_run');
+    expect(tool?.description).toMatch(/^\[web\] Starts a package.json script/);
+    expect(tool?.inputSchema.required).toEqual(['name']);
+    expect(hub.transportErrors).toEqual([]);
+  });
+
+  it('returns exactly what the instance returns', async () => {
+    const { record } = await startInstance('api');
+    const hub = await startHubClient();
+    await waitFor(async () => (await toolNames(hub.client)).includes('api__scripts_list'), {
+      what: 'tools',
+    });
+    const direct = new Client({ name: 'direct', version: '1.0.0' });
+    await direct.connect(
+      new StreamableHTTPClientTransport(new URL(record.url), {
+        requestInit: { headers: { authorization: `Bearer ${record.token}` } },
+      }),
+    );
+    clients.push(direct);
+    const viaHub = await hub.client.callTool({ name: 'api__scripts_list', arguments: {} });
+    const straight = await direct.callTool({ name: 'scripts_list', arguments: {} });
+    expect(viaHub).toEqual(straight);
+    const routed = await hub.client.callTool({
+      name: 'instances_call',
+      arguments: { instance: 'api', tool: 'scripts_list', arguments: {} },
+    });
+    expect(routed).toEqual(straight);
+    const error = (await hub.client.callTool({
+      name: 'api__scripts_run',
+      arguments: { name: 'nope' },
+    })) as CallToolResult;
+    const directError = (await direct.callTool({
+      name: 'scripts_run',
+      arguments: { name: 'nope' },
+    })) as CallToolResult;
+    expect(error).toEqual(directError);
+    expect(error.isError).toBe(true);
+  });
+
+  it('drops an instance stopped with SIGTERM', async () => {
+    const { proc, record } = await startInstance('svc');
+    const hub = await startHubClient();
+    await waitFor(async () => (await toolNames(hub.client)).includes('svc__project_info'));
+    const changesBefore = hub.listChanged();
+    proc.child.kill('SIGTERM');
+    // Not polling tools/list here: a client that lists the new state needs no notification.
+    await waitFor(() => hub.listChanged() > changesBefore, { what: 'list_changed on removal' });
+    expect(await toolNames(hub.client)).not.toContain('svc__project_info');
+    expect((await listInstances(hub.client)).some((i) => i.id === record.id)).toBe(false);
+    expect(await proc.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('drops an instance killed with SIGKILL and removes its file', async () => {
+    const { proc, record } = await startInstance('crashy');
+    const hub = await startHubClient();
+    await waitFor(async () =>
+      (await listInstances(hub.client)).some((i) => i.id === record.id && i.state === 'active'),
+    );
+    await proc.kill('SIGKILL');
+    await waitFor(async () => (await records()).every((r) => r.id !== record.id), {
+      what: 'file cleaned',
+    });
+    await waitFor(async () => !(await listInstances(hub.client)).some((i) => i.id === record.id), {
+      what: 'gone from list',
+    });
+    // The watcher may report the deletion before the connection logs why it removed the file.
+    await waitFor(
+      () =>
+        hub.stderr().includes(`process ${record.pid} is gone`) ||
+        hub.stderr().includes(`${record.id.slice(0, 8)}): active -> removed (record removed)`),
+    );
+  });
+
+  it('times out a hung instance while another keeps answering', async () => {
+    const frozen = await startInstance('frozen');
+    await startInstance('lively');
+    const hub = await startHubClient(['--call-timeout', '800']);
+    await waitFor(
+      async () => {
+        const names = await toolNames(hub.client);
+        return names.includes('frozen__project_info') && names.includes('lively__project_info');
+      },
+      { what: 'both connected' },
+    );
+    frozen.proc.child.kill('SIGSTOP');
+    try {
+      const [hung, alive] = await Promise.all([
+        hub.client.callTool({
+          name: 'frozen__scripts_list',
+          arguments: {},
+        }) as Promise<CallToolResult>,
+        hub.client.callTool({
+          name: 'lively__scripts_list',
+          arguments: {},
+        }) as Promise<CallToolResult>,
+      ]);
+      expect(hung.isError).toBe(true);
+      expect(JSON.stringify(hung.content)).toContain('did not answer within 800 ms');
+      expect(alive.isError).toBeFalsy();
+    } finally {
+      frozen.proc.child.kill('SIGCONT');
+    }
+  });
+
+  it('ignores garbage files and stays alive', async () => {
+    const paths = resolvePaths({ home });
+    await mkdir(paths.instances, { recursive: true });
+    await writeFile(
+      path.join(paths.instances, '0b0e6f5c-0b7e-4c5e-9d7a-4f7a0c3e9b11.json'),
+      '{ nope',
+    );
+    await writeFile(path.join(paths.instances, 'random.json'), 'x');
+    await writeFile(
+      path.join(paths.instances, `${'1b0e6f5c-0b7e-4c5e-9d7a-4f7a0c3e9b11'}.json`),
+      JSON.stringify({
+        id: '1b0e6f5c-0b7e-4c5e-9d7a-4f7a0c3e9b11',
+        pid: 1,
+        path: '/',
+        port: 80,
+        started: 'x',
+        name: 'bad',
+        has_package_json: false,
+        last_seen: 'x',
+        url: 'http://192.168.0.1/mcp',
+      }),
+    );
+    await symlink(
+      '/etc/passwd',
+      path.join(paths.instances, '2b0e6f5c-0b7e-4c5e-9d7a-4f7a0c3e9b11.json'),
+    );
+    const hub = await startHubClient();
+    const { record } = await startInstance('good');
+    await waitFor(async () =>
+      (await listInstances(hub.client)).some((i) => i.id === record.id && i.state === 'active'),
+    );
+    expect((await listInstances(hub.client)).map((i) => i.name)).toEqual(['good']);
+    expect(hub.stderr()).toContain('INVALID_JSON');
+    expect(hub.stderr()).toContain('SYMLINK');
+    expect(hub.stderr()).toContain('loopback');
+    expect(await readdir(paths.instances)).toHaveLength(5);
+  });
+
+  it('gives two instances with the same name distinct slugs', async () => {
+    const a = await startInstance('twin');
+    const b = await startInstance('twin');
+    const hub = await startHubClient();
+    await waitFor(
+      async () =>
+        (await listInstances(hub.client)).filter((i) => i.state === 'active').length === 2,
+    );
+    const list = await listInstances(hub.client);
+    const slugs = list.map((i) => i.slug).sort();
+    expect(slugs).toEqual(
+      [
+        `twin_${a.record.id.replace(/-/g, '').slice(0, 6)}`,
+        `twin_${b.record.id.replace(/-/g, '').slice(0, 6)}`,
+      ].sort(),
+    );
+    const names = await toolNames(hub.client);
+    for (const slug of slugs) expect(names).toContain(`${slug}__project_info`);
+    const ambiguous = (await hub.client.callTool({
+      name: 'instances_connect',
+      arguments: { instance: 'twin' },
+    })) as CallToolResult;
+    expect(ambiguous.isError).toBe(true);
+    expect(JSON.stringify(ambiguous.content)).toContain('matches 2 instances');
+  });
+
+  it('reconnects an instance restarted on a new port', async () => {
+    const first = await startInstance('restart');
+    const hub = await startHubClient();
+    await waitFor(async () => (await toolNames(hub.client)).includes('restart__project_info'));
+    await first.proc.kill('SIGTERM');
+    await waitFor(async () => !(await toolNames(hub.client)).includes('restart__project_info'), {
+      what: 'gone',
+    });
+    const second = await startInstance('restart');
+    expect(second.record.port).not.toBe(first.record.port);
+    await waitFor(async () => (await toolNames(hub.client)).includes('restart__project_info'), {
+      what: 'back',
+    });
+    const info = (await hub.client.callTool({
+      name: 'restart__project_info',
+      arguments: {},
+    })) as CallToolResult;
+    expect((info.structuredContent as { url: string }).url).toBe(second.record.url);
+  });
+
+  it('disconnects and reconnects on request', async () => {
+    const { record } = await startInstance('toggle');
+    const hub = await startHubClient();
+    await waitFor(async () => (await toolNames(hub.client)).includes('toggle__project_info'));
+    const off = (await hub.client.callTool({
+      name: 'instances_disconnect',
+      arguments: { instance: record.id.slice(0, 8) },
+    })) as CallToolResult;
+    expect(off.isError).toBeFalsy();
+    await waitFor(async () => !(await toolNames(hub.client)).includes('toggle__project_info'));
+    const viaName = (await hub.client
+      .callTool({ name: 'toggle__project_info', arguments: {} })
+      .catch((e: Error) => e)) as Error;
+    expect(viaName.message).toContain('Unknown tool: toggle__project_info');
+    const on = (await hub.client.callTool({
+      name: 'instances_connect',
+      arguments: { instance: 'toggle' },
+    })) as CallToolResult;
+    expect(on.isError).toBeFalsy();
+    expect((on.structuredContent as { tools: string[] }).tools).toContain('toggle__project_info');
+  });
+
+  it('exits cleanly when stdin closes', async () => {
+    const proc = startProcess(process.execPath, [HUB], {
+      env: { ...process.env, MCP_BEACON_HOME: home },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    processes.push(proc);
+    proc.child.stdin?.end();
+    expect(await proc.exited).toEqual({ code: 0, signal: null });
+    expect(proc.stdout()).toBe('');
+  });
+});
+
+describe('beacon-hub list', () => {
+  it('prints a table and JSON of the instances it finds', async () => {
+    const { record } = await startInstance('listed');
+    const json = startProcess(process.execPath, [HUB, 'list', '--json'], {
+      env: { ...process.env, MCP_BEACON_HOME: home },
+    });
+    expect((await json.exited).code).toBe(0);
+    expect(JSON.parse(json.stdout())).toMatchObject({
+      instances: [{ id: record.id, name: 'listed', process: 'alive', url: record.url }],
+      invalid: [],
+    });
+    const table = startProcess(process.execPath, [HUB, 'list'], {
+      env: { ...process.env, MCP_BEACON_HOME: home },
+    });
+    await table.exited;
+    expect(table.stdout()).toMatch(/^NAME\s+ID\s+URL/);
+    expect(table.stdout()).toContain(record.id.slice(0, 8));
+  });
+
+  it('answers --help and --version', async () => {
+    const help = startProcess(process.execPath, [HUB, '--help']);
+    await help.exited;
+    expect(help.stdout()).toContain('beacon-hub list');
+    const version = startProcess(process.execPath, [HUB, '--version']);
+    await version.exited;
+    expect(version.stdout().trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});

@@ -1,0 +1,61 @@
+import { type BeaconPaths, resolvePaths } from '@mcp-beacon/paths';
+import { isProcessAlive, readInstanceDir } from '@mcp-beacon/registry';
+
+/** One row of `beacon-hub list`. */
+export interface ListedInstance {
+  id: string;
+  name: string;
+  path: string;
+  url: string;
+  pid: number;
+  /** `alive` when the pid exists, `stale` when it is provably gone. */
+  process: 'alive' | 'stale';
+  started: string;
+  last_seen: string;
+}
+
+/** The records in the instances directory (invalid files are reported separately). */
+export async function listInstances(
+  paths: BeaconPaths = resolvePaths(),
+): Promise<{ instances: ListedInstance[]; invalid: Array<{ file: string; reason: string }> }> {
+  const entries = await readInstanceDir(paths.instances);
+  const instances: ListedInstance[] = [];
+  const invalid: Array<{ file: string; reason: string }> = [];
+  for (const { file, result } of entries) {
+    if (!result.ok) {
+      invalid.push({ file, reason: `${result.reason}: ${result.message}` });
+      continue;
+    }
+    const r = result.value;
+    instances.push({
+      id: r.id,
+      name: r.name,
+      path: r.path,
+      url: r.url,
+      pid: r.pid,
+      process: isProcessAlive(r.pid) ? 'alive' : 'stale',
+      started: r.started,
+      last_seen: r.last_seen,
+    });
+  }
+  instances.sort((a, b) => a.name.localeCompare(b.name) || a.started.localeCompare(b.started));
+  return { instances, invalid };
+}
+
+/** A plain-text table of {@link listInstances} for people. */
+export function formatTable(instances: ListedInstance[]): string {
+  if (instances.length === 0) return 'No Beacon instances found.\n';
+  const rows = [
+    ['NAME', 'ID', 'URL', 'PID', 'PROCESS', 'PATH'],
+    ...instances.map((i) => [i.name, i.id.slice(0, 8), i.url, String(i.pid), i.process, i.path]),
+  ];
+  const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)));
+  return `${rows
+    .map((row) =>
+      row
+        .map((cell, col) => cell.padEnd(widths[col]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')}\n`;
+}
