@@ -206,8 +206,8 @@ export function createHubServer(options: HubServerOptions): HubServer {
     };
   };
 
-  const describeFailure = (id: string, error: unknown): string => {
-    const name = manager.get(id)?.record.name ?? id;
+  const describeFailure = (id: string, error: unknown, known?: string): string => {
+    const name = known ?? manager.get(id)?.record.name ?? id;
     if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
       return `instance ${name} did not answer within ${callTimeoutMs} ms`;
     }
@@ -226,6 +226,8 @@ export function createHubServer(options: HubServerOptions): HubServer {
     } catch (error) {
       return { isError: true, content: [{ type: 'text', text: (error as Error).message }] };
     }
+    // Taken now: the instance may be gone by the time the call fails.
+    const instanceName = manager.get(id)?.record.name;
     try {
       return (await client.request(
         {
@@ -244,7 +246,10 @@ export function createHubServer(options: HubServerOptions): HubServer {
         error.code !== ErrorCode.ConnectionClosed
       )
         throw error;
-      return { isError: true, content: [{ type: 'text', text: describeFailure(id, error) }] };
+      return {
+        isError: true,
+        content: [{ type: 'text', text: describeFailure(id, error, instanceName) }],
+      };
     }
   };
 
