@@ -44,7 +44,7 @@ async function makeProject(name: string): Promise<string> {
     path.join(dir, 'package.json'),
     JSON.stringify({
       name,
-      scripts: { hello: 'node -e "console.log(\'hello from ' + name + '\')"' },
+      scripts: { hello: `node -e "console.log('hello from ${name}')"` },
     }),
   );
   return dir;

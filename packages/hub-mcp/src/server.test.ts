@@ -198,7 +198,7 @@ async function setup(
       model: 'test-model',
       content: {
         type: 'text',
-        text: `echo ${(request.params.messages[0]?.content as { text: string }).text}`,
+        text: `echo ${(request.params.messages[0]!.content as { text: string }).text}`,
       },
     }));
     upstream.setRequestHandler(ElicitRequestSchema, async () => ({
