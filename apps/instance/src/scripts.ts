@@ -87,7 +87,7 @@ export class ScriptRunner {
       cwd: this.options.cwd,
       detached: true, // leader of a new process group: one signal reaches the whole tree
       stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, FORCE_COLOR: '0' },
+      env: scriptEnv(),
     });
     const id = `run-${this.nextId++}`;
     const logs = new LogRing(this.options.logCapacity);
@@ -235,4 +235,16 @@ function groupAlive(pgid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * The environment for a script: this process's, minus the `npm_*` variables an outer package
+ * manager set for beacon-instance itself (they would leak its config into the project's run).
+ */
+function scriptEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { FORCE_COLOR: '0' };
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!/^npm_/i.test(key)) env[key] = value;
+  }
+  return env;
 }

@@ -1,0 +1,166 @@
+#!/usr/bin/env node
+// The end-to-end demo: two throwaway projects, a beacon-instance in each, and beacon-hub
+// driven by the official MCP SDK client over stdio, exactly as an MCP client would.
+// Everything lives in a temp MCP_BEACON_HOME and is cleaned up, also on Ctrl-C.
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+
+const root = path.resolve(fileURLToPath(import.meta.url), '../..');
+const INSTANCE = path.join(root, 'apps/instance/dist/cli.js');
+const HUB = path.join(root, 'apps/hub/dist/cli.js');
+const bold = (s) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
+const step = (s) => console.log(`\n${bold(`== ${s}`)}`);
+
+const work = await mkdtemp(path.join(tmpdir(), 'beacon-demo-'));
+const home = path.join(work, 'beacon-home');
+const env = { ...process.env, MCP_BEACON_HOME: home };
+const children = [];
+let client;
+
+async function cleanup() {
+  await client?.close().catch(() => undefined);
+  for (const child of children)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  await Promise.all(
+    children.map((c) =>
+      c.exitCode === null && c.signalCode === null
+        ? new Promise((r) => c.once('exit', r))
+        : undefined,
+    ),
+  );
+  await rm(work, { recursive: true, force: true });
+}
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    console.log(`\n${signal}: cleaning up`);
+    cleanup().finally(() => process.exit(130));
+  });
+}
+
+async function makeProject(name, scripts) {
+  const dir = path.join(work, name);
+  await mkdir(dir, { recursive: true });
+  await writeFile(
+    path.join(dir, 'package.json'),
+    JSON.stringify({ name, private: true, scripts }, null, 2),
+  );
+  return dir;
+}
+
+function startInstance(cwd) {
+  const child = spawn(process.execPath, [INSTANCE, '--log-level', 'warn'], {
+    cwd,
+    env,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  children.push(child);
+  return child;
+}
+
+function text(result) {
+  return result.content
+    .filter((c) => c.type === 'text')
+    .map((c) => c.text)
+    .join('\n');
+}
+
+async function until(check, what, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+try {
+  step('Two throwaway projects');
+  const shop = await makeProject('web-shop', {
+    build: `node -e "for (const s of ['compile','bundle','minify']) console.log('build: ' + s + ' ok'); console.error('build: 1 warning')"`,
+    dev: `node -e "setInterval(() => console.log('dev server: tick'), 500)"`,
+  });
+  const api = await makeProject('payments-api', {
+    test: 'node -e "console.log(\'12 tests passed\')"',
+  });
+  console.log(`  ${shop}\n  ${api}\n  MCP_BEACON_HOME=${home}`);
+
+  step('Start beacon-instance in each project');
+  startInstance(shop);
+  const apiInstance = startInstance(api);
+
+  step('Start beacon-hub over stdio with the MCP SDK client');
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [HUB, '--log-level', 'warn'],
+    env,
+    stderr: 'inherit',
+  });
+  client = new Client({ name: 'beacon-demo', version: '1.0.0' });
+  let changes = 0;
+  client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
+    changes++;
+  });
+  const t0 = performance.now();
+  await client.connect(transport);
+  console.log(
+    `  connected to ${client.getServerVersion().name} ${client.getServerVersion().version} in ${Math.round(performance.now() - t0)} ms`,
+  );
+
+  const instances = async () =>
+    (await client.callTool({ name: 'instances_list', arguments: {} })).structuredContent.instances;
+  await until(
+    async () => (await instances()).filter((i) => i.state === 'active').length === 2,
+    'both instances',
+  );
+
+  step('Discovered instances (instances_list)');
+  console.log(
+    text(await client.callTool({ name: 'instances_list', arguments: {} })).replace(/^/gm, '  '),
+  );
+
+  step('Proxied tools (tools/list)');
+  const tools = (await client.listTools()).tools.map((t) => t.name);
+  console.log(`  ${tools.join('\n  ')}`);
+
+  step('Run web-shop\'s "build" script through the hub');
+  const run = (
+    await client.callTool({ name: 'web-shop__scripts_run', arguments: { name: 'build' } })
+  ).structuredContent;
+  console.log(`  ${run.id}: ${run.command} (pid ${run.pid})`);
+  const done = await until(async () => {
+    const status = (await client.callTool({ name: 'web-shop__scripts_status', arguments: {} }))
+      .structuredContent;
+    return status.runs.find((r) => r.id === run.id && r.state !== 'running');
+  }, 'the build to finish');
+  console.log(`  ended: ${done.state}, exit code ${done.exitCode}`);
+
+  step('Its logs (web-shop__logs_get)');
+  const logs = (await client.callTool({ name: 'web-shop__logs_get', arguments: { run: run.id } }))
+    .structuredContent;
+  for (const line of logs.lines) console.log(`  [${line.stream}] ${line.text}`);
+
+  step('Stop payments-api (SIGTERM) and watch it leave');
+  const before = changes;
+  apiInstance.kill('SIGTERM');
+  await until(() => changes > before, 'tools/list_changed');
+  console.log(
+    `  tools/list_changed received; payments-api tools left: ${(await client.listTools()).tools.filter((t) => t.name.startsWith('payments-api__')).length}`,
+  );
+  console.log(
+    text(await client.callTool({ name: 'instances_list', arguments: {} })).replace(/^/gm, '  '),
+  );
+
+  step('Done: cleaning up');
+} catch (error) {
+  console.error(`demo failed: ${error.stack ?? error}`);
+  process.exitCode = 1;
+} finally {
+  await cleanup();
+}
