@@ -5,6 +5,10 @@ import {
   type ClientCapabilities,
   ErrorCode,
   type Implementation,
+  ListPromptsResultSchema,
+  ListResourcesResultSchema,
+  ListResourceTemplatesResultSchema,
+  ListToolsResultSchema,
   McpError,
   type Prompt,
   PromptListChangedNotificationSchema,
@@ -260,6 +264,8 @@ export class Connection implements ConnectionInfo {
 
   private async fetchCatalog(client: Client): Promise<InstanceCatalog> {
     const caps = client.getServerCapabilities() ?? {};
+    // Raw requests rather than client.listTools(): the hub forwards results without validating
+    // them, so compiling a JSON Schema validator per tool per instance would only cost memory.
     const options = { timeout: this.deps.connectTimeoutMs };
     const all = async <T>(
       page: (cursor: string | undefined) => Promise<{ items: T[]; next: string | undefined }>,
@@ -278,25 +284,41 @@ export class Connection implements ConnectionInfo {
     const [tools, resources, resourceTemplates, prompts] = await Promise.all([
       caps.tools
         ? all(async (c) => {
-            const r = await client.listTools(params(c), options);
+            const r = await client.request(
+              { method: 'tools/list', params: params(c) },
+              ListToolsResultSchema,
+              options,
+            );
             return { items: r.tools, next: r.nextCursor };
           })
         : [],
       caps.resources
         ? all(async (c) => {
-            const r = await client.listResources(params(c), options);
+            const r = await client.request(
+              { method: 'resources/list', params: params(c) },
+              ListResourcesResultSchema,
+              options,
+            );
             return { items: r.resources, next: r.nextCursor };
           })
         : [],
       caps.resources
         ? all(async (c) => {
-            const r = await client.listResourceTemplates(params(c), options);
+            const r = await client.request(
+              { method: 'resources/templates/list', params: params(c) },
+              ListResourceTemplatesResultSchema,
+              options,
+            );
             return { items: r.resourceTemplates, next: r.nextCursor };
           })
         : [],
       caps.prompts
         ? all(async (c) => {
-            const r = await client.listPrompts(params(c), options);
+            const r = await client.request(
+              { method: 'prompts/list', params: params(c) },
+              ListPromptsResultSchema,
+              options,
+            );
             return { items: r.prompts, next: r.nextCursor };
           })
         : [],
