@@ -6,7 +6,10 @@ import { defineConfig } from 'vitest/config';
  */
 export const sharedConfig = defineConfig({
   test: {
-    reporters: ['default', ['json', { outputFile: '.test-report.json' }]],
+    reporters: [
+      'default',
+      ['json', { outputFile: `.test-report${process.env.BEACON_REPORT_SUFFIX ?? ''}.json` }],
+    ],
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },

@@ -18,21 +18,23 @@ for (const group of ['packages', 'apps', 'tests']) {
     const manifest = path.join(dir, 'package.json');
     if (!existsSync(manifest)) continue;
     if (!JSON.parse(readFileSync(manifest, 'utf8')).scripts?.test) continue;
-    const reportFile = path.join(dir, '.test-report.json');
-    if (!existsSync(reportFile)) {
+    const reports = readdirSync(dir).filter((f) => /^\.test-report.*\.json$/.test(f));
+    if (reports.length === 0) {
       missing.push(path.relative(root, dir));
       continue;
     }
-    const report = JSON.parse(readFileSync(reportFile, 'utf8'));
-    passed += report.numPassedTests;
-    failed += report.numFailedTests;
-    skipped += report.numPendingTests + (report.numTodoTests ?? 0);
-    // A suite that failed to load, or a run with no tests, fails without failing a test.
-    if (
-      report.numFailedTests === 0 &&
-      (report.numFailedTestSuites > 0 || report.success === false)
-    ) {
-      failed += Math.max(1, report.numFailedTestSuites);
+    for (const file of reports) {
+      const report = JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
+      passed += report.numPassedTests;
+      failed += report.numFailedTests;
+      skipped += report.numPendingTests + (report.numTodoTests ?? 0);
+      // A suite that failed to load, or a run with no tests, fails without failing a test.
+      if (
+        report.numFailedTests === 0 &&
+        (report.numFailedTestSuites > 0 || report.success === false)
+      ) {
+        failed += Math.max(1, report.numFailedTestSuites);
+      }
     }
   }
 }

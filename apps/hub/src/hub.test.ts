@@ -8,6 +8,7 @@ import {
   startProcess,
   type TempDir,
   type TestProcess,
+  testNode,
   waitFor,
 } from '@mcp-beacon/test-utils';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -61,7 +62,7 @@ async function startInstance(
 ): Promise<{ proc: TestProcess; record: InstanceRecord }> {
   const cwd = await makeProject(name);
   const before = new Set((await records()).map((r) => r.id));
-  const proc = startProcess(process.execPath, [INSTANCE, ...args], {
+  const proc = startProcess(testNode, [INSTANCE, ...args], {
     cwd,
     env: { ...process.env, MCP_BEACON_HOME: home },
   });
@@ -83,7 +84,7 @@ interface HubHandle {
 async function startHubClient(args: string[] = []): Promise<HubHandle> {
   let stderr = '';
   const transport = new StdioClientTransport({
-    command: process.execPath,
+    command: testNode,
     args: [HUB, '--log-level', 'debug', '--ping-interval', '200', '--ping-timeout', '300', ...args],
     env: { ...(process.env as Record<string, string>), MCP_BEACON_HOME: home },
     stderr: 'pipe',
@@ -357,7 +358,7 @@ describe('beacon-hub over stdio', () => {
   });
 
   it('exits cleanly when stdin closes', async () => {
-    const proc = startProcess(process.execPath, [HUB], {
+    const proc = startProcess(testNode, [HUB], {
       env: { ...process.env, MCP_BEACON_HOME: home },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
@@ -371,7 +372,7 @@ describe('beacon-hub over stdio', () => {
 describe('beacon-hub list', () => {
   it('prints a table and JSON of the instances it finds', async () => {
     const { record } = await startInstance('listed');
-    const json = startProcess(process.execPath, [HUB, 'list', '--json'], {
+    const json = startProcess(testNode, [HUB, 'list', '--json'], {
       env: { ...process.env, MCP_BEACON_HOME: home },
     });
     expect((await json.exited).code).toBe(0);
@@ -379,7 +380,7 @@ describe('beacon-hub list', () => {
       instances: [{ id: record.id, name: 'listed', process: 'alive', url: record.url }],
       invalid: [],
     });
-    const table = startProcess(process.execPath, [HUB, 'list'], {
+    const table = startProcess(testNode, [HUB, 'list'], {
       env: { ...process.env, MCP_BEACON_HOME: home },
     });
     await table.exited;
@@ -388,10 +389,10 @@ describe('beacon-hub list', () => {
   });
 
   it('answers --help and --version', async () => {
-    const help = startProcess(process.execPath, [HUB, '--help']);
+    const help = startProcess(testNode, [HUB, '--help']);
     await help.exited;
     expect(help.stdout()).toContain('beacon-hub list');
-    const version = startProcess(process.execPath, [HUB, '--version']);
+    const version = startProcess(testNode, [HUB, '--version']);
     await version.exited;
     expect(version.stdout().trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });

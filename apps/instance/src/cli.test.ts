@@ -11,6 +11,7 @@ import {
   startProcess,
   type TempDir,
   type TestProcess,
+  testNode,
   waitFor,
 } from '@mcp-beacon/test-utils';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -57,7 +58,7 @@ function startCli(
   env: Record<string, string> = {},
   stdin: 'ignore' | 'pipe' = 'ignore',
 ) {
-  const proc = startProcess(process.execPath, [CLI, ...args], {
+  const proc = startProcess(testNode, [CLI, ...args], {
     cwd: project,
     env: { ...process.env, MCP_BEACON_HOME: home, ...env },
     stdio: [stdin, 'pipe', 'pipe'],

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { InstanceError } from './errors.js';
 import { readProject, scriptCommand } from './project.js';
@@ -114,7 +115,8 @@ export class ScriptRunner {
         resolve();
       });
       child.once('close', (code, signal) => {
-        const exitCode = code ?? (signal ? 128 : null);
+        // A guardian killed by a signal reports it as 128 + its number, as shells do.
+        const exitCode = code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : null);
         this.finish(
           run,
           run.stopRequested ? 'stopped' : exitCode === 0 ? 'exited' : 'failed',

@@ -87,3 +87,9 @@ export function isGroupAlive(pgid: number): boolean {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
+
+/**
+ * The Node binary tests start the built apps with: `BEACON_TEST_NODE` when set (CI runs the
+ * integration tests again under Node 22 this way), else the one running the tests.
+ */
+export const testNode: string = process.env.BEACON_TEST_NODE || process.execPath;

@@ -1,0 +1,135 @@
+// The beacon-hub command line; src/cli.ts loads it once the V8 flags are set.
+import { parseArgs } from 'node:util';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { startHub, VERSION } from './hub.js';
+import { formatTable, listInstances } from './list.js';
+import { createLogger, isLogLevel } from './logger.js';
+
+// stdout belongs to JSON-RPC: anything that calls console.log goes to stderr instead.
+console.log = console.error;
+console.info = console.error;
+
+const HELP = `beacon-hub ${VERSION}
+One MCP server (stdio) for every running Beacon instance: discovers them, health-checks
+them, and offers instances_list plus each instance's tools as <instance>__<tool>.
+
+Usage:
+  beacon-hub [options]          serve MCP on stdin/stdout (what MCP clients launch)
+  beacon-hub list [--json]      print the instances found and exit
+
+Options:
+  --log-level LEVEL     silent, error, warn (default), info or debug; logs go to stderr
+  --call-timeout MS     per-call timeout for proxied requests (default 60000)
+  --ping-interval MS    health-check period (default 5000)
+  --ping-timeout MS     a ping unanswered this long is a miss (default 2000)
+  --json                with list: print JSON
+  -h, --help            show this help
+  -v, --version         show the version
+
+Data lives in $MCP_BEACON_HOME, else the OS's per-user data folder (mcp-beacon).
+`;
+
+function intOption(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    process.stderr.write(
+      `beacon-hub: ${flag} must be a positive integer (ms), got ${JSON.stringify(value)}\n`,
+    );
+    process.exit(2);
+  }
+  return n;
+}
+
+async function main(): Promise<void> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse();
+  } catch (error) {
+    process.stderr.write(
+      `beacon-hub: ${(error as Error).message}\nRun beacon-hub --help for usage.\n`,
+    );
+    process.exit(2);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return void process.stdout.write(HELP);
+  if (values.version) return void process.stdout.write(`${VERSION}\n`);
+
+  if (positionals[0] === 'list') {
+    const { instances, invalid } = await listInstances();
+    if (values.json) process.stdout.write(`${JSON.stringify({ instances, invalid }, null, 2)}\n`);
+    else {
+      process.stdout.write(formatTable(instances));
+      for (const bad of invalid) process.stderr.write(`ignored ${bad.file}: ${bad.reason}\n`);
+    }
+    return;
+  }
+  if (positionals.length > 0) {
+    process.stderr.write(
+      `beacon-hub: unknown command ${JSON.stringify(positionals[0])}\nRun beacon-hub --help for usage.\n`,
+    );
+    process.exit(2);
+  }
+
+  const level = values['log-level'] ?? 'warn';
+  if (!isLogLevel(level)) {
+    process.stderr.write('beacon-hub: --log-level must be silent, error, warn, info or debug\n');
+    process.exit(2);
+  }
+  const logger = createLogger(level);
+  const callTimeoutMs = intOption(values['call-timeout'], '--call-timeout');
+  const intervalMs = intOption(values['ping-interval'], '--ping-interval');
+  const timeoutMs = intOption(values['ping-timeout'], '--ping-timeout');
+  const transport = new StdioServerTransport();
+  const hub = await startHub({
+    transport,
+    logger,
+    ...(callTimeoutMs === undefined ? {} : { callTimeoutMs }),
+    ping: {
+      ...(intervalMs === undefined ? {} : { intervalMs }),
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    },
+  });
+
+  let stopping = false;
+  const stop = (why: string, code = 0) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`shutting down (${why})`);
+    const force = setTimeout(() => process.exit(code), 5_000);
+    force.unref();
+    hub.close().finally(() => process.exit(code));
+  };
+  process.stdin.on('end', () => stop('stdin closed'));
+  process.stdin.on('close', () => stop('stdin closed'));
+  transport.onclose = () => stop('transport closed');
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGHUP', () => stop('SIGHUP'));
+  process.on('uncaughtException', (error) => {
+    // The hub must outlive a bug in one code path; log it and keep serving.
+    logger.error(`unexpected error: ${error.stack ?? error.message}`);
+  });
+  process.on('unhandledRejection', (reason) => {
+    logger.error(
+      `unhandled rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`,
+    );
+  });
+}
+
+function parse() {
+  return parseArgs({
+    allowPositionals: true,
+    options: {
+      'log-level': { type: 'string' },
+      'call-timeout': { type: 'string' },
+      'ping-interval': { type: 'string' },
+      'ping-timeout': { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
+    },
+  });
+}
+
+void main();
