@@ -4,7 +4,7 @@
 //  (b) tool-call latency and calls/s through the hub vs the same instance called directly;
 //  (c) hub RSS and tools/list latency with 50 instances connected (vs 0 connected);
 //  (d) hub start -> first initialize answer (vs a minimal SDK stdio server).
-// Usage: pnpm bench:hub [--samples N] [--calls N] [--instances N]
+// Usage: pnpm bench:hub [-- --samples N --calls N --instances N --node-flags "..."]
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -29,6 +29,9 @@ const arg = (name, fallback) => {
 const SAMPLES = arg('samples', 100);
 const CALLS = arg('calls', 1000);
 const INSTANCES = arg('instances', 50);
+// Extra Node flags for the hub process, to compare runtime settings: --node-flags "--flag1 --flag2".
+const flagsAt = process.argv.indexOf('--node-flags');
+const HUB_NODE_FLAGS = flagsAt > 0 ? process.argv[flagsAt + 1].split(' ').filter(Boolean) : [];
 
 const work = await mkdtemp(path.join(tmpdir(), 'beacon-bench-hub-'));
 const home = path.join(work, 'home');
@@ -94,13 +97,7 @@ async function writeRecord(inst, id = randomUUID(), name = inst.name) {
 async function connectHub(args = []) {
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [
-      ...(process.env.HUB_NODE_FLAGS ? process.env.HUB_NODE_FLAGS.split(' ') : []),
-      HUB,
-      '--log-level',
-      'error',
-      ...args,
-    ],
+    args: [...HUB_NODE_FLAGS, HUB, '--log-level', 'error', ...args],
     env,
     stderr: 'inherit',
   });
