@@ -185,9 +185,17 @@ export function createHubServer(options: HubServerOptions): HubServer {
   /** Client of an instance by id, as a tool-level failure when it is not reachable. */
   const clientFor = (id: string): Client => manager.client(id);
 
-  const requestOptions = (extra: ToolExtra): RequestOptions => {
+  /**
+   * Options for a forwarded request, and `drain()`, which resolves once every progress
+   * notification forwarded so far is written: awaited before the result is returned, so the
+   * client sees the instance's notifications and result in the order the instance sent them.
+   */
+  const requestOptions = (
+    extra: ToolExtra,
+  ): { options: RequestOptions; drain: () => Promise<void> } => {
     const token = extra._meta?.progressToken;
-    return {
+    let sent = Promise.resolve();
+    const options: RequestOptions = {
       signal: extra.signal,
       timeout: callTimeoutMs,
       resetTimeoutOnProgress: true,
@@ -195,15 +203,18 @@ export function createHubServer(options: HubServerOptions): HubServer {
         ? {}
         : {
             onprogress: (progress: Progress) => {
-              void extra
-                .sendNotification({
-                  method: 'notifications/progress',
-                  params: { ...progress, progressToken: token },
-                })
+              sent = sent
+                .then(() =>
+                  extra.sendNotification({
+                    method: 'notifications/progress',
+                    params: { ...progress, progressToken: token },
+                  }),
+                )
                 .catch(() => undefined);
             },
           }),
     };
+    return { options, drain: () => sent };
   };
 
   const describeFailure = (id: string, error: unknown, known?: string): string => {
@@ -228,15 +239,18 @@ export function createHubServer(options: HubServerOptions): HubServer {
     }
     // Taken now: the instance may be gone by the time the call fails.
     const instanceName = manager.get(id)?.record.name;
+    const { options, drain } = requestOptions(extra);
     try {
-      return (await client.request(
+      const result = await client.request(
         {
           method: 'tools/call',
           params: { name, ...(args === undefined ? {} : { arguments: args }) },
         },
         CallToolResultSchema,
-        requestOptions(extra),
-      )) as CallToolResult;
+        options,
+      );
+      await drain();
+      return result as CallToolResult;
     } catch (error) {
       if (extra.signal.aborted) throw error;
       // Protocol errors from the instance itself (unknown tool, bad params) pass through as they are.
@@ -400,8 +414,11 @@ export function createHubServer(options: HubServerOptions): HubServer {
     } catch (error) {
       throw new McpError(ErrorCode.InvalidRequest, (error as Error).message);
     }
+    const { options, drain } = requestOptions(extra);
     try {
-      return await client.request(request as never, schema, requestOptions(extra));
+      const result = await client.request(request as never, schema, options);
+      await drain();
+      return result;
     } catch (error) {
       if (
         error instanceof McpError &&
