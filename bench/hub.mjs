@@ -114,6 +114,46 @@ function rssMiB(pid) {
   return Math.round((Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024) * 10) / 10;
 }
 
+/** Times `count` tools/list requests on the hub's raw stdio, once it lists `minTools` tools. */
+async function rawToolsList(child, count, minTools) {
+  let buffer = '';
+  const waiting = new Map();
+  child.stdout.setEncoding('utf8').on('data', (chunk) => {
+    buffer += chunk;
+    let nl = buffer.indexOf('\n');
+    while (nl >= 0) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      const id = Number(/"id":(\d+)\}$/.exec(line)?.[1]);
+      waiting.get(id)?.({ at: performance.now(), line });
+      waiting.delete(id);
+      nl = buffer.indexOf('\n');
+    }
+  });
+  let next = 1;
+  const request = (method, params = {}) => {
+    const id = next++;
+    const answer = new Promise((resolve) => waiting.set(id, resolve));
+    const t0 = performance.now();
+    child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id, method, params })}\n`);
+    return answer.then(({ at, line }) => ({ ms: at - t0, line }));
+  };
+  await request('initialize', {
+    protocolVersion: '2025-06-18',
+    capabilities: {},
+    clientInfo: { name: 'raw', version: '1' },
+  });
+  child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })}\n`);
+  for (;;) {
+    const { line } = await request('tools/list');
+    if ((line.match(/"inputSchema"/g) ?? []).length >= minTools) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const times = [];
+  for (let i = 0; i < count; i++) times.push((await request('tools/list')).ms);
+  return times;
+}
+
 const ratio = (a, b) => Math.round((a / b) * 100) / 100;
 const report = { node: process.version, platform: `${process.platform}-${process.arch}` };
 
@@ -260,6 +300,13 @@ try {
     listTimes.push(performance.now() - t0);
     toolCount = tools.length;
   }
+  // The same request on raw pipes: the hub's own cost, without an SDK client parsing 300 tools.
+  const raw = spawn(process.execPath, [...HUB_NODE_FLAGS, HUB, '--log-level', 'error'], {
+    env,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  children.push(raw);
+  const rawTimes = await rawToolsList(raw, 200, INSTANCES * 6);
   const baselineList = [];
   for (let i = 0; i < 200; i++) {
     const t0 = performance.now();
@@ -273,6 +320,7 @@ try {
     hub_rss_mib: rssMiB(bigTransport.pid),
     hub_rss_mib_with_0_instances: rssIdle,
     tools_list_ms: summarize(listTimes),
+    tools_list_raw_pipe_ms: summarize(rawTimes),
     baseline_one_instance_tools_list_ms: summarize(baselineList),
   };
   log('many instances: done');
