@@ -131,6 +131,22 @@ function rawRequest(url: string, headers: Record<string, string>): Promise<numbe
   });
 }
 
+/** Starts the `serve` script and waits until it prints, so its process group is running. */
+async function startServing(client: Client): Promise<{ id: string; pid: number }> {
+  const run = (await call(client, 'scripts_run', { name: 'serve' })).structuredContent as {
+    id: string;
+    pid: number;
+  };
+  await waitFor(
+    async () =>
+      JSON.stringify((await call(client, 'logs_get', { run: run.id })).structuredContent).includes(
+        'tick',
+      ),
+    { what: 'output' },
+  );
+  return run;
+}
+
 describe('beacon-instance lifecycle', () => {
   it('writes its record only once the port accepts connections', async () => {
     const proc = startCli();
@@ -160,14 +176,7 @@ describe('beacon-instance lifecycle', () => {
   it('removes its record and stops its scripts on SIGTERM', async () => {
     const { proc, record } = await startAndWaitForRecord();
     const client = await connectClient(record);
-    const run = (await call(client, 'scripts_run', { name: 'serve' })).structuredContent as {
-      pid: number;
-    };
-    await waitFor(
-      async () =>
-        JSON.stringify((await call(client, 'logs_get', {})).structuredContent).includes('tick'),
-      { what: 'output' },
-    );
+    const run = await startServing(client);
     proc.child.kill('SIGTERM');
     expect(await proc.exited).toEqual({ code: 0, signal: null });
     expect(await records()).toEqual([]);
@@ -177,14 +186,7 @@ describe('beacon-instance lifecycle', () => {
   it('leaves its record but no orphaned script when SIGKILLed', async () => {
     const { proc, record } = await startAndWaitForRecord();
     const client = await connectClient(record);
-    const run = (await call(client, 'scripts_run', { name: 'serve' })).structuredContent as {
-      pid: number;
-    };
-    await waitFor(
-      async () =>
-        JSON.stringify((await call(client, 'logs_get', {})).structuredContent).includes('tick'),
-      { what: 'output' },
-    );
+    const run = await startServing(client);
     await proc.kill('SIGKILL');
     await waitFor(() => !isGroupAlive(run.pid), { what: 'script group gone' });
     expect((await records()).map((r) => r.id)).toEqual([record.id]);
