@@ -22,6 +22,7 @@ const home = path.join(work, 'beacon-home');
 const env = { ...process.env, MCP_BEACON_HOME: home };
 const children = [];
 let client;
+let interrupted = false;
 
 async function cleanup() {
   await client?.close().catch(() => undefined);
@@ -38,6 +39,7 @@ async function cleanup() {
 }
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.once(signal, () => {
+    interrupted = true;
     console.log(`\n${signal}: cleaning up`);
     cleanup().finally(() => process.exit(130));
   });
@@ -159,8 +161,11 @@ try {
 
   step('Done: cleaning up');
 } catch (error) {
-  console.error(`demo failed: ${error.stack ?? error}`);
-  process.exitCode = 1;
+  // After Ctrl-C the steps in flight fail as their processes go; that is not news.
+  if (!interrupted) {
+    console.error(`demo failed: ${error.stack ?? error}`);
+    process.exitCode = 1;
+  }
 } finally {
   await cleanup();
 }
