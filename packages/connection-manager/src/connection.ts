@@ -86,12 +86,14 @@ const emptyCatalog = (): InstanceCatalog => ({
   prompts: [],
 });
 
+/** A one-line reason: the message plus the HTTP status or socket error code when known. */
 function describe(error: unknown): string {
-  if (error instanceof Error) {
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    return cause?.code ? `${error.message} (${cause.code})` : error.message;
-  }
-  return String(error);
+  if (!(error instanceof Error)) return String(error);
+  const { code, cause } = error as { code?: unknown; cause?: { code?: string } };
+  // The SDK's StreamableHTTPError carries the HTTP status as a numeric `code`.
+  if (typeof code === 'number' && code >= 100 && code < 600)
+    return `${error.message.trim()} (HTTP ${code})`;
+  return cause?.code ? `${error.message} (${cause.code})` : error.message;
 }
 
 function isTimeout(error: unknown): boolean {

@@ -1,0 +1,129 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { InstanceRecord } from '@mcp-beacon/registry';
+import { waitFor } from '@mcp-beacon/test-utils';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type ConnectionManager, createConnectionManager, type TransitionEvent } from './index.js';
+
+/** A real streamable-HTTP MCP server on 127.0.0.1, one MCP session per client. */
+async function startServer(
+  token?: string,
+): Promise<{ url: string; close(): Promise<void>; requests: () => number }> {
+  let requests = 0;
+  const transports = new Map<string, StreamableHTTPServerTransport>();
+  const http: Server = createServer(async (req, res) => {
+    requests++;
+    if (token && req.headers.authorization !== `Bearer ${token}`) {
+      res.writeHead(401).end();
+      return;
+    }
+    const id = req.headers['mcp-session-id'];
+    let transport = typeof id === 'string' ? transports.get(id) : undefined;
+    if (!transport) {
+      transport = new StreamableHTTPServerTransport({
+        sessionIdGenerator: () => randomUUID(),
+        onsessioninitialized: (sid) => {
+          transports.set(sid, transport!);
+        },
+      });
+      const server = new McpServer({ name: 'http-fixture', version: '1.0.0' });
+      server.registerTool('hello', { description: 'hello' }, async () => ({
+        content: [{ type: 'text', text: 'hi' }],
+      }));
+      await server.connect(transport);
+    }
+    await transport.handleRequest(req, res);
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const { port } = http.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/mcp`,
+    requests: () => requests,
+    close: async () => {
+      await Promise.allSettled([...transports.values()].map((t) => t.close()));
+      await new Promise((resolve) => {
+        http.close(resolve);
+        http.closeAllConnections();
+      });
+    },
+  };
+}
+
+function record(url: string, token?: string): InstanceRecord {
+  const now = new Date().toISOString();
+  return {
+    id: randomUUID(),
+    pid: process.pid,
+    path: '/p',
+    port: Number(new URL(url).port),
+    started: now,
+    name: 'http',
+    has_package_json: false,
+    last_seen: now,
+    url,
+    ...(token ? { token } : {}),
+  };
+}
+
+let manager: ConnectionManager | undefined;
+afterEach(async () => {
+  await manager?.close();
+  manager = undefined;
+});
+
+describe('connection manager over real HTTP', () => {
+  it('sends the bearer token and connects', async () => {
+    const server = await startServer('s3cret');
+    try {
+      manager = createConnectionManager();
+      const r = record(server.url, 's3cret');
+      manager.upsert(r);
+      await waitFor(() => manager!.get(r.id)?.state === 'active', { what: 'active' });
+      expect(manager.get(r.id)!.catalog.tools.map((t) => t.name)).toEqual(['hello']);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('notices a server that goes away at once, not at the next ping', async () => {
+    const server = await startServer();
+    const events: TransitionEvent[] = [];
+    // Pings every minute: only the transport's own error can explain a quick transition.
+    manager = createConnectionManager({
+      ping: { intervalMs: 60_000 },
+      backoff: { initialMs: 60_000 },
+    });
+    manager.onTransition((e) => events.push(e));
+    const r = record(server.url);
+    manager.upsert(r);
+    await waitFor(() => manager!.get(r.id)?.state === 'active', { what: 'active' });
+    await server.close();
+    const retrying = await waitFor(() => events.find((e) => e.to === 'retrying'), {
+      what: 'retrying',
+      timeoutMs: 10_000,
+    });
+    expect(retrying.from).toBe('active');
+    expect(retrying.reason).toMatch(/ECONNREFUSED|fetch failed|closed|terminated/i);
+  });
+
+  it('reports a wrong token as the reason, and never reports active', async () => {
+    const server = await startServer('right');
+    try {
+      const events: TransitionEvent[] = [];
+      manager = createConnectionManager({ backoff: { initialMs: 60_000 } });
+      manager.onTransition((e) => events.push(e));
+      const r = record(server.url, 'wrong');
+      manager.upsert(r);
+      const retrying = await waitFor(() => events.find((e) => e.to === 'retrying'), {
+        what: 'retrying',
+      });
+      expect(retrying.reason).toContain('(HTTP 401)');
+      expect(events.some((e) => e.to === 'active')).toBe(false);
+    } finally {
+      await server.close();
+    }
+  });
+});
