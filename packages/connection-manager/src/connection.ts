@@ -333,9 +333,11 @@ export class Connection implements ConnectionInfo {
     const reason = `process ${this.record.pid} is gone; record removed`;
     this.reset();
     await this.closeClient();
-    await this.deps.removeRecord(this.record).catch(() => undefined);
     this.catalog = emptyCatalog();
+    // Announce first, delete second: the watcher's report of the deletion then finds nothing
+    // left to remove, and the reason on record stays the real one.
     if (this.state !== 'removed') this.transition('removed', reason);
+    await this.deps.removeRecord(this.record).catch(() => undefined);
     return true;
   }
 
