@@ -142,7 +142,8 @@ async function main(): Promise<void> {
     if (positionals[0] === 'announce') {
       if (values.url === undefined) throw new InstanceError('USAGE', 'announce needs --url');
       const interval = toInt(values.interval, '--interval', 100, 3_600_000);
-      const announcement = await announce({
+      // Signal handlers go in before anything is announced, so no record can outlive a SIGTERM.
+      const announcing = announce({
         url: values.url,
         logger,
         ...(values.name === undefined ? {} : { name: values.name }),
@@ -150,14 +151,16 @@ async function main(): Promise<void> {
         ...(values.token === undefined ? {} : { token: values.token }),
         ...(interval === undefined ? {} : { intervalMs: interval }),
       });
-      onShutdown(logger, values['exit-with-stdin'] === true, () => announcement.close());
-      const how = await announcement.done;
+      onShutdown(logger, values['exit-with-stdin'] === true, async () => {
+        await (await announcing.catch(() => undefined))?.close();
+      });
+      const how = await (await announcing).done;
       process.exit(how === 'unreachable' ? 1 : 0);
     }
     if (positionals.length > 0)
       throw new InstanceError('USAGE', `unknown command ${JSON.stringify(positionals[0])}`);
     const port = toInt(values.port, '--port', 0, 65535);
-    const instance = await startInstance({
+    const starting = startInstance({
       cwd: values.cwd ?? process.cwd(),
       logger,
       ...(port === undefined ? {} : { port }),
@@ -165,7 +168,12 @@ async function main(): Promise<void> {
       register: values['no-register'] !== true,
       auth: values['no-auth'] !== true,
     });
-    onShutdown(logger, values['exit-with-stdin'] === true, () => instance.close());
+    // Installed before the record is written: a signal during start-up waits for it, then
+    // removes the record like any other shutdown.
+    onShutdown(logger, values['exit-with-stdin'] === true, async () => {
+      await (await starting.catch(() => undefined))?.close();
+    });
+    await starting;
   } catch (error) {
     fail(logger, error);
   }
