@@ -260,4 +260,36 @@ describe('retry schedule on fake time', () => {
     await waitFor(() => manager!.get(r.id)?.state === 'active', { what: 'revived' });
     expect(events.map((e) => e.to)).toContain('dead');
   });
+
+  it('pings active connections on the injected clock', async () => {
+    const clock = manualClock();
+    const server = makeServer();
+    let pings = 0;
+    manager = createConnectionManager({
+      clock,
+      ping: { intervalMs: 5_000, timeoutMs: 1_000, misses: 3 },
+      createTransport: () => {
+        const [client, serverSide] = InMemoryTransport.createLinkedPair();
+        const send = client.send.bind(client);
+        client.send = async (message: JSONRPCMessage) => {
+          if ('method' in message && message.method === 'ping') pings++;
+          await send(message);
+        };
+        void server.connect(serverSide);
+        return client;
+      },
+    });
+    const r = record();
+    manager.upsert(r);
+    await waitFor(() => manager!.get(r.id)?.state === 'active');
+    await clock.advance(4_999);
+    expect(pings).toBe(0);
+    await clock.advance(1);
+    await waitFor(() => pings === 1, { what: 'first ping' });
+    await clock.advance(5_000);
+    await waitFor(() => pings === 2, { what: 'second ping' });
+    await clock.advance(15_000);
+    await waitFor(() => pings === 5, { what: 'three more pings' });
+    expect(manager.get(r.id)?.state).toBe('active');
+  });
 });
