@@ -19,6 +19,8 @@ import {
   type CallToolResult,
   CreateMessageRequestSchema,
   type JSONRPCMessage,
+  LoggingMessageNotificationSchema,
+  ResourceUpdatedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -45,6 +47,8 @@ let hub: Client;
 let direct: Client;
 let url: string;
 const wire: JSONRPCMessage[] = [];
+const updates: string[] = [];
+const logs: Array<{ logger?: string | undefined; level: string }> = [];
 
 beforeAll(async () => {
   tmp = await createTempDir();
@@ -76,6 +80,12 @@ beforeAll(async () => {
     model: 'stub-model',
     content: { type: 'text', text: 'sampled through beacon' },
   }));
+  hub.setNotificationHandler(ResourceUpdatedNotificationSchema, async (n) => {
+    updates.push(n.params.uri);
+  });
+  hub.setNotificationHandler(LoggingMessageNotificationSchema, async (n) => {
+    logs.push({ logger: n.params.logger, level: n.params.level });
+  });
   const transport = new StdioClientTransport({
     command: testNode,
     args: [HUB],
@@ -186,6 +196,22 @@ describe('a third-party MCP server through the hub', () => {
     await hub.unsubscribeResource({ uri: `beacon://everything/${first.uri}` });
     const prompts = await hub.listPrompts();
     expect(prompts.prompts.length).toBe((await direct.listPrompts()).prompts.length);
+  });
+
+  it('forwards its log messages and resource-updated notifications', async () => {
+    const first = (await direct.listResources()).resources[0]!;
+    const proxied = `beacon://everything/${first.uri}`;
+    await hub.subscribeResource({ uri: proxied });
+    // Each toggle makes the server send one notification at once (and more every 5 s).
+    await hub.callTool({ name: 'everything__toggle-subscriber-updates', arguments: {} });
+    await hub.callTool({ name: 'everything__toggle-simulated-logging', arguments: {} });
+    await waitFor(() => updates.includes(proxied), { what: 'resource update with the hub URI' });
+    await waitFor(() => logs.some((l) => l.logger === 'everything'), {
+      what: 'log tagged with the instance',
+    });
+    await hub.callTool({ name: 'everything__toggle-subscriber-updates', arguments: {} });
+    await hub.callTool({ name: 'everything__toggle-simulated-logging', arguments: {} });
+    await hub.unsubscribeResource({ uri: proxied });
   });
 
   it('drops it when the server stops and the announcement ends', async () => {
