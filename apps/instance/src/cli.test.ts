@@ -418,6 +418,40 @@ describe('beacon-instance tools', () => {
     await a!.close();
     expect((await call(b!, 'scripts_list')).isError).toBeFalsy();
   });
+
+  it('ends a session on DELETE and refuses its id afterwards', async () => {
+    const { record } = await startAndWaitForRecord();
+    const transport = new StreamableHTTPClientTransport(new URL(record.url), {
+      requestInit: { headers: { authorization: `Bearer ${record.token}` } },
+    });
+    const client = new Client({ name: 'test', version: '1.0.0' });
+    await client.connect(transport);
+    clients.push(client);
+    const sessionId = transport.sessionId!;
+    expect(sessionId).toMatch(/^[0-9a-f-]{36}$/);
+    await transport.terminateSession();
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        record.url,
+        {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            accept: 'application/json, text/event-stream',
+            authorization: `Bearer ${record.token}`,
+            'mcp-session-id': sessionId,
+          },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('error', reject);
+      req.end(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }));
+    });
+    expect(status).toBe(404);
+  });
 });
 
 describe('beacon-instance announce', () => {
