@@ -16,7 +16,10 @@ import {
 } from '@mcp-beacon/test-utils';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import {
+  type CallToolResult,
+  LoggingMessageNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -373,6 +376,30 @@ describe('beacon-instance tools', () => {
       { what: 'run end' },
     );
     expect(ended).toMatchObject({ state: 'failed', exitCode: 3 });
+  });
+
+  it('tells every session when a run ends, over the GET stream', async () => {
+    const { record } = await startAndWaitForRecord();
+    const watcher = await connectClient(record);
+    const messages: Array<{ level: string; logger?: string | undefined; data: unknown }> = [];
+    watcher.setNotificationHandler(LoggingMessageNotificationSchema, async (n) => {
+      messages.push(n.params);
+    });
+    const runner = await connectClient(record);
+    const run = (await call(runner, 'scripts_run', { name: 'fail' })).structuredContent as {
+      id: string;
+    };
+    const message = await waitFor(
+      () => messages.find((m) => (m.data as { id?: string }).id === run.id),
+      {
+        what: 'run-ended log on the other session',
+      },
+    );
+    expect(message).toMatchObject({
+      level: 'warning',
+      logger: 'scripts',
+      data: { event: 'run-ended', id: run.id, state: 'failed', exitCode: 3 },
+    });
   });
 
   it('does not start a running script twice, and stops it', async () => {
