@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -383,6 +384,30 @@ describe('beacon-hub list', () => {
     await table.exited;
     expect(table.stdout()).toMatch(/^NAME\s+ID\s+URL/);
     expect(table.stdout()).toContain(record.id.slice(0, 8));
+  });
+
+  it('marks a crashed instance stale and reports invalid files', async () => {
+    const { proc, record } = await startInstance('crashed');
+    await proc.kill('SIGKILL');
+    const bad = path.join(resolvePaths({ home }).instances, `${randomUUID()}.json`);
+    await writeFile(bad, '{ not json');
+    const json = startProcess(testNode, [HUB, 'list', '--json'], {
+      env: { ...process.env, MCP_BEACON_HOME: home },
+    });
+    expect((await json.exited).code).toBe(0);
+    const listed = JSON.parse(json.stdout());
+    expect(listed.instances).toEqual([
+      expect.objectContaining({ id: record.id, process: 'stale' }),
+    ]);
+    expect(listed.invalid).toEqual([
+      { file: bad, reason: expect.stringContaining('INVALID_JSON') },
+    ]);
+    const table = startProcess(testNode, [HUB, 'list'], {
+      env: { ...process.env, MCP_BEACON_HOME: home },
+    });
+    await table.exited;
+    expect(table.stdout()).toContain('stale');
+    expect(table.stderr()).toContain(`ignored ${bad}`);
   });
 
   it('answers --help and --version', async () => {
