@@ -80,6 +80,13 @@ function manualClock(): Clock & { advance(ms: number): Promise<void>; pending():
   };
 }
 
+/** The client end of an in-memory pair whose other end `server` serves. */
+function linkedTo(server: McpServer): Transport {
+  const [client, serverSide] = InMemoryTransport.createLinkedPair();
+  void server.connect(serverSide);
+  return client;
+}
+
 /** A transport that never connects: every send is refused like a closed port. */
 function refusingTransport(): Transport {
   return {
@@ -107,11 +114,7 @@ describe('connection manager over in-memory transports', () => {
   it('connects, caches the catalog and reports every transition', async () => {
     const server = makeServer();
     manager = createConnectionManager({
-      createTransport: () => {
-        const [client, serverSide] = InMemoryTransport.createLinkedPair();
-        void server.connect(serverSide);
-        return client;
-      },
+      createTransport: () => linkedTo(server),
     });
     const events = transitions(manager);
     const r = record();
@@ -130,11 +133,7 @@ describe('connection manager over in-memory transports', () => {
   it('refreshes the catalog on the instance list_changed notification', async () => {
     const server = makeServer();
     manager = createConnectionManager({
-      createTransport: () => {
-        const [client, serverSide] = InMemoryTransport.createLinkedPair();
-        void server.connect(serverSide);
-        return client;
-      },
+      createTransport: () => linkedTo(server),
     });
     const r = record();
     manager.upsert(r);
@@ -237,9 +236,7 @@ describe('retry schedule on fake time', () => {
       backoff: { initialMs: 100, maxMs: 800, giveUpAfterMs: 1_000 },
       createTransport: () => {
         if (refuse) return refusingTransport();
-        const [client, serverSide] = InMemoryTransport.createLinkedPair();
-        void server.connect(serverSide);
-        return client;
+        return linkedTo(server);
       },
     });
     const events = transitions(manager);
