@@ -6,7 +6,6 @@ export type InstanceErrorCode =
   | 'UNKNOWN_SCRIPT'
   | 'UNKNOWN_RUN'
   | 'INVALID_INPUT'
-  | 'SPAWN_FAILED'
   | 'UNREACHABLE';
 
 /** The one error class of beacon-instance; tool handlers turn it into an MCP tool error. */

@@ -1,5 +1,5 @@
 /** What went wrong with an instance connection. */
-export type ConnectionErrorCode = 'UNKNOWN_INSTANCE' | 'NOT_CONNECTED' | 'CLOSED';
+export type ConnectionErrorCode = 'UNKNOWN_INSTANCE' | 'NOT_CONNECTED';
 
 /** The one error class of `@mcp-beacon/connection-manager`. */
 export class ConnectionError extends Error {

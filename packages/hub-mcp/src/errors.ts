@@ -1,11 +1,5 @@
 /** What went wrong in the hub's MCP server. */
-export type HubErrorCode =
-  | 'UNKNOWN_INSTANCE'
-  | 'AMBIGUOUS_INSTANCE'
-  | 'UNKNOWN_TOOL'
-  | 'UNKNOWN_RESOURCE'
-  | 'UNKNOWN_PROMPT'
-  | 'TIMEOUT';
+export type HubErrorCode = 'UNKNOWN_INSTANCE' | 'AMBIGUOUS_INSTANCE';
 
 /** The one error class of `@mcp-beacon/hub-mcp`. */
 export class HubError extends Error {

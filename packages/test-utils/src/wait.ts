@@ -32,14 +32,3 @@ export async function waitFor<T>(
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 10));
   }
 }
-
-/** Resolves with the first item of `iterable` that satisfies `predicate`. */
-export async function firstMatch<T>(
-  iterable: AsyncIterable<T>,
-  predicate: (item: T) => boolean,
-): Promise<T> {
-  for await (const item of iterable) {
-    if (predicate(item)) return item;
-  }
-  throw new Error('the stream ended before a matching item arrived');
-}
