@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { InstanceSummary } from '@mcp-beacon/hub-mcp';
 import { resolvePaths } from '@mcp-beacon/paths';
 import { type InstanceRecord, readInstanceDir } from '@mcp-beacon/registry';
 import {
@@ -110,18 +111,7 @@ async function listInstances(client: Client) {
     name: 'instances_list',
     arguments: {},
   })) as CallToolResult;
-  return (
-    result.structuredContent as {
-      instances: Array<{
-        id: string;
-        name: string;
-        slug: string;
-        state: string;
-        tool_count: number;
-        reason: string | null;
-      }>;
-    }
-  ).instances;
+  return (result.structuredContent as { instances: InstanceSummary[] }).instances;
 }
 
 async function toolNames(client: Client): Promise<string[]> {

@@ -153,7 +153,27 @@ export function resolveInstance(
   );
 }
 
-function describeInstance(c: ConnectionInfo, slug: string) {
+/** One instance as `instances_list` reports it (its structured content is `{ instances }`). */
+// A type alias, not an interface, so it fits MCP's structured content (an index signature).
+export type InstanceSummary = {
+  id: string;
+  name: string;
+  /** The prefix of its tools and prompts: `<slug>__<name>`. */
+  slug: string;
+  path: string;
+  port: number;
+  url: string;
+  pid: number;
+  state: ConnectionInfo['state'];
+  /** Why it is in its state; `null` when there is nothing to say. */
+  reason: string | null;
+  has_package_json: boolean;
+  started: string;
+  last_seen: string;
+  tool_count: number;
+};
+
+function describeInstance(c: ConnectionInfo, slug: string): InstanceSummary {
   return {
     id: c.id,
     name: c.record.name,
@@ -171,7 +191,7 @@ function describeInstance(c: ConnectionInfo, slug: string) {
   };
 }
 
-function table(rows: ReturnType<typeof describeInstance>[]): string {
+function table(rows: InstanceSummary[]): string {
   if (rows.length === 0)
     return 'No Beacon instances found. Start one with `beacon-instance` in a project.';
   return rows

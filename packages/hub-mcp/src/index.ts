@@ -1,5 +1,5 @@
 export { HubError, type HubErrorCode } from './errors.js';
-export { HUB_TOOLS, resolveInstance } from './hub-tools.js';
+export { HUB_TOOLS, type InstanceSummary, resolveInstance } from './hub-tools.js';
 export {
   assignSlugs,
   baseSlug,

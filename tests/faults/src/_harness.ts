@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { InstanceSummary } from '@mcp-beacon/hub-mcp';
 import { resolvePaths } from '@mcp-beacon/paths';
 import { type InstanceRecord, readInstanceDir } from '@mcp-beacon/registry';
 import { startProcess, type TestProcess, testNode, waitFor } from '@mcp-beacon/test-utils';
@@ -166,24 +167,12 @@ export class World {
     return entries.flatMap((e) => (e.result.ok ? [e.result.value] : []));
   }
 
-  async list(): Promise<
-    Array<{ id: string; name: string; state: string; reason: string | null; pid: number }>
-  > {
+  async list(): Promise<InstanceSummary[]> {
     const result = (await this.hub.callTool({
       name: 'instances_list',
       arguments: {},
     })) as CallToolResult;
-    return (
-      result.structuredContent as {
-        instances: Array<{
-          id: string;
-          name: string;
-          state: string;
-          reason: string | null;
-          pid: number;
-        }>;
-      }
-    ).instances;
+    return (result.structuredContent as { instances: InstanceSummary[] }).instances;
   }
 
   async stateOf(id: string): Promise<string | undefined> {
