@@ -21,8 +21,11 @@ import {
   LoggingMessageNotificationSchema,
   McpError,
   type Progress,
+  type Prompt,
   ReadResourceRequestSchema,
   ReadResourceResultSchema,
+  type Resource,
+  type ResourceTemplate,
   ResourceUpdatedNotificationSchema,
   RootsListChangedNotificationSchema,
   SetLevelRequestSchema,
@@ -72,6 +75,9 @@ interface View {
   slugs: Map<string, string>; // id -> slug
   ids: Map<string, string>; // slug -> id
   tools: Tool[];
+  resources: Resource[];
+  resourceTemplates: ResourceTemplate[];
+  prompts: Prompt[];
   toolRoutes: Map<string, Route>;
   promptRoutes: Map<string, Route>;
   signature: { tools: string; resources: string; prompts: string };
@@ -105,40 +111,53 @@ export function createHubServer(options: HubServerOptions): HubServer {
     const slugs = assignSlugs(all.map((c) => ({ id: c.id, name: c.record.name })));
     const ids = new Map([...slugs].map(([id, slug]) => [slug, id]));
     const tools: Tool[] = HUB_TOOLS.map((t) => ({ ...t }));
+    const resources: Resource[] = [];
+    const resourceTemplates: ResourceTemplate[] = [];
+    const prompts: Prompt[] = [];
     const toolRoutes = new Map<string, Route>();
     const promptRoutes = new Map<string, Route>();
-    const resourceKeys: string[] = [];
-    const promptKeys: string[] = [];
     for (const connection of active()) {
       const slug = slugs.get(connection.id)!;
+      const describe = (text: string | undefined) =>
+        `[${connection.record.name}] ${text ?? ''}`.trimEnd();
       for (const tool of connection.catalog.tools) {
         const name = qualifiedName(slug, tool.name);
         toolRoutes.set(name, { id: connection.id, name: tool.name });
-        tools.push({
-          ...tool,
-          name,
-          description: `[${connection.record.name}] ${tool.description ?? ''}`.trimEnd(),
-        });
+        tools.push({ ...tool, name, description: describe(tool.description) });
       }
       for (const prompt of connection.catalog.prompts) {
         const name = qualifiedName(slug, prompt.name);
         promptRoutes.set(name, { id: connection.id, name: prompt.name });
-        promptKeys.push(`${name}:${prompt.description ?? ''}`);
+        prompts.push({ ...prompt, name, description: describe(prompt.description) });
       }
-      for (const r of connection.catalog.resources) resourceKeys.push(proxiedUri(slug, r.uri));
-      for (const t of connection.catalog.resourceTemplates)
-        resourceKeys.push(proxiedUri(slug, t.uriTemplate));
+      for (const r of connection.catalog.resources) {
+        resources.push({
+          ...r,
+          uri: proxiedUri(slug, r.uri),
+          description: describe(r.description),
+        });
+      }
+      for (const t of connection.catalog.resourceTemplates) {
+        resourceTemplates.push({
+          ...t,
+          uriTemplate: proxiedUri(slug, t.uriTemplate),
+          description: describe(t.description),
+        });
+      }
     }
     return {
       slugs,
       ids,
       tools,
+      resources,
+      resourceTemplates,
+      prompts,
       toolRoutes,
       promptRoutes,
       signature: {
         tools: JSON.stringify(tools),
-        resources: JSON.stringify(resourceKeys),
-        prompts: JSON.stringify(promptKeys),
+        resources: JSON.stringify([resources, resourceTemplates]),
+        prompts: JSON.stringify(prompts),
       },
     };
   };
@@ -300,30 +319,11 @@ export function createHubServer(options: HubServerOptions): HubServer {
 
   server.setRequestHandler(ListResourcesRequestSchema, async () => {
     shown.resources = view.signature.resources;
-    return listResources();
-  });
-  const listResources = () => ({
-    resources: active().flatMap((c) =>
-      c.catalog.resources.map((r) => ({
-        ...r,
-        uri: proxiedUri(view.slugs.get(c.id)!, r.uri),
-        name: r.name,
-        description: `[${c.record.name}] ${r.description ?? ''}`.trimEnd(),
-      })),
-    ),
+    return { resources: view.resources };
   });
   server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => {
     shown.resources = view.signature.resources;
-    return listTemplates();
-  });
-  const listTemplates = () => ({
-    resourceTemplates: active().flatMap((c) =>
-      c.catalog.resourceTemplates.map((t) => ({
-        ...t,
-        uriTemplate: proxiedUri(view.slugs.get(c.id)!, t.uriTemplate),
-        description: `[${c.record.name}] ${t.description ?? ''}`.trimEnd(),
-      })),
-    ),
+    return { resourceTemplates: view.resourceTemplates };
   });
   server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
     const { id, uri } = routeUri(request.params.uri);
@@ -360,16 +360,7 @@ export function createHubServer(options: HubServerOptions): HubServer {
 
   server.setRequestHandler(ListPromptsRequestSchema, async () => {
     shown.prompts = view.signature.prompts;
-    return listPrompts();
-  });
-  const listPrompts = () => ({
-    prompts: active().flatMap((c) =>
-      c.catalog.prompts.map((p) => ({
-        ...p,
-        name: qualifiedName(view.slugs.get(c.id)!, p.name),
-        description: `[${c.record.name}] ${p.description ?? ''}`.trimEnd(),
-      })),
-    ),
+    return { prompts: view.prompts };
   });
   server.setRequestHandler(GetPromptRequestSchema, async (request, extra) => {
     const route = view.promptRoutes.get(request.params.name);
