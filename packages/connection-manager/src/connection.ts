@@ -20,6 +20,7 @@ import {
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { type BackoffOptions, backoffDelay, type Clock } from './clock.js';
+import { ConnectionError } from './errors.js';
 
 /** Where a connection is in its life. */
 export type ConnectionState =
@@ -68,13 +69,15 @@ export interface ConnectionDeps {
   ping: Required<PingOptions>;
   backoff: BackoffOptions;
   connectTimeoutMs: number;
+  /** Bound on ending a session (DELETE) before the client is closed, in ms. */
+  endSessionTimeoutMs: number;
   random: () => number;
   isAlive: (pid: number) => boolean;
   createTransport: (record: InstanceRecord) => Transport;
   removeRecord: (record: InstanceRecord) => Promise<void>;
   clientInfo: Implementation;
   clientCapabilities: ClientCapabilities;
-  configureClient: ((client: Client, info: ConnectionInfo) => void) | undefined;
+  configureClient: (client: Client, info: ConnectionInfo) => void;
   onTransition: (info: ConnectionInfo, from: ConnectionState) => void;
   onCatalog: (info: ConnectionInfo) => void;
 }
@@ -89,6 +92,8 @@ const emptyCatalog = (): InstanceCatalog => ({
 /** A one-line reason: the message plus the HTTP status or socket error code when known. */
 function describe(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
+  if (error instanceof ConnectionError && error.status !== undefined)
+    return `${error.message} (HTTP ${error.status})`;
   const { code, cause } = error as { code?: unknown; cause?: { code?: string } };
   // The SDK's StreamableHTTPError carries the HTTP status as a numeric `code`.
   if (typeof code === 'number' && code >= 100 && code < 600)
@@ -109,6 +114,12 @@ export class Connection implements ConnectionInfo {
   serverInfo: Implementation | undefined;
   capabilities: ServerCapabilities | undefined;
   client: Client | undefined;
+
+  private settle: () => void = () => undefined;
+  /** Resolves once the first connection attempt has ended: active, failed, or removed. */
+  readonly settled: Promise<void> = new Promise((resolve) => {
+    this.settle = resolve;
+  });
 
   private generation = 0;
   private attempt = 0;
@@ -132,7 +143,7 @@ export class Connection implements ConnectionInfo {
 
   /** Starts connecting (called once, after construction). */
   start(): Promise<void> {
-    return this.connectNow();
+    return this.connectNow().finally(() => this.settle());
   }
 
   /** Connects (or reconnects) now, also after `disconnect()`; resolves when the attempt ends. */
@@ -194,12 +205,26 @@ export class Connection implements ConnectionInfo {
     this.deps.onTransition(this, from);
   }
 
-  private async closeClient(): Promise<void> {
+  /** Closes the live client; `endSession` first ends its session on the instance (DELETE). */
+  private async closeClient(endSession = true): Promise<void> {
     const client = this.client;
     this.client = undefined;
-    if (client) {
-      await client.close().catch(() => undefined);
+    if (client) await this.endClient(client, endSession);
+  }
+
+  private async endClient(client: Client, endSession: boolean): Promise<void> {
+    const transport = client.transport as { terminateSession?: () => Promise<void> } | undefined;
+    if (endSession && transport?.terminateSession) {
+      let timer: unknown;
+      await Promise.race([
+        transport.terminateSession().catch(() => undefined),
+        new Promise<void>((resolve) => {
+          timer = this.deps.clock.setTimeout(resolve, this.deps.endSessionTimeoutMs);
+        }),
+      ]);
+      this.deps.clock.clearTimeout(timer);
     }
+    await client.close().catch(() => undefined);
   }
 
   private connectNow(why?: string): Promise<void> {
@@ -216,14 +241,14 @@ export class Connection implements ConnectionInfo {
     if (this.state !== 'connecting')
       this.transition('connecting', why ?? `connecting to ${this.record.url}`);
     const client = new Client(this.deps.clientInfo, { capabilities: this.deps.clientCapabilities });
-    this.deps.configureClient?.(client, this);
+    this.deps.configureClient(client, this);
     try {
       const transport = this.deps.createTransport(this.record);
       // The SDK chains handlers that are already set when it connects.
       transport.onerror = () => this.probeSoon(generation);
       await client.connect(transport, { timeout: this.deps.connectTimeoutMs });
       if (generation !== this.generation) {
-        await client.close().catch(() => undefined);
+        await this.endClient(client, true);
         return;
       }
       this.client = client;
@@ -244,7 +269,7 @@ export class Connection implements ConnectionInfo {
       this.schedulePing(generation);
     } catch (error) {
       if (generation !== this.generation) return;
-      if (this.client !== client) await client.close().catch(() => undefined);
+      if (this.client !== client) await this.endClient(client, true);
       await this.fail(describe(error), generation);
     }
   }
@@ -332,7 +357,7 @@ export class Connection implements ConnectionInfo {
     if (this.deps.isAlive(this.record.pid)) return false;
     const reason = `process ${this.record.pid} is gone; record removed`;
     this.reset();
-    await this.closeClient();
+    await this.closeClient(false);
     this.catalog = emptyCatalog();
     // Announce first, delete second: the watcher's report of the deletion then finds nothing
     // left to remove, and the reason on record stays the real one.

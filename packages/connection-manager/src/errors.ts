@@ -1,13 +1,26 @@
 /** What went wrong with an instance connection. */
-export type ConnectionErrorCode = 'UNKNOWN_INSTANCE' | 'NOT_CONNECTED';
+export type ConnectionErrorCode =
+  | 'UNKNOWN_INSTANCE'
+  | 'NOT_CONNECTED'
+  | 'BAD_URL'
+  | 'HTTP_STATUS'
+  | 'NOT_MCP'
+  | 'CLOSED';
 
 /** The one error class of `@mcp-beacon/connection-manager`. */
 export class ConnectionError extends Error {
   override readonly name = 'ConnectionError';
   readonly code: ConnectionErrorCode;
+  /** The HTTP status, for `HTTP_STATUS`. */
+  readonly status: number | undefined;
 
-  constructor(code: ConnectionErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(
+    code: ConnectionErrorCode,
+    message: string,
+    options?: { cause?: unknown; status?: number },
+  ) {
     super(message, options);
     this.code = code;
+    this.status = options?.status;
   }
 }

@@ -6,6 +6,7 @@ export type {
   PingOptions,
 } from './connection.js';
 export { ConnectionError, type ConnectionErrorCode } from './errors.js';
+export { HttpClientTransport, type HttpClientTransportOptions } from './http-transport.js';
 export {
   type ConnectionManager,
   type ConnectionManagerOptions,

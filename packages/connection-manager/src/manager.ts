@@ -1,6 +1,5 @@
 import { type InstanceRecord, isProcessAlive } from '@mcp-beacon/registry';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { ClientCapabilities, Implementation } from '@modelcontextprotocol/sdk/types.js';
 import { type BackoffOptions, type Clock, systemClock } from './clock.js';
@@ -11,6 +10,7 @@ import {
   type PingOptions,
 } from './connection.js';
 import { ConnectionError } from './errors.js';
+import { HttpClientTransport } from './http-transport.js';
 
 /** A state change of one connection. */
 export interface TransitionEvent {
@@ -28,18 +28,26 @@ export interface ConnectionManagerOptions {
   backoff?: BackoffOptions;
   /** Timeout of the initialize handshake and list requests, in ms (default 5 000). */
   connectTimeoutMs?: number;
+  /** Bound on ending an instance session (`DELETE`) when a connection is dropped, in ms (default 1 000). */
+  endSessionTimeoutMs?: number;
   /** Jitter source (default `Math.random`). */
   random?: () => number;
   /** Process probe used for stale detection (default: signal 0). */
   isAlive?: (pid: number) => boolean;
   /** Removes the file of a record whose process is provably gone. */
   removeRecord?: (record: InstanceRecord) => Promise<void>;
-  /** Builds the transport for a record (default: streamable HTTP with the record's bearer token). */
+  /**
+   * Builds the transport for a record (default: {@link HttpClientTransport}, streamable HTTP
+   * with the record's bearer token).
+   */
   createTransport?: (record: InstanceRecord) => Transport;
   clientInfo?: Implementation;
   /** Capabilities the hub's clients declare to instances (e.g. sampling, when it forwards them). */
   clientCapabilities?: ClientCapabilities;
-  /** Installs extra handlers (server->client requests, notifications) on each new client. */
+  /**
+   * Installs extra handlers (server->client requests, notifications) on each new client;
+   * {@link ConnectionManager.onClient} does the same for hooks added after creation.
+   */
   configureClient?: (client: Client, info: ConnectionInfo) => void;
 }
 
@@ -64,22 +72,23 @@ export interface ConnectionManager {
   onTransition(listener: (event: TransitionEvent) => void): () => void;
   /** An instance's tools/resources/prompts changed (also when it comes or goes). */
   onCatalog(listener: (info: ConnectionInfo) => void): () => void;
+  /**
+   * Called with each new client before it connects, to install handlers (server->client
+   * requests, notifications). Returns the unsubscribe function.
+   */
+  onClient(listener: (client: Client, info: ConnectionInfo) => void): () => void;
+  /**
+   * Resolves once every connection known now has ended its first attempt (active, failed or
+   * removed); later records are not waited for.
+   */
+  whenSettled(): Promise<void>;
   /** Closes every connection; idempotent. */
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
 
 function defaultTransport(record: InstanceRecord): Transport {
-  return new StreamableHTTPClientTransport(new URL(record.url), {
-    requestInit:
-      record.token === undefined ? {} : { headers: { authorization: `Bearer ${record.token}` } },
-    reconnectionOptions: {
-      initialReconnectionDelay: 500,
-      maxReconnectionDelay: 5_000,
-      reconnectionDelayGrowFactor: 2,
-      maxRetries: 2,
-    },
-  });
+  return new HttpClientTransport(record.url, { token: record.token });
 }
 
 /**
@@ -92,6 +101,7 @@ export function createConnectionManager(options: ConnectionManagerOptions = {}):
   const connections = new Map<string, Connection>();
   const transitionListeners = new Set<(event: TransitionEvent) => void>();
   const catalogListeners = new Set<(info: ConnectionInfo) => void>();
+  const clientListeners = new Set<(client: Client, info: ConnectionInfo) => void>();
   let closed = false;
 
   const safely = <T>(listeners: Set<(value: T) => void>, value: T) => {
@@ -115,7 +125,11 @@ export function createConnectionManager(options: ConnectionManagerOptions = {}):
     removeRecord: options.removeRecord ?? (async () => undefined),
     clientInfo: options.clientInfo ?? { name: 'beacon-hub', version: '0.0.0' },
     clientCapabilities: options.clientCapabilities ?? {},
-    configureClient: options.configureClient,
+    endSessionTimeoutMs: options.endSessionTimeoutMs ?? 1_000,
+    configureClient: (client: Client, info: ConnectionInfo) => {
+      options.configureClient?.(client, info);
+      for (const listener of clientListeners) listener(client, info);
+    },
     onTransition: (info: ConnectionInfo, from: ConnectionState) => {
       if (info.state === 'removed' && connections.get(info.id) === info)
         connections.delete(info.id);
@@ -193,6 +207,13 @@ export function createConnectionManager(options: ConnectionManagerOptions = {}):
     onCatalog(listener) {
       catalogListeners.add(listener);
       return () => catalogListeners.delete(listener);
+    },
+    onClient(listener) {
+      clientListeners.add(listener);
+      return () => clientListeners.delete(listener);
+    },
+    whenSettled: async () => {
+      await Promise.all([...connections.values()].map((c) => c.settled));
     },
     close,
     [Symbol.asyncDispose]: close,
