@@ -1,13 +1,6 @@
+export { HUB_TOOLS, type InstanceSummary, resolveInstance } from './_hub-tools.js';
+export { MAX_NAME_LENGTH, qualifiedName } from './_names.js';
 export { HubError, type HubErrorCode } from './errors.js';
-export { HUB_TOOLS, type InstanceSummary, resolveInstance } from './hub-tools.js';
-export {
-  assignSlugs,
-  baseSlug,
-  MAX_NAME_LENGTH,
-  parseProxiedUri,
-  proxiedUri,
-  qualifiedName,
-} from './names.js';
 export {
   createHubServer,
   HUB_CLIENT_CAPABILITIES,

@@ -4,6 +4,7 @@ import type { InstanceRecord } from '@mcp-beacon/registry';
 import { waitFor } from '@mcp-beacon/test-utils';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { completable } from '@modelcontextprotocol/sdk/server/completable.js';
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import {
   type CallToolResult,
@@ -12,6 +13,7 @@ import {
   ListRootsRequestSchema,
   type LoggingMessageNotification,
   LoggingMessageNotificationSchema,
+  type McpError,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -24,16 +26,23 @@ const PNG =
 interface Fixture {
   server: McpServer;
   cancelled: boolean;
-  hang: () => void;
+  /** Resolves once `forever` is running. */
+  started: Promise<void>;
 }
 
-function makeFixture(): Fixture {
+function makeFixture(id: string, options: { completions?: boolean } = {}): Fixture {
+  let markStarted: () => void = () => undefined;
   const fixture: Fixture = {
     server: new McpServer({ name: 'fixture', version: '1.0.0' }, { capabilities: { logging: {} } }),
     cancelled: false,
-    hang: () => undefined,
+    started: new Promise((resolve) => {
+      markStarted = resolve;
+    }),
   };
   const { server } = fixture;
+  server.registerTool('whoami', { description: 'which instance answers' }, async () => ({
+    content: [{ type: 'text', text: id }],
+  }));
   server.registerTool(
     'rich',
     {
@@ -73,7 +82,7 @@ function makeFixture(): Fixture {
   });
   server.registerTool('forever', { description: 'waits until cancelled' }, async (extra) => {
     await new Promise<void>((resolve) => {
-      fixture.hang = resolve;
+      markStarted();
       extra.signal.addEventListener('abort', () => {
         fixture.cancelled = true;
         resolve();
@@ -91,13 +100,20 @@ function makeFixture(): Fixture {
     };
   });
   server.registerTool('confirm', { description: 'elicits' }, async () => {
-    const result = await server.server.elicitInput({
-      message: 'ok?',
-      requestedSchema: { type: 'object', properties: { ok: { type: 'boolean' } } },
-    });
-    return {
-      content: [{ type: 'text', text: `${result.action}:${JSON.stringify(result.content)}` }],
-    };
+    try {
+      const result = await server.server.elicitInput({
+        message: 'ok?',
+        requestedSchema: { type: 'object', properties: { ok: { type: 'boolean' } } },
+      });
+      return {
+        content: [{ type: 'text', text: `${result.action}:${JSON.stringify(result.content)}` }],
+      };
+    } catch (error) {
+      const { code, message, data } = error as McpError;
+      return {
+        content: [{ type: 'text', text: `refused ${code} ${message} ${JSON.stringify(data)}` }],
+      };
+    }
   });
   server.registerTool('roots', { description: 'lists roots' }, async () => {
     const result = await server.server.listRoots();
@@ -117,7 +133,16 @@ function makeFixture(): Fixture {
   );
   server.registerResource(
     'item',
-    new ResourceTemplate('fixture://items/{id}', { list: undefined }),
+    new ResourceTemplate('fixture://items/{id}', {
+      list: undefined,
+      ...(options.completions === false
+        ? {}
+        : {
+            complete: {
+              id: (value: string) => ['7', '70', '8'].filter((v) => v.startsWith(value)),
+            },
+          }),
+    }),
     { description: 'an item' },
     async (uri, { id }) => ({
       contents: [{ uri: uri.href, text: `item ${id}` }],
@@ -125,7 +150,17 @@ function makeFixture(): Fixture {
   );
   server.registerPrompt(
     'greet',
-    { description: 'greets', argsSchema: { who: z.string() } },
+    {
+      description: 'greets',
+      argsSchema: {
+        who:
+          options.completions === false
+            ? z.string()
+            : completable(z.string(), (value) =>
+                ['ada', 'alan', 'grace'].filter((v) => v.startsWith(value)),
+              ),
+      },
+    },
     async ({ who }) => ({
       messages: [{ role: 'user', content: { type: 'text', text: `hello ${who}` } }],
     }),
@@ -133,12 +168,12 @@ function makeFixture(): Fixture {
   return fixture;
 }
 
-function record(name: string): InstanceRecord {
+function record(name: string, path = '/p'): InstanceRecord {
   const now = new Date().toISOString();
   return {
     id: randomUUID(),
     pid: process.pid,
-    path: '/p',
+    path,
     port: 1,
     started: now,
     name,
@@ -154,17 +189,22 @@ let upstream: Client;
 let fixtures: Map<string, Fixture>;
 let logs: LoggingMessageNotification['params'][];
 let listChanged: number;
+let elicited: string[];
+let refuseElicitation: boolean;
+/** Names of records whose fixture declares no completions. */
+const plain = new Set<string>();
 
 async function setup(
   options: { callTimeoutMs?: number; capabilities?: boolean; debounceMs?: number } = {},
 ) {
   fixtures = new Map();
+  elicited = [];
+  refuseElicitation = false;
   manager = createConnectionManager({
     clientCapabilities: HUB_CLIENT_CAPABILITIES,
-    configureClient: (client, info) => hub.configureClient(client, info),
     createTransport: (rec) => {
       const [client, server] = InMemoryTransport.createLinkedPair();
-      const fixture = makeFixture();
+      const fixture = makeFixture(rec.id, { completions: !plain.has(rec.name) });
       fixtures.set(rec.id, fixture);
       void fixture.server.connect(server);
       return client;
@@ -201,10 +241,12 @@ async function setup(
         text: `echo ${(request.params.messages[0]!.content as { text: string }).text}`,
       },
     }));
-    upstream.setRequestHandler(ElicitRequestSchema, async () => ({
-      action: 'accept',
-      content: { ok: true },
-    }));
+    upstream.setRequestHandler(ElicitRequestSchema, async (request) => {
+      elicited.push(request.params.message);
+      if (refuseElicitation)
+        throw Object.assign(new Error('not now'), { code: 4242, data: { why: 'busy' } });
+      return { action: 'accept', content: { ok: true } };
+    });
     upstream.setRequestHandler(ListRootsRequestSchema, async () => ({
       roots: [{ uri: 'file:///work', name: 'work' }],
     }));
@@ -214,8 +256,8 @@ async function setup(
   await upstream.connect(a);
 }
 
-async function addInstance(name: string): Promise<InstanceRecord> {
-  const rec = record(name);
+async function addInstance(name: string, path?: string): Promise<InstanceRecord> {
+  const rec = record(name, path);
   manager.upsert(rec);
   await waitFor(() => manager.get(rec.id)?.state === 'active', { what: `${name} active` });
   return rec;
@@ -285,8 +327,7 @@ describe('hub MCP server: proxying', () => {
     const pending = upstream.callTool({ name: 'fixture__forever', arguments: {} }, undefined, {
       signal: controller.signal,
     });
-    await waitFor(() => fixtures.get(rec.id)!.hang !== undefined);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await fixtures.get(rec.id)!.started;
     controller.abort('user gave up');
     await expect(pending).rejects.toThrow();
     await waitFor(() => fixtures.get(rec.id)!.cancelled, { what: 'instance saw the cancellation' });
@@ -294,12 +335,14 @@ describe('hub MCP server: proxying', () => {
 
   it('forwards sampling, elicitation and roots requests to the client and back', async () => {
     await addInstance('fixture');
+    // Each request names the instance that made it, so none can pass for the hub.
     expect((await call('fixture__ask')).content).toEqual([
-      { type: 'text', text: 'model said: echo hi?' },
+      { type: 'text', text: 'model said: echo [fixture] hi?' },
     ]);
     expect((await call('fixture__confirm')).content).toEqual([
       { type: 'text', text: 'accept:{"ok":true}' },
     ]);
+    expect(elicited).toEqual(['[fixture] ok?']);
     expect((await call('fixture__roots')).content).toEqual([
       { type: 'text', text: 'file:///work' },
     ]);
@@ -352,7 +395,7 @@ describe('hub MCP server: proxying', () => {
   it('reports an instance that went away mid-call as a tool error', async () => {
     const rec = await addInstance('fixture');
     const pending = call('fixture__forever');
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await fixtures.get(rec.id)!.started;
     await manager.remove(rec.id);
     const result = await pending;
     expect(result.isError).toBe(true);
@@ -395,5 +438,175 @@ describe('hub MCP server: limits', () => {
     const result = await call('fixture__ask');
     expect(result.isError).toBe(true);
     expect(JSON.stringify(result.content)).toContain('does not support sampling');
+  });
+});
+
+describe('hub MCP server: faithful pass-through', () => {
+  beforeEach(() => setup());
+
+  it('forwards upstream errors with their own code, message and data, unprefixed', async () => {
+    const rec = await addInstance('fixture');
+    const direct = await manager
+      .client(rec.id)
+      .readResource({ uri: 'nope://x' })
+      .catch((e: McpError) => e);
+    const viaHub = await upstream
+      .readResource({ uri: 'beacon://fixture/nope://x' })
+      .catch((e: McpError) => e);
+    expect(viaHub).toBeInstanceOf(Error);
+    expect({ code: viaHub.code, message: viaHub.message, data: viaHub.data }).toEqual({
+      code: direct.code,
+      message: direct.message,
+      data: direct.data,
+    });
+    // The instance's SDK already prefixes its own message once on the wire; the hub adds none.
+    expect(viaHub.message).toBe('MCP error -32602: MCP error -32602: Resource nope://x not found');
+  });
+
+  it('returns the client’s refusal of an elicitation to the instance as the client said it', async () => {
+    await addInstance('fixture');
+    refuseElicitation = true;
+    const result = await call('fixture__confirm');
+    expect(result.content).toEqual([
+      { type: 'text', text: 'refused 4242 MCP error 4242: not now {"why":"busy"}' },
+    ]);
+  });
+
+  it('routes completion/complete by prompt name and by resource template', async () => {
+    await addInstance('fixture');
+    const byPrompt = await upstream.complete({
+      ref: { type: 'ref/prompt', name: 'fixture__greet' },
+      argument: { name: 'who', value: 'a' },
+    });
+    expect(byPrompt.completion.values).toEqual(['ada', 'alan']);
+    const byTemplate = await upstream.complete({
+      ref: { type: 'ref/resource', uri: 'beacon://fixture/fixture://items/{id}' },
+      argument: { name: 'id', value: '7' },
+    });
+    expect(byTemplate.completion.values).toEqual(['7', '70']);
+    await expect(
+      upstream.complete({
+        ref: { type: 'ref/prompt', name: 'nobody__greet' },
+        argument: { name: 'who', value: 'a' },
+      }),
+    ).rejects.toThrow(/Unknown prompt: nobody__greet/);
+  });
+
+  it('answers completions for an instance without them with no values, not an error', async () => {
+    plain.add('plain');
+    try {
+      await addInstance('plain');
+      const result = await upstream.complete({
+        ref: { type: 'ref/prompt', name: 'plain__greet' },
+        argument: { name: 'who', value: 'a' },
+      });
+      expect(result.completion.values).toEqual([]);
+    } finally {
+      plain.delete('plain');
+    }
+  });
+
+  it('refuses a subscription the instance did not declare, naming the instance', async () => {
+    await addInstance('fixture');
+    await expect(
+      upstream.subscribeResource({ uri: 'beacon://fixture/fixture://readme' }),
+    ).rejects.toThrow(/instance fixture does not support resource subscriptions/);
+  });
+});
+
+describe('hub MCP server: stable names', () => {
+  beforeEach(() => setup());
+
+  const whoami = async (name: string) => ((await call(name)).content[0] as { text: string }).text;
+
+  it('keeps a shown name on its instance when a namesake arrives', async () => {
+    const first = await addInstance('victim', '/work/shop/victim');
+    expect(await whoami('victim__whoami')).toBe(first.id);
+    const second = await addInstance('victim', '/work/blog/victim');
+    const names = (await upstream.listTools()).tools.map((t) => t.name);
+    expect(names).toContain('victim__whoami');
+    expect(names).toContain('victim_blog__whoami');
+    expect(await whoami('victim__whoami')).toBe(first.id);
+    expect(await whoami('victim_blog__whoami')).toBe(second.id);
+  });
+
+  it('lets no record take over a name routed to another instance', async () => {
+    await addInstance('victim', '/a/victim');
+    const second = await addInstance('victim', '/b/victim');
+    const thief = await addInstance('victim_b', '/b/thief');
+    expect(await whoami('victim_b__whoami')).toBe(second.id);
+    const listed = await call('instances_list');
+    const slugs = (listed.structuredContent as { instances: { id: string; slug: string }[] })
+      .instances;
+    expect(slugs.find((i) => i.id === thief.id)?.slug).toBe('victim_b_b');
+  });
+
+  it('frees a name for the next instance once its holder leaves', async () => {
+    const first = await addInstance('web', '/a/web');
+    await manager.remove(first.id);
+    const next = await addInstance('web', '/b/web');
+    expect(await whoami('web__whoami')).toBe(next.id);
+  });
+});
+
+describe('hub MCP server: first contact', () => {
+  /** Connections that take `delayMs` to open (an instance still starting up). */
+  async function slowHub(
+    records: InstanceRecord[],
+    delayMs: number | 'never',
+    firstListTimeoutMs?: number,
+  ) {
+    manager = createConnectionManager({
+      clientCapabilities: HUB_CLIENT_CAPABILITIES,
+      connectTimeoutMs: 60_000,
+      createTransport: (rec) => {
+        const [client, server] = InMemoryTransport.createLinkedPair();
+        const start = client.start.bind(client);
+        const hangs = delayMs === 'never' && rec.name === 'hung';
+        client.start = async () => {
+          if (hangs) return new Promise<void>(() => undefined);
+          await new Promise((resolve) => setTimeout(resolve, delayMs === 'never' ? 0 : delayMs));
+          return start();
+        };
+        void makeFixture(rec.id).server.connect(server);
+        return client;
+      },
+    });
+    let announce: () => void = () => undefined;
+    const startup = new Promise<void>((resolve) => {
+      announce = resolve;
+    });
+    hub = createHubServer({
+      manager,
+      startup,
+      ...(firstListTimeoutMs === undefined ? {} : { firstListTimeoutMs }),
+    });
+    upstream = new Client({ name: 'upstream', version: '1.0.0' });
+    const [a, b] = InMemoryTransport.createLinkedPair();
+    await hub.server.connect(b);
+    await upstream.connect(a);
+    // The records arrive after initialize, as the watcher's scan does.
+    for (const rec of records) manager.upsert(rec);
+    announce();
+  }
+
+  it('answers the first tools/list with every instance present at start-up', async () => {
+    const records = ['alpha', 'beta', 'gamma', 'delta'].map((n) => record(n));
+    await slowHub(records, 150);
+    const { tools } = await upstream.listTools();
+    for (const name of ['alpha', 'beta', 'gamma', 'delta'])
+      expect(tools.map((t) => t.name)).toContain(`${name}__whoami`);
+    const { prompts } = await upstream.listPrompts();
+    expect(prompts).toHaveLength(4);
+  });
+
+  it('answers within its bound when an instance never settles, with the others', async () => {
+    const records = [record('fine'), record('hung')];
+    await slowHub(records, 'never', 300);
+    const { tools } = await upstream.listTools();
+    const names = tools.map((t) => t.name);
+    expect(names).toContain('fine__whoami');
+    expect(names.some((n) => n.startsWith('hung__'))).toBe(false);
+    expect(manager.list().find((c) => c.record.name === 'hung')?.state).toBe('connecting');
   });
 });

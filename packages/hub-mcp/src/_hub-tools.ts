@@ -3,32 +3,23 @@ import {
   type CallToolResult,
   ErrorCode,
   McpError,
-  type Progress,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
+import type { ToolExtra } from './_forward.js';
+import { qualifiedName } from './_names.js';
 import { HubError } from './errors.js';
-import { qualifiedName } from './names.js';
 
 /** What the hub tools need from the server. */
 export interface HubToolContext {
   manager: ConnectionManager;
-  slugs(): Map<string, string>;
+  /** Slugs by instance id. */
+  slugs(): ReadonlyMap<string, string>;
   callTool(
     id: string,
     name: string,
     args: Record<string, unknown> | undefined,
     extra: ToolExtra,
   ): Promise<CallToolResult>;
-}
-
-/** The request context the SDK hands to handlers (the parts the hub uses). */
-export interface ToolExtra {
-  signal: AbortSignal;
-  _meta?: { progressToken?: string | number | undefined } | undefined;
-  sendNotification: (n: {
-    method: 'notifications/progress';
-    params: Progress & { progressToken: string | number };
-  }) => Promise<void>;
 }
 
 const instanceArg = {
@@ -126,7 +117,7 @@ export const HUB_TOOLS: Tool[] = [
  */
 export function resolveInstance(
   manager: ConnectionManager,
-  slugs: Map<string, string>,
+  slugs: ReadonlyMap<string, string>,
   query: string,
 ): ConnectionInfo {
   const all = manager.list();

@@ -1,0 +1,160 @@
+import type { ConnectionManager } from '@mcp-beacon/connection-manager';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import {
+  type CallToolResult,
+  ErrorCode,
+  McpError,
+  type Progress,
+  type Result,
+  ResultSchema,
+} from '@modelcontextprotocol/sdk/types.js';
+
+/** The request context the SDK hands to handlers (the parts the hub uses). */
+export interface ToolExtra {
+  signal: AbortSignal;
+  _meta?: { progressToken?: string | number | undefined } | undefined;
+  sendNotification: (n: {
+    method: 'notifications/progress';
+    params: Progress & { progressToken: string | number };
+  }) => Promise<void>;
+}
+
+/** An error thrown by a hub handler that the SDK sends as it is: code, message, data. */
+export type WireError = Error & { code: number; data?: unknown };
+
+/**
+ * An upstream JSON-RPC error as the peer sent it. The SDK's `McpError` prefixes its message
+ * with `MCP error <code>: `; forwarded as is, every hop would add another prefix.
+ */
+export function upstreamError(error: McpError): WireError {
+  const prefix = `MCP error ${error.code}: `;
+  const message = error.message.startsWith(prefix)
+    ? error.message.slice(prefix.length)
+    : error.message;
+  const wire = new Error(message) as WireError;
+  wire.code = error.code;
+  if (error.data !== undefined) wire.data = error.data;
+  return wire;
+}
+
+/** True for errors the peer itself answered with (not a timeout or a lost connection). */
+function isPeerError(error: unknown): error is McpError {
+  return (
+    error instanceof McpError &&
+    error.code !== ErrorCode.RequestTimeout &&
+    error.code !== ErrorCode.ConnectionClosed
+  );
+}
+
+/** Sends requests to instances on behalf of the hub's client. */
+export interface Forwarder {
+  /** `tools/call`; an unreachable or hung instance is a tool error, a protocol error passes through. */
+  callTool(
+    id: string,
+    name: string,
+    args: Record<string, unknown> | undefined,
+    extra: ToolExtra,
+  ): Promise<CallToolResult>;
+  /**
+   * Any other request; an instance not connected is an `InvalidRequest` error, a hung or lost
+   * one an `InternalError`, each naming it.
+   */
+  request(
+    id: string,
+    method: string,
+    params: Record<string, unknown>,
+    extra: ToolExtra,
+  ): Promise<Result>;
+}
+
+/**
+ * Creates the forwarder. Results are passed on without validating them against their full
+ * schema (the instance's SDK did that; the hub's client does it again), progress notifications
+ * are relayed with the caller's token and written before the result, and the caller's
+ * cancellation reaches the instance.
+ */
+export function createForwarder(manager: ConnectionManager, callTimeoutMs: number): Forwarder {
+  const clientFor = (id: string): Client => manager.client(id);
+
+  const requestOptions = (extra: ToolExtra) => {
+    const token = extra._meta?.progressToken;
+    let sent = Promise.resolve();
+    const options: RequestOptions = {
+      signal: extra.signal,
+      timeout: callTimeoutMs,
+      resetTimeoutOnProgress: true,
+      ...(token === undefined
+        ? {}
+        : {
+            onprogress: (progress: Progress) => {
+              sent = sent
+                .then(() =>
+                  extra.sendNotification({
+                    method: 'notifications/progress',
+                    params: { ...progress, progressToken: token },
+                  }),
+                )
+                .catch(() => undefined);
+            },
+          }),
+    };
+    // Awaited before the result is returned, so the client sees the instance's notifications
+    // and result in the order the instance sent them.
+    return { options, drain: () => sent };
+  };
+
+  const describeFailure = (name: string, error: unknown): string => {
+    if (error instanceof McpError && error.code === ErrorCode.RequestTimeout)
+      return `instance ${name} did not answer within ${callTimeoutMs} ms`;
+    const message =
+      error instanceof McpError ? upstreamError(error).message : (error as Error).message;
+    return `instance ${name} failed: ${message}`;
+  };
+
+  const send = async (
+    id: string,
+    method: string,
+    params: Record<string, unknown>,
+    extra: ToolExtra,
+  ): Promise<{ ok: true; result: Result } | { ok: false; code: number; message: string }> => {
+    let client: Client;
+    try {
+      client = clientFor(id);
+    } catch (error) {
+      return { ok: false, code: ErrorCode.InvalidRequest, message: (error as Error).message };
+    }
+    // Taken now: the instance may be gone by the time the call fails.
+    const name = manager.get(id)?.record.name ?? id;
+    const { options, drain } = requestOptions(extra);
+    try {
+      const result = await client.request({ method, params } as never, ResultSchema, options);
+      await drain();
+      return { ok: true, result };
+    } catch (error) {
+      if (extra.signal.aborted) throw error;
+      if (isPeerError(error)) throw upstreamError(error);
+      return { ok: false, code: ErrorCode.InternalError, message: describeFailure(name, error) };
+    }
+  };
+
+  return {
+    async callTool(id, name, args, extra) {
+      const outcome = await send(
+        id,
+        'tools/call',
+        { name, ...(args === undefined ? {} : { arguments: args }) },
+        extra,
+      );
+      if (outcome.ok) return outcome.result as CallToolResult;
+      return { isError: true, content: [{ type: 'text', text: outcome.message }] };
+    },
+    async request(id, method, params, extra) {
+      const outcome = await send(id, method, params, extra);
+      if (outcome.ok) return outcome.result;
+      const wire = new Error(outcome.message) as WireError;
+      wire.code = outcome.code;
+      throw wire;
+    },
+  };
+}
