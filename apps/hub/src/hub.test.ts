@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { InstanceSummary } from '@mcp-beacon/hub-mcp';
@@ -278,8 +280,8 @@ describe('beacon-hub over stdio', () => {
   });
 
   it('gives two instances with the same name distinct slugs', async () => {
-    const a = await startInstance('twin');
-    const b = await startInstance('twin');
+    await startInstance('twin');
+    await startInstance('twin');
     const hub = await startHubClient();
     await waitFor(
       async () =>
@@ -287,12 +289,12 @@ describe('beacon-hub over stdio', () => {
     );
     const list = await listInstances(hub.client);
     const slugs = list.map((i) => i.slug).sort();
-    expect(slugs).toEqual(
-      [
-        `twin_${a.record.id.replace(/-/g, '').slice(0, 6)}`,
-        `twin_${b.record.id.replace(/-/g, '').slice(0, 6)}`,
-      ].sort(),
-    );
+    // The first keeps the plain slug; the second is told apart by its project's parent folder.
+    const parent = path
+      .basename(tmp.path)
+      .toLowerCase()
+      .replace(/[^a-z0-9_-]+/g, '_');
+    expect(slugs).toEqual(['twin', `twin_${parent}`]);
     const names = await toolNames(hub.client);
     for (const slug of slugs) expect(names).toContain(`${slug}__project_info`);
     const ambiguous = (await hub.client.callTool({
@@ -407,5 +409,79 @@ describe('beacon-hub list', () => {
     const version = startProcess(testNode, [HUB, '--version']);
     await version.exited;
     expect(version.stdout().trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
+
+describe('beacon-hub: first contact, sessions, quiet logs', () => {
+  it('answers the first tools/list with every instance already running', async () => {
+    const names = ['first', 'second', 'third'];
+    for (const name of names) await startInstance(name);
+    // Each run is a client that lists once, right after initialize, as one-shot clients do.
+    for (let run = 0; run < 3; run++) {
+      const hub = await startHubClient();
+      const listed = await toolNames(hub.client);
+      for (const name of names) expect(listed).toContain(`${name}__scripts_run`);
+      await hub.client.close();
+    }
+  });
+
+  it('ends its session on the instance when it disconnects and when it shuts down', async () => {
+    const { proc, record } = await startInstance('sessions', ['--log-level', 'debug']);
+    const closedSessions = () => (proc.stderr().match(/session \S+ closed/g) ?? []).length;
+    const hub = await startHubClient();
+    await waitFor(
+      async () =>
+        (await listInstances(hub.client)).some((i) => i.id === record.id && i.state === 'active'),
+      { what: 'active' },
+    );
+    await hub.client.callTool({ name: 'instances_disconnect', arguments: { instance: record.id } });
+    await waitFor(() => closedSessions() === 1, { what: 'session ended on disconnect' });
+    await hub.client.callTool({ name: 'instances_connect', arguments: { instance: record.id } });
+    await hub.client.close();
+    await waitFor(() => closedSessions() === 2, { what: 'session ended on shutdown' });
+  });
+
+  it('logs each failing instance once, and its retries only at debug level', async () => {
+    const paths = resolvePaths({ home });
+    await mkdir(paths.instances, { recursive: true, mode: 0o700 });
+    const closedPort = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as AddressInfo;
+        server.close(() => resolve(port));
+      });
+    });
+    const count = 100;
+    const now = new Date().toISOString();
+    for (let i = 0; i < count; i++) {
+      const id = randomUUID();
+      const record = {
+        id,
+        pid: process.pid,
+        path: path.join(tmp.path, `ghost${i}`),
+        port: closedPort,
+        started: now,
+        name: `ghost${i}`,
+        has_package_json: true,
+        last_seen: now,
+        version: 1,
+      };
+      await writeFile(path.join(paths.instances, `${id}.json`), JSON.stringify(record), {
+        mode: 0o600,
+      });
+    }
+    const hub = await startHubClient();
+    const lines = (level: string) =>
+      hub
+        .stderr()
+        .split('\n')
+        .filter((l) => l.includes(` ${level} `) && l.includes('ghost'));
+    // Wait for two retries of every instance, seen at debug level.
+    await waitFor(() => lines('debug').filter((l) => /-> retrying/.test(l)).length >= 2 * count, {
+      what: 'retries',
+      timeoutMs: 30_000,
+    });
+    const warnings = lines('warn');
+    expect(warnings).toHaveLength(count);
+    expect(new Set(warnings.map((l) => /ghost\d+/.exec(l)?.[0])).size).toBe(count);
   });
 });

@@ -10,6 +10,7 @@ import { removeInstance } from '@mcp-beacon/registry';
 import { type InstanceWatcher, watchInstances } from '@mcp-beacon/watcher';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Logger } from './logger.js';
+import { createTransitionLog } from './transition-log.js';
 
 /** This package's version, shown by `--version` and in the MCP server info. */
 export const VERSION: string = createRequire(import.meta.url)('../package.json').version;
@@ -25,6 +26,10 @@ export interface StartHubOptions {
   ping?: PingOptions;
   /** Give up on an unreachable instance (state `dead`) after this many ms (default 60 000). */
   giveUpAfterMs?: number;
+  /** Bound on the first list's wait for the instances present at start-up, in ms (default 2 000). */
+  firstListTimeoutMs?: number;
+  /** Period of the summary of instances that keep failing, in ms (default 60 000). */
+  logSummaryMs?: number;
 }
 
 /** A running hub. */
@@ -38,35 +43,26 @@ export interface Hub {
 }
 
 /**
- * Composes watcher -> connection manager -> hub MCP server. The MCP server is connected first,
- * so `initialize` is answered before discovery finishes; instances then arrive with list_changed.
+ * Composes watcher -> connection manager -> hub MCP server. `initialize` is answered at once;
+ * the first tools/resources/prompts list waits (bounded) until the records present at start-up
+ * are connected or have failed, so clients that list once see every instance.
  */
 export async function startHub(options: StartHubOptions): Promise<Hub> {
   const { logger } = options;
   const paths = options.paths ?? resolvePaths();
-  let hub: HubServer | undefined;
   const manager = createConnectionManager({
     clientInfo: { name: 'beacon-hub', version: VERSION },
     clientCapabilities: HUB_CLIENT_CAPABILITIES,
-    configureClient: (client, info) => hub?.configureClient(client, info),
     removeRecord: (record) => removeInstance(paths, record.id),
     ...(options.ping === undefined ? {} : { ping: options.ping }),
     ...(options.giveUpAfterMs === undefined
       ? {}
       : { backoff: { giveUpAfterMs: options.giveUpAfterMs } }),
   });
-  hub = createHubServer({
-    manager,
-    serverInfo: { name: 'beacon-hub', version: VERSION },
-    ...(options.callTimeoutMs === undefined ? {} : { callTimeoutMs: options.callTimeoutMs }),
-    log: (message) => logger.warn(message),
+  const transitions = createTransitionLog(logger, {
+    ...(options.logSummaryMs === undefined ? {} : { summaryMs: options.logSummaryMs }),
   });
-  manager.onTransition((event) => {
-    const line = `${event.info.record.name} (${event.id.slice(0, 8)}): ${event.from} -> ${event.to}${event.reason ? ` (${event.reason})` : ''}`;
-    if (event.to === 'retrying' || event.to === 'dead') logger.warn(line);
-    else logger.info(line);
-  });
-  await hub.server.connect(options.transport);
+  manager.onTransition(transitions.record);
 
   const watcher = watchInstances({
     dir: paths.instances,
@@ -91,12 +87,25 @@ export async function startHub(options: StartHubOptions): Promise<Hub> {
     (error: Error) => logger.error(`cannot watch ${paths.instances}: ${error.message}`),
   );
 
+  const hub = createHubServer({
+    manager,
+    serverInfo: { name: 'beacon-hub', version: VERSION },
+    startup: watcher.ready,
+    ...(options.callTimeoutMs === undefined ? {} : { callTimeoutMs: options.callTimeoutMs }),
+    ...(options.firstListTimeoutMs === undefined
+      ? {}
+      : { firstListTimeoutMs: options.firstListTimeoutMs }),
+    log: (message) => logger.warn(message),
+  });
+  await hub.server.connect(options.transport);
+
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
+      transitions.close();
       await watcher.close();
       await manager.close();
-      await hub?.close();
+      await hub.close();
     })();
     return closing;
   };

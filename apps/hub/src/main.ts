@@ -22,6 +22,9 @@ Options:
   --call-timeout MS     per-call timeout for proxied requests (default 60000)
   --ping-interval MS    health-check period (default 5000)
   --ping-timeout MS     a ping unanswered this long is a miss (default 2000)
+  --first-list-timeout MS
+                        how long the first tools/list may wait for the instances
+                        present at start-up to connect (default 2000; 0 = no wait)
   --json                with list: print JSON
   -h, --help            show this help
   -v, --version         show the version
@@ -29,12 +32,12 @@ Options:
 Data lives in $MCP_BEACON_HOME, else the OS's per-user data folder (mcp-beacon).
 `;
 
-function intOption(value: string | undefined, flag: string): number | undefined {
+function intOption(value: string | undefined, flag: string, min = 1): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) {
+  if (!Number.isInteger(n) || n < min) {
     process.stderr.write(
-      `beacon-hub: ${flag} must be a positive integer (ms), got ${JSON.stringify(value)}\n`,
+      `beacon-hub: ${flag} must be ${min === 0 ? 'a whole number' : 'a positive integer'} (ms), got ${JSON.stringify(value)}\n`,
     );
     process.exit(2);
   }
@@ -80,11 +83,13 @@ async function main(): Promise<void> {
   const callTimeoutMs = intOption(values['call-timeout'], '--call-timeout');
   const intervalMs = intOption(values['ping-interval'], '--ping-interval');
   const timeoutMs = intOption(values['ping-timeout'], '--ping-timeout');
+  const firstListTimeoutMs = intOption(values['first-list-timeout'], '--first-list-timeout', 0);
   const transport = new StdioServerTransport();
   const hub = await startHub({
     transport,
     logger,
     ...(callTimeoutMs === undefined ? {} : { callTimeoutMs }),
+    ...(firstListTimeoutMs === undefined ? {} : { firstListTimeoutMs }),
     ping: {
       ...(intervalMs === undefined ? {} : { intervalMs }),
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
@@ -125,6 +130,7 @@ function parse() {
       'call-timeout': { type: 'string' },
       'ping-interval': { type: 'string' },
       'ping-timeout': { type: 'string' },
+      'first-list-timeout': { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },

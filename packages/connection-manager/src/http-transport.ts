@@ -213,7 +213,10 @@ export class HttpClientTransport implements Transport {
       this.onerror?.(new Error(`not a JSON-RPC message: ${JSON.stringify(message).slice(0, 200)}`));
       return;
     }
-    this.onmessage?.(message as JSONRPCMessage);
+    // The SDK runs notification handlers a microtask later but settles responses at once: a
+    // response is handed on a microtask later too, so progress sent before it is seen first.
+    if ('method' in message) this.onmessage?.(message as JSONRPCMessage);
+    else queueMicrotask(() => this.closed || this.onmessage?.(message as JSONRPCMessage));
   }
 
   /** Reads `data:` events of an SSE body until it ends; resolves then (never rejects). */

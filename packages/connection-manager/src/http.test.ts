@@ -11,11 +11,13 @@ import { type ConnectionManager, createConnectionManager, type TransitionEvent }
 /** A real streamable-HTTP MCP server on 127.0.0.1, one MCP session per client. */
 async function startServer(
   token?: string,
-): Promise<{ url: string; close(): Promise<void>; requests: () => number }> {
+): Promise<{ url: string; close(): Promise<void>; requests: () => number; deletes: () => number }> {
   let requests = 0;
+  let deletes = 0;
   const transports = new Map<string, StreamableHTTPServerTransport>();
   const http: Server = createServer(async (req, res) => {
     requests++;
+    if (req.method === 'DELETE') deletes++;
     if (token && req.headers.authorization !== `Bearer ${token}`) {
       res.writeHead(401).end();
       return;
@@ -42,6 +44,7 @@ async function startServer(
   return {
     url: `http://127.0.0.1:${port}/mcp`,
     requests: () => requests,
+    deletes: () => deletes,
     close: async () => {
       await Promise.allSettled([...transports.values()].map((t) => t.close()));
       await new Promise((resolve) => {
@@ -122,6 +125,27 @@ describe('connection manager over real HTTP', () => {
       });
       expect(retrying.reason).toContain('(HTTP 401)');
       expect(events.some((e) => e.to === 'active')).toBe(false);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('ends its session on the instance on reconnect, disconnect and close', async () => {
+    const server = await startServer();
+    try {
+      manager = createConnectionManager();
+      const r = record(server.url);
+      manager.upsert(r);
+      await waitFor(() => manager!.get(r.id)?.state === 'active', { what: 'active' });
+      // A rewritten record that points elsewhere (here: a new pid) reconnects.
+      manager.upsert({ ...r, pid: process.ppid });
+      await waitFor(() => server.deletes() === 1, { what: 'DELETE on reconnect' });
+      await waitFor(() => manager!.get(r.id)?.state === 'active', { what: 'active again' });
+      await manager.disconnect(r.id);
+      expect(server.deletes()).toBe(2);
+      await manager.connect(r.id);
+      await manager.close();
+      expect(server.deletes()).toBe(3);
     } finally {
       await server.close();
     }

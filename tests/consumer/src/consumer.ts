@@ -25,12 +25,10 @@ export async function wire(home: string): Promise<void> {
   }
   await using watcher = watchInstances({ dir: paths.instances });
   watcher.on((event: InstanceEvent) => console.log(event.type));
-  let hubServer: ReturnType<typeof createHubServer> | undefined;
-  await using manager = createConnectionManager({
-    clientCapabilities: HUB_CLIENT_CAPABILITIES,
-    configureClient: (client, info: ConnectionInfo) => hubServer?.configureClient(client, info),
-  });
-  hubServer = createHubServer({ manager });
+  await using manager = createConnectionManager({ clientCapabilities: HUB_CLIENT_CAPABILITIES });
+  manager.onClient((_client, info: ConnectionInfo) => console.log(info.record.name));
+  await using hubServer = createHubServer({ manager, startup: watcher.ready });
+  await hubServer.firstContact;
   console.log(qualifiedName('web', 'scripts_run'), manager.list().length);
 }
 

@@ -1,0 +1,193 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConnectionError, HttpClientTransport } from './index.js';
+
+interface Fixture {
+  url: string;
+  methods: string[];
+  sessionsClosed: number;
+  server: () => McpServer | undefined;
+  close(): Promise<void>;
+}
+
+const closers: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  await Promise.allSettled(closers.splice(0).map((c) => c()));
+});
+
+async function listen(
+  handler: (req: IncomingMessage, res: import('node:http').ServerResponse) => void,
+) {
+  const http: Server = createServer(handler);
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const close = () =>
+    new Promise<void>((resolve) => {
+      http.close(() => resolve());
+      http.closeAllConnections();
+    });
+  closers.push(close);
+  return { url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`, close };
+}
+
+/** A real SDK streamable-HTTP MCP server (SSE answers, or JSON with `json: true`). */
+async function startFixture(options: { json?: boolean } = {}): Promise<Fixture> {
+  const fixture = { methods: [] as string[], sessionsClosed: 0 } as Fixture;
+  const transports = new Map<string, StreamableHTTPServerTransport>();
+  let last: McpServer | undefined;
+  const { url, close } = await listen(async (req, res) => {
+    fixture.methods.push(req.method ?? '');
+    const id = req.headers['mcp-session-id'];
+    let transport = typeof id === 'string' ? transports.get(id) : undefined;
+    if (!transport) {
+      if (typeof id === 'string') return void res.writeHead(404).end('no such session');
+      const t = new StreamableHTTPServerTransport({
+        sessionIdGenerator: () => randomUUID(),
+        enableJsonResponse: options.json ?? false,
+        onsessioninitialized: (sid) => void transports.set(sid, t),
+        onsessionclosed: () => {
+          fixture.sessionsClosed++;
+        },
+      });
+      transport = t;
+      const server = new McpServer({ name: 'fixture', version: '1.0.0' });
+      server.registerTool('slow', { description: 'progress, then a result' }, async (extra) => {
+        for (let i = 1; i <= 3; i++)
+          await extra.sendNotification({
+            method: 'notifications/progress',
+            params: { progressToken: extra._meta?.progressToken ?? 0, progress: i, total: 3 },
+          });
+        return { content: [{ type: 'text', text: 'done' }] };
+      });
+      last = server;
+      await server.connect(transport);
+    }
+    await transport.handleRequest(req, res);
+  });
+  Object.assign(fixture, { url, close, server: () => last });
+  return fixture;
+}
+
+async function connect(url: string, token?: string) {
+  const transport = new HttpClientTransport(url, { token });
+  const client = new Client({ name: 'test', version: '1.0.0' });
+  await client.connect(transport);
+  closers.push(() => client.close());
+  return { client, transport };
+}
+
+describe('HttpClientTransport', () => {
+  it.each([
+    ['SSE', false],
+    ['JSON', true],
+  ])('talks MCP to the SDK server (%s answers)', async (_mode, json) => {
+    const fixture = await startFixture({ json });
+    const { client, transport } = await connect(fixture.url);
+    expect(transport.sessionId).toMatch(/[0-9a-f-]{36}/);
+    const { tools } = await client.listTools();
+    expect(tools.map((t) => t.name)).toEqual(['slow']);
+    const progress: number[] = [];
+    const result = await client.callTool({ name: 'slow', arguments: {} }, undefined, {
+      onprogress: (p) => progress.push(p.progress),
+    });
+    expect(result.content).toEqual([{ type: 'text', text: 'done' }]);
+    // Notifications written before the answer are all seen, even when they arrive in one read.
+    if (!json) expect(progress).toEqual([1, 2, 3]);
+  });
+
+  it('receives notifications on the server’s GET stream', async () => {
+    const fixture = await startFixture();
+    const { client } = await connect(fixture.url);
+    const changed = new Promise<void>((resolve) =>
+      client.setNotificationHandler(ToolListChangedNotificationSchema, async () => resolve()),
+    );
+    await expect.poll(() => fixture.methods.includes('GET')).toBe(true);
+    fixture.server()!.registerTool('late', { description: 'added later' }, async () => ({
+      content: [],
+    }));
+    await changed;
+  });
+
+  it('ends its session with DELETE, and never throws doing so', async () => {
+    const fixture = await startFixture();
+    const { transport } = await connect(fixture.url);
+    await transport.terminateSession();
+    expect(fixture.methods).toContain('DELETE');
+    expect(fixture.sessionsClosed).toBe(1);
+    expect(transport.sessionId).toBeUndefined();
+    await fixture.close();
+    const other = new HttpClientTransport(fixture.url);
+    other.sessionId = 'gone';
+    await expect(other.terminateSession()).resolves.toBeUndefined();
+  });
+
+  it('bounds the DELETE of a server that never answers', async () => {
+    const { url } = await listen(() => undefined); // accepts and never answers
+    const transport = new HttpClientTransport(url, { terminateTimeoutMs: 100 });
+    transport.sessionId = 'stuck';
+    await expect(transport.terminateSession()).resolves.toBeUndefined();
+    await transport.close();
+  });
+
+  it('reports an HTTP error status with the status', async () => {
+    const { url } = await listen((_req, res) => void res.writeHead(404).end('nothing here'));
+    const client = new Client({ name: 'test', version: '1.0.0' });
+    const error = await client.connect(new HttpClientTransport(url)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect(error).toMatchObject({ code: 'HTTP_STATUS', status: 404 });
+    expect((error as Error).message).toContain('nothing here');
+  });
+
+  it('reports an answer that is not JSON', async () => {
+    const { url } = await listen(
+      (_req, res) =>
+        void res.writeHead(200, { 'content-type': 'text/html' }).end('<html>hello</html>'),
+    );
+    const client = new Client({ name: 'test', version: '1.0.0' });
+    await expect(client.connect(new HttpClientTransport(url))).rejects.toMatchObject({
+      code: 'NOT_MCP',
+    });
+  });
+
+  it('fails a request at once when its event stream ends unanswered', async () => {
+    const { url } = await listen((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end(
+        'event: message\ndata: {"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"x"}}\n\n',
+      );
+    });
+    const transport = new HttpClientTransport(url);
+    const answers: unknown[] = [];
+    transport.onmessage = (m) => answers.push(m);
+    await transport.start();
+    await transport.send({ jsonrpc: '2.0', id: 7, method: 'ping' });
+    await expect.poll(() => answers.length).toBe(2);
+    expect(answers[1]).toMatchObject({ id: 7, error: { code: -32000 } });
+    await transport.close();
+  });
+
+  it('sends the bearer token', async () => {
+    const seen: Array<string | undefined> = [];
+    const { url } = await listen((req, res) => {
+      seen.push(req.headers.authorization);
+      res.writeHead(202).end();
+    });
+    const transport = new HttpClientTransport(url, { token: 's3cret' });
+    await transport.send({
+      jsonrpc: '2.0',
+      method: 'notifications/cancelled',
+      params: { requestId: 1 },
+    });
+    expect(seen).toEqual(['Bearer s3cret']);
+    await transport.close();
+  });
+
+  it('refuses a URL that is not http', () => {
+    expect(() => new HttpClientTransport('https://127.0.0.1/mcp')).toThrow(ConnectionError);
+  });
+});
