@@ -1,6 +1,7 @@
 import type { ConnectionInfo, ConnectionManager } from '@mcp-beacon/connection-manager';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { Protocol } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
   CallToolRequestSchema,
   type ClientCapabilities,
@@ -166,18 +167,24 @@ export function createHubServer(options: HubServerOptions): HubServer {
     return { tools };
   });
 
-  server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
-    const { name, arguments: args } = request.params;
-    if (HUB_TOOLS.some((t) => t.name === name))
-      return handleHubTool(hubContext, name, args ?? {}, extra);
-    const route = view.toolRoute(name);
-    if (!route)
-      throw wireError(
-        ErrorCode.InvalidParams,
-        `Unknown tool: ${name}. Call instances_list to see what is connected.`,
-      );
-    return forwarder.callTool(route.id, route.name, args, extra);
-  });
+  // Registered on Protocol directly: the low-level Server would parse every result against
+  // CallToolResultSchema again, though the instance's SDK built it and the client checks it.
+  Protocol.prototype.setRequestHandler.call(
+    server,
+    CallToolRequestSchema,
+    async (request, extra) => {
+      const { name, arguments: args } = request.params;
+      if (HUB_TOOLS.some((t) => t.name === name))
+        return handleHubTool(hubContext, name, args ?? {}, extra);
+      const route = view.toolRoute(name);
+      if (!route)
+        throw wireError(
+          ErrorCode.InvalidParams,
+          `Unknown tool: ${name}. Call instances_list to see what is connected.`,
+        );
+      return forwarder.callTool(route.id, route.name, args, extra);
+    },
+  );
 
   const routeUri = (uri: string): { id: string; slug: string; uri: string } => {
     const parsed = parseProxiedUri(uri);
