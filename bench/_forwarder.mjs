@@ -12,7 +12,10 @@ let session;
 const out = (text) => process.stdout.write(`${text}\n`);
 
 function post(body, method = 'POST') {
-  const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+  const headers = {
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+  };
   if (session) headers['mcp-session-id'] = session;
   const req = request(url, { method, agent, headers });
   req.on('response', (res) => {

@@ -108,7 +108,7 @@ async function stage(record) {
 /** The built hub on raw pipes: requests timed from write to the answer line. */
 function startRawHub(args = []) {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [HUB, '--log-level', process.env.BENCH_HUB_LOG ?? 'error', ...args], {
+  const child = spawn(process.execPath, [HUB, '--log-level', 'error', ...args], {
     env,
     stdio: ['pipe', 'pipe', 'inherit'],
   });
@@ -161,7 +161,9 @@ async function scenario(size) {
     capabilities: {},
     clientInfo: { name: 'bench', version: '1' },
   });
-  hub.child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })}\n`);
+  hub.child.stdin.write(
+    `${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })}\n`,
+  );
   const first = await hub.request('tools/list');
   const firstList = {
     tools_expected: size * 6 + 4,
@@ -202,7 +204,8 @@ async function scenario(size) {
   }
   const rawList = [];
   for (let i = 0; i < 50; i++) rawList.push((await hub.request('tools/list')).ms);
-  const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${hub.child.pid}/status`, 'utf8'))[1]) / 1024;
+  const rss =
+    Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${hub.child.pid}/status`, 'utf8'))[1]) / 1024;
   await hub.stop();
   await rm(instancesDir, { recursive: true, force: true });
   await mkdir(instancesDir, { recursive: true, mode: 0o700 });
@@ -244,13 +247,19 @@ async function echoThreeWays() {
   };
   const direct = await connect(new StreamableHTTPClientTransport(new URL(url)));
   const viaHub = await connect(
-    new StdioClientTransport({ command: process.execPath, args: [HUB, '--log-level', 'error'], env }),
+    new StdioClientTransport({
+      command: process.execPath,
+      args: [HUB, '--log-level', 'error'],
+      env,
+    }),
   );
   const floor = await connect(
     new StdioClientTransport({ command: process.execPath, args: [FORWARDER, url] }),
   );
   for (;;) {
-    const r = await viaHub.callTool({ name: 'everything__echo', arguments: { message: 'x' } }).catch(() => undefined);
+    const r = await viaHub
+      .callTool({ name: 'everything__echo', arguments: { message: 'x' } })
+      .catch(() => undefined);
     if (r && !r.isError) break;
     await new Promise((res) => setTimeout(res, 50));
   }
@@ -288,7 +297,9 @@ try {
   }
   const base = report.e_scale[0];
   for (const row of report.e_scale.slice(1)) {
-    row.listed_p99_over_baseline = round(row.rename_to_listed_ms.p99 / base.rename_to_listed_ms.p99);
+    row.listed_p99_over_baseline = round(
+      row.rename_to_listed_ms.p99 / base.rename_to_listed_ms.p99,
+    );
     row.callable_p99_over_baseline = round(
       row.rename_to_callable_ms.p99 / base.rename_to_callable_ms.p99,
     );
