@@ -5,7 +5,7 @@ import {
   McpError,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { ToolExtra } from './_forward.js';
+import type { Forwarder, ToolExtra } from './_forward.js';
 import { qualifiedName } from './_names.js';
 import { HubError } from './errors.js';
 
@@ -14,12 +14,7 @@ export interface HubToolContext {
   manager: ConnectionManager;
   /** Slugs by instance id. */
   slugs(): ReadonlyMap<string, string>;
-  callTool(
-    id: string,
-    name: string,
-    args: Record<string, unknown> | undefined,
-    extra: ToolExtra,
-  ): Promise<CallToolResult>;
+  callTool: Forwarder['callTool'];
 }
 
 const instanceArg = {

@@ -158,7 +158,7 @@ export function createHubServer(options: HubServerOptions): HubServer {
   const hubContext: HubToolContext = {
     manager,
     slugs: () => view.slugs.all(),
-    callTool: (id, name, args, extra) => forwarder.callTool(id, name, args, extra),
+    callTool: forwarder.callTool,
   };
 
   server.setRequestHandler(ListToolsRequestSchema, async () => {
