@@ -23,6 +23,10 @@ export interface ToolExtra {
 /** An error thrown by a hub handler that the SDK sends as it is: code, message, data. */
 export type WireError = Error & { code: number; data?: unknown };
 
+/** An error the SDK puts on the wire as `{ code, message }`, with no prefix added. */
+export const wireError = (code: number, message: string): WireError =>
+  Object.assign(new Error(message), { code });
+
 /**
  * An upstream JSON-RPC error as the peer sent it. The SDK's `McpError` prefixes its message
  * with `MCP error <code>: `; forwarded as is, every hop would add another prefix.
@@ -32,8 +36,7 @@ export function upstreamError(error: McpError): WireError {
   const message = error.message.startsWith(prefix)
     ? error.message.slice(prefix.length)
     : error.message;
-  const wire = new Error(message) as WireError;
-  wire.code = error.code;
+  const wire = wireError(error.code, message);
   if (error.data !== undefined) wire.data = error.data;
   return wire;
 }
@@ -152,9 +155,7 @@ export function createForwarder(manager: ConnectionManager, callTimeoutMs: numbe
     async request(id, method, params, extra) {
       const outcome = await send(id, method, params, extra);
       if (outcome.ok) return outcome.result;
-      const wire = new Error(outcome.message) as WireError;
-      wire.code = outcome.code;
-      throw wire;
+      throw wireError(outcome.code, outcome.message);
     },
   };
 }

@@ -26,7 +26,7 @@ import {
   UnsubscribeRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { attributeElicitation, attributeSampling } from './_attribution.js';
-import { createForwarder, upstreamError, type WireError } from './_forward.js';
+import { createForwarder, upstreamError, wireError } from './_forward.js';
 import { HUB_TOOLS, type HubToolContext, handleHubTool } from './_hub-tools.js';
 import { parseProxiedUri, proxiedUri } from './_names.js';
 import { createView, type ViewSignature } from './_view.js';
@@ -67,9 +67,6 @@ export interface HubServer {
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
-
-const wireError = (code: number, message: string): WireError =>
-  Object.assign(new Error(message), { code });
 
 /**
  * Creates the hub's MCP server (the SDK's low-level `Server`, so instance JSON Schemas pass
@@ -239,9 +236,13 @@ export function createHubServer(options: HubServerOptions): HubServer {
     shown.prompts = view.signature().prompts;
     return { prompts };
   });
+  const routePrompt = (name: string) => {
+    const route = view.promptRoute(name);
+    if (!route) throw wireError(ErrorCode.InvalidParams, `Unknown prompt: ${name}`);
+    return route;
+  };
   server.setRequestHandler(GetPromptRequestSchema, async (request, extra) => {
-    const route = view.promptRoute(request.params.name);
-    if (!route) throw wireError(ErrorCode.InvalidParams, `Unknown prompt: ${request.params.name}`);
+    const route = routePrompt(request.params.name);
     return forwarder.request(
       route.id,
       'prompts/get',
@@ -254,8 +255,7 @@ export function createHubServer(options: HubServerOptions): HubServer {
     const { ref } = request.params;
     let target: { id: string; ref: typeof ref };
     if (ref.type === 'ref/prompt') {
-      const route = view.promptRoute(ref.name);
-      if (!route) throw wireError(ErrorCode.InvalidParams, `Unknown prompt: ${ref.name}`);
+      const route = routePrompt(ref.name);
       target = { id: route.id, ref: { ...ref, name: route.name } };
     } else {
       const { id, uri } = routeUri(ref.uri);
