@@ -260,3 +260,25 @@ describe.each(suites)('watchInstances with %s', (_label, backends) => {
     await rec.next((e) => e.type === 'added' && e.id === r.id);
   });
 });
+
+describe('watchInstances when notifications are lost', () => {
+  // A back-end that subscribes and never reports: every change is a lost notification.
+  const deaf: WatchBackend = {
+    name: 'deaf',
+    subscribe: async () => ({ close: async () => undefined }),
+  };
+
+  it('finds added and removed files on the next liveness tick', async () => {
+    await using tmp = await createTempDir();
+    const paths = resolvePaths({ home: tmp.path });
+    await using w = watchInstances({ dir: paths.instances, backends: [deaf], livenessMs: 30 });
+    const rec = recorder(w);
+    await w.ready;
+    const r = record();
+    await writeInstance(paths, r);
+    await rec.next((e) => e.type === 'added' && e.id === r.id);
+    await unlink(path.join(paths.instances, `${r.id}.json`));
+    await rec.next((e) => e.type === 'removed' && e.id === r.id);
+    expect(w.records().size).toBe(0);
+  });
+});

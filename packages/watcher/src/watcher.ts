@@ -22,7 +22,10 @@ export interface WatchOptions {
    * robustness; every notification only schedules a re-read, so overlaps cost nothing visible.
    */
   backends?: readonly WatchBackend[];
-  /** Period in ms of the check that the directory still exists (default 1 000; 0 = off). */
+  /**
+   * Period in ms of the check that the directory still exists and that no file was missed by
+   * the notification back-ends (default 1 000; 0 = off).
+   */
   livenessMs?: number;
   /** Files read per turn of the event loop (default 256). */
   batchSize?: number;
@@ -221,11 +224,29 @@ export function watchInstances(options: WatchOptions): InstanceWatcher {
       () => undefined,
     );
 
+  // Notification back-ends can drop events under a burst (@parcel/watcher#183, inotify queue
+  // overflow): each liveness tick also lists the directory and re-reads any file whose
+  // presence disagrees with what is known. One readdir, no reads when nothing was lost.
+  const reconcile = async () => {
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      return; // the next liveness check sees the directory's fate
+    }
+    if (closed || recovering) return;
+    const listed = new Set(names.filter(isCandidate));
+    const lost = [...listed].filter((name) => !states.has(name) && !pending.has(name));
+    for (const name of states.keys()) if (!listed.has(name)) lost.push(name);
+    if (lost.length > 0) schedule(lost);
+  };
+
   const checkLiveness = async () => {
     if (closed || recovering) return;
     const identity = await identify();
     if (identity !== dirIdentity)
       await recover(identity === undefined ? 'directory missing' : 'directory replaced');
+    else await reconcile();
   };
 
   const settled = () =>
