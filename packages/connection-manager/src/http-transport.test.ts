@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryEventStore } from '@modelcontextprotocol/sdk/examples/shared/inMemoryEventStore.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
@@ -35,8 +36,13 @@ async function listen(
   return { url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`, close };
 }
 
-/** A real SDK streamable-HTTP MCP server (SSE answers, or JSON with `json: true`). */
-async function startFixture(options: { json?: boolean } = {}): Promise<Fixture> {
+/**
+ * A real SDK streamable-HTTP MCP server (SSE answers, or JSON with `json: true`); with
+ * `resumable: true` it keeps an event store, so each stream opens with a priming event.
+ */
+async function startFixture(
+  options: { json?: boolean; resumable?: boolean } = {},
+): Promise<Fixture> {
   const fixture = { methods: [] as string[], sessionsClosed: 0 } as Fixture;
   const transports = new Map<string, StreamableHTTPServerTransport>();
   let last: McpServer | undefined;
@@ -49,6 +55,7 @@ async function startFixture(options: { json?: boolean } = {}): Promise<Fixture> 
       const t = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
         enableJsonResponse: options.json ?? false,
+        ...(options.resumable ? { eventStore: new InMemoryEventStore() } : {}),
         onsessioninitialized: (sid) => void transports.set(sid, t),
         onsessionclosed: () => {
           fixture.sessionsClosed++;
@@ -98,6 +105,20 @@ describe('HttpClientTransport', () => {
     expect(result.content).toEqual([{ type: 'text', text: 'done' }]);
     // Notifications written before the answer are all seen, even when they arrive in one read.
     if (!json) expect(progress).toEqual([1, 2, 3]);
+  });
+
+  it('takes a priming event (an id, empty data) as no message and no error', async () => {
+    const fixture = await startFixture({ resumable: true });
+    const { client } = await connect(fixture.url);
+    const errors: Error[] = [];
+    client.onerror = (error) => errors.push(error);
+    for (let i = 0; i < 3; i++) {
+      const result = await client.callTool({ name: 'slow', arguments: {} }, undefined, {
+        onprogress: () => undefined,
+      });
+      expect(result.content).toEqual([{ type: 'text', text: 'done' }]);
+    }
+    expect(errors).toEqual([]);
   });
 
   it('receives notifications on the server’s GET stream', async () => {

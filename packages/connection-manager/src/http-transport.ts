@@ -231,6 +231,9 @@ export class HttpClientTransport implements Transport {
         if (data.length === 0) return;
         const text = data.join('\n');
         data = [];
+        // A server may send an event with an id and empty data to prime resumption; it carries
+        // no message.
+        if (text.trim() === '') return;
         let message: JSONRPCMessage;
         try {
           message = JSON.parse(text) as JSONRPCMessage;
