@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { InstanceSummary } from '@mcp-beacon/hub-mcp';
 import { resolvePaths } from '@mcp-beacon/paths';
-import { type InstanceRecord, readInstanceDir } from '@mcp-beacon/registry';
+import { type InstanceRecord, readInstanceDir, writeInstance } from '@mcp-beacon/registry';
 import {
   createTempDir,
   startProcess,
@@ -400,6 +400,29 @@ describe('beacon-hub list', () => {
     await table.exited;
     expect(table.stdout()).toContain('stale');
     expect(table.stderr()).toContain(`ignored ${bad}`);
+  });
+
+  it('shows a hostile name and path escaped, never raw', async () => {
+    const now = new Date().toISOString();
+    const hostile = 'evil\x1b]0;pwned\x07\x1b[2J\nfake  row';
+    await writeInstance(resolvePaths({ home }), {
+      id: randomUUID(),
+      pid: process.pid,
+      path: `/tmp/${hostile}`,
+      port: 1,
+      name: hostile,
+      has_package_json: true,
+      started: now,
+      last_seen: now,
+    });
+    const table = startProcess(testNode, [HUB, 'list'], {
+      env: { ...process.env, MCP_BEACON_HOME: home },
+    });
+    expect((await table.exited).code).toBe(0);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: asserting their absence
+    expect(table.stdout()).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/);
+    expect(table.stdout()).toContain('evil\\x0afake  row');
+    expect(table.stdout().trimEnd().split('\n')).toHaveLength(2); // the header and one row
   });
 
   it('answers --help and --version', async () => {

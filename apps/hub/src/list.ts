@@ -1,5 +1,5 @@
 import { type BeaconPaths, resolvePaths } from '@mcp-beacon/paths';
-import { isProcessAlive, readInstanceDir } from '@mcp-beacon/registry';
+import { cleanText, isProcessAlive, readInstanceDir } from '@mcp-beacon/registry';
 
 /** One row of `beacon-hub list`. */
 export interface ListedInstance {
@@ -47,7 +47,12 @@ export function formatTable(instances: ListedInstance[]): string {
   if (instances.length === 0) return 'No Beacon instances found.\n';
   const rows = [
     ['NAME', 'ID', 'URL', 'PID', 'PROCESS', 'PATH'],
-    ...instances.map((i) => [i.name, i.id.slice(0, 8), i.url, String(i.pid), i.process, i.path]),
+    ...instances.map((i) =>
+      // Names and paths come from record files: escaped so they cannot drive the terminal.
+      [i.name, i.id.slice(0, 8), i.url, String(i.pid), i.process, i.path].map((cell) =>
+        cleanText(cell),
+      ),
+    ),
   ];
   const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)));
   return `${rows

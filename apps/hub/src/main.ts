@@ -1,5 +1,7 @@
 // The beacon-hub command line; src/cli.ts loads it once the V8 flags are set.
+
 import { parseArgs } from 'node:util';
+import { cleanText } from '@mcp-beacon/registry';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { startHub, VERSION } from './hub.js';
 import { formatTable, listInstances } from './list.js';
@@ -63,7 +65,8 @@ async function main(): Promise<void> {
     if (values.json) process.stdout.write(`${JSON.stringify({ instances, invalid }, null, 2)}\n`);
     else {
       process.stdout.write(formatTable(instances));
-      for (const bad of invalid) process.stderr.write(`ignored ${bad.file}: ${bad.reason}\n`);
+      for (const bad of invalid)
+        process.stderr.write(`ignored ${cleanText(bad.file)}: ${cleanText(bad.reason)}\n`);
     }
     return;
   }

@@ -2,104 +2,23 @@ import { readdir, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { resolvePaths } from '@mcp-beacon/paths';
-import { type InstanceRecord, readInstanceDir } from '@mcp-beacon/registry';
-import {
-  createTempDir,
-  isGroupAlive,
-  startProcess,
-  type TempDir,
-  type TestProcess,
-  testNode,
-  waitFor,
-} from '@mcp-beacon/test-utils';
+import { isGroupAlive, waitFor } from '@mcp-beacon/test-utils';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import {
   type CallToolResult,
   LoggingMessageNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { call, useCliFixture } from './_cli-fixture.js';
 
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
-
-let tmp: TempDir;
-let home: string;
-let project: string;
-const started: TestProcess[] = [];
-const clients: Client[] = [];
-
-beforeEach(async () => {
-  tmp = await createTempDir();
-  home = path.join(tmp.path, 'home');
-  project = path.join(tmp.path, 'my-app');
-  const { mkdir } = await import('node:fs/promises');
-  await mkdir(project);
-  await writeFile(
-    path.join(project, 'package.json'),
-    JSON.stringify({
-      name: 'my-app',
-      scripts: {
-        hello: 'node -e "console.log(JSON.stringify(process.argv.slice(1)))"',
-        both: "node -e \"console.log('to stdout'); console.error('to stderr')\"",
-        serve: "node -e \"console.log('listening'); setInterval(() => console.log('tick'), 50)\"",
-        fail: 'node -e "console.error(\'boom\'); process.exit(3)"',
-      },
-    }),
-  );
+const fx = useCliFixture({
+  hello: 'node -e "console.log(JSON.stringify(process.argv.slice(1)))"',
+  both: "node -e \"console.log('to stdout'); console.error('to stderr')\"",
+  serve: "node -e \"console.log('listening'); setInterval(() => console.log('tick'), 50)\"",
+  fail: 'node -e "console.error(\'boom\'); process.exit(3)"',
 });
-
-afterEach(async () => {
-  await Promise.allSettled(clients.splice(0).map((c) => c.close()));
-  await Promise.allSettled(started.splice(0).map((p) => p.kill()));
-  await tmp.cleanup();
-});
-
-function startCli(
-  args: string[] = [],
-  env: Record<string, string> = {},
-  stdin: 'ignore' | 'pipe' = 'ignore',
-) {
-  const proc = startProcess(testNode, [CLI, ...args], {
-    cwd: project,
-    env: { ...process.env, MCP_BEACON_HOME: home, ...env },
-    stdio: [stdin, 'pipe', 'pipe'],
-  });
-  started.push(proc);
-  return proc;
-}
-
-async function records(): Promise<InstanceRecord[]> {
-  const entries = await readInstanceDir(resolvePaths({ home }).instances);
-  return entries.flatMap((e) => (e.result.ok ? [e.result.value] : []));
-}
-
-async function startAndWaitForRecord(args: string[] = []) {
-  const proc = startCli(args);
-  const [record] = await waitFor(
-    async () => {
-      const list = await records();
-      return list.length > 0 ? list : undefined;
-    },
-    { what: 'instance record' },
-  );
-  return { proc, record: record! };
-}
-
-async function connectClient(record: InstanceRecord, token = record.token): Promise<Client> {
-  const client = new Client({ name: 'test', version: '1.0.0' });
-  const transport = new StreamableHTTPClientTransport(new URL(record.url), {
-    requestInit: token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } },
-  });
-  await client.connect(transport);
-  clients.push(client);
-  return client;
-}
-
-function call(client: Client, name: string, args: Record<string, unknown> = {}) {
-  return client.callTool({ name, arguments: args }) as Promise<CallToolResult>;
-}
+const { startCli, records, startAndWaitForRecord, connectClient } = fx;
 
 function rawRequest(url: string, headers: Record<string, string>): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -167,7 +86,7 @@ describe('beacon-instance lifecycle', () => {
     });
     expect(record).toMatchObject({
       name: 'my-app',
-      path: project,
+      path: fx.project,
       pid: proc.pid,
       has_package_json: true,
       version: 1,
@@ -215,9 +134,9 @@ describe('beacon-instance lifecycle', () => {
   });
 
   it('keeps serving when the record cannot be written', async () => {
-    await writeFile(path.join(tmp.path, 'blocked'), 'not a directory');
+    await writeFile(path.join(fx.tmp.path, 'blocked'), 'not a directory');
     const proc = startCli(['--log-level', 'info'], {
-      MCP_BEACON_HOME: path.join(tmp.path, 'blocked'),
+      MCP_BEACON_HOME: path.join(fx.tmp.path, 'blocked'),
     });
     await proc.waitForStderr('running without discovery');
     const url = /at (http:\S+)/.exec(proc.stderr())?.[1];
@@ -290,7 +209,7 @@ describe('beacon-instance tools', () => {
     const info = await call(client, 'project_info');
     expect(info.structuredContent).toMatchObject({
       name: 'my-app',
-      path: project,
+      path: fx.project,
       packageManager: 'npm',
       hasPackageJson: true,
       scriptsCount: 4,
@@ -328,7 +247,7 @@ describe('beacon-instance tools', () => {
     };
     const printed = logs.lines.find((l) => l.text.startsWith('['));
     expect(JSON.parse(printed!.text)).toEqual(args);
-    expect(await readdir(project)).not.toContain('pwned');
+    expect(await readdir(fx.project)).not.toContain('pwned');
   });
 
   it('marks stdout and stderr, filters with grep, pages with since', async () => {
@@ -453,7 +372,7 @@ describe('beacon-instance tools', () => {
     });
     const client = new Client({ name: 'test', version: '1.0.0' });
     await client.connect(transport);
-    clients.push(client);
+    fx.track(client);
     const sessionId = transport.sessionId!;
     expect(sessionId).toMatch(/^[0-9a-f-]{36}$/);
     await transport.terminateSession();

@@ -20,6 +20,11 @@ Options:
   --no-register       do not write the discovery record
   --no-auth           do not require the per-start bearer token (trusted setups only)
   --exit-with-stdin   exit when stdin closes (for supervisors that hold a pipe)
+  --max-runs N        script runs kept, newest first (default 20)
+  --log-budget-mb N   log memory kept across runs, in MiB (default 64)
+  --grace-ms N        SIGTERM -> SIGKILL grace period of a stopped script (default 3000)
+  --session-idle-ms N end an MCP session after N ms without a request (default 600000)
+  --max-sessions N    concurrent MCP sessions; more get HTTP 503 (default 100)
   --log-level LEVEL   silent, error, warn, info (default) or debug; logs go to stderr
   -h, --help          show this help
   -v, --version       show the version
@@ -51,6 +56,11 @@ function parse(argv: string[]) {
       'no-auth': { type: 'boolean' },
       'exit-with-stdin': { type: 'boolean' },
       'log-level': { type: 'string' },
+      'max-runs': { type: 'string' },
+      'log-budget-mb': { type: 'string' },
+      'grace-ms': { type: 'string' },
+      'session-idle-ms': { type: 'string' },
+      'max-sessions': { type: 'string' },
       url: { type: 'string' },
       path: { type: 'string' },
       token: { type: 'string' },
@@ -76,6 +86,17 @@ function toInt(
     );
   }
   return n;
+}
+
+const mib = (n: number | undefined) => (n === undefined ? undefined : n * 1024 * 1024);
+
+/** `record` without its undefined fields (the options are exact optional properties). */
+function definedOnly<T extends Record<string, number | undefined>>(
+  record: T,
+): { [K in keyof T]?: number } {
+  return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined)) as {
+    [K in keyof T]?: number;
+  };
 }
 
 /** Runs `fn` on SIGINT/SIGTERM (and stdin end when asked), once, then exits. */
@@ -160,9 +181,17 @@ async function main(): Promise<void> {
     if (positionals.length > 0)
       throw new InstanceError('USAGE', `unknown command ${JSON.stringify(positionals[0])}`);
     const port = toInt(values.port, '--port', 0, 65535);
+    const limits = {
+      maxRuns: toInt(values['max-runs'], '--max-runs', 1, 10_000),
+      logBytes: mib(toInt(values['log-budget-mb'], '--log-budget-mb', 1, 65_536)),
+      graceMs: toInt(values['grace-ms'], '--grace-ms', 0, 600_000),
+      sessionIdleMs: toInt(values['session-idle-ms'], '--session-idle-ms', 100, 86_400_000),
+      maxSessions: toInt(values['max-sessions'], '--max-sessions', 1, 100_000),
+    };
     const starting = startInstance({
       cwd: values.cwd ?? process.cwd(),
       logger,
+      ...definedOnly(limits),
       ...(port === undefined ? {} : { port }),
       ...(values.name === undefined ? {} : { name: values.name }),
       register: values['no-register'] !== true,

@@ -6,6 +6,7 @@ export type InstanceErrorCode =
   | 'UNKNOWN_SCRIPT'
   | 'UNKNOWN_RUN'
   | 'INVALID_INPUT'
+  | 'BUDGET_EXCEEDED'
   | 'UNREACHABLE';
 
 /** The one error class of beacon-instance; tool handlers turn it into an MCP tool error. */

@@ -6,7 +6,7 @@ import { type Registration, register } from '@mcp-beacon/registry';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { Logger } from './logger.js';
 import { readProject } from './project.js';
-import { ScriptRunner } from './scripts.js';
+import { ScriptRunner, type ScriptRunnerOptions } from './scripts.js';
 import { startHttpServer } from './server.js';
 import { registerTools } from './tools.js';
 
@@ -32,6 +32,14 @@ export interface StartInstanceOptions {
   heartbeatMs?: number;
   /** Script stop grace period in ms (default 3 000). */
   graceMs?: number;
+  /** Script runs kept (default 20); see {@link ScriptRunnerOptions}. */
+  maxRuns?: number;
+  /** Log bytes kept across runs (default 64 MiB). */
+  logBytes?: number;
+  /** An MCP session with no request for this long is ended (default 600 000 ms). */
+  sessionIdleMs?: number;
+  /** Concurrent MCP sessions; a new one beyond gets HTTP 503 (default 100). */
+  maxSessions?: number;
 }
 
 /** A running beacon-instance. */
@@ -61,6 +69,8 @@ export async function startInstance(options: StartInstanceOptions): Promise<Inst
   const runner: ScriptRunner = new ScriptRunner({
     cwd,
     ...(options.graceMs === undefined ? {} : { graceMs: options.graceMs }),
+    ...(options.maxRuns === undefined ? {} : { maxRuns: options.maxRuns }),
+    ...(options.logBytes === undefined ? {} : { logBytes: options.logBytes }),
     onExit: (run) => {
       logger.info(`run ${run.id} (${run.script}) ended: ${run.state}, exit code ${run.exitCode}`);
       for (const session of http.sessions()) {
@@ -78,6 +88,8 @@ export async function startInstance(options: StartInstanceOptions): Promise<Inst
     port: options.port ?? 0,
     token,
     logger,
+    ...(options.sessionIdleMs === undefined ? {} : { sessionIdleMs: options.sessionIdleMs }),
+    ...(options.maxSessions === undefined ? {} : { maxSessions: options.maxSessions }),
     createSession: () => {
       const server = new McpServer(
         { name: 'beacon-instance', version: VERSION },

@@ -1,3 +1,5 @@
+import { cleanText } from '@mcp-beacon/registry';
+
 /** Log levels, least to most verbose. */
 export const LOG_LEVELS = ['silent', 'error', 'warn', 'info', 'debug'] as const;
 /** One of {@link LOG_LEVELS}. */
@@ -18,7 +20,8 @@ export function isLogLevel(value: string): value is LogLevel {
 
 /**
  * A logger that writes `<time> <level> <message>` lines to stderr (never stdout), dropping
- * messages more verbose than `level`.
+ * messages more verbose than `level`. Control characters in messages (which may quote
+ * untrusted names and output) are escaped line by line, so nothing reaches a terminal raw.
  */
 export function createLogger(
   level: LogLevel,
@@ -27,7 +30,9 @@ export function createLogger(
   const rank = LOG_LEVELS.indexOf(level);
   const at = (lvl: Exclude<LogLevel, 'silent'>) => (message: string) => {
     if (LOG_LEVELS.indexOf(lvl) <= rank)
-      write(`${new Date().toISOString()} ${lvl.padEnd(5)} ${message}\n`);
+      write(
+        `${new Date().toISOString()} ${lvl.padEnd(5)} ${cleanText(message, { newlines: true })}\n`,
+      );
   };
   return { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug') };
 }

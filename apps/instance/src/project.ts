@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { cleanText } from '@mcp-beacon/registry';
 
 /** Package managers Beacon can run scripts with. */
 export type PackageManager = 'pnpm' | 'npm' | 'yarn' | 'bun';
@@ -41,7 +42,8 @@ export function detectPackageManager(
 
 /**
  * Reads the project's package.json (if any) afresh, so edits to scripts are seen without a
- * restart. The name defaults to package.json `name`, else the folder name.
+ * restart. The name defaults to package.json `name`, else the folder name; control
+ * characters in it are escaped (see `cleanText`).
  */
 export async function readProject(dir: string, nameOverride?: string): Promise<ProjectInfo> {
   let pkg: { name?: unknown; scripts?: unknown; packageManager?: unknown } | undefined;
@@ -57,7 +59,7 @@ export async function readProject(dir: string, nameOverride?: string): Promise<P
   }
   const pkgName = typeof pkg?.name === 'string' && pkg.name.length > 0 ? pkg.name : undefined;
   return {
-    name: nameOverride ?? pkgName ?? (path.basename(dir) || 'project'),
+    name: cleanText(nameOverride ?? pkgName ?? (path.basename(dir) || 'project')),
     path: dir,
     hasPackageJson: pkg !== undefined,
     packageManager: detectPackageManager(dir, pkg),

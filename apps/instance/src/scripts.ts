@@ -39,6 +39,13 @@ export interface ScriptRunnerOptions {
   graceMs?: number;
   /** Lines kept per run (default 2 000). */
   logCapacity?: number;
+  /** Runs kept, running ones included; the oldest finished ones go first (default 20). */
+  maxRuns?: number;
+  /**
+   * Log bytes kept across runs, counting 2 bytes a character (default 64 MiB); finished runs
+   * are dropped oldest first to stay within it, and one run keeps at most a quarter of it.
+   */
+  logBytes?: number;
   /** The guardian script; defaults to the `guardian.js` built beside this file. */
   guardianPath?: string;
   /** Called when a run ends (for logging notifications). */
@@ -55,9 +62,13 @@ export class ScriptRunner {
   private nextId = 1;
   private readonly graceMs: number;
   private readonly guardian: string;
+  private readonly maxRuns: number;
+  private readonly logChars: number;
 
   constructor(private readonly options: ScriptRunnerOptions) {
     this.graceMs = options.graceMs ?? 3_000;
+    this.maxRuns = options.maxRuns ?? 20;
+    this.logChars = (options.logBytes ?? 64 * 1024 * 1024) / 2;
     this.guardian =
       options.guardianPath ?? fileURLToPath(new URL('./guardian.js', import.meta.url));
   }
@@ -91,7 +102,10 @@ export class ScriptRunner {
       env: scriptEnv(),
     });
     const id = `run-${this.nextId++}`;
-    const logs = new LogRing(this.options.logCapacity);
+    const logs = new LogRing({
+      lines: this.options.logCapacity ?? 2_000,
+      chars: Math.floor(this.logChars / 4),
+    });
     const info: RunInfo = {
       id,
       script,
@@ -126,7 +140,20 @@ export class ScriptRunner {
       });
     });
     this.runs.set(id, run);
+    this.evict();
     return { run: { ...info }, alreadyRunning: false };
+  }
+
+  /** Drops the oldest finished runs beyond `maxRuns` or the log budget. */
+  private evict(): void {
+    let total = 0;
+    for (const run of this.runs.values()) total += run.logs.chars;
+    for (const [id, run] of this.runs) {
+      if (this.runs.size <= this.maxRuns && total <= this.logChars) break;
+      if (run.info.state === 'running') continue;
+      this.runs.delete(id);
+      total -= run.logs.chars;
+    }
   }
 
   private finish(run: Run, state: RunState, exitCode: number | null): void {
@@ -136,12 +163,14 @@ export class ScriptRunner {
     run.info.exitCode = exitCode;
     run.info.ended = new Date().toISOString();
     run.info.droppedLines = run.logs.dropped;
+    this.evict();
     this.options.onExit?.({ ...run.info });
   }
 
   /**
-   * Stops a run's process group: SIGTERM, then SIGKILL after the grace period. Resolves with
-   * the final state; `signal` aborts the wait, not the stop.
+   * Stops a run's process group: SIGTERM to the group, whose guardian SIGKILLs whatever is
+   * left after the grace period and exits last. Resolves with the final state; `signal`
+   * aborts the wait, not the stop.
    * @throws {InstanceError} `UNKNOWN_RUN`.
    */
   async stop(id: string, signal?: AbortSignal): Promise<RunInfo> {
@@ -150,21 +179,10 @@ export class ScriptRunner {
       run.stopRequested = true;
       const pgid = run.child.pid;
       killGroup(pgid, 'SIGTERM');
-      const deadline = Date.now() + this.graceMs;
-      // The guardian exits with the script; other members of the group may take a moment longer.
-      const gone = async () => {
-        await run.exited;
-        while (pgid !== undefined && groupAlive(pgid)) {
-          if (Date.now() > deadline) killGroup(pgid, 'SIGKILL');
-          await new Promise((resolve) => setTimeout(resolve, 20));
-        }
-      };
-      const timer = setTimeout(() => killGroup(pgid, 'SIGKILL'), this.graceMs);
-      try {
-        await (signal ? Promise.race([gone(), once(signal, 'abort')]) : gone());
-      } finally {
-        clearTimeout(timer);
-      }
+      // Only if the guardian itself is stuck: it exits within the grace period otherwise.
+      const backstop = setTimeout(() => killGroup(pgid, 'SIGKILL'), this.graceMs + 2_000);
+      void run.exited.then(() => clearTimeout(backstop));
+      await (signal ? Promise.race([run.exited, once(signal, 'abort')]) : run.exited);
     }
     return this.describe(run);
   }
@@ -187,12 +205,7 @@ export class ScriptRunner {
    * Captured lines of a run (default: the newest run).
    * @throws {InstanceError} `UNKNOWN_RUN` when there is no such run (or no run at all).
    */
-  logs(options: {
-    run?: string;
-    since?: number;
-    limit?: number;
-    filter?: (text: string) => boolean;
-  }): {
+  logs(options: { run?: string; since?: number; limit?: number }): {
     run: RunInfo;
     lines: LogLine[];
   } {
@@ -203,7 +216,7 @@ export class ScriptRunner {
         'UNKNOWN_RUN',
         options.run === undefined
           ? 'no script has run yet'
-          : `no run ${JSON.stringify(options.run)}`,
+          : `no run ${JSON.stringify(options.run)}; ${this.keptRuns()}`,
       );
     }
     return { run: this.describe(run), lines: run.logs.read(options) };
@@ -212,8 +225,12 @@ export class ScriptRunner {
   private get(id: string): Run {
     const run = this.runs.get(id);
     if (run === undefined)
-      throw new InstanceError('UNKNOWN_RUN', `no run ${JSON.stringify(id)}; see scripts_status`);
+      throw new InstanceError('UNKNOWN_RUN', `no run ${JSON.stringify(id)}; ${this.keptRuns()}`);
     return run;
+  }
+
+  private keptRuns(): string {
+    return `scripts_status lists the kept runs (the newest ${this.maxRuns}, within ${this.logChars / 524_288} MiB of logs)`;
   }
 
   private describe(run: Run): RunInfo {
@@ -227,15 +244,6 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
     process.kill(-pid, signal);
   } catch {
     // Already gone.
-  }
-}
-
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

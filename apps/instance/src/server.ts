@@ -1,6 +1,6 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
@@ -18,16 +18,35 @@ export interface HttpServerOptions {
   createSession: () => McpServer;
   /** Largest request body accepted, in bytes (default 4 MiB). */
   maxBodyBytes?: number;
+  /** A session with no request and no open stream for this long is ended (default 10 min). */
+  sessionIdleMs?: number;
+  /** Concurrent sessions; an `initialize` beyond gets HTTP 503 (default 100). */
+  maxSessions?: number;
+  /** Open TCP connections; more are refused at accept (default 4 096). */
+  maxConnections?: number;
+  /** A connection that has not made an authenticated request is closed after this (default 10 s). */
+  unauthenticatedMs?: number;
 }
 
 /** A listening instance HTTP server. */
 export interface HttpServer {
   readonly port: number;
   readonly url: string;
+  /** Open MCP sessions. */
+  readonly sessionCount: number;
   /** MCP servers of the open sessions (for broadcasting log messages). */
   sessions(): McpServer[];
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
+}
+
+interface Session {
+  transport: StreamableHTTPServerTransport;
+  server: McpServer;
+  /** Requests and streams open now. */
+  open: number;
+  /** performance.now() when the last one closed. */
+  lastActive: number;
 }
 
 const HOST = '127.0.0.1';
@@ -86,11 +105,32 @@ async function readBody(req: IncomingMessage, limit: number): Promise<unknown> {
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const { logger } = options;
   const limit = options.maxBodyBytes ?? 4 * 1024 * 1024;
-  const sessions = new Map<
-    string,
-    { transport: StreamableHTTPServerTransport; server: McpServer }
-  >();
+  const idleMs = options.sessionIdleMs ?? 600_000;
+  const maxSessions = options.maxSessions ?? 100;
+  const unauthenticatedMs = options.unauthenticatedMs ?? 10_000;
+  const sessions = new Map<string, Session>();
+  const trusted = new WeakSet<Socket>();
   let port = options.port;
+
+  // A session lives while it has a request or stream open, and for `idleMs` after the last.
+  const track = (session: Session, res: ServerResponse) => {
+    session.open++;
+    res.once('close', () => {
+      session.open--;
+      session.lastActive = performance.now();
+    });
+  };
+  const sweep = setInterval(
+    () => {
+      const now = performance.now();
+      for (const [id, session] of sessions) {
+        if (session.open > 0 || now - session.lastActive < idleMs) continue;
+        logger.debug(`session ${id} idle for ${idleMs} ms: ended`);
+        void session.transport.close();
+      }
+    },
+    Math.max(50, Math.min(idleMs / 4, 30_000)),
+  ).unref();
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const host = req.headers.host ?? '';
@@ -113,6 +153,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
         'www-authenticate': 'Bearer realm="beacon-instance"',
       });
     }
+    trust(req.socket);
     if (new URL(req.url ?? '/', 'http://x').pathname !== '/mcp') {
       return sendError(res, 404, -32000, 'Not found: the MCP endpoint is /mcp');
     }
@@ -121,6 +162,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     if (sessionId !== undefined) {
       const session = sessions.get(sessionId);
       if (!session) return sendError(res, 404, -32001, 'Session not found');
+      track(session, res);
       return session.transport.handleRequest(req, res);
     }
     if (req.method !== 'POST') return sendError(res, 400, -32000, 'Bad request: no session id');
@@ -144,11 +186,23 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
         'Bad request: the first request of a session must be initialize',
       );
     }
+    if (sessions.size >= maxSessions) {
+      logger.warn(`refused a new session: ${maxSessions} sessions are open`);
+      return sendError(
+        res,
+        503,
+        -32000,
+        `Service unavailable: ${maxSessions} sessions are open; end one (DELETE) or wait for idle ones to expire`,
+        { 'retry-after': String(Math.ceil(Math.min(idleMs, 60_000) / 1000)) },
+      );
+    }
     const server = options.createSession();
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
-        sessions.set(id, { transport, server });
+        const session: Session = { transport, server, open: 0, lastActive: performance.now() };
+        sessions.set(id, session);
+        track(session, res);
         logger.debug(`session ${id} opened`);
       },
     });
@@ -164,6 +218,30 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     handle(req, res).catch((error: unknown) => {
       logger.error(`request failed: ${(error as Error).stack ?? error}`);
       sendError(res, 500, -32603, 'Internal error');
+    });
+  });
+  // Bounds for connections: a slow or silent client cannot hold a socket for long before it
+  // authenticates, and the number of sockets is capped below the descriptor limit.
+  http.headersTimeout = 10_000;
+  http.requestTimeout = 30_000;
+  http.keepAliveTimeout = 5_000;
+  http.maxRequestsPerSocket = 10_000;
+  http.maxConnections = options.maxConnections ?? 4_096;
+  const unauthenticated = new Map<Socket, NodeJS.Timeout>();
+  const trust = (socket: Socket) => {
+    if (trusted.has(socket)) return;
+    trusted.add(socket);
+    clearTimeout(unauthenticated.get(socket));
+    unauthenticated.delete(socket);
+  };
+  http.on('connection', (socket: Socket) => {
+    unauthenticated.set(
+      socket,
+      setTimeout(() => socket.destroy(), unauthenticatedMs),
+    );
+    socket.once('close', () => {
+      clearTimeout(unauthenticated.get(socket));
+      unauthenticated.delete(socket);
     });
   });
 
@@ -189,6 +267,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
+      clearInterval(sweep);
+      for (const timer of unauthenticated.values()) clearTimeout(timer);
       await Promise.allSettled([...sessions.values()].map((s) => s.transport.close()));
       sessions.clear();
       await new Promise<void>((resolve) => {
@@ -201,6 +281,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   return {
     port,
     url,
+    get sessionCount() {
+      return sessions.size;
+    },
     sessions: () => [...sessions.values()].map((s) => s.server),
     close,
     [Symbol.asyncDispose]: close,

@@ -1,6 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { InstanceError } from './errors.js';
+import { compileGrep, filterLines } from './grep.js';
 import { gitBranch, readProject } from './project.js';
 import type { ScriptRunner } from './scripts.js';
 
@@ -135,7 +135,9 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
           .min(1)
           .max(200)
           .optional()
-          .describe('Case-insensitive regular expression lines must match'),
+          .describe(
+            'Case-insensitive RE2 regular expression lines must match (linear time: no backreferences or lookaround)',
+          ),
         limit: z
           .number()
           .int()
@@ -148,25 +150,16 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     async ({ run, grep, limit, since }) => {
-      let filter: ((text: string) => boolean) | undefined;
-      if (grep !== undefined) {
-        let pattern: RegExp;
-        try {
-          pattern = new RegExp(grep, 'i');
-        } catch (error) {
-          throw new InstanceError(
-            'INVALID_INPUT',
-            `grep is not a valid regular expression: ${(error as Error).message}`,
-          );
-        }
-        filter = (text) => pattern.test(text);
-      }
+      const matcher = grep === undefined ? undefined : compileGrep(grep);
       const logs = ctx.runner.logs({
         ...(run === undefined ? {} : { run }),
         ...(since === undefined ? {} : { since }),
-        ...(filter === undefined ? {} : { filter }),
-        limit: limit ?? 200,
+        ...(matcher === undefined ? { limit: limit ?? 200 } : {}),
       });
+      if (matcher !== undefined)
+        logs.lines = await filterLines(logs.lines, (line) => line.text, matcher, {
+          limit: limit ?? 200,
+        });
       const last = logs.lines.at(-1)?.seq ?? since ?? 0;
       return result({ run: logs.run, lines: logs.lines, next: last });
     },

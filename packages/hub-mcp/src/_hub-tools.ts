@@ -1,4 +1,5 @@
 import type { ConnectionInfo, ConnectionManager } from '@mcp-beacon/connection-manager';
+import { cleanText } from '@mcp-beacon/registry';
 import {
   type CallToolResult,
   ErrorCode,
@@ -129,13 +130,13 @@ export function resolveInstance(
     if (found.length > 1) {
       throw new HubError(
         'AMBIGUOUS_INSTANCE',
-        `${JSON.stringify(query)} matches ${found.length} instances: ${found.map((c) => `${c.record.name} (${c.id})`).join(', ')}; use an id`,
+        `${JSON.stringify(query)} matches ${found.length} instances: ${found.map((c) => `${cleanText(c.record.name)} (${c.id})`).join(', ')}; use an id`,
       );
     }
   }
   throw new HubError(
     'UNKNOWN_INSTANCE',
-    `no instance matches ${JSON.stringify(query)}; known: ${all.map((c) => c.record.name).join(', ') || '(none)'}`,
+    `no instance matches ${JSON.stringify(cleanText(query))}; known: ${all.map((c) => cleanText(c.record.name)).join(', ') || '(none)'}`,
   );
 }
 
@@ -162,14 +163,14 @@ export type InstanceSummary = {
 function describeInstance(c: ConnectionInfo, slug: string): InstanceSummary {
   return {
     id: c.id,
-    name: c.record.name,
+    name: cleanText(c.record.name),
     slug,
-    path: c.record.path,
+    path: cleanText(c.record.path),
     port: c.record.port,
     url: c.record.url,
     pid: c.record.pid,
     state: c.state,
-    reason: c.reason ?? null,
+    reason: c.reason === undefined ? null : cleanText(c.reason),
     has_package_json: c.record.has_package_json,
     started: c.record.started,
     last_seen: c.record.last_seen,
@@ -226,8 +227,8 @@ export async function handleHubTool(
         const tools = info.catalog.tools.map((t) => qualifiedName(slug, t.name));
         const text =
           info.state === 'active'
-            ? `${info.record.name} is active with ${tools.length} tools: ${tools.join(', ')}`
-            : `${info.record.name} is ${info.state}: ${info.reason ?? ''}`;
+            ? `${cleanText(info.record.name)} is active with ${tools.length} tools: ${tools.join(', ')}`
+            : `${cleanText(info.record.name)} is ${info.state}: ${cleanText(info.reason ?? '')}`;
         return {
           content: [{ type: 'text', text }],
           structuredContent: { ...describeInstance(info, slug), tools },
@@ -241,7 +242,7 @@ export async function handleHubTool(
           content: [
             {
               type: 'text',
-              text: `${info.record.name} disconnected; its tools are hidden until instances_connect`,
+              text: `${cleanText(info.record.name)} disconnected; its tools are hidden until instances_connect`,
             },
           ],
           structuredContent: describeInstance(info, slugs.get(info.id) ?? ''),

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ConnectionInfo } from '@mcp-beacon/connection-manager';
+import { cleanText } from '@mcp-beacon/registry';
 import type { Prompt, Resource, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { proxiedUri, qualifiedName, SlugBook } from './_names.js';
 
@@ -68,8 +69,10 @@ function buildSlice(source: ViewSource, slug: string): Slice {
   };
   if (!active) return slice;
   const { catalog } = source;
-  const label = source.record.name;
-  const describe = (text: string | undefined) => `[${label}] ${text ?? ''}`.trimEnd();
+  // Names and descriptions come from other processes: escaped so no terminal gets them raw.
+  const label = cleanText(source.record.name);
+  const describe = (text: string | undefined) =>
+    `[${label}] ${cleanText(text ?? '', { newlines: true })}`.trimEnd();
   const tools: Tool[] = [];
   for (const tool of catalog.tools) {
     const name = qualifiedName(slug, tool.name);

@@ -29,4 +29,5 @@ export {
   RECORD_VERSION,
   recordUrl,
 } from './schema.js';
+export { type CleanTextOptions, cleanText } from './text.js';
 export { instanceFile, removeInstance, writeInstance } from './write.js';

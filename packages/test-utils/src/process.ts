@@ -1,4 +1,5 @@
-import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, type SpawnOptions, spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** A child process started by {@link startProcess}, with its output captured. */
 export interface TestProcess {
@@ -93,3 +94,34 @@ export function isGroupAlive(pgid: number): boolean {
  * integration tests again under Node 22 this way), else the one running the tests.
  */
 export const testNode: string = process.env.BEACON_TEST_NODE || process.execPath;
+
+/**
+ * Pids of live processes whose command line contains `marker` (Linux: read from /proc;
+ * elsewhere from `ps`). Zombies are not counted. Used to prove a test left nothing running.
+ */
+export function processesWith(marker: string): number[] {
+  const found: number[] = [];
+  if (process.platform === 'linux') {
+    for (const name of readdirSync('/proc')) {
+      const pid = Number(name);
+      if (!Number.isInteger(pid) || pid === process.pid) continue;
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
+        if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker)) found.push(pid);
+      } catch {
+        // Exited while we looked.
+      }
+    }
+    return found;
+  }
+  const out = execFileSync('ps', ['-A', '-o', 'pid=,stat=,command='], { encoding: 'utf8' });
+  for (const line of out.split('\n')) {
+    const match = /^\s*(\d+)\s+(\S+)\s+(.*)$/.exec(line);
+    if (match && !match[2]!.startsWith('Z') && match[3]!.includes(marker)) {
+      const pid = Number(match[1]);
+      if (pid !== process.pid) found.push(pid);
+    }
+  }
+  return found;
+}

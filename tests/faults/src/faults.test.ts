@@ -6,6 +6,7 @@ import path from 'node:path';
 import { writeInstance } from '@mcp-beacon/registry';
 import {
   createTempDir,
+  processesWith,
   startProcess,
   type TempDir,
   type TestProcess,
@@ -28,6 +29,11 @@ afterAll(async () => {
   await world.hub?.close();
   await Promise.allSettled(world.instances.map((p) => p.kill()));
   await tmp.cleanup();
+  // Scripts started by these cases carry this marker in their command line: none may remain.
+  await waitFor(() => processesWith('beacon-fault-').length === 0, {
+    what: 'no script process left by the fault suite',
+    timeoutMs: 15_000,
+  });
 });
 
 function record(patch: Record<string, unknown>) {
@@ -173,7 +179,8 @@ describe('fault suite (built hub and instances as real processes)', () => {
       stubborn: `node -e "process.on('SIGTERM', () => {}); console.log('ready'); setInterval(() => {}, 1000)"`,
     });
     await waitFor(async () => (await world.stateOf(victim.record.id)) === 'active');
-    const run = (await world.call('victim__scripts_run', { name: 'stubborn' }))
+    const marker = `beacon-fault-${randomUUID()}`;
+    const run = (await world.call('victim__scripts_run', { name: 'stubborn', args: [marker] }))
       .structuredContent as { id: string };
     await waitFor(
       async () =>
@@ -198,6 +205,11 @@ describe('fault suite (built hub and instances as real processes)', () => {
       what: 'gone from the list',
     });
     expect(world.transport.child?.exitCode).toBeNull(); // the hub is still up
+    // The script ignored SIGTERM; its guardian SIGKILLs it once the grace period is over.
+    await waitFor(() => processesWith(marker).length === 0, {
+      what: 'no process of the stubborn script',
+      timeoutMs: 15_000,
+    });
   });
 
   it('times calls out on a frozen instance, marks it, and brings it back after SIGCONT', async () => {

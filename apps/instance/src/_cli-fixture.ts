@@ -1,0 +1,112 @@
+// Test fixture: the built beacon-instance as a real process in a temp project and data home.
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { resolvePaths } from '@mcp-beacon/paths';
+import { type InstanceRecord, readInstanceDir } from '@mcp-beacon/registry';
+import {
+  createTempDir,
+  startProcess,
+  type TempDir,
+  type TestProcess,
+  testNode,
+  waitFor,
+} from '@mcp-beacon/test-utils';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { afterEach, beforeEach } from 'vitest';
+
+/** The built CLI. */
+export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+
+/** The fixture's live state and helpers; fields are valid inside a test. */
+export interface CliFixture {
+  tmp: TempDir;
+  home: string;
+  project: string;
+  startCli(
+    args?: string[],
+    env?: Record<string, string>,
+    stdin?: 'ignore' | 'pipe',
+    cwd?: string,
+  ): TestProcess;
+  records(): Promise<InstanceRecord[]>;
+  startAndWaitForRecord(
+    args?: string[],
+    env?: Record<string, string>,
+  ): Promise<{ proc: TestProcess; record: InstanceRecord }>;
+  connectClient(record: InstanceRecord, token?: string): Promise<Client>;
+  /** Registers a client to close after the test. */
+  track(client: Client): Client;
+}
+
+/** Calls a tool and returns its result. */
+export function call(client: Client, name: string, args: Record<string, unknown> = {}) {
+  return client.callTool({ name, arguments: args }) as Promise<CallToolResult>;
+}
+
+/**
+ * Sets up a temp project (`my-app` with `scripts`) and data home before each test, and after
+ * it closes clients, kills every process it started and removes the folders.
+ */
+export function useCliFixture(scripts: Record<string, string>): CliFixture {
+  const started: TestProcess[] = [];
+  const clients: Client[] = [];
+  const fx = {} as CliFixture;
+
+  beforeEach(async () => {
+    fx.tmp = await createTempDir();
+    fx.home = path.join(fx.tmp.path, 'home');
+    fx.project = path.join(fx.tmp.path, 'my-app');
+    await mkdir(fx.project);
+    await writeFile(
+      path.join(fx.project, 'package.json'),
+      JSON.stringify({ name: 'my-app', scripts }),
+    );
+  });
+
+  afterEach(async () => {
+    await Promise.allSettled(clients.splice(0).map((c) => c.close()));
+    await Promise.allSettled(started.splice(0).map((p) => p.kill()));
+    await fx.tmp.cleanup();
+  });
+
+  fx.track = (client) => {
+    clients.push(client);
+    return client;
+  };
+  fx.startCli = (args = [], env = {}, stdin = 'ignore', cwd = fx.project) => {
+    const proc = startProcess(testNode, [CLI, ...args], {
+      cwd,
+      env: { ...process.env, MCP_BEACON_HOME: fx.home, ...env },
+      stdio: [stdin, 'pipe', 'pipe'],
+    });
+    started.push(proc);
+    return proc;
+  };
+  fx.records = async () => {
+    const entries = await readInstanceDir(resolvePaths({ home: fx.home }).instances);
+    return entries.flatMap((e) => (e.result.ok ? [e.result.value] : []));
+  };
+  fx.startAndWaitForRecord = async (args = [], env = {}) => {
+    const proc = fx.startCli(args, env);
+    const [record] = await waitFor(
+      async () => {
+        const list = await fx.records();
+        return list.length > 0 ? list : undefined;
+      },
+      { what: 'instance record' },
+    );
+    return { proc, record: record! };
+  };
+  fx.connectClient = async (record, token = record.token) => {
+    const client = new Client({ name: 'test', version: '1.0.0' });
+    const transport = new StreamableHTTPClientTransport(new URL(record.url), {
+      requestInit: token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } },
+    });
+    await client.connect(transport);
+    return fx.track(client);
+  };
+  return fx;
+}

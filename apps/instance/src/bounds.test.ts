@@ -1,0 +1,293 @@
+import { randomUUID } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import path from 'node:path';
+import { processesWith, waitFor } from '@mcp-beacon/test-utils';
+import { describe, expect, it } from 'vitest';
+import { call, useCliFixture } from './_cli-fixture.js';
+
+// Each test gets its own marker, passed to its scripts as an argument, to find their processes.
+const STUBBORN = `node -e "process.on('SIGTERM', () => {}); console.log('up'); setInterval(() => {}, 1000)"`;
+const LEAVES_CHILD = `node -e "require('child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', process.argv[1]], { stdio: 'ignore' }).unref(); console.log('parent done')"`;
+// 65 MiB on stdout without a newline, written as fast as the pipe takes it.
+const LONG_LINE = `node -e "const s = 'x'.repeat(65536); let n = 0; const w = () => { while (n < 1040) { n++; if (!process.stdout.write(s)) return process.stdout.once('drain', w); } }; w()"`;
+const BANNER = `node -e "for (let i = 0; i < 2000; i++) console.log('a'.repeat(30) + '!' + ' > my-app@1.0.0 dev /home/user/project'.repeat(20))"`;
+
+const fx = useCliFixture({
+  stubborn: STUBBORN,
+  'leaves-child': LEAVES_CHILD,
+  'long-line': LONG_LINE,
+  banner: BANNER,
+  hello: 'node -e "console.log(42)"',
+});
+
+interface Run {
+  id: string;
+  state: string;
+  pid: number;
+}
+
+async function runToEnd(client: Awaited<ReturnType<typeof fx.connectClient>>, name: string) {
+  const run = (await call(client, 'scripts_run', { name })).structuredContent as unknown as Run;
+  return waitFor(
+    async () => {
+      const { runs } = (await call(client, 'scripts_status')).structuredContent as {
+        runs: Run[];
+      };
+      const now = runs.find((r) => r.id === run.id);
+      return now && now.state !== 'running' ? now : undefined;
+    },
+    { what: `${name} to end`, timeoutMs: 30_000 },
+  );
+}
+
+async function startStubborn(marker: string, args: string[] = []) {
+  const { proc, record } = await fx.startAndWaitForRecord(['--grace-ms', '500', ...args]);
+  const client = await fx.connectClient(record);
+  const run = (await call(client, 'scripts_run', { name: 'stubborn', args: [marker] }))
+    .structuredContent as unknown as Run;
+  await waitFor(
+    async () =>
+      JSON.stringify((await call(client, 'logs_get', { run: run.id })).structuredContent).includes(
+        '"up"',
+      ),
+    { what: 'stubborn script up' },
+  );
+  return { proc, client, run };
+}
+
+describe('beacon-instance leaves no process behind', () => {
+  it('kills a SIGTERM-ignoring script when the instance is SIGKILLed', async () => {
+    const marker = `beacon-orphan-${randomUUID()}`;
+    const { proc } = await startStubborn(marker);
+    expect(processesWith(marker).length).toBeGreaterThan(0);
+    await proc.kill('SIGKILL');
+    // Gone within the grace period (500 ms) plus a second; the wait allows for a loaded machine.
+    await waitFor(() => processesWith(marker).length === 0, {
+      what: 'no process of the script',
+      timeoutMs: 10_000,
+    });
+  });
+
+  it('kills it when the instance is SIGKILLed during scripts_stop', async () => {
+    const marker = `beacon-orphan-${randomUUID()}`;
+    const { proc, client, run } = await startStubborn(marker, ['--grace-ms', '2000']);
+    const stopping = call(client, 'scripts_stop', { run: run.id }).catch(() => undefined);
+    await new Promise((resolve) => setImmediate(resolve));
+    await proc.kill('SIGKILL');
+    await stopping;
+    await waitFor(() => processesWith(marker).length === 0, {
+      what: 'no process of the script',
+      timeoutMs: 10_000,
+    });
+  });
+
+  it('stops a SIGTERM-ignoring script with SIGKILL after the grace period', async () => {
+    const marker = `beacon-orphan-${randomUUID()}`;
+    const { client, run } = await startStubborn(marker);
+    const stopped = (await call(client, 'scripts_stop', { run: run.id }))
+      .structuredContent as unknown as Run;
+    expect(stopped.state).toBe('stopped');
+    expect(processesWith(marker)).toEqual([]);
+  });
+
+  it('ends what a script left running when it exits', async () => {
+    const marker = `beacon-orphan-${randomUUID()}`;
+    const { record } = await fx.startAndWaitForRecord(['--grace-ms', '500']);
+    const client = await fx.connectClient(record);
+    await call(client, 'scripts_run', { name: 'leaves-child', args: [marker] });
+    const ended = await waitFor(
+      async () => {
+        const { runs } = (await call(client, 'scripts_status')).structuredContent as {
+          runs: Run[];
+        };
+        return runs[0]?.state === 'running' ? undefined : runs[0];
+      },
+      { what: 'run end' },
+    );
+    expect(ended.state).toBe('exited');
+    expect(processesWith(marker)).toEqual([]);
+  });
+});
+
+describe('beacon-instance calls cannot hang', () => {
+  it('answers a catastrophic pattern, and other requests meanwhile', async () => {
+    const { record } = await fx.startAndWaitForRecord();
+    const client = await fx.connectClient(record);
+    const run = await runToEnd(client, 'banner');
+    const other = await fx.connectClient(record);
+    const [grep, info] = await Promise.all([
+      call(client, 'logs_get', { run: run.id, grep: '(.+)+X', limit: 2000 }),
+      call(other, 'project_info'),
+    ]);
+    expect(info.isError).toBeFalsy();
+    // Either every line was scanned (none matches) or the budget ran out with a clear error.
+    if (grep.isError) expect(JSON.stringify(grep.content)).toContain('took over');
+    else expect((grep.structuredContent as { lines: unknown[] }).lines).toEqual([]);
+    const nested = await call(client, 'logs_get', { run: run.id, grep: '(a+)+$', limit: 5 });
+    expect(nested.isError).toBeFalsy();
+    expect((nested.structuredContent as { lines: unknown[] }).lines).toEqual([]);
+    const found = await call(client, 'logs_get', { run: run.id, grep: '^a{30}!', limit: 3 });
+    expect((found.structuredContent as { lines: unknown[] }).lines).toHaveLength(3);
+  });
+
+  it('refuses backreferences with a clear tool error', async () => {
+    const { record } = await fx.startAndWaitForRecord();
+    const client = await fx.connectClient(record);
+    await runToEnd(client, 'hello');
+    const result = await call(client, 'logs_get', { grep: '(a)\\1' });
+    expect(result.isError).toBe(true);
+    expect(JSON.stringify(result.content)).toContain('RE2');
+  });
+});
+
+describe('beacon-instance memory stays bounded', () => {
+  it('keeps one cut line of an endless line, and only the newest runs', async () => {
+    const { record } = await fx.startAndWaitForRecord(['--max-runs', '3']);
+    const client = await fx.connectClient(record);
+    const long = await runToEnd(client, 'long-line');
+    const { lines } = (await call(client, 'logs_get', { run: long.id })).structuredContent as {
+      lines: Array<{ text: string }>;
+    };
+    // Besides the package manager's banner, one line: the first 4,096 characters, marked.
+    const own = lines.filter((l) => l.text.startsWith('x'));
+    expect(own.map((l) => l.text)).toEqual([`${'x'.repeat(4096)}… [line cut at 4096 characters]`]);
+    expect(lines.length).toBeLessThan(6);
+    for (let i = 0; i < 3; i++) await runToEnd(client, 'hello');
+    const { runs } = (await call(client, 'scripts_status')).structuredContent as { runs: Run[] };
+    expect(runs.map((r) => r.id)).toEqual(['run-2', 'run-3', 'run-4']);
+    const gone = await call(client, 'logs_get', { run: long.id });
+    expect(gone.isError).toBe(true);
+    expect(JSON.stringify(gone.content)).toContain('the newest 3');
+  });
+});
+
+describe('beacon-instance sessions and connections', () => {
+  const initialize = (url: string, token: string | undefined) =>
+    new Promise<{ status: number; session: string | undefined }>((resolve, reject) => {
+      const req = request(
+        url,
+        {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            accept: 'application/json, text/event-stream',
+            ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+          },
+        },
+        (res) => {
+          res.resume();
+          const session = res.headers['mcp-session-id'];
+          resolve({ status: res.statusCode ?? 0, session: session as string | undefined });
+        },
+      );
+      req.on('error', reject);
+      req.end(
+        JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'initialize',
+          params: {
+            protocolVersion: '2025-06-18',
+            capabilities: {},
+            clientInfo: { name: 'abandoned', version: '1' },
+          },
+        }),
+      );
+    });
+
+  const post = (url: string, token: string | undefined, session: string, method = 'POST') =>
+    new Promise<number>((resolve, reject) => {
+      const req = request(
+        url,
+        {
+          method,
+          headers: {
+            'content-type': 'application/json',
+            accept: 'application/json, text/event-stream',
+            'mcp-session-id': session,
+            ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+          },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('error', reject);
+      req.end(method === 'POST' ? JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'ping' }) : '');
+    });
+
+  it('caps concurrent sessions with a clear 503; DELETE makes room', async () => {
+    const { record } = await fx.startAndWaitForRecord(['--max-sessions', '50']);
+    const opened = await Promise.all(
+      Array.from({ length: 50 }, () => initialize(record.url, record.token)),
+    );
+    expect(opened.every((o) => o.status === 200 && o.session)).toBe(true);
+    expect((await initialize(record.url, record.token)).status).toBe(503);
+    expect(await post(record.url, record.token, opened[0]!.session!, 'DELETE')).toBe(200);
+    expect((await initialize(record.url, record.token)).status).toBe(200);
+  });
+
+  it('expires 200 abandoned sessions and keeps serving', async () => {
+    const { record } = await fx.startAndWaitForRecord([
+      '--session-idle-ms',
+      '300',
+      '--max-sessions',
+      '500',
+    ]);
+    const opened = await Promise.all(
+      Array.from({ length: 200 }, () => initialize(record.url, record.token)),
+    );
+    expect(opened.every((o) => o.status === 200 && o.session)).toBe(true);
+    // Each abandoned session ends after 300 ms without a request: its id is then unknown.
+    // A check is a request too, so checks are spaced wider than the idle time.
+    await waitFor(
+      async () => {
+        const statuses = await Promise.all(
+          opened.map((o) => post(record.url, record.token, o.session!)),
+        );
+        return statuses.every((status) => status === 404);
+      },
+      { what: 'every abandoned session expired', intervalMs: 1_000 },
+    );
+    const client = await fx.connectClient(record);
+    expect((await call(client, 'project_info')).isError).toBeFalsy();
+  });
+
+  it('keeps answering authenticated calls while 2,000 idle connections are held', async () => {
+    const { record } = await fx.startAndWaitForRecord();
+    const idle: Socket[] = [];
+    let closedByServer = 0;
+    try {
+      for (let i = 0; i < 2000; i++) {
+        const socket = connect(record.port, '127.0.0.1');
+        socket.on('error', () => undefined);
+        socket.on('close', () => closedByServer++);
+        idle.push(socket);
+      }
+      await Promise.all(
+        idle.map(
+          (s) => new Promise((resolve) => s.once('connect', resolve).once('close', resolve)),
+        ),
+      );
+      const client = await fx.connectClient(record);
+      for (let i = 0; i < 5; i++) expect((await call(client, 'project_info')).isError).toBeFalsy();
+      expect(closedByServer).toBe(0); // held, not dropped yet
+    } finally {
+      for (const socket of idle) socket.destroy();
+    }
+  });
+
+  it('escapes control characters in a hostile project name', async () => {
+    await writeFile(
+      path.join(fx.project, 'package.json'),
+      JSON.stringify({ name: 'evil\x1b]0;pwned\x07\x1b[2J\nfake row', scripts: {} }),
+    );
+    const { proc, record } = await fx.startAndWaitForRecord(['--log-level', 'info']);
+    expect(record.name).toBe('evil\\x0afake row');
+    await proc.waitForStderr('serving');
+    expect(proc.stderr()).not.toMatch(/\x1b|\x07/);
+  });
+});

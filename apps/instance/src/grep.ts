@@ -1,0 +1,82 @@
+import { RE2JS } from 're2js';
+import { InstanceError } from './errors.js';
+
+/** A compiled line matcher with linear-time matching (no backtracking). */
+export interface LineMatcher {
+  /** The pattern as given. */
+  readonly source: string;
+  test(text: string): boolean;
+}
+
+/** Options of {@link filterLines}. */
+export interface FilterOptions {
+  /** Total time the filter may take, in ms (default 1 000); past it the call fails. */
+  budgetMs?: number;
+  /** Longest stretch without yielding to the event loop, in ms (default 20). */
+  sliceMs?: number;
+  /** Keep only the newest `limit` matches (the scan stops once it has them). */
+  limit?: number;
+  /** Monotonic clock in ms (default `performance.now`). */
+  now?: () => number;
+}
+
+const META = /[\\^$.|?*+()[\]{}]/;
+
+/**
+ * Compiles a case-insensitive pattern in RE2 syntax (no backreferences or lookaround), so any
+ * pattern over any line takes time linear in the line's length. A pattern with no regular
+ * expression syntax is matched as a plain substring.
+ * @throws {InstanceError} `INVALID_INPUT` with the syntax error.
+ */
+export function compileGrep(pattern: string): LineMatcher {
+  if (!META.test(pattern)) {
+    const needle = pattern.toLowerCase();
+    return { source: pattern, test: (text) => text.toLowerCase().includes(needle) };
+  }
+  let compiled: RE2JS;
+  try {
+    compiled = RE2JS.compile(pattern, RE2JS.CASE_INSENSITIVE);
+  } catch (error) {
+    throw new InstanceError(
+      'INVALID_INPUT',
+      `grep is not a valid RE2 regular expression (no backreferences or lookaround): ${(error as Error).message}`,
+    );
+  }
+  return { source: pattern, test: (text) => compiled.matcher(text).find() };
+}
+
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * The items whose text matches, oldest first, scanning from the newest so a `limit` ends the
+ * scan early. Yields to the event loop every `sliceMs`, so other requests keep being served.
+ * @throws {InstanceError} `BUDGET_EXCEEDED` when the scan outlasts `budgetMs`.
+ */
+export async function filterLines<T>(
+  items: readonly T[],
+  text: (item: T) => string,
+  matcher: LineMatcher,
+  options: FilterOptions = {},
+): Promise<T[]> {
+  const now = options.now ?? (() => performance.now());
+  const budget = options.budgetMs ?? 1_000;
+  const slice = options.sliceMs ?? 20;
+  const limit = options.limit ?? Number.POSITIVE_INFINITY;
+  const start = now();
+  let sliceStart = start;
+  const found: T[] = [];
+  for (let i = items.length - 1; i >= 0 && found.length < limit; i--) {
+    const item = items[i] as T;
+    if (matcher.test(text(item))) found.push(item);
+    if ((i & 31) === 0 && now() - sliceStart >= slice) {
+      if (now() - start >= budget)
+        throw new InstanceError(
+          'BUDGET_EXCEEDED',
+          `grep ${JSON.stringify(matcher.source)} took over ${budget} ms on ${items.length} lines; use a simpler pattern or fewer lines`,
+        );
+      await yieldToLoop();
+      sliceStart = now();
+    }
+  }
+  return found.reverse();
+}
