@@ -1,8 +1,17 @@
-import { request } from 'node:http';
+import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { type BeaconPaths, resolvePaths } from '@mcp-beacon/paths';
-import { isLoopbackHttpUrl, type Registration, register } from '@mcp-beacon/registry';
+import {
+  cleanText,
+  findPortOwner,
+  isLoopbackHttpUrl,
+  type Registration,
+  register,
+} from '@mcp-beacon/registry';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { InstanceError } from './errors.js';
+import { VERSION } from './instance.js';
 import type { Logger } from './logger.js';
 
 /** Options of {@link announce}. */
@@ -12,48 +21,63 @@ export interface AnnounceOptions {
   name?: string;
   /** Project path recorded for the server (default: the current directory). */
   path?: string;
+  /** Bearer token the server requires (sent by announce and by the hub). */
   token?: string;
   logger: Logger;
   paths?: BeaconPaths;
-  /** Probe period in ms (default 5 000); the record's heartbeat follows successful probes. */
+  /** Ping period over the kept session, in ms (default 5 000). */
   intervalMs?: number;
-  /** Consecutive failed probes after which the record is removed (default 2). */
-  maxFailures?: number;
-  /** Per-probe timeout in ms (default 2 000). */
+  /** Bound on `initialize` and on each ping, in ms (default 2 000). */
   timeoutMs?: number;
+  /** Starts this server first (`announce -- <command> [args]`) and announces it once it answers. */
+  command?: readonly string[];
+  /** How long the started server may take to answer MCP, in ms (default 30 000). */
+  startTimeoutMs?: number;
 }
 
-/** A running announcement; `done` settles when it ends (stopped, or the URL stopped answering). */
+/** How an announcement ended. */
+export type AnnouncementEnd =
+  | { how: 'stopped' }
+  | { how: 'unreachable'; reason: string }
+  | { how: 'exited'; code: number };
+
+/** A running announcement; `done` settles when it ends. */
 export interface Announcement {
   readonly registration: Registration;
-  readonly done: Promise<'stopped' | 'unreachable'>;
+  readonly done: Promise<AnnouncementEnd>;
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-/** Resolves true when anything answers HTTP at `url` (any status), false otherwise. */
-export function probe(url: string, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = request(
-      url,
-      { method: 'GET', timeout: timeoutMs, headers: { accept: 'text/event-stream' } },
-      (res) => {
-        res.destroy();
-        resolve(true);
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', () => resolve(false));
-    req.end();
+/** An MCP session with the announced server: `initialize` done, kept for pings. */
+async function openSession(url: string, token: string | undefined, timeoutMs: number) {
+  const client = new Client({ name: 'beacon-announce', version: VERSION });
+  const transport = new StreamableHTTPClientTransport(new URL(url), {
+    requestInit: token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } },
   });
+  try {
+    await client.connect(transport, { timeout: timeoutMs });
+  } catch (error) {
+    await client.close().catch(() => undefined);
+    throw new InstanceError(
+      'UNREACHABLE',
+      `no MCP server answers at ${url}: ${cleanText((error as Error).message)}`,
+      { cause: error },
+    );
+  }
+  return { client, transport };
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /**
- * Announces an MCP server that is already running elsewhere: writes its record (pid = this
- * process) once the URL answers, refreshes it while it answers, and removes it when closed or
- * after `maxFailures` failed probes in a row.
- * @throws {InstanceError} `INVALID_INPUT` for a non-loopback URL; `UNREACHABLE` when the URL
- * does not answer at start.
+ * Announces an MCP server: writes its record only after an MCP `initialize` succeeds, keeps
+ * that one session and pings over it, and withdraws the record as soon as a ping fails, the
+ * session is lost, or (with `command`) the server process exits. The record's pid is the
+ * server's: the started child, else the process that holds the URL's port (Linux), else this
+ * one.
+ * @throws {InstanceError} `INVALID_INPUT` for a non-loopback URL; `UNREACHABLE` when no MCP
+ * server answers (nothing is written then).
  */
 export async function announce(options: AnnounceOptions): Promise<Announcement> {
   const { logger } = options;
@@ -64,55 +88,114 @@ export async function announce(options: AnnounceOptions): Promise<Announcement> 
     );
   }
   const timeoutMs = options.timeoutMs ?? 2_000;
-  if (!(await probe(options.url, timeoutMs))) {
-    throw new InstanceError('UNREACHABLE', `nothing answers at ${options.url}`);
-  }
   const parsed = new URL(options.url);
-  const dir = path.resolve(options.path ?? process.cwd());
-  const registration = await register({
-    paths: options.paths ?? resolvePaths(),
-    heartbeatMs: 0, // refreshed by successful probes instead
-    record: {
-      pid: process.pid,
-      path: dir,
-      port: Number(parsed.port || 80),
-      name: options.name ?? (path.basename(dir) || parsed.host),
-      has_package_json: false,
-      url: options.url,
-      ...(options.token === undefined ? {} : { token: options.token }),
-    },
-  });
-  logger.info(`announced ${options.url} as ${registration.id}`);
+  const port = Number(parsed.port || 80);
 
-  let failures = 0;
-  let timer: NodeJS.Timeout | undefined;
-  let finish!: (how: 'stopped' | 'unreachable') => void;
-  const done = new Promise<'stopped' | 'unreachable'>((resolve) => {
+  let child: ChildProcess | undefined;
+  let childExit: Promise<number> | undefined;
+  let session: Awaited<ReturnType<typeof openSession>>;
+  if (options.command && options.command.length > 0) {
+    const [file, ...args] = options.command as [string, ...string[]];
+    const started = spawn(file, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+    child = started;
+    childExit = new Promise<number>((resolve) => {
+      started.once('error', (error) => {
+        logger.error(`cannot start ${file}: ${error.message}`);
+        resolve(127);
+      });
+      started.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+    });
+    const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
+    let exited: number | undefined;
+    void childExit.then((code) => {
+      exited = code;
+    });
+    for (;;) {
+      try {
+        session = await openSession(options.url, options.token, timeoutMs);
+        break;
+      } catch (error) {
+        if (exited !== undefined)
+          throw new InstanceError(
+            'UNREACHABLE',
+            `${file} exited with code ${exited} before answering at ${options.url}`,
+          );
+        if (Date.now() > deadline) {
+          started.kill('SIGTERM');
+          throw error;
+        }
+        await sleep(250);
+      }
+    }
+  } else {
+    session = await openSession(options.url, options.token, timeoutMs);
+  }
+
+  const pid = child?.pid ?? (await findPortOwner(port)) ?? process.pid;
+  const dir = path.resolve(options.path ?? process.cwd());
+  let registration: Registration;
+  try {
+    registration = await register({
+      paths: options.paths ?? resolvePaths(),
+      record: {
+        pid,
+        path: dir,
+        port,
+        name: cleanText(options.name ?? (path.basename(dir) || parsed.host)),
+        has_package_json: false,
+        url: options.url,
+        ...(options.token === undefined ? {} : { token: options.token }),
+      },
+      onHeartbeatError: (error) => logger.warn(`heartbeat failed: ${error.message}`),
+    });
+  } catch (error) {
+    await session.client.close().catch(() => undefined);
+    child?.kill('SIGTERM');
+    throw error;
+  }
+  logger.info(`announced ${options.url} (pid ${pid}) as ${registration.id}`);
+
+  let finish!: (end: AnnouncementEnd) => void;
+  const done = new Promise<AnnouncementEnd>((resolve) => {
     finish = resolve;
   });
-  let closed = false;
-  const end = async (how: 'stopped' | 'unreachable') => {
-    if (closed) return;
-    closed = true;
-    clearTimeout(timer);
-    await registration.close();
-    finish(how);
+  let ending: Promise<void> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const end = (result: AnnouncementEnd) => {
+    ending ??= (async () => {
+      clearTimeout(timer);
+      await registration.close().catch(() => undefined);
+      if (result.how === 'unreachable')
+        logger.warn(`${options.url} ${result.reason}; record withdrawn`);
+      await session.transport.terminateSession().catch(() => undefined);
+      await session.client.close().catch(() => undefined);
+      if (child && child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const killer = setTimeout(() => child?.kill('SIGKILL'), 3_000);
+        await childExit;
+        clearTimeout(killer);
+      }
+      finish(result);
+    })();
+    return ending;
   };
-  const tick = async () => {
-    if (closed) return;
-    if (await probe(options.url, timeoutMs)) {
-      failures = 0;
-      await registration
-        .heartbeat()
-        .catch((error: Error) => logger.warn(`heartbeat failed: ${error.message}`));
-    } else if (++failures >= (options.maxFailures ?? 2)) {
-      logger.warn(`${options.url} stopped answering; record removed`);
-      await end('unreachable');
+
+  const ping = async () => {
+    if (ending) return;
+    try {
+      await session.client.ping({ timeout: timeoutMs });
+    } catch (error) {
+      await end({ how: 'unreachable', reason: `stopped answering (${(error as Error).message})` });
       return;
     }
-    if (!closed) timer = setTimeout(() => void tick(), options.intervalMs ?? 5_000);
+    clearTimeout(timer);
+    timer = setTimeout(() => void ping(), options.intervalMs ?? 5_000);
   };
-  timer = setTimeout(() => void tick(), options.intervalMs ?? 5_000);
-  const close = () => end('stopped');
+  // A transport error (the event stream dropped, a refused request) is checked at once.
+  session.client.onerror = () => void ping();
+  session.client.onclose = () => void end({ how: 'unreachable', reason: 'closed the session' });
+  void childExit?.then((code) => end({ how: 'exited', code }));
+  timer = setTimeout(() => void ping(), options.intervalMs ?? 5_000);
+  const close = () => end({ how: 'stopped' });
   return { registration, done, close, [Symbol.asyncDispose]: close };
 }

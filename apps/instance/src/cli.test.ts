@@ -10,7 +10,7 @@ import {
   LoggingMessageNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
-import { call, useCliFixture } from './_cli-fixture.js';
+import { CLI, call, useCliFixture } from './_cli-fixture.js';
 
 const fx = useCliFixture({
   hello: 'node -e "console.log(JSON.stringify(process.argv.slice(1)))"',
@@ -415,14 +415,67 @@ describe('beacon-instance announce', () => {
       '100',
     ]);
     const record = await waitFor(async () => (await records())[0], { what: 'announced record' });
+    // The pid is the server's (it holds the port), so the hub's dead-pid rule covers it.
     expect(record).toMatchObject({
       name: 'external',
       url,
-      pid: announcer.pid,
+      pid: process.platform === 'linux' ? target.pid : announcer.pid,
       has_package_json: false,
     });
     await target.kill('SIGKILL');
     expect((await announcer.exited).code).toBe(1);
+    expect(announcer.stderr()).toContain('record withdrawn');
+    expect(await records()).toEqual([]);
+  });
+
+  it('speaks MCP: a 404 or a non-MCP answer is refused and writes nothing', async () => {
+    const { createServer } = await import('node:http');
+    const web = createServer((req, res) => {
+      if (req.url === '/mcp') res.writeHead(200, { 'content-type': 'text/html' }).end('<html>');
+      else res.writeHead(404).end('not found');
+    });
+    await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (web.address() as import('node:net').AddressInfo).port;
+      for (const url of [`http://127.0.0.1:${port}/typo`, `http://127.0.0.1:${port}/mcp`]) {
+        const announcer = startCli(['announce', '--url', url]);
+        expect((await announcer.exited).code).toBe(1);
+        expect(announcer.stderr()).toContain(`no MCP server answers at ${url}`);
+      }
+      expect(await records()).toEqual([]);
+    } finally {
+      await new Promise((resolve) => web.close(resolve));
+    }
+  });
+
+  it('starts the server after --, announces it with its pid, and withdraws when it exits', async () => {
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const tokenFile = path.join(fx.tmp.path, 'token');
+    await writeFile(tokenFile, 'file-token\n');
+    const announcer = startCli([
+      'announce',
+      '--url',
+      `http://127.0.0.1:${port}/mcp`,
+      '--name',
+      'started',
+      '--token-file',
+      tokenFile,
+      '--',
+      process.execPath,
+      CLI,
+      '--no-register',
+      '--no-auth',
+      '--port',
+      String(port),
+    ]);
+    const record = await waitFor(async () => (await records())[0], { what: 'announced record' });
+    expect(record.name).toBe('started');
+    expect(record.token).toBe('file-token');
+    expect(record.pid).not.toBe(announcer.pid);
+    const client = await connectClient(record, undefined);
+    expect((await call(client, 'project_info')).isError).toBeFalsy();
+    process.kill(record.pid, 'SIGTERM'); // the server exits on its own
+    expect((await announcer.exited).code).toBe(0);
     expect(await records()).toEqual([]);
   });
 
@@ -432,7 +485,7 @@ describe('beacon-instance announce', () => {
     expect(remote.stderr()).toContain('loopback');
     const silent = startCli(['announce', '--url', 'http://127.0.0.1:1/mcp']);
     expect((await silent.exited).code).toBe(1);
-    expect(silent.stderr()).toContain('nothing answers');
+    expect(silent.stderr()).toContain('no MCP server answers');
     expect(await records()).toEqual([]);
   });
 });

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { announce } from './announce.js';
 import { InstanceError } from './errors.js';
@@ -11,7 +12,7 @@ to the Beacon hub.
 
 Usage:
   beacon-instance [options]
-  beacon-instance announce --url http://127.0.0.1:PORT/mcp [--name N] [--path DIR] [--token T]
+  beacon-instance announce --url http://127.0.0.1:PORT/mcp [options] [-- command [args...]]
 
 Options:
   --port N            port to listen on (default 0: any free port)
@@ -32,8 +33,15 @@ Options:
 Announce options:
   --url URL           the running MCP server (http on a loopback address)
   --path DIR          project path to record (default: the current directory)
-  --token T           bearer token the hub should send
-  --interval MS       probe period (default 5000); the record goes when the URL stops answering
+  --token-file FILE   file holding the bearer token the server requires (also: the
+                      MCP_BEACON_TOKEN environment variable)
+  --token T           the same on the command line (visible to other users: avoid)
+  --interval MS       ping period over the kept MCP session (default 5000)
+  -- command [args]   start the server first, announce it once it answers MCP, and withdraw
+                      the record when it exits (its pid goes in the record)
+
+The record is written only after an MCP initialize succeeds, and withdrawn as soon as a ping
+fails or the session is lost.
 
 Data lives in $MCP_BEACON_HOME, else the OS's per-user data folder (mcp-beacon).
 `;
@@ -64,6 +72,7 @@ function parse(argv: string[]) {
       url: { type: 'string' },
       path: { type: 'string' },
       token: { type: 'string' },
+      'token-file': { type: 'string' },
       interval: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
@@ -86,6 +95,32 @@ function toInt(
     );
   }
   return n;
+}
+
+/** The announce token: --token-file, else MCP_BEACON_TOKEN, else --token (with a warning). */
+async function announceToken(
+  values: { token?: string; 'token-file'?: string },
+  logger: Logger,
+): Promise<string | undefined> {
+  if (values['token-file'] !== undefined) {
+    try {
+      const text = (await readFile(values['token-file'], 'utf8')).trim();
+      if (text === '') throw new Error('the file is empty');
+      return text;
+    } catch (error) {
+      throw new InstanceError(
+        'USAGE',
+        `--token-file ${values['token-file']}: ${(error as Error).message}`,
+      );
+    }
+  }
+  const fromEnv = process.env.MCP_BEACON_TOKEN;
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  if (values.token !== undefined)
+    logger.warn(
+      '--token is visible to every local user in the process list; use --token-file or MCP_BEACON_TOKEN',
+    );
+  return values.token;
 }
 
 const mib = (n: number | undefined) => (n === undefined ? undefined : n * 1024 * 1024);
@@ -163,20 +198,29 @@ async function main(): Promise<void> {
     if (positionals[0] === 'announce') {
       if (values.url === undefined) throw new InstanceError('USAGE', 'announce needs --url');
       const interval = toInt(values.interval, '--interval', 100, 3_600_000);
+      const dashes = process.argv.indexOf('--');
+      if (dashes < 0 && positionals.length > 1)
+        throw new InstanceError(
+          'USAGE',
+          `unexpected ${JSON.stringify(positionals[1])}; put the server's command after --`,
+        );
+      const command = dashes < 0 ? [] : process.argv.slice(dashes + 1);
+      const token = await announceToken(values, logger);
       // Signal handlers go in before anything is announced, so no record can outlive a SIGTERM.
       const announcing = announce({
         url: values.url,
         logger,
         ...(values.name === undefined ? {} : { name: values.name }),
         ...(values.path === undefined ? {} : { path: values.path }),
-        ...(values.token === undefined ? {} : { token: values.token }),
+        ...(token === undefined ? {} : { token }),
         ...(interval === undefined ? {} : { intervalMs: interval }),
+        ...(command.length > 0 ? { command } : {}),
       });
       onShutdown(logger, values['exit-with-stdin'] === true, async () => {
         await (await announcing.catch(() => undefined))?.close();
       });
-      const how = await (await announcing).done;
-      process.exit(how === 'unreachable' ? 1 : 0);
+      const result = await (await announcing).done;
+      process.exit(result.how === 'exited' ? result.code : result.how === 'unreachable' ? 1 : 0);
     }
     if (positionals.length > 0)
       throw new InstanceError('USAGE', `unknown command ${JSON.stringify(positionals[0])}`);

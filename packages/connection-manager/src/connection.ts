@@ -1,4 +1,4 @@
-import type { InstanceRecord } from '@mcp-beacon/registry';
+import type { InstanceRecord, PortOwnership } from '@mcp-beacon/registry';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
@@ -73,6 +73,7 @@ export interface ConnectionDeps {
   endSessionTimeoutMs: number;
   random: () => number;
   isAlive: (pid: number) => boolean;
+  portOwner: (pid: number, port: number) => Promise<PortOwnership>;
   createTransport: (record: InstanceRecord) => Transport;
   removeRecord: (record: InstanceRecord) => Promise<void>;
   clientInfo: Implementation;
@@ -240,6 +241,18 @@ export class Connection implements ConnectionInfo {
     const generation = ++this.generation;
     if (this.state !== 'connecting')
       this.transition('connecting', why ?? `connecting to ${this.record.url}`);
+    // The record's port must still be the record's process's: after it dies, another process
+    // (another user's, even) may listen there, and it must never receive the record's token.
+    const { pid, port } = this.record;
+    const owner = await this.deps.portOwner(pid, port).catch(() => 'unknown' as const);
+    if (generation !== this.generation) return;
+    if (owner === 'other') {
+      await this.fail(
+        `port ${port} is held by a process other than ${pid}; not connecting, so its token stays private`,
+        generation,
+      );
+      return;
+    }
     const client = new Client(this.deps.clientInfo, { capabilities: this.deps.clientCapabilities });
     this.deps.configureClient(client, this);
     try {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { InstanceRecord } from '@mcp-beacon/registry';
-import { waitFor } from '@mcp-beacon/test-utils';
+import { startProcess, testNode, waitFor } from '@mcp-beacon/test-utils';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -91,6 +91,26 @@ describe('connection manager over real HTTP', () => {
     }
   });
 
+  it.runIf(process.platform === 'linux')(
+    'never sends the token to a port held by another process than the record’s',
+    async () => {
+      const server = await startServer('s3cret');
+      // A live process of ours that does not hold the port: the record's "owner" is gone from
+      // it, and whoever listens there now must not get the token.
+      await using other = startProcess(testNode, ['-e', 'setInterval(() => {}, 1000)']);
+      try {
+        manager = createConnectionManager({ backoff: { initialMs: 60_000 } });
+        const r = { ...record(server.url, 's3cret'), pid: other.pid };
+        manager.upsert(r);
+        await waitFor(() => manager!.get(r.id)?.state === 'retrying', { what: 'retrying' });
+        expect(manager.get(r.id)!.reason).toContain(`held by a process other than ${other.pid}`);
+        expect(server.requests()).toBe(0);
+      } finally {
+        await server.close();
+      }
+    },
+  );
+
   it('notices a server that goes away at once, not at the next ping', async () => {
     const server = await startServer();
     const events: TransitionEvent[] = [];
@@ -137,8 +157,8 @@ describe('connection manager over real HTTP', () => {
       const r = record(server.url);
       manager.upsert(r);
       await waitFor(() => manager!.get(r.id)?.state === 'active', { what: 'active' });
-      // A rewritten record that points elsewhere (here: a new pid) reconnects.
-      manager.upsert({ ...r, pid: process.ppid });
+      // A rewritten record that points elsewhere (here: a new token) reconnects.
+      manager.upsert({ ...r, token: 'rotated' });
       await waitFor(() => server.deletes() === 1, { what: 'DELETE on reconnect' });
       await waitFor(() => manager!.get(r.id)?.state === 'active', { what: 'active again' });
       await manager.disconnect(r.id);

@@ -1,4 +1,9 @@
-import { type InstanceRecord, isProcessAlive } from '@mcp-beacon/registry';
+import {
+  checkPortOwner,
+  type InstanceRecord,
+  isProcessAlive,
+  type PortOwnership,
+} from '@mcp-beacon/registry';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { ClientCapabilities, Implementation } from '@modelcontextprotocol/sdk/types.js';
@@ -34,6 +39,12 @@ export interface ConnectionManagerOptions {
   random?: () => number;
   /** Process probe used for stale detection (default: signal 0). */
   isAlive?: (pid: number) => boolean;
+  /**
+   * Who holds a record's port (default: `checkPortOwner`, from /proc on Linux, `unknown`
+   * elsewhere; with a custom `createTransport`, `unknown`). A connection is refused while it
+   * answers `other`.
+   */
+  portOwner?: (pid: number, port: number) => Promise<PortOwnership>;
   /** Removes the file of a record whose process is provably gone. */
   removeRecord?: (record: InstanceRecord) => Promise<void>;
   /**
@@ -121,6 +132,11 @@ export function createConnectionManager(options: ConnectionManagerOptions = {}):
     connectTimeoutMs: options.connectTimeoutMs ?? 5_000,
     random: options.random ?? Math.random,
     isAlive: options.isAlive ?? isProcessAlive,
+    portOwner:
+      options.portOwner ??
+      (options.createTransport
+        ? async () => 'unknown' as const
+        : (pid: number, port: number) => checkPortOwner(pid, port)),
     createTransport: options.createTransport ?? defaultTransport,
     removeRecord: options.removeRecord ?? (async () => undefined),
     clientInfo: options.clientInfo ?? { name: 'beacon-hub', version: '0.0.0' },

@@ -29,5 +29,11 @@ export {
   RECORD_VERSION,
   recordUrl,
 } from './schema.js';
+export {
+  checkPortOwner,
+  findPortOwner,
+  type PortOwnerOptions,
+  type PortOwnership,
+} from './sockets.js';
 export { type CleanTextOptions, cleanText } from './text.js';
 export { instanceFile, removeInstance, writeInstance } from './write.js';
