@@ -44,6 +44,15 @@ describe('hub view', () => {
     expect(view.toolRoute('api__run')).toBeUndefined();
   });
 
+  it('escapes a hostile name and description, keeping newlines of the description', () => {
+    const view = createView(HUB);
+    const cat = catalog('run');
+    cat.tools[0]!.description = 'line one\n\x1b[2J\x1b]0;pwned\x07line two\r';
+    view.update(source('evil\x1b[31m\nrow', 'active', cat));
+    const tool = view.lists().tools[1]!;
+    expect(tool.description).toBe('[evil\\x0arow] line one\nline two\\x0d');
+  });
+
   it('routes a new instance at once and rebuilds nobody else', () => {
     const view = createView(HUB);
     const sources = Array.from({ length: 100 }, (_, i) => source(`svc${i}`, 'active'));
