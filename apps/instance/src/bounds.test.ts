@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { call, useCliFixture } from './_cli-fixture.js';
 
 // Each test gets its own marker, passed to its scripts as an argument, to find their processes.
-const STUBBORN = `node -e "process.on('SIGTERM', () => {}); console.log('up'); setInterval(() => {}, 1000)"`;
+const STUBBORN = `node -e "process.on('SIGTERM', () => console.log('term ignored')); console.log('up'); setInterval(() => {}, 1000)"`;
 const LEAVES_CHILD = `node -e "require('child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', process.argv[1]], { stdio: 'ignore' }).unref(); console.log('parent done')"`;
 // 65 MiB on stdout without a newline, written as fast as the pipe takes it.
 const LONG_LINE = `node -e "const s = 'x'.repeat(65536); let n = 0; const w = () => { while (n < 1040) { n++; if (!process.stdout.write(s)) return process.stdout.once('drain', w); } }; w()"`;
@@ -73,10 +73,16 @@ describe('beacon-instance leaves no process behind', () => {
   it('kills it when the instance is SIGKILLed during scripts_stop', async () => {
     const marker = `beacon-orphan-${randomUUID()}`;
     const { proc, client, run } = await startStubborn(marker, ['--grace-ms', '2000']);
-    const stopping = call(client, 'scripts_stop', { run: run.id }).catch(() => undefined);
-    await new Promise((resolve) => setImmediate(resolve));
+    // The stop is under way once the script reports the SIGTERM it ignores.
+    void call(client, 'scripts_stop', { run: run.id }).catch(() => undefined);
+    await waitFor(
+      async () =>
+        JSON.stringify(
+          (await call(client, 'logs_get', { run: run.id })).structuredContent,
+        ).includes('term ignored'),
+      { what: 'the stop under way' },
+    );
     await proc.kill('SIGKILL');
-    await stopping;
     await waitFor(() => processesWith(marker).length === 0, {
       what: 'no process of the script',
       timeoutMs: 10_000,
