@@ -367,7 +367,9 @@ describe('beacon-hub list', () => {
     });
     expect((await json.exited).code).toBe(0);
     expect(JSON.parse(json.stdout())).toMatchObject({
-      instances: [{ id: record.id, name: 'listed', process: 'alive', url: record.url }],
+      instances: [
+        { id: record.id, name: 'listed', process: 'alive', heartbeat: 'fresh', url: record.url },
+      ],
       invalid: [],
     });
     const table = startProcess(testNode, [HUB, 'list'], {
@@ -400,6 +402,28 @@ describe('beacon-hub list', () => {
     await table.exited;
     expect(table.stdout()).toContain('stale');
     expect(table.stderr()).toContain(`ignored ${bad}`);
+  });
+
+  it('reports an expired heartbeat of a live process', async () => {
+    const old = new Date(Date.now() - 60_000).toISOString();
+    const id = randomUUID();
+    await writeInstance(resolvePaths({ home }), {
+      id,
+      pid: process.pid,
+      path: '/tmp/hung',
+      port: 1,
+      name: 'hung',
+      has_package_json: true,
+      started: old,
+      last_seen: old,
+    });
+    const json = startProcess(testNode, [HUB, 'list', '--json'], {
+      env: { ...process.env, MCP_BEACON_HOME: home },
+    });
+    expect((await json.exited).code).toBe(0);
+    expect(JSON.parse(json.stdout()).instances).toEqual([
+      expect.objectContaining({ id, process: 'alive', heartbeat: 'expired' }),
+    ]);
   });
 
   it('shows a hostile name and path escaped, never raw', async () => {

@@ -1,5 +1,5 @@
 import { type BeaconPaths, resolvePaths } from '@mcp-beacon/paths';
-import { cleanText, isProcessAlive, readInstanceDir } from '@mcp-beacon/registry';
+import { checkStale, cleanText, readInstanceDir } from '@mcp-beacon/registry';
 
 /** One row of `beacon-hub list`. */
 export interface ListedInstance {
@@ -10,8 +10,22 @@ export interface ListedInstance {
   pid: number;
   /** `alive` when the pid exists, `stale` when it is provably gone. */
   process: 'alive' | 'stale';
+  /** `expired` when `last_seen` is over 30 s old (the process may be stopped or hung). */
+  heartbeat: 'fresh' | 'expired';
   started: string;
   last_seen: string;
+}
+
+function health(record: {
+  pid: number;
+  last_seen: string;
+}): Pick<ListedInstance, 'process' | 'heartbeat'> {
+  const pid = checkStale(record);
+  const age = checkStale(record, { isAlive: () => true });
+  return {
+    process: pid.stale ? 'stale' : 'alive',
+    heartbeat: age.stale ? 'expired' : 'fresh',
+  };
 }
 
 /** The records in the instances directory (invalid files are reported separately). */
@@ -33,7 +47,7 @@ export async function listInstances(
       path: r.path,
       url: r.url,
       pid: r.pid,
-      process: isProcessAlive(r.pid) ? 'alive' : 'stale',
+      ...health(r),
       started: r.started,
       last_seen: r.last_seen,
     });
@@ -46,10 +60,10 @@ export async function listInstances(
 export function formatTable(instances: ListedInstance[]): string {
   if (instances.length === 0) return 'No Beacon instances found.\n';
   const rows = [
-    ['NAME', 'ID', 'URL', 'PID', 'PROCESS', 'PATH'],
+    ['NAME', 'ID', 'URL', 'PID', 'PROCESS', 'HEARTBEAT', 'PATH'],
     ...instances.map((i) =>
       // Names and paths come from record files: escaped so they cannot drive the terminal.
-      [i.name, i.id.slice(0, 8), i.url, String(i.pid), i.process, i.path].map((cell) =>
+      [i.name, i.id.slice(0, 8), i.url, String(i.pid), i.process, i.heartbeat, i.path].map((cell) =>
         cleanText(cell),
       ),
     ),

@@ -111,6 +111,22 @@ describe('connection manager over real HTTP', () => {
     },
   );
 
+  it('resolves a second, concurrent close() only once the session is ended', async () => {
+    const server = await startServer();
+    try {
+      const m = createConnectionManager();
+      const r = record(server.url);
+      m.upsert(r);
+      await waitFor(() => m.get(r.id)?.state === 'active', { what: 'active' });
+      const first = m.close();
+      await m.close();
+      expect(server.deletes()).toBe(1);
+      await first;
+    } finally {
+      await server.close();
+    }
+  });
+
   it('notices a server that goes away at once, not at the next ping', async () => {
     const server = await startServer();
     const events: TransitionEvent[] = [];

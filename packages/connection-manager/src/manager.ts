@@ -161,12 +161,16 @@ export function createConnectionManager(options: ConnectionManagerOptions = {}):
     return connection;
   };
 
-  const close = async () => {
-    if (closed) return;
-    closed = true;
-    const all = [...connections.values()];
-    await Promise.allSettled(all.map((c) => c.remove('hub shutting down')));
-    connections.clear();
+  // Memoised: every caller, the second one too, resolves only once every session is ended.
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      closed = true;
+      const all = [...connections.values()];
+      await Promise.allSettled(all.map((c) => c.remove('hub shutting down')));
+      connections.clear();
+    })();
+    return closing;
   };
 
   return {

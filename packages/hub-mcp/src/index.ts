@@ -1,5 +1,5 @@
-export { HUB_TOOLS, type InstanceSummary, resolveInstance } from './_hub-tools.js';
-export { MAX_NAME_LENGTH, qualifiedName } from './_names.js';
+export type { InstanceSummary } from './_hub-tools.js';
+export { qualifiedName } from './_names.js';
 export { HubError, type HubErrorCode } from './errors.js';
 export {
   createHubServer,

@@ -441,6 +441,20 @@ describe('hub MCP server: limits', () => {
   });
 });
 
+describe('hub MCP server: close()', () => {
+  it('resolves a second, concurrent close() only once the client’s transport is closed', async () => {
+    await setup();
+    let clientSideClosed = false;
+    upstream.onclose = () => {
+      clientSideClosed = true;
+    };
+    const first = hub.close();
+    await hub.close();
+    expect(clientSideClosed).toBe(true);
+    await first;
+  });
+});
+
 describe('hub MCP server: faithful pass-through', () => {
   beforeEach(() => setup());
 

@@ -3,14 +3,14 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { canMount, createTempDir, mountTmpfs } from '@mcp-beacon/test-utils';
 import envPaths from 'env-paths';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ensureDir, ensurePaths, PathsError, resolvePaths } from './index.js';
 
 describe('resolvePaths', () => {
   it('uses MCP_BEACON_HOME when set', () => {
     const paths = resolvePaths({ env: { MCP_BEACON_HOME: '/srv/beacon/' }, platform: 'linux' });
     expect(paths).toEqual({
-      root: '/srv/beacon/',
+      root: '/srv/beacon',
       instances: '/srv/beacon/instances',
       temp: '/srv/beacon/temp',
     });
@@ -69,6 +69,42 @@ describe('resolvePaths', () => {
     expect(resolvePaths({ env, homedir: homedir() }).root).toBe(
       envPaths('mcp-beacon', { suffix: '' }).data,
     );
+  });
+
+  it('strips a trailing separator from the root on every OS', () => {
+    expect(resolvePaths({ home: '/srv/beacon//', platform: 'darwin' }).root).toBe('/srv/beacon');
+    expect(resolvePaths({ home: 'D:\\beacon\\', platform: 'win32' }).root).toBe('D:\\beacon');
+  });
+});
+
+// env-paths reads the platform, home and environment of the machine it runs on; loading it
+// afresh with another OS's modules makes it the oracle for darwin and win32 here too.
+describe.each([
+  ['darwin', '/Users/u', {}],
+  ['win32', 'C:\\Users\\u', {}],
+  ['win32', 'C:\\Users\\u', { LOCALAPPDATA: 'E:\\Local' }],
+  ['linux', '/home/u', {}],
+  ['linux', '/home/u', { XDG_DATA_HOME: '/xdg' }],
+] as const)('resolvePaths against env-paths on %s (home %s, env %j)', (platform, home, env) => {
+  afterEach(() => {
+    vi.doUnmock('node:os');
+    vi.doUnmock('node:path');
+    vi.doUnmock('node:process');
+    vi.resetModules();
+  });
+
+  it('gives the same data folder', async () => {
+    vi.resetModules();
+    const osModule = await import('node:os');
+    const os = { ...osModule.default, homedir: () => home, tmpdir: () => '/tmp' };
+    vi.doMock('node:os', () => ({ ...os, default: os }));
+    const flavour = platform === 'win32' ? path.win32 : path.posix;
+    vi.doMock('node:path', () => ({ ...flavour, default: flavour }));
+    const fakeProcess = { ...process, platform, env: { ...env } };
+    vi.doMock('node:process', () => ({ ...fakeProcess, default: fakeProcess }));
+    const { default: freshEnvPaths } = await import('env-paths');
+    const expected = freshEnvPaths('mcp-beacon', { suffix: '' }).data;
+    expect(resolvePaths({ env, platform, homedir: home }).root).toBe(expected);
   });
 });
 

@@ -51,7 +51,7 @@ export function resolvePaths(options: ResolvePathsOptions = {}): BeaconPaths {
         `${overrideLabel(options.home)} must be an absolute path, got ${JSON.stringify(override)}`,
       );
     }
-    root = p.normalize(override);
+    root = p.resolve(override); // normalised, without a trailing separator
   } else {
     root = defaultDataDir(platform, env, options.homedir ?? osHomedir());
   }

@@ -99,12 +99,16 @@ export async function register(options: RegisterOptions): Promise<Registration> 
         }, options.heartbeatMs ?? 5_000)
       : undefined;
 
-  const close = async () => {
-    if (closed) return;
-    closed = true;
-    if (timer !== undefined) clock.clearInterval(timer);
-    await inFlight?.catch(() => undefined);
-    await removeInstance(paths, record.id);
+  // Memoised: every caller, the second one too, resolves only once the record is gone.
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      closed = true;
+      if (timer !== undefined) clock.clearInterval(timer);
+      await inFlight?.catch(() => undefined);
+      await removeInstance(paths, record.id);
+    })();
+    return closing;
   };
   return {
     id: record.id,

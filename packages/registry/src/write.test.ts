@@ -157,6 +157,18 @@ describe('register', () => {
     await reg.close();
   });
 
+  it('resolves a second, concurrent close() only once the record is gone', async () => {
+    const reg = await register({
+      paths,
+      heartbeatMs: 0,
+      record: { pid: process.pid, path: tmp.path, port: 4201, name: 'p', has_package_json: false },
+    });
+    const first = reg.close();
+    await reg.close();
+    expect(await safeReadInstance(reg.file)).toMatchObject({ reason: 'NOT_FOUND' });
+    await first;
+  });
+
   it('supports await using', async () => {
     let file: string;
     {

@@ -261,6 +261,30 @@ describe.each(suites)('watchInstances with %s', (_label, backends) => {
   });
 });
 
+describe('watchInstances close()', () => {
+  it('resolves a second, concurrent close() only once the back-ends are closed', async () => {
+    await using tmp = await createTempDir();
+    const paths = resolvePaths({ home: tmp.path });
+    let unsubscribed = false;
+    // A back-end whose unsubscribe takes a few turns of the event loop, like a native one.
+    const slow: WatchBackend = {
+      name: 'slow',
+      subscribe: async () => ({
+        close: async () => {
+          for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+          unsubscribed = true;
+        },
+      }),
+    };
+    const w = watchInstances({ dir: paths.instances, backends: [slow] });
+    await w.ready;
+    const first = w.close();
+    await w.close();
+    expect(unsubscribed).toBe(true);
+    await first;
+  });
+});
+
 describe('watchInstances when notifications are lost', () => {
   // A back-end that subscribes and never reports: every change is a lost notification.
   const deaf: WatchBackend = {

@@ -255,8 +255,13 @@ export function watchInstances(options: WatchOptions): InstanceWatcher {
       else idleWaiters.push(resolve);
     });
 
-  const close = async () => {
-    if (closed) return;
+  // Memoised: every caller, the second one too, resolves only once the back-ends are closed.
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= shutdown();
+    return closing;
+  };
+  const shutdown = async () => {
     closed = true;
     if (livenessTimer) clearInterval(livenessTimer);
     options.signal?.removeEventListener('abort', onAbort);
