@@ -1,6 +1,6 @@
 import { readdir, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
-import { connect } from 'node:net';
+import { type AddressInfo, connect, createServer } from 'node:net';
 import path from 'node:path';
 import { isGroupAlive, waitFor } from '@mcp-beacon/test-utils';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -449,7 +449,15 @@ describe('beacon-instance announce', () => {
   });
 
   it('starts the server after --, announces it with its pid, and withdraws when it exits', async () => {
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    // A port the system just handed out and released: free now, and outside any range a
+    // random pick could share with another test's sockets.
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer();
+      probe.listen(0, '127.0.0.1', () => {
+        const { port: free } = probe.address() as AddressInfo;
+        probe.close(() => resolve(free));
+      });
+    });
     const tokenFile = path.join(fx.tmp.path, 'token');
     await writeFile(tokenFile, 'file-token\n');
     const announcer = startCli([
@@ -468,7 +476,12 @@ describe('beacon-instance announce', () => {
       '--port',
       String(port),
     ]);
-    const record = await waitFor(async () => (await records())[0], { what: 'announced record' });
+    const record = await waitFor(async () => (await records())[0], {
+      what: 'announced record',
+      timeoutMs: 20_000,
+    }).catch((error: Error) => {
+      throw new Error(`${error.message}; announce said:\n${announcer.stderr()}`);
+    });
     expect(record.name).toBe('started');
     expect(record.token).toBe('file-token');
     expect(record.pid).not.toBe(announcer.pid);

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { type Clock, systemClock } from '@mcp-beacon/registry';
 import { InstanceError } from './errors.js';
 import { readProject, scriptCommand } from './project.js';
 import { type LogLine, LogRing } from './ring.js';
@@ -50,6 +51,8 @@ export interface ScriptRunnerOptions {
   guardianPath?: string;
   /** Called when a run ends (for logging notifications). */
   onExit?: (run: RunInfo) => void;
+  /** Times runs and the stop backstop (default: the real clock). */
+  clock?: Clock;
 }
 
 /**
@@ -64,11 +67,13 @@ export class ScriptRunner {
   private readonly guardian: string;
   private readonly maxRuns: number;
   private readonly logChars: number;
+  private readonly clock: Clock;
 
   constructor(private readonly options: ScriptRunnerOptions) {
     this.graceMs = options.graceMs ?? 3_000;
     this.maxRuns = options.maxRuns ?? 20;
     this.logChars = (options.logBytes ?? 64 * 1024 * 1024) / 2;
+    this.clock = options.clock ?? systemClock;
     this.guardian =
       options.guardianPath ?? fileURLToPath(new URL('./guardian.js', import.meta.url));
   }
@@ -114,7 +119,7 @@ export class ScriptRunner {
       state: 'running',
       pid: child.pid,
       exitCode: null,
-      started: new Date().toISOString(),
+      started: new Date(this.clock.now()).toISOString(),
       ended: null,
       droppedLines: 0,
     };
@@ -161,7 +166,7 @@ export class ScriptRunner {
     run.logs.flush();
     run.info.state = state;
     run.info.exitCode = exitCode;
-    run.info.ended = new Date().toISOString();
+    run.info.ended = new Date(this.clock.now()).toISOString();
     run.info.droppedLines = run.logs.dropped;
     this.evict();
     this.options.onExit?.({ ...run.info });
@@ -180,8 +185,11 @@ export class ScriptRunner {
       const pgid = run.child.pid;
       killGroup(pgid, 'SIGTERM');
       // Only if the guardian itself is stuck: it exits within the grace period otherwise.
-      const backstop = setTimeout(() => killGroup(pgid, 'SIGKILL'), this.graceMs + 2_000);
-      void run.exited.then(() => clearTimeout(backstop));
+      const backstop = this.clock.setTimeout(
+        () => killGroup(pgid, 'SIGKILL'),
+        this.graceMs + 2_000,
+      );
+      void run.exited.then(() => this.clock.clearTimeout(backstop));
       await (signal ? Promise.race([run.exited, once(signal, 'abort')]) : run.exited);
     }
     return this.describe(run);

@@ -1,18 +1,3 @@
-/** Time and one-shot timers, injectable so backoff and ping schedules run on fake time in tests. */
-export interface Clock {
-  /** Milliseconds since the epoch. */
-  now(): number;
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-/** The real clock; its timers are unref'd so they never keep a process alive. */
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (callback, ms) => setTimeout(callback, ms).unref(),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
-
 /** Retry schedule: exponential with full jitter, capped, and a bound on the whole retry time. */
 export interface BackoffOptions {
   /** First delay in ms (default 250). */

@@ -1,4 +1,4 @@
-import type { InstanceRecord, PortOwnership } from '@mcp-beacon/registry';
+import type { Clock, InstanceRecord, PortOwnership } from '@mcp-beacon/registry';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
@@ -19,7 +19,7 @@ import {
   type Tool,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
-import { type BackoffOptions, backoffDelay, type Clock } from './clock.js';
+import { type BackoffOptions, backoffDelay } from './clock.js';
 import { ConnectionError } from './errors.js';
 
 /** Where a connection is in its life. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { InstanceRecord } from '@mcp-beacon/registry';
-import { startProcess, testNode, waitFor } from '@mcp-beacon/test-utils';
+import { makeRecord, startProcess, testNode, waitFor, waitForState } from '@mcp-beacon/test-utils';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -55,21 +55,15 @@ async function startServer(
   };
 }
 
-function record(url: string, token?: string): InstanceRecord {
-  const now = new Date().toISOString();
-  return {
-    id: randomUUID(),
-    pid: process.pid,
+const record = (url: string, token?: string): InstanceRecord =>
+  makeRecord({
     path: '/p',
     port: Number(new URL(url).port),
-    started: now,
     name: 'http',
     has_package_json: false,
-    last_seen: now,
     url,
     ...(token ? { token } : {}),
-  };
-}
+  });
 
 let manager: ConnectionManager | undefined;
 afterEach(async () => {
@@ -84,7 +78,7 @@ describe('connection manager over real HTTP', () => {
       manager = createConnectionManager();
       const r = record(server.url, 's3cret');
       manager.upsert(r);
-      await waitFor(() => manager!.get(r.id)?.state === 'active', { what: 'active' });
+      await waitForState(manager!, r.id, 'active');
       expect(manager.get(r.id)!.catalog.tools.map((t) => t.name)).toEqual(['hello']);
     } finally {
       await server.close();
@@ -102,7 +96,7 @@ describe('connection manager over real HTTP', () => {
         manager = createConnectionManager({ backoff: { initialMs: 60_000 } });
         const r = { ...record(server.url, 's3cret'), pid: other.pid };
         manager.upsert(r);
-        await waitFor(() => manager!.get(r.id)?.state === 'retrying', { what: 'retrying' });
+        await waitForState(manager!, r.id, 'retrying');
         expect(manager.get(r.id)!.reason).toContain(`held by a process other than ${other.pid}`);
         expect(server.requests()).toBe(0);
       } finally {
@@ -117,7 +111,7 @@ describe('connection manager over real HTTP', () => {
       const m = createConnectionManager();
       const r = record(server.url);
       m.upsert(r);
-      await waitFor(() => m.get(r.id)?.state === 'active', { what: 'active' });
+      await waitForState(m, r.id, 'active');
       const first = m.close();
       await m.close();
       expect(server.deletes()).toBe(1);
@@ -138,7 +132,7 @@ describe('connection manager over real HTTP', () => {
     manager.onTransition((e) => events.push(e));
     const r = record(server.url);
     manager.upsert(r);
-    await waitFor(() => manager!.get(r.id)?.state === 'active', { what: 'active' });
+    await waitForState(manager!, r.id, 'active');
     await server.close();
     const retrying = await waitFor(() => events.find((e) => e.to === 'retrying'), {
       what: 'retrying',
@@ -172,11 +166,11 @@ describe('connection manager over real HTTP', () => {
       manager = createConnectionManager();
       const r = record(server.url);
       manager.upsert(r);
-      await waitFor(() => manager!.get(r.id)?.state === 'active', { what: 'active' });
+      await waitForState(manager!, r.id, 'active');
       // A rewritten record that points elsewhere (here: a new token) reconnects.
       manager.upsert({ ...r, token: 'rotated' });
       await waitFor(() => server.deletes() === 1, { what: 'DELETE on reconnect' });
-      await waitFor(() => manager!.get(r.id)?.state === 'active', { what: 'active again' });
+      await waitForState(manager!, r.id, 'active');
       await manager.disconnect(r.id);
       expect(server.deletes()).toBe(2);
       await manager.connect(r.id);

@@ -1,4 +1,4 @@
-export { type BackoffOptions, backoffDelay, type Clock, systemClock } from './clock.js';
+export { type BackoffOptions, backoffDelay } from './clock.js';
 export type {
   ConnectionInfo,
   ConnectionState,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { InstanceRecord } from '@mcp-beacon/registry';
-import { waitFor } from '@mcp-beacon/test-utils';
+import { makeRecord, manualClock, waitFor, waitForState } from '@mcp-beacon/test-utils';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
@@ -9,27 +9,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
   backoffDelay,
-  type Clock,
   type ConnectionManager,
   createConnectionManager,
   type TransitionEvent,
 } from './index.js';
 
-function record(patch: Partial<InstanceRecord> = {}): InstanceRecord {
-  const now = new Date().toISOString();
-  return {
-    id: randomUUID(),
-    pid: process.pid,
-    path: '/p',
-    port: 1,
-    started: now,
-    name: 'p',
-    has_package_json: true,
-    last_seen: now,
-    url: 'http://127.0.0.1:1/mcp',
-    ...patch,
-  };
-}
+const record = (patch: Partial<InstanceRecord> = {}): InstanceRecord =>
+  makeRecord({ port: 1, url: 'http://127.0.0.1:1/mcp', ...patch });
 
 function makeServer(): McpServer {
   const server = new McpServer({ name: 'fixture', version: '1.0.0' });
@@ -48,36 +34,6 @@ function makeServer(): McpServer {
     messages: [{ role: 'user', content: { type: 'text', text: 'hello' } }],
   }));
   return server;
-}
-
-/** A manual clock: timers fire only when the test advances time. */
-function manualClock(): Clock & { advance(ms: number): Promise<void>; pending(): number } {
-  let now = 0;
-  let ids = 0;
-  const timers = new Map<number, { at: number; fn: () => void }>();
-  return {
-    now: () => now,
-    setTimeout: (fn, ms) => {
-      timers.set(++ids, { at: now + ms, fn });
-      return ids;
-    },
-    clearTimeout: (h) => timers.delete(h as number),
-    async advance(ms) {
-      const end = now + ms;
-      for (;;) {
-        const next = [...timers.entries()]
-          .filter(([, t]) => t.at <= end)
-          .sort((a, b) => a[1].at - b[1].at)[0];
-        if (!next) break;
-        timers.delete(next[0]);
-        now = next[1].at;
-        next[1].fn();
-        for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
-      }
-      now = end;
-    },
-    pending: () => timers.size,
-  };
 }
 
 /** The client end of an in-memory pair whose other end `server` serves. */
@@ -119,7 +75,7 @@ describe('connection manager over in-memory transports', () => {
     const events = transitions(manager);
     const r = record();
     manager.upsert(r);
-    await waitFor(() => manager!.get(r.id)?.state === 'active', { what: 'active' });
+    await waitForState(manager!, r.id, 'active');
     const info = manager.get(r.id)!;
     expect(info.catalog.tools.map((t) => t.name)).toEqual(['echo']);
     expect(info.catalog.resources.map((x) => x.uri)).toEqual(['fixture://readme']);
@@ -137,7 +93,7 @@ describe('connection manager over in-memory transports', () => {
     });
     const r = record();
     manager.upsert(r);
-    await waitFor(() => manager!.get(r.id)?.state === 'active');
+    await waitForState(manager!, r.id, 'active');
     const changed = new Promise((resolve) => manager!.onCatalog(resolve));
     server.registerTool('later', { description: 'added later' }, async () => ({ content: [] }));
     await changed;
@@ -178,7 +134,7 @@ describe('connection manager over in-memory transports', () => {
     });
     const r = record();
     manager.upsert(r);
-    await waitFor(() => manager!.get(r.id)?.state === 'active');
+    await waitForState(manager!, r.id, 'active');
     const down = await manager.disconnect(r.id);
     expect(down).toMatchObject({ state: 'dead', reason: 'disconnected on request' });
     expect(down.catalog.tools).toEqual([]);
@@ -208,7 +164,7 @@ describe('connection manager over in-memory transports', () => {
     const events = transitions(manager);
     const r = record();
     manager.upsert(r);
-    await waitFor(() => manager!.get(r.id)?.state === 'active');
+    await waitForState(manager!, r.id, 'active');
     dropPings = true;
     const retrying = await waitFor(() => events.find((e) => e.to === 'retrying'), {
       what: 'retrying',
@@ -227,7 +183,7 @@ describe('retry schedule on fake time', () => {
   });
 
   it('retries a refusing instance on schedule, then declares it dead, then revives on a new record', async () => {
-    const clock = manualClock();
+    const clock = manualClock(0);
     let refuse = true;
     const server = makeServer();
     manager = createConnectionManager({
@@ -242,7 +198,7 @@ describe('retry schedule on fake time', () => {
     const events = transitions(manager);
     const r = record();
     manager.upsert(r);
-    await waitFor(() => manager!.get(r.id)?.state === 'retrying');
+    await waitForState(manager!, r.id, 'retrying');
     const attemptsAt: number[] = [];
     manager.onTransition((e) => {
       if (e.to === 'connecting') attemptsAt.push(clock.now());
@@ -254,12 +210,12 @@ describe('retry schedule on fake time', () => {
     expect(manager.get(r.id)?.reason).toMatch(/^unreachable for \d+ s: .*ECONNREFUSED/);
     refuse = false;
     manager.upsert({ ...r, last_seen: new Date().toISOString() });
-    await waitFor(() => manager!.get(r.id)?.state === 'active', { what: 'revived' });
+    await waitForState(manager!, r.id, 'active');
     expect(events.map((e) => e.to)).toContain('dead');
   });
 
   it('pings active connections on the injected clock', async () => {
-    const clock = manualClock();
+    const clock = manualClock(0);
     const server = makeServer();
     let pings = 0;
     manager = createConnectionManager({
@@ -278,7 +234,7 @@ describe('retry schedule on fake time', () => {
     });
     const r = record();
     manager.upsert(r);
-    await waitFor(() => manager!.get(r.id)?.state === 'active');
+    await waitForState(manager!, r.id, 'active');
     await clock.advance(4_999);
     expect(pings).toBe(0);
     await clock.advance(1);

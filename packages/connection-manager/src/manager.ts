@@ -1,13 +1,15 @@
 import {
+  type Clock,
   checkPortOwner,
   type InstanceRecord,
   isProcessAlive,
   type PortOwnership,
+  systemClock,
 } from '@mcp-beacon/registry';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { ClientCapabilities, Implementation } from '@modelcontextprotocol/sdk/types.js';
-import { type BackoffOptions, type Clock, systemClock } from './clock.js';
+import type { BackoffOptions } from './clock.js';
 import {
   Connection,
   type ConnectionInfo,

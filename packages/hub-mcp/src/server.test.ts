@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type ConnectionManager, createConnectionManager } from '@mcp-beacon/connection-manager';
 import type { InstanceRecord } from '@mcp-beacon/registry';
-import { waitFor } from '@mcp-beacon/test-utils';
+import { makeRecord, waitFor, waitForState } from '@mcp-beacon/test-utils';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { completable } from '@modelcontextprotocol/sdk/server/completable.js';
@@ -168,20 +168,8 @@ function makeFixture(id: string, options: { completions?: boolean } = {}): Fixtu
   return fixture;
 }
 
-function record(name: string, path = '/p'): InstanceRecord {
-  const now = new Date().toISOString();
-  return {
-    id: randomUUID(),
-    pid: process.pid,
-    path,
-    port: 1,
-    started: now,
-    name,
-    has_package_json: true,
-    last_seen: now,
-    url: 'http://127.0.0.1:1/mcp',
-  };
-}
+const record = (name: string, path = '/p'): InstanceRecord =>
+  makeRecord({ name, path, port: 1, url: 'http://127.0.0.1:1/mcp' });
 
 let manager: ConnectionManager;
 let hub: HubServer;
@@ -259,7 +247,7 @@ async function setup(
 async function addInstance(name: string, path?: string): Promise<InstanceRecord> {
   const rec = record(name, path);
   manager.upsert(rec);
-  await waitFor(() => manager.get(rec.id)?.state === 'active', { what: `${name} active` });
+  await waitForState(manager, rec.id, 'active');
   return rec;
 }
 

@@ -1,4 +1,5 @@
 import type { ConnectionInfo, ConnectionManager } from '@mcp-beacon/connection-manager';
+import { type Clock, systemClock } from '@mcp-beacon/registry';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { Protocol } from '@modelcontextprotocol/sdk/shared/protocol.js';
@@ -57,6 +58,8 @@ export interface HubServerOptions {
   firstListTimeoutMs?: number;
   /** Diagnostics (default: none). Never stdout. */
   log?: (message: string) => void;
+  /** Timers of the debounce and the first-list bound (default: the real clock). */
+  clock?: Clock;
 }
 
 /** The hub's MCP server. */
@@ -93,7 +96,8 @@ export function createHubServer(options: HubServerOptions): HubServer {
 
   const view = createView(HUB_TOOLS);
   for (const connection of manager.list()) view.update(connection);
-  let debounce: NodeJS.Timeout | undefined;
+  const clock = options.clock ?? systemClock;
+  let debounce: unknown;
   let closed = false;
 
   // What the client has been shown, by a list or by a notification: list_changed is sent
@@ -125,27 +129,25 @@ export function createHubServer(options: HubServerOptions): HubServer {
     // Routing sees the change at once; lists are assembled when asked for or at the flush.
     if (info.state === 'removed') view.remove(info.id);
     else view.update(info);
-    if (debounce) clearTimeout(debounce);
-    debounce = setTimeout(flush, options.debounceMs ?? 50);
-    debounce.unref?.();
+    if (debounce !== undefined) clock.clearTimeout(debounce);
+    debounce = clock.setTimeout(flush, options.debounceMs ?? 50);
   };
   const offTransition = manager.onTransition((event) => changed(event.info));
   const offCatalog = manager.onCatalog(changed);
 
   // First contact: many clients list once, right after initialize, and never again.
-  let firstTimer: NodeJS.Timeout | undefined;
+  let firstTimer: unknown;
   let firstDone = false;
   const firstContact = Promise.race([
     Promise.resolve(options.startup)
       .then(() => manager.whenSettled())
       .catch(() => undefined),
     new Promise<void>((resolve) => {
-      firstTimer = setTimeout(resolve, options.firstListTimeoutMs ?? 2_000);
-      firstTimer.unref?.();
+      firstTimer = clock.setTimeout(resolve, options.firstListTimeoutMs ?? 2_000);
     }),
   ]).then(() => {
     firstDone = true;
-    if (firstTimer) clearTimeout(firstTimer);
+    if (firstTimer !== undefined) clock.clearTimeout(firstTimer);
   });
   const lists = async () => {
     if (!firstDone) await firstContact;
@@ -342,8 +344,8 @@ export function createHubServer(options: HubServerOptions): HubServer {
   const close = () => {
     closing ??= (async () => {
       closed = true;
-      if (debounce) clearTimeout(debounce);
-      if (firstTimer) clearTimeout(firstTimer);
+      if (debounce !== undefined) clock.clearTimeout(debounce);
+      if (firstTimer !== undefined) clock.clearTimeout(firstTimer);
       offTransition();
       offCatalog();
       offClient();

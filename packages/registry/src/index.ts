@@ -1,3 +1,4 @@
+export { type Clock, systemClock } from './clock.js';
 export { RegistryError, type RegistryErrorCode } from './errors.js';
 export { checkStale, isProcessAlive, type StaleOptions, type StaleReason } from './process.js';
 export {
@@ -11,12 +12,10 @@ export {
   safeReadInstanceSync,
 } from './read.js';
 export {
-  type HeartbeatClock,
   type RegisterOptions,
   type Registration,
   type RegistrationFields,
   register,
-  systemClock,
 } from './registration.js';
 export {
   type InstanceRecord,

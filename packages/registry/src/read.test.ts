@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { chown, mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createTempDir, type TempDir } from '@mcp-beacon/test-utils';
+import { createTempDir, makeRecord, type TempDir } from '@mcp-beacon/test-utils';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -13,18 +13,7 @@ import {
   safeReadInstance,
 } from './index.js';
 
-function record(id = randomUUID()) {
-  return {
-    id,
-    pid: process.pid,
-    path: '/tmp/project',
-    port: 4000,
-    started: new Date().toISOString(),
-    name: 'project',
-    has_package_json: true,
-    last_seen: new Date().toISOString(),
-  };
-}
+const record = (id = randomUUID()) => makeRecord({ id, path: '/tmp/project', name: 'project' });
 
 let tmp: TempDir;
 beforeEach(async () => {

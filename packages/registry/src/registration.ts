@@ -1,23 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { BeaconPaths } from '@mcp-beacon/paths';
+import { type Clock, systemClock } from './clock.js';
 import type { RegistryError } from './errors.js';
 import { type InstanceRecordInput, RECORD_VERSION } from './schema.js';
 import { instanceFile, removeInstance, writeInstance } from './write.js';
-
-/** Time source and interval timer, injectable so heartbeat schedules can be tested with fake time. */
-export interface HeartbeatClock {
-  /** Milliseconds since the epoch. */
-  now(): number;
-  setInterval(callback: () => void, ms: number): unknown;
-  clearInterval(handle: unknown): void;
-}
-
-/** The process's real clock; interval timers are unref'd so they never keep a process alive. */
-export const systemClock: HeartbeatClock = {
-  now: () => Date.now(),
-  setInterval: (callback, ms) => setInterval(callback, ms).unref(),
-  clearInterval: (handle) => clearInterval(handle as NodeJS.Timeout),
-};
 
 /** What the caller supplies; `id`, `started`, `last_seen` and `version` are filled in. */
 export type RegistrationFields = Omit<
@@ -34,7 +20,7 @@ export interface RegisterOptions {
   record: RegistrationFields;
   /** Period of `last_seen` refreshes in ms (default 5 000); 0 turns the timer off. */
   heartbeatMs?: number;
-  clock?: HeartbeatClock;
+  clock?: Clock;
   /** Called when a timed heartbeat fails; the timer keeps going, so a freed disk recovers. */
   onHeartbeatError?: (error: RegistryError) => void;
 }
@@ -92,19 +78,26 @@ export async function register(options: RegisterOptions): Promise<Registration> 
     })();
     return inFlight;
   };
-  const timer =
-    (options.heartbeatMs ?? 5_000) > 0
-      ? clock.setInterval(() => {
-          heartbeat().catch((error: RegistryError) => options.onHeartbeatError?.(error));
-        }, options.heartbeatMs ?? 5_000)
-      : undefined;
+  const every = options.heartbeatMs ?? 5_000;
+  let timer: unknown;
+  const schedule = () => {
+    timer = clock.setTimeout(() => {
+      timer = undefined;
+      heartbeat()
+        .catch((error: RegistryError) => options.onHeartbeatError?.(error))
+        .finally(() => {
+          if (!closed) schedule();
+        });
+    }, every);
+  };
+  if (every > 0) schedule();
 
   // Memoised: every caller, the second one too, resolves only once the record is gone.
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
       closed = true;
-      if (timer !== undefined) clock.clearInterval(timer);
+      if (timer !== undefined) clock.clearTimeout(timer);
       await inFlight?.catch(() => undefined);
       await removeInstance(paths, record.id);
     })();

@@ -6,12 +6,13 @@ import {
   canMount,
   createTempDir,
   fillDisk,
+  makeRecord,
+  manualClock,
   mountTmpfs,
   type TempDir,
 } from '@mcp-beacon/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  type HeartbeatClock,
   instanceFile,
   RegistryError,
   register,
@@ -28,49 +29,8 @@ beforeEach(async () => {
 });
 afterEach(() => tmp.cleanup());
 
-function record(id = randomUUID()) {
-  const now = new Date().toISOString();
-  return {
-    id,
-    pid: process.pid,
-    path: tmp.path,
-    port: 4100,
-    started: now,
-    name: 'p',
-    has_package_json: false,
-    last_seen: now,
-  };
-}
-
-/** A clock whose time and interval callbacks advance only when the test says so. */
-function manualClock(start = Date.parse('2026-01-01T00:00:00.000Z')) {
-  let now = start;
-  const timers = new Map<number, { fn: () => void; ms: number; next: number }>();
-  let ids = 0;
-  const clock: HeartbeatClock & { advance(ms: number): void; active(): number } = {
-    now: () => now,
-    setInterval: (fn, ms) => {
-      timers.set(++ids, { fn, ms, next: now + ms });
-      return ids;
-    },
-    clearInterval: (handle) => timers.delete(handle as number),
-    advance(ms) {
-      const end = now + ms;
-      for (;;) {
-        const due = [...timers.values()]
-          .filter((t) => t.next <= end)
-          .sort((a, b) => a.next - b.next)[0];
-        if (!due) break;
-        now = due.next;
-        due.next += due.ms;
-        due.fn();
-      }
-      now = end;
-    },
-    active: () => timers.size,
-  };
-  return clock;
-}
+const record = (id = randomUUID()) =>
+  makeRecord({ id, path: tmp.path, port: 4100, has_package_json: false });
 
 describe('writeInstance', () => {
   it('writes a 0600 file atomically and leaves no temp file', async () => {
@@ -146,13 +106,13 @@ describe('register', () => {
       ok: true,
       value: { last_seen: '2026-01-01T00:00:00.000Z', version: 1 },
     });
-    clock.advance(5_000);
+    await clock.advance(5_000);
     await reg.heartbeat(); // waits for the write the timer started
     const second = await safeReadInstance(reg.file);
     expect(second).toMatchObject({ ok: true, value: { last_seen: '2026-01-01T00:00:05.000Z' } });
     expect(reg.record.started).toBe('2026-01-01T00:00:00.000Z');
     await reg.close();
-    expect(clock.active()).toBe(0);
+    expect(clock.pending()).toBe(0);
     expect(await safeReadInstance(reg.file)).toMatchObject({ reason: 'NOT_FOUND' });
     await reg.close();
   });
@@ -202,7 +162,7 @@ describe('register', () => {
     });
     const filler = path.join(mount.path, 'filler');
     await fillDisk(filler);
-    clock.advance(5_000);
+    await clock.advance(5_000);
     await expect(reg.heartbeat()).rejects.toMatchObject({ code: 'WRITE_FAILED' });
     await new Promise((resolve) => setImmediate(resolve));
     expect(errors[0]).toMatchObject({ code: 'WRITE_FAILED' });
@@ -213,7 +173,7 @@ describe('register', () => {
     });
     const { rm } = await import('node:fs/promises');
     await rm(filler);
-    clock.advance(5_000);
+    await clock.advance(5_000);
     await reg.heartbeat();
     expect(await safeReadInstance(reg.file)).toMatchObject({
       ok: true,

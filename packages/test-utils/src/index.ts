@@ -1,3 +1,4 @@
+export { type ManualClock, manualClock } from './clock.js';
 export { canMount, fillDisk, type Mount, mountTmpfs } from './mounts.js';
 export {
   isGroupAlive,
@@ -6,5 +7,7 @@ export {
   type TestProcess,
   testNode,
 } from './process.js';
+export { makeRecord, type RecordShape, readRecords } from './records.js';
+export { type StateSource, waitForState } from './states.js';
 export { createTempDir, type TempDir } from './temp.js';
 export { type WaitForOptions, waitFor } from './wait.js';

@@ -3,7 +3,13 @@ import { mkdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type BeaconPaths, resolvePaths } from '@mcp-beacon/paths';
 import { type InstanceRecordInput, writeInstance } from '@mcp-beacon/registry';
-import { createTempDir, type TempDir, waitFor } from '@mcp-beacon/test-utils';
+import {
+  createTempDir,
+  makeRecord,
+  manualClock,
+  type TempDir,
+  waitFor,
+} from '@mcp-beacon/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   type InstanceEvent,
@@ -15,20 +21,8 @@ import {
   watchInstances,
 } from './index.js';
 
-function record(id = randomUUID(), patch: Partial<InstanceRecordInput> = {}): InstanceRecordInput {
-  const now = new Date().toISOString();
-  return {
-    id,
-    pid: process.pid,
-    path: '/p',
-    port: 4000,
-    started: now,
-    name: 'p',
-    has_package_json: true,
-    last_seen: now,
-    ...patch,
-  };
-}
+const record = (id = randomUUID(), patch: Partial<InstanceRecordInput> = {}): InstanceRecordInput =>
+  makeRecord({ id, ...patch });
 
 /** Collects every event a watcher emits and lets a test await the one it expects. */
 function recorder(watcher: InstanceWatcher) {
@@ -295,13 +289,18 @@ describe('watchInstances when notifications are lost', () => {
   it('finds added and removed files on the next liveness tick', async () => {
     await using tmp = await createTempDir();
     const paths = resolvePaths({ home: tmp.path });
-    await using w = watchInstances({ dir: paths.instances, backends: [deaf], livenessMs: 30 });
+    const clock = manualClock();
+    await using w = watchInstances({ dir: paths.instances, backends: [deaf], clock });
     const rec = recorder(w);
     await w.ready;
     const r = record();
     await writeInstance(paths, r);
+    await w.settled();
+    expect(w.records().size).toBe(0); // nothing told the watcher yet
+    await clock.advance(1_000);
     await rec.next((e) => e.type === 'added' && e.id === r.id);
     await unlink(path.join(paths.instances, `${r.id}.json`));
+    await clock.advance(1_000);
     await rec.next((e) => e.type === 'removed' && e.id === r.id);
     expect(w.records().size).toBe(0);
   });

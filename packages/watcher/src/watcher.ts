@@ -1,7 +1,13 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ensureDir } from '@mcp-beacon/paths';
-import { type InstanceRecord, type ReadOptions, safeReadInstanceSync } from '@mcp-beacon/registry';
+import {
+  type Clock,
+  type InstanceRecord,
+  type ReadOptions,
+  safeReadInstanceSync,
+  systemClock,
+} from '@mcp-beacon/registry';
 import { diffState, type FileState, type InstanceEvent } from './_state.js';
 import {
   type BackendSubscription,
@@ -31,6 +37,8 @@ export interface WatchOptions {
   batchSize?: number;
   /** Passed to the record reader (e.g. the expected owner uid). */
   readOptions?: ReadOptions;
+  /** Timers of the liveness check (default: the real clock). */
+  clock?: Clock;
   /** Problems the watcher recovered from (re-subscriptions, failed scans); default: ignored. */
   onError?: (error: WatcherError) => void;
 }
@@ -77,7 +85,8 @@ export function watchInstances(options: WatchOptions): InstanceWatcher {
   let dirIdentity: string | undefined;
   let closed = false;
   let recovering: Promise<void> | undefined;
-  let livenessTimer: NodeJS.Timeout | undefined;
+  let livenessTimer: unknown;
+  const clock = options.clock ?? systemClock;
   let drainScheduled: NodeJS.Immediate | undefined;
 
   const report = (error: WatcherError) => options.onError?.(error);
@@ -263,7 +272,7 @@ export function watchInstances(options: WatchOptions): InstanceWatcher {
   };
   const shutdown = async () => {
     closed = true;
-    if (livenessTimer) clearInterval(livenessTimer);
+    if (livenessTimer !== undefined) clock.clearTimeout(livenessTimer);
     options.signal?.removeEventListener('abort', onAbort);
     pending.clear();
     if (drainScheduled) clearImmediate(drainScheduled);
@@ -332,8 +341,14 @@ export function watchInstances(options: WatchOptions): InstanceWatcher {
     ? Promise.reject(new WatcherError('CLOSED', 'the signal was already aborted'))
     : start().then(() => {
         const every = options.livenessMs ?? 1_000;
-        if (every > 0 && !closed)
-          livenessTimer = setInterval(() => void checkLiveness(), every).unref();
+        const tick = () => {
+          livenessTimer = clock.setTimeout(() => {
+            void checkLiveness().finally(() => {
+              if (!closed) tick();
+            });
+          }, every);
+        };
+        if (every > 0 && !closed) tick();
       });
   ready.catch(() => undefined); // surfaced to whoever awaits `ready`
 

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { writeInstance } from '@mcp-beacon/registry';
 import {
   createTempDir,
+  makeRecord,
   processesWith,
   startProcess,
   type TempDir,
@@ -36,20 +37,8 @@ afterAll(async () => {
   });
 });
 
-function record(patch: Record<string, unknown>) {
-  const now = new Date().toISOString();
-  return {
-    id: randomUUID(),
-    pid: process.pid,
-    path: tmp.path,
-    port: 1,
-    started: now,
-    name: 'fixture',
-    has_package_json: false,
-    last_seen: now,
-    ...patch,
-  };
-}
+const record = (patch: Record<string, unknown>) =>
+  makeRecord({ path: tmp.path, port: 1, name: 'fixture', has_package_json: false, ...patch });
 
 async function listen(server: Server, host: string): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, host, resolve));
