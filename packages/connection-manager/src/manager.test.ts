@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { InstanceRecord } from '@mcp-beacon/registry';
 import { makeRecord, manualClock, waitFor, waitForState } from '@mcp-beacon/test-utils';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { type ConnectionManager, createConnectionManager } from '@mcp-beacon/connection-manager';
 import type { InstanceRecord } from '@mcp-beacon/registry';
 import { makeRecord, waitFor, waitForState } from '@mcp-beacon/test-utils';
