@@ -1,6 +1,12 @@
 import { type ConnectionManager, createConnectionManager } from '@mcp-beacon/connection-manager';
 import type { InstanceRecord } from '@mcp-beacon/registry';
-import { makeRecord, waitFor, waitForState } from '@mcp-beacon/test-utils';
+import {
+  type ManualClock,
+  makeRecord,
+  manualClock,
+  waitFor,
+  waitForState,
+} from '@mcp-beacon/test-utils';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { completable } from '@modelcontextprotocol/sdk/server/completable.js';
@@ -182,7 +188,12 @@ let refuseElicitation: boolean;
 const plain = new Set<string>();
 
 async function setup(
-  options: { callTimeoutMs?: number; capabilities?: boolean; debounceMs?: number } = {},
+  options: {
+    callTimeoutMs?: number;
+    capabilities?: boolean;
+    debounceMs?: number;
+    clock?: ManualClock;
+  } = {},
 ) {
   fixtures = new Map();
   elicited = [];
@@ -201,6 +212,7 @@ async function setup(
     manager,
     debounceMs: options.debounceMs ?? 20,
     ...(options.callTimeoutMs ? { callTimeoutMs: options.callTimeoutMs } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   upstream = new Client(
     { name: 'upstream', version: '1.0.0' },
@@ -393,12 +405,16 @@ describe('hub MCP server: proxying', () => {
     await upstream.close();
     await hub.close();
     await manager.close();
-    await setup({ debounceMs: 300 });
+    const clock = manualClock();
+    await setup({ debounceMs: 300, clock });
     await upstream.listTools();
-    for (let i = 0; i < 5; i++) manager.upsert(record(`burst${i}`));
-    await waitFor(() => manager.list().every((c) => c.state === 'active'));
+    const burst = Array.from({ length: 5 }, (_, i) => record(`burst${i}`));
+    for (const r of burst) manager.upsert(r);
+    for (const r of burst) await waitForState(manager, r.id, 'active');
+    expect(listChanged).toBe(0); // debounced: nothing before the clock moves
+    await clock.advance(300);
     await waitFor(() => listChanged > 0);
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(clock.pending()).toBe(0); // no second flush is scheduled
     expect(listChanged).toBe(1);
     expect(
       (await upstream.listTools()).tools.filter((t) => t.name.endsWith('__rich')),

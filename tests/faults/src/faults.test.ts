@@ -165,7 +165,7 @@ describe('fault suite (built hub and instances as real processes)', () => {
 
   it('survives an instance SIGKILLed in the middle of a tool call, and cleans its record', async () => {
     const victim = await world.startInstance('victim', [], {
-      stubborn: `node -e "process.on('SIGTERM', () => {}); console.log('ready'); setInterval(() => {}, 1000)"`,
+      stubborn: `node -e "process.on('SIGTERM', () => console.log('term ignored')); console.log('ready'); setInterval(() => {}, 1000)"`,
     });
     await waitFor(async () => (await world.stateOf(victim.record.id)) === 'active');
     const marker = `beacon-fault-${randomUUID()}`;
@@ -183,7 +183,14 @@ describe('fault suite (built hub and instances as real processes)', () => {
       (result) => ({ result, error: undefined }),
       (error: Error) => ({ result: undefined, error }),
     );
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The stop is under way once the script reports the SIGTERM it ignores.
+    await waitFor(
+      async () =>
+        JSON.stringify(
+          (await world.call('victim__logs_get', { run: run.id })).structuredContent,
+        ).includes('term ignored'),
+      { what: 'the stop under way' },
+    );
     await victim.proc.kill('SIGKILL');
     const outcome = await pending;
     expect(outcome.error !== undefined || outcome.result?.isError === true).toBe(true);
