@@ -23,13 +23,17 @@ import { type BackoffOptions, backoffDelay } from './clock.js';
 import { ConnectionError } from './errors.js';
 
 /** Where a connection is in its life. */
-export type ConnectionState =
-  | 'discovered'
-  | 'connecting'
-  | 'active'
-  | 'retrying'
-  | 'dead'
-  | 'removed';
+export const CONNECTION_STATES = [
+  'discovered',
+  'connecting',
+  'active',
+  'retrying',
+  'dead',
+  'removed',
+] as const;
+
+/** One of {@link CONNECTION_STATES}. */
+export type ConnectionState = (typeof CONNECTION_STATES)[number];
 
 /** What an instance offers, as last listed. */
 export interface InstanceCatalog {

@@ -1,9 +1,10 @@
 export { type BackoffOptions, backoffDelay } from './clock.js';
-export type {
-  ConnectionInfo,
-  ConnectionState,
-  InstanceCatalog,
-  PingOptions,
+export {
+  CONNECTION_STATES,
+  type ConnectionInfo,
+  type ConnectionState,
+  type InstanceCatalog,
+  type PingOptions,
 } from './connection.js';
 export { ConnectionError, type ConnectionErrorCode } from './errors.js';
 export { HttpClientTransport, type HttpClientTransportOptions } from './http-transport.js';

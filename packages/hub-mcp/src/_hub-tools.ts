@@ -1,4 +1,8 @@
-import type { ConnectionInfo, ConnectionManager } from '@mcp-beacon/connection-manager';
+import {
+  CONNECTION_STATES,
+  type ConnectionInfo,
+  type ConnectionManager,
+} from '@mcp-beacon/connection-manager';
 import { cleanText } from '@mcp-beacon/registry';
 import {
   type CallToolResult,
@@ -6,7 +10,8 @@ import {
   McpError,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { Forwarder, ToolExtra } from './_forward.js';
+import { z } from 'zod';
+import { type Forwarder, type ToolExtra, wireError } from './_forward.js';
 import { qualifiedName } from './_names.js';
 import { HubError } from './errors.js';
 
@@ -18,94 +23,107 @@ export interface HubToolContext {
   callTool: Forwarder['callTool'];
 }
 
-const instanceArg = {
-  type: 'string',
-  description: 'Instance id, an unambiguous id prefix, or its name',
+const instanceArg = z
+  .string()
+  .min(1)
+  .describe('Instance id, an unambiguous id prefix, or its name');
+
+/** One instance as `instances_list` reports it: the one definition of that shape. */
+const InstanceSummarySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  slug: z.string().describe('The prefix of its tools and prompts: <slug>__<name>'),
+  path: z.string(),
+  port: z.number(),
+  url: z.string(),
+  pid: z.number(),
+  state: z.enum(CONNECTION_STATES),
+  reason: z
+    .string()
+    .nullable()
+    .describe('Why it is in its state; null when there is nothing to say'),
+  has_package_json: z.boolean(),
+  started: z.string(),
+  last_seen: z.string(),
+  tool_count: z.number(),
+});
+
+/** One instance as `instances_list` reports it (its structured content is `{ instances }`). */
+export type InstanceSummary = z.infer<typeof InstanceSummarySchema>;
+
+/** Input shapes of the hub tools; their JSON Schemas and the handlers' types derive from them. */
+const INPUTS = {
+  instances_list: z.object({}),
+  instances_connect: z.object({ instance: instanceArg }),
+  instances_disconnect: z.object({ instance: instanceArg }),
+  instances_call: z.object({
+    instance: instanceArg,
+    tool: z.string().min(1).describe("The instance's own tool name, e.g. scripts_list"),
+    arguments: z.record(z.string(), z.unknown()).optional().describe('Arguments for the tool'),
+  }),
 } as const;
 
-const instanceItem = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    name: { type: 'string' },
-    slug: { type: 'string' },
-    path: { type: 'string' },
-    port: { type: 'number' },
-    url: { type: 'string' },
-    pid: { type: 'number' },
-    state: { type: 'string' },
-    reason: { type: ['string', 'null'] },
-    has_package_json: { type: 'boolean' },
-    started: { type: 'string' },
-    last_seen: { type: 'string' },
-    tool_count: { type: 'number' },
-  },
-  required: [
-    'id',
-    'name',
-    'slug',
-    'path',
-    'port',
-    'url',
-    'pid',
-    'state',
-    'has_package_json',
-    'started',
-    'last_seen',
-    'tool_count',
-  ],
-} as const;
+type HubToolName = keyof typeof INPUTS;
 
-/** The hub's own tools. */
-export const HUB_TOOLS: Tool[] = [
-  {
-    name: 'instances_list',
+const OUTPUTS: Partial<Record<HubToolName, z.ZodObject>> = {
+  instances_list: z.object({ instances: z.array(InstanceSummarySchema) }),
+};
+
+/** A zod object as the JSON Schema MCP wants for a tool's input or output. */
+function jsonSchema(schema: z.ZodObject): Tool['inputSchema'] {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io: 'input' }) as Record<
+    string,
+    unknown
+  >;
+  return { ...rest, type: 'object' };
+}
+
+const META: Record<HubToolName, Pick<Tool, 'title' | 'description' | 'annotations'>> = {
+  instances_list: {
     title: 'List Beacon instances',
     description:
       'Every known project instance with its id, name, path, port, url, pid, connection state and tool count.',
-    inputSchema: { type: 'object', properties: {} },
-    outputSchema: {
-      type: 'object',
-      properties: { instances: { type: 'array', items: instanceItem } },
-      required: ['instances'],
-    },
     annotations: { readOnlyHint: true, openWorldHint: false },
   },
-  {
-    name: 'instances_connect',
+  instances_connect: {
     title: 'Connect to an instance',
     description: 'Connects (or reconnects) to an instance now and answers with its tools.',
-    inputSchema: { type: 'object', properties: { instance: instanceArg }, required: ['instance'] },
     annotations: { idempotentHint: true, openWorldHint: false },
   },
-  {
-    name: 'instances_disconnect',
+  instances_disconnect: {
     title: 'Disconnect an instance',
     description: 'Drops the connection to an instance and hides its tools until instances_connect.',
-    inputSchema: { type: 'object', properties: { instance: instanceArg }, required: ['instance'] },
     annotations: { idempotentHint: true, openWorldHint: false },
   },
-  {
-    name: 'instances_call',
+  instances_call: {
     title: 'Call an instance tool',
     description:
       'Calls a tool of an instance by routing, for clients that do not refresh their tool list.',
-    inputSchema: {
-      type: 'object',
-      properties: {
-        instance: instanceArg,
-        tool: { type: 'string', description: "The instance's own tool name, e.g. scripts_list" },
-        arguments: {
-          type: 'object',
-          description: 'Arguments for the tool',
-          additionalProperties: true,
-        },
-      },
-      required: ['instance', 'tool'],
-    },
     annotations: { openWorldHint: false },
   },
-];
+};
+
+/** The hub's own tools, their schemas derived from {@link INPUTS}. */
+export const HUB_TOOLS: Tool[] = (Object.keys(INPUTS) as HubToolName[]).map((name) => {
+  const output = OUTPUTS[name];
+  return {
+    name,
+    ...META[name],
+    inputSchema: jsonSchema(INPUTS[name]),
+    ...(output ? { outputSchema: jsonSchema(output) } : {}),
+  };
+});
+
+/** Validates a hub tool's arguments against its one shape. */
+function input<N extends HubToolName>(name: N, args: unknown): z.infer<(typeof INPUTS)[N]> {
+  const parsed = INPUTS[name].safeParse(args);
+  if (!parsed.success)
+    throw wireError(
+      ErrorCode.InvalidParams,
+      `${name}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'arguments'}: ${i.message}`).join('; ')}`,
+    );
+  return parsed.data as z.infer<(typeof INPUTS)[N]>;
+}
 
 /**
  * Finds an instance by id, unambiguous id prefix, name or slug.
@@ -140,26 +158,6 @@ export function resolveInstance(
   );
 }
 
-/** One instance as `instances_list` reports it (its structured content is `{ instances }`). */
-// A type alias, not an interface, so it fits MCP's structured content (an index signature).
-export type InstanceSummary = {
-  id: string;
-  name: string;
-  /** The prefix of its tools and prompts: `<slug>__<name>`. */
-  slug: string;
-  path: string;
-  port: number;
-  url: string;
-  pid: number;
-  state: ConnectionInfo['state'];
-  /** Why it is in its state; `null` when there is nothing to say. */
-  reason: string | null;
-  has_package_json: boolean;
-  started: string;
-  last_seen: string;
-  tool_count: number;
-};
-
 function describeInstance(c: ConnectionInfo, slug: string): InstanceSummary {
   return {
     id: c.id,
@@ -189,13 +187,6 @@ function table(rows: InstanceSummary[]): string {
     .join('\n');
 }
 
-function stringArg(args: Record<string, unknown>, key: string): string {
-  const value = args[key];
-  if (typeof value !== 'string' || value.length === 0)
-    throw new McpError(ErrorCode.InvalidParams, `${key} must be a non-empty string`);
-  return value;
-}
-
 /** Runs one of {@link HUB_TOOLS}; failures the caller can act on come back as tool errors. */
 export async function handleHubTool(
   ctx: HubToolContext,
@@ -207,6 +198,7 @@ export async function handleHubTool(
   try {
     switch (name) {
       case 'instances_list': {
+        input('instances_list', args);
         const instances = ctx.manager
           .list()
           .sort(
@@ -221,7 +213,8 @@ export async function handleHubTool(
         };
       }
       case 'instances_connect': {
-        const target = resolveInstance(ctx.manager, slugs, stringArg(args, 'instance'));
+        const { instance } = input('instances_connect', args);
+        const target = resolveInstance(ctx.manager, slugs, instance);
         const info = await ctx.manager.connect(target.id);
         const slug = slugs.get(info.id) ?? '';
         const tools = info.catalog.tools.map((t) => qualifiedName(slug, t.name));
@@ -236,7 +229,8 @@ export async function handleHubTool(
         };
       }
       case 'instances_disconnect': {
-        const target = resolveInstance(ctx.manager, slugs, stringArg(args, 'instance'));
+        const { instance } = input('instances_disconnect', args);
+        const target = resolveInstance(ctx.manager, slugs, instance);
         const info = await ctx.manager.disconnect(target.id);
         return {
           content: [
@@ -249,24 +243,12 @@ export async function handleHubTool(
         };
       }
       case 'instances_call': {
-        const target = resolveInstance(ctx.manager, slugs, stringArg(args, 'instance'));
-        const tool = stringArg(args, 'tool');
-        const toolArgs = args.arguments;
-        if (
-          toolArgs !== undefined &&
-          (typeof toolArgs !== 'object' || toolArgs === null || Array.isArray(toolArgs))
-        ) {
-          throw new McpError(ErrorCode.InvalidParams, 'arguments must be an object');
-        }
-        return ctx.callTool(
-          target.id,
-          tool,
-          toolArgs as Record<string, unknown> | undefined,
-          extra,
-        );
+        const { instance, tool, arguments: toolArgs } = input('instances_call', args);
+        const target = resolveInstance(ctx.manager, slugs, instance);
+        return ctx.callTool(target.id, tool, toolArgs, extra);
       }
       default:
-        throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
+        throw wireError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
     }
   } catch (error) {
     if (error instanceof HubError)

@@ -386,9 +386,13 @@ describe('hub MCP server: proxying', () => {
     const unknown = await call('instances_call', { instance: 'nobody', tool: 'x' });
     expect(unknown.isError).toBe(true);
     expect(JSON.stringify(unknown.content)).toContain('no instance matches');
+    // One prefix (the client's own), the tool named, the field named.
     await expect(call('instances_call', { tool: 'x' })).rejects.toThrow(
-      /instance must be a non-empty string/,
+      /^MCP error -32602: instances_call: instance: /,
     );
+    await expect(
+      call('instances_call', { instance: 'fixture', tool: 'x', arguments: [] }),
+    ).rejects.toThrow(/instances_call: arguments: /);
   });
 
   it('reports an instance that went away mid-call as a tool error', async () => {
