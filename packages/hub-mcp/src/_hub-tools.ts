@@ -4,12 +4,7 @@ import {
   type ConnectionManager,
 } from '@mcp-beacon/connection-manager';
 import { cleanText } from '@mcp-beacon/registry';
-import {
-  type CallToolResult,
-  ErrorCode,
-  McpError,
-  type Tool,
-} from '@modelcontextprotocol/sdk/types.js';
+import { type CallToolResult, ErrorCode, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { type Forwarder, type ToolExtra, wireError } from './_forward.js';
 import { qualifiedName } from './_names.js';
