@@ -6,10 +6,10 @@ import {
 } from '@mcp-beacon/connection-manager';
 import { createHubServer, HUB_CLIENT_CAPABILITIES, type HubServer } from '@mcp-beacon/hub-mcp';
 import { type BeaconPaths, resolvePaths } from '@mcp-beacon/paths';
+import type { Logger } from '@mcp-beacon/registry';
 import { removeInstance } from '@mcp-beacon/registry';
 import { type InstanceWatcher, watchInstances } from '@mcp-beacon/watcher';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { Logger } from './logger.js';
 import { createTransitionLog } from './transition-log.js';
 
 /** This package's version, shown by `--version` and in the MCP server info. */

@@ -20,10 +20,10 @@ function health(record: {
   pid: number;
   last_seen: string;
 }): Pick<ListedInstance, 'process' | 'heartbeat'> {
-  const pid = checkStale(record);
+  const verdict = checkStale(record);
   const age = checkStale(record, { isAlive: () => true });
   return {
-    process: pid.stale ? 'stale' : 'alive',
+    process: verdict.stale && verdict.reason === 'pid-dead' ? 'stale' : 'alive',
     heartbeat: age.stale ? 'expired' : 'fresh',
   };
 }

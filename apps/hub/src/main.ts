@@ -1,11 +1,10 @@
 // The beacon-hub command line; src/cli.ts loads it once the V8 flags are set.
 
 import { parseArgs } from 'node:util';
-import { cleanText } from '@mcp-beacon/registry';
+import { cleanText, createLogger, isLogLevel, onShutdown } from '@mcp-beacon/registry';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { startHub, VERSION } from './hub.js';
 import { formatTable, listInstances } from './list.js';
-import { createLogger, isLogLevel } from './logger.js';
 
 // stdout belongs to JSON-RPC: anything that calls console.log goes to stderr instead.
 console.log = console.error;
@@ -99,30 +98,10 @@ async function main(): Promise<void> {
     },
   });
 
-  let stopping = false;
-  const stop = (why: string, code = 0) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info(`shutting down (${why})`);
-    const force = setTimeout(() => process.exit(code), 5_000);
-    force.unref();
-    hub.close().finally(() => process.exit(code));
-  };
+  const stop = onShutdown(() => hub.close(), { logger });
   process.stdin.on('end', () => stop('stdin closed'));
   process.stdin.on('close', () => stop('stdin closed'));
   transport.onclose = () => stop('transport closed');
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGHUP', () => stop('SIGHUP'));
-  process.on('uncaughtException', (error) => {
-    // The hub must outlive a bug in one code path; log it and keep serving.
-    logger.error(`unexpected error: ${error.stack ?? error.message}`);
-  });
-  process.on('unhandledRejection', (reason) => {
-    logger.error(
-      `unhandled rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`,
-    );
-  });
 }
 
 function parse() {

@@ -4,8 +4,8 @@ import type {
   ConnectionState,
   TransitionEvent,
 } from '@mcp-beacon/connection-manager';
+import { createLogger } from '@mcp-beacon/registry';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from './logger.js';
 import { createTransitionLog } from './transition-log.js';
 
 function event(

@@ -1,5 +1,5 @@
 import type { TransitionEvent } from '@mcp-beacon/connection-manager';
-import type { Logger } from './logger.js';
+import type { Logger } from '@mcp-beacon/registry';
 
 /** Options of {@link createTransitionLog}. */
 export interface TransitionLogOptions {

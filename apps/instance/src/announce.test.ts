@@ -1,12 +1,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { resolvePaths } from '@mcp-beacon/paths';
-import { safeReadInstance } from '@mcp-beacon/registry';
+import { createLogger, safeReadInstance } from '@mcp-beacon/registry';
 import { createTempDir } from '@mcp-beacon/test-utils';
 import { describe, expect, it } from 'vitest';
 import { announce } from './announce.js';
 import { startInstance } from './instance.js';
-import { createLogger } from './logger.js';
 
 describe('announce close()', () => {
   it('resolves a second, concurrent close() only once the record is gone', async () => {

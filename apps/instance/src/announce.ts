@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { type BeaconPaths, resolvePaths } from '@mcp-beacon/paths';
+import type { Logger } from '@mcp-beacon/registry';
 import {
   cleanText,
   findPortOwner,
@@ -12,7 +13,6 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { InstanceError } from './errors.js';
 import { VERSION } from './instance.js';
-import type { Logger } from './logger.js';
 
 /** Options of {@link announce}. */
 export interface AnnounceOptions {

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { createLogger, isLogLevel, type Logger, onShutdown } from '@mcp-beacon/registry';
 import { announce } from './announce.js';
 import { InstanceError } from './errors.js';
 import { startInstance, VERSION } from './instance.js';
-import { createLogger, isLogLevel, type Logger } from './logger.js';
 
 const HELP = `beacon-instance ${VERSION}
 Serves this project's scripts and logs as an MCP server on 127.0.0.1 and announces it
@@ -134,35 +134,6 @@ function definedOnly<T extends Record<string, number | undefined>>(
   };
 }
 
-/** Runs `fn` on SIGINT/SIGTERM (and stdin end when asked), once, then exits. */
-function onShutdown(logger: Logger, exitWithStdin: boolean, fn: () => Promise<void>): void {
-  let stopping = false;
-  const stop = (why: string, code = 0) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info(`shutting down (${why})`);
-    fn().then(
-      () => process.exit(code),
-      (error: Error) => {
-        logger.error(`shutdown failed: ${error.message}`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGHUP', () => stop('SIGHUP'));
-  process.on('uncaughtException', (error) => {
-    logger.error(`unexpected error: ${error.stack ?? error.message}`);
-    stop('error', 1);
-  });
-  if (exitWithStdin) {
-    process.stdin.on('end', () => stop('stdin closed'));
-    process.stdin.on('error', () => stop('stdin error'));
-    process.stdin.resume();
-  }
-}
-
 async function main(): Promise<void> {
   let logger = createLogger('info');
   let args: ReturnType<typeof parse>;
@@ -216,9 +187,12 @@ async function main(): Promise<void> {
         ...(interval === undefined ? {} : { intervalMs: interval }),
         ...(command.length > 0 ? { command } : {}),
       });
-      onShutdown(logger, values['exit-with-stdin'] === true, async () => {
-        await (await announcing.catch(() => undefined))?.close();
-      });
+      onShutdown(
+        async () => {
+          await (await announcing.catch(() => undefined))?.close();
+        },
+        { logger, stdinEnd: values['exit-with-stdin'] === true },
+      );
       const result = await (await announcing).done;
       process.exit(result.how === 'exited' ? result.code : result.how === 'unreachable' ? 1 : 0);
     }
@@ -243,9 +217,17 @@ async function main(): Promise<void> {
     });
     // Installed before the record is written: a signal during start-up waits for it, then
     // removes the record like any other shutdown.
-    onShutdown(logger, values['exit-with-stdin'] === true, async () => {
-      await (await starting.catch(() => undefined))?.close();
-    });
+    onShutdown(
+      async () => {
+        await (await starting.catch(() => undefined))?.close();
+      },
+      {
+        logger,
+        stdinEnd: values['exit-with-stdin'] === true,
+        // Stopping scripts may take their grace period; the bound leaves room for it.
+        forceAfterMs: (limits.graceMs ?? 3_000) + 5_000,
+      },
+    );
     await starting;
   } catch (error) {
     fail(logger, error);

@@ -1,3 +1,4 @@
+export type { Logger } from '@mcp-beacon/registry';
 export {
   type Announcement,
   type AnnouncementEnd,
@@ -6,4 +7,3 @@ export {
 } from './announce.js';
 export { InstanceError, type InstanceErrorCode } from './errors.js';
 export { type Instance, type StartInstanceOptions, startInstance, VERSION } from './instance.js';
-export type { Logger } from './logger.js';

@@ -1,5 +1,6 @@
 export { type Clock, systemClock } from './clock.js';
 export { RegistryError, type RegistryErrorCode } from './errors.js';
+export { createLogger, isLogLevel, LOG_LEVELS, type Logger, type LogLevel } from './logger.js';
 export { checkStale, isProcessAlive, type StaleOptions, type StaleReason } from './process.js';
 export {
   type DirEntryResult,
@@ -28,6 +29,7 @@ export {
   RECORD_VERSION,
   recordUrl,
 } from './schema.js';
+export { onShutdown, type ShutdownOptions } from './shutdown.js';
 export {
   checkPortOwner,
   findPortOwner,

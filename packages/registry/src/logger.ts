@@ -1,4 +1,4 @@
-import { cleanText } from '@mcp-beacon/registry';
+import { cleanText } from './text.js';
 
 /** Log levels, least to most verbose. */
 export const LOG_LEVELS = ['silent', 'error', 'warn', 'info', 'debug'] as const;
