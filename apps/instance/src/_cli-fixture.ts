@@ -1,5 +1,6 @@
 // Test fixture: the built beacon-instance as a real process in a temp project and data home.
 import { mkdir, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolvePaths } from '@mcp-beacon/paths';
@@ -39,6 +40,63 @@ export interface CliFixture {
   connectClient(record: InstanceRecord, token?: string): Promise<Client>;
   /** Registers a client to close after the test. */
   track(client: Client): Client;
+}
+
+/** What {@link rawPost} got back. */
+export interface RawAnswer {
+  status: number;
+  session: string | undefined;
+}
+
+/** The body of an MCP `initialize` request. */
+export const INITIALIZE = {
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: {
+    protocolVersion: '2025-06-18',
+    capabilities: {},
+    clientInfo: { name: 'raw', version: '1' },
+  },
+};
+
+/**
+ * One raw HTTP request to an instance, with the MCP content headers plus `headers` (and a
+ * bearer `token` when given); resolves with the status and the session id it answered.
+ */
+export function rawPost(
+  url: string,
+  options: {
+    body?: unknown;
+    token?: string | undefined;
+    headers?: Record<string, string>;
+    method?: string;
+  } = {},
+): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: options.method ?? 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          ...(options.token === undefined ? {} : { authorization: `Bearer ${options.token}` }),
+          ...options.headers,
+        },
+      },
+      (res) => {
+        res.resume();
+        const session = res.headers['mcp-session-id'];
+        resolve({
+          status: res.statusCode ?? 0,
+          session: typeof session === 'string' ? session : undefined,
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(options.body === undefined ? '' : JSON.stringify(options.body));
+  });
 }
 
 /** Calls a tool and returns its result. */

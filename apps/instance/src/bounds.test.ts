@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import path from 'node:path';
 import { processesWith, waitFor } from '@mcp-beacon/test-utils';
 import { describe, expect, it } from 'vitest';
-import { call, useCliFixture } from './_cli-fixture.js';
+import { call, INITIALIZE, rawPost, useCliFixture } from './_cli-fixture.js';
 
 // Each test gets its own marker, passed to its scripts as an argument, to find their processes.
 const STUBBORN = `node -e "process.on('SIGTERM', () => console.log('term ignored')); console.log('up'); setInterval(() => {}, 1000)"`;
@@ -171,59 +170,16 @@ describe('beacon-instance memory stays bounded', () => {
 
 describe('beacon-instance sessions and connections', () => {
   const initialize = (url: string, token: string | undefined) =>
-    new Promise<{ status: number; session: string | undefined }>((resolve, reject) => {
-      const req = request(
-        url,
-        {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            accept: 'application/json, text/event-stream',
-            ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
-          },
-        },
-        (res) => {
-          res.resume();
-          const session = res.headers['mcp-session-id'];
-          resolve({ status: res.statusCode ?? 0, session: session as string | undefined });
-        },
-      );
-      req.on('error', reject);
-      req.end(
-        JSON.stringify({
-          jsonrpc: '2.0',
-          id: 1,
-          method: 'initialize',
-          params: {
-            protocolVersion: '2025-06-18',
-            capabilities: {},
-            clientInfo: { name: 'abandoned', version: '1' },
-          },
-        }),
-      );
-    });
-
-  const post = (url: string, token: string | undefined, session: string, method = 'POST') =>
-    new Promise<number>((resolve, reject) => {
-      const req = request(
-        url,
-        {
-          method,
-          headers: {
-            'content-type': 'application/json',
-            accept: 'application/json, text/event-stream',
-            'mcp-session-id': session,
-            ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
-          },
-        },
-        (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        },
-      );
-      req.on('error', reject);
-      req.end(method === 'POST' ? JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'ping' }) : '');
-    });
+    rawPost(url, { token, body: INITIALIZE });
+  const post = async (url: string, token: string | undefined, session: string, method = 'POST') =>
+    (
+      await rawPost(url, {
+        token,
+        method,
+        headers: { 'mcp-session-id': session },
+        ...(method === 'POST' ? { body: { jsonrpc: '2.0', id: 2, method: 'ping' } } : {}),
+      })
+    ).status;
 
   it('caps concurrent sessions with a clear 503; DELETE makes room', async () => {
     const { record } = await fx.startAndWaitForRecord(['--max-sessions', '50']);

@@ -1,5 +1,4 @@
 import { readdir, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
 import { type AddressInfo, connect, createServer } from 'node:net';
 import path from 'node:path';
 import { isGroupAlive, waitFor } from '@mcp-beacon/test-utils';
@@ -10,7 +9,7 @@ import {
   LoggingMessageNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
-import { CLI, call, useCliFixture } from './_cli-fixture.js';
+import { CLI, call, INITIALIZE, rawPost, useCliFixture } from './_cli-fixture.js';
 
 const fx = useCliFixture({
   hello: 'node -e "console.log(JSON.stringify(process.argv.slice(1)))"',
@@ -20,38 +19,8 @@ const fx = useCliFixture({
 });
 const { startCli, records, startAndWaitForRecord, connectClient } = fx;
 
-function rawRequest(url: string, headers: Record<string, string>): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-          ...headers,
-        },
-      },
-      (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      },
-    );
-    req.on('error', reject);
-    req.end(
-      JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'initialize',
-        params: {
-          protocolVersion: '2025-06-18',
-          capabilities: {},
-          clientInfo: { name: 'x', version: '1' },
-        },
-      }),
-    );
-  });
-}
+const rawRequest = async (url: string, headers: Record<string, string>) =>
+  (await rawPost(url, { body: INITIALIZE, headers })).status;
 
 /** Starts the `serve` script and waits until it prints, so its process group is running. */
 async function startServing(client: Client): Promise<{ id: string; pid: number }> {
@@ -376,25 +345,10 @@ describe('beacon-instance tools', () => {
     const sessionId = transport.sessionId!;
     expect(sessionId).toMatch(/^[0-9a-f-]{36}$/);
     await transport.terminateSession();
-    const status = await new Promise<number>((resolve, reject) => {
-      const req = request(
-        record.url,
-        {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            accept: 'application/json, text/event-stream',
-            authorization: `Bearer ${record.token}`,
-            'mcp-session-id': sessionId,
-          },
-        },
-        (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        },
-      );
-      req.on('error', reject);
-      req.end(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }));
+    const { status } = await rawPost(record.url, {
+      token: record.token,
+      headers: { 'mcp-session-id': sessionId },
+      body: { jsonrpc: '2.0', id: 2, method: 'tools/list' },
     });
     expect(status).toBe(404);
   });
