@@ -20,6 +20,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { countTools, rawPipe } from './_raw-pipe.mjs';
 import { summarize } from './_stats.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -112,30 +113,7 @@ function startRawHub(args = []) {
     env,
     stdio: ['pipe', 'pipe', 'inherit'],
   });
-  let buffer = '';
-  const waiting = new Map();
-  child.stdout.setEncoding('utf8').on('data', (chunk) => {
-    buffer += chunk;
-    let nl = buffer.indexOf('\n');
-    while (nl >= 0) {
-      const line = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
-      const id = JSON.parse(line).id;
-      if (id !== undefined) {
-        waiting.get(Number(id))?.({ at: performance.now(), line });
-        waiting.delete(Number(id));
-      }
-      nl = buffer.indexOf('\n');
-    }
-  });
-  let next = 1;
-  const request = (method, params = {}) => {
-    const id = next++;
-    const answer = new Promise((resolve) => waiting.set(id, resolve));
-    const start = performance.now();
-    child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id, method, params })}\n`);
-    return answer.then(({ at, line }) => ({ ms: at - start, at: at - t0, line }));
-  };
+  const { request } = rawPipe(child, t0);
   const stop = async () => {
     child.stdin.end();
     if (child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve));
@@ -143,8 +121,6 @@ function startRawHub(args = []) {
   cleanups.push(stop);
   return { child, request, stop };
 }
-
-const countTools = (line) => (line.match(/"inputSchema"/g) ?? []).length;
 
 async function scenario(size) {
   const fleet = [];

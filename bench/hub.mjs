@@ -16,6 +16,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { countTools, rawPipe } from './_raw-pipe.mjs';
 import { summarize } from './_stats.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -116,37 +117,11 @@ function rssMiB(pid) {
 
 /** Times `count` tools/list requests on the hub's raw stdio, once it lists `minTools` tools. */
 async function rawToolsList(child, count, minTools) {
-  let buffer = '';
-  const waiting = new Map();
-  child.stdout.setEncoding('utf8').on('data', (chunk) => {
-    buffer += chunk;
-    let nl = buffer.indexOf('\n');
-    while (nl >= 0) {
-      const line = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
-      const id = Number(/"id":(\d+)\}$/.exec(line)?.[1]);
-      waiting.get(id)?.({ at: performance.now(), line });
-      waiting.delete(id);
-      nl = buffer.indexOf('\n');
-    }
-  });
-  let next = 1;
-  const request = (method, params = {}) => {
-    const id = next++;
-    const answer = new Promise((resolve) => waiting.set(id, resolve));
-    const t0 = performance.now();
-    child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id, method, params })}\n`);
-    return answer.then(({ at, line }) => ({ ms: at - t0, line }));
-  };
-  await request('initialize', {
-    protocolVersion: '2025-06-18',
-    capabilities: {},
-    clientInfo: { name: 'raw', version: '1' },
-  });
-  child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })}\n`);
+  const { request, initialize } = rawPipe(child);
+  await initialize();
   for (;;) {
     const { line } = await request('tools/list');
-    if ((line.match(/"inputSchema"/g) ?? []).length >= minTools) break;
+    if (countTools(line) >= minTools) break;
     await new Promise((r) => setTimeout(r, 50));
   }
   const times = [];
