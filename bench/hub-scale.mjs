@@ -10,9 +10,8 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -20,6 +19,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { benchHome } from './_home.mjs';
 import { countTools, rawPipe } from './_raw-pipe.mjs';
 import { summarize } from './_stats.mjs';
 
@@ -40,13 +40,7 @@ const SIZES = String(arg('sizes', '100,500')).split(',').map(Number);
 const log = (s) => process.stderr.write(`${s}\n`);
 const round = (x) => Math.round(x * 100) / 100;
 
-const work = await mkdtemp(path.join(tmpdir(), 'beacon-bench-scale-'));
-const home = path.join(work, 'home');
-const instancesDir = path.join(home, 'instances');
-const tempDir = path.join(home, 'temp');
-await mkdir(instancesDir, { recursive: true, mode: 0o700 });
-await mkdir(tempDir, { recursive: true, mode: 0o700 });
-const env = { ...process.env, MCP_BEACON_HOME: home };
+const { work, instancesDir, tempDir, env } = await benchHome('beacon-bench-scale-');
 const cleanups = [];
 
 /** One streamable-HTTP MCP server with six small tools, like an instance, in this process. */

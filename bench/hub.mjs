@@ -8,14 +8,14 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rename, rm, unlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { benchHome } from './_home.mjs';
 import { countTools, rawPipe } from './_raw-pipe.mjs';
 import { summarize } from './_stats.mjs';
 
@@ -34,13 +34,7 @@ const INSTANCES = arg('instances', 50);
 const flagsAt = process.argv.indexOf('--node-flags');
 const HUB_NODE_FLAGS = flagsAt > 0 ? process.argv[flagsAt + 1].split(' ').filter(Boolean) : [];
 
-const work = await mkdtemp(path.join(tmpdir(), 'beacon-bench-hub-'));
-const home = path.join(work, 'home');
-const instancesDir = path.join(home, 'instances');
-const tempDir = path.join(home, 'temp');
-await mkdir(instancesDir, { recursive: true, mode: 0o700 });
-await mkdir(tempDir, { recursive: true, mode: 0o700 });
-const env = { ...process.env, MCP_BEACON_HOME: home };
+const { work, instancesDir, tempDir, env } = await benchHome('beacon-bench-hub-');
 const children = [];
 const clients = [];
 const log = (s) => process.stderr.write(`${s}\n`);
