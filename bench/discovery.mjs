@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ensurePaths, resolvePaths } from '../packages/paths/dist/index.js';
 import { writeInstance } from '../packages/registry/dist/index.js';
+import { makeRecord } from '../packages/test-utils/dist/index.js';
 import { parcelBackend, watchInstances } from '../packages/watcher/dist/index.js';
 import { summarize } from './_stats.mjs';
 
@@ -17,19 +18,7 @@ const args = process.argv.slice(2);
 const samples = Number(args[args.indexOf('--samples') + 1]) || 500;
 const parcelSamples = Math.min(samples, 100); // each parcel-only sample costs its ~50 ms batch
 
-function record(id = randomUUID()) {
-  const now = new Date().toISOString();
-  return {
-    id,
-    pid: process.pid,
-    path: '/bench',
-    port: 4000,
-    started: now,
-    name: 'bench',
-    has_package_json: true,
-    last_seen: now,
-  };
-}
+const record = (id = randomUUID()) => makeRecord({ id, path: '/bench', name: 'bench' });
 
 async function fill(paths, count) {
   for (let i = 0; i < count; i += 500) {

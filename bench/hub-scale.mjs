@@ -19,6 +19,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { makeRecord } from '../packages/test-utils/dist/index.js';
 import { benchHome } from './_home.mjs';
 import { countTools, rawPipe } from './_raw-pipe.mjs';
 import { summarize } from './_stats.mjs';
@@ -78,21 +79,16 @@ async function startServer() {
   return { port, url: `http://127.0.0.1:${port}/mcp` };
 }
 
-function recordFor(server, name, id = randomUUID(), pid = process.pid) {
-  const now = new Date().toISOString();
-  return {
+const recordFor = (server, name, id = randomUUID(), pid = process.pid) =>
+  makeRecord({
     id,
     pid,
     path: path.join(work, name),
     port: server.port,
-    started: now,
     name,
-    has_package_json: true,
-    last_seen: now,
     url: server.url,
     version: 1,
-  };
-}
+  });
 
 async function stage(record) {
   const temp = path.join(tempDir, `${record.id}.json.bench.tmp`);

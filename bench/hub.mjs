@@ -15,6 +15,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { makeRecord } from '../packages/test-utils/dist/index.js';
 import { benchHome } from './_home.mjs';
 import { countTools, rawPipe } from './_raw-pipe.mjs';
 import { summarize } from './_stats.mjs';
@@ -71,19 +72,15 @@ async function startBareInstance(name) {
 }
 
 async function writeRecord(inst, id = randomUUID(), name = inst.name) {
-  const now = new Date().toISOString();
-  const record = {
+  const record = makeRecord({
     id,
     pid: inst.pid,
     path: inst.cwd,
     port: inst.port,
-    started: now,
     name,
-    has_package_json: true,
-    last_seen: now,
     url: inst.url,
     version: 1,
-  };
+  });
   const temp = path.join(tempDir, `${id}.json.bench.tmp`);
   await writeFile(temp, JSON.stringify(record), { mode: 0o600 });
   return { id, temp, final: path.join(instancesDir, `${id}.json`) };
