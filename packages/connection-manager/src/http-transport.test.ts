@@ -11,6 +11,8 @@ import { ConnectionError, HttpClientTransport } from './index.js';
 
 interface Fixture {
   url: string;
+  /** Set when the `wait` tool starts; resolves when the server sees its cancellation. */
+  cancelled?: Promise<void>;
   methods: string[];
   sessionsClosed: number;
   server: () => McpServer | undefined;
@@ -62,7 +64,10 @@ async function startFixture(
         },
       });
       transport = t;
-      const server = new McpServer({ name: 'fixture', version: '1.0.0' });
+      const server = new McpServer(
+        { name: 'fixture', version: '1.0.0' },
+        { capabilities: { logging: {} } },
+      );
       server.registerTool('slow', { description: 'progress, then a result' }, async (extra) => {
         for (let i = 1; i <= 3; i++)
           await extra.sendNotification({
@@ -70,6 +75,20 @@ async function startFixture(
             params: { progressToken: extra._meta?.progressToken ?? 0, progress: i, total: 3 },
           });
         return { content: [{ type: 'text', text: 'done' }] };
+      });
+      server.registerTool('wait', { description: 'answers when cancelled' }, async (extra) => {
+        fixture.cancelled = new Promise<void>((resolve) =>
+          extra.signal.addEventListener('abort', () => resolve()),
+        );
+        await fixture.cancelled;
+        return { content: [] };
+      });
+      server.registerTool('log', { description: 'a log message, then a result' }, async (extra) => {
+        await extra.sendNotification({
+          method: 'notifications/message',
+          params: { level: 'info', data: 'working' },
+        });
+        return { content: [{ type: 'text', text: 'logged' }] };
       });
       last = server;
       await server.connect(transport);
@@ -97,7 +116,7 @@ describe('HttpClientTransport', () => {
     const { client, transport } = await connect(fixture.url);
     expect(transport.sessionId).toMatch(/[0-9a-f-]{36}/);
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name)).toEqual(['slow']);
+    expect(tools.map((t) => t.name)).toEqual(['slow', 'wait', 'log']);
     const progress: number[] = [];
     const result = await client.callTool({ name: 'slow', arguments: {} }, undefined, {
       onprogress: (p) => progress.push(p.progress),
@@ -119,6 +138,53 @@ describe('HttpClientTransport', () => {
       expect(result.content).toEqual([{ type: 'text', text: 'done' }]);
     }
     expect(errors).toEqual([]);
+  });
+
+  describe('call(): one request outside the client', () => {
+    it('answers with the result as sent, notifications first to onmessage', async () => {
+      const fixture = await startFixture();
+      const { client, transport } = await connect(fixture.url);
+      const seen: string[] = [];
+      client.fallbackNotificationHandler = async (n) => {
+        seen.push(n.method);
+      };
+      const answer = await transport.call('tools/call', { name: 'log', arguments: {} });
+      expect(answer).toMatchObject({
+        jsonrpc: '2.0',
+        id: expect.stringMatching(/^direct-/),
+        result: { content: [{ type: 'text', text: 'logged' }] },
+      });
+      expect(seen).toContain('notifications/message');
+      // The client's own requests still work beside it.
+      expect((await client.listTools()).tools.length).toBeGreaterThan(0);
+    });
+
+    it('answers with the server’s error as sent', async () => {
+      const fixture = await startFixture();
+      const { transport } = await connect(fixture.url);
+      const answer = await transport.call('nope/method', {});
+      expect(answer).toMatchObject({ error: { code: -32601, message: expect.any(String) } });
+    });
+
+    it('cancels on the server when the signal aborts', async () => {
+      const fixture = await startFixture();
+      const { transport } = await connect(fixture.url);
+      const controller = new AbortController();
+      const call = transport.call('tools/call', { name: 'wait', arguments: {} }, controller.signal);
+      await expect.poll(() => fixture.cancelled !== undefined).toBe(true);
+      controller.abort(new Error('stop'));
+      await expect(call).rejects.toThrow('stop');
+      await fixture.cancelled; // the server saw notifications/cancelled
+    });
+
+    it('rejects pending calls when the transport closes', async () => {
+      const fixture = await startFixture();
+      const { transport } = await connect(fixture.url);
+      const call = transport.call('tools/call', { name: 'wait', arguments: {} });
+      await expect.poll(() => fixture.cancelled !== undefined).toBe(true);
+      await transport.close();
+      await expect(call).rejects.toMatchObject({ code: 'CLOSED' });
+    });
   });
 
   it('receives notifications on the server’s GET stream', async () => {

@@ -1,6 +1,10 @@
 import { Agent, type ClientRequest, type IncomingMessage, request } from 'node:http';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type {
+  JSONRPCErrorResponse,
+  JSONRPCMessage,
+  JSONRPCResultResponse,
+} from '@modelcontextprotocol/sdk/types.js';
 import { ConnectionError } from './errors.js';
 
 /** Options of {@link HttpClientTransport}. */
@@ -15,6 +19,9 @@ export interface HttpClientTransportOptions {
 
 /** JSON-RPC error code for a request whose connection ended before its answer. */
 const CONNECTION_CLOSED = -32000;
+
+/** The answer to a {@link HttpClientTransport.call}: a result or an error, as sent. */
+export type DirectAnswer = JSONRPCResultResponse | JSONRPCErrorResponse;
 
 const httpError = (status: number, message: string) =>
   new ConnectionError('HTTP_STATUS', message, { status });
@@ -41,6 +48,11 @@ export class HttpClientTransport implements Transport {
   private eventStream: ClientRequest | undefined;
   private reopenTimer: NodeJS.Timeout | undefined;
   private reopenAttempt = 0;
+  private readonly direct = new Map<
+    string,
+    { settle: (answer: DirectAnswer) => void; fail: (error: Error) => void }
+  >();
+  private directIds = 0;
 
   constructor(
     url: URL | string,
@@ -52,6 +64,51 @@ export class HttpClientTransport implements Transport {
   }
 
   async start(): Promise<void> {}
+
+  /**
+   * Sends one request outside the MCP client's bookkeeping and resolves with the answer as the
+   * server wrote it (`result` or `error`, nothing validated): the hub forwards tool calls this
+   * way. Notifications and server-to-client requests sent meanwhile still reach `onmessage`,
+   * before the answer. Aborting `signal` sends `notifications/cancelled` and rejects with the
+   * signal's reason.
+   * @throws {ConnectionError} when the request cannot be sent or the server refuses it.
+   */
+  call(
+    method: string,
+    params: Record<string, unknown>,
+    signal?: AbortSignal,
+  ): Promise<DirectAnswer> {
+    const id = `direct-${++this.directIds}`;
+    return new Promise<DirectAnswer>((resolve, reject) => {
+      const settle = (answer: DirectAnswer) => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(answer);
+      };
+      const onAbort = () => {
+        if (!this.direct.delete(id)) return;
+        reject(signal?.reason ?? new Error('aborted'));
+        void this.send({
+          jsonrpc: '2.0',
+          method: 'notifications/cancelled',
+          params: { requestId: id, reason: String(signal?.reason ?? 'cancelled') },
+        }).catch(() => undefined);
+      };
+      if (signal?.aborted) return reject(signal.reason ?? new Error('aborted'));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.direct.set(id, {
+        settle,
+        fail: (error) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      });
+      this.send({ jsonrpc: '2.0', id, method, params }).catch((error: unknown) => {
+        if (!this.direct.delete(id)) return;
+        signal?.removeEventListener('abort', onAbort);
+        reject(error);
+      });
+    });
+  }
 
   setProtocolVersion(version: string): void {
     this.protocolVersion = version;
@@ -143,6 +200,9 @@ export class HttpClientTransport implements Transport {
     if (this.reopenTimer) clearTimeout(this.reopenTimer);
     for (const req of this.open) req.destroy();
     this.open.clear();
+    const pending = [...this.direct.values()];
+    this.direct.clear();
+    for (const { fail } of pending) fail(new ConnectionError('CLOSED', 'transport is closed'));
     this.agent.destroy();
     this.onclose?.();
   }
@@ -216,7 +276,11 @@ export class HttpClientTransport implements Transport {
     // The SDK runs notification handlers a microtask later but settles responses at once: a
     // response is handed on a microtask later too, so progress sent before it is seen first.
     if ('method' in message) this.onmessage?.(message as JSONRPCMessage);
-    else queueMicrotask(() => this.closed || this.onmessage?.(message as JSONRPCMessage));
+    else if ('id' in message && typeof message.id === 'string' && this.direct.has(message.id)) {
+      const { settle } = this.direct.get(message.id)!;
+      this.direct.delete(message.id);
+      queueMicrotask(() => settle(message as DirectAnswer));
+    } else queueMicrotask(() => this.closed || this.onmessage?.(message as JSONRPCMessage));
   }
 
   /** Reads `data:` events of an SSE body until it ends; resolves then (never rejects). */

@@ -7,7 +7,11 @@ export {
   type PingOptions,
 } from './connection.js';
 export { ConnectionError, type ConnectionErrorCode } from './errors.js';
-export { HttpClientTransport, type HttpClientTransportOptions } from './http-transport.js';
+export {
+  type DirectAnswer,
+  HttpClientTransport,
+  type HttpClientTransportOptions,
+} from './http-transport.js';
 export {
   type ConnectionManager,
   type ConnectionManagerOptions,

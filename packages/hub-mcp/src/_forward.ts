@@ -1,4 +1,9 @@
-import type { ConnectionManager } from '@mcp-beacon/connection-manager';
+import {
+  type ConnectionManager,
+  type DirectAnswer,
+  HttpClientTransport,
+} from '@mcp-beacon/connection-manager';
+import { type Clock, systemClock } from '@mcp-beacon/registry';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
@@ -77,7 +82,11 @@ export interface Forwarder {
  * are relayed with the caller's token and written before the result, and the caller's
  * cancellation reaches the instance.
  */
-export function createForwarder(manager: ConnectionManager, callTimeoutMs: number): Forwarder {
+export function createForwarder(
+  manager: ConnectionManager,
+  callTimeoutMs: number,
+  clock: Clock = systemClock,
+): Forwarder {
   const clientFor = (id: string): Client => manager.client(id);
 
   const requestOptions = (extra: ToolExtra) => {
@@ -141,16 +150,67 @@ export function createForwarder(manager: ConnectionManager, callTimeoutMs: numbe
     }
   };
 
+  const toolError = (text: string): CallToolResult => ({
+    isError: true,
+    content: [{ type: 'text', text }],
+  });
+
+  // Tool calls without a progress token go straight through the instance's HTTP transport:
+  // no second JSON-RPC bookkeeping, no timers of the SDK client, the answer passed on as the
+  // instance wrote it. Progress needs the client's token mapping, so it takes the SDK path.
+  const callDirect = async (
+    transport: HttpClientTransport,
+    id: string,
+    params: Record<string, unknown>,
+    extra: ToolExtra,
+  ): Promise<CallToolResult> => {
+    const instance = manager.get(id)?.record.name ?? id;
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = clock.setTimeout(() => {
+      timedOut = true;
+      controller.abort(new Error(`no answer within ${callTimeoutMs} ms`));
+    }, callTimeoutMs);
+    const onCancel = () => controller.abort(extra.signal.reason);
+    extra.signal.addEventListener('abort', onCancel, { once: true });
+    let answer: DirectAnswer;
+    try {
+      answer = await transport.call('tools/call', params, controller.signal);
+    } catch (error) {
+      if (extra.signal.aborted) throw error;
+      return toolError(
+        timedOut
+          ? `instance ${instance} did not answer within ${callTimeoutMs} ms`
+          : `instance ${instance} failed: ${(error as Error).message}`,
+      );
+    } finally {
+      clock.clearTimeout(timer);
+      extra.signal.removeEventListener('abort', onCancel);
+    }
+    if ('result' in answer) return answer.result as CallToolResult;
+    const { code, message, data } = answer.error;
+    // As on the SDK path: a lost stream or a timeout is the hub's to report, not the peer's.
+    if (code === ErrorCode.ConnectionClosed || code === ErrorCode.RequestTimeout)
+      return toolError(`instance ${instance} failed: ${message}`);
+    const wire = wireError(code, message);
+    if (data !== undefined) wire.data = data;
+    throw wire;
+  };
+
   return {
     async callTool(id, name, args, extra) {
-      const outcome = await send(
-        id,
-        'tools/call',
-        { name, ...(args === undefined ? {} : { arguments: args }) },
-        extra,
-      );
+      const params = { name, ...(args === undefined ? {} : { arguments: args }) };
+      let transport: unknown;
+      try {
+        transport = clientFor(id).transport;
+      } catch {
+        transport = undefined;
+      }
+      if (transport instanceof HttpClientTransport && extra._meta?.progressToken === undefined)
+        return callDirect(transport, id, params, extra);
+      const outcome = await send(id, 'tools/call', params, extra);
       if (outcome.ok) return outcome.result as CallToolResult;
-      return { isError: true, content: [{ type: 'text', text: outcome.message }] };
+      return toolError(outcome.message);
     },
     async request(id, method, params, extra) {
       const outcome = await send(id, method, params, extra);

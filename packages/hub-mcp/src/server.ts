@@ -81,7 +81,7 @@ export interface HubServer {
 export function createHubServer(options: HubServerOptions): HubServer {
   const { manager } = options;
   const log = options.log ?? (() => undefined);
-  const forwarder = createForwarder(manager, options.callTimeoutMs ?? 60_000);
+  const forwarder = createForwarder(manager, options.callTimeoutMs ?? 60_000, options.clock);
   const server = new Server(options.serverInfo ?? { name: 'beacon-hub', version: '0.0.0' }, {
     capabilities: {
       tools: { listChanged: true },
