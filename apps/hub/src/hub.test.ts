@@ -347,6 +347,28 @@ describe('beacon-hub over stdio', () => {
     expect((on.structuredContent as { tools: string[] }).tools).toContain('toggle__project_info');
   });
 
+  it('refuses a bad data folder in one line, exit code 2, and tells the MCP client why', async () => {
+    const proc = startProcess(testNode, [HUB, 'list'], {
+      env: { ...process.env, MCP_BEACON_HOME: '~bob/beacon' },
+    });
+    expect((await proc.exited).code).toBe(2);
+    expect(proc.stderr().trim().split('\n')).toEqual([
+      expect.stringContaining('only ~/ (your own home) is expanded'),
+    ]);
+    // Launched by a client: the same reason answers its initialize.
+    const client = new Client({ name: 'test', version: '1.0.0' });
+    const transport = new StdioClientTransport({
+      command: testNode,
+      args: [HUB],
+      env: { ...(process.env as Record<string, string>), MCP_BEACON_HOME: 'relative/dir' },
+      stderr: 'pipe',
+    });
+    await expect(client.connect(transport)).rejects.toThrow(
+      /MCP_BEACON_HOME must be an absolute path/,
+    );
+    await client.close().catch(() => undefined);
+  });
+
   it('exits cleanly when stdin closes', async () => {
     const proc = startProcess(testNode, [HUB], {
       env: { ...process.env, MCP_BEACON_HOME: home },

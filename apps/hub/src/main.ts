@@ -1,6 +1,7 @@
 // The beacon-hub command line; src/cli.ts loads it once the V8 flags are set.
 
 import { parseArgs } from 'node:util';
+import { type BeaconPaths, ensurePaths, PathsError, resolvePaths } from '@mcp-beacon/paths';
 import { cleanText, createLogger, isLogLevel, onShutdown } from '@mcp-beacon/registry';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { startHub, VERSION } from './hub.js';
@@ -59,8 +60,22 @@ async function main(): Promise<void> {
   if (values.help) return void process.stdout.write(HELP);
   if (values.version) return void process.stdout.write(`${VERSION}\n`);
 
+  // A bad data folder is a setup error: one line saying what to fix, exit code 2.
+  let paths: BeaconPaths;
+  try {
+    paths = resolvePaths();
+    if (positionals[0] !== 'list') await ensurePaths(paths);
+  } catch (error) {
+    if (!(error instanceof PathsError)) throw error;
+    const line = `beacon-hub: ${error.message}`;
+    process.stderr.write(`${line}\n`);
+    // Serving MCP: say it to the client too, as the answer to its first request.
+    if (positionals.length === 0) await answerFirstRequest(line, 1_000);
+    process.exit(2);
+  }
+
   if (positionals[0] === 'list') {
-    const { instances, invalid } = await listInstances();
+    const { instances, invalid } = await listInstances(paths);
     if (values.json) process.stdout.write(`${JSON.stringify({ instances, invalid }, null, 2)}\n`);
     else {
       process.stdout.write(formatTable(instances));
@@ -88,6 +103,7 @@ async function main(): Promise<void> {
   const firstListTimeoutMs = intOption(values['first-list-timeout'], '--first-list-timeout', 0);
   const transport = new StdioServerTransport();
   const hub = await startHub({
+    paths,
     transport,
     logger,
     ...(callTimeoutMs === undefined ? {} : { callTimeoutMs }),
@@ -102,6 +118,41 @@ async function main(): Promise<void> {
   process.stdin.on('end', () => stop('stdin closed'));
   process.stdin.on('close', () => stop('stdin closed'));
   transport.onclose = () => stop('transport closed');
+}
+
+/**
+ * Waits up to `waitMs` for the client's first JSON-RPC request on stdin and answers it with
+ * an error carrying `message`, so the client's log shows why the server is gone.
+ */
+function answerFirstRequest(message: string, waitMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    let buffer = '';
+    const done = () => {
+      clearTimeout(timer);
+      process.stdin.off('data', onData);
+      process.stdin.pause();
+      resolve();
+    };
+    const onData = (chunk: Buffer) => {
+      buffer += chunk.toString('utf8');
+      const nl = buffer.indexOf('\n');
+      if (nl < 0) return;
+      let id: unknown;
+      try {
+        id = (JSON.parse(buffer.slice(0, nl)) as { id?: unknown }).id;
+      } catch {
+        return done();
+      }
+      if (id === undefined) return done();
+      process.stdout.write(
+        `${JSON.stringify({ jsonrpc: '2.0', id, error: { code: -32603, message } })}\n`,
+        () => done(),
+      );
+    };
+    const timer = setTimeout(done, waitMs);
+    process.stdin.on('data', onData);
+    process.stdin.once('end', done);
+  });
 }
 
 function parse() {

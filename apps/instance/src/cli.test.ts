@@ -1,7 +1,7 @@
-import { readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { type AddressInfo, connect, createServer } from 'node:net';
 import path from 'node:path';
-import { isGroupAlive, waitFor } from '@mcp-beacon/test-utils';
+import { canMount, fillDisk, isGroupAlive, mountTmpfs, waitFor } from '@mcp-beacon/test-utils';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import {
@@ -102,15 +102,38 @@ describe('beacon-instance lifecycle', () => {
     expect((await records()).map((r) => r.id)).toEqual([record.id]);
   });
 
-  it('keeps serving when the record cannot be written', async () => {
-    await writeFile(path.join(fx.tmp.path, 'blocked'), 'not a directory');
-    const proc = startCli(['--log-level', 'info'], {
-      MCP_BEACON_HOME: path.join(fx.tmp.path, 'blocked'),
-    });
+  it.runIf(canMount)('keeps serving when the record cannot be written (a full disk)', async () => {
+    await using disk = await mountTmpfs(path.join(fx.tmp.path, 'disk'), { sizeKiB: 64 });
+    await mkdir(path.join(disk.path, 'instances'), { recursive: true });
+    await mkdir(path.join(disk.path, 'temp'), { recursive: true });
+    await fillDisk(path.join(disk.path, 'filler'));
+    const proc = startCli(['--log-level', 'info'], { MCP_BEACON_HOME: disk.path });
     await proc.waitForStderr('running without discovery');
     const url = /at (http:\S+)/.exec(proc.stderr())?.[1];
     expect(url).toBeDefined();
     expect(proc.child.exitCode).toBeNull();
+    await proc.kill();
+  });
+
+  it('refuses a bad data folder in one line with exit code 2, and expands ~/', async () => {
+    await writeFile(path.join(fx.tmp.path, 'blocked'), 'not a directory');
+    for (const [home, says] of [
+      ['relative/dir', 'must be an absolute path'],
+      ['~bob/beacon', 'only ~/ (your own home) is expanded'],
+      [path.join(fx.tmp.path, 'blocked', 'home'), 'a parent is not a directory'],
+    ] as const) {
+      const proc = startCli([], { MCP_BEACON_HOME: home });
+      expect((await proc.exited).code).toBe(2);
+      const lines = proc.stderr().trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain(says);
+      expect(proc.stderr()).not.toMatch(/\n\s+at /); // no stack trace
+    }
+    const { record } = await fx.startAndWaitForRecord([], {
+      HOME: fx.tmp.path,
+      MCP_BEACON_HOME: '~/home',
+    });
+    expect(record.path).toBe(fx.project);
   });
 
   it('answers --help and --version, and rejects bad usage', async () => {

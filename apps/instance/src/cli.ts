@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { ensurePaths, PathsError, resolvePaths } from '@mcp-beacon/paths';
 import { createLogger, isLogLevel, type Logger, onShutdown } from '@mcp-beacon/registry';
 import { announce } from './announce.js';
 import { InstanceError } from './errors.js';
@@ -46,10 +47,13 @@ fails or the session is lost.
 Data lives in $MCP_BEACON_HOME, else the OS's per-user data folder (mcp-beacon).
 `;
 
+/** Logs the reason in one line; a setup error (usage, a bad data folder) exits 2, others 1. */
 function fail(logger: Logger, error: unknown): never {
   const message = error instanceof Error ? error.message : String(error);
   logger.error(message);
-  process.exit(error instanceof InstanceError && error.code === 'USAGE' ? 2 : 1);
+  const setup =
+    (error instanceof InstanceError && error.code === 'USAGE') || error instanceof PathsError;
+  process.exit(setup ? 2 : 1);
 }
 
 function parse(argv: string[]) {
@@ -178,9 +182,12 @@ async function main(): Promise<void> {
       const command = dashes < 0 ? [] : process.argv.slice(dashes + 1);
       const token = await announceToken(values, logger);
       // Signal handlers go in before anything is announced, so no record can outlive a SIGTERM.
+      const announcePaths = resolvePaths();
+      await ensurePaths(announcePaths);
       const announcing = announce({
         url: values.url,
         logger,
+        paths: announcePaths,
         ...(values.name === undefined ? {} : { name: values.name }),
         ...(values.path === undefined ? {} : { path: values.path }),
         ...(token === undefined ? {} : { token }),
@@ -206,7 +213,11 @@ async function main(): Promise<void> {
       sessionIdleMs: toInt(values['session-idle-ms'], '--session-idle-ms', 100, 86_400_000),
       maxSessions: toInt(values['max-sessions'], '--max-sessions', 1, 100_000),
     };
+    // The data folder is checked before anything starts: a bad one is a setup error.
+    const paths = resolvePaths();
+    if (values['no-register'] !== true) await ensurePaths(paths);
     const starting = startInstance({
+      paths,
       cwd: values.cwd ?? process.cwd(),
       logger,
       ...definedOnly(limits),

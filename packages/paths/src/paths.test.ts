@@ -16,6 +16,19 @@ describe('resolvePaths', () => {
     });
   });
 
+  it('expands ~ and ~/ as a shell would, and refuses ~user', () => {
+    const at = (value: string) =>
+      resolvePaths({ env: { MCP_BEACON_HOME: value }, platform: 'linux', homedir: '/home/u' }).root;
+    expect(at('~')).toBe('/home/u');
+    expect(at('~/beacon/')).toBe('/home/u/beacon');
+    expect(() => at('~bob/beacon')).toThrow(
+      /starts with "~bob": only ~\/ \(your own home\) is expanded/,
+    );
+    expect(resolvePaths({ home: '~\\b', platform: 'win32', homedir: 'C:\\Users\\u' }).root).toBe(
+      'C:\\Users\\u\\b',
+    );
+  });
+
   it('prefers an explicit home over the environment', () => {
     const paths = resolvePaths({ home: '/a', env: { MCP_BEACON_HOME: '/b' }, platform: 'linux' });
     expect(paths.root).toBe('/a');

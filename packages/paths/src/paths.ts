@@ -35,20 +35,24 @@ export interface ResolvePathsOptions {
  * Resolves Beacon's directories without touching the disk.
  * The per-OS rules are those of env-paths (`mcp-beacon`, no suffix), evaluated lazily so
  * that nothing is read at import time and every input can be injected.
- * @throws {PathsError} `INVALID_HOME` when `MCP_BEACON_HOME` (or `home`) is empty or relative.
+ * `MCP_BEACON_HOME` (and `home`) may start with `~/`, expanded to the user's home folder.
+ * @throws {PathsError} `INVALID_HOME` when `MCP_BEACON_HOME` (or `home`) is empty, relative or
+ * starts with `~user`.
  */
 export function resolvePaths(options: ResolvePathsOptions = {}): BeaconPaths {
   const platform = options.platform ?? process.platform;
   const env = options.env ?? process.env;
   const p = platform === 'win32' ? path.win32 : path.posix;
-  const override = options.home ?? env[HOME_ENV];
+  const given = options.home ?? env[HOME_ENV];
   let root: string;
-  if (override !== undefined) {
+  if (given !== undefined) {
+    const label = overrideLabel(options.home);
+    const override = expandTilde(given, label, () => options.homedir ?? osHomedir(), p);
     if (override === '' || !p.isAbsolute(override)) {
       throw new PathsError(
         'INVALID_HOME',
-        override,
-        `${overrideLabel(options.home)} must be an absolute path, got ${JSON.stringify(override)}`,
+        given,
+        `${label} must be an absolute path (or start with ~/), got ${JSON.stringify(given)}; set it to a full path such as ${p === path.win32 ? 'C:\\Users\\you\\beacon' : '/home/you/.beacon'}, or unset it to use the default folder`,
       );
     }
     root = p.resolve(override); // normalised, without a trailing separator
@@ -56,6 +60,29 @@ export function resolvePaths(options: ResolvePathsOptions = {}): BeaconPaths {
     root = defaultDataDir(platform, env, options.homedir ?? osHomedir());
   }
   return { root, instances: p.join(root, 'instances'), temp: p.join(root, 'temp') };
+}
+
+/**
+ * `~` and `~/...` become the home folder, as a shell would expand them (a client's JSON `env`
+ * block is not read by a shell). `~user/...` is refused: whose home that is cannot be known
+ * without reading the user database.
+ */
+function expandTilde(
+  value: string,
+  label: string,
+  home: () => string,
+  p: typeof path.posix,
+): string {
+  if (value === '~') return home();
+  if (value.startsWith('~/') || (p === path.win32 && value.startsWith('~\\')))
+    return p.join(home(), value.slice(2));
+  if (value.startsWith('~'))
+    throw new PathsError(
+      'INVALID_HOME',
+      value,
+      `${label} starts with ${JSON.stringify(value.split(/[\\/]/)[0])}: only ~/ (your own home) is expanded; write the full path instead`,
+    );
+  return value;
 }
 
 function overrideLabel(home: string | undefined): string {
