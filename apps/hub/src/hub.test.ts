@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { InstanceSummary } from '@mcp-beacon/hub-mcp';
 import { resolvePaths } from '@mcp-beacon/paths';
-import { type InstanceRecord, readInstanceDir, writeInstance } from '@mcp-beacon/registry';
+import { type InstanceRecord, readValidRecords, writeInstance } from '@mcp-beacon/registry';
 import {
   createTempDir,
   startProcess,
@@ -55,10 +55,7 @@ async function makeProject(name: string): Promise<string> {
   return dir;
 }
 
-async function records(): Promise<InstanceRecord[]> {
-  const entries = await readInstanceDir(resolvePaths({ home }).instances);
-  return entries.flatMap((e) => (e.result.ok ? [e.result.value] : []));
-}
+const records = () => readValidRecords(resolvePaths({ home }).instances);
 
 async function startInstance(
   name: string,

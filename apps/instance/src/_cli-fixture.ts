@@ -4,7 +4,7 @@ import { request } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolvePaths } from '@mcp-beacon/paths';
-import { type InstanceRecord, readInstanceDir } from '@mcp-beacon/registry';
+import { type InstanceRecord, readValidRecords } from '@mcp-beacon/registry';
 import {
   createTempDir,
   startProcess,
@@ -143,10 +143,7 @@ export function useCliFixture(scripts: Record<string, string>): CliFixture {
     started.push(proc);
     return proc;
   };
-  fx.records = async () => {
-    const entries = await readInstanceDir(resolvePaths({ home: fx.home }).instances);
-    return entries.flatMap((e) => (e.result.ok ? [e.result.value] : []));
-  };
+  fx.records = () => readValidRecords(resolvePaths({ home: fx.home }).instances);
   fx.startAndWaitForRecord = async (args = [], env = {}) => {
     const proc = fx.startCli(args, env);
     const [record] = await waitFor(

@@ -9,6 +9,7 @@ export {
   type ReadResult,
   readInstance,
   readInstanceDir,
+  readValidRecords,
   safeReadInstance,
   safeReadInstanceSync,
 } from './read.js';

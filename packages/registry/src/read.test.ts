@@ -10,6 +10,7 @@ import {
   RegistryError,
   readInstance,
   readInstanceDir,
+  readValidRecords,
   safeReadInstance,
 } from './index.js';
 
@@ -174,5 +175,14 @@ describe('readInstanceDir', () => {
     expect(entries).toHaveLength(2);
     expect(entries.filter((e) => e.result.ok)).toHaveLength(1);
     expect(await readInstanceDir(path.join(tmp.path, 'missing'))).toEqual([]);
+  });
+
+  it('gives only the valid records with readValidRecords', async () => {
+    const good = record();
+    await put(JSON.stringify(good), good.id);
+    await put('garbage');
+    const valid = await readValidRecords(tmp.path);
+    expect(valid.map((r) => r.id)).toEqual([good.id]);
+    expect(valid[0]?.url).toBe('http://127.0.0.1:4000/mcp'); // filled in by the reader
   });
 });

@@ -195,3 +195,16 @@ export async function readInstanceDir(
   }
   return results;
 }
+
+/**
+ * The valid records of `dir` (see {@link readInstanceDir}); rejected files are left out, for
+ * callers that only want what a hub would connect to.
+ * @throws {RegistryError} `READ_FAILED` when the directory exists but cannot be listed.
+ */
+export async function readValidRecords(
+  dir: string,
+  options: ReadOptions = {},
+): Promise<InstanceRecord[]> {
+  const entries = await readInstanceDir(dir, options);
+  return entries.flatMap((e) => (e.result.ok ? [e.result.value] : []));
+}

@@ -7,7 +7,7 @@ export {
   type TestProcess,
   testNode,
 } from './process.js';
-export { makeRecord, type RecordShape, readRecords } from './records.js';
+export { makeRecord, type RecordShape } from './records.js';
 export { type StateSource, waitForState } from './states.js';
 export { createTempDir, type TempDir } from './temp.js';
 export { type WaitForOptions, waitFor } from './wait.js';

@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
-import path from 'node:path';
 
 /** The fields of an instance record (the shape of registry's `InstanceRecord`). */
 export interface RecordShape {
@@ -34,22 +32,4 @@ export function makeRecord<T extends Partial<RecordShape>>(patch: T = {} as T): 
     last_seen: now,
     ...patch,
   };
-}
-
-/**
- * The parsed JSON of every `*.json` file in `<home>/instances` (no validation: tests use the
- * registry's reader when validity is the point); a missing folder reads as empty.
- */
-export async function readRecords(home: string): Promise<RecordShape[]> {
-  const dir = path.join(home, 'instances');
-  const names = await readdir(dir).catch(() => [] as string[]);
-  const out: RecordShape[] = [];
-  for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
-    try {
-      out.push(JSON.parse(await readFile(path.join(dir, name), 'utf8')) as RecordShape);
-    } catch {
-      // Removed or half-written while we looked.
-    }
-  }
-  return out;
 }

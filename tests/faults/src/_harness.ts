@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { InstanceSummary } from '@mcp-beacon/hub-mcp';
 import { resolvePaths } from '@mcp-beacon/paths';
-import { type InstanceRecord, readInstanceDir } from '@mcp-beacon/registry';
+import { type InstanceRecord, readValidRecords } from '@mcp-beacon/registry';
 import { startProcess, type TestProcess, testNode, waitFor } from '@mcp-beacon/test-utils';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
@@ -162,9 +162,8 @@ export class World {
     return { proc, record };
   }
 
-  async records(): Promise<InstanceRecord[]> {
-    const entries = await readInstanceDir(this.paths.instances);
-    return entries.flatMap((e) => (e.result.ok ? [e.result.value] : []));
+  records(): Promise<InstanceRecord[]> {
+    return readValidRecords(this.paths.instances);
   }
 
   async list(): Promise<InstanceSummary[]> {
