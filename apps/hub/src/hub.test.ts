@@ -331,6 +331,7 @@ describe('beacon-hub over stdio', () => {
       arguments: { instance: record.id.slice(0, 8) },
     })) as CallToolResult;
     expect(off.isError).toBeFalsy();
+    expect(off.structuredContent).toMatchObject({ state: 'disconnected' }); // not `dead`
     await waitFor(async () => !(await toolNames(hub.client)).includes('toggle__project_info'));
     const viaName = (await hub.client
       .callTool({ name: 'toggle__project_info', arguments: {} })

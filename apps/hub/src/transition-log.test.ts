@@ -82,4 +82,20 @@ describe('transition log', () => {
     expect(lines).toHaveLength(3);
     log.close();
   });
+
+  it('names a new instance once, and a disconnect on request at info, not as a failure', () => {
+    const lines: string[] = [];
+    const log = createTransitionLog(
+      createLogger('debug', (l) => lines.push(l)),
+      { summaryMs: 0 },
+    );
+    const id = randomUUID();
+    log.record(event(id, 'web', 'discovered', 'discovered', 'record found'));
+    log.record(event(id, 'web', 'active', 'disconnected', 'disconnected on request'));
+    expect(lines.map((l) => l.slice(25).trim())).toEqual([
+      expect.stringMatching(/^debug\s+web \(\w+\): discovered \(record found\)$/),
+      expect.stringMatching(/^info\s+web .*active -> disconnected/),
+    ]);
+    log.close();
+  });
 });

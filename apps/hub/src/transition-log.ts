@@ -42,10 +42,9 @@ export function createTransitionLog(
 
   const record = (event: TransitionEvent) => {
     const label = `${event.info.record.name} (${event.id.slice(0, 8)})`;
-    const line = `${label}: ${event.from} -> ${event.to}${event.reason ? ` (${event.reason})` : ''}`;
-    const failure =
-      (event.to === 'retrying' || event.to === 'dead') &&
-      event.reason !== 'disconnected on request';
+    const change = event.from === event.to ? event.to : `${event.from} -> ${event.to}`;
+    const line = `${label}: ${change}${event.reason ? ` (${event.reason})` : ''}`;
+    const failure = event.to === 'retrying' || event.to === 'dead';
     if (failure) {
       const known = failing.get(event.id);
       if (known) {
@@ -59,7 +58,12 @@ export function createTransitionLog(
       }
       return;
     }
-    if (event.to === 'active' || event.to === 'removed' || event.to === 'dead') {
+    if (
+      event.to === 'active' ||
+      event.to === 'removed' ||
+      event.to === 'dead' ||
+      event.to === 'disconnected'
+    ) {
       const recovered = failing.delete(event.id) && event.to === 'active';
       logger.info(recovered ? `${line}; recovered` : line);
       return;

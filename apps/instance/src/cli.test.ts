@@ -148,6 +148,30 @@ describe('beacon-instance lifecycle', () => {
     expect(bad.stderr()).toContain('--port must be an integer');
   });
 
+  it('lists every announce option in announce --help and refuses the other mode’s flags', async () => {
+    const help = startCli(['announce', '--help']);
+    expect((await help.exited).code).toBe(0);
+    for (const flag of [
+      '--url',
+      '--name',
+      '--path',
+      '--token-file',
+      '--token',
+      '--interval',
+      '--exit-with-stdin',
+      '--log-level',
+      '-- command',
+    ])
+      expect(help.stdout()).toContain(flag);
+    expect(help.stdout()).not.toContain('--port');
+    const instanceFlag = startCli(['announce', '--url', 'http://127.0.0.1:1/mcp', '--port', '5']);
+    expect((await instanceFlag.exited).code).toBe(2);
+    expect(instanceFlag.stderr()).toContain('--port is not an announce option');
+    const announceFlag = startCli(['--url', 'http://127.0.0.1:1/mcp']);
+    expect((await announceFlag.exited).code).toBe(2);
+    expect(announceFlag.stderr()).toContain('--url is not an instance option');
+  });
+
   it('uses --name and --no-register', async () => {
     const { record } = await startAndWaitForRecord(['--name', 'custom']);
     expect(record.name).toBe('custom');

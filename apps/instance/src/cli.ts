@@ -31,21 +31,63 @@ Options:
   -h, --help          show this help
   -v, --version       show the version
 
-Announce options:
-  --url URL           the running MCP server (http on a loopback address)
+Run beacon-instance announce --help for the options of announce.
+
+Data lives in $MCP_BEACON_HOME, else the OS's per-user data folder (mcp-beacon).
+`;
+
+const ANNOUNCE_HELP = `beacon-instance announce ${VERSION}
+Announces an MCP server that is not a beacon-instance to the Beacon hub, and withdraws it
+when it stops answering (or, with --, when the server it started exits).
+
+Usage:
+  beacon-instance announce --url http://127.0.0.1:PORT/mcp [options] [-- command [args...]]
+
+Options:
+  --url URL           the MCP server (streamable HTTP on a loopback address); required
+  --name NAME         name shown by the hub (default: the --path folder's name)
   --path DIR          project path to record (default: the current directory)
   --token-file FILE   file holding the bearer token the server requires (also: the
                       MCP_BEACON_TOKEN environment variable)
   --token T           the same on the command line (visible to other users: avoid)
   --interval MS       ping period over the kept MCP session (default 5000)
+  --exit-with-stdin   exit when stdin closes (for supervisors that hold a pipe)
+  --log-level LEVEL   silent, error, warn, info (default) or debug; logs go to stderr
+  -h, --help          show this help
   -- command [args]   start the server first, announce it once it answers MCP, and withdraw
                       the record when it exits (its pid goes in the record)
 
 The record is written only after an MCP initialize succeeds, and withdrawn as soon as a ping
 fails or the session is lost.
-
-Data lives in $MCP_BEACON_HOME, else the OS's per-user data folder (mcp-beacon).
 `;
+
+/** Flags that only one of the two modes takes; the other refuses them by name. */
+const INSTANCE_ONLY = [
+  'port',
+  'cwd',
+  'no-register',
+  'no-auth',
+  'max-runs',
+  'log-budget-mb',
+  'grace-ms',
+  'session-idle-ms',
+  'max-sessions',
+] as const;
+const ANNOUNCE_ONLY = ['url', 'path', 'token', 'token-file', 'interval'] as const;
+
+function refuseOthers(
+  values: Record<string, unknown>,
+  flags: readonly string[],
+  mode: string,
+  help: string,
+): void {
+  const wrong = flags.filter((flag) => values[flag] !== undefined);
+  if (wrong.length > 0)
+    throw new InstanceError(
+      'USAGE',
+      `${wrong.map((f) => `--${f}`).join(', ')} ${wrong.length === 1 ? 'is' : 'are'} not ${mode} option${wrong.length === 1 ? '' : 's'}; see ${help}`,
+    );
+}
 
 /** Logs the reason in one line; a setup error (usage, a bad data folder) exits 2, others 1. */
 function fail(logger: Logger, error: unknown): never {
@@ -154,7 +196,7 @@ async function main(): Promise<void> {
   }
   const { values, positionals } = args;
   if (values.help) {
-    process.stdout.write(HELP);
+    process.stdout.write(positionals[0] === 'announce' ? ANNOUNCE_HELP : HELP);
     return;
   }
   if (values.version) {
@@ -171,6 +213,7 @@ async function main(): Promise<void> {
 
   try {
     if (positionals[0] === 'announce') {
+      refuseOthers(values, INSTANCE_ONLY, 'an announce', 'beacon-instance announce --help');
       if (values.url === undefined) throw new InstanceError('USAGE', 'announce needs --url');
       const interval = toInt(values.interval, '--interval', 100, 3_600_000);
       const dashes = process.argv.indexOf('--');
@@ -205,6 +248,7 @@ async function main(): Promise<void> {
     }
     if (positionals.length > 0)
       throw new InstanceError('USAGE', `unknown command ${JSON.stringify(positionals[0])}`);
+    refuseOthers(values, ANNOUNCE_ONLY, 'an instance', 'beacon-instance --help');
     const port = toInt(values.port, '--port', 0, 65535);
     const limits = {
       maxRuns: toInt(values['max-runs'], '--max-runs', 1, 10_000),

@@ -22,13 +22,17 @@ import {
 import { type BackoffOptions, backoffDelay } from './clock.js';
 import { ConnectionError } from './errors.js';
 
-/** Where a connection is in its life. */
+/**
+ * Where a connection is in its life: `dead` means unreachable (retries gave up), while
+ * `disconnected` means dropped on request and held down until `connect()`.
+ */
 export const CONNECTION_STATES = [
   'discovered',
   'connecting',
   'active',
   'retrying',
   'dead',
+  'disconnected',
   'removed',
 ] as const;
 
@@ -165,7 +169,7 @@ export class Connection implements ConnectionInfo {
     this.reset();
     await this.closeClient();
     this.catalog = emptyCatalog();
-    this.transition('dead', reason);
+    this.transition('disconnected', reason);
   }
 
   /** The record was rewritten: reconnect if it now points elsewhere, or retry if down. */

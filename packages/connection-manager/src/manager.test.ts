@@ -135,9 +135,9 @@ describe('connection manager over in-memory transports', () => {
     manager.upsert(r);
     await waitForState(manager!, r.id, 'active');
     const down = await manager.disconnect(r.id);
-    expect(down).toMatchObject({ state: 'dead', reason: 'disconnected on request' });
+    expect(down).toMatchObject({ state: 'disconnected', reason: 'disconnected on request' });
     expect(down.catalog.tools).toEqual([]);
-    expect(() => manager!.client(r.id)).toThrow(/is dead: disconnected on request/);
+    expect(() => manager!.client(r.id)).toThrow(/is disconnected: disconnected on request/);
     const up = await manager.connect(r.id);
     expect(up.state).toBe('active');
     await expect(manager.connect('nope')).rejects.toMatchObject({ code: 'UNKNOWN_INSTANCE' });
