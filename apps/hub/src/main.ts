@@ -1,11 +1,15 @@
 // The beacon-hub command line; src/cli.ts loads it once the V8 flags are set.
 
+import { realpathSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type BeaconPaths, ensurePaths, PathsError, resolvePaths } from '@mcp-beacon/paths';
 import { cleanText, createLogger, isLogLevel, onShutdown } from '@mcp-beacon/registry';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { startHub, VERSION } from './hub.js';
 import { formatTable, listInstances } from './list.js';
+import { SETUP_CLIENTS, type SetupClient, setupText, writeSetup } from './setup.js';
 
 // stdout belongs to JSON-RPC: anything that calls console.log goes to stderr instead.
 console.log = console.error;
@@ -18,6 +22,10 @@ them, and offers instances_list plus each instance's tools as <instance>__<tool>
 Usage:
   beacon-hub [options]          serve MCP on stdin/stdout (what MCP clients launch)
   beacon-hub list [--json]      print the instances found and exit
+  beacon-hub setup CLIENT [--write]
+                                print how to add this hub to CLIENT (claude-code,
+                                claude-desktop, cursor or vscode): the command, or the JSON
+                                for its config file; --write edits that file (backup kept)
 
 Options:
   --log-level LEVEL     silent, error, warn (default), info or debug; logs go to stderr
@@ -64,7 +72,7 @@ async function main(): Promise<void> {
   let paths: BeaconPaths;
   try {
     paths = resolvePaths();
-    if (positionals[0] !== 'list') await ensurePaths(paths);
+    if (positionals[0] !== 'list' && positionals[0] !== 'setup') await ensurePaths(paths);
   } catch (error) {
     if (!(error instanceof PathsError)) throw error;
     const line = `beacon-hub: ${error.message}`;
@@ -81,6 +89,33 @@ async function main(): Promise<void> {
       process.stdout.write(formatTable(instances));
       for (const bad of invalid)
         process.stderr.write(`ignored ${cleanText(bad.file)}: ${cleanText(bad.reason)}\n`);
+    }
+    return;
+  }
+  if (positionals[0] === 'setup') {
+    const client = positionals[1];
+    if (!SETUP_CLIENTS.includes(client as SetupClient) || positionals.length > 2) {
+      process.stderr.write(
+        `beacon-hub: setup needs one client: ${SETUP_CLIENTS.join(', ')}; got ${JSON.stringify(positionals.slice(1).join(' '))}\n`,
+      );
+      process.exit(2);
+    }
+    const launch = {
+      node: process.execPath,
+      cli: realpathSync(fileURLToPath(new URL('./cli.js', import.meta.url))),
+      dataDir: paths.root,
+    };
+    const env = { home: homedir(), platform: process.platform, appData: process.env.APPDATA };
+    if (!values.write)
+      return void process.stdout.write(setupText(client as SetupClient, launch, env));
+    try {
+      const { file, backup } = await writeSetup(client as SetupClient, launch, env);
+      process.stdout.write(
+        `Added beacon to ${file}${backup ? ` (previous version kept in ${backup})` : ''}; restart ${client} to load it.\n`,
+      );
+    } catch (error) {
+      process.stderr.write(`beacon-hub: ${(error as Error).message}\n`);
+      process.exit(1);
     }
     return;
   }
@@ -165,6 +200,7 @@ function parse() {
       'ping-timeout': { type: 'string' },
       'first-list-timeout': { type: 'string' },
       json: { type: 'boolean' },
+      write: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
