@@ -424,6 +424,27 @@ describe('beacon-hub list', () => {
     expect(table.stderr()).toContain(`ignored ${bad}`);
   });
 
+  it('--watch shows each change as a line when not on a terminal, and exits on Ctrl-C', async () => {
+    const watch = startProcess(testNode, [HUB, 'list', '--watch'], {
+      env: { ...process.env, MCP_BEACON_HOME: home },
+    });
+    processes.push(watch);
+    await waitFor(() => watch.stdout().includes('watching'), { what: 'watch started' });
+    const { proc, record } = await startInstance('watched');
+    const id = record.id.slice(0, 8);
+    await waitFor(() => new RegExp(`watched \\(${id}\\) active .*, 6 tools`).test(watch.stdout()), {
+      what: 'active line',
+    });
+    await proc.kill('SIGTERM');
+    await waitFor(() => watch.stdout().includes(`watched (${id}) removed`), {
+      what: 'removed line',
+    });
+    watch.child.kill('SIGINT');
+    expect(await watch.exited).toEqual({ code: 0, signal: null });
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: lines, not a redrawn screen
+    expect(watch.stdout()).not.toMatch(/\x1b/);
+  });
+
   it('reports an expired heartbeat of a live process', async () => {
     const old = new Date(Date.now() - 60_000).toISOString();
     const id = randomUUID();

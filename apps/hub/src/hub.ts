@@ -10,6 +10,7 @@ import type { Logger } from '@mcp-beacon/registry';
 import { removeInstance } from '@mcp-beacon/registry';
 import { type InstanceWatcher, watchInstances } from '@mcp-beacon/watcher';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { followRecords } from './follow.js';
 import { createTransitionLog } from './transition-log.js';
 
 /** This package's version, shown by `--version` and in the MCP server info. */
@@ -68,20 +69,9 @@ export async function startHub(options: StartHubOptions): Promise<Hub> {
     dir: paths.instances,
     onError: (error) => logger.warn(error.message),
   });
-  watcher.on((event) => {
-    switch (event.type) {
-      case 'added':
-      case 'updated':
-        manager.upsert(event.record);
-        break;
-      case 'removed':
-        void manager.remove(event.id);
-        break;
-      case 'invalid':
-        logger.warn(`ignoring ${event.file}: ${event.reason}: ${event.message}`);
-        break;
-    }
-  });
+  followRecords(watcher, manager, (event) =>
+    logger.warn(`ignoring ${event.file}: ${event.reason}: ${event.message}`),
+  );
   watcher.ready.then(
     () => logger.info(`watching ${paths.instances}`),
     (error: Error) => logger.error(`cannot watch ${paths.instances}: ${error.message}`),

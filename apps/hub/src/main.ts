@@ -10,6 +10,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { startHub, VERSION } from './hub.js';
 import { formatTable, listInstances } from './list.js';
 import { SETUP_CLIENTS, type SetupClient, setupText, writeSetup } from './setup.js';
+import { watchList } from './watch.js';
 
 // stdout belongs to JSON-RPC: anything that calls console.log goes to stderr instead.
 console.log = console.error;
@@ -22,6 +23,9 @@ them, and offers instances_list plus each instance's tools as <instance>__<tool>
 Usage:
   beacon-hub [options]          serve MCP on stdin/stdout (what MCP clients launch)
   beacon-hub list [--json]      print the instances found and exit
+  beacon-hub list --watch       connect to them and show every change as it happens (a table
+                                redrawn in place on a terminal, one line per change
+                                otherwise); Ctrl-C exits
   beacon-hub setup CLIENT [--write]
                                 print how to add this hub to CLIENT (claude-code,
                                 claude-desktop, cursor or vscode): the command, or the JSON
@@ -82,6 +86,15 @@ async function main(): Promise<void> {
     process.exit(2);
   }
 
+  if (positionals[0] === 'list' && values.watch) {
+    const view = await watchList({
+      paths,
+      write: (text) => process.stdout.write(text),
+      tty: process.stdout.isTTY === true,
+    });
+    onShutdown(() => view.close(), { logger: createLogger('warn') });
+    return;
+  }
   if (positionals[0] === 'list') {
     const { instances, invalid } = await listInstances(paths);
     if (values.json) process.stdout.write(`${JSON.stringify({ instances, invalid }, null, 2)}\n`);
@@ -201,6 +214,7 @@ function parse() {
       'first-list-timeout': { type: 'string' },
       json: { type: 'boolean' },
       write: { type: 'boolean' },
+      watch: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },

@@ -1,0 +1,111 @@
+import {
+  type ConnectionInfo,
+  type ConnectionManager,
+  createConnectionManager,
+} from '@mcp-beacon/connection-manager';
+import type { BeaconPaths } from '@mcp-beacon/paths';
+import { cleanText, removeInstance } from '@mcp-beacon/registry';
+import { watchInstances } from '@mcp-beacon/watcher';
+import { followRecords } from './follow.js';
+import { VERSION } from './hub.js';
+
+/** One row of `beacon-hub list --watch`. */
+export interface WatchRow {
+  name: string;
+  id: string;
+  state: string;
+  tools: number;
+  url: string;
+  /** When the state last changed (ms since the epoch). */
+  since: number;
+}
+
+const time = (ms: number) => new Date(ms).toISOString().slice(11, 19);
+
+/** The rows for the connections the manager has now, by name. */
+export function watchRows(connections: readonly ConnectionInfo[]): WatchRow[] {
+  return connections
+    .map((c) => ({
+      name: cleanText(c.record.name),
+      id: c.id.slice(0, 8),
+      state: c.state,
+      tools: c.catalog.tools.length,
+      url: cleanText(c.record.url),
+      since: c.since,
+    }))
+    .sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+}
+
+/** A compact table: instance, state, tools, url and the time of its last change. */
+export function watchTable(rows: readonly WatchRow[]): string {
+  if (rows.length === 0) return 'No Beacon instances yet.\n';
+  const cells = [
+    ['INSTANCE', 'ID', 'STATE', 'TOOLS', 'URL', 'CHANGED'],
+    ...rows.map((r) => [r.name, r.id, r.state, String(r.tools), r.url, time(r.since)]),
+  ];
+  const widths = cells[0]!.map((_, col) => Math.max(...cells.map((row) => row[col]!.length)));
+  return `${cells
+    .map((row) =>
+      row
+        .map((cell, col) => cell.padEnd(widths[col]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')}\n`;
+}
+
+/** Options of {@link watchList}. */
+export interface WatchListOptions {
+  paths: BeaconPaths;
+  write: (text: string) => void;
+  /** Redraw the table in place (a terminal) rather than append one line per change. */
+  tty: boolean;
+}
+
+/**
+ * `beacon-hub list --watch`: connects to every instance as the hub does and shows each change
+ * as it happens. On a terminal the table is redrawn in place; otherwise one line per change is
+ * appended. Resolves with `close`, which ends every session it opened.
+ */
+export async function watchList(options: WatchListOptions): Promise<{ close(): Promise<void> }> {
+  const { paths, write } = options;
+  const manager: ConnectionManager = createConnectionManager({
+    clientInfo: { name: 'beacon-hub-watch', version: VERSION },
+    removeRecord: (record) => removeInstance(paths, record.id),
+  });
+  const watcher = watchInstances({ dir: paths.instances });
+  let pending: NodeJS.Timeout | undefined;
+  const redraw = () => {
+    pending = undefined;
+    write(
+      `\x1b[H\x1b[J${watchTable(watchRows(manager.list()))}\nwatching ${paths.instances}; Ctrl-C to exit\n`,
+    );
+  };
+  const changed = () => {
+    if (options.tty) pending ??= setTimeout(redraw, 50);
+  };
+  manager.onTransition((event) => {
+    if (!options.tty) {
+      const [row] = watchRows([event.info]);
+      if (row)
+        write(
+          `${time(row.since)} ${row.name} (${row.id}) ${row.state}${event.reason ? ` (${cleanText(event.reason)})` : ''}, ${row.tools} tools, ${row.url}\n`,
+        );
+    }
+    changed();
+  });
+  manager.onCatalog(changed);
+  followRecords(watcher, manager, (event) => {
+    if (!options.tty) write(`ignored ${cleanText(event.file)}: ${event.reason}\n`);
+  });
+  await watcher.ready;
+  if (options.tty) redraw();
+  else write(`watching ${paths.instances}; ${manager.list().length} instance(s)\n`);
+  return {
+    async close() {
+      if (pending) clearTimeout(pending);
+      await watcher.close();
+      await manager.close();
+    },
+  };
+}
