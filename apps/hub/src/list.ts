@@ -68,6 +68,11 @@ export function formatTable(instances: ListedInstance[]): string {
       ),
     ),
   ];
+  return columns(rows);
+}
+
+/** Rows of cells as left-aligned columns two spaces apart, one line each. */
+export function columns(rows: readonly (readonly string[])[]): string {
   const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)));
   return `${rows
     .map((row) =>

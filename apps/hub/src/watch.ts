@@ -8,6 +8,7 @@ import { cleanText, removeInstance } from '@mcp-beacon/registry';
 import { watchInstances } from '@mcp-beacon/watcher';
 import { followRecords } from './follow.js';
 import { VERSION } from './hub.js';
+import { columns } from './list.js';
 
 /** One row of `beacon-hub list --watch`. */
 export interface WatchRow {
@@ -43,15 +44,7 @@ export function watchTable(rows: readonly WatchRow[]): string {
     ['INSTANCE', 'ID', 'STATE', 'TOOLS', 'URL', 'CHANGED'],
     ...rows.map((r) => [r.name, r.id, r.state, String(r.tools), r.url, time(r.since)]),
   ];
-  const widths = cells[0]!.map((_, col) => Math.max(...cells.map((row) => row[col]!.length)));
-  return `${cells
-    .map((row) =>
-      row
-        .map((cell, col) => cell.padEnd(widths[col]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n')}\n`;
+  return columns(cells);
 }
 
 /** Options of {@link watchList}. */
