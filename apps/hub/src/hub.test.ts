@@ -126,6 +126,7 @@ describe('beacon-hub over stdio', () => {
       'instances_connect',
       'instances_disconnect',
       'instances_list',
+      'instances_start',
     ]);
     const { record } = await startInstance('web');
     await waitFor(

@@ -11,6 +11,7 @@ import { removeInstance } from '@mcp-beacon/registry';
 import { type InstanceWatcher, watchInstances } from '@mcp-beacon/watcher';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { followRecords } from './follow.js';
+import { createLauncher, type LauncherOptions } from './launcher.js';
 import { createTransitionLog } from './transition-log.js';
 
 /** This package's version, shown by `--version` and in the MCP server info. */
@@ -31,6 +32,12 @@ export interface StartHubOptions {
   firstListTimeoutMs?: number;
   /** Period of the summary of instances that keep failing, in ms (default 60 000). */
   logSummaryMs?: number;
+  /** Start an instance in each client root with a package.json and none running. */
+  startRoots?: boolean;
+  /** The beacon-instance program `instances_start` runs (see {@link LauncherOptions}). */
+  instanceBin?: string;
+  /** How long `instances_start` waits for the instance to be active, in ms (default 20 000). */
+  startTimeoutMs?: number;
 }
 
 /** A running hub. */
@@ -77,8 +84,16 @@ export async function startHub(options: StartHubOptions): Promise<Hub> {
     (error: Error) => logger.error(`cannot watch ${paths.instances}: ${error.message}`),
   );
 
+  const launcher = createLauncher({
+    paths,
+    manager,
+    ...(options.instanceBin === undefined ? {} : { instanceBin: options.instanceBin }),
+    ...(options.startTimeoutMs === undefined ? {} : { timeoutMs: options.startTimeoutMs }),
+  });
   const hub = createHubServer({
     manager,
+    startInstance: launcher.start,
+    startRoots: options.startRoots === true,
     serverInfo: { name: 'beacon-hub', version: VERSION },
     startup: watcher.ready,
     ...(options.callTimeoutMs === undefined ? {} : { callTimeoutMs: options.callTimeoutMs }),
@@ -93,6 +108,7 @@ export async function startHub(options: StartHubOptions): Promise<Hub> {
   const close = () => {
     closing ??= (async () => {
       transitions.close();
+      await launcher.close();
       await watcher.close();
       await manager.close();
       await hub.close();

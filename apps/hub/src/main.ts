@@ -2,6 +2,7 @@
 
 import { realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type BeaconPaths, ensurePaths, PathsError, resolvePaths } from '@mcp-beacon/paths';
@@ -39,6 +40,12 @@ Options:
   --first-list-timeout MS
                         how long the first tools/list may wait for the instances
                         present at start-up to connect (default 2000; 0 = no wait)
+  --start-roots         start beacon-instance in every root the client reports (at start
+                        and when its roots change) that holds a package.json and has no
+                        live instance; started instances keep running after the hub exits
+  --instance-bin PATH   the beacon-instance that instances_start and --start-roots run
+                        (default: the one installed next to this hub, else PATH)
+  --start-timeout MS    how long a start may take to become active (default 20000)
   --json                with list: print JSON
   -h, --help            show this help
   -v, --version         show the version
@@ -149,6 +156,8 @@ async function main(): Promise<void> {
   const intervalMs = intOption(values['ping-interval'], '--ping-interval');
   const timeoutMs = intOption(values['ping-timeout'], '--ping-timeout');
   const firstListTimeoutMs = intOption(values['first-list-timeout'], '--first-list-timeout', 0);
+  const startTimeoutMs = intOption(values['start-timeout'], '--start-timeout');
+  const instanceBin = values['instance-bin'];
   const transport = new StdioServerTransport();
   const hub = await startHub({
     paths,
@@ -156,6 +165,12 @@ async function main(): Promise<void> {
     logger,
     ...(callTimeoutMs === undefined ? {} : { callTimeoutMs }),
     ...(firstListTimeoutMs === undefined ? {} : { firstListTimeoutMs }),
+    ...(startTimeoutMs === undefined ? {} : { startTimeoutMs }),
+    // A path is taken from where the hub was started; a bare name is looked up on PATH.
+    ...(instanceBin === undefined
+      ? {}
+      : { instanceBin: instanceBin.includes(path.sep) ? path.resolve(instanceBin) : instanceBin }),
+    startRoots: values['start-roots'] === true,
     ping: {
       ...(intervalMs === undefined ? {} : { intervalMs }),
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
@@ -212,6 +227,9 @@ function parse() {
       'ping-interval': { type: 'string' },
       'ping-timeout': { type: 'string' },
       'first-list-timeout': { type: 'string' },
+      'start-timeout': { type: 'string' },
+      'instance-bin': { type: 'string' },
+      'start-roots': { type: 'boolean' },
       json: { type: 'boolean' },
       write: { type: 'boolean' },
       watch: { type: 'boolean' },

@@ -10,9 +10,27 @@ import { type Forwarder, type ToolExtra, wireError } from './_forward.js';
 import { qualifiedName } from './_names.js';
 import { HubError } from './errors.js';
 
+/** What {@link StartInstance} answers. */
+export interface StartedInstance {
+  info: ConnectionInfo;
+  /** False when the folder already had a live instance, which is what `info` describes. */
+  started: boolean;
+}
+
+/**
+ * Starts (or finds) the instance of a project folder and resolves once it is active.
+ * @throws {HubError} `NOT_A_PROJECT` or `START_FAILED`, which reach the caller as tool errors.
+ */
+export type StartInstance = (
+  folder: string,
+  options: { signal?: AbortSignal },
+) => Promise<StartedInstance>;
+
 /** What the hub tools need from the server. */
 export interface HubToolContext {
   manager: ConnectionManager;
+  /** Enables `instances_start`. */
+  startInstance?: StartInstance;
   /** Slugs by instance id. */
   slugs(): ReadonlyMap<string, string>;
   callTool: Forwarder['callTool'];
@@ -56,6 +74,9 @@ const INPUTS = {
     tool: z.string().min(1).describe("The instance's own tool name, e.g. scripts_list"),
     arguments: z.record(z.string(), z.unknown()).optional().describe('Arguments for the tool'),
   }),
+  instances_start: z.object({
+    path: z.string().min(1).describe('Absolute path of a project folder holding a package.json'),
+  }),
 } as const;
 
 type HubToolName = keyof typeof INPUTS;
@@ -95,6 +116,12 @@ const META: Record<HubToolName, Pick<Tool, 'title' | 'description' | 'annotation
     description:
       'Calls a tool of an instance by routing, for clients that do not refresh their tool list.',
     annotations: { openWorldHint: false },
+  },
+  instances_start: {
+    title: 'Start an instance',
+    description:
+      'Starts beacon-instance in a project folder (it keeps running after the hub exits) and answers with its tools once it is connected; answers the running instance if the folder has one.',
+    annotations: { idempotentHint: true, openWorldHint: false },
   },
 };
 
@@ -235,6 +262,22 @@ export async function handleHubTool(
             },
           ],
           structuredContent: describeInstance(info, slugs.get(info.id) ?? ''),
+        };
+      }
+      case 'instances_start': {
+        const { path } = input('instances_start', args);
+        if (!ctx.startInstance)
+          throw wireError(ErrorCode.InvalidParams, 'this hub cannot start instances');
+        const { info, started } = await ctx.startInstance(path, { signal: extra.signal });
+        const slug = slugs.get(info.id) ?? ctx.slugs().get(info.id) ?? '';
+        const tools = info.catalog.tools.map((t) => qualifiedName(slug, t.name));
+        const name = cleanText(info.record.name);
+        const text = started
+          ? `started ${name} (pid ${info.record.pid}, ${info.record.url}) with ${tools.length} tools: ${tools.join(', ')}`
+          : `${name} was already running (pid ${info.record.pid}, ${info.state}) with ${tools.length} tools: ${tools.join(', ')}`;
+        return {
+          content: [{ type: 'text', text }],
+          structuredContent: { ...describeInstance(info, slug), tools, launched: started },
         };
       }
       case 'instances_call': {

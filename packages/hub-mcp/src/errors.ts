@@ -1,5 +1,11 @@
 /** What went wrong in the hub's MCP server. */
-export type HubErrorCode = 'UNKNOWN_INSTANCE' | 'AMBIGUOUS_INSTANCE';
+export type HubErrorCode =
+  | 'UNKNOWN_INSTANCE'
+  | 'AMBIGUOUS_INSTANCE'
+  /** `instances_start` was given a folder that is missing or holds no package.json. */
+  | 'NOT_A_PROJECT'
+  /** `instances_start` launched beacon-instance but it did not become active. */
+  | 'START_FAILED';
 
 /** The one error class of `@mcp-beacon/hub-mcp`. */
 export class HubError extends Error {

@@ -1,4 +1,4 @@
-export type { InstanceSummary } from './_hub-tools.js';
+export type { InstanceSummary, StartedInstance, StartInstance } from './_hub-tools.js';
 export { qualifiedName } from './_names.js';
 export { HubError, type HubErrorCode } from './errors.js';
 export {

@@ -28,8 +28,9 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { attributeElicitation, attributeSampling } from './_attribution.js';
 import { createForwarder, upstreamError, wireError } from './_forward.js';
-import { HUB_TOOLS, type HubToolContext, handleHubTool } from './_hub-tools.js';
+import { HUB_TOOLS, type HubToolContext, handleHubTool, type StartInstance } from './_hub-tools.js';
 import { parseProxiedUri, proxiedUri } from './_names.js';
+import { createRootStarter } from './_roots.js';
 import { createView, type ViewSignature } from './_view.js';
 
 /** Capabilities the hub declares to instances, so their server->client requests reach it. */
@@ -60,6 +61,14 @@ export interface HubServerOptions {
   log?: (message: string) => void;
   /** Timers of the debounce and the first-list bound (default: the real clock). */
   clock?: Clock;
+  /** Starts beacon-instance in a folder; offers the `instances_start` tool when given. */
+  startInstance?: StartInstance;
+  /**
+   * With {@link startInstance}: once the client is initialized, and on each
+   * `roots/list_changed`, start an instance in every root that holds a package.json and has
+   * none. The first list also waits for that first pass (same bound as the start-up wait).
+   */
+  startRoots?: boolean;
 }
 
 /** The hub's MCP server. */
@@ -94,7 +103,10 @@ export function createHubServer(options: HubServerOptions): HubServer {
       'Beacon hub: every running project that announces itself appears here. Call instances_list to see them; their tools are named <instance>__<tool>.',
   });
 
-  const view = createView(HUB_TOOLS);
+  const hubTools = options.startInstance
+    ? HUB_TOOLS
+    : HUB_TOOLS.filter((t) => t.name !== 'instances_start');
+  const view = createView(hubTools);
   for (const connection of manager.list()) view.update(connection);
   const clock = options.clock ?? systemClock;
   let debounce: unknown;
@@ -149,8 +161,11 @@ export function createHubServer(options: HubServerOptions): HubServer {
     firstDone = true;
     if (firstTimer !== undefined) clock.clearTimeout(firstTimer);
   });
+  // With --start-roots, the first list also waits (bounded) for the first pass over roots.
+  let rootsFirst: Promise<void> | undefined;
   const lists = async () => {
     if (!firstDone) await firstContact;
+    if (rootsFirst) await rootsFirst;
     return view.lists();
   };
 
@@ -158,7 +173,35 @@ export function createHubServer(options: HubServerOptions): HubServer {
     manager,
     slugs: () => view.slugs.all(),
     callTool: forwarder.callTool,
+    ...(options.startInstance ? { startInstance: options.startInstance } : {}),
   };
+
+  const roots =
+    options.startRoots && options.startInstance
+      ? createRootStarter(server, options.startInstance, log)
+      : undefined;
+  const rootTimers = new Set<unknown>();
+  if (roots) {
+    server.oninitialized = () => {
+      if (!server.getClientCapabilities()?.roots) {
+        log('--start-roots: the client does not report roots; nothing to start');
+        return;
+      }
+      let timer: unknown;
+      const first = Promise.race([
+        roots.sync(),
+        new Promise<void>((resolve) => {
+          timer = clock.setTimeout(resolve, options.firstListTimeoutMs ?? 2_000);
+          rootTimers.add(timer);
+        }),
+      ]).then(() => {
+        clock.clearTimeout(timer);
+        rootTimers.delete(timer);
+        if (rootsFirst === first) rootsFirst = undefined;
+      });
+      rootsFirst = first;
+    };
+  }
 
   server.setRequestHandler(ListToolsRequestSchema, async () => {
     const { tools } = await lists();
@@ -173,8 +216,11 @@ export function createHubServer(options: HubServerOptions): HubServer {
     CallToolRequestSchema,
     async (request, extra) => {
       const { name, arguments: args } = request.params;
-      if (HUB_TOOLS.some((t) => t.name === name))
+      if (hubTools.some((t) => t.name === name)) {
+        // A client may call instances_list first thing: it sees what a first list would.
+        await lists();
         return handleHubTool(hubContext, name, args ?? {}, extra);
+      }
       const route = view.toolRoute(name);
       if (!route)
         throw wireError(
@@ -288,6 +334,7 @@ export function createHubServer(options: HubServerOptions): HubServer {
   });
 
   server.setNotificationHandler(RootsListChangedNotificationSchema, async () => {
+    if (roots) void roots.sync();
     await Promise.allSettled(active().map((c) => manager.client(c.id).sendRootsListChanged()));
   });
 
@@ -346,6 +393,7 @@ export function createHubServer(options: HubServerOptions): HubServer {
       closed = true;
       if (debounce !== undefined) clock.clearTimeout(debounce);
       if (firstTimer !== undefined) clock.clearTimeout(firstTimer);
+      for (const timer of rootTimers) clock.clearTimeout(timer);
       offTransition();
       offCatalog();
       offClient();

@@ -1,0 +1,217 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, realpathSync } from 'node:fs';
+import { mkdir, open, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ConnectionInfo, ConnectionManager } from '@mcp-beacon/connection-manager';
+import { HubError, type StartedInstance } from '@mcp-beacon/hub-mcp';
+import type { BeaconPaths } from '@mcp-beacon/paths';
+import { cleanText } from '@mcp-beacon/registry';
+
+/** Options of {@link createLauncher}. */
+export interface LauncherOptions {
+  paths: BeaconPaths;
+  manager: ConnectionManager;
+  /**
+   * The beacon-instance program: a `.js`/`.mjs` file (run with this Node) or an executable.
+   * Default: the sibling package's `dist/cli.js` (a clone or a global install), else
+   * `beacon-instance` on PATH.
+   */
+  instanceBin?: string;
+  /** How long a start may take to become active, in ms (default 20 000). */
+  timeoutMs?: number;
+}
+
+/** Starts beacon-instance processes for the hub's `instances_start` and `--start-roots`. */
+export interface Launcher {
+  /**
+   * Answers the live instance of `folder` if there is one, else starts beacon-instance there
+   * (detached: it outlives the hub) and resolves once the hub's connection to it is active.
+   * Concurrent starts of one folder share one launch.
+   * @throws {HubError} `NOT_A_PROJECT` (no such folder, or no package.json) or `START_FAILED`
+   *   (the process exited, its connection died, the timeout passed, or `signal` aborted; a
+   *   launch that does not become active is killed).
+   */
+  start(folder: string, options?: { signal?: AbortSignal }): Promise<StartedInstance>;
+  /** Kills launches still waiting to become active; idempotent. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** States in which an instance's process may be alive, so a second one must not start. */
+const LIVE = new Set(['discovered', 'connecting', 'active', 'retrying', 'disconnected']);
+
+const LOG_TAIL_BYTES = 2_048;
+
+/** Where a started instance's stderr goes: one file per project folder, rewritten per start. */
+export function launchLogFile(paths: BeaconPaths, folder: string): string {
+  const base =
+    path
+      .basename(folder)
+      .replace(/[^\w.-]+/g, '_')
+      .slice(0, 40) || 'project';
+  let hash = 0;
+  for (const ch of folder) hash = (Math.imul(hash, 31) + ch.charCodeAt(0)) >>> 0;
+  return path.join(paths.root, 'logs', `${base}-${hash.toString(16).padStart(8, '0')}.log`);
+}
+
+/** The command that runs beacon-instance, resolved as {@link LauncherOptions.instanceBin} says. */
+export function instanceCommand(instanceBin?: string): { command: string; args: string[] } {
+  const bin =
+    instanceBin ??
+    [
+      // dist/ of this app, next to the instance package in a clone or in node_modules/@mcp-beacon.
+      fileURLToPath(new URL('../../instance/dist/cli.js', import.meta.url)),
+    ].find((candidate) => existsSync(candidate));
+  if (bin === undefined) return { command: 'beacon-instance', args: [] };
+  return /\.[cm]?js$/.test(bin)
+    ? { command: process.execPath, args: [bin] }
+    : { command: bin, args: [] };
+}
+
+async function projectFolder(folder: string): Promise<string> {
+  if (!path.isAbsolute(folder))
+    throw new HubError(
+      'NOT_A_PROJECT',
+      `${JSON.stringify(cleanText(folder))} is not an absolute path; pass the project folder's full path`,
+    );
+  let real: string;
+  try {
+    real = realpathSync(folder);
+    if (!(await stat(real)).isDirectory()) throw new Error('not a directory');
+  } catch {
+    throw new HubError('NOT_A_PROJECT', `${cleanText(folder)} is not a folder`);
+  }
+  if (!existsSync(path.join(real, 'package.json')))
+    throw new HubError(
+      'NOT_A_PROJECT',
+      `${cleanText(real)} has no package.json; beacon-instance serves a project's package.json scripts`,
+    );
+  return real;
+}
+
+function samePath(recordPath: string, real: string): boolean {
+  if (recordPath === real) return true;
+  try {
+    return realpathSync(recordPath) === real;
+  } catch {
+    return false;
+  }
+}
+
+/** Creates the {@link Launcher} of a hub. */
+export function createLauncher(options: LauncherOptions): Launcher {
+  const { manager, paths } = options;
+  const timeoutMs = options.timeoutMs ?? 20_000;
+  const { command, args } = instanceCommand(options.instanceBin);
+  const inFlight = new Map<string, Promise<StartedInstance>>();
+  const children = new Set<ChildProcess>();
+  let closed = false;
+
+  const liveFor = (real: string): ConnectionInfo | undefined =>
+    manager.list().find((c) => LIVE.has(c.state) && samePath(c.record.path, real));
+
+  const launch = async (real: string, signal?: AbortSignal): Promise<StartedInstance> => {
+    const logFile = launchLogFile(paths, real);
+    await mkdir(path.dirname(logFile), { recursive: true, mode: 0o700 });
+    const log = await open(logFile, 'w', 0o600);
+    const before = new Set(manager.list().map((c) => c.id));
+    let child: ChildProcess;
+    try {
+      child = spawn(command, [...args, '--cwd', real, '--log-level', 'warn'], {
+        cwd: real,
+        detached: true,
+        stdio: ['ignore', 'ignore', log.fd],
+        env: { ...process.env, MCP_BEACON_HOME: paths.root },
+        windowsHide: true,
+      });
+    } finally {
+      await log.close();
+    }
+    children.add(child);
+
+    const tail = async () => {
+      const text = await readFile(logFile, 'utf8').catch(() => '');
+      const last = cleanText(text.slice(-LOG_TAIL_BYTES).trim());
+      return last ? `; its output ends: ${last}` : '';
+    };
+    const describe = `beacon-instance in ${cleanText(real)}`;
+
+    try {
+      const started = await new Promise<StartedInstance>((resolve, reject) => {
+        const settle = (outcome: StartedInstance | Error) => {
+          off();
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+          if (outcome instanceof Error) reject(outcome);
+          else resolve(outcome);
+        };
+        const fail = (message: string) => settle(new HubError('START_FAILED', message));
+        const check = (info: ConnectionInfo) => {
+          if (before.has(info.id) || !samePath(info.record.path, real)) return;
+          if (info.state === 'active') settle({ info, started: true });
+          else if (info.state === 'dead' || info.state === 'removed')
+            fail(`${describe} announced itself but is ${info.state}: ${info.reason ?? ''}`);
+        };
+        const off = manager.onTransition((event) => check(event.info));
+        const timer = setTimeout(
+          () => fail(`${describe} did not become active within ${timeoutMs} ms`),
+          timeoutMs,
+        );
+        const onAbort = () => fail(`starting ${describe} was cancelled`);
+        signal?.addEventListener('abort', onAbort, { once: true });
+        if (signal?.aborted) onAbort();
+        child.once('error', (error) => fail(`cannot run ${command}: ${error.message}`));
+        child.once('exit', (code, sig) => {
+          void tail().then((t) =>
+            fail(`${describe} exited (${sig ?? `code ${code}`}) before it became active${t}`),
+          );
+        });
+        for (const info of manager.list()) check(info);
+      });
+      children.delete(child);
+      child.removeAllListeners();
+      child.unref();
+      return started;
+    } catch (error) {
+      // A launch that is not active is not left behind.
+      children.delete(child);
+      killGroup(child);
+      throw error;
+    }
+  };
+
+  const start: Launcher['start'] = async (folder, { signal } = {}) => {
+    if (closed) throw new HubError('START_FAILED', 'the hub is shutting down');
+    const real = await projectFolder(folder);
+    const live = liveFor(real);
+    if (live) return { info: live, started: false };
+    let pending = inFlight.get(real);
+    if (!pending) {
+      pending = launch(real, signal).finally(() => inFlight.delete(real));
+      inFlight.set(real, pending);
+    }
+    return pending;
+  };
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      closed = true;
+      for (const child of children) killGroup(child);
+      children.clear();
+    })();
+    return closing;
+  };
+  return { start, close, [Symbol.asyncDispose]: close };
+}
+
+/** SIGTERMs a detached launch's process group (the instance stops its own scripts). */
+function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(process.platform === 'win32' ? child.pid : -child.pid, 'SIGTERM');
+  } catch {
+    // Already gone.
+  }
+}

@@ -1,0 +1,77 @@
+import { fileURLToPath } from 'node:url';
+import { cleanText } from '@mcp-beacon/registry';
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { StartInstance } from './_hub-tools.js';
+import { HubError } from './errors.js';
+
+/** Roots started per pass; a client naming more gets the first ones and a log line. */
+export const MAX_ROOTS = 32;
+
+/** Bound on the client's answer to `roots/list`, in ms. */
+const LIST_ROOTS_TIMEOUT_MS = 10_000;
+
+/** Starts an instance in each of the client's roots; one pass at a time. */
+export interface RootStarter {
+  /** Runs a pass now, or once more after the running one; resolves when that pass ends. */
+  sync(): Promise<void>;
+}
+
+/**
+ * For `--start-roots`: asks the client for its roots and starts an instance in every
+ * `file://` root that holds a package.json and has no live instance. Only the folders the
+ * client names are touched; a root without package.json is skipped quietly.
+ */
+export function createRootStarter(
+  server: Server,
+  start: StartInstance,
+  log: (message: string) => void,
+): RootStarter {
+  let running: Promise<void> | undefined;
+  let again: Promise<void> | undefined;
+
+  const pass = async () => {
+    const { roots } = await server.listRoots(undefined, { timeout: LIST_ROOTS_TIMEOUT_MS });
+    const folders: string[] = [];
+    for (const root of roots) {
+      if (!root.uri.startsWith('file://')) continue;
+      try {
+        folders.push(fileURLToPath(root.uri));
+      } catch {
+        log(`ignoring root ${cleanText(root.uri)}: not a local path`);
+      }
+    }
+    if (folders.length > MAX_ROOTS)
+      log(`the client named ${folders.length} roots; starting instances in the first ${MAX_ROOTS}`);
+    await Promise.all(
+      folders.slice(0, MAX_ROOTS).map((folder) =>
+        start(folder, {}).then(
+          ({ started, info }) => {
+            if (started) log(`started ${cleanText(info.record.name)} in root ${cleanText(folder)}`);
+          },
+          (error: Error) => {
+            if (!(error instanceof HubError && error.code === 'NOT_A_PROJECT'))
+              log(`cannot start an instance in root ${cleanText(folder)}: ${error.message}`);
+          },
+        ),
+      ),
+    );
+  };
+
+  const sync = (): Promise<void> => {
+    if (!running) {
+      running = pass()
+        .catch((error: Error) => log(`cannot list the client's roots: ${error.message}`))
+        .finally(() => {
+          running = undefined;
+        });
+      return running;
+    }
+    // A change arrived during a pass: one more pass after it covers every change so far.
+    again ??= running.then(() => {
+      again = undefined;
+      return sync();
+    });
+    return again;
+  };
+  return { sync };
+}
