@@ -38,6 +38,8 @@ export class LogRing {
   readonly maxLines: number;
   readonly maxLineChars: number;
   readonly maxChars: number;
+  /** Called with each line as it is kept. */
+  onLine: ((line: LogLine) => void) | undefined;
 
   constructor(
     limits: RingLimits = {},
@@ -117,7 +119,8 @@ export class LogRing {
     // Buffer round trip: a new flat string that pins nothing of the chunk it was cut from.
     const copy = Buffer.from(raw, 'utf8').toString('utf8');
     const text = cleanText(cut ? `${copy}… [line cut at ${this.maxLineChars} characters]` : copy);
-    this.lines.push({ seq: ++this.seq, time: new Date(this.now()).toISOString(), stream, text });
+    const line: LogLine = { seq: ++this.seq, time: new Date(this.now()).toISOString(), stream, text };
+    this.lines.push(line);
     this.kept += text.length;
     while (this.size > this.maxLines || (this.kept > this.maxChars && this.size > 1)) {
       const oldest = this.lines[this.head++] as LogLine;
@@ -128,5 +131,6 @@ export class LogRing {
       this.lines.splice(0, this.head);
       this.head = 0;
     }
+    this.onLine?.(line);
   }
 }

@@ -6,6 +6,7 @@ import { type Clock, systemClock } from '@mcp-beacon/registry';
 import { InstanceError } from './errors.js';
 import { readProject, scriptCommand } from './project.js';
 import { type LogLine, LogRing } from './ring.js';
+import { UrlSet } from './urls.js';
 
 /** Where a run is in its life. */
 export type RunState = 'running' | 'exited' | 'failed' | 'stopped';
@@ -22,14 +23,25 @@ export interface RunInfo {
   started: string;
   ended: string | null;
   droppedLines: number;
+  /** Loopback http(s) URLs the run printed, first seen first (at most 16). */
+  urls: string[];
 }
 
 interface Run {
   info: RunInfo;
   child: ChildProcess;
   logs: LogRing;
+  urls: UrlSet;
   exited: Promise<void>;
   stopRequested: boolean;
+}
+
+/** A line of a run, as {@link ScriptRunner.onLine} listeners get it. */
+export interface RunLine {
+  run: string;
+  line: LogLine;
+  /** URLs first seen on this line. */
+  newUrls: string[];
 }
 
 /** Options of {@link ScriptRunner}. */
@@ -51,6 +63,8 @@ export interface ScriptRunnerOptions {
   guardianPath?: string;
   /** Called when a run ends (for logging notifications). */
   onExit?: (run: RunInfo) => void;
+  /** Called when a run is added or dropped (the set of log resources changed). */
+  onRunsChanged?: () => void;
   /** Times runs and the stop backstop (default: the real clock). */
   clock?: Clock;
 }
@@ -62,6 +76,7 @@ export interface ScriptRunnerOptions {
  */
 export class ScriptRunner {
   private readonly runs = new Map<string, Run>();
+  private readonly lineListeners = new Set<(event: RunLine) => void>();
   private nextId = 1;
   private readonly graceMs: number;
   private readonly guardian: string;
@@ -122,11 +137,25 @@ export class ScriptRunner {
       started: new Date(this.clock.now()).toISOString(),
       ended: null,
       droppedLines: 0,
+      urls: [],
+    };
+    const urls = new UrlSet();
+    logs.onLine = (line) => {
+      const newUrls = urls.add(line.text);
+      if (this.lineListeners.size === 0) return;
+      const event: RunLine = { run: id, line, newUrls };
+      for (const listener of this.lineListeners) {
+        try {
+          listener(event);
+        } catch {
+          // A listener's failure is its own; the run keeps logging.
+        }
+      }
     };
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => logs.write('stdout', chunk));
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => logs.write('stderr', chunk));
     child.stdin?.on('error', () => undefined);
-    const run: Run = { info, child, logs, stopRequested: false, exited: Promise.resolve() };
+    const run: Run = { info, child, logs, urls, stopRequested: false, exited: Promise.resolve() };
     run.exited = new Promise<void>((resolve) => {
       child.once('error', (error) => {
         logs.write('stderr', `beacon: cannot start ${command}: ${error.message}\n`);
@@ -146,19 +175,62 @@ export class ScriptRunner {
     });
     this.runs.set(id, run);
     this.evict();
-    return { run: { ...info }, alreadyRunning: false };
+    this.options.onRunsChanged?.();
+    return { run: this.describe(run), alreadyRunning: false };
+  }
+
+  /**
+   * Stops a run (its whole process group) if it is running, then starts the same script with
+   * the same arguments. `signal` aborts the wait for the stop, and then nothing is started.
+   * @throws {InstanceError} `UNKNOWN_RUN`, `UNKNOWN_SCRIPT` (package.json changed), or
+   *   `INVALID_INPUT` when the stop was aborted.
+   */
+  async restart(id: string, signal?: AbortSignal): Promise<{ run: RunInfo; previous: RunInfo }> {
+    const previous = await this.stop(id, signal);
+    if (previous.state === 'running')
+      throw new InstanceError('INVALID_INPUT', `restart of ${id} was cancelled while it stopped`);
+    const { run } = await this.run(previous.script, previous.args);
+    return { run, previous };
+  }
+
+  /** Subscribes to every new output line of every run; returns the unsubscribe. */
+  onLine(listener: (event: RunLine) => void): () => void {
+    this.lineListeners.add(listener);
+    return () => this.lineListeners.delete(listener);
+  }
+
+  /**
+   * A run's info and a promise that resolves when it ends.
+   * @throws {InstanceError} `UNKNOWN_RUN`.
+   */
+  watch(id: string): { run: RunInfo; ended: Promise<void> } {
+    const run = this.get(id);
+    return { run: this.describe(run), ended: run.exited };
+  }
+
+  /**
+   * Kept runs with their kept lines: the runs named by `ids` in that order, else all, newest first.
+   * @throws {InstanceError} `UNKNOWN_RUN`.
+   */
+  runLines(ids?: readonly string[]): { run: RunInfo; lines: LogLine[] }[] {
+    const chosen = ids === undefined ? [...this.runs.values()].reverse() : ids.map((id) => this.get(id));
+    return chosen.map((run) => ({ run: this.describe(run), lines: run.logs.read() }));
   }
 
   /** Drops the oldest finished runs beyond `maxRuns` or the log budget. */
   private evict(): void {
     let total = 0;
     for (const run of this.runs.values()) total += run.logs.chars;
+    let dropped = false;
     for (const [id, run] of this.runs) {
       if (this.runs.size <= this.maxRuns && total <= this.logChars) break;
       if (run.info.state === 'running') continue;
       this.runs.delete(id);
+      run.logs.onLine = undefined;
       total -= run.logs.chars;
+      dropped = true;
     }
+    if (dropped) this.options.onRunsChanged?.();
   }
 
   private finish(run: Run, state: RunState, exitCode: number | null): void {
@@ -242,7 +314,7 @@ export class ScriptRunner {
   }
 
   private describe(run: Run): RunInfo {
-    return { ...run.info, droppedLines: run.logs.dropped };
+    return { ...run.info, droppedLines: run.logs.dropped, urls: run.urls.list() };
   }
 }
 

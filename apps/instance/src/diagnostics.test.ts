@@ -1,0 +1,272 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { type Diagnostic, findDiagnostics } from './diagnostics.js';
+import { LogRing } from './ring.js';
+
+/** A captured output, fed through a ring exactly as a run's output is (ANSI removed). */
+function fixture(name: string) {
+  const ring = new LogRing();
+  ring.write(
+    'stdout',
+    readFileSync(new URL(`../fixtures/output/${name}`, import.meta.url), 'utf8'),
+  );
+  ring.flush();
+  return ring.read();
+}
+
+const lines = (...texts: string[]) => texts.map((text, i) => ({ seq: i + 1, text }));
+
+type Row = [
+  Diagnostic['kind'],
+  string,
+  string | null,
+  number | null,
+  number | null,
+  number,
+  number,
+];
+const brief = (d: Diagnostic): Row => [
+  d.kind,
+  d.message,
+  d.file,
+  d.line,
+  d.column,
+  d.fromSeq,
+  d.toSeq,
+];
+
+// Real outputs of each tool, captured into fixtures/output/ (see fixtures/README.md).
+const CASES: [string, Row[]][] = [
+  [
+    'typescript.txt',
+    [
+      [
+        'typescript',
+        "TS2322: Type 'string' is not assignable to type 'number'.",
+        'src/app.ts',
+        1,
+        7,
+        1,
+        1,
+      ],
+      ['typescript', 'TS2554: Expected 0 arguments, but got 1.', 'src/app.ts', 3, 27, 2, 2],
+    ],
+  ],
+  [
+    'typescript-pretty.txt',
+    [
+      [
+        'typescript',
+        "TS2322: Type 'string' is not assignable to type 'number'.",
+        'src/app.ts',
+        1,
+        7,
+        1,
+        4,
+      ],
+      ['typescript', 'TS2554: Expected 0 arguments, but got 1.', 'src/app.ts', 3, 27, 6, 9],
+    ],
+  ],
+  [
+    'eslint.txt',
+    [
+      [
+        'eslint',
+        "'unused' is assigned a value but never used (no-unused-vars)",
+        '/tmp/fixcap/lib/util.js',
+        1,
+        7,
+        3,
+        3,
+      ],
+      [
+        'eslint',
+        "'undefinedThing' is not defined (no-undef)",
+        '/tmp/fixcap/lib/util.js',
+        3,
+        25,
+        4,
+        4,
+      ],
+      [
+        'eslint',
+        "Unexpected 'debugger' statement (no-debugger)",
+        '/tmp/fixcap/lib/util.js',
+        4,
+        3,
+        5,
+        5,
+      ],
+    ],
+  ],
+  [
+    'node.txt',
+    [
+      [
+        'node',
+        "TypeError: Cannot read properties of undefined (reading 'port')",
+        '/tmp/fixcap/crash.cjs',
+        2,
+        24,
+        1,
+        16,
+      ],
+    ],
+  ],
+  [
+    'node-enoent.txt',
+    [
+      [
+        'node',
+        "Error: ENOENT: no such file or directory, open '/nonexistent/config.json'",
+        '/tmp/fixcap/throw.mjs',
+        2,
+        1,
+        1,
+        18,
+      ],
+    ],
+  ],
+  [
+    'npm11-e404.txt',
+    [
+      [
+        'npm',
+        "code E404 | 404 Not Found - GET https://registry.npmjs.org/this-package-does-not-exist-beacon-xyz | 404  The requested resource 'this-package-does-not-exist-beacon-xyz@*' could not be found or you do not have permission to access it.",
+        null,
+        null,
+        null,
+        1,
+        8,
+      ],
+    ],
+  ],
+  [
+    'npm8-e404.txt',
+    [
+      [
+        'npm',
+        "code E404 | 404 Not Found - GET https://registry.npmjs.org/this-package-does-not-exist-beacon-xyz | 404  'this-package-does-not-exist-beacon-xyz@*' is not in this registry.",
+        null,
+        null,
+        null,
+        1,
+        10,
+      ],
+    ],
+  ],
+  [
+    'vite-build.txt',
+    [
+      [
+        'vite',
+        '[builtin:vite-transform] Expected `,` or `}` but found `.`',
+        'web/main.ts',
+        3,
+        8,
+        5,
+        27,
+      ],
+    ],
+  ],
+  [
+    'vite-dev.txt',
+    [
+      [
+        'vite',
+        'Transform failed with 1 error: [PARSE_ERROR] Expected `,` or `}` but found `.`',
+        'web/main.ts',
+        2,
+        8,
+        28,
+        46,
+      ],
+    ],
+  ],
+  [
+    'webpack.txt',
+    [['webpack', 'Module parse failed: Unexpected token (2:10)', './src/index.js', 2, 10, 4, 12]],
+  ],
+  [
+    'webpack-resolve.txt',
+    [
+      [
+        'webpack',
+        "Module not found: Error: Can't resolve './missing-helper' in '/tmp/fixcap/wp/src'",
+        './src/index.js',
+        1,
+        0,
+        5,
+        13,
+      ],
+    ],
+  ],
+  [
+    'jest.txt',
+    [
+      [
+        'test',
+        './sum.test.cjs > sum › adds two numbers: expect(received).toBe(expected) // Object.is equality',
+        'sum.test.cjs',
+        4,
+        23,
+        6,
+        22,
+      ],
+    ],
+  ],
+  [
+    'vitest.txt',
+    [
+      [
+        'test',
+        'sum.test.ts > sum > adds two numbers: AssertionError: expected -1 to be 3 // Object.is equality',
+        'sum.test.ts',
+        5,
+        23,
+        9,
+        25,
+      ],
+    ],
+  ],
+  // Output without errors yields none.
+  ['http-server.txt', []],
+  ['vite-banner-color.txt', []],
+];
+
+describe('findDiagnostics', () => {
+  it.each(CASES)('%s', (name, expected) => {
+    expect(findDiagnostics(fixture(name)).map(brief)).toEqual(expected);
+  });
+
+  it('keeps the lines of an error, at most 20 of them', () => {
+    const [node] = findDiagnostics(fixture('node.txt'));
+    expect(node?.text[0]).toBe('/tmp/fixcap/crash.cjs:2');
+    expect(node?.text).toContain('    at load (/tmp/fixcap/crash.cjs:2:24)');
+    const long = findDiagnostics(
+      lines(
+        'Error: deep',
+        ...Array.from({ length: 50 }, (_, i) => `    at f${i} (/app/x.js:${i + 1}:1)`),
+      ),
+    );
+    expect(long).toHaveLength(1);
+    expect(long[0]?.text).toHaveLength(20);
+    expect([long[0]?.fromSeq, long[0]?.toSeq]).toEqual([1, 41]);
+  });
+
+  it('reports errors between ordinary lines, and not warnings', () => {
+    const found = findDiagnostics(
+      lines(
+        'compiling...',
+        "error TS5083: Cannot read file '/app/tsconfig.base.json'.",
+        '/app/src/a.js',
+        '  2:1  warning  Unexpected console statement  no-console',
+        '',
+        'server listening',
+      ),
+    );
+    expect(found.map(brief)).toEqual([
+      ['typescript', "TS5083: Cannot read file '/app/tsconfig.base.json'.", null, null, null, 2, 2],
+    ]);
+  });
+});
