@@ -433,7 +433,7 @@ describe('beacon-hub list', () => {
     await waitFor(() => watch.stdout().includes('watching'), { what: 'watch started' });
     const { proc, record } = await startInstance('watched');
     const id = record.id.slice(0, 8);
-    await waitFor(() => new RegExp(`watched \\(${id}\\) active .*, 6 tools`).test(watch.stdout()), {
+    await waitFor(() => new RegExp(`watched \\(${id}\\) active .*, 9 tools`).test(watch.stdout()), {
       what: 'active line',
     });
     await proc.kill('SIGTERM');

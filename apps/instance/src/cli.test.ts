@@ -215,9 +215,12 @@ describe('beacon-instance tools', () => {
     const client = await connectClient(record);
     const tools = (await client.listTools()).tools.map((t) => t.name).sort();
     expect(tools).toEqual([
+      'errors_get',
       'logs_get',
+      'logs_search',
       'project_info',
       'scripts_list',
+      'scripts_restart',
       'scripts_run',
       'scripts_status',
       'scripts_stop',

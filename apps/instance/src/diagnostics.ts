@@ -46,7 +46,8 @@ const NPM = /^npm (?:ERR!|error) (.*)$/;
 const JS_ERROR = /^(?:Uncaught )?((?:[A-Z]\w*)?(?:Error|Exception))(?: \[[\w.-]+\])?: (.+)$/;
 const STACK_FRAME = /^\s+at (?:.*? \()?(.+?):(\d+):(\d+)\)?$/;
 const STACK_ANY = /^\s+at /;
-const VITE = /^(?:[\d:]+\s*(?:AM|PM)?\s*)?\[vite\] (?:Internal server error|error|Pre-transform error): (.*)$/i;
+const VITE =
+  /^(?:[\d:]+\s*(?:AM|PM)?\s*)?\[vite\] (?:Internal server error|error|Pre-transform error): (.*)$/i;
 const VITE_BUILD = /^error during build:/;
 const BUNDLER_AT = /^\s*(?:[╭┌]─+\[\s*|File: )(.+?):(\d+):(\d+)(?:\s*\])?$/;
 const WEBPACK = /^ERROR in (.+?)(?: (\d+):(\d+)(?:-\d+)?)?$/;
@@ -55,6 +56,227 @@ const JEST_CASE = /^\s+● (.+)$/;
 const VITEST_AT = /^\s*❯ (.+?):(\d+):(\d+)$/;
 const JEST_AT = /^\s+at .*?\(?([^\s()]+):(\d+):(\d+)\)?$/;
 
+/** Where a source position was found. */
+interface Position {
+  file: string;
+  line: number | null;
+  column: number | null;
+}
+
+const pos = (file: string, line: string, column: string | null): Position => ({
+  file,
+  line: Number(line),
+  column: column === null ? null : Number(column),
+});
+
+/** The state of one scan, shared by the recognisers. */
+class Scan {
+  readonly found: Diagnostic[] = [];
+  /** The file header of the ESLint block being read. */
+  eslintFile: string | null = null;
+
+  constructor(readonly lines: readonly SourceLine[]) {}
+
+  text(i: number): string {
+    return this.lines[i]?.text ?? '';
+  }
+
+  add(kind: DiagnosticKind, message: string, from: number, to: number, at: Position | null) {
+    this.found.push({
+      kind,
+      message: message.trim(),
+      file: at?.file ?? null,
+      line: at?.line ?? null,
+      column: at?.column ?? null,
+      fromSeq: this.lines[from]!.seq,
+      toSeq: this.lines[to]!.seq,
+      text: this.lines
+        .slice(from, Math.min(to + 1, from + MAX_DIAGNOSTIC_LINES))
+        .map((l) => l.text),
+    });
+  }
+
+  /** The last line of a block going on from `from` while `more` holds (blank lines may sit inside). */
+  extend(from: number, more: (text: string) => boolean, limit: number): number {
+    let end = from;
+    for (let j = from + 1; j < this.lines.length && j - from <= limit; j++) {
+      const text = this.text(j);
+      if (more(text)) end = j;
+      else if (text.trim() !== '') break;
+    }
+    return end;
+  }
+
+  /** The first position `pattern` (file, line, column groups) finds in lines `from..to`. */
+  locate(from: number, to: number, pattern: RegExp): Position | null {
+    for (let j = from; j <= to; j++) {
+      const m = pattern.exec(this.text(j));
+      if (m && !m[1]!.startsWith('node:'))
+        return pos(m[1]!.trim().replace(/^file:\/\//, ''), m[2]!, m[3]!);
+    }
+    return null;
+  }
+}
+
+/** Recognises an error starting at line `i`: records it and returns the next line to read. */
+type Recogniser = (scan: Scan, i: number) => number | undefined;
+
+const typescript: Recogniser = (scan, i) => {
+  const text = scan.text(i);
+  const m = TS_PAREN.exec(text) ?? TS_PRETTY.exec(text);
+  if (m) {
+    // The pretty form is followed by a code frame: indented lines and numbered source lines.
+    const end = TS_PRETTY.test(text) ? scan.extend(i, (t) => /^\s|^\d+ /.test(t), 6) : i;
+    scan.add('typescript', `${m[4]}: ${m[5]}`, i, end, pos(m[1]!, m[2]!, m[3]!));
+    return end + 1;
+  }
+  const global = TS_GLOBAL.exec(text);
+  if (!global) return undefined;
+  scan.add('typescript', `${global[1]}: ${global[2]}`, i, i, null);
+  return i + 1;
+};
+
+const npm: Recogniser = (scan, i) => {
+  if (!NPM.test(scan.text(i))) return undefined;
+  const end = scan.extend(i, (t) => NPM.test(t), 40);
+  const parts = scan.lines
+    .slice(i, end + 1)
+    .map((l) => NPM.exec(l.text)?.[1]?.trim() ?? '')
+    .filter((p) => !/^(?:\d{3})?$/.test(p) && !/^A complete log of this run/.test(p));
+  scan.add('npm', parts.slice(0, 3).join(' | ') || 'npm failed', i, end, null);
+  return end + 1;
+};
+
+const viteServer: Recogniser = (scan, i) => {
+  const m = VITE.exec(scan.text(i));
+  if (!m) return undefined;
+  const end = scan.extend(i, (t) => /^[\s[─│╭╰┬]|^Plugin:|^File:/.test(t), 40);
+  // "Transform failed with 1 error:" says more on the next line.
+  const detail = m[1]!.trim().endsWith(':')
+    ? (scan.lines
+        .slice(i + 1, end + 1)
+        .map((l) => l.text.trim())
+        .find((t) => t !== '') ?? '')
+    : '';
+  scan.add(
+    'vite',
+    detail ? `${m[1]!.trim()} ${detail}` : m[1]!,
+    i,
+    end,
+    scan.locate(i, end, BUNDLER_AT),
+  );
+  return end + 1;
+};
+
+const viteBuild: Recogniser = (scan, i) => {
+  if (!VITE_BUILD.test(scan.text(i))) return undefined;
+  const end = scan.extend(i, (t) => !/^(?:✓|vite v|\S+ built in)/.test(t), 30);
+  const detail =
+    scan.lines
+      .slice(i + 1, end + 1)
+      .map((l) => l.text.trim())
+      .find((t) => t !== '' && !/^Build failed with/.test(t)) ?? 'build failed';
+  scan.add('vite', detail, i, end, scan.locate(i, end, BUNDLER_AT));
+  return end + 1;
+};
+
+const webpack: Recogniser = (scan, i) => {
+  const m = WEBPACK.exec(scan.text(i));
+  if (!m) return undefined;
+  const end = scan.extend(
+    i,
+    (t) => !/^(?:ERROR in |WARNING in |webpack \d|asset |\S+ compiled)/.test(t),
+    40,
+  );
+  const message = scan.text(i + 1).trim() || scan.text(i);
+  const file = m[1]!.trim();
+  scan.add(
+    'webpack',
+    message,
+    i,
+    end,
+    m[2] ? pos(file, m[2], m[3]!) : { file, line: null, column: null },
+  );
+  return end + 1;
+};
+
+/** Vitest names the test on its FAIL line; Jest names the file, then "● suite › test" per failure. */
+const testFailure: Recogniser = (scan, i) => {
+  const m = TEST_FAIL.exec(scan.text(i));
+  if (!m) return undefined;
+  const end = scan.extend(
+    i,
+    (t) => !TEST_FAIL.test(t) && !/^\s*(?:Test Files|Tests|Test Suites|⎯)/.test(t),
+    200,
+  );
+  const subject = m[1]!.trim();
+  const cases: number[] = [];
+  for (let j = i + 1; j <= end; j++) if (JEST_CASE.test(scan.text(j))) cases.push(j);
+  const segments: [number, number][] =
+    cases.length === 0 ? [[i, end]] : cases.map((c, k) => [c, (cases[k + 1] ?? end + 1) - 1]);
+  for (const [from, to] of segments) {
+    const jestCase = JEST_CASE.exec(scan.text(from))?.[1];
+    const errorLine = scan.lines
+      .slice(from, to + 1)
+      .map((l) => l.text.trim())
+      .find((t) => JS_ERROR.test(t) || /^expect\(/.test(t));
+    const at = scan.locate(from, to, VITEST_AT) ?? scan.locate(from, to, JEST_AT);
+    const name = jestCase ? `${subject} > ${jestCase}` : subject;
+    scan.add('test', `${name}${errorLine ? `: ${errorLine}` : ''}`, from, to, at);
+  }
+  return end + 1;
+};
+
+/** Node prints "file:line", the source line and a caret before an uncaught error, then its stack. */
+const nodeError: Recogniser = (scan, i) => {
+  const text = scan.text(i);
+  const m = JS_ERROR.exec(text);
+  if (!m || STACK_ANY.test(text)) return undefined;
+  let from = i;
+  for (let back = 1; back <= 4 && i - back >= 0; back++) {
+    if (/^\S+:\d+$/.test(scan.text(i - back))) {
+      from = i - back;
+      break;
+    }
+  }
+  const end = scan.extend(
+    i,
+    (t) => STACK_ANY.test(t) || /^\s+\w+: .*,?$|^\s*[{}]$|^Node\.js v/.test(t),
+    40,
+  );
+  let at = scan.locate(i + 1, end, STACK_FRAME);
+  const head = from < i ? /^(\S+):(\d+)$/.exec(scan.text(from)) : null;
+  if (!at && head && !head[1]!.startsWith('node:')) at = pos(head[1]!, head[2]!, null);
+  scan.add('node', `${m[1]}: ${m[2]}`, from, end, at);
+  return end + 1;
+};
+
+/** ESLint's stylish format: a file header line, then one row per problem; warnings are skipped. */
+const eslint: Recogniser = (scan, i) => {
+  const text = scan.text(i);
+  if (ESLINT_FILE.test(text) && ESLINT_ROW.test(scan.text(i + 1))) {
+    scan.eslintFile = text.trim();
+    return i + 1;
+  }
+  if (text.trim() === '') scan.eslintFile = null;
+  const m = scan.eslintFile === null ? null : ESLINT_ROW.exec(text);
+  if (!m) return undefined;
+  const rule = m[4] ? ` (${m[4]})` : '';
+  scan.add('eslint', `${m[3]}${rule}`, i, i, pos(scan.eslintFile!, m[1]!, m[2]!));
+  return i + 1;
+};
+
+const RECOGNISERS: Recogniser[] = [
+  typescript,
+  npm,
+  viteServer,
+  viteBuild,
+  webpack,
+  testFailure,
+  nodeError,
+  eslint,
+];
+
 /**
  * Finds the errors in output lines (ANSI codes already removed): TypeScript (`error TS`),
  * ESLint (stylish), `npm ERR!` / `npm error`, Node errors with their stack frames,
@@ -62,200 +284,15 @@ const JEST_AT = /^\s+at .*?\(?([^\s()]+):(\d+):(\d+)\)?$/;
  * lines it spans and, when the text names one, its file, line and column. Oldest first.
  */
 export function findDiagnostics(lines: readonly SourceLine[]): Diagnostic[] {
-  const found: Diagnostic[] = [];
-  let eslintFile: string | null = null;
+  const scan = new Scan(lines);
   let i = 0;
-  const make = (
-    kind: DiagnosticKind,
-    message: string,
-    from: number,
-    to: number,
-    at: { file: string; line: number; column: number } | null = null,
-  ): Diagnostic => ({
-    kind,
-    message: message.trim(),
-    file: at?.file ?? null,
-    line: at?.line ?? null,
-    column: at?.column ?? null,
-    fromSeq: lines[from]!.seq,
-    toSeq: lines[to]!.seq,
-    text: lines.slice(from, Math.min(to + 1, from + MAX_DIAGNOSTIC_LINES)).map((l) => l.text),
-  });
-  const pos = (file: string, line: string, column: string) => ({
-    file,
-    line: Number(line),
-    column: Number(column),
-  });
-  /** Index of the last line of a block that continues while `more` holds (blank lines allowed inside). */
-  const extend = (from: number, more: (text: string) => boolean, limit = 60): number => {
-    let end = from;
-    for (let j = from + 1; j < lines.length && j - from <= limit; j++) {
-      const text = lines[j]!.text;
-      if (more(text)) end = j;
-      else if (text.trim() !== '') break;
-    }
-    return end;
-  };
-
   while (i < lines.length) {
-    const text = lines[i]!.text;
-    let m: RegExpExecArray | null;
-
-    if ((m = TS_PAREN.exec(text) ?? TS_PRETTY.exec(text))) {
-      // The pretty form is followed by a code frame: indented lines and numbered source lines.
-      const end = TS_PRETTY.test(text) ? extend(i, (t) => /^\s|^\d+ /.test(t), 6) : i;
-      found.push(make('typescript', `${m[4]}: ${m[5]}`, i, end, pos(m[1]!, m[2]!, m[3]!)));
-      i = end + 1;
-      continue;
+    let next: number | undefined;
+    for (const recognise of RECOGNISERS) {
+      next = recognise(scan, i);
+      if (next !== undefined) break;
     }
-    if ((m = TS_GLOBAL.exec(text))) {
-      found.push(make('typescript', `${m[1]}: ${m[2]}`, i, i));
-      i++;
-      continue;
-    }
-    if ((m = NPM.exec(text))) {
-      const end = extend(i, (t) => NPM.test(t), 40);
-      const parts = lines
-        .slice(i, end + 1)
-        .map((l) => NPM.exec(l.text)?.[1]?.trim() ?? '')
-        .filter((p) => !/^(?:\d{3})?$/.test(p) && !/^A complete log of this run/.test(p));
-      found.push(make('npm', parts.slice(0, 3).join(' | ') || 'npm failed', i, end));
-      i = end + 1;
-      continue;
-    }
-    if ((m = VITE.exec(text))) {
-      const end = extend(i, (t) => /^[\s[─│╭╰┬]|^Plugin:|^File:/.test(t), 40);
-      // "Transform failed with 1 error:" says more on the next line.
-      const next = m[1]!.trim().endsWith(':')
-        ? (lines
-            .slice(i + 1, end + 1)
-            .map((l) => l.text.trim())
-            .find((t) => t !== '') ?? '')
-        : '';
-      const message = next ? `${m[1]!.trim()} ${next}` : m[1]!;
-      found.push(make('vite', message, i, end, locate(lines, i, end, BUNDLER_AT)));
-      i = end + 1;
-      continue;
-    }
-    if (VITE_BUILD.test(text)) {
-      const end = extend(i, (t) => !/^(?:✓|vite v|\S+ built in)/.test(t), 30);
-      const detail =
-        lines
-          .slice(i + 1, end + 1)
-          .map((l) => l.text.trim())
-          .find((t) => t !== '' && !/^Build failed with/.test(t)) ?? 'build failed';
-      found.push(make('vite', detail, i, end, locate(lines, i, end, BUNDLER_AT)));
-      i = end + 1;
-      continue;
-    }
-    if ((m = WEBPACK.exec(text))) {
-      const end = extend(i, (t) => !/^(?:ERROR in |WARNING in |webpack \d|asset |\S+ compiled)/.test(t), 40);
-      const message = lines[i + 1]?.text.trim() || text;
-      const file = m[1]!.trim();
-      const at = m[2] ? pos(file, m[2], m[3]!) : { file, line: 0, column: 0 };
-      const diag = make('webpack', message, i, end, at);
-      if (!m[2]) {
-        diag.line = null;
-        diag.column = null;
-      }
-      found.push(diag);
-      i = end + 1;
-      continue;
-    }
-    if ((m = TEST_FAIL.exec(text)) && !/^\s*FAIL\s*$/.test(text)) {
-      // Vitest names the test on the FAIL line; Jest names the file, then "● suite › test"
-      // for each failed test, so each of those is one diagnostic.
-      const end = extend(
-        i,
-        (t) => !TEST_FAIL.test(t) && !/^\s*(?:Test Files|Tests|Test Suites|⎯)/.test(t),
-        200,
-      );
-      const subject = m[1]!.trim();
-      const cases: number[] = [];
-      for (let j = i + 1; j <= end; j++) if (JEST_CASE.test(lines[j]!.text)) cases.push(j);
-      const segments = cases.length === 0 ? [[i, end]] : cases.map((c, k) => [c, (cases[k + 1] ?? end + 1) - 1]);
-      for (const [from, to] of segments as [number, number][]) {
-        const block = lines.slice(from, to + 1);
-        const jestCase = JEST_CASE.exec(lines[from]!.text)?.[1];
-        const errorLine = block
-          .map((l) => l.text.trim())
-          .find((t) => JS_ERROR.test(t) || /^expect\(/.test(t));
-        let at: ReturnType<typeof pos> | null = null;
-        for (const l of block) {
-          const hit = VITEST_AT.exec(l.text) ?? JEST_AT.exec(l.text);
-          if (hit && !hit[1]!.startsWith('node:')) {
-            at = pos(hit[1]!, hit[2]!, hit[3]!);
-            break;
-          }
-        }
-        const name = jestCase ? `${subject} > ${jestCase}` : subject;
-        found.push(make('test', `${name}${errorLine ? `: ${errorLine}` : ''}`, from, to, at));
-      }
-      i = end + 1;
-      continue;
-    }
-    if ((m = JS_ERROR.exec(text)) && !STACK_ANY.test(text)) {
-      // Node prints "file:line", the source line and a caret before an uncaught error.
-      let from = i;
-      for (let back = 1; back <= 4 && i - back >= 0; back++) {
-        if (/^\S+:\d+$/.test(lines[i - back]!.text)) {
-          from = i - back;
-          break;
-        }
-      }
-      const end = extend(
-        i,
-        (t) => STACK_ANY.test(t) || /^\s+\w+: .*,?$|^\s*[{}]$|^Node\.js v/.test(t),
-        40,
-      );
-      let at: ReturnType<typeof pos> | null = null;
-      for (const l of lines.slice(i + 1, end + 1)) {
-        const frame = STACK_FRAME.exec(l.text);
-        if (frame && !frame[1]!.startsWith('node:')) {
-          at = pos(frame[1]!.replace(/^file:\/\//, ''), frame[2]!, frame[3]!);
-          break;
-        }
-      }
-      if (!at && from < i) {
-        const head = /^(\S+):(\d+)$/.exec(lines[from]!.text);
-        if (head && !head[1]!.startsWith('node:')) at = pos(head[1]!, head[2]!, '0');
-        if (at) at.column = 0;
-      }
-      const diag = make('node', `${m[1]}: ${m[2]}`, from, end, at);
-      if (at && at.column === 0) diag.column = null;
-      found.push(diag);
-      i = end + 1;
-      continue;
-    }
-
-    // ESLint stylish: remember the file header, report each error row under it.
-    if (ESLINT_FILE.test(text) && lines[i + 1] && ESLINT_ROW.test(lines[i + 1]!.text)) {
-      eslintFile = text.trim();
-      i++;
-      continue;
-    }
-    if (eslintFile && (m = ESLINT_ROW.exec(text))) {
-      const rule = m[4] ? ` (${m[4]})` : '';
-      found.push(make('eslint', `${m[3]}${rule}`, i, i, pos(eslintFile, m[1]!, m[2]!)));
-      i++;
-      continue;
-    }
-    if (text.trim() === '') eslintFile = null;
-    i++;
+    i = next ?? i + 1;
   }
-  return found;
-}
-
-/** The first `file:line:col` in lines `from..to` that `pattern` recognises. */
-function locate(
-  lines: readonly SourceLine[],
-  from: number,
-  to: number,
-  pattern: RegExp,
-): { file: string; line: number; column: number } | null {
-  for (let j = from; j <= to; j++) {
-    const m = pattern.exec(lines[j]!.text);
-    if (m) return { file: m[1]!.trim(), line: Number(m[2]), column: Number(m[3]) };
-  }
-  return null;
+  return scan.found;
 }

@@ -6,6 +6,7 @@ import type { Logger } from '@mcp-beacon/registry';
 import { type Registration, register } from '@mcp-beacon/registry';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { readProject } from './project.js';
+import { registerLogResources } from './resources.js';
 import { ScriptRunner, type ScriptRunnerOptions } from './scripts.js';
 import { startHttpServer } from './server.js';
 import { registerTools } from './tools.js';
@@ -71,6 +72,9 @@ export async function startInstance(options: StartInstanceOptions): Promise<Inst
     ...(options.graceMs === undefined ? {} : { graceMs: options.graceMs }),
     ...(options.maxRuns === undefined ? {} : { maxRuns: options.maxRuns }),
     ...(options.logBytes === undefined ? {} : { logBytes: options.logBytes }),
+    onRunsChanged: () => {
+      for (const session of http.sessions()) session.sendResourceListChanged();
+    },
     onExit: (run) => {
       logger.info(`run ${run.id} (${run.script}) ended: ${run.state}, exit code ${run.exitCode}`);
       for (const session of http.sessions()) {
@@ -96,6 +100,8 @@ export async function startInstance(options: StartInstanceOptions): Promise<Inst
         { capabilities: { logging: {} } },
       );
       registerTools(server, { cwd, name: project.name, runner, url: () => url, started });
+      const stopResources = registerLogResources(server, runner);
+      server.server.onclose = stopResources;
       return server;
     },
   });

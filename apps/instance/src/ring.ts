@@ -119,7 +119,12 @@ export class LogRing {
     // Buffer round trip: a new flat string that pins nothing of the chunk it was cut from.
     const copy = Buffer.from(raw, 'utf8').toString('utf8');
     const text = cleanText(cut ? `${copy}… [line cut at ${this.maxLineChars} characters]` : copy);
-    const line: LogLine = { seq: ++this.seq, time: new Date(this.now()).toISOString(), stream, text };
+    const line: LogLine = {
+      seq: ++this.seq,
+      time: new Date(this.now()).toISOString(),
+      stream,
+      text,
+    };
     this.lines.push(line);
     this.kept += text.length;
     while (this.size > this.maxLines || (this.kept > this.maxChars && this.size > 1)) {

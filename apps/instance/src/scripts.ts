@@ -209,11 +209,11 @@ export class ScriptRunner {
   }
 
   /**
-   * Kept runs with their kept lines: the runs named by `ids` in that order, else all, newest first.
+   * Kept runs with their kept lines: the runs named by `ids` in that order, else all, oldest first.
    * @throws {InstanceError} `UNKNOWN_RUN`.
    */
   runLines(ids?: readonly string[]): { run: RunInfo; lines: LogLine[] }[] {
-    const chosen = ids === undefined ? [...this.runs.values()].reverse() : ids.map((id) => this.get(id));
+    const chosen = ids === undefined ? [...this.runs.values()] : ids.map((id) => this.get(id));
     return chosen.map((run) => ({ run: this.describe(run), lines: run.logs.read() }));
   }
 

@@ -1,8 +1,10 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
+import { findDiagnostics } from './diagnostics.js';
 import { compileGrep, filterLines } from './grep.js';
 import { gitBranch, readProject } from './project.js';
-import type { ScriptRunner } from './scripts.js';
+import { waitUntilReady } from './ready.js';
+import type { RunInfo, ScriptRunner } from './scripts.js';
 
 /** What the tools need from the running instance. */
 export interface ToolContext {
@@ -32,16 +34,32 @@ const runShape = {
   started: z.string(),
   ended: z.string().nullable(),
   droppedLines: z.number(),
+  urls: z.array(z.string()).describe('Loopback http(s) URLs the run printed'),
 };
 
-/** Registers the project tools (`project_info`, `scripts_*`, `logs_get`) on `server`. */
+/** Ready-waits: bounds of `waitFor.timeoutMs`. */
+export const WAIT_DEFAULT_MS = 30_000;
+export const WAIT_MAX_MS = 300_000;
+
+/** Bounds of `logs_search` and `errors_get` results. */
+const SEARCH_MAX = 1_000;
+const ERRORS_MAX = 500;
+
+const runningUrls = (runs: RunInfo[]) => [
+  ...new Set(runs.filter((r) => r.state === 'running').flatMap((r) => r.urls)),
+];
+
+/**
+ * Registers the project tools on `server`: `project_info`, `scripts_list`, `scripts_run`,
+ * `scripts_stop`, `scripts_restart`, `scripts_status`, `errors_get`, `logs_search`, `logs_get`.
+ */
 export function registerTools(server: McpServer, ctx: ToolContext): void {
   server.registerTool(
     'project_info',
     {
       title: 'Project info',
       description:
-        'Name, path, package manager, package.json presence, script count and git branch of this project.',
+        'Name, path, package manager, package.json presence, script count and git branch of this project, and the URLs its running scripts printed.',
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     async () => {
@@ -55,6 +73,7 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
         scriptsCount: Object.keys(project.scripts).length,
         gitBranch: branch ?? null,
         url: ctx.url() ?? null,
+        urls: runningUrls(ctx.runner.list()),
         pid: process.pid,
         started: ctx.started,
       });
@@ -82,7 +101,7 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
     {
       title: 'Run a script',
       description:
-        'Starts a package.json script with the project package manager and returns its run id at once. Arguments are passed as argv, never through a shell. A script already running is reported, not started twice.',
+        'Starts a package.json script with the project package manager. Arguments are passed as argv, never through a shell. A script already running is reported, not started twice. Without waitFor it returns at once; with waitFor it returns when a new output line matches `pattern`, when the run prints a local URL (`url: true`), when it exits, or at `timeoutMs`, whichever comes first, and says which in `waited`. Cancelling the call ends the wait, not the script.',
       inputSchema: {
         name: z.string().min(1).max(256).describe('A script name defined in package.json'),
         args: z
@@ -90,12 +109,67 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
           .max(64)
           .optional()
           .describe('Extra arguments for the script'),
+        waitFor: z
+          .object({
+            pattern: z
+              .string()
+              .min(1)
+              .max(200)
+              .optional()
+              .describe('Case-insensitive RE2 regular expression a new output line must match'),
+            url: z
+              .boolean()
+              .optional()
+              .describe('Return once the run prints a localhost / 127.0.0.1 / [::1] URL'),
+            timeoutMs: z
+              .number()
+              .int()
+              .min(1)
+              .max(WAIT_MAX_MS)
+              .optional()
+              .describe(`Give up waiting after this many ms (default ${WAIT_DEFAULT_MS})`),
+          })
+          .optional()
+          .describe('Wait until the script is ready before answering'),
       },
       annotations: { destructiveHint: false, openWorldHint: false },
     },
-    async ({ name, args }) => {
+    async ({ name, args, waitFor }, extra) => {
+      const matcher = waitFor?.pattern === undefined ? undefined : compileGrep(waitFor.pattern);
       const { run, alreadyRunning } = await ctx.runner.run(name, args ?? []);
-      return result({ ...run, alreadyRunning });
+      if (waitFor === undefined) return result({ ...run, alreadyRunning });
+      const timeoutMs = waitFor.timeoutMs ?? WAIT_DEFAULT_MS;
+      const progressToken = extra._meta?.progressToken;
+      const { waited, line } = await waitUntilReady(
+        ctx.runner,
+        run.id,
+        {
+          ...(matcher === undefined ? {} : { pattern: matcher }),
+          url: waitFor.url === true,
+          timeoutMs,
+          signal: extra.signal,
+          ...(progressToken === undefined
+            ? {}
+            : {
+                onProgress: (elapsed: number, lines: number) => {
+                  void extra
+                    .sendNotification({
+                      method: 'notifications/progress',
+                      params: {
+                        progressToken,
+                        progress: elapsed,
+                        total: timeoutMs,
+                        message: `waiting for ${run.script} (${run.id}): ${lines} new lines so far`,
+                      },
+                    })
+                    .catch(() => undefined);
+                },
+              }),
+        },
+        !alreadyRunning,
+      );
+      const now = ctx.runner.watch(run.id).run;
+      return result({ ...now, alreadyRunning, waited, line, urls: now.urls });
     },
   );
 
@@ -115,11 +189,96 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
     'scripts_status',
     {
       title: 'Script runs',
-      description: 'Every run with its state, pid, exit code, start and end time.',
+      description:
+        'Every kept run with its state, pid, exit code, start and end time, and the local URLs it printed.',
       annotations: { readOnlyHint: true, openWorldHint: false },
       outputSchema: { runs: z.array(z.object(runShape)) },
     },
     async () => result({ runs: ctx.runner.list() }),
+  );
+
+  server.registerTool(
+    'scripts_restart',
+    {
+      title: 'Restart a run',
+      description:
+        "Stops a run's whole process group (if it is running) and starts the same script with the same arguments; answers with the new run.",
+      inputSchema: { run: z.string().min(1).describe('Run id from scripts_run or scripts_status') },
+      annotations: { destructiveHint: true, openWorldHint: false },
+    },
+    async ({ run }, extra) => {
+      const { run: next, previous } = await ctx.runner.restart(run, extra.signal);
+      return result({
+        ...next,
+        previous: { id: previous.id, state: previous.state, exitCode: previous.exitCode },
+      });
+    },
+  );
+
+  server.registerTool(
+    'errors_get',
+    {
+      title: 'Errors in script output',
+      description:
+        'Errors recognised in the output of the kept runs (TypeScript, ESLint, npm, Node errors with their stack, Vite and webpack build errors, Vitest and Jest failures), newest last, each with its run, line numbers, and file, line and column when the text names them.',
+      inputSchema: {
+        run: z.string().min(1).optional().describe('Only this run (default: every kept run)'),
+        limit: z
+          .number()
+          .int()
+          .min(1)
+          .max(ERRORS_MAX)
+          .optional()
+          .describe('Newest N errors (default 50)'),
+      },
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
+    async ({ run, limit }) => {
+      const runs = ctx.runner.runLines(run === undefined ? undefined : [run]);
+      const errors = runs.flatMap(({ run: info, lines }) =>
+        findDiagnostics(lines).map((d) => ({ run: info.id, script: info.script, ...d })),
+      );
+      return result({ errors: errors.slice(-(limit ?? 50)), total: errors.length });
+    },
+  );
+
+  server.registerTool(
+    'logs_search',
+    {
+      title: 'Search script output',
+      description:
+        'Lines matching a pattern across every kept run (or the given runs), oldest first, at most `limit` of the newest matches.',
+      inputSchema: {
+        pattern: z
+          .string()
+          .min(1)
+          .max(200)
+          .describe(
+            'Case-insensitive RE2 regular expression (linear time: no backreferences or lookaround); plain text matches as a substring',
+          ),
+        runs: z
+          .array(z.string().min(1))
+          .max(64)
+          .optional()
+          .describe('Run ids (default: all kept runs)'),
+        limit: z
+          .number()
+          .int()
+          .min(1)
+          .max(SEARCH_MAX)
+          .optional()
+          .describe('Newest N matching lines (default 100)'),
+      },
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
+    async ({ pattern, runs, limit }) => {
+      const matcher = compileGrep(pattern);
+      const all = ctx.runner
+        .runLines(runs)
+        .flatMap(({ run, lines }) => lines.map((line) => ({ run: run.id, ...line })));
+      const hits = await filterLines(all, (hit) => hit.text, matcher, { limit: limit ?? 100 });
+      return result({ hits, searchedLines: all.length });
+    },
   );
 
   server.registerTool(

@@ -1,9 +1,10 @@
 /** URLs kept per run; a dev server prints a handful, a chatty one the same few again. */
 export const MAX_URLS_PER_RUN = 16;
 
-// http(s) on a loopback host, with an optional port and path, as dev servers print them.
+// http(s) on a loopback host, with an optional port and path, as dev servers print them; the
+// host must end there (`localhost.example.com` and `127.0.0.10` are not loopback).
 const LOOPBACK_URL =
-  /\bhttps?:\/\/(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])(?::\d{1,5})?(?:[/?#][^\s"'<>`)\]},]*)?/gi;
+  /\bhttps?:\/\/(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])(?::\d{1,5})?(?![\w-]|\.[\w-])(?:[/?#][^\s"'<>`)\]},]*)?/gi;
 
 /**
  * The loopback http(s) URLs in one output line (ANSI codes already removed), in order, without

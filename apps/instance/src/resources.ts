@@ -1,0 +1,147 @@
+import { type Clock, systemClock } from '@mcp-beacon/registry';
+import { type McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
+import {
+  ErrorCode,
+  McpError,
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { RunInfo, ScriptRunner } from './scripts.js';
+
+/** Options of {@link registerLogResources}. */
+export interface LogResourceOptions {
+  /** Least time between two `resources/updated` of one resource, in ms (default 250). */
+  throttleMs?: number;
+  /** Subscriptions one session may hold (default 64). */
+  maxSubscriptions?: number;
+  clock?: Clock;
+}
+
+const PREFIX = 'logs://';
+
+/** The resource URI of a run's output. */
+export const logsUri = (runId: string): string => `${PREFIX}${runId}`;
+
+const runOf = (uri: string): string | undefined =>
+  uri.startsWith(PREFIX) ? uri.slice(PREFIX.length) : undefined;
+
+function describeRun(run: RunInfo) {
+  return {
+    uri: logsUri(run.id),
+    name: run.id,
+    title: `${run.script} (${run.id}, ${run.state})`,
+    description: `Output of \`${run.command}\`, started ${run.started}; ${run.state}`,
+    mimeType: 'text/plain',
+  };
+}
+
+/**
+ * Offers each kept run's output as the text resource `logs://<run id>` on one session's
+ * server: listed, readable, and subscribable. A subscribed resource gets
+ * `notifications/resources/updated` as lines arrive, at most one per `throttleMs`, and a last
+ * one after the final burst. Subscriptions end with the session. Returns the cleanup.
+ */
+export function registerLogResources(
+  server: McpServer,
+  runner: ScriptRunner,
+  options: LogResourceOptions = {},
+): () => void {
+  const clock = options.clock ?? systemClock;
+  const throttleMs = options.throttleMs ?? 250;
+  const maxSubscriptions = options.maxSubscriptions ?? 64;
+
+  server.server.registerCapabilities({ resources: { subscribe: true, listChanged: true } });
+  server.registerResource(
+    'logs',
+    new ResourceTemplate(`${PREFIX}{run}`, {
+      list: async () => ({ resources: runner.list().reverse().map(describeRun) }),
+    }),
+    {
+      title: 'Script output',
+      description: 'The kept output lines of a script run, oldest first',
+      mimeType: 'text/plain',
+    },
+    async (uri, { run }) => {
+      const id = String(run);
+      try {
+        const { lines } = runner.logs({ run: id });
+        return {
+          contents: [
+            { uri: uri.href, mimeType: 'text/plain', text: lines.map((l) => l.text).join('\n') },
+          ],
+        };
+      } catch (error) {
+        throw new McpError(ErrorCode.InvalidParams, (error as Error).message);
+      }
+    },
+  );
+
+  /** Per subscribed run: whether lines arrived since the last update, and its throttle timer. */
+  const subscribed = new Map<string, { dirty: boolean; timer: unknown }>();
+  const send = (id: string) => {
+    server.server.sendResourceUpdated({ uri: logsUri(id) }).catch(() => undefined);
+  };
+  const release = (id: string) => {
+    const entry = subscribed.get(id);
+    if (!entry) return;
+    const fire = () => {
+      if (!entry.dirty) {
+        entry.timer = undefined;
+        return;
+      }
+      entry.dirty = false;
+      send(id);
+      entry.timer = clock.setTimeout(fire, throttleMs);
+    };
+    fire();
+  };
+  // Listens to the runner only while something is subscribed, so a session that never
+  // subscribes holds nothing.
+  let offLine: (() => void) | undefined;
+  const onLine = ({ run }: { run: string }) => {
+    const entry = subscribed.get(run);
+    if (!entry) return;
+    entry.dirty = true;
+    if (entry.timer === undefined) release(run);
+  };
+
+  server.server.setRequestHandler(SubscribeRequestSchema, async ({ params }) => {
+    const id = runOf(params.uri);
+    if (id === undefined || !runner.list().some((r) => r.id === id))
+      throw new McpError(
+        ErrorCode.InvalidParams,
+        `no resource ${params.uri}; resources/list shows the kept runs as logs://<run id>`,
+      );
+    if (!subscribed.has(id)) {
+      if (subscribed.size >= maxSubscriptions)
+        throw new McpError(
+          ErrorCode.InvalidRequest,
+          `this session already holds ${maxSubscriptions} subscriptions; unsubscribe first`,
+        );
+      subscribed.set(id, { dirty: false, timer: undefined });
+      offLine ??= runner.onLine(onLine);
+    }
+    return {};
+  });
+  server.server.setRequestHandler(UnsubscribeRequestSchema, async ({ params }) => {
+    const id = runOf(params.uri);
+    const entry = id === undefined ? undefined : subscribed.get(id);
+    if (entry && id !== undefined) {
+      if (entry.timer !== undefined) clock.clearTimeout(entry.timer);
+      subscribed.delete(id);
+      if (subscribed.size === 0) {
+        offLine?.();
+        offLine = undefined;
+      }
+    }
+    return {};
+  });
+
+  return () => {
+    offLine?.();
+    offLine = undefined;
+    for (const entry of subscribed.values())
+      if (entry.timer !== undefined) clock.clearTimeout(entry.timer);
+    subscribed.clear();
+  };
+}
