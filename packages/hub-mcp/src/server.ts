@@ -163,9 +163,12 @@ export function createHubServer(options: HubServerOptions): HubServer {
   });
   // With --start-roots, the first list also waits (bounded) for the first pass over roots.
   let rootsFirst: Promise<void> | undefined;
-  const lists = async () => {
+  const settled = async () => {
     if (!firstDone) await firstContact;
     if (rootsFirst) await rootsFirst;
+  };
+  const lists = async () => {
+    await settled();
     return view.lists();
   };
 
@@ -218,10 +221,16 @@ export function createHubServer(options: HubServerOptions): HubServer {
       const { name, arguments: args } = request.params;
       if (hubTools.some((t) => t.name === name)) {
         // A client may call instances_list first thing: it sees what a first list would.
-        await lists();
+        await settled();
         return handleHubTool(hubContext, name, args ?? {}, extra);
       }
-      const route = view.toolRoute(name);
+      // A client may call a tool it remembers before anything is listed: an unknown name
+      // waits for first contact once before it is refused.
+      let route = view.toolRoute(name);
+      if (!route && !firstDone) {
+        await settled();
+        route = view.toolRoute(name);
+      }
       if (!route)
         throw wireError(
           ErrorCode.InvalidParams,
@@ -231,8 +240,9 @@ export function createHubServer(options: HubServerOptions): HubServer {
     },
   );
 
-  const routeUri = (uri: string): { id: string; slug: string; uri: string } => {
+  const routeUri = async (uri: string): Promise<{ id: string; slug: string; uri: string }> => {
     const parsed = parseProxiedUri(uri);
+    if (parsed && !firstDone && !view.slugs.idOf(parsed.slug)) await settled();
     const id = parsed && view.slugs.idOf(parsed.slug);
     if (!parsed || !id) throw wireError(ErrorCode.InvalidParams, `Unknown resource: ${uri}`);
     return { id, slug: parsed.slug, uri: parsed.uri };
@@ -249,7 +259,7 @@ export function createHubServer(options: HubServerOptions): HubServer {
     return { resourceTemplates };
   });
   server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
-    const { id, slug, uri } = routeUri(request.params.uri);
+    const { id, slug, uri } = await routeUri(request.params.uri);
     const result = (await forwarder.request(
       id,
       'resources/read',
@@ -266,7 +276,7 @@ export function createHubServer(options: HubServerOptions): HubServer {
     server.setRequestHandler(
       method === 'resources/subscribe' ? SubscribeRequestSchema : UnsubscribeRequestSchema,
       async (request, extra) => {
-        const { id, uri } = routeUri(request.params.uri);
+        const { id, uri } = await routeUri(request.params.uri);
         const info = manager.get(id);
         if (info?.state === 'active' && !info.capabilities?.resources?.subscribe)
           throw wireError(
@@ -306,7 +316,7 @@ export function createHubServer(options: HubServerOptions): HubServer {
       const route = routePrompt(ref.name);
       target = { id: route.id, ref: { ...ref, name: route.name } };
     } else {
-      const { id, uri } = routeUri(ref.uri);
+      const { id, uri } = await routeUri(ref.uri);
       target = { id, ref: { ...ref, uri } };
     }
     // An instance without completions has nothing to suggest; that is not an error.

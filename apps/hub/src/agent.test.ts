@@ -1,0 +1,151 @@
+// An instance's agent tools and log resources, driven through the real hub over stdio.
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { resolvePaths } from '@mcp-beacon/paths';
+import { readValidRecords } from '@mcp-beacon/registry';
+import {
+  createTempDir,
+  startProcess,
+  type TempDir,
+  type TestProcess,
+  testNode,
+  waitFor,
+} from '@mcp-beacon/test-utils';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import {
+  type CallToolResult,
+  CallToolResultSchema,
+  ResourceUpdatedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+const HUB = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const INSTANCE = fileURLToPath(new URL('../../instance/dist/cli.js', import.meta.url));
+const DEV = JSON.stringify(
+  fileURLToPath(new URL('../../instance/fixtures/devserver.mjs', import.meta.url)),
+);
+
+let tmp: TempDir;
+let home: string;
+const processes: TestProcess[] = [];
+const clients: Client[] = [];
+
+beforeEach(async () => {
+  tmp = await createTempDir();
+  home = path.join(tmp.path, 'home');
+});
+afterEach(async () => {
+  await Promise.allSettled(clients.splice(0).map((c) => c.close()));
+  await Promise.allSettled(processes.splice(0).map((p) => p.kill('SIGTERM')));
+  await tmp.cleanup();
+});
+
+/** A project `web` with a dev server and a chatty script, its instance, and a hub client. */
+async function setup() {
+  const project = path.join(tmp.path, 'web');
+  await mkdir(project);
+  await writeFile(
+    path.join(project, 'package.json'),
+    JSON.stringify({
+      name: 'web',
+      scripts: {
+        dev: `node ${DEV}`,
+        chatty:
+          'node -e "let n = 0; const t = setInterval(() => { console.log(\'line \' + ++n); if (n === 100) clearInterval(t); }, 10)"',
+      },
+    }),
+  );
+  const proc = startProcess(testNode, [INSTANCE], {
+    cwd: project,
+    env: { ...process.env, MCP_BEACON_HOME: home },
+  });
+  processes.push(proc);
+  await waitFor(
+    async () => (await readValidRecords(resolvePaths({ home }).instances)).length === 1,
+    { what: 'instance record' },
+  );
+  const client = new Client({ name: 'agent-test', version: '1.0.0' });
+  await client.connect(
+    new StdioClientTransport({
+      command: testNode,
+      args: [HUB],
+      env: { ...(process.env as Record<string, string>), MCP_BEACON_HOME: home },
+      stderr: 'ignore',
+    }),
+  );
+  clients.push(client);
+  return client;
+}
+
+const structured = <T>(result: unknown) => {
+  const r = result as CallToolResult;
+  expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
+  return r.structuredContent as T;
+};
+
+describe('agent tools through the hub', () => {
+  it('starts the dev server, waits for its URL with progress, and the URL answers', async () => {
+    const client = await setup();
+    const progress: number[] = [];
+    const run = structured<{ id: string; waited: string; urls: string[] }>(
+      await client.callTool(
+        { name: 'web__scripts_run', arguments: { name: 'dev', waitFor: { url: true } } },
+        CallToolResultSchema,
+        { onprogress: (p) => void progress.push(p.progress) },
+      ),
+    );
+    expect(run.waited).toBe('url');
+    expect(run.urls).toEqual([expect.stringMatching(/^http:\/\/localhost:\d+\/$/)]);
+    expect(await (await fetch(run.urls[0]!)).text()).toMatch(/^hello from dev/);
+    const info = structured<{ urls: string[] }>(
+      await client.callTool({ name: 'web__project_info', arguments: {} }),
+    );
+    expect(info.urls).toEqual(run.urls);
+
+    // A wait long enough for progress: progress notifications reach the client through the hub.
+    const timeout = structured<{ waited: string }>(
+      await client.callTool(
+        {
+          name: 'web__scripts_run',
+          arguments: { name: 'dev', waitFor: { pattern: 'never printed', timeoutMs: 2_500 } },
+        },
+        CallToolResultSchema,
+        { onprogress: (p) => void progress.push(p.progress) },
+      ),
+    );
+    expect(timeout.waited).toBe('timeout');
+    expect(progress.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('offers each run as beacon://web/logs://<run>, readable and subscribable', async () => {
+    const client = await setup();
+    const updates: string[] = [];
+    client.setNotificationHandler(ResourceUpdatedNotificationSchema, async (n) => {
+      updates.push(n.params.uri);
+    });
+    const run = structured<{ id: string }>(
+      await client.callTool({
+        name: 'web__scripts_run',
+        arguments: { name: 'chatty', waitFor: { pattern: '^line 1$' } },
+      }),
+    );
+    const uri = `beacon://web/logs://${run.id}`;
+    await waitFor(async () => (await client.listResources()).resources.some((r) => r.uri === uri), {
+      what: 'resource listed',
+    });
+    await client.subscribeResource({ uri });
+    await waitFor(() => updates.length >= 2, { what: 'updates through the hub' });
+    expect(new Set(updates)).toEqual(new Set([uri]));
+    await waitFor(
+      async () => {
+        const read = await client.readResource({ uri });
+        expect(read.contents[0]?.uri).toBe(uri);
+        return (read.contents[0] as { text: string }).text.includes('line 100');
+      },
+      { what: 'all lines readable' },
+    );
+    await client.unsubscribeResource({ uri });
+  });
+});
