@@ -14,6 +14,7 @@ import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/typ
 const root = path.resolve(fileURLToPath(import.meta.url), '../..');
 const INSTANCE = path.join(root, 'apps/instance/dist/cli.js');
 const HUB = path.join(root, 'apps/hub/dist/cli.js');
+const DEV_SERVER = path.join(root, 'apps/instance/fixtures/devserver.mjs');
 const bold = (s) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 const step = (s) => console.log(`\n${bold(`== ${s}`)}`);
 
@@ -86,7 +87,8 @@ try {
   step('Two throwaway projects');
   const shop = await makeProject('web-shop', {
     build: `node -e "for (const s of ['compile','bundle','minify']) console.log('build: ' + s + ' ok'); console.error('build: 1 warning')"`,
-    dev: `node -e "setInterval(() => console.log('dev server: tick'), 500)"`,
+    dev: `node ${JSON.stringify(DEV_SERVER)}`,
+    typecheck: `node -e "console.log('src/cart.ts(14,7): error TS2322: Type \\'string\\' is not assignable to type \\'number\\'.'); process.exit(2)"`,
   });
   const api = await makeProject('payments-api', {
     test: 'node -e "console.log(\'12 tests passed\')"',
@@ -131,22 +133,44 @@ try {
   const tools = (await client.listTools()).tools.map((t) => t.name);
   console.log(`  ${tools.join('\n  ')}`);
 
-  step('Run web-shop\'s "build" script through the hub');
+  step('Run web-shop\'s "build" script through the hub, waiting for it to end');
   const run = (
-    await client.callTool({ name: 'web-shop__scripts_run', arguments: { name: 'build' } })
+    await client.callTool({
+      name: 'web-shop__scripts_run',
+      arguments: { name: 'build', waitFor: { timeoutMs: 15_000 } },
+    })
   ).structuredContent;
   console.log(`  ${run.id}: ${run.command} (pid ${run.pid})`);
-  const done = await until(async () => {
-    const status = (await client.callTool({ name: 'web-shop__scripts_status', arguments: {} }))
-      .structuredContent;
-    return status.runs.find((r) => r.id === run.id && r.state !== 'running');
-  }, 'the build to finish');
-  console.log(`  ended: ${done.state}, exit code ${done.exitCode}`);
+  console.log(`  waited: ${run.waited}; ended: ${run.state}, exit code ${run.exitCode}`);
 
   step('Its logs (web-shop__logs_get)');
   const logs = (await client.callTool({ name: 'web-shop__logs_get', arguments: { run: run.id } }))
     .structuredContent;
   for (const line of logs.lines) console.log(`  [${line.stream}] ${line.text}`);
+
+  step('Start the dev server and wait until it prints its URL (waitFor: {url: true})');
+  const dev = (
+    await client.callTool({
+      name: 'web-shop__scripts_run',
+      arguments: { name: 'dev', waitFor: { url: true } },
+    })
+  ).structuredContent;
+  console.log(`  waited: ${dev.waited}; line: ${JSON.stringify(dev.line?.text)}`);
+  const answer = await (await fetch(dev.urls[0])).text();
+  console.log(`  GET ${dev.urls[0]} -> ${JSON.stringify(answer)}`);
+
+  step('A failing type check, and what errors_get makes of it');
+  await client.callTool({
+    name: 'web-shop__scripts_run',
+    arguments: { name: 'typecheck', waitFor: { timeoutMs: 15_000 } },
+  });
+  const { errors } = (await client.callTool({ name: 'web-shop__errors_get', arguments: {} }))
+    .structuredContent;
+  for (const e of errors)
+    console.log(`  ${e.kind} ${e.file}:${e.line}:${e.column} ${e.message} (${e.run})`);
+
+  step('Each run is a resource too (resources/list)');
+  for (const r of (await client.listResources()).resources) console.log(`  ${r.uri}  ${r.title}`);
 
   step('Stop payments-api (SIGTERM) and watch it leave');
   const before = changes;

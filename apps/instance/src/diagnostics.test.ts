@@ -254,9 +254,10 @@ describe('findDiagnostics', () => {
     expect([long[0]?.fromSeq, long[0]?.toSeq]).toEqual([1, 41]);
   });
 
-  it('reports errors between ordinary lines, and not warnings', () => {
+  it('reports errors between ordinary lines, and not warnings or the echoed command', () => {
     const found = findDiagnostics(
       lines(
+        '> node -e "console.log(\'src/a.ts(1,1): error TS1005: x\')"',
         'compiling...',
         "error TS5083: Cannot read file '/app/tsconfig.base.json'.",
         '/app/src/a.js',
@@ -266,7 +267,7 @@ describe('findDiagnostics', () => {
       ),
     );
     expect(found.map(brief)).toEqual([
-      ['typescript', "TS5083: Cannot read file '/app/tsconfig.base.json'.", null, null, null, 2, 2],
+      ['typescript', "TS5083: Cannot read file '/app/tsconfig.base.json'.", null, null, null, 3, 3],
     ]);
   });
 });

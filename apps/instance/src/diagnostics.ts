@@ -287,6 +287,11 @@ export function findDiagnostics(lines: readonly SourceLine[]): Diagnostic[] {
   const scan = new Scan(lines);
   let i = 0;
   while (i < lines.length) {
+    // npm and pnpm echo the script's command as "> command": it is not output.
+    if (scan.text(i).startsWith('> ')) {
+      i++;
+      continue;
+    }
     let next: number | undefined;
     for (const recognise of RECOGNISERS) {
       next = recognise(scan, i);

@@ -29,8 +29,9 @@ function describeRun(run: RunInfo) {
   return {
     uri: logsUri(run.id),
     name: run.id,
-    title: `${run.script} (${run.id}, ${run.state})`,
-    description: `Output of \`${run.command}\`, started ${run.started}; ${run.state}`,
+    // No state here: a client (or the hub) may keep this listing long after the run ends.
+    title: `${run.script} (${run.id})`,
+    description: `Output of \`${run.command}\`, started ${run.started}`,
     mimeType: 'text/plain',
   };
 }
