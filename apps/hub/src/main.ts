@@ -27,10 +27,11 @@ Usage:
   beacon-hub list --watch       connect to them and show every change as it happens (a table
                                 redrawn in place on a terminal, one line per change
                                 otherwise); Ctrl-C exits
-  beacon-hub setup CLIENT [--write]
+  beacon-hub setup CLIENT [--write] [--start-roots]
                                 print how to add this hub to CLIENT (claude-code,
                                 claude-desktop, cursor or vscode): the command, or the JSON
-                                for its config file; --write edits that file (backup kept)
+                                for its config file; --write edits that file (backup kept);
+                                --start-roots launches the hub with that flag
 
 Options:
   --log-level LEVEL     silent, error, warn (default), info or debug; logs go to stderr
@@ -124,6 +125,7 @@ async function main(): Promise<void> {
       node: process.execPath,
       cli: realpathSync(fileURLToPath(new URL('./cli.js', import.meta.url))),
       dataDir: paths.root,
+      flags: values['start-roots'] ? ['--start-roots'] : [],
     };
     const env = { home: homedir(), platform: process.platform, appData: process.env.APPDATA };
     if (!values.write)

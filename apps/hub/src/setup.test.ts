@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTempDir, startProcess, testNode } from '@mcp-beacon/test-utils';
 import { describe, expect, it } from 'vitest';
-import { configFile, setupText, writeSetup } from './setup.js';
+import { configFile, serverEntry, setupText, writeSetup } from './setup.js';
 
 const launch = { node: '/opt/node/bin/node', cli: '/opt/beacon/cli.js', dataDir: '/data/beacon' };
 const HUB = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -47,6 +47,15 @@ describe('beacon-hub setup', () => {
         },
       },
     });
+  });
+
+  it('passes --start-roots on to the launch', () => {
+    const env = { home: '/home/u', platform: 'linux' as const };
+    const withRoots = { ...launch, flags: ['--start-roots'] };
+    expect(setupText('claude-code', withRoots, env)).toMatch(
+      / \/opt\/beacon\/cli\.js --start-roots\n$/,
+    );
+    expect(serverEntry('cursor', withRoots).args).toEqual(['/opt/beacon/cli.js', '--start-roots']);
   });
 
   it('writes into an existing config, keeping every other entry and a backup', async () => {

@@ -15,6 +15,8 @@ export interface HubLaunch {
   cli: string;
   /** The data folder in use (`MCP_BEACON_HOME` for the client to pass on). */
   dataDir: string;
+  /** Hub flags to launch it with, e.g. `--start-roots` (default none). */
+  flags?: readonly string[];
 }
 
 /** The folders a client's config path depends on (injectable for tests). */
@@ -61,7 +63,7 @@ export function serverEntry(client: SetupClient, launch: HubLaunch): Record<stri
   return {
     ...(client === 'vscode' ? { type: 'stdio' } : {}),
     command: launch.node,
-    args: [launch.cli],
+    args: [launch.cli, ...(launch.flags ?? [])],
     env: { MCP_BEACON_HOME: launch.dataDir },
   };
 }
@@ -78,6 +80,7 @@ export function setupText(client: SetupClient, launch: HubLaunch, env: SetupEnvi
       '--',
       quote(launch.node),
       quote(launch.cli),
+      ...(launch.flags ?? []).map(quote),
     ].join(' ')}\n`;
   }
   const target = configFile(client, env)!;
