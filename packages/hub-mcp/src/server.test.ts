@@ -23,7 +23,13 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createHubServer, HUB_CLIENT_CAPABILITIES, type HubServer } from './index.js';
+import {
+  createHubServer,
+  HUB_CLIENT_CAPABILITIES,
+  HubError,
+  type HubServer,
+  type StartInstance,
+} from './index.js';
 
 const PNG =
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
@@ -184,6 +190,8 @@ let logs: LoggingMessageNotification['params'][];
 let listChanged: number;
 let elicited: string[];
 let refuseElicitation: boolean;
+/** What the upstream client answers to roots/list. */
+let roots: { uri: string; name?: string }[] = [{ uri: 'file:///work', name: 'work' }];
 /** Names of records whose fixture declares no completions. */
 const plain = new Set<string>();
 
@@ -193,6 +201,8 @@ async function setup(
     capabilities?: boolean;
     debounceMs?: number;
     clock?: ManualClock;
+    startInstance?: StartInstance;
+    startRoots?: boolean;
   } = {},
 ) {
   fixtures = new Map();
@@ -213,6 +223,8 @@ async function setup(
     debounceMs: options.debounceMs ?? 20,
     ...(options.callTimeoutMs ? { callTimeoutMs: options.callTimeoutMs } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.startInstance ? { startInstance: options.startInstance } : {}),
+    ...(options.startRoots ? { startRoots: true } : {}),
   });
   upstream = new Client(
     { name: 'upstream', version: '1.0.0' },
@@ -246,9 +258,7 @@ async function setup(
         throw Object.assign(new Error('not now'), { code: 4242, data: { why: 'busy' } });
       return { action: 'accept', content: { ok: true } };
     });
-    upstream.setRequestHandler(ListRootsRequestSchema, async () => ({
-      roots: [{ uri: 'file:///work', name: 'work' }],
-    }));
+    upstream.setRequestHandler(ListRootsRequestSchema, async () => ({ roots }));
   }
   const [a, b] = InMemoryTransport.createLinkedPair();
   await hub.server.connect(b);
@@ -629,5 +639,55 @@ describe('hub MCP server: first contact', () => {
     expect(names).toContain('fine__whoami');
     expect(names.some((n) => n.startsWith('hung__'))).toBe(false);
     expect(manager.list().find((c) => c.record.name === 'hung')?.state).toBe('connecting');
+  });
+});
+
+describe('hub MCP server: starting instances', () => {
+  /** Starts an in-memory instance named after the folder; a folder named "notes" is no project. */
+  const starts: string[] = [];
+  const startInstance: StartInstance = async (folder) => {
+    starts.push(folder);
+    const name = folder.split('/').at(-1)!;
+    if (name === 'notes') throw new HubError('NOT_A_PROJECT', `${folder} has no package.json`);
+    const live = manager.list().find((c) => c.record.path === folder);
+    if (live) return { info: live, started: false };
+    const rec = await addInstance(name, folder);
+    return { info: manager.get(rec.id)!, started: true };
+  };
+
+  it('offers instances_start only when it can start instances', async () => {
+    await setup();
+    expect((await upstream.listTools()).tools.map((t) => t.name)).not.toContain('instances_start');
+    await upstream.close();
+    await hub.close();
+    await setup({ startInstance });
+    expect((await upstream.listTools()).tools.map((t) => t.name)).toContain('instances_start');
+    const started = await call('instances_start', { path: '/code/web' });
+    expect(started.structuredContent).toMatchObject({ name: 'web', launched: true });
+    expect((started.structuredContent as { tools: string[] }).tools).toContain('web__whoami');
+    const refused = await call('instances_start', { path: '/code/notes' });
+    expect(refused).toMatchObject({
+      isError: true,
+      content: [{ type: 'text', text: '/code/notes has no package.json' }],
+    });
+  });
+
+  it('starts the client roots on initialize and again on roots/list_changed, quietly skipping non-projects', async () => {
+    starts.length = 0;
+    roots = [{ uri: 'file:///code/web' }, { uri: 'file:///code/notes' }];
+    await setup({ startInstance, startRoots: true });
+    // The first list waits for the first pass over roots.
+    expect((await upstream.listTools()).tools.map((t) => t.name)).toContain('web__whoami');
+    expect(starts.sort()).toEqual(['/code/notes', '/code/web']);
+    roots = [...roots, { uri: 'file:///code/api' }];
+    await upstream.sendRootsListChanged();
+    await waitFor(
+      () => manager.list().some((c) => c.record.name === 'api' && c.state === 'active'),
+      {
+        what: 'api started',
+      },
+    );
+    expect(manager.list().filter((c) => c.record.name === 'web')).toHaveLength(1);
+    roots = [{ uri: 'file:///work', name: 'work' }];
   });
 });
