@@ -117,6 +117,12 @@ export function createLauncher(options: LauncherOptions): Launcher {
     const log = await open(logFile, 'w', 0o600);
     const before = new Set(manager.list().map((c) => c.id));
     let child: ChildProcess;
+    // A spawn failure (no such program) arrives as an 'error' event: caught from the start,
+    // before any await, so it can never go unhandled.
+    let spawnError: Error | undefined;
+    let onSpawnError = (error: Error) => {
+      spawnError = error;
+    };
     try {
       child = spawn(command, [...args, '--cwd', real, '--log-level', 'warn'], {
         cwd: real,
@@ -125,6 +131,7 @@ export function createLauncher(options: LauncherOptions): Launcher {
         env: { ...process.env, MCP_BEACON_HOME: paths.root },
         windowsHide: true,
       });
+      child.on('error', (error) => onSpawnError(error));
     } finally {
       await log.close();
     }
@@ -148,7 +155,13 @@ export function createLauncher(options: LauncherOptions): Launcher {
         };
         const fail = (message: string) => settle(new HubError('START_FAILED', message));
         const check = (info: ConnectionInfo) => {
-          if (before.has(info.id) || !samePath(info.record.path, real)) return;
+          if (before.has(info.id)) return;
+          // Its pid when node runs it directly; else its folder (realpath only on a name match).
+          const ours =
+            info.record.pid === child.pid ||
+            (path.basename(info.record.path) === path.basename(real) &&
+              samePath(info.record.path, real));
+          if (!ours) return;
           if (info.state === 'active') settle({ info, started: true });
           else if (info.state === 'dead' || info.state === 'removed')
             fail(`${describe} announced itself but is ${info.state}: ${info.reason ?? ''}`);
@@ -161,7 +174,8 @@ export function createLauncher(options: LauncherOptions): Launcher {
         const onAbort = () => fail(`starting ${describe} was cancelled`);
         signal?.addEventListener('abort', onAbort, { once: true });
         if (signal?.aborted) onAbort();
-        child.once('error', (error) => fail(`cannot run ${command}: ${error.message}`));
+        onSpawnError = (error) => fail(`cannot run ${command}: ${error.message}`);
+        if (spawnError) onSpawnError(spawnError);
         child.once('exit', (code, sig) => {
           void tail().then((t) =>
             fail(`${describe} exited (${sig ?? `code ${code}`}) before it became active${t}`),
@@ -170,7 +184,7 @@ export function createLauncher(options: LauncherOptions): Launcher {
         for (const info of manager.list()) check(info);
       });
       children.delete(child);
-      child.removeAllListeners();
+      child.removeAllListeners('exit');
       child.unref();
       return started;
     } catch (error) {

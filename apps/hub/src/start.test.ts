@@ -169,6 +169,17 @@ describe('instances_start', () => {
     );
   });
 
+  it('reports a beacon-instance that cannot be run', async () => {
+    const dir = await makeProject('nobin');
+    const hub = await startHub([
+      '--instance-bin',
+      path.join(tmp.path, 'missing', 'beacon-instance'),
+    ]);
+    const result = await call(hub.client, 'instances_start', { path: dir });
+    expect(result.isError).toBe(true);
+    expect(text(result)).toMatch(/^cannot run .*missing\/beacon-instance: spawn .* ENOENT$/);
+  });
+
   it('kills a launch that never becomes active at the timeout', async () => {
     const dir = await makeProject('silent');
     const bin = path.join(tmp.path, 'hang.mjs');
