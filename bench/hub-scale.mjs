@@ -6,7 +6,7 @@
 //      cost on raw pipes, and its RSS;
 //  (f) a tool call (server-everything's echo) made directly with the SDK client, through the
 //      hub, and through a raw stdio-to-HTTP forwarder (the floor), interleaved call by call.
-// Usage: node bench/hub-scale.mjs [--samples N] [--calls N] [--sizes 100,500]
+// Usage: node bench/hub-scale.mjs [--samples N] [--calls N] [--sizes 100,500] [--only echo]
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -38,6 +38,8 @@ const arg = (name, fallback) => {
 const SAMPLES = Number(arg('samples', 60));
 const CALLS = Number(arg('calls', 500));
 const SIZES = String(arg('sizes', '100,500')).split(',').map(Number);
+/** `--only echo` runs (f) alone. */
+const ONLY = arg('only', undefined);
 const log = (s) => process.stderr.write(`${s}\n`);
 const round = (x) => Math.round(x * 100) / 100;
 
@@ -257,12 +259,12 @@ async function echoThreeWays() {
 const report = { node: process.version, platform: `${process.platform}-${process.arch}` };
 try {
   report.e_scale = [];
-  for (const size of [0, ...SIZES]) {
+  for (const size of ONLY === 'echo' ? [] : [0, ...SIZES]) {
     log(`scale: ${size} instances`);
     report.e_scale.push(await scenario(size));
   }
   const base = report.e_scale[0];
-  for (const row of report.e_scale.slice(1)) {
+  for (const row of base ? report.e_scale.slice(1) : []) {
     row.listed_p99_over_baseline = round(
       row.rename_to_listed_ms.p99 / base.rename_to_listed_ms.p99,
     );

@@ -102,7 +102,7 @@ export async function startHub(options: StartHubOptions): Promise<Hub> {
       : { firstListTimeoutMs: options.firstListTimeoutMs }),
     log: (message) => logger.warn(message),
   });
-  await hub.server.connect(options.transport);
+  await hub.connect(options.transport);
 
   let closing: Promise<void> | undefined;
   const close = () => {

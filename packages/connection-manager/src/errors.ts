@@ -5,7 +5,9 @@ export type ConnectionErrorCode =
   | 'BAD_URL'
   | 'HTTP_STATUS'
   | 'NOT_MCP'
-  | 'CLOSED';
+  | 'CLOSED'
+  /** A direct call got no answer within its timeout. */
+  | 'TIMEOUT';
 
 /** The one error class of `@mcp-beacon/connection-manager`. */
 export class ConnectionError extends Error {

@@ -7,7 +7,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConnectionError, HttpClientTransport } from './index.js';
+import { type CancelHandle, ConnectionError, HttpClientTransport } from './index.js';
 
 interface Fixture {
   url: string;
@@ -170,11 +170,40 @@ describe('HttpClientTransport', () => {
       const fixture = await startFixture();
       const { transport } = await connect(fixture.url);
       const controller = new AbortController();
-      const call = transport.call('tools/call', { name: 'wait', arguments: {} }, controller.signal);
+      const call = transport.call(
+        'tools/call',
+        { name: 'wait', arguments: {} },
+        {
+          signal: controller.signal,
+        },
+      );
       await expect.poll(() => fixture.cancelled !== undefined).toBe(true);
       controller.abort(new Error('stop'));
       await expect(call).rejects.toThrow('stop');
       await fixture.cancelled; // the server saw notifications/cancelled
+    });
+
+    it('cancels on the server when its handle is cancelled', async () => {
+      const fixture = await startFixture();
+      const { transport } = await connect(fixture.url);
+      const handle: CancelHandle = {};
+      const call = transport.call('tools/call', { name: 'wait', arguments: {} }, { handle });
+      await expect.poll(() => fixture.cancelled !== undefined).toBe(true);
+      handle.cancel?.('stop');
+      await expect(call).rejects.toThrow('stop');
+      await fixture.cancelled;
+    });
+
+    it('cancels on the server and rejects with TIMEOUT after timeoutMs', async () => {
+      const fixture = await startFixture();
+      const { transport } = await connect(fixture.url);
+      const call = transport.call(
+        'tools/call',
+        { name: 'wait', arguments: {} },
+        { timeoutMs: 200 },
+      );
+      await expect(call).rejects.toMatchObject({ code: 'TIMEOUT' });
+      await fixture.cancelled;
     });
 
     it('rejects pending calls when the transport closes', async () => {

@@ -23,6 +23,14 @@ const CONNECTION_CLOSED = -32000;
 /** The answer to a {@link HttpClientTransport.call}: a result or an error, as sent. */
 export type DirectAnswer = JSONRPCResultResponse | JSONRPCErrorResponse;
 
+/**
+ * Cancels a direct call without an `AbortSignal` (cheaper on a hot path): `call()` fills in
+ * `cancel`, which sends `notifications/cancelled` and rejects the call with `reason`.
+ */
+export interface CancelHandle {
+  cancel?: (reason: string) => void;
+}
+
 const httpError = (status: number, message: string) =>
   new ConnectionError('HTTP_STATUS', message, { status });
 
@@ -41,6 +49,8 @@ export class HttpClientTransport implements Transport {
   sessionId?: string | undefined;
 
   private readonly url: URL;
+  /** `url` as `node:http` request options, worked out once rather than per request. */
+  private readonly target: { hostname: string; port: string; path: string };
   private readonly agent = new Agent({ keepAlive: true, maxFreeSockets: 4 });
   private readonly open = new Set<ClientRequest>();
   private protocolVersion: string | undefined;
@@ -61,6 +71,11 @@ export class HttpClientTransport implements Transport {
     this.url = new URL(url);
     if (this.url.protocol !== 'http:')
       throw new ConnectionError('BAD_URL', `only http URLs are supported, got ${this.url.href}`);
+    this.target = {
+      hostname: this.url.hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: this.url.port || '80',
+      path: `${this.url.pathname}${this.url.search}`,
+    };
   }
 
   async start(): Promise<void> {}
@@ -70,41 +85,65 @@ export class HttpClientTransport implements Transport {
    * server wrote it (`result` or `error`, nothing validated): the hub forwards tool calls this
    * way. Notifications and server-to-client requests sent meanwhile still reach `onmessage`,
    * before the answer. Aborting `signal` sends `notifications/cancelled` and rejects with the
-   * signal's reason.
-   * @throws {ConnectionError} when the request cannot be sent or the server refuses it.
+   * signal's reason (calling `handle.cancel` does the same without a signal); after
+   * `timeoutMs` the same happens with a `TIMEOUT` error.
+   * @throws {ConnectionError} when the request cannot be sent, the server refuses it, or
+   *   `TIMEOUT`.
    */
   call(
     method: string,
     params: Record<string, unknown>,
-    signal?: AbortSignal,
+    options: {
+      signal?: AbortSignal | undefined;
+      timeoutMs?: number | undefined;
+      handle?: CancelHandle | undefined;
+    } = {},
   ): Promise<DirectAnswer> {
+    const { signal, timeoutMs, handle } = options;
     const id = `direct-${++this.directIds}`;
     return new Promise<DirectAnswer>((resolve, reject) => {
-      const settle = (answer: DirectAnswer) => {
+      let timer: NodeJS.Timeout | undefined;
+      const done = () => {
+        if (timer !== undefined) clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
-        resolve(answer);
       };
-      const onAbort = () => {
+      const cancel = (error: unknown, reason: string) => {
         if (!this.direct.delete(id)) return;
-        reject(signal?.reason ?? new Error('aborted'));
+        done();
+        reject(error);
         void this.send({
           jsonrpc: '2.0',
           method: 'notifications/cancelled',
-          params: { requestId: id, reason: String(signal?.reason ?? 'cancelled') },
+          params: { requestId: id, reason },
         }).catch(() => undefined);
       };
+      const onAbort = () =>
+        cancel(signal?.reason ?? new Error('aborted'), String(signal?.reason ?? 'cancelled'));
       if (signal?.aborted) return reject(signal.reason ?? new Error('aborted'));
       signal?.addEventListener('abort', onAbort, { once: true });
+      if (handle) handle.cancel = (reason) => cancel(new Error(reason), reason);
+      if (timeoutMs !== undefined)
+        timer = setTimeout(
+          () =>
+            cancel(
+              new ConnectionError('TIMEOUT', `no answer within ${timeoutMs} ms`),
+              `no answer within ${timeoutMs} ms`,
+            ),
+          timeoutMs,
+        );
       this.direct.set(id, {
-        settle,
+        settle: (answer) => {
+          done();
+          resolve(answer);
+        },
         fail: (error) => {
-          signal?.removeEventListener('abort', onAbort);
+          done();
           reject(error);
         },
       });
       this.send({ jsonrpc: '2.0', id, method, params }).catch((error: unknown) => {
         if (!this.direct.delete(id)) return;
-        signal?.removeEventListener('abort', onAbort);
+        done();
         reject(error);
       });
     });
@@ -243,7 +282,8 @@ export class HttpClientTransport implements Transport {
     timeoutMs?: number,
   ): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
-      const req = request(this.url, {
+      const req = request({
+        ...this.target,
         method,
         agent: this.agent,
         headers: {

@@ -8,6 +8,7 @@ export {
 } from './connection.js';
 export { ConnectionError, type ConnectionErrorCode } from './errors.js';
 export {
+  type CancelHandle,
   type DirectAnswer,
   HttpClientTransport,
   type HttpClientTransportOptions,

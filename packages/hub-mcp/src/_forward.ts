@@ -1,9 +1,10 @@
 import {
+  type CancelHandle,
+  ConnectionError,
   type ConnectionManager,
   type DirectAnswer,
   HttpClientTransport,
 } from '@mcp-beacon/connection-manager';
-import { type Clock, systemClock } from '@mcp-beacon/registry';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
@@ -65,6 +66,17 @@ export interface Forwarder {
     extra: ToolExtra,
   ): Promise<CallToolResult>;
   /**
+   * `tools/call` straight on the instance's HTTP transport, cancelled through `handle` (set
+   * `handle.cancelled` before calling `handle.cancel`); undefined when the instance is not on
+   * that transport. Outcomes as {@link callTool}.
+   */
+  callToolDirect(
+    id: string,
+    name: string,
+    args: Record<string, unknown> | undefined,
+    handle: CancelHandle & { cancelled?: boolean },
+  ): Promise<CallToolResult> | undefined;
+  /**
    * Any other request; an instance not connected is an `InvalidRequest` error, a hung or lost
    * one an `InternalError`, each naming it.
    */
@@ -82,11 +94,7 @@ export interface Forwarder {
  * are relayed with the caller's token and written before the result, and the caller's
  * cancellation reaches the instance.
  */
-export function createForwarder(
-  manager: ConnectionManager,
-  callTimeoutMs: number,
-  clock: Clock = systemClock,
-): Forwarder {
+export function createForwarder(manager: ConnectionManager, callTimeoutMs: number): Forwarder {
   const clientFor = (id: string): Client => manager.client(id);
 
   const requestOptions = (extra: ToolExtra) => {
@@ -162,30 +170,23 @@ export function createForwarder(
     transport: HttpClientTransport,
     id: string,
     params: Record<string, unknown>,
-    extra: ToolExtra,
+    cancel: { signal?: AbortSignal; handle?: CancelHandle & { cancelled?: boolean } },
   ): Promise<CallToolResult> => {
     const instance = manager.get(id)?.record.name ?? id;
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = clock.setTimeout(() => {
-      timedOut = true;
-      controller.abort(new Error(`no answer within ${callTimeoutMs} ms`));
-    }, callTimeoutMs);
-    const onCancel = () => controller.abort(extra.signal.reason);
-    extra.signal.addEventListener('abort', onCancel, { once: true });
     let answer: DirectAnswer;
     try {
-      answer = await transport.call('tools/call', params, controller.signal);
+      answer = await transport.call('tools/call', params, {
+        signal: cancel.signal,
+        handle: cancel.handle,
+        timeoutMs: callTimeoutMs,
+      });
     } catch (error) {
-      if (extra.signal.aborted) throw error;
+      if (cancel.signal?.aborted || cancel.handle?.cancelled) throw error;
       return toolError(
-        timedOut
+        error instanceof ConnectionError && error.code === 'TIMEOUT'
           ? `instance ${instance} did not answer within ${callTimeoutMs} ms`
           : `instance ${instance} failed: ${(error as Error).message}`,
       );
-    } finally {
-      clock.clearTimeout(timer);
-      extra.signal.removeEventListener('abort', onCancel);
     }
     if ('result' in answer) return answer.result as CallToolResult;
     const { code, message, data } = answer.error;
@@ -197,20 +198,32 @@ export function createForwarder(
     throw wire;
   };
 
+  const httpTransport = (id: string): HttpClientTransport | undefined => {
+    try {
+      const transport = clientFor(id).transport;
+      return transport instanceof HttpClientTransport ? transport : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const toolParams = (name: string, args: Record<string, unknown> | undefined) => ({
+    name,
+    ...(args === undefined ? {} : { arguments: args }),
+  });
+
   return {
     async callTool(id, name, args, extra) {
-      const params = { name, ...(args === undefined ? {} : { arguments: args }) };
-      let transport: unknown;
-      try {
-        transport = clientFor(id).transport;
-      } catch {
-        transport = undefined;
-      }
-      if (transport instanceof HttpClientTransport && extra._meta?.progressToken === undefined)
-        return callDirect(transport, id, params, extra);
+      const params = toolParams(name, args);
+      const transport = httpTransport(id);
+      if (transport && extra._meta?.progressToken === undefined)
+        return callDirect(transport, id, params, { signal: extra.signal });
       const outcome = await send(id, 'tools/call', params, extra);
       if (outcome.ok) return outcome.result as CallToolResult;
       return toolError(outcome.message);
+    },
+    callToolDirect(id, name, args, handle) {
+      const transport = httpTransport(id);
+      return transport && callDirect(transport, id, toolParams(name, args), { handle });
     },
     async request(id, method, params, extra) {
       const outcome = await send(id, method, params, extra);

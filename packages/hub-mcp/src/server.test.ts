@@ -261,7 +261,7 @@ async function setup(
     upstream.setRequestHandler(ListRootsRequestSchema, async () => ({ roots }));
   }
   const [a, b] = InMemoryTransport.createLinkedPair();
-  await hub.server.connect(b);
+  await hub.connect(b);
   await upstream.connect(a);
 }
 
@@ -614,7 +614,7 @@ describe('hub MCP server: first contact', () => {
     });
     upstream = new Client({ name: 'upstream', version: '1.0.0' });
     const [a, b] = InMemoryTransport.createLinkedPair();
-    await hub.server.connect(b);
+    await hub.connect(b);
     await upstream.connect(a);
     // The records arrive after initialize, as the watcher's scan does.
     for (const rec of records) manager.upsert(rec);

@@ -3,6 +3,7 @@ import { type Clock, systemClock } from '@mcp-beacon/registry';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { Protocol } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   CallToolRequestSchema,
   type ClientCapabilities,
@@ -27,6 +28,7 @@ import {
   UnsubscribeRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { attributeElicitation, attributeSampling } from './_attribution.js';
+import { installFastToolCalls } from './_fast-calls.js';
 import { createForwarder, upstreamError, wireError } from './_forward.js';
 import { HUB_TOOLS, type HubToolContext, handleHubTool, type StartInstance } from './_hub-tools.js';
 import { parseProxiedUri, proxiedUri } from './_names.js';
@@ -74,6 +76,11 @@ export interface HubServerOptions {
 /** The hub's MCP server. */
 export interface HubServer {
   readonly server: Server;
+  /**
+   * Connects the server to its client's transport, with the fast path for instance tool
+   * calls (use this rather than `server.connect`).
+   */
+  connect(transport: Transport): Promise<void>;
   /** Resolves once the first list would be answered (start-up settled, or the bound passed). */
   readonly firstContact: Promise<void>;
   close(): Promise<void>;
@@ -90,7 +97,7 @@ export interface HubServer {
 export function createHubServer(options: HubServerOptions): HubServer {
   const { manager } = options;
   const log = options.log ?? (() => undefined);
-  const forwarder = createForwarder(manager, options.callTimeoutMs ?? 60_000, options.clock);
+  const forwarder = createForwarder(manager, options.callTimeoutMs ?? 60_000);
   const server = new Server(options.serverInfo ?? { name: 'beacon-hub', version: '0.0.0' }, {
     capabilities: {
       tools: { listChanged: true },
@@ -412,5 +419,20 @@ export function createHubServer(options: HubServerOptions): HubServer {
     return closing;
   };
 
-  return { server, firstContact, close, [Symbol.asyncDispose]: close };
+  const connect = async (transport: Transport) => {
+    await server.connect(transport);
+    installFastToolCalls(transport, {
+      route: (name) => (firstDone && !closed ? view.toolRoute(name) : undefined),
+      callDirect: (route, args, handle) =>
+        forwarder.callToolDirect(route.id, route.name, args, handle),
+      call: (route, args, signal) =>
+        forwarder.callTool(route.id, route.name, args, {
+          signal,
+          sendNotification: async () => undefined,
+        }),
+      log,
+    });
+  };
+
+  return { server, connect, firstContact, close, [Symbol.asyncDispose]: close };
 }

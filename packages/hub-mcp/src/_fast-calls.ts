@@ -1,0 +1,116 @@
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import {
+  type CallToolResult,
+  ErrorCode,
+  type JSONRPCMessage,
+  type RequestId,
+} from '@modelcontextprotocol/sdk/types.js';
+
+/** Where an instance tool call goes. */
+export interface ToolRoute {
+  id: string;
+  name: string;
+}
+
+/** What the fast path needs from the hub server. */
+export interface FastCallOptions {
+  /** The instance tool behind a hub tool name; undefined sends the call the ordinary way. */
+  route(name: string): ToolRoute | undefined;
+  /** The call on the instance's HTTP transport, cancelled by `handle`; undefined if not on one. */
+  callDirect(
+    route: ToolRoute,
+    args: Record<string, unknown> | undefined,
+    handle: { cancel?: (reason: string) => void; cancelled?: boolean },
+  ): Promise<CallToolResult> | undefined;
+  /** The call by any other way, cancelled by `signal`. */
+  call(
+    route: ToolRoute,
+    args: Record<string, unknown> | undefined,
+    signal: AbortSignal,
+  ): Promise<CallToolResult>;
+  log: (message: string) => void;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Answers `tools/call` requests for instance tools straight from the transport, ahead of the
+ * SDK server's dispatch (request re-validation, handler bookkeeping), and routes their
+ * `notifications/cancelled`. Calls with a progress token, hub tools, unknown names and every
+ * other message go to the server as before. Must run after `server.connect(transport)`.
+ */
+export function installFastToolCalls(transport: Transport, options: FastCallOptions): void {
+  const inner = transport.onmessage;
+  const innerClose = transport.onclose;
+  if (!inner) throw new Error('installFastToolCalls: connect the server first');
+  /** Calls answered here, by request id: how to cancel each. */
+  const inFlight = new Map<RequestId, (reason: string) => void>();
+
+  const answer = (id: RequestId, route: ToolRoute, args: Record<string, unknown> | undefined) => {
+    // On an instance's HTTP transport the call is cancelled through a plain handle: no
+    // AbortController per call on this path.
+    const handle: { cancel?: (reason: string) => void; cancelled?: boolean } = {};
+    let pending = options.callDirect(route, args, handle);
+    let cancel: (reason: string) => void = (reason) => {
+      handle.cancelled = true;
+      handle.cancel?.(reason);
+    };
+    if (!pending) {
+      const controller = new AbortController();
+      pending = options.call(route, args, controller.signal);
+      cancel = (reason) => {
+        handle.cancelled = true;
+        controller.abort(reason);
+      };
+    }
+    inFlight.set(id, cancel);
+    // A cancelled request gets no answer, as the SDK does it.
+    const send = (message: JSONRPCMessage) =>
+      handle.cancelled ? undefined : transport.send(message);
+    pending
+      .then(
+        (result) => send({ jsonrpc: '2.0', id, result }),
+        (error: { code?: unknown; message?: string; data?: unknown }) =>
+          send({
+            jsonrpc: '2.0',
+            id,
+            error: {
+              code: Number.isSafeInteger(error.code)
+                ? (error.code as number)
+                : ErrorCode.InternalError,
+              message: error.message ?? String(error),
+              ...(error.data === undefined ? {} : { data: error.data }),
+            },
+          }),
+      )
+      .catch((error: Error) => options.log(`cannot send a tool result: ${error.message}`))
+      .finally(() => inFlight.delete(id));
+  };
+
+  transport.onmessage = (message, extra) => {
+    if ('method' in message) {
+      const params = message.params as Record<string, unknown> | undefined;
+      if ('id' in message && message.method === 'tools/call' && isRecord(params)) {
+        const meta = params._meta;
+        const args = params.arguments;
+        const route =
+          typeof params.name === 'string' &&
+          !(isRecord(meta) && meta.progressToken !== undefined) &&
+          (args === undefined || isRecord(args))
+            ? options.route(params.name)
+            : undefined;
+        if (route) return answer(message.id, route, args as Record<string, unknown> | undefined);
+      } else if (message.method === 'notifications/cancelled' && isRecord(params)) {
+        const cancel = inFlight.get(params.requestId as RequestId);
+        if (cancel) return cancel(String(params.reason ?? 'cancelled'));
+      }
+    }
+    inner(message, extra);
+  };
+  transport.onclose = () => {
+    for (const cancel of inFlight.values()) cancel('connection closed');
+    inFlight.clear();
+    innerClose?.();
+  };
+}
