@@ -2,6 +2,7 @@ import { type Clock, systemClock } from '@mcp-beacon/registry';
 import type { LineMatcher } from './grep.js';
 import type { LogLine } from './ring.js';
 import type { ScriptRunner } from './scripts.js';
+import { findUrls } from './urls.js';
 
 /** Why a ready-wait ended. */
 export type WaitOutcome = 'pattern' | 'url' | 'exit' | 'timeout' | 'cancelled';
@@ -53,10 +54,8 @@ export function waitUntilReady(
   if (condition.url && run.urls.length > 0 && !fromStart)
     return Promise.resolve({ waited: 'url', line: null });
   if (fromStart) {
-    const seen = new Set<string>();
     for (const line of runner.logs({ run: id }).lines) {
-      const urls = condition.url ? findNew(line.text, seen, run.urls) : [];
-      const hit = matches(line, urls);
+      const hit = matches(line, condition.url ? findUrls(line.text) : []);
       if (hit) return Promise.resolve(hit);
     }
   }
@@ -93,11 +92,4 @@ export function waitUntilReady(
     if (condition.signal?.aborted) onAbort();
     void ended.then(() => finish({ waited: 'exit', line: null }));
   });
-}
-
-/** The run's URLs that appear in `text` and were not seen on an earlier line. */
-function findNew(text: string, seen: Set<string>, urls: readonly string[]): string[] {
-  const found = urls.filter((url) => !seen.has(url) && text.includes(url));
-  for (const url of found) seen.add(url);
-  return found;
 }
