@@ -66,6 +66,8 @@ describe('scripts_run waitFor', () => {
       await call(client, 'scripts_run', { name: 'dev', waitFor: { url: true } }),
     );
     expect(again).toMatchObject({ id: run.id, alreadyRunning: true, waited: 'url' });
+    const plain = structured<Run>(await call(client, 'scripts_run', { name: 'dev' }));
+    expect(plain).toMatchObject({ id: run.id, alreadyRunning: true, urls: run.urls });
     await call(client, 'scripts_stop', { run: run.id });
     expect(structured<{ urls: string[] }>(await call(client, 'project_info')).urls).toEqual([]);
   });

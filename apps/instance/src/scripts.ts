@@ -112,7 +112,7 @@ export class ScriptRunner {
     }
     for (const run of this.runs.values()) {
       if (run.info.script === script && run.info.state === 'running')
-        return { run: { ...run.info }, alreadyRunning: true };
+        return { run: this.describe(run), alreadyRunning: true };
     }
     const [command, argv] = scriptCommand(project.packageManager, script, args);
     const child = spawn(process.execPath, [this.guardian, String(this.graceMs), command, ...argv], {
@@ -137,7 +137,7 @@ export class ScriptRunner {
       started: new Date(this.clock.now()).toISOString(),
       ended: null,
       droppedLines: 0,
-      urls: [],
+      urls: [], // filled in by describe()
     };
     const urls = new UrlSet();
     logs.onLine = (line) => {
@@ -241,7 +241,7 @@ export class ScriptRunner {
     run.info.ended = new Date(this.clock.now()).toISOString();
     run.info.droppedLines = run.logs.dropped;
     this.evict();
-    this.options.onExit?.({ ...run.info });
+    this.options.onExit?.(this.describe(run));
   }
 
   /**
