@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { cleanText } from '@mcp-beacon/registry';
+import { type Clock, cleanText } from '@mcp-beacon/registry';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { StartInstance } from './_hub-tools.js';
 import { HubError } from './errors.js';
@@ -14,6 +14,10 @@ const LIST_ROOTS_TIMEOUT_MS = 10_000;
 export interface RootStarter {
   /** Runs a pass now, or once more after the running one; resolves when that pass ends. */
   sync(): Promise<void>;
+  /** The first pass, for the first list to wait on: resolves when it ends or after `boundMs`. */
+  firstPass(clock: Clock, boundMs: number): Promise<void>;
+  /** Clears the bound's timer. */
+  close(): void;
 }
 
 /**
@@ -73,5 +77,17 @@ export function createRootStarter(
     });
     return again;
   };
-  return { sync };
+  let bound: { clock: Clock; timer: unknown } | undefined;
+  const firstPass = (clock: Clock, boundMs: number) =>
+    Promise.race([
+      sync(),
+      new Promise<void>((resolve) => {
+        bound = { clock, timer: clock.setTimeout(resolve, boundMs) };
+      }),
+    ]).then(() => close());
+  const close = () => {
+    if (bound) bound.clock.clearTimeout(bound.timer);
+    bound = undefined;
+  };
+  return { sync, firstPass, close };
 }

@@ -190,23 +190,13 @@ export function createHubServer(options: HubServerOptions): HubServer {
     options.startRoots && options.startInstance
       ? createRootStarter(server, options.startInstance, log)
       : undefined;
-  const rootTimers = new Set<unknown>();
   if (roots) {
     server.oninitialized = () => {
       if (!server.getClientCapabilities()?.roots) {
         log('--start-roots: the client does not report roots; nothing to start');
         return;
       }
-      let timer: unknown;
-      const first = Promise.race([
-        roots.sync(),
-        new Promise<void>((resolve) => {
-          timer = clock.setTimeout(resolve, options.firstListTimeoutMs ?? 2_000);
-          rootTimers.add(timer);
-        }),
-      ]).then(() => {
-        clock.clearTimeout(timer);
-        rootTimers.delete(timer);
+      const first = roots.firstPass(clock, options.firstListTimeoutMs ?? 2_000).then(() => {
         if (rootsFirst === first) rootsFirst = undefined;
       });
       rootsFirst = first;
@@ -301,13 +291,14 @@ export function createHubServer(options: HubServerOptions): HubServer {
     shown.prompts = view.signature().prompts;
     return { prompts };
   });
-  const routePrompt = (name: string) => {
+  const routePrompt = async (name: string) => {
+    if (!firstDone && !view.promptRoute(name)) await settled();
     const route = view.promptRoute(name);
     if (!route) throw wireError(ErrorCode.InvalidParams, `Unknown prompt: ${name}`);
     return route;
   };
   server.setRequestHandler(GetPromptRequestSchema, async (request, extra) => {
-    const route = routePrompt(request.params.name);
+    const route = await routePrompt(request.params.name);
     return forwarder.request(
       route.id,
       'prompts/get',
@@ -320,7 +311,7 @@ export function createHubServer(options: HubServerOptions): HubServer {
     const { ref } = request.params;
     let target: { id: string; ref: typeof ref };
     if (ref.type === 'ref/prompt') {
-      const route = routePrompt(ref.name);
+      const route = await routePrompt(ref.name);
       target = { id: route.id, ref: { ...ref, name: route.name } };
     } else {
       const { id, uri } = await routeUri(ref.uri);
@@ -410,7 +401,7 @@ export function createHubServer(options: HubServerOptions): HubServer {
       closed = true;
       if (debounce !== undefined) clock.clearTimeout(debounce);
       if (firstTimer !== undefined) clock.clearTimeout(firstTimer);
-      for (const timer of rootTimers) clock.clearTimeout(timer);
+      roots?.close();
       offTransition();
       offCatalog();
       offClient();
