@@ -38,6 +38,8 @@ const arg = (name, fallback) => {
 const SAMPLES = Number(arg('samples', 60));
 const CALLS = Number(arg('calls', 500));
 const SIZES = String(arg('sizes', '100,500')).split(',').map(Number);
+/** The hub's own tools: instances_list, _connect, _disconnect, _call, _start. */
+const HUB_TOOL_COUNT = 5;
 /** `--only echo` runs (f) alone. */
 const ONLY = arg('only', undefined);
 const log = (s) => process.stderr.write(`${s}\n`);
@@ -134,7 +136,8 @@ async function scenario(size) {
   );
   const first = await hub.request('tools/list');
   const firstList = {
-    tools_expected: size * 6 + 4,
+    // Six tools per fleet instance, plus the hub's own five (instances_*).
+    tools_expected: size * 6 + HUB_TOOL_COUNT,
     tools_in_first_list: countTools(first.line),
     ms_from_spawn: round(first.at),
   };
