@@ -1,82 +1,28 @@
 // An instance's agent tools and log resources, driven through the real hub over stdio.
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { resolvePaths } from '@mcp-beacon/paths';
-import { readValidRecords } from '@mcp-beacon/registry';
-import {
-  createTempDir,
-  startProcess,
-  type TempDir,
-  type TestProcess,
-  testNode,
-  waitFor,
-} from '@mcp-beacon/test-utils';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { waitFor } from '@mcp-beacon/test-utils';
 import {
   type CallToolResult,
   CallToolResultSchema,
   ResourceUpdatedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useHubFixture } from './_hub-fixture.js';
 
-const HUB = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
-const INSTANCE = fileURLToPath(new URL('../../instance/dist/cli.js', import.meta.url));
 const DEV = JSON.stringify(
   fileURLToPath(new URL('../../instance/fixtures/devserver.mjs', import.meta.url)),
 );
 
-let tmp: TempDir;
-let home: string;
-const processes: TestProcess[] = [];
-const clients: Client[] = [];
-
-beforeEach(async () => {
-  tmp = await createTempDir();
-  home = path.join(tmp.path, 'home');
-});
-afterEach(async () => {
-  await Promise.allSettled(clients.splice(0).map((c) => c.close()));
-  await Promise.allSettled(processes.splice(0).map((p) => p.kill('SIGTERM')));
-  await tmp.cleanup();
-});
+const fx = useHubFixture();
 
 /** A project `web` with a dev server and a chatty script, its instance, and a hub client. */
 async function setup() {
-  const project = path.join(tmp.path, 'web');
-  await mkdir(project);
-  await writeFile(
-    path.join(project, 'package.json'),
-    JSON.stringify({
-      name: 'web',
-      scripts: {
-        dev: `node ${DEV}`,
-        chatty:
-          'node -e "let n = 0; const t = setInterval(() => { console.log(\'line \' + ++n); if (n === 100) clearInterval(t); }, 10)"',
-      },
-    }),
-  );
-  const proc = startProcess(testNode, [INSTANCE], {
-    cwd: project,
-    env: { ...process.env, MCP_BEACON_HOME: home },
+  await fx.startInstance('web', [], {
+    dev: `node ${DEV}`,
+    chatty:
+      'node -e "let n = 0; const t = setInterval(() => { console.log(\'line \' + ++n); if (n === 100) clearInterval(t); }, 10)"',
   });
-  processes.push(proc);
-  await waitFor(
-    async () => (await readValidRecords(resolvePaths({ home }).instances)).length === 1,
-    { what: 'instance record' },
-  );
-  const client = new Client({ name: 'agent-test', version: '1.0.0' });
-  await client.connect(
-    new StdioClientTransport({
-      command: testNode,
-      args: [HUB],
-      env: { ...(process.env as Record<string, string>), MCP_BEACON_HOME: home },
-      stderr: 'ignore',
-    }),
-  );
-  clients.push(client);
-  return client;
+  return (await fx.startHubClient()).client;
 }
 
 const structured = <T>(result: unknown) => {

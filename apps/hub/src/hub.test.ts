@@ -3,107 +3,19 @@ import { mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { InstanceSummary } from '@mcp-beacon/hub-mcp';
 import { resolvePaths } from '@mcp-beacon/paths';
-import { type InstanceRecord, readValidRecords, writeInstance } from '@mcp-beacon/registry';
-import {
-  createTempDir,
-  startProcess,
-  type TempDir,
-  type TestProcess,
-  testNode,
-  waitFor,
-} from '@mcp-beacon/test-utils';
+import { writeInstance } from '@mcp-beacon/registry';
+import { startProcess, testNode, waitFor } from '@mcp-beacon/test-utils';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import {
-  type CallToolResult,
-  ToolListChangedNotificationSchema,
-} from '@modelcontextprotocol/sdk/types.js';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { describe, expect, it } from 'vitest';
+import { HUB, useHubFixture } from './_hub-fixture.js';
 
-const HUB = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
-const INSTANCE = fileURLToPath(new URL('../../instance/dist/cli.js', import.meta.url));
-
-let tmp: TempDir;
-let home: string;
-const processes: TestProcess[] = [];
-const clients: Client[] = [];
-
-beforeEach(async () => {
-  tmp = await createTempDir();
-  home = path.join(tmp.path, 'home');
-});
-afterEach(async () => {
-  await Promise.allSettled(clients.splice(0).map((c) => c.close()));
-  await Promise.allSettled(processes.splice(0).map((p) => p.kill()));
-  await tmp.cleanup();
-});
-
-async function makeProject(name: string): Promise<string> {
-  const dir = path.join(tmp.path, `${name}-${processes.length}`);
-  await mkdir(dir, { recursive: true });
-  await writeFile(
-    path.join(dir, 'package.json'),
-    JSON.stringify({
-      name,
-      scripts: { hello: `node -e "console.log('hello from ${name}')"` },
-    }),
-  );
-  return dir;
-}
-
-const records = () => readValidRecords(resolvePaths({ home }).instances);
-
-async function startInstance(
-  name: string,
-  args: string[] = [],
-): Promise<{ proc: TestProcess; record: InstanceRecord }> {
-  const cwd = await makeProject(name);
-  const before = new Set((await records()).map((r) => r.id));
-  const proc = startProcess(testNode, [INSTANCE, ...args], {
-    cwd,
-    env: { ...process.env, MCP_BEACON_HOME: home },
-  });
-  processes.push(proc);
-  const record = await waitFor(
-    async () => (await records()).find((r) => !before.has(r.id) && r.pid === proc.pid),
-    { what: `${name} record` },
-  );
-  return { proc, record };
-}
-
-interface HubHandle {
-  client: Client;
-  stderr: () => string;
-  listChanged: () => number;
-  transportErrors: Error[];
-}
-
-async function startHubClient(args: string[] = []): Promise<HubHandle> {
-  let stderr = '';
-  const transport = new StdioClientTransport({
-    command: testNode,
-    args: [HUB, '--log-level', 'debug', '--ping-interval', '200', '--ping-timeout', '300', ...args],
-    env: { ...(process.env as Record<string, string>), MCP_BEACON_HOME: home },
-    stderr: 'pipe',
-  });
-  transport.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const transportErrors: Error[] = [];
-  const client = new Client({ name: 'hub-test', version: '1.0.0' });
-  client.onerror = (error) => transportErrors.push(error);
-  let changes = 0;
-  client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
-    changes++;
-  });
-  await client.connect(transport);
-  clients.push(client);
-  return { client, stderr: () => stderr, listChanged: () => changes, transportErrors };
-}
+const fx = useHubFixture();
+const { records, startInstance, startHubClient } = fx;
 
 async function listInstances(client: Client) {
   const result = (await client.callTool({
@@ -156,7 +68,7 @@ describe('beacon-hub over stdio', () => {
         requestInit: { headers: { authorization: `Bearer ${record.token}` } },
       }),
     );
-    clients.push(direct);
+    fx.trackClient(direct);
     const viaHub = await hub.client.callTool({ name: 'api__scripts_list', arguments: {} });
     const straight = await direct.callTool({ name: 'scripts_list', arguments: {} });
     expect(viaHub).toEqual(straight);
@@ -240,7 +152,7 @@ describe('beacon-hub over stdio', () => {
   });
 
   it('ignores garbage files and stays alive', async () => {
-    const paths = resolvePaths({ home });
+    const paths = resolvePaths({ home: fx.home });
     await mkdir(paths.instances, { recursive: true });
     await writeFile(
       path.join(paths.instances, '0b0e6f5c-0b7e-4c5e-9d7a-4f7a0c3e9b11.json'),
@@ -289,7 +201,7 @@ describe('beacon-hub over stdio', () => {
     const slugs = list.map((i) => i.slug).sort();
     // The first keeps the plain slug; the second is told apart by its project's parent folder.
     const parent = path
-      .basename(tmp.path)
+      .basename(fx.tmp.path)
       .toLowerCase()
       .replace(/[^a-z0-9_-]+/g, '_');
     expect(slugs).toEqual(['twin', `twin_${parent}`]);
@@ -370,10 +282,10 @@ describe('beacon-hub over stdio', () => {
 
   it('exits cleanly when stdin closes', async () => {
     const proc = startProcess(testNode, [HUB], {
-      env: { ...process.env, MCP_BEACON_HOME: home },
+      env: { ...process.env, MCP_BEACON_HOME: fx.home },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
-    processes.push(proc);
+    fx.track(proc);
     proc.child.stdin?.end();
     expect(await proc.exited).toEqual({ code: 0, signal: null });
     expect(proc.stdout()).toBe('');
@@ -384,7 +296,7 @@ describe('beacon-hub list', () => {
   it('prints a table and JSON of the instances it finds', async () => {
     const { record } = await startInstance('listed');
     const json = startProcess(testNode, [HUB, 'list', '--json'], {
-      env: { ...process.env, MCP_BEACON_HOME: home },
+      env: { ...process.env, MCP_BEACON_HOME: fx.home },
     });
     expect((await json.exited).code).toBe(0);
     expect(JSON.parse(json.stdout())).toMatchObject({
@@ -394,7 +306,7 @@ describe('beacon-hub list', () => {
       invalid: [],
     });
     const table = startProcess(testNode, [HUB, 'list'], {
-      env: { ...process.env, MCP_BEACON_HOME: home },
+      env: { ...process.env, MCP_BEACON_HOME: fx.home },
     });
     await table.exited;
     expect(table.stdout()).toMatch(/^NAME\s+ID\s+URL/);
@@ -404,10 +316,10 @@ describe('beacon-hub list', () => {
   it('marks a crashed instance stale and reports invalid files', async () => {
     const { proc, record } = await startInstance('crashed');
     await proc.kill('SIGKILL');
-    const bad = path.join(resolvePaths({ home }).instances, `${randomUUID()}.json`);
+    const bad = path.join(resolvePaths({ home: fx.home }).instances, `${randomUUID()}.json`);
     await writeFile(bad, '{ not json');
     const json = startProcess(testNode, [HUB, 'list', '--json'], {
-      env: { ...process.env, MCP_BEACON_HOME: home },
+      env: { ...process.env, MCP_BEACON_HOME: fx.home },
     });
     expect((await json.exited).code).toBe(0);
     const listed = JSON.parse(json.stdout());
@@ -418,7 +330,7 @@ describe('beacon-hub list', () => {
       { file: bad, reason: expect.stringContaining('INVALID_JSON') },
     ]);
     const table = startProcess(testNode, [HUB, 'list'], {
-      env: { ...process.env, MCP_BEACON_HOME: home },
+      env: { ...process.env, MCP_BEACON_HOME: fx.home },
     });
     await table.exited;
     expect(table.stdout()).toContain('stale');
@@ -427,9 +339,9 @@ describe('beacon-hub list', () => {
 
   it('--watch shows each change as a line when not on a terminal, and exits on Ctrl-C', async () => {
     const watch = startProcess(testNode, [HUB, 'list', '--watch'], {
-      env: { ...process.env, MCP_BEACON_HOME: home },
+      env: { ...process.env, MCP_BEACON_HOME: fx.home },
     });
-    processes.push(watch);
+    fx.track(watch);
     await waitFor(() => watch.stdout().includes('watching'), { what: 'watch started' });
     const { proc, record } = await startInstance('watched');
     const id = record.id.slice(0, 8);
@@ -449,7 +361,7 @@ describe('beacon-hub list', () => {
   it('reports an expired heartbeat of a live process', async () => {
     const old = new Date(Date.now() - 60_000).toISOString();
     const id = randomUUID();
-    await writeInstance(resolvePaths({ home }), {
+    await writeInstance(resolvePaths({ home: fx.home }), {
       id,
       pid: process.pid,
       path: '/tmp/hung',
@@ -460,7 +372,7 @@ describe('beacon-hub list', () => {
       last_seen: old,
     });
     const json = startProcess(testNode, [HUB, 'list', '--json'], {
-      env: { ...process.env, MCP_BEACON_HOME: home },
+      env: { ...process.env, MCP_BEACON_HOME: fx.home },
     });
     expect((await json.exited).code).toBe(0);
     expect(JSON.parse(json.stdout()).instances).toEqual([
@@ -471,7 +383,7 @@ describe('beacon-hub list', () => {
   it('shows a hostile name and path escaped, never raw', async () => {
     const now = new Date().toISOString();
     const hostile = 'evil\x1b]0;pwned\x07\x1b[2J\nfake  row';
-    await writeInstance(resolvePaths({ home }), {
+    await writeInstance(resolvePaths({ home: fx.home }), {
       id: randomUUID(),
       pid: process.pid,
       path: `/tmp/${hostile}`,
@@ -482,7 +394,7 @@ describe('beacon-hub list', () => {
       last_seen: now,
     });
     const table = startProcess(testNode, [HUB, 'list'], {
-      env: { ...process.env, MCP_BEACON_HOME: home },
+      env: { ...process.env, MCP_BEACON_HOME: fx.home },
     });
     expect((await table.exited).code).toBe(0);
     // biome-ignore lint/suspicious/noControlCharactersInRegex: asserting their absence
@@ -531,7 +443,7 @@ describe('beacon-hub: first contact, sessions, quiet logs', () => {
   });
 
   it('logs each failing instance once, and its retries only at debug level', async () => {
-    const paths = resolvePaths({ home });
+    const paths = resolvePaths({ home: fx.home });
     await mkdir(paths.instances, { recursive: true, mode: 0o700 });
     const closedPort = await new Promise<number>((resolve) => {
       const server = createServer().listen(0, '127.0.0.1', () => {
@@ -546,7 +458,7 @@ describe('beacon-hub: first contact, sessions, quiet logs', () => {
       const record = {
         id,
         pid: process.pid,
-        path: path.join(tmp.path, `ghost${i}`),
+        path: path.join(fx.tmp.path, `ghost${i}`),
         port: closedPort,
         started: now,
         name: `ghost${i}`,

@@ -1,0 +1,144 @@
+// Test fixture: the built beacon-hub over stdio with a real SDK client, and built
+// beacon-instances in temp projects, all sharing one temp data home.
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { resolvePaths } from '@mcp-beacon/paths';
+import { type InstanceRecord, readValidRecords } from '@mcp-beacon/registry';
+import {
+  createTempDir,
+  startProcess,
+  type TempDir,
+  type TestProcess,
+  testNode,
+  waitFor,
+} from '@mcp-beacon/test-utils';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { afterEach, beforeEach } from 'vitest';
+
+/** The built hub and instance CLIs. */
+export const HUB = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+export const INSTANCE = fileURLToPath(new URL('../../instance/dist/cli.js', import.meta.url));
+
+/** A hub started by {@link HubFixture.startHubClient}, with what its client saw. */
+export interface HubHandle {
+  client: Client;
+  stderr: () => string;
+  listChanged: () => number;
+  transportErrors: Error[];
+}
+
+/** The fixture's live state and helpers; fields are valid inside a test. */
+export interface HubFixture {
+  tmp: TempDir;
+  /** The data home (`MCP_BEACON_HOME`) of every process the fixture starts. */
+  home: string;
+  /** A project folder `<name>-<n>` whose package.json has `scripts` (default: `hello`). */
+  makeProject(name: string, scripts?: Record<string, string>): Promise<string>;
+  /** The valid records in the data home. */
+  records(): Promise<InstanceRecord[]>;
+  /** Starts beacon-instance in a new project and waits for its record. */
+  startInstance(
+    name: string,
+    args?: string[],
+    scripts?: Record<string, string>,
+  ): Promise<{ proc: TestProcess; record: InstanceRecord }>;
+  /** Starts beacon-hub (debug logs, 200 ms pings) with an SDK client connected to it. */
+  startHubClient(args?: string[]): Promise<HubHandle>;
+  /** Registers a process to kill after the test. */
+  track(proc: TestProcess): TestProcess;
+  /** Registers a client to close after the test. */
+  trackClient(client: Client): Client;
+}
+
+/**
+ * Sets up a temp data home before each test, and after it closes the clients, kills every
+ * process it started and removes the folders.
+ */
+export function useHubFixture(): HubFixture {
+  const processes: TestProcess[] = [];
+  const clients: Client[] = [];
+  let projects = 0;
+  const fx = {} as HubFixture;
+
+  beforeEach(async () => {
+    fx.tmp = await createTempDir();
+    fx.home = path.join(fx.tmp.path, 'home');
+  });
+  afterEach(async () => {
+    await Promise.allSettled(clients.splice(0).map((c) => c.close()));
+    await Promise.allSettled(processes.splice(0).map((p) => p.kill()));
+    await fx.tmp.cleanup();
+  });
+
+  fx.track = (proc) => {
+    processes.push(proc);
+    return proc;
+  };
+  fx.trackClient = (client) => {
+    clients.push(client);
+    return client;
+  };
+  fx.makeProject = async (name, scripts) => {
+    const dir = path.join(fx.tmp.path, `${name}-${projects++}`);
+    await mkdir(dir, { recursive: true });
+    await writeFile(
+      path.join(dir, 'package.json'),
+      JSON.stringify({
+        name,
+        scripts: scripts ?? { hello: `node -e "console.log('hello from ${name}')"` },
+      }),
+    );
+    return dir;
+  };
+  fx.records = () => readValidRecords(resolvePaths({ home: fx.home }).instances);
+  fx.startInstance = async (name, args = [], scripts) => {
+    const cwd = await fx.makeProject(name, scripts);
+    const before = new Set((await fx.records()).map((r) => r.id));
+    const proc = fx.track(
+      startProcess(testNode, [INSTANCE, ...args], {
+        cwd,
+        env: { ...process.env, MCP_BEACON_HOME: fx.home },
+      }),
+    );
+    const record = await waitFor(
+      async () => (await fx.records()).find((r) => !before.has(r.id) && r.pid === proc.pid),
+      { what: `${name} record` },
+    );
+    return { proc, record };
+  };
+  fx.startHubClient = async (args = []) => {
+    let stderr = '';
+    const transport = new StdioClientTransport({
+      command: testNode,
+      args: [
+        HUB,
+        '--log-level',
+        'debug',
+        '--ping-interval',
+        '200',
+        '--ping-timeout',
+        '300',
+        ...args,
+      ],
+      env: { ...(process.env as Record<string, string>), MCP_BEACON_HOME: fx.home },
+      stderr: 'pipe',
+    });
+    transport.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const transportErrors: Error[] = [];
+    const client = new Client({ name: 'hub-test', version: '1.0.0' });
+    client.onerror = (error) => transportErrors.push(error);
+    let changes = 0;
+    client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
+      changes++;
+    });
+    await client.connect(transport);
+    fx.trackClient(client);
+    return { client, stderr: () => stderr, listChanged: () => changes, transportErrors };
+  };
+  return fx;
+}
