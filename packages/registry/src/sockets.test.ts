@@ -37,6 +37,17 @@ describe.runIf(process.platform === 'linux')('checkPortOwner (Linux /proc)', () 
   });
 });
 
+describe.runIf(process.platform === 'linux')('checkPortOwner in a burst', () => {
+  it('answers many checks against one process with many sockets, each right', async () => {
+    const ports = await Promise.all(Array.from({ length: 50 }, () => listen()));
+    const answers = await Promise.all(ports.map((port) => checkPortOwner(process.pid, port)));
+    expect(new Set(answers)).toEqual(new Set(['owner']));
+    // A socket opened after the burst's scan is found: a miss scans afresh.
+    const late = await listen();
+    expect(await checkPortOwner(process.pid, late)).toBe('owner');
+  });
+});
+
 describe('checkPortOwner elsewhere', () => {
   it('answers unknown without /proc', async () => {
     if (process.platform === 'linux')

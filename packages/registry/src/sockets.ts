@@ -1,4 +1,5 @@
-import { readdir, readFile, readlink } from 'node:fs/promises';
+import { readlinkSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 
 /** What {@link checkPortOwner} found. */
 export type PortOwnership =
@@ -21,11 +22,18 @@ export interface PortOwnerOptions {
 
 // The socket tables are reused for 250 ms: a burst of checks (a hub starting with hundreds of
 // records) parses them once. A port missing from a reused table is looked up afresh.
-const tables = new Map<string, { at: number; listening: Map<number, Set<string>> }>();
+const tables = new Map<string, { at: number; listening: Promise<Map<number, Set<string>>> }>();
 
-async function listeningTable(proc: string, maxAgeMs: number): Promise<Map<number, Set<string>>> {
+/** Listening sockets by port; concurrent asks share one read. */
+function listeningTable(proc: string, maxAgeMs: number): Promise<Map<number, Set<string>>> {
   const cached = tables.get(proc);
   if (cached && performance.now() - cached.at < maxAgeMs) return cached.listening;
+  const listening = readListening(proc);
+  tables.set(proc, { at: performance.now(), listening });
+  return listening;
+}
+
+async function readListening(proc: string): Promise<Map<number, Set<string>>> {
   const listening = new Map<number, Set<string>>();
   for (const file of ['tcp', 'tcp6']) {
     let text: string;
@@ -44,7 +52,6 @@ async function listeningTable(proc: string, maxAgeMs: number): Promise<Map<numbe
       listening.set(port, inodes);
     }
   }
-  tables.set(proc, { at: performance.now(), listening });
   return listening;
 }
 
@@ -70,18 +77,64 @@ export async function checkPortOwner(
   // A port missing from a recent table may have started listening since: read afresh.
   if (inodes.size === 0) inodes = await listeningInodes(proc, port, 0);
   if (inodes.size === 0) return 'none';
+  let owned = await socketInodes(proc, pid, options.maxAgeMs ?? 250);
+  if (owned === undefined) return 'other';
+  const holds = (set: Set<string>) => [...inodes].some((inode) => set.has(inode));
+  // A socket missing from a recent scan may have been opened since: scan afresh.
+  if (!holds(owned)) owned = await socketInodes(proc, pid, 0);
+  return owned !== undefined && holds(owned) ? 'owner' : 'other';
+}
+
+// The socket inodes of each process are reused for 250 ms too: a process that serves many
+// instances (or holds many descriptors) is scanned once per burst, not once per record.
+const processSockets = new Map<string, { at: number; inodes: Promise<Set<string> | undefined> }>();
+
+/**
+ * Inodes of the sockets process `pid` holds open; undefined when its fds are unreadable.
+ * Concurrent asks share one scan.
+ */
+function socketInodes(
+  proc: string,
+  pid: number,
+  maxAgeMs: number,
+): Promise<Set<string> | undefined> {
+  const key = `${proc}/${pid}`;
+  const cached = processSockets.get(key);
+  const now = performance.now();
+  if (cached && now - cached.at < maxAgeMs) return cached.inodes;
+  // Bounded: stale entries go whenever the map grows past a few hundred processes.
+  if (processSockets.size >= 256)
+    for (const [k, v] of processSockets) if (now - v.at >= 1_000) processSockets.delete(k);
+  const inodes = scanSockets(proc, pid);
+  processSockets.set(key, { at: now, inodes });
+  return inodes;
+}
+
+/**
+ * Reads each descriptor's link synchronously, 256 at a time with a yield between: a link read
+ * takes microseconds, far less than a trip through the thread pool, and a process with
+ * thousands of descriptors still never holds the event loop for long.
+ */
+async function scanSockets(proc: string, pid: number): Promise<Set<string> | undefined> {
   let fds: string[];
   try {
     fds = await readdir(`${proc}/${pid}/fd`);
   } catch {
-    return 'other';
+    return undefined;
   }
-  for (const fd of fds) {
-    const target = await readlink(`${proc}/${pid}/fd/${fd}`).catch(() => '');
+  const inodes = new Set<string>();
+  for (let i = 0; i < fds.length; i++) {
+    if (i > 0 && i % 256 === 0) await new Promise((resolve) => setImmediate(resolve));
+    let target: string;
+    try {
+      target = readlinkSync(`${proc}/${pid}/fd/${fds[i]}`);
+    } catch {
+      continue; // closed meanwhile
+    }
     const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
-    if (inode !== undefined && inodes.has(inode)) return 'owner';
+    if (inode !== undefined) inodes.add(inode);
   }
-  return 'other';
+  return inodes;
 }
 
 /**
@@ -95,17 +148,8 @@ export async function findPortOwner(port: number, proc = '/proc'): Promise<numbe
   for (const name of await readdir(proc)) {
     const pid = Number(name);
     if (!Number.isInteger(pid)) continue;
-    let fds: string[];
-    try {
-      fds = await readdir(`${proc}/${pid}/fd`);
-    } catch {
-      continue;
-    }
-    for (const fd of fds) {
-      const target = await readlink(`${proc}/${pid}/fd/${fd}`).catch(() => '');
-      const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
-      if (inode !== undefined && inodes.has(inode)) return pid;
-    }
+    const sockets = await scanSockets(proc, pid);
+    if (sockets && [...inodes].some((inode) => sockets.has(inode))) return pid;
   }
   return undefined;
 }
