@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, realpathSync } from 'node:fs';
 import { mkdir, open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -50,19 +51,15 @@ export function launchLogFile(paths: BeaconPaths, folder: string): string {
       .basename(folder)
       .replace(/[^\w.-]+/g, '_')
       .slice(0, 40) || 'project';
-  let hash = 0;
-  for (const ch of folder) hash = (Math.imul(hash, 31) + ch.charCodeAt(0)) >>> 0;
-  return path.join(paths.root, 'logs', `${base}-${hash.toString(16).padStart(8, '0')}.log`);
+  const hash = createHash('sha256').update(folder).digest('hex').slice(0, 8);
+  return path.join(paths.root, 'logs', `${base}-${hash}.log`);
 }
 
 /** The command that runs beacon-instance, resolved as {@link LauncherOptions.instanceBin} says. */
 export function instanceCommand(instanceBin?: string): { command: string; args: string[] } {
-  const bin =
-    instanceBin ??
-    [
-      // dist/ of this app, next to the instance package in a clone or in node_modules/@mcp-beacon.
-      fileURLToPath(new URL('../../instance/dist/cli.js', import.meta.url)),
-    ].find((candidate) => existsSync(candidate));
+  // dist/ of this app sits next to the instance package, in a clone or in node_modules/@mcp-beacon.
+  const sibling = fileURLToPath(new URL('../../instance/dist/cli.js', import.meta.url));
+  const bin = instanceBin ?? (existsSync(sibling) ? sibling : undefined);
   if (bin === undefined) return { command: 'beacon-instance', args: [] };
   return /\.[cm]?js$/.test(bin)
     ? { command: process.execPath, args: [bin] }

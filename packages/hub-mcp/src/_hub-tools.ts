@@ -198,6 +198,12 @@ function describeInstance(c: ConnectionInfo, slug: string): InstanceSummary {
   };
 }
 
+/** An instance's slug and its tools as the hub names them (`slugs` is the live map). */
+function qualifiedTools(info: ConnectionInfo, slugs: ReadonlyMap<string, string>) {
+  const slug = slugs.get(info.id) ?? '';
+  return { slug, tools: info.catalog.tools.map((t) => qualifiedName(slug, t.name)) };
+}
+
 function table(rows: InstanceSummary[]): string {
   if (rows.length === 0)
     return 'No Beacon instances found. Start one with `beacon-instance` in a project.';
@@ -238,8 +244,7 @@ export async function handleHubTool(
         const { instance } = input('instances_connect', args);
         const target = resolveInstance(ctx.manager, slugs, instance);
         const info = await ctx.manager.connect(target.id);
-        const slug = slugs.get(info.id) ?? '';
-        const tools = info.catalog.tools.map((t) => qualifiedName(slug, t.name));
+        const { slug, tools } = qualifiedTools(info, slugs);
         const text =
           info.state === 'active'
             ? `${cleanText(info.record.name)} is active with ${tools.length} tools: ${tools.join(', ')}`
@@ -269,8 +274,7 @@ export async function handleHubTool(
         if (!ctx.startInstance)
           throw wireError(ErrorCode.InvalidParams, 'this hub cannot start instances');
         const { info, started } = await ctx.startInstance(path, { signal: extra.signal });
-        const slug = slugs.get(info.id) ?? ctx.slugs().get(info.id) ?? '';
-        const tools = info.catalog.tools.map((t) => qualifiedName(slug, t.name));
+        const { slug, tools } = qualifiedTools(info, slugs);
         const name = cleanText(info.record.name);
         const text = started
           ? `started ${name} (pid ${info.record.pid}, ${info.record.url}) with ${tools.length} tools: ${tools.join(', ')}`

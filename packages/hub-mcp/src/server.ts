@@ -178,6 +178,16 @@ export function createHubServer(options: HubServerOptions): HubServer {
     await settled();
     return view.lists();
   };
+  /**
+   * A route by name: one not known yet is looked up again after first contact, for a client
+   * that names a tool, resource or prompt it remembers before it lists anything.
+   */
+  const known = async <T>(lookup: () => T | undefined): Promise<T | undefined> => {
+    const found = lookup();
+    if (found !== undefined || firstDone) return found;
+    await settled();
+    return lookup();
+  };
 
   const hubContext: HubToolContext = {
     manager,
@@ -221,13 +231,7 @@ export function createHubServer(options: HubServerOptions): HubServer {
         await settled();
         return handleHubTool(hubContext, name, args ?? {}, extra);
       }
-      // A client may call a tool it remembers before anything is listed: an unknown name
-      // waits for first contact once before it is refused.
-      let route = view.toolRoute(name);
-      if (!route && !firstDone) {
-        await settled();
-        route = view.toolRoute(name);
-      }
+      const route = await known(() => view.toolRoute(name));
       if (!route)
         throw wireError(
           ErrorCode.InvalidParams,
@@ -239,8 +243,7 @@ export function createHubServer(options: HubServerOptions): HubServer {
 
   const routeUri = async (uri: string): Promise<{ id: string; slug: string; uri: string }> => {
     const parsed = parseProxiedUri(uri);
-    if (parsed && !firstDone && !view.slugs.idOf(parsed.slug)) await settled();
-    const id = parsed && view.slugs.idOf(parsed.slug);
+    const id = parsed && (await known(() => view.slugs.idOf(parsed.slug)));
     if (!parsed || !id) throw wireError(ErrorCode.InvalidParams, `Unknown resource: ${uri}`);
     return { id, slug: parsed.slug, uri: parsed.uri };
   };
@@ -292,8 +295,7 @@ export function createHubServer(options: HubServerOptions): HubServer {
     return { prompts };
   });
   const routePrompt = async (name: string) => {
-    if (!firstDone && !view.promptRoute(name)) await settled();
-    const route = view.promptRoute(name);
+    const route = await known(() => view.promptRoute(name));
     if (!route) throw wireError(ErrorCode.InvalidParams, `Unknown prompt: ${name}`);
     return route;
   };
