@@ -206,6 +206,30 @@ describe('HttpClientTransport', () => {
       await fixture.cancelled;
     });
 
+    it('times out a short call made after a long one on time, and each call on its own', async () => {
+      const fixture = await startFixture();
+      const { transport } = await connect(fixture.url);
+      const args = { name: 'wait', arguments: {} };
+      const long = transport.call('tools/call', args, { timeoutMs: 60_000 });
+      // Were the shared timer not brought forward, this would wait for the long call's deadline,
+      // past the test's timeout.
+      const short = transport.call('tools/call', args, { timeoutMs: 100 });
+      await expect(short).rejects.toMatchObject({ code: 'TIMEOUT' });
+      const second = transport.call('tools/call', args, { timeoutMs: 100 });
+      await expect(second).rejects.toMatchObject({ code: 'TIMEOUT' });
+      // The long call is still waiting for its answer.
+      const state = await Promise.race([
+        long.then(
+          () => 'settled',
+          () => 'settled',
+        ),
+        'pending',
+      ]);
+      expect(state).toBe('pending');
+      await transport.close();
+      await expect(long).rejects.toMatchObject({ code: 'CLOSED' });
+    });
+
     it('rejects pending calls when the transport closes', async () => {
       const fixture = await startFixture();
       const { transport } = await connect(fixture.url);

@@ -1,10 +1,10 @@
-import { Agent, type ClientRequest, type IncomingMessage, request } from 'node:http';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type {
   JSONRPCErrorResponse,
   JSONRPCMessage,
   JSONRPCResultResponse,
 } from '@modelcontextprotocol/sdk/types.js';
+import { Http1Pool, type Http1Response } from './_http1.js';
 import { ConnectionError } from './errors.js';
 
 /** Options of {@link HttpClientTransport}. */
@@ -34,8 +34,16 @@ export interface CancelHandle {
 const httpError = (status: number, message: string) =>
   new ConnectionError('HTTP_STATUS', message, { status });
 
+/** A direct call in flight: how to settle it, and when it times out (ms since the epoch). */
+interface DirectCall {
+  settle: (answer: DirectAnswer) => void;
+  fail: (error: Error) => void;
+  deadline: number;
+  expire: () => void;
+}
+
 /**
- * A lean MCP streamable-HTTP client transport on `node:http` with a keep-alive agent: one
+ * A lean MCP streamable-HTTP client transport on a small keep-alive HTTP/1.1 client: one
  * upstream session, bodies parsed as JSON and handed on without schema validation (the hub
  * forwards them as they are). Handles JSON and SSE answers to a POST, the server's GET event
  * stream, `mcp-session-id` / `mcp-protocol-version` headers, and ends the session with
@@ -49,20 +57,20 @@ export class HttpClientTransport implements Transport {
   sessionId?: string | undefined;
 
   private readonly url: URL;
-  /** `url` as `node:http` request options, worked out once rather than per request. */
-  private readonly target: { hostname: string; port: string; path: string };
-  private readonly agent = new Agent({ keepAlive: true, maxFreeSockets: 4 });
-  private readonly open = new Set<ClientRequest>();
+  /** The request target: path and query of `url`. */
+  private readonly path: string;
+  private readonly pool: Http1Pool;
   private protocolVersion: string | undefined;
   private closed = false;
-  private eventStream: ClientRequest | undefined;
+  /** The server's GET event stream is open or being opened (or the server has none). */
+  private eventStreamOpen = false;
   private reopenTimer: NodeJS.Timeout | undefined;
   private reopenAttempt = 0;
-  private readonly direct = new Map<
-    string,
-    { settle: (answer: DirectAnswer) => void; fail: (error: Error) => void }
-  >();
+  private readonly direct = new Map<string, DirectCall>();
   private directIds = 0;
+  /** One timer for every direct call's timeout, due at `sweepAt` (ms since the epoch). */
+  private sweep: NodeJS.Timeout | undefined;
+  private sweepAt = Number.POSITIVE_INFINITY;
 
   constructor(
     url: URL | string,
@@ -71,11 +79,13 @@ export class HttpClientTransport implements Transport {
     this.url = new URL(url);
     if (this.url.protocol !== 'http:')
       throw new ConnectionError('BAD_URL', `only http URLs are supported, got ${this.url.href}`);
-    this.target = {
-      hostname: this.url.hostname.replace(/^\[(.*)\]$/, '$1'),
-      port: this.url.port || '80',
-      path: `${this.url.pathname}${this.url.search}`,
-    };
+    this.path = `${this.url.pathname}${this.url.search}`;
+    this.pool = new Http1Pool(
+      this.url.hostname.replace(/^\[(.*)\]$/, '$1'),
+      Number(this.url.port || 80),
+      this.url.host,
+      { maxIdle: 4 },
+    );
   }
 
   async start(): Promise<void> {}
@@ -102,11 +112,7 @@ export class HttpClientTransport implements Transport {
     const { signal, timeoutMs, handle } = options;
     const id = `direct-${++this.directIds}`;
     return new Promise<DirectAnswer>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const done = () => {
-        if (timer !== undefined) clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-      };
+      const done = () => signal?.removeEventListener('abort', onAbort);
       const cancel = (error: unknown, reason: string) => {
         if (!this.direct.delete(id)) return;
         done();
@@ -122,15 +128,7 @@ export class HttpClientTransport implements Transport {
       if (signal?.aborted) return reject(signal.reason ?? new Error('aborted'));
       signal?.addEventListener('abort', onAbort, { once: true });
       if (handle) handle.cancel = (reason) => cancel(new Error(reason), reason);
-      if (timeoutMs !== undefined)
-        timer = setTimeout(
-          () =>
-            cancel(
-              new ConnectionError('TIMEOUT', `no answer within ${timeoutMs} ms`),
-              `no answer within ${timeoutMs} ms`,
-            ),
-          timeoutMs,
-        );
+      const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + timeoutMs;
       this.direct.set(id, {
         settle: (answer) => {
           done();
@@ -140,13 +138,44 @@ export class HttpClientTransport implements Transport {
           done();
           reject(error);
         },
+        deadline,
+        expire: () =>
+          cancel(
+            new ConnectionError('TIMEOUT', `no answer within ${timeoutMs} ms`),
+            `no answer within ${timeoutMs} ms`,
+          ),
       });
+      if (deadline < this.sweepAt) this.armSweep(deadline);
       this.send({ jsonrpc: '2.0', id, method, params }).catch((error: unknown) => {
         if (!this.direct.delete(id)) return;
         done();
         reject(error);
       });
     });
+  }
+
+  /**
+   * Call timeouts share one timer instead of one per call (a timer per call was a measurable
+   * share of the hub's time per call): it is due at the earliest deadline and, when it fires,
+   * expires what is due and re-arms for the next.
+   */
+  private armSweep(at: number): void {
+    if (this.sweep !== undefined) clearTimeout(this.sweep);
+    this.sweepAt = at;
+    this.sweep = setTimeout(() => this.expireCalls(), Math.max(0, at - Date.now()));
+    this.sweep.unref();
+  }
+
+  private expireCalls(): void {
+    this.sweep = undefined;
+    this.sweepAt = Number.POSITIVE_INFINITY;
+    const now = Date.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const call of [...this.direct.values()]) {
+      if (call.deadline <= now) call.expire();
+      else if (call.deadline < next) next = call.deadline;
+    }
+    if (next !== Number.POSITIVE_INFINITY && !this.closed) this.armSweep(next);
   }
 
   setProtocolVersion(version: string): void {
@@ -157,7 +186,7 @@ export class HttpClientTransport implements Transport {
     if (this.closed) throw new ConnectionError('CLOSED', 'transport is closed');
     const body = JSON.stringify(message);
     const requestId = 'method' in message && 'id' in message ? message.id : undefined;
-    let response: IncomingMessage;
+    let response: Http1Response;
     try {
       response = await this.exchange('POST', body, 'application/json, text/event-stream');
     } catch (error) {
@@ -165,8 +194,8 @@ export class HttpClientTransport implements Transport {
       throw error;
     }
     const sessionId = response.headers['mcp-session-id'];
-    if (typeof sessionId === 'string') this.sessionId = sessionId;
-    const status = response.statusCode ?? 0;
+    if (sessionId !== undefined) this.sessionId = sessionId;
+    const status = response.status;
     if (status < 200 || status >= 300) {
       const text = await readBody(response).catch(() => '');
       const error = httpError(
@@ -177,11 +206,11 @@ export class HttpClientTransport implements Transport {
       throw error;
     }
     if (status === 202 || requestId === undefined) {
-      response.resume();
+      response.discard();
       if (
         'method' in message &&
         message.method === 'notifications/initialized' &&
-        this.eventStream === undefined
+        !this.eventStreamOpen
       )
         this.openEventStream();
       return;
@@ -226,7 +255,7 @@ export class HttpClientTransport implements Transport {
     const timeoutMs = this.options.terminateTimeoutMs ?? 1_000;
     try {
       const response = await this.exchange('DELETE', undefined, undefined, timeoutMs);
-      response.resume();
+      response.discard();
     } catch {
       // Best effort: the server expires sessions on its own.
     }
@@ -237,12 +266,11 @@ export class HttpClientTransport implements Transport {
     if (this.closed) return;
     this.closed = true;
     if (this.reopenTimer) clearTimeout(this.reopenTimer);
-    for (const req of this.open) req.destroy();
-    this.open.clear();
+    if (this.sweep) clearTimeout(this.sweep);
+    this.pool.close();
     const pending = [...this.direct.values()];
     this.direct.clear();
     for (const { fail } of pending) fail(new ConnectionError('CLOSED', 'transport is closed'));
-    this.agent.destroy();
     this.onclose?.();
   }
 
@@ -256,55 +284,25 @@ export class HttpClientTransport implements Transport {
     return headers;
   }
 
-  /**
-   * One HTTP request; resolves with the response head (the body is the caller's to read). A
-   * pooled keep-alive socket the server closed meanwhile is retried once on a fresh one, as
-   * the request never reached the server.
-   */
+  /** One HTTP request; resolves with the response head (the body is the caller's to read). */
   private async exchange(
     method: 'POST' | 'GET' | 'DELETE',
     body: string | undefined,
     accept: string | undefined,
     timeoutMs?: number,
-  ): Promise<IncomingMessage> {
+  ): Promise<Http1Response> {
     try {
-      return await this.exchangeOnce(method, body, accept, timeoutMs);
-    } catch (error) {
-      if (!(error as { staleSocket?: boolean }).staleSocket || this.closed) throw error;
-      return this.exchangeOnce(method, body, accept, timeoutMs);
-    }
-  }
-
-  private exchangeOnce(
-    method: 'POST' | 'GET' | 'DELETE',
-    body: string | undefined,
-    accept: string | undefined,
-    timeoutMs?: number,
-  ): Promise<IncomingMessage> {
-    return new Promise((resolve, reject) => {
-      const req = request({
-        ...this.target,
+      return await this.pool.request({
         method,
-        agent: this.agent,
-        headers: {
-          ...this.headers(accept, body !== undefined),
-          ...(body === undefined ? {} : { 'content-length': Buffer.byteLength(body) }),
-        },
+        path: this.path,
+        headers: this.headers(accept, body !== undefined),
+        body,
+        idleTimeoutMs: timeoutMs,
       });
-      this.open.add(req);
-      req.once('close', () => this.open.delete(req));
-      if (timeoutMs !== undefined)
-        req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-      req.once('response', resolve);
-      req.once('error', (error: NodeJS.ErrnoException) => {
-        if (this.closed) return reject(new ConnectionError('CLOSED', 'transport is closed'));
-        if (req.reusedSocket && error.code === 'ECONNRESET')
-          Object.assign(error, { staleSocket: true });
-        reject(error);
-      });
-      req.end(body);
-      if (method === 'GET') this.eventStream = req;
-    });
+    } catch (error) {
+      if (this.closed) throw new ConnectionError('CLOSED', 'transport is closed');
+      throw error;
+    }
   }
 
   private deliver(message: unknown): void {
@@ -324,62 +322,61 @@ export class HttpClientTransport implements Transport {
   }
 
   /** Reads `data:` events of an SSE body until it ends; resolves then (never rejects). */
-  private readEvents(
-    response: IncomingMessage,
+  private async readEvents(
+    response: Http1Response,
     seen?: (message: JSONRPCMessage) => void,
   ): Promise<void> {
-    return new Promise((resolve) => {
-      let buffer = '';
-      let data: string[] = [];
-      const dispatch = () => {
-        if (data.length === 0) return;
-        const text = data.join('\n');
-        data = [];
-        // A server may send an event with an id and empty data to prime resumption; it carries
-        // no message.
-        if (text.trim() === '') return;
-        let message: JSONRPCMessage;
-        try {
-          message = JSON.parse(text) as JSONRPCMessage;
-        } catch {
-          this.onerror?.(new Error(`not JSON in event stream: ${text.slice(0, 200)}`));
-          return;
-        }
-        seen?.(message);
-        this.deliver(message);
-      };
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => {
+    let buffer = '';
+    let data: string[] = [];
+    const dispatch = () => {
+      if (data.length === 0) return;
+      const text = data.length === 1 ? (data[0] as string) : data.join('\n');
+      data = [];
+      // A server may send an event with an id and empty data to prime resumption; it carries
+      // no message.
+      if (text.trim() === '') return;
+      let message: JSONRPCMessage;
+      try {
+        message = JSON.parse(text) as JSONRPCMessage;
+      } catch {
+        this.onerror?.(new Error(`not JSON in event stream: ${text.slice(0, 200)}`));
+        return;
+      }
+      seen?.(message);
+      this.deliver(message);
+    };
+    await response
+      .read((chunk) => {
         buffer += chunk;
+        let start = 0;
         let nl = buffer.indexOf('\n');
         while (nl >= 0) {
-          const line = buffer.slice(0, nl).replace(/\r$/, '');
-          buffer = buffer.slice(nl + 1);
-          if (line === '') dispatch();
-          else if (line.startsWith('data:')) data.push(line.slice(line[5] === ' ' ? 6 : 5));
-          nl = buffer.indexOf('\n');
+          const end = nl > start && buffer.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+          if (end === start) dispatch();
+          else if (buffer.startsWith('data:', start))
+            data.push(buffer.slice(start + (buffer.charCodeAt(start + 5) === 32 ? 6 : 5), end));
+          start = nl + 1;
+          nl = buffer.indexOf('\n', start);
         }
-      });
-      response.once('close', () => {
-        dispatch();
-        resolve();
-      });
-      response.once('error', () => undefined);
-    });
+        buffer = start === 0 ? buffer : buffer.slice(start);
+      })
+      .catch(() => undefined);
+    dispatch();
   }
 
   /** The server's own event stream (notifications outside requests); reopened when it drops. */
   private openEventStream(): void {
     if (this.closed) return;
+    this.eventStreamOpen = true;
     this.exchange('GET', undefined, 'text/event-stream').then(
       async (response) => {
-        const status = response.statusCode ?? 0;
+        const status = response.status;
         if (status === 405) {
-          response.resume();
+          response.discard();
           return; // the server offers no standalone stream
         }
         if (status !== 200) {
-          response.resume();
+          response.discard();
           this.eventStreamLost(httpError(status, `${this.url.href} refused the event stream`));
           return;
         }
@@ -392,7 +389,7 @@ export class HttpClientTransport implements Transport {
   }
 
   private eventStreamLost(error: Error): void {
-    this.eventStream = undefined;
+    this.eventStreamOpen = false;
     if (this.closed) return;
     this.onerror?.(error);
     const delays = this.options.reopenDelaysMs ?? [250, 1_000, 4_000];
@@ -403,14 +400,10 @@ export class HttpClientTransport implements Transport {
   }
 }
 
-function readBody(response: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    response.setEncoding('utf8');
-    response.on('data', (chunk: string) => {
-      text += chunk;
-    });
-    response.once('end', () => resolve(text));
-    response.once('error', reject);
+async function readBody(response: Http1Response): Promise<string> {
+  let text = '';
+  await response.read((chunk) => {
+    text += chunk;
   });
+  return text;
 }

@@ -1,0 +1,387 @@
+import { connect, type Socket } from 'node:net';
+import { StringDecoder } from 'node:string_decoder';
+import { ConnectionError } from './errors.js';
+
+/** One request of {@link Http1Pool.request}. */
+export interface Http1Request {
+  method: 'POST' | 'GET' | 'DELETE';
+  /** The request target: path and query. */
+  path: string;
+  /** Header names in lower case; `host`, `content-length` and `connection` are set here. */
+  headers: Record<string, string>;
+  body?: string | undefined;
+  /** Fails the exchange when the socket is idle this long, in ms (default: never). */
+  idleTimeoutMs?: number | undefined;
+}
+
+/** A response head; the body is read with {@link Http1Response.read}. */
+export interface Http1Response {
+  readonly status: number;
+  /** Header names in lower case; a repeated header's values joined with `, `. */
+  readonly headers: Readonly<Record<string, string>>;
+  /**
+   * Hands each decoded piece of the body (UTF-8) to `onText`, in order; resolves when the body
+   * ends. Call it once.
+   * @throws {ConnectionError} `CLOSED` when the connection fails or ends before the body does.
+   */
+  read(onText: (text: string) => void): Promise<void>;
+  /** Reads and drops the body, so the connection can serve the next request. */
+  discard(): void;
+  /** Ends the exchange now: the connection is closed and a pending `read` rejects. */
+  abort(): void;
+}
+
+/** Options of {@link Http1Pool}. */
+export interface Http1PoolOptions {
+  /** Idle keep-alive connections kept for reuse (default 4); more are closed. */
+  maxIdle?: number;
+  /** Largest response head accepted, in bytes (default 64 KiB). */
+  maxHeadBytes?: number;
+}
+
+const CRLF = Buffer.from('\r\n');
+const HEAD_END = Buffer.from('\r\n\r\n');
+const EMPTY = Buffer.alloc(0);
+
+/** A socket error that may be retried: a reused connection failed before any answer arrived. */
+interface StaleError extends Error {
+  stale?: boolean;
+}
+
+/**
+ * A small HTTP/1.1 client for one origin on a keep-alive connection pool, made for the
+ * hub's hot path: a request is one socket write, the response is framed (content-length,
+ * chunked, or until close) from the raw bytes, and the body is handed on as decoded text as it
+ * arrives. No pipelining: a connection serves one exchange at a time, and there is no limit
+ * on concurrent connections (as with `node:http`'s default agent). A request on a reused
+ * connection that the server had closed meanwhile is sent once more on a fresh one, since it
+ * never reached the server.
+ */
+export class Http1Pool {
+  private readonly idle: Connection[] = [];
+  private readonly busy = new Set<Connection>();
+  private closed = false;
+
+  constructor(
+    private readonly host: string,
+    private readonly port: number,
+    /** The `Host` header: `host:port`, IPv6 literals in brackets. */
+    private readonly authority: string,
+    private readonly options: Http1PoolOptions = {},
+  ) {}
+
+  /**
+   * Sends one request; resolves with the response head.
+   * @throws {ConnectionError} `CLOSED` once the pool is closed, or the socket error (with its
+   *   `code`, such as `ECONNREFUSED`) when the request cannot be sent or answered.
+   */
+  async request(request: Http1Request): Promise<Http1Response> {
+    const wire = serialize(request, this.authority);
+    try {
+      return await this.send(wire, request.idleTimeoutMs);
+    } catch (error) {
+      if (!(error as StaleError).stale || this.closed) throw error;
+      return this.send(wire, request.idleTimeoutMs, true);
+    }
+  }
+
+  /** Closes every connection; pending requests and reads reject. Idempotent. */
+  close(): void {
+    this.closed = true;
+    for (const connection of [...this.idle, ...this.busy]) connection.destroy(closedError());
+    this.idle.length = 0;
+    this.busy.clear();
+  }
+
+  private send(wire: string, idleTimeoutMs: number | undefined, fresh = false) {
+    if (this.closed) return Promise.reject(closedError());
+    let connection = fresh ? undefined : this.idle.pop();
+    while (connection?.destroyed) connection = this.idle.pop();
+    if (!connection)
+      connection = new Connection(connect({ host: this.host, port: this.port }), (c, reusable) =>
+        this.release(c, reusable),
+      );
+    this.busy.add(connection);
+    return connection.exchange(wire, idleTimeoutMs, this.options.maxHeadBytes ?? 64 * 1024);
+  }
+
+  private release(connection: Connection, reusable: boolean): void {
+    this.busy.delete(connection);
+    const index = this.idle.indexOf(connection);
+    if (index >= 0) this.idle.splice(index, 1);
+    if (reusable && !this.closed && this.idle.length < (this.options.maxIdle ?? 4))
+      this.idle.push(connection);
+    else connection.destroy();
+  }
+}
+
+const closedError = () => new ConnectionError('CLOSED', 'connection closed');
+
+function serialize(request: Http1Request, authority: string): string {
+  let head = `${request.method} ${request.path} HTTP/1.1\r\nhost: ${authority}\r\nconnection: keep-alive\r\n`;
+  for (const [name, value] of Object.entries(request.headers)) {
+    // Values can come from the server (the session id): no header injection.
+    if (value.includes('\n') || value.includes('\r'))
+      throw new ConnectionError('NOT_MCP', `header ${name} holds a line break`);
+    head += `${name}: ${value}\r\n`;
+  }
+  if (request.body !== undefined) head += `content-length: ${Buffer.byteLength(request.body)}\r\n`;
+  return `${head}\r\n${request.body ?? ''}`;
+}
+
+type Framing =
+  | { kind: 'length'; left: number }
+  | { kind: 'chunked'; left: number; step: 'size' | 'data' | 'crlf' | 'trailers' }
+  | { kind: 'close' };
+
+/** One pooled socket and the exchange it serves. */
+class Connection {
+  private current: Exchange | undefined;
+  private used = false;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly release: (connection: Connection, reusable: boolean) => void,
+  ) {
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => {
+      if (this.current) this.current.feed(chunk);
+      else socket.destroy(); // bytes nobody asked for: this connection cannot be trusted
+    });
+    socket.on('end', () => this.current?.ended());
+    socket.on('error', (error: StaleError) => this.current?.fail(error));
+    socket.on('close', () => {
+      this.current?.fail(closedError());
+      this.release(this, false);
+    });
+    socket.on('timeout', () =>
+      socket.destroy(new ConnectionError('TIMEOUT', 'no data within the idle timeout')),
+    );
+  }
+
+  exchange(wire: string, idleTimeoutMs: number | undefined, maxHeadBytes: number) {
+    const reused = this.used;
+    this.used = true;
+    this.socket.ref();
+    if (idleTimeoutMs !== undefined) this.socket.setTimeout(idleTimeoutMs);
+    return new Promise<Http1Response>((resolve, reject) => {
+      this.current = new Exchange(reused, maxHeadBytes, resolve, reject, (reusable) => {
+        this.current = undefined;
+        if (idleTimeoutMs !== undefined) this.socket.setTimeout(0);
+        this.socket.unref();
+        this.release(this, reusable);
+      });
+      this.current.abortConnection = () => this.socket.destroy();
+      this.socket.write(wire);
+    });
+  }
+
+  get destroyed(): boolean {
+    return this.socket.destroyed;
+  }
+
+  destroy(error?: Error): void {
+    if (error) this.current?.fail(error);
+    this.socket.destroy();
+  }
+}
+
+/** The parser and state of one request/response on a connection. */
+class Exchange implements Http1Response {
+  status = 0;
+  headers: Record<string, string> = {};
+  abortConnection: () => void = () => undefined;
+  private pending: Buffer = EMPTY;
+  private received = false;
+  private framing: Framing | undefined;
+  private finished = false;
+  private failure: Error | undefined;
+  private keepAlive = true;
+  private readonly decoder = new StringDecoder('utf8');
+  private queued = '';
+  private onText: ((text: string) => void) | undefined;
+  private settleRead: { resolve: () => void; reject: (error: Error) => void } | undefined;
+
+  constructor(
+    private readonly reused: boolean,
+    private readonly maxHeadBytes: number,
+    private readonly resolveHead: (response: Http1Response) => void,
+    private readonly rejectHead: (error: Error) => void,
+    private readonly done: (reusable: boolean) => void,
+  ) {}
+
+  read(onText: (text: string) => void): Promise<void> {
+    if (this.queued) onText(this.queued);
+    this.queued = '';
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.finished) return Promise.resolve();
+    this.onText = onText;
+    return new Promise((resolve, reject) => {
+      this.settleRead = { resolve, reject };
+    });
+  }
+
+  discard(): void {
+    this.read(() => undefined).catch(() => undefined);
+  }
+
+  abort(): void {
+    if (this.finished || this.failure) return;
+    this.fail(closedError());
+    this.abortConnection();
+  }
+
+  feed(chunk: Buffer): void {
+    this.received = true;
+    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    try {
+      if (!this.framing && !this.parseHead()) return;
+      this.parseBody();
+    } catch (error) {
+      this.fail(error as Error);
+      this.abortConnection();
+    }
+  }
+
+  /** The server ended the connection (FIN). */
+  ended(): void {
+    if (this.framing?.kind === 'close' && !this.finished) {
+      this.keepAlive = false;
+      this.finish();
+      return;
+    }
+    const error: StaleError = new ConnectionError(
+      'CLOSED',
+      this.framing
+        ? 'the server closed the connection mid-body'
+        : 'the server closed the connection before answering',
+    );
+    error.stale = this.reused && !this.received;
+    this.fail(error);
+  }
+
+  fail(error: StaleError): void {
+    if (this.finished || this.failure) return;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (this.reused && !this.received && (code === 'ECONNRESET' || code === 'EPIPE'))
+      error.stale = true;
+    this.failure = error;
+    if (!this.framing) this.rejectHead(error);
+    this.settleRead?.reject(error);
+    this.settleRead = undefined;
+    this.done(false);
+  }
+
+  /** Parses the head once it is complete; false while more bytes are needed. */
+  private parseHead(): boolean {
+    for (;;) {
+      const end = this.pending.indexOf(HEAD_END);
+      if ((end < 0 ? this.pending.length : end) > this.maxHeadBytes)
+        throw new ConnectionError('NOT_MCP', `response head over ${this.maxHeadBytes} bytes`);
+      if (end < 0) return false;
+      const lines = this.pending.toString('latin1', 0, end).split('\r\n');
+      this.pending = this.pending.subarray(end + 4);
+      const status = /^HTTP\/1\.([01]) (\d{3})/.exec(lines[0] ?? '');
+      if (!status)
+        throw new ConnectionError('NOT_MCP', `not an HTTP/1 response: ${lines[0]?.slice(0, 80)}`);
+      const code = Number(status[2]);
+      // Interim answers (100 Continue, 103 Early Hints) precede the real one.
+      if (code >= 100 && code < 200 && code !== 101) continue;
+      const headers: Record<string, string> = {};
+      for (let i = 1; i < lines.length; i++) {
+        const line = lines[i] as string;
+        const colon = line.indexOf(':');
+        if (colon <= 0) continue;
+        const name = line.slice(0, colon).trim().toLowerCase();
+        const value = line.slice(colon + 1).trim();
+        headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
+      }
+      this.status = code;
+      this.headers = headers;
+      const connection = headers.connection?.toLowerCase() ?? '';
+      this.keepAlive =
+        status[1] === '1' ? !connection.includes('close') : connection.includes('keep-alive');
+      if (code === 204 || code === 304 || code === 101) this.framing = { kind: 'length', left: 0 };
+      else if (headers['transfer-encoding']?.toLowerCase().includes('chunked'))
+        this.framing = { kind: 'chunked', left: 0, step: 'size' };
+      else if (headers['content-length'] !== undefined) {
+        const length = Number(headers['content-length']);
+        if (!Number.isSafeInteger(length) || length < 0)
+          throw new ConnectionError('NOT_MCP', `bad content-length: ${headers['content-length']}`);
+        this.framing = { kind: 'length', left: length };
+      } else this.framing = { kind: 'close' };
+      this.resolveHead(this);
+      return true;
+    }
+  }
+
+  private parseBody(): void {
+    const framing = this.framing as Framing;
+    if (framing.kind === 'close') {
+      this.emit(this.pending);
+      this.pending = EMPTY;
+      return;
+    }
+    if (framing.kind === 'length') {
+      const take = Math.min(framing.left, this.pending.length);
+      this.emit(this.pending.subarray(0, take));
+      framing.left -= take;
+      if (this.pending.length > take) this.keepAlive = false; // bytes past the body
+      this.pending = EMPTY;
+      if (framing.left === 0) this.finish();
+      return;
+    }
+    for (;;) {
+      if (framing.step === 'data') {
+        const take = Math.min(framing.left, this.pending.length);
+        this.emit(this.pending.subarray(0, take));
+        this.pending = this.pending.subarray(take);
+        framing.left -= take;
+        if (framing.left > 0) return;
+        framing.step = 'crlf';
+      }
+      const eol = this.pending.indexOf(CRLF);
+      if (eol < 0) {
+        if (this.pending.length > 4096) throw new ConnectionError('NOT_MCP', 'bad chunked body');
+        return;
+      }
+      const line = this.pending.toString('latin1', 0, eol);
+      this.pending = this.pending.subarray(eol + 2);
+      if (framing.step === 'crlf') {
+        if (line !== '') throw new ConnectionError('NOT_MCP', 'bad chunked body');
+        framing.step = 'size';
+      } else if (framing.step === 'size') {
+        const size = Number.parseInt(line, 16);
+        if (!/^[0-9a-fA-F]+/.test(line) || !Number.isSafeInteger(size))
+          throw new ConnectionError('NOT_MCP', `bad chunk size: ${line.slice(0, 20)}`);
+        framing.left = size;
+        framing.step = size === 0 ? 'trailers' : 'data';
+      } else if (line === '') {
+        if (this.pending.length > 0) this.keepAlive = false;
+        this.pending = EMPTY;
+        this.finish();
+        return;
+      }
+    }
+  }
+
+  private emit(bytes: Buffer): void {
+    if (bytes.length === 0) return;
+    const text = this.decoder.write(bytes);
+    if (!text) return;
+    if (this.onText) this.onText(text);
+    else this.queued += text;
+  }
+
+  private finish(): void {
+    const rest = this.decoder.end();
+    if (rest) {
+      if (this.onText) this.onText(rest);
+      else this.queued += rest;
+    }
+    this.finished = true;
+    this.settleRead?.resolve();
+    this.settleRead = undefined;
+    this.done(this.keepAlive);
+  }
+}
