@@ -190,6 +190,14 @@ async function scenario(size) {
   };
 }
 
+/** User plus system CPU time of a process so far, in ms (from `/proc/<pid>/stat`). */
+function cpuMs(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
 async function echoThreeWays() {
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   const everything = spawn(process.execPath, [EVERYTHING, 'streamableHttp'], {
@@ -217,16 +225,17 @@ async function echoThreeWays() {
     return client;
   };
   const direct = await connect(new StreamableHTTPClientTransport(new URL(url)));
-  const viaHub = await connect(
-    new StdioClientTransport({
-      command: process.execPath,
-      args: [HUB, '--log-level', 'error'],
-      env,
-    }),
-  );
-  const floor = await connect(
-    new StdioClientTransport({ command: process.execPath, args: [FORWARDER, url] }),
-  );
+  const hubTransport = new StdioClientTransport({
+    command: process.execPath,
+    args: [HUB, '--log-level', 'error'],
+    env,
+  });
+  const viaHub = await connect(hubTransport);
+  const floorTransport = new StdioClientTransport({
+    command: process.execPath,
+    args: [FORWARDER, url],
+  });
+  const floor = await connect(floorTransport);
   for (;;) {
     const r = await viaHub
       .callTool({ name: 'everything__echo', arguments: { message: 'x' } })
@@ -241,13 +250,19 @@ async function echoThreeWays() {
   };
   const clients = { direct, hub: viaHub, floor };
   const times = { direct: [], hub: [], floor: [] };
+  let cpuBefore;
   for (let i = 0; i < CALLS + 50; i++) {
+    if (i === 50) cpuBefore = [cpuMs(hubTransport.pid), cpuMs(floorTransport.pid)];
     for (const way of ['direct', 'hub', 'floor']) {
       const t0 = performance.now();
       await ways[way](clients[way]);
       if (i >= 50) times[way].push(performance.now() - t0);
     }
   }
+  // CPU time of the middle process per call, in µs: steadier than latency on a busy machine.
+  const [hubCpu, floorCpu] = [cpuMs(hubTransport.pid), cpuMs(floorTransport.pid)].map((ms, i) =>
+    round(((ms - cpuBefore[i]) * 1000) / CALLS),
+  );
   const stats = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, summarize(v)]));
   await unlink(final).catch(() => undefined);
   return {
@@ -256,6 +271,7 @@ async function echoThreeWays() {
     raw_forwarder_floor: stats.floor,
     hub_over_direct_p50: round(stats.hub.p50 / stats.direct.p50),
     floor_over_direct_p50: round(stats.floor.p50 / stats.direct.p50),
+    cpu_us_per_call: { hub: hubCpu, raw_forwarder_floor: floorCpu },
   };
 }
 
