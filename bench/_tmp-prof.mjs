@@ -1,0 +1,284 @@
+#!/usr/bin/env node
+// Hub benchmark at scale, with same-run baselines:
+//  (e) N live MCP servers (a fleet in this process) announced before the hub starts, N = 0
+//      (baseline), 100 and 500: the first tools/list (what a one-shot client sees), rename ->
+//      listed in instances_list and rename -> tool callable (p50/p99), the hub's own tools/list
+//      cost on raw pipes, and its RSS;
+//  (f) a tool call (server-everything's echo) made directly with the SDK client, through the
+//      hub, and through a raw stdio-to-HTTP forwarder (the floor), interleaved call by call.
+// Usage: node bench/hub-scale.mjs [--samples N] [--calls N] [--sizes 100,500] [--only echo]
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { makeRecord } from '../packages/test-utils/dist/index.js';
+import { benchHome } from './_home.mjs';
+import { countTools, rawPipe } from './_raw-pipe.mjs';
+import { summarize } from './_stats.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const HUB = path.join(here, '../apps/hub/dist/cli.js');
+const FORWARDER = path.join(here, '_forwarder.mjs');
+const EVERYTHING = path.join(
+  here,
+  '../apps/hub/node_modules/@modelcontextprotocol/server-everything/dist/index.js',
+);
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : fallback;
+};
+const SAMPLES = Number(arg('samples', 60));
+const CALLS = Number(arg('calls', 500));
+const SIZES = String(arg('sizes', '100,500')).split(',').map(Number);
+/** The hub's own tools: instances_list, _connect, _disconnect, _call, _start. */
+const HUB_TOOL_COUNT = 5;
+/** `--only echo` runs (f) alone. */
+const ONLY = arg('only', undefined);
+const log = (s) => process.stderr.write(`${s}\n`);
+const round = (x) => Math.round(x * 100) / 100;
+
+const { work, instancesDir, tempDir, env } = await benchHome('beacon-bench-scale-');
+const cleanups = [];
+
+/** One streamable-HTTP MCP server with six small tools, like an instance, in this process. */
+async function startServer() {
+  const sessions = new Map();
+  const http = createServer(async (req, res) => {
+    const id = req.headers['mcp-session-id'];
+    let transport = id ? sessions.get(id) : undefined;
+    if (!transport) {
+      if (id) return void res.writeHead(404).end();
+      transport = new StreamableHTTPServerTransport({
+        sessionIdGenerator: () => randomUUID(),
+        enableJsonResponse: true,
+        onsessioninitialized: (sid) => sessions.set(sid, transport),
+        onsessionclosed: (sid) => sessions.delete(sid),
+      });
+      const server = new McpServer({ name: 'fleet', version: '1.0.0' });
+      for (const tool of ['info', 'list', 'run', 'stop', 'status', 'logs'])
+        server.registerTool(tool, { description: `the ${tool} tool` }, async () => ({
+          content: [{ type: 'text', text: tool }],
+        }));
+      await server.connect(transport);
+    }
+    await transport.handleRequest(req, res);
+  });
+  await new Promise((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const { port } = http.address();
+  cleanups.push(
+    () =>
+      new Promise((resolve) => {
+        http.close(resolve);
+        http.closeAllConnections();
+      }),
+  );
+  return { port, url: `http://127.0.0.1:${port}/mcp` };
+}
+
+const recordFor = (server, name, id = randomUUID(), pid = process.pid) =>
+  makeRecord({
+    id,
+    pid,
+    path: path.join(work, name),
+    port: server.port,
+    name,
+    url: server.url,
+    version: 1,
+  });
+
+async function stage(record) {
+  const temp = path.join(tempDir, `${record.id}.json.bench.tmp`);
+  await writeFile(temp, JSON.stringify(record), { mode: 0o600 });
+  return { temp, final: path.join(instancesDir, `${record.id}.json`) };
+}
+
+/** The built hub on raw pipes: requests timed from write to the answer line. */
+function startRawHub(args = []) {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [HUB, '--log-level', 'error', ...args], {
+    env,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const { request } = rawPipe(child, t0);
+  const stop = async () => {
+    child.stdin.end();
+    if (child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve));
+  };
+  cleanups.push(stop);
+  return { child, request, stop };
+}
+
+async function scenario(size) {
+  const fleet = [];
+  for (let i = 0; i < size; i++) fleet.push(await startServer());
+  for (const [i, server] of fleet.entries()) {
+    const { temp, final } = await stage(recordFor(server, `svc${i}`));
+    await rename(temp, final);
+  }
+  const target = await startServer();
+  // First contact: initialize, then tools/list at once, as a one-shot client does.
+  const hub = startRawHub();
+  await hub.request('initialize', {
+    protocolVersion: '2025-06-18',
+    capabilities: {},
+    clientInfo: { name: 'bench', version: '1' },
+  });
+  hub.child.stdin.write(
+    `${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })}\n`,
+  );
+  const first = await hub.request('tools/list');
+  const firstList = {
+    // Six tools per fleet instance, plus the hub's own five (instances_*).
+    tools_expected: size * 6 + HUB_TOOL_COUNT,
+    tools_in_first_list: countTools(first.line),
+    ms_from_spawn: round(first.at),
+  };
+  // Everything active before measuring.
+  for (;;) {
+    const { line } = await hub.request('tools/list');
+    if (countTools(line) >= size * 6 + 4) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const listed = [];
+  const callable = [];
+  for (let i = 0; i < SAMPLES; i++) {
+    const record = recordFor(target, `cand${i}`);
+    const { temp, final } = await stage(record);
+    const t0 = performance.now();
+    await rename(temp, final);
+    let tListed;
+    for (;;) {
+      if (tListed === undefined) {
+        const { line } = await hub.request('tools/call', { name: 'instances_list', arguments: {} });
+        if (line.includes(record.id)) tListed = performance.now();
+      }
+      if (tListed !== undefined) {
+        const { line } = await hub.request('tools/call', { name: `cand${i}__info`, arguments: {} });
+        if (line.includes('"result"') && !line.includes('"isError":true')) break;
+      }
+    }
+    listed.push(tListed - t0);
+    callable.push(performance.now() - t0);
+    await unlink(final);
+    for (;;) {
+      const { line } = await hub.request('tools/call', { name: 'instances_list', arguments: {} });
+      if (!line.includes(record.id)) break;
+    }
+  }
+  const rawList = [];
+  for (let i = 0; i < 50; i++) rawList.push((await hub.request('tools/list')).ms);
+  const rss =
+    Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${hub.child.pid}/status`, 'utf8'))[1]) / 1024;
+  await hub.stop();
+  await rm(instancesDir, { recursive: true, force: true });
+  await mkdir(instancesDir, { recursive: true, mode: 0o700 });
+  return {
+    instances: size,
+    first_list: firstList,
+    rename_to_listed_ms: summarize(listed),
+    rename_to_callable_ms: summarize(callable),
+    tools_list_raw_pipe_ms: summarize(rawList),
+    hub_rss_mib: round(rss),
+  };
+}
+
+async function echoThreeWays() {
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const everything = spawn(process.execPath, [EVERYTHING, 'streamableHttp'], {
+    env: { ...process.env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  cleanups.push(async () => {
+    everything.kill('SIGTERM');
+    if (everything.exitCode === null) await new Promise((r) => everything.once('exit', r));
+  });
+  await new Promise((resolve) => {
+    const onData = (c) => String(c).includes(String(port)) && resolve();
+    everything.stdout.on('data', onData);
+    everything.stderr.on('data', onData);
+  });
+  const url = `http://127.0.0.1:${port}/mcp`;
+  const record = recordFor({ port, url }, 'everything', randomUUID(), everything.pid);
+  const { temp, final } = await stage(record);
+  await rename(temp, final);
+
+  const connect = async (transport) => {
+    const client = new Client({ name: 'bench', version: '1.0.0' });
+    await client.connect(transport);
+    cleanups.push(() => client.close());
+    return client;
+  };
+  const direct = await connect(new StreamableHTTPClientTransport(new URL(url)));
+  const viaHub = await connect(
+    new StdioClientTransport({
+      command: process.execPath,
+      args: ['--cpu-prof', '--cpu-prof-dir=/tmp/prof', HUB, '--log-level', 'error'],
+      env,
+    }),
+  );
+  const floor = await connect(
+    new StdioClientTransport({ command: process.execPath, args: [FORWARDER, url] }),
+  );
+  for (;;) {
+    const r = await viaHub
+      .callTool({ name: 'everything__echo', arguments: { message: 'x' } })
+      .catch(() => undefined);
+    if (r && !r.isError) break;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  const ways = {
+    direct: (c) => c.callTool({ name: 'echo', arguments: { message: 'hello' } }),
+    hub: (c) => c.callTool({ name: 'everything__echo', arguments: { message: 'hello' } }),
+    floor: (c) => c.callTool({ name: 'echo', arguments: { message: 'hello' } }),
+  };
+  const clients = { direct, hub: viaHub, floor };
+  const times = { direct: [], hub: [], floor: [] };
+  for (let i = 0; i < CALLS + 50; i++) {
+    for (const way of ['direct', 'hub', 'floor']) {
+      const t0 = performance.now();
+      await ways[way](clients[way]);
+      if (i >= 50) times[way].push(performance.now() - t0);
+    }
+  }
+  const stats = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, summarize(v)]));
+  await unlink(final).catch(() => undefined);
+  return {
+    direct_sdk_client: stats.direct,
+    via_hub: stats.hub,
+    raw_forwarder_floor: stats.floor,
+    hub_over_direct_p50: round(stats.hub.p50 / stats.direct.p50),
+    floor_over_direct_p50: round(stats.floor.p50 / stats.direct.p50),
+  };
+}
+
+const report = { node: process.version, platform: `${process.platform}-${process.arch}` };
+try {
+  report.e_scale = [];
+  for (const size of ONLY === 'echo' ? [] : [0, ...SIZES]) {
+    log(`scale: ${size} instances`);
+    report.e_scale.push(await scenario(size));
+  }
+  const base = report.e_scale[0];
+  for (const row of base ? report.e_scale.slice(1) : []) {
+    row.listed_p99_over_baseline = round(
+      row.rename_to_listed_ms.p99 / base.rename_to_listed_ms.p99,
+    );
+    row.callable_p99_over_baseline = round(
+      row.rename_to_callable_ms.p99 / base.rename_to_callable_ms.p99,
+    );
+  }
+  log('echo: direct / hub / floor');
+  report.f_echo_ms = await echoThreeWays();
+  console.log(JSON.stringify(report, null, 2));
+} finally {
+  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  await rm(work, { recursive: true, force: true });
+}
