@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, realpathSync } from 'node:fs';
-import { mkdir, open, readFile, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ConnectionInfo, ConnectionManager } from '@mcp-beacon/connection-manager';
@@ -43,6 +43,38 @@ export interface Launcher {
 const LIVE = new Set(['discovered', 'connecting', 'active', 'retrying', 'disconnected']);
 
 const LOG_TAIL_BYTES = 2_048;
+/** Launch logs kept in `<data>/logs`: at most this many files... */
+export const MAX_LAUNCH_LOGS = 100;
+/** ...none of them untouched for longer than this, in ms (30 days). */
+export const LAUNCH_LOG_MAX_AGE_MS = 30 * 24 * 60 * 60 * 1000;
+
+/**
+ * Bounds the launch logs beside `keep` (the file about to be rewritten): removes those not
+ * written for {@link LAUNCH_LOG_MAX_AGE_MS} and the oldest beyond {@link MAX_LAUNCH_LOGS},
+ * counting `keep`. Best effort: a file that cannot be read or removed is left. Resolves with the
+ * number removed.
+ */
+export async function pruneLaunchLogs(keep: string, now = Date.now()): Promise<number> {
+  const dir = path.dirname(keep);
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const logs: Array<{ file: string; mtimeMs: number }> = [];
+  for (const name of names) {
+    const file = path.join(dir, name);
+    if (!name.endsWith('.log') || file === keep) continue;
+    const info = await stat(file).catch(() => undefined);
+    if (info?.isFile()) logs.push({ file, mtimeMs: info.mtimeMs });
+  }
+  logs.sort((a, b) => b.mtimeMs - a.mtimeMs);
+  let removed = 0;
+  for (const [index, log] of logs.entries()) {
+    if (index < MAX_LAUNCH_LOGS - 1 && now - log.mtimeMs <= LAUNCH_LOG_MAX_AGE_MS) continue;
+    await rm(log.file, { force: true }).then(
+      () => removed++,
+      () => undefined,
+    );
+  }
+  return removed;
+}
 
 /** Where a started instance's stderr goes: one file per project folder, rewritten per start. */
 export function launchLogFile(paths: BeaconPaths, folder: string): string {
@@ -111,6 +143,7 @@ export function createLauncher(options: LauncherOptions): Launcher {
   const launch = async (real: string, signal?: AbortSignal): Promise<StartedInstance> => {
     const logFile = launchLogFile(paths, real);
     await mkdir(path.dirname(logFile), { recursive: true, mode: 0o700 });
+    await pruneLaunchLogs(logFile);
     const log = await open(logFile, 'w', 0o600);
     const before = new Set(manager.list().map((c) => c.id));
     let child: ChildProcess;

@@ -180,6 +180,9 @@ function definedOnly<T extends Record<string, number | undefined>>(
   };
 }
 
+/** How often one repeated log line is written, in ms. */
+const REPEAT_LOG_MS = 60_000;
+
 async function main(): Promise<void> {
   let logger = createLogger('info');
   let args: ReturnType<typeof parse>;
@@ -209,7 +212,9 @@ async function main(): Promise<void> {
       logger,
       new InstanceError('USAGE', `--log-level must be silent, error, warn, info or debug`),
     );
-  logger = createLogger(level);
+  // An instance runs for days, its stderr often a file (instances_start): a line that keeps
+  // repeating (a failing heartbeat, refused sessions) is written once a minute.
+  logger = createLogger(level, undefined, { repeatMs: REPEAT_LOG_MS });
 
   try {
     if (positionals[0] === 'announce') {

@@ -1,6 +1,13 @@
 export { type Clock, systemClock } from './clock.js';
 export { RegistryError, type RegistryErrorCode } from './errors.js';
-export { createLogger, isLogLevel, LOG_LEVELS, type Logger, type LogLevel } from './logger.js';
+export {
+  createLogger,
+  isLogLevel,
+  LOG_LEVELS,
+  type Logger,
+  type LoggerOptions,
+  type LogLevel,
+} from './logger.js';
 export { checkStale, isProcessAlive, type StaleOptions, type StaleReason } from './process.js';
 export {
   type DirEntryResult,
