@@ -26,16 +26,18 @@ afterEach(async () => {
 
 async function listen(
   handler: (req: IncomingMessage, res: import('node:http').ServerResponse) => void,
+  host = '127.0.0.1',
 ) {
   const http: Server = createServer(handler);
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => http.listen(0, host, resolve));
   const close = () =>
     new Promise<void>((resolve) => {
       http.close(() => resolve());
       http.closeAllConnections();
     });
   closers.push(close);
-  return { url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`, close };
+  const port = (http.address() as AddressInfo).port;
+  return { url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/mcp`, close };
 }
 
 /**
@@ -326,6 +328,26 @@ describe('HttpClientTransport', () => {
     expect(seen).toEqual(['Bearer s3cret']);
     await transport.close();
   });
+
+  it.each([
+    ['an IPv6 literal', '::1', '[::1]'],
+    ['a host name', '127.0.0.1', 'localhost'],
+  ])(
+    'reaches a server by %s, with the Host header and path as in the URL',
+    async (_what, bind, host) => {
+      const hosts: Array<string | undefined> = [];
+      const { url } = await listen((req, res) => {
+        hosts.push(req.headers.host, req.url);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ jsonrpc: '2.0', id: 'direct-1', result: { ok: true } }));
+      }, bind);
+      const port = new URL(url).port;
+      const transport = new HttpClientTransport(`http://${host}:${port}/mcp?x=1`);
+      expect(await transport.call('ping', {})).toMatchObject({ result: { ok: true } });
+      expect(hosts).toEqual([`${host}:${port}`, '/mcp?x=1']);
+      await transport.close();
+    },
+  );
 
   it('refuses a URL that is not http', () => {
     expect(() => new HttpClientTransport('https://127.0.0.1/mcp')).toThrow(ConnectionError);
