@@ -349,6 +349,58 @@ describe('HttpClientTransport', () => {
     },
   );
 
+  it('reads an SSE event written in many small pieces, line breaks split between them', async () => {
+    const text = 'x'.repeat(200_000);
+    const event = `event: message\r\ndata: ${JSON.stringify({ jsonrpc: '2.0', id: 'direct-1', result: { text } })}\r\n\r\n`;
+    const { url } = await listen(async (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      // 997-character pieces: every kind of split, the \r\n pairs included.
+      for (let i = 0; i < event.length; i += 997) {
+        res.write(event.slice(i, i + 997));
+        await new Promise((r) => setImmediate(r));
+      }
+      res.end();
+    });
+    const transport = new HttpClientTransport(url);
+    const answer = await transport.call('tools/call', {});
+    expect(answer).toMatchObject({ result: { text } });
+    await transport.close();
+  });
+
+  it('cuts an SSE event or a JSON body over maxMessageLength, and fails its request', async () => {
+    const big = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 'direct-1',
+      result: { text: 'y'.repeat(5_000) },
+    });
+    let json = false;
+    const { url } = await listen((_req, res) => {
+      if (json) {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(big);
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      // No line break ever: the event grows until the transport stops reading it.
+      const timer = setInterval(() => res.write('z'.repeat(1_000)), 1);
+      res.on('close', () => clearInterval(timer));
+      res.write('data: ');
+    });
+    const errors: Error[] = [];
+    const transport = new HttpClientTransport(url, { maxMessageLength: 4_096 });
+    transport.onerror = (error) => errors.push(error);
+    const answer = await transport.call('tools/call', {});
+    expect(answer).toMatchObject({
+      error: { code: -32000, message: expect.stringMatching(/event over 4096 characters/) },
+    });
+    expect(errors[0]).toMatchObject({ code: 'NOT_MCP' });
+    json = true;
+    await expect(transport.call('tools/call', {})).rejects.toMatchObject({
+      code: 'NOT_MCP',
+      message: expect.stringMatching(/body over 4096 characters/),
+    });
+    await transport.close();
+  });
+
   it('refuses a URL that is not http', () => {
     expect(() => new HttpClientTransport('https://127.0.0.1/mcp')).toThrow(ConnectionError);
   });

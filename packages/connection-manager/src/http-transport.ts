@@ -15,7 +15,14 @@ export interface HttpClientTransportOptions {
   terminateTimeoutMs?: number;
   /** Delays before reopening a dropped server event stream, in ms (default 250, 1 000, 4 000). */
   reopenDelaysMs?: readonly number[];
+  /**
+   * Longest message taken from the server, in characters (default 64 Mi): a longer JSON body or
+   * SSE event ends its response, so a misbehaving server cannot grow the hub's memory.
+   */
+  maxMessageLength?: number;
 }
+
+const MAX_MESSAGE_LENGTH = 64 * 1024 * 1024;
 
 /** JSON-RPC error code for a request whose connection ended before its answer. */
 const CONNECTION_CLOSED = -32000;
@@ -197,7 +204,7 @@ export class HttpClientTransport implements Transport {
     if (sessionId !== undefined) this.sessionId = sessionId;
     const status = response.status;
     if (status < 200 || status >= 300) {
-      const text = await readBody(response).catch(() => '');
+      const text = await this.readBody(response).catch(() => '');
       const error = httpError(
         status,
         `${this.url.href} refused the request${text ? `: ${text.trim().slice(0, 200)}` : ''}`,
@@ -220,7 +227,7 @@ export class HttpClientTransport implements Transport {
       let answered = false;
       this.readEvents(response, (m) => {
         if ('id' in m && m.id === requestId && !('method' in m)) answered = true;
-      }).then(() => {
+      }).then((cut) => {
         if (answered || this.closed) return;
         // The stream ended without the answer: fail the request now rather than at its timeout.
         this.deliver({
@@ -228,13 +235,19 @@ export class HttpClientTransport implements Transport {
           id: requestId,
           error: {
             code: CONNECTION_CLOSED,
-            message: 'the instance closed the stream before answering',
+            message: cut ?? 'the instance closed the stream before answering',
           },
         });
       });
       return;
     }
-    const text = await readBody(response);
+    let text: string;
+    try {
+      text = await this.readBody(response);
+    } catch (error) {
+      this.onerror?.(error as Error);
+      throw error;
+    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -321,17 +334,26 @@ export class HttpClientTransport implements Transport {
     } else queueMicrotask(() => this.closed || this.onmessage?.(message as JSONRPCMessage));
   }
 
-  /** Reads `data:` events of an SSE body until it ends; resolves then (never rejects). */
+  /**
+   * Reads `data:` events of an SSE body until it ends; resolves then (never rejects), with the
+   * reason when the stream was cut for an event over `maxMessageLength`.
+   */
   private async readEvents(
     response: Http1Response,
     seen?: (message: JSONRPCMessage) => void,
-  ): Promise<void> {
-    let buffer = '';
+  ): Promise<string | undefined> {
+    const max = this.options.maxMessageLength ?? MAX_MESSAGE_LENGTH;
+    /** The text after the last line break, in pieces (joined once a line is complete). */
+    let partial: string[] = [];
+    let partialLength = 0;
     let data: string[] = [];
+    let eventLength = 0;
+    let cut: string | undefined;
     const dispatch = () => {
       if (data.length === 0) return;
       const text = data.length === 1 ? (data[0] as string) : data.join('\n');
       data = [];
+      eventLength = 0;
       // A server may send an event with an id and empty data to prime resumption; it carries
       // no message.
       if (text.trim() === '') return;
@@ -345,23 +367,75 @@ export class HttpClientTransport implements Transport {
       seen?.(message);
       this.deliver(message);
     };
+    const line = (text: string, start: number, end: number) => {
+      if (end === start) return dispatch();
+      if (!text.startsWith('data:', start)) return;
+      const value = text.slice(start + (text.charCodeAt(start + 5) === 32 ? 6 : 5), end);
+      eventLength += value.length + 1;
+      data.push(value);
+    };
     await response
       .read((chunk) => {
-        buffer += chunk;
-        let start = 0;
-        let nl = buffer.indexOf('\n');
-        while (nl >= 0) {
-          const end = nl > start && buffer.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-          if (end === start) dispatch();
-          else if (buffer.startsWith('data:', start))
-            data.push(buffer.slice(start + (buffer.charCodeAt(start + 5) === 32 ? 6 : 5), end));
-          start = nl + 1;
-          nl = buffer.indexOf('\n', start);
+        if (cut) return;
+        let nl = chunk.indexOf('\n');
+        if (nl < 0) {
+          // Kept in pieces: appending to one string and searching it again would be quadratic
+          // in a long line.
+          partial.push(chunk);
+          partialLength += chunk.length;
+        } else {
+          const text = partial.length === 0 ? chunk : partial.join('') + chunk;
+          nl += text.length - chunk.length;
+          partial = [];
+          let start = 0;
+          while (nl >= 0) {
+            line(text, start, nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl);
+            start = nl + 1;
+            nl = text.indexOf('\n', start);
+          }
+          partialLength = text.length - start;
+          if (partialLength > 0) partial.push(text.slice(start));
         }
-        buffer = start === 0 ? buffer : buffer.slice(start);
+        if (eventLength + partialLength > max) {
+          cut = `the instance sent an event over ${max} characters; its stream was closed`;
+          this.onerror?.(new ConnectionError('NOT_MCP', cut));
+          response.abort();
+        }
       })
       .catch(() => undefined);
+    if (cut) return cut;
     dispatch();
+    return undefined;
+  }
+
+  /**
+   * The whole body as text.
+   * @throws {ConnectionError} `NOT_MCP` past `maxMessageLength` (the response is closed), or
+   *   `CLOSED` when the connection fails first.
+   */
+  private async readBody(response: Http1Response): Promise<string> {
+    const max = this.options.maxMessageLength ?? MAX_MESSAGE_LENGTH;
+    const pieces: string[] = [];
+    let length = 0;
+    let over = false;
+    await response
+      .read((chunk) => {
+        if (over) return;
+        length += chunk.length;
+        if (length > max) {
+          over = true;
+          response.abort();
+        } else pieces.push(chunk);
+      })
+      .catch((error: unknown) => {
+        if (!over) throw error;
+      });
+    if (over)
+      throw new ConnectionError(
+        'NOT_MCP',
+        `the instance sent a body over ${max} characters; it was closed`,
+      );
+    return pieces.join('');
   }
 
   /** The server's own event stream (notifications outside requests); reopened when it drops. */
@@ -398,12 +472,4 @@ export class HttpClientTransport implements Transport {
     this.reopenTimer = setTimeout(() => this.openEventStream(), delay);
     this.reopenTimer.unref();
   }
-}
-
-async function readBody(response: Http1Response): Promise<string> {
-  let text = '';
-  await response.read((chunk) => {
-    text += chunk;
-  });
-  return text;
 }
