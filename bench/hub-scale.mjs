@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -190,6 +191,15 @@ async function scenario(size) {
   };
 }
 
+/** A port the OS just handed out, so server-everything (which takes a fixed PORT) can bind it. */
+async function freePort() {
+  const probe = createNetServer();
+  await new Promise((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
 /** User plus system CPU time of a process so far, in ms (from `/proc/<pid>/stat`). */
 function cpuMs(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -199,7 +209,7 @@ function cpuMs(pid) {
 }
 
 async function echoThreeWays() {
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const port = await freePort();
   const everything = spawn(process.execPath, [EVERYTHING, 'streamableHttp'], {
     env: { ...process.env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -208,10 +218,18 @@ async function echoThreeWays() {
     everything.kill('SIGTERM');
     if (everything.exitCode === null) await new Promise((r) => everything.once('exit', r));
   });
-  await new Promise((resolve) => {
-    const onData = (c) => String(c).includes(String(port)) && resolve();
+  await new Promise((resolve, reject) => {
+    let output = '';
+    const onData = (c) => {
+      output += c;
+      if (/EADDRINUSE|Error/.test(output)) reject(new Error(`server-everything: ${output}`));
+      else if (output.includes(String(port))) resolve();
+    };
     everything.stdout.on('data', onData);
     everything.stderr.on('data', onData);
+    everything.once('exit', (code) =>
+      reject(new Error(`server-everything exited (${code}) before listening: ${output}`)),
+    );
   });
   const url = `http://127.0.0.1:${port}/mcp`;
   const record = recordFor({ port, url }, 'everything', randomUUID(), everything.pid);

@@ -5,9 +5,9 @@ import { ConnectionError } from './errors.js';
 
 /**
  * What a raw server answers to one request, written piece by piece: `close` ends the socket,
- * `pause` waits 5 ms, a function runs at that point.
+ * `reset` resets it (RST), `pause` waits 5 ms, a function runs at that point.
  */
-type Reply = Array<string | Buffer | 'close' | 'pause' | (() => void)>;
+type Reply = Array<string | Buffer | 'close' | 'reset' | 'pause' | (() => void)>;
 
 interface RawServer {
   pool: Http1Pool;
@@ -56,6 +56,7 @@ async function rawServer(
         if (!pieces) return void socket.destroy();
         for (const piece of pieces) {
           if (piece === 'close') return void socket.end();
+          if (piece === 'reset') return void socket.resetAndDestroy();
           if (piece === 'pause') await new Promise((r) => setTimeout(r, 5));
           else if (typeof piece === 'function') piece();
           else {
@@ -211,6 +212,17 @@ describe('Http1Pool', () => {
     expect(await text(await post(s.pool))).toBe('answer 0');
     expect(await text(await post(s.pool))).toBe('answer 2');
     expect(s.connections()).toBe(2);
+  });
+
+  it('sends a request again when a reused connection is reset, or ended right after an answer', async () => {
+    const reset = await rawServer((i) => (i % 2 === 0 ? [ok(`answer ${i}`)] : ['reset']));
+    expect(await text(await post(reset.pool))).toBe('answer 0');
+    expect(await text(await post(reset.pool))).toBe('answer 2');
+    expect(reset.connections()).toBe(2);
+    // Each answer is followed at once by the server's FIN: the next request, sent back to back,
+    // may find that connection still pooled.
+    const ending = await rawServer(() => [ok('x'), 'close']);
+    for (let i = 0; i < 20; i++) expect(await text(await post(ending.pool))).toBe('x');
   });
 
   it('does not retry on a fresh connection that fails', async () => {

@@ -43,6 +43,14 @@ const CRLF = Buffer.from('\r\n');
 const HEAD_END = Buffer.from('\r\n\r\n');
 const EMPTY = Buffer.alloc(0);
 
+/** Socket errors of a kept-alive connection the server closed before our request reached it. */
+const STALE_CODES = new Set<string | undefined>([
+  'ECONNRESET',
+  'EPIPE',
+  'ERR_STREAM_WRITE_AFTER_END',
+  'ERR_STREAM_DESTROYED',
+]);
+
 /** A socket error that may be retried: a reused connection failed before any answer arrived. */
 interface StaleError extends Error {
   stale?: boolean;
@@ -96,7 +104,7 @@ export class Http1Pool {
   private send(wire: string, idleTimeoutMs: number | undefined, fresh = false) {
     if (this.closed) return Promise.reject(closedError());
     let connection = fresh ? undefined : this.idle.pop();
-    while (connection?.destroyed) connection = this.idle.pop();
+    while (connection && !connection.usable) connection = this.idle.pop();
     if (!connection)
       connection = new Connection(connect({ host: this.host, port: this.port }), (c, reusable) =>
         this.release(c, reusable),
@@ -148,7 +156,12 @@ class Connection {
       if (this.current) this.current.feed(chunk);
       else socket.destroy(); // bytes nobody asked for: this connection cannot be trusted
     });
-    socket.on('end', () => this.current?.ended());
+    socket.on('end', () => {
+      // An idle connection the server ended is gone now, not at its 'close' a turn later: a
+      // request written in between would fail with a write after end.
+      if (this.current) this.current.ended();
+      else socket.destroy();
+    });
     socket.on('error', (error: StaleError) => this.current?.fail(error));
     socket.on('close', () => {
       this.current?.fail(closedError());
@@ -176,8 +189,9 @@ class Connection {
     });
   }
 
-  get destroyed(): boolean {
-    return this.socket.destroyed;
+  /** False once the socket is destroyed or either side has ended it. */
+  get usable(): boolean {
+    return !this.socket.destroyed && this.socket.writable && !this.socket.readableEnded;
   }
 
   destroy(error?: Error): void {
@@ -262,8 +276,7 @@ class Exchange implements Http1Response {
 
   fail(error: StaleError): void {
     if (this.finished || this.failure) return;
-    const code = (error as NodeJS.ErrnoException).code;
-    if (this.reused && !this.received && (code === 'ECONNRESET' || code === 'EPIPE'))
+    if (this.reused && !this.received && STALE_CODES.has((error as NodeJS.ErrnoException).code))
       error.stale = true;
     this.failure = error;
     if (!this.framing) this.rejectHead(error);
