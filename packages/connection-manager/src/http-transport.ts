@@ -41,7 +41,7 @@ export interface CancelHandle {
 const httpError = (status: number, message: string) =>
   new ConnectionError('HTTP_STATUS', message, { status });
 
-/** A direct call in flight: how to settle it, and when it times out (ms since the epoch). */
+/** A direct call in flight: how to settle it, and when it times out (`performance.now()` ms). */
 interface DirectCall {
   settle: (answer: DirectAnswer) => void;
   fail: (error: Error) => void;
@@ -75,7 +75,7 @@ export class HttpClientTransport implements Transport {
   private reopenAttempt = 0;
   private readonly direct = new Map<string, DirectCall>();
   private directIds = 0;
-  /** One timer for every direct call's timeout, due at `sweepAt` (ms since the epoch). */
+  /** One timer for every direct call's timeout, due at `sweepAt` (ms, on the monotonic clock). */
   private sweep: NodeJS.Timeout | undefined;
   private sweepAt = Number.POSITIVE_INFINITY;
 
@@ -135,7 +135,8 @@ export class HttpClientTransport implements Transport {
       if (signal?.aborted) return reject(signal.reason ?? new Error('aborted'));
       signal?.addEventListener('abort', onAbort, { once: true });
       if (handle) handle.cancel = (reason) => cancel(new Error(reason), reason);
-      const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + timeoutMs;
+      const deadline =
+        timeoutMs === undefined ? Number.POSITIVE_INFINITY : performance.now() + timeoutMs;
       this.direct.set(id, {
         settle: (answer) => {
           done();
@@ -169,14 +170,17 @@ export class HttpClientTransport implements Transport {
   private armSweep(at: number): void {
     if (this.sweep !== undefined) clearTimeout(this.sweep);
     this.sweepAt = at;
-    this.sweep = setTimeout(() => this.expireCalls(), Math.max(0, at - Date.now()));
+    this.sweep = setTimeout(
+      () => this.expireCalls(),
+      Math.max(1, Math.ceil(at - performance.now())),
+    );
     this.sweep.unref();
   }
 
   private expireCalls(): void {
     this.sweep = undefined;
     this.sweepAt = Number.POSITIVE_INFINITY;
-    const now = Date.now();
+    const now = performance.now();
     let next = Number.POSITIVE_INFINITY;
     for (const call of [...this.direct.values()]) {
       if (call.deadline <= now) call.expire();
