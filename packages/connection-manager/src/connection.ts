@@ -182,7 +182,14 @@ export class Connection implements ConnectionInfo {
     if (this.state === 'removed' || this.held) return;
     if (moved) {
       this.reset();
-      void this.closeClient().then(() => this.connectNow('record now points elsewhere'));
+      // 'connecting' from now on, not once the old session has ended: a caller that waits for
+      // 'active' must not take the old connection for the new one.
+      const generation = this.generation;
+      this.transition('connecting', 'record now points elsewhere');
+      void this.closeClient().then(() => {
+        // A disconnect or removal meanwhile wins over this reconnect.
+        if (generation === this.generation) void this.connectNow('record now points elsewhere');
+      });
     } else if (this.state === 'retrying' || this.state === 'dead') {
       // A fresh heartbeat is a sign of life: try now rather than at the next backoff step.
       this.reset();
@@ -244,7 +251,7 @@ export class Connection implements ConnectionInfo {
   }
 
   private async attemptConnect(why?: string): Promise<void> {
-    if (this.state === 'removed') return;
+    if (this.state === 'removed' || this.held) return;
     if (await this.removeIfDead()) return;
     const generation = ++this.generation;
     if (this.state !== 'connecting')

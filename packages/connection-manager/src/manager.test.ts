@@ -143,6 +143,50 @@ describe('connection manager over in-memory transports', () => {
     await expect(manager.connect('nope')).rejects.toMatchObject({ code: 'UNKNOWN_INSTANCE' });
   });
 
+  it('reconnects a moved record from "connecting" on, and a disconnect meanwhile wins', async () => {
+    const server = makeServer();
+    let endSession: () => void = () => undefined;
+    let oldClosed: () => void = () => undefined;
+    const closed = new Promise<void>((resolve) => {
+      oldClosed = resolve;
+    });
+    let made = 0;
+    manager = createConnectionManager({
+      createTransport: () => {
+        const transport = linkedTo(server);
+        if (made++ > 0) return transport;
+        // The first connection's session ends only when the test says so.
+        const close = transport.close.bind(transport);
+        return Object.assign(transport, {
+          terminateSession: () =>
+            new Promise<void>((resolve) => {
+              endSession = resolve;
+            }),
+          close: async () => {
+            await close();
+            oldClosed();
+          },
+        });
+      },
+    });
+    const events = transitions(manager);
+    const r = record();
+    manager.upsert(r);
+    await waitForState(manager!, r.id, 'active');
+    manager.upsert({ ...r, token: 'rotated' });
+    // At once, while the old session is still being ended.
+    expect(manager.get(r.id)?.state).toBe('connecting');
+    await manager.disconnect(r.id);
+    endSession();
+    await closed;
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(manager.get(r.id)?.state).toBe('disconnected');
+    expect(events.map((e) => e.to).slice(-3)).toEqual(['active', 'connecting', 'disconnected']);
+    expect(made).toBe(1);
+    await manager.connect(r.id);
+    expect(manager.get(r.id)?.state).toBe('active');
+  });
+
   it('counts unanswered pings and retries after the configured misses', async () => {
     const server = makeServer();
     let dropPings = false;
