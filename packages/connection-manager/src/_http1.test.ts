@@ -247,13 +247,15 @@ describe('Http1Pool', () => {
     expect((error as Error).message).toMatch(/mid-body/);
   });
 
-  it('refuses a head over the limit, a non-HTTP answer and a bad chunk size', async () => {
+  it('refuses a head over the limit, a non-HTTP answer, a protocol switch and a bad chunk size', async () => {
     const big = await rawServer(() => [`HTTP/1.1 200 OK\r\nx: ${'a'.repeat(3000)}\r\n\r\n`], {
       maxHeadBytes: 1024,
     });
     await expect(post(big.pool)).rejects.toMatchObject({ code: 'NOT_MCP' });
     const notHttp = await rawServer(() => ['SSH-2.0-OpenSSH\r\n\r\n']);
     await expect(post(notHttp.pool)).rejects.toThrow(/not an HTTP\/1 response/);
+    const upgrade = await rawServer(() => ['HTTP/1.1 101 Switching Protocols\r\n\r\n']);
+    await expect(post(upgrade.pool)).rejects.toThrow(/unexpected protocol switch/);
     const badChunk = await rawServer(() => [
       'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n',
     ]);

@@ -178,13 +178,15 @@ class Connection {
     this.socket.ref();
     if (idleTimeoutMs !== undefined) this.socket.setTimeout(idleTimeoutMs);
     return new Promise<Http1Response>((resolve, reject) => {
-      this.current = new Exchange(reused, maxHeadBytes, resolve, reject, (reusable) => {
-        this.current = undefined;
-        if (idleTimeoutMs !== undefined) this.socket.setTimeout(0);
-        this.socket.unref();
-        this.release(this, reusable);
+      this.current = new Exchange(reused, maxHeadBytes, resolve, reject, {
+        done: (reusable) => {
+          this.current = undefined;
+          if (idleTimeoutMs !== undefined) this.socket.setTimeout(0);
+          this.socket.unref();
+          this.release(this, reusable);
+        },
+        abort: () => this.socket.destroy(),
       });
-      this.current.abortConnection = () => this.socket.destroy();
       this.socket.write(wire);
     });
   }
@@ -204,7 +206,6 @@ class Connection {
 class Exchange implements Http1Response {
   status = 0;
   headers: Record<string, string> = {};
-  abortConnection: () => void = () => undefined;
   private pending: Buffer = EMPTY;
   private received = false;
   private framing: Framing | undefined;
@@ -221,7 +222,8 @@ class Exchange implements Http1Response {
     private readonly maxHeadBytes: number,
     private readonly resolveHead: (response: Http1Response) => void,
     private readonly rejectHead: (error: Error) => void,
-    private readonly done: (reusable: boolean) => void,
+    /** `done` hands the connection back (reusable or not); `abort` closes it. */
+    private readonly connection: { done: (reusable: boolean) => void; abort: () => void },
   ) {}
 
   read(onText: (text: string) => void): Promise<void> {
@@ -242,7 +244,7 @@ class Exchange implements Http1Response {
   abort(): void {
     if (this.finished || this.failure) return;
     this.fail(closedError());
-    this.abortConnection();
+    this.connection.abort();
   }
 
   feed(chunk: Buffer): void {
@@ -253,7 +255,7 @@ class Exchange implements Http1Response {
       this.parseBody();
     } catch (error) {
       this.fail(error as Error);
-      this.abortConnection();
+      this.connection.abort();
     }
   }
 
@@ -282,7 +284,7 @@ class Exchange implements Http1Response {
     if (!this.framing) this.rejectHead(error);
     this.settleRead?.reject(error);
     this.settleRead = undefined;
-    this.done(false);
+    this.connection.done(false);
   }
 
   /** Parses the head once it is complete; false while more bytes are needed. */
@@ -298,8 +300,10 @@ class Exchange implements Http1Response {
       if (!status)
         throw new ConnectionError('NOT_MCP', `not an HTTP/1 response: ${lines[0]?.slice(0, 80)}`);
       const code = Number(status[2]);
+      // No upgrade is ever asked for, so a protocol switch is not an answer.
+      if (code === 101) throw new ConnectionError('NOT_MCP', 'unexpected protocol switch');
       // Interim answers (100 Continue, 103 Early Hints) precede the real one.
-      if (code >= 100 && code < 200 && code !== 101) continue;
+      if (code < 200) continue;
       const headers: Record<string, string> = {};
       for (let i = 1; i < lines.length; i++) {
         const line = lines[i] as string;
@@ -314,7 +318,7 @@ class Exchange implements Http1Response {
       const connection = headers.connection?.toLowerCase() ?? '';
       this.keepAlive =
         status[1] === '1' ? !connection.includes('close') : connection.includes('keep-alive');
-      if (code === 204 || code === 304 || code === 101) this.framing = { kind: 'length', left: 0 };
+      if (code === 204 || code === 304) this.framing = { kind: 'length', left: 0 };
       else if (headers['transfer-encoding']?.toLowerCase().includes('chunked'))
         this.framing = { kind: 'chunked', left: 0, step: 'size' };
       else if (headers['content-length'] !== undefined) {
@@ -395,6 +399,6 @@ class Exchange implements Http1Response {
     this.finished = true;
     this.settleRead?.resolve();
     this.settleRead = undefined;
-    this.done(this.keepAlive);
+    this.connection.done(this.keepAlive);
   }
 }
