@@ -176,8 +176,7 @@ async function scenario(size) {
   }
   const rawList = [];
   for (let i = 0; i < 50; i++) rawList.push((await hub.request('tools/list')).ms);
-  const rss =
-    Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${hub.child.pid}/status`, 'utf8'))[1]) / 1024;
+  const rss = rssMib(hub.child.pid);
   await hub.stop();
   await rm(instancesDir, { recursive: true, force: true });
   await mkdir(instancesDir, { recursive: true, mode: 0o700 });
@@ -199,6 +198,10 @@ async function freePort() {
   await new Promise((resolve) => probe.close(resolve));
   return port;
 }
+
+/** Resident memory of a process now, in MiB (from `/proc/<pid>/status`). */
+const rssMib = (pid) =>
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
 
 /** User plus system CPU time of a process so far, in ms (from `/proc/<pid>/stat`). */
 function cpuMs(pid) {
@@ -269,8 +272,12 @@ async function echoThreeWays() {
   const clients = { direct, hub: viaHub, floor };
   const times = { direct: [], hub: [], floor: [] };
   let cpuBefore;
+  let rssBefore;
   for (let i = 0; i < CALLS + 50; i++) {
-    if (i === 50) cpuBefore = [cpuMs(hubTransport.pid), cpuMs(floorTransport.pid)];
+    if (i === 50) {
+      cpuBefore = [cpuMs(hubTransport.pid), cpuMs(floorTransport.pid)];
+      rssBefore = rssMib(hubTransport.pid);
+    }
     for (const way of ['direct', 'hub', 'floor']) {
       const t0 = performance.now();
       await ways[way](clients[way]);
@@ -290,6 +297,8 @@ async function echoThreeWays() {
     hub_over_direct_p50: round(stats.hub.p50 / stats.direct.p50),
     floor_over_direct_p50: round(stats.floor.p50 / stats.direct.p50),
     cpu_us_per_call: { hub: hubCpu, raw_forwarder_floor: floorCpu },
+    // Long runs (--calls 20000) show whether the hub's memory grows with the calls it forwards.
+    hub_rss_mib: { after_warm_up: round(rssBefore), after_calls: round(rssMib(hubTransport.pid)) },
   };
 }
 
