@@ -6,10 +6,11 @@ import { fileURLToPath } from 'node:url';
 import { resolvePaths } from '@mcp-beacon/paths';
 import { type InstanceRecord, readValidRecords } from '@mcp-beacon/registry';
 import {
-  createTempDir,
+  createTestScope,
   startProcess,
   type TempDir,
   type TestProcess,
+  type TestScope,
   testNode,
   waitFor,
 } from '@mcp-beacon/test-utils';
@@ -58,29 +59,19 @@ export interface HubFixture {
  * process it started and removes the folders.
  */
 export function useHubFixture(): HubFixture {
-  const processes: TestProcess[] = [];
-  const clients: Client[] = [];
+  let scope: TestScope;
   let projects = 0;
   const fx = {} as HubFixture;
 
   beforeEach(async () => {
-    fx.tmp = await createTempDir();
+    scope = await createTestScope();
+    fx.tmp = scope.tmp;
     fx.home = path.join(fx.tmp.path, 'home');
   });
-  afterEach(async () => {
-    await Promise.allSettled(clients.splice(0).map((c) => c.close()));
-    await Promise.allSettled(processes.splice(0).map((p) => p.kill()));
-    await fx.tmp.cleanup();
-  });
+  afterEach(() => scope.cleanup());
 
-  fx.track = (proc) => {
-    processes.push(proc);
-    return proc;
-  };
-  fx.trackClient = (client) => {
-    clients.push(client);
-    return client;
-  };
+  fx.track = (proc) => scope.track(proc);
+  fx.trackClient = (client) => scope.trackClient(client);
   fx.makeProject = async (name, scripts) => {
     const dir = path.join(fx.tmp.path, `${name}-${projects++}`);
     await mkdir(dir, { recursive: true });

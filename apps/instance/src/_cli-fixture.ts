@@ -6,10 +6,11 @@ import { fileURLToPath } from 'node:url';
 import { resolvePaths } from '@mcp-beacon/paths';
 import { type InstanceRecord, readValidRecords } from '@mcp-beacon/registry';
 import {
-  createTempDir,
+  createTestScope,
   startProcess,
   type TempDir,
   type TestProcess,
+  type TestScope,
   testNode,
   waitFor,
 } from '@mcp-beacon/test-utils';
@@ -109,12 +110,12 @@ export function call(client: Client, name: string, args: Record<string, unknown>
  * it closes clients, kills every process it started and removes the folders.
  */
 export function useCliFixture(scripts: Record<string, string>): CliFixture {
-  const started: TestProcess[] = [];
-  const clients: Client[] = [];
+  let scope: TestScope;
   const fx = {} as CliFixture;
 
   beforeEach(async () => {
-    fx.tmp = await createTempDir();
+    scope = await createTestScope();
+    fx.tmp = scope.tmp;
     fx.home = path.join(fx.tmp.path, 'home');
     fx.project = path.join(fx.tmp.path, 'my-app');
     await mkdir(fx.project);
@@ -124,24 +125,16 @@ export function useCliFixture(scripts: Record<string, string>): CliFixture {
     );
   });
 
-  afterEach(async () => {
-    await Promise.allSettled(clients.splice(0).map((c) => c.close()));
-    await Promise.allSettled(started.splice(0).map((p) => p.kill()));
-    await fx.tmp.cleanup();
-  });
+  afterEach(() => scope.cleanup());
 
-  fx.track = (client) => {
-    clients.push(client);
-    return client;
-  };
+  fx.track = (client) => scope.trackClient(client);
   fx.startCli = (args = [], env = {}, stdin = 'ignore', cwd = fx.project) => {
     const proc = startProcess(testNode, [CLI, ...args], {
       cwd,
       env: { ...process.env, MCP_BEACON_HOME: fx.home, ...env },
       stdio: [stdin, 'pipe', 'pipe'],
     });
-    started.push(proc);
-    return proc;
+    return scope.track(proc);
   };
   fx.records = () => readValidRecords(resolvePaths({ home: fx.home }).instances);
   fx.startAndWaitForRecord = async (args = [], env = {}) => {
