@@ -6,28 +6,24 @@ import {
   type RequestId,
 } from '@modelcontextprotocol/sdk/types.js';
 
-/** Where an instance tool call goes. */
-export interface ToolRoute {
+/** Where an instance tool call goes: the instance, its own tool name, the arguments to send. */
+export interface ToolCall {
   id: string;
   name: string;
+  args: Record<string, unknown> | undefined;
 }
 
 /** What the fast path needs from the hub server. */
 export interface FastCallOptions {
-  /** The instance tool behind a hub tool name; undefined sends the call the ordinary way. */
-  route(name: string): ToolRoute | undefined;
+  /** The instance tool a call of a hub tool name means; undefined sends it the ordinary way. */
+  route(name: string, args: Record<string, unknown> | undefined): ToolCall | undefined;
   /** The call on the instance's HTTP transport, cancelled by `handle`; undefined if not on one. */
   callDirect(
-    route: ToolRoute,
-    args: Record<string, unknown> | undefined,
+    call: ToolCall,
     handle: { cancel?: (reason: string) => void; cancelled?: boolean },
   ): Promise<CallToolResult> | undefined;
   /** The call by any other way, cancelled by `signal`. */
-  call(
-    route: ToolRoute,
-    args: Record<string, unknown> | undefined,
-    signal: AbortSignal,
-  ): Promise<CallToolResult>;
+  call(call: ToolCall, signal: AbortSignal): Promise<CallToolResult>;
   log: (message: string) => void;
 }
 
@@ -47,18 +43,18 @@ export function installFastToolCalls(transport: Transport, options: FastCallOpti
   /** Calls answered here, by request id: how to cancel each. */
   const inFlight = new Map<RequestId, (reason: string) => void>();
 
-  const answer = (id: RequestId, route: ToolRoute, args: Record<string, unknown> | undefined) => {
+  const answer = (id: RequestId, call: ToolCall) => {
     // On an instance's HTTP transport the call is cancelled through a plain handle: no
     // AbortController per call on this path.
     const handle: { cancel?: (reason: string) => void; cancelled?: boolean } = {};
-    let pending = options.callDirect(route, args, handle);
+    let pending = options.callDirect(call, handle);
     let cancel: (reason: string) => void = (reason) => {
       handle.cancelled = true;
       handle.cancel?.(reason);
     };
     if (!pending) {
       const controller = new AbortController();
-      pending = options.call(route, args, controller.signal);
+      pending = options.call(call, controller.signal);
       cancel = (reason) => {
         handle.cancelled = true;
         controller.abort(reason);
@@ -94,13 +90,13 @@ export function installFastToolCalls(transport: Transport, options: FastCallOpti
       if ('id' in message && message.method === 'tools/call' && isRecord(params)) {
         const meta = params._meta;
         const args = params.arguments;
-        const route =
+        const call =
           typeof params.name === 'string' &&
           !(isRecord(meta) && meta.progressToken !== undefined) &&
           (args === undefined || isRecord(args))
-            ? options.route(params.name)
+            ? options.route(params.name, args as Record<string, unknown> | undefined)
             : undefined;
-        if (route) return answer(message.id, route, args as Record<string, unknown> | undefined);
+        if (call) return answer(message.id, call);
       } else if (message.method === 'notifications/cancelled' && isRecord(params)) {
         const cancel = inFlight.get(params.requestId as RequestId);
         if (cancel) return cancel(String(params.reason ?? 'cancelled'));

@@ -7,7 +7,9 @@ import { cleanText } from '@mcp-beacon/registry';
 import { type CallToolResult, ErrorCode, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { type Forwarder, type ToolExtra, wireError } from './_forward.js';
-import { qualifiedName } from './_names.js';
+import { resolveInstance } from './_select.js';
+import { searchTools, ToolSearchResultSchema } from './_tool-search.js';
+import type { HubView } from './_view.js';
 import { HubError } from './errors.js';
 
 /** What {@link StartInstance} answers. */
@@ -31,21 +33,23 @@ export interface HubToolContext {
   manager: ConnectionManager;
   /** Enables `instances_start`. */
   startInstance?: StartInstance;
-  /** Slugs by instance id. */
-  slugs(): ReadonlyMap<string, string>;
+  /** What the client is shown: slugs, and each instance tool's hub-side name. */
+  view: HubView;
   callTool: Forwarder['callTool'];
 }
 
 const instanceArg = z
   .string()
   .min(1)
-  .describe('Instance id, an unambiguous id prefix, or its name');
+  .describe('Instance name, id, project folder, or an unambiguous id prefix');
 
 /** One instance as `instances_list` reports it: the one definition of that shape. */
 const InstanceSummarySchema = z.object({
   id: z.string(),
   name: z.string(),
-  slug: z.string().describe('The prefix of its tools and prompts: <slug>__<name>'),
+  slug: z
+    .string()
+    .describe('Its short name: the prefix of its namespaced tools and prompts (<slug>__<name>)'),
   path: z.string(),
   port: z.number(),
   url: z.string(),
@@ -77,12 +81,17 @@ const INPUTS = {
   instances_start: z.object({
     path: z.string().min(1).describe('Absolute path of a project folder holding a package.json'),
   }),
+  instances_tools: z.object({
+    instance: instanceArg.optional().describe('Only this instance (name, id or folder)'),
+    query: z.string().optional().describe('Words to look for in tool names and descriptions'),
+  }),
 } as const;
 
 type HubToolName = keyof typeof INPUTS;
 
 const OUTPUTS: Partial<Record<HubToolName, z.ZodObject>> = {
   instances_list: z.object({ instances: z.array(InstanceSummarySchema) }),
+  instances_tools: ToolSearchResultSchema,
 };
 
 /** A zod object as the JSON Schema MCP wants for a tool's input or output. */
@@ -117,6 +126,12 @@ const META: Record<HubToolName, Pick<Tool, 'title' | 'description' | 'annotation
       'Calls a tool of an instance by routing, for clients that do not refresh their tool list.',
     annotations: { openWorldHint: false },
   },
+  instances_tools: {
+    title: 'Find instance tools',
+    description:
+      'Finds instance tools by words of a query, with their full definitions: also those not in the tool list, which instances_call reaches.',
+    annotations: { readOnlyHint: true, openWorldHint: false },
+  },
   instances_start: {
     title: 'Start an instance',
     description:
@@ -147,39 +162,6 @@ function input<N extends HubToolName>(name: N, args: unknown): z.infer<(typeof I
   return parsed.data as z.infer<(typeof INPUTS)[N]>;
 }
 
-/**
- * Finds an instance by id, unambiguous id prefix, name or slug.
- * @throws {HubError} `UNKNOWN_INSTANCE` or `AMBIGUOUS_INSTANCE` (listing the candidates).
- */
-export function resolveInstance(
-  manager: ConnectionManager,
-  slugs: ReadonlyMap<string, string>,
-  query: string,
-): ConnectionInfo {
-  const all = manager.list();
-  const exact = all.find((c) => c.id === query);
-  if (exact) return exact;
-  const q = query.toLowerCase();
-  for (const match of [
-    (c: ConnectionInfo) => c.id.startsWith(q),
-    (c: ConnectionInfo) => c.record.name === query,
-    (c: ConnectionInfo) => slugs.get(c.id) === q,
-  ]) {
-    const found = all.filter(match);
-    if (found.length === 1) return found[0]!;
-    if (found.length > 1) {
-      throw new HubError(
-        'AMBIGUOUS_INSTANCE',
-        `${JSON.stringify(query)} matches ${found.length} instances: ${found.map((c) => `${cleanText(c.record.name)} (${c.id})`).join(', ')}; use an id`,
-      );
-    }
-  }
-  throw new HubError(
-    'UNKNOWN_INSTANCE',
-    `no instance matches ${JSON.stringify(cleanText(query))}; known: ${all.map((c) => cleanText(c.record.name)).join(', ') || '(none)'}`,
-  );
-}
-
 function describeInstance(c: ConnectionInfo, slug: string): InstanceSummary {
   return {
     id: c.id,
@@ -198,10 +180,20 @@ function describeInstance(c: ConnectionInfo, slug: string): InstanceSummary {
   };
 }
 
-/** An instance's slug and its tools as the hub names them (`slugs` is the live map). */
-function qualifiedTools(info: ConnectionInfo, slugs: ReadonlyMap<string, string>) {
-  const slug = slugs.get(info.id) ?? '';
-  return { slug, tools: info.catalog.tools.map((t) => qualifiedName(slug, t.name)) };
+/**
+ * An instance's slug and its tools as the client calls them: grouped ones by their own name
+ * (with `instance`), the rest as `<slug>__<name>`.
+ */
+function hubNames(info: ConnectionInfo, view: HubView) {
+  const slug = view.slugs.slugOf(info.id) ?? '';
+  const names = view.slice(info.id)?.toolNames;
+  const tools = info.catalog.tools.map((t) => names?.get(t.name) ?? t.name);
+  const grouped = tools.some((t) => view.tool(t)?.kind === 'group');
+  return {
+    slug,
+    tools,
+    list: `${tools.join(', ')}${grouped ? ` (pass instance: ${JSON.stringify(slug)})` : ''}`,
+  };
 }
 
 function table(rows: InstanceSummary[]): string {
@@ -222,7 +214,8 @@ export async function handleHubTool(
   args: Record<string, unknown>,
   extra: ToolExtra,
 ): Promise<CallToolResult> {
-  const slugs = ctx.slugs();
+  const slugs = ctx.view.slugs.all();
+  const find = (query: string) => resolveInstance(ctx.manager.list(), slugs, query);
   try {
     switch (name) {
       case 'instances_list': {
@@ -242,12 +235,12 @@ export async function handleHubTool(
       }
       case 'instances_connect': {
         const { instance } = input('instances_connect', args);
-        const target = resolveInstance(ctx.manager, slugs, instance);
+        const target = find(instance);
         const info = await ctx.manager.connect(target.id);
-        const { slug, tools } = qualifiedTools(info, slugs);
+        const { slug, tools, list } = hubNames(info, ctx.view);
         const text =
           info.state === 'active'
-            ? `${cleanText(info.record.name)} is active with ${tools.length} tools: ${tools.join(', ')}`
+            ? `${cleanText(info.record.name)} is active with ${tools.length} tools: ${list}`
             : `${cleanText(info.record.name)} is ${info.state}: ${cleanText(info.reason ?? '')}`;
         return {
           content: [{ type: 'text', text }],
@@ -257,7 +250,7 @@ export async function handleHubTool(
       }
       case 'instances_disconnect': {
         const { instance } = input('instances_disconnect', args);
-        const target = resolveInstance(ctx.manager, slugs, instance);
+        const target = find(instance);
         const info = await ctx.manager.disconnect(target.id);
         return {
           content: [
@@ -274,19 +267,28 @@ export async function handleHubTool(
         if (!ctx.startInstance)
           throw wireError(ErrorCode.InvalidParams, 'this hub cannot start instances');
         const { info, started } = await ctx.startInstance(path, { signal: extra.signal });
-        const { slug, tools } = qualifiedTools(info, slugs);
+        const { slug, tools, list } = hubNames(info, ctx.view);
         const name = cleanText(info.record.name);
         const text = started
-          ? `started ${name} (pid ${info.record.pid}, ${info.record.url}) with ${tools.length} tools: ${tools.join(', ')}`
-          : `${name} was already running (pid ${info.record.pid}, ${info.state}) with ${tools.length} tools: ${tools.join(', ')}`;
+          ? `started ${name} (pid ${info.record.pid}, ${info.record.url}) with ${tools.length} tools: ${list}`
+          : `${name} was already running (pid ${info.record.pid}, ${info.state}) with ${tools.length} tools: ${list}`;
         return {
           content: [{ type: 'text', text }],
           structuredContent: { ...describeInstance(info, slug), tools, launched: started },
         };
       }
+      case 'instances_tools': {
+        const { instance, query } = input('instances_tools', args);
+        const only = instance === undefined ? undefined : find(instance).id;
+        const found = searchTools(ctx.view, { only, query });
+        return {
+          content: [{ type: 'text', text: found.text }],
+          structuredContent: found.result,
+        };
+      }
       case 'instances_call': {
         const { instance, tool, arguments: toolArgs } = input('instances_call', args);
-        const target = resolveInstance(ctx.manager, slugs, instance);
+        const target = find(instance);
         return ctx.callTool(target.id, tool, toolArgs, extra);
       }
       default:

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   baseSlug,
-  MAX_NAME_LENGTH,
+  DEFAULT_MAX_NAME_LENGTH,
   parseProxiedUri,
+  plainName,
   proxiedUri,
   qualifiedName,
   SlugBook,
@@ -18,7 +19,7 @@ describe('names', () => {
   it('reduces names to the tool-name charset', () => {
     expect(baseSlug('@acme/Web App!')).toBe('acme_web_app');
     expect(baseSlug('***')).toBe('instance');
-    expect(baseSlug('x'.repeat(100))).toHaveLength(40);
+    expect(baseSlug('x'.repeat(100))).toMatch(/^x{17}_[0-9a-f]{6}$/);
     expect(baseSlug('my-app_2')).toBe('my-app_2');
   });
 
@@ -67,11 +68,55 @@ describe('names', () => {
     expect(qualifiedName('web', 'über tool')).toMatch(/^web__[A-Za-z0-9_.-]+$/);
   });
 
-  it('keeps qualified names within 128 characters, stable and distinct', () => {
+  it('shortens a long package name to a readable, stable slug', () => {
+    const slug = baseSlug('@acme-corporation/customer-portal-frontend-application');
+    expect(slug).toMatch(/^acme-corporation_[0-9a-f]{6}$/);
+    expect(baseSlug('@acme-corporation/customer-portal-frontend-application')).toBe(slug);
+    expect(baseSlug('@acme-corporation/customer-portal-backend-application')).not.toBe(slug);
+    const book = new SlugBook();
+    const first = book.assign({
+      id: ID_A,
+      name: '@acme-corporation/customer-portal-frontend-application',
+      path: '/a/x',
+    });
+    const second = book.assign({
+      id: ID_B,
+      name: '@acme-corporation/customer-portal-frontend-application',
+      path: '/b/x',
+    });
+    expect(first).toBe(slug);
+    expect(second).not.toBe(first);
+    for (const s of [first, second]) {
+      expect(s.length).toBeLessThanOrEqual(24);
+      // mcp__beacon__<slug>__<tool> within Claude's 64 characters.
+      expect(`mcp__beacon__${qualifiedName(s, 'scripts_restart')}`.length).toBeLessThanOrEqual(64);
+    }
+  });
+
+  it('never gives an instance a slug reserved for the hub', () => {
+    const book = new SlugBook();
+    for (const [i, name] of ['beacon', 'beacon-hub', 'Hub', 'instances'].entries()) {
+      const slug = book.assign({
+        id: `${i}aaaaaaa-1111-4000-8000-000000000000`,
+        name,
+        path: '/p/x',
+      });
+      expect(['beacon', 'beacon-hub', 'hub', 'instances']).not.toContain(slug);
+      expect(slug.startsWith(name.toLowerCase())).toBe(true);
+    }
+  });
+
+  it('keeps listed names within the bound (48 by default), stable and distinct', () => {
+    expect(plainName('scripts_run')).toBe('scripts_run');
+    expect(plainName('x'.repeat(60))).toHaveLength(DEFAULT_MAX_NAME_LENGTH);
+    expect(plainName('x'.repeat(60), 30)).toHaveLength(30);
+    expect(plainName(`${'x'.repeat(60)}a`)).not.toBe(plainName(`${'x'.repeat(60)}b`));
     expect(qualifiedName('web', 'scripts_run')).toBe('web__scripts_run');
+    expect(qualifiedName('a'.repeat(24), 'b'.repeat(40), 24)).toHaveLength(24);
     const long1 = qualifiedName('web', `${'t'.repeat(200)}a`);
     const long2 = qualifiedName('web', `${'t'.repeat(200)}b`);
-    expect(long1.length).toBeLessThanOrEqual(MAX_NAME_LENGTH);
+    expect(long1.length).toBeLessThanOrEqual(DEFAULT_MAX_NAME_LENGTH);
+    expect(long1.startsWith('web__ttt')).toBe(true);
     expect(long1).not.toBe(long2);
     expect(qualifiedName('web', `${'t'.repeat(200)}a`)).toBe(long1);
     expect(long1).toMatch(/^[A-Za-z0-9_.-]+$/);
@@ -84,5 +129,13 @@ describe('names', () => {
     expect(parseProxiedUri('beacon://web')).toBeUndefined();
     expect(parseProxiedUri('file:///x')).toBeUndefined();
     expect(proxiedUri('web', 'items://{id}')).toBe('beacon://web/items://{id}');
+  });
+
+  it('keeps an MCP Apps UI resource a ui:// URI, unique per instance', () => {
+    const uri = proxiedUri('apps-demo', 'ui://get-time/mcp-app.html');
+    expect(uri).toBe('ui://apps-demo/get-time/mcp-app.html');
+    expect(parseProxiedUri(uri)).toEqual({ slug: 'apps-demo', uri: 'ui://get-time/mcp-app.html' });
+    expect(proxiedUri('other', 'ui://get-time/mcp-app.html')).not.toBe(uri);
+    expect(parseProxiedUri('ui://nothing')).toBeUndefined();
   });
 });

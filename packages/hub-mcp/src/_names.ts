@@ -1,24 +1,43 @@
 import { createHash } from 'node:crypto';
 
-/** Longest tool or prompt name the hub exposes (MCP clients commonly cap names at 128). */
-export const MAX_NAME_LENGTH = 128;
+/**
+ * Longest tool or prompt name the hub lists by default: a client that calls the tool
+ * `mcp__<server>__<name>` stays within the 64 characters Claude's API allows for a server name
+ * of up to 9 characters.
+ */
+export const DEFAULT_MAX_NAME_LENGTH = 48;
+/** Shortest `maxNameLength` accepted: room for a readable start and a hash. */
+export const MIN_NAME_LENGTH = 24;
 /** Separates an instance's slug from its own tool or prompt name. */
 export const SEPARATOR = '__';
-const SLUG_MAX = 40;
+/** Longest slug; a longer one keeps its start and gets a hash of the whole. */
+const SLUG_MAX = 24;
+const HASH_LENGTH = 6;
 const NAME_CHARSET = /^[A-Za-z0-9_.-]+$/;
+/** Slugs an instance can never have, so nothing it names itself reads as the hub. */
+const RESERVED_SLUGS: ReadonlySet<string> = new Set(['beacon', 'beacon-hub', 'hub', 'instances']);
 
-const shortHash = (text: string, length = 8) =>
+const shortHash = (text: string, length = HASH_LENGTH) =>
   createHash('sha256').update(text).digest('hex').slice(0, length);
 
-/** `name` reduced to the MCP tool-name charset `[A-Za-z0-9_-]`, lower case, at most 40 chars. */
+/** `text` cut to `max` characters: its start, `_` and a hash of the whole (stable, unique). */
+function shorten(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const start = text.slice(0, Math.max(1, max - HASH_LENGTH - 1)).replace(/[_.-]+$/, '');
+  return `${start}_${shortHash(text)}`;
+}
+
+/**
+ * `name` reduced to the slug charset `[a-z0-9_-]`, at most 24 characters: a longer one keeps its
+ * start and ends in a hash of the whole (`acme-corporation_4f1c2e`).
+ */
 export function baseSlug(name: string): string {
   const slug = name
     .toLowerCase()
     .replace(/[^a-z0-9_-]+/g, '_')
     .replace(/_+/g, '_')
-    .replace(/^[_-]+|[_-]+$/g, '')
-    .slice(0, SLUG_MAX);
-  return slug.length > 0 ? slug : 'instance';
+    .replace(/^[_-]+|[_-]+$/g, '');
+  return slug.length > 0 ? shorten(slug, SLUG_MAX) : 'instance';
 }
 
 /** Last folder name of a POSIX or Windows path (string only: the file system is never read). */
@@ -39,8 +58,9 @@ export interface SlugSubject {
  * Slugs that stay put: an instance keeps the slug it was first given for as long as it lives in
  * this hub, so a name the client was shown keeps routing to it. The first of several same-named
  * instances gets the plain slug; a later one gets a suffix a person recognises (its project's
- * parent folder, e.g. `web_client-a`), else the first 6 characters of its id. A slug in use is
- * never handed to anyone else, whatever a record names itself.
+ * parent folder, e.g. `web_client-a`), else the first 6 characters of its id. A slug in use or
+ * reserved for the hub (`beacon`, `beacon-hub`, `hub`, `instances`) is never handed out,
+ * whatever a record names itself.
  */
 export class SlugBook {
   private readonly byId = new Map<string, string>();
@@ -53,11 +73,16 @@ export class SlugBook {
     const base = baseSlug(subject.name);
     const parent = folderName(subject.path.replace(/[\\/]+[^\\/]*[\\/]*$/, ''));
     const id6 = subject.id.replace(/-/g, '').slice(0, 6);
-    const candidates = [base, ...(parent ? [`${base}_${baseSlug(parent)}`] : []), `${base}_${id6}`];
-    let slug = candidates.find((c) => !this.bySlug.has(c));
+    const candidates = [
+      base,
+      ...(parent ? [`${base}_${baseSlug(parent)}`] : []),
+      `${base}_${id6}`,
+    ].map((c) => shorten(c, SLUG_MAX));
+    const free = (c: string) => !this.bySlug.has(c) && !RESERVED_SLUGS.has(c);
+    let slug = candidates.find(free);
     for (let n = 2; slug === undefined; n++) {
-      const next = `${base}_${id6}_${n}`;
-      if (!this.bySlug.has(next)) slug = next;
+      const next = shorten(`${base}_${id6}_${n}`, SLUG_MAX);
+      if (free(next)) slug = next;
     }
     this.byId.set(subject.id, slug);
     this.bySlug.set(slug, subject.id);
@@ -93,31 +118,48 @@ export class SlugBook {
 export function safeName(name: string): string {
   if (NAME_CHARSET.test(name)) return name;
   const cleaned = name.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/_+/g, '_');
-  return `${cleaned}_${shortHash(name, 6)}`;
+  return `${cleaned}_${shortHash(name)}`;
+}
+
+/** An instance tool's own name as a hub name: valid ({@link safeName}), at most `max` characters. */
+export function plainName(name: string, max = DEFAULT_MAX_NAME_LENGTH): string {
+  const safe = safeName(name);
+  return safe.length <= max ? safe : shorten(safe, max);
 }
 
 /**
- * `<slug>__<name>` with `name` made valid ({@link safeName}), shortened with a stable hash when it
- * would pass {@link MAX_NAME_LENGTH}.
+ * `<slug>__<name>` with `name` made valid ({@link safeName}) and, when the whole would pass `max`
+ * characters, shortened to its start plus a hash (the slug is kept whole when it fits).
  */
-export function qualifiedName(slug: string, name: string): string {
-  const full = `${slug}${SEPARATOR}${safeName(name)}`;
-  if (full.length <= MAX_NAME_LENGTH) return full;
-  return `${full.slice(0, MAX_NAME_LENGTH - 9)}_${shortHash(name)}`;
+export function qualifiedName(slug: string, name: string, max = DEFAULT_MAX_NAME_LENGTH): string {
+  const prefix = `${slug}${SEPARATOR}`;
+  const safe = safeName(name);
+  if (prefix.length + safe.length <= max) return prefix + safe;
+  const room = max - prefix.length;
+  if (room < HASH_LENGTH + 4) return shorten(prefix + safe, max);
+  return `${prefix}${safe.slice(0, room - HASH_LENGTH - 1)}_${shortHash(name)}`;
 }
 
 const URI_PREFIX = 'beacon://';
+const UI_PREFIX = 'ui://';
 
-/** The hub-side URI of an instance resource: `beacon://<slug>/<original uri>`. */
+/**
+ * The hub-side URI of an instance resource: `beacon://<slug>/<original uri>`, except an MCP Apps
+ * UI resource (`ui://...`), which stays a `ui://` URI, made unique per instance:
+ * `ui://<slug>/<rest>`.
+ */
 export function proxiedUri(slug: string, uri: string): string {
+  if (uri.startsWith(UI_PREFIX)) return `${UI_PREFIX}${slug}/${uri.slice(UI_PREFIX.length)}`;
   return `${URI_PREFIX}${slug}/${uri}`;
 }
 
 /** Splits a hub-side URI into slug and original URI, or `undefined` if it is not one. */
 export function parseProxiedUri(uri: string): { slug: string; uri: string } | undefined {
-  if (!uri.startsWith(URI_PREFIX)) return undefined;
-  const rest = uri.slice(URI_PREFIX.length);
+  const ui = uri.startsWith(UI_PREFIX);
+  if (!ui && !uri.startsWith(URI_PREFIX)) return undefined;
+  const rest = uri.slice((ui ? UI_PREFIX : URI_PREFIX).length);
   const slash = rest.indexOf('/');
   if (slash <= 0) return undefined;
-  return { slug: rest.slice(0, slash), uri: rest.slice(slash + 1) };
+  const inner = rest.slice(slash + 1);
+  return { slug: rest.slice(0, slash), uri: ui ? `${UI_PREFIX}${inner}` : inner };
 }

@@ -1,14 +1,10 @@
-import { fileURLToPath } from 'node:url';
 import { type Clock, cleanText } from '@mcp-beacon/registry';
-import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { ClientRoots } from './_client-roots.js';
 import type { StartInstance } from './_hub-tools.js';
 import { HubError } from './errors.js';
 
 /** Roots started per pass; a client naming more gets the first ones and a log line. */
 export const MAX_ROOTS = 32;
-
-/** Bound on the client's answer to `roots/list`, in ms. */
-const LIST_ROOTS_TIMEOUT_MS = 10_000;
 
 /** Starts an instance in each of the client's roots; one pass at a time. */
 export interface RootStarter {
@@ -26,7 +22,7 @@ export interface RootStarter {
  * client names are touched; a root without package.json is skipped quietly.
  */
 export function createRootStarter(
-  server: Server,
+  roots: ClientRoots,
   start: StartInstance,
   log: (message: string) => void,
 ): RootStarter {
@@ -34,16 +30,7 @@ export function createRootStarter(
   let again: Promise<void> | undefined;
 
   const pass = async () => {
-    const { roots } = await server.listRoots(undefined, { timeout: LIST_ROOTS_TIMEOUT_MS });
-    const folders: string[] = [];
-    for (const root of roots) {
-      if (!root.uri.startsWith('file://')) continue;
-      try {
-        folders.push(fileURLToPath(root.uri));
-      } catch {
-        log(`ignoring root ${cleanText(root.uri)}: not a local path`);
-      }
-    }
+    const folders = (await roots.folders()) ?? [];
     if (folders.length > MAX_ROOTS)
       log(`the client named ${folders.length} roots; starting instances in the first ${MAX_ROOTS}`);
     await Promise.all(
@@ -63,11 +50,9 @@ export function createRootStarter(
 
   const sync = (): Promise<void> => {
     if (!running) {
-      running = pass()
-        .catch((error: Error) => log(`cannot list the client's roots: ${error.message}`))
-        .finally(() => {
-          running = undefined;
-        });
+      running = pass().finally(() => {
+        running = undefined;
+      });
       return running;
     }
     // A change arrived during a pass: one more pass after it covers every change so far.

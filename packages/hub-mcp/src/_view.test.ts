@@ -2,9 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { ConnectionState, InstanceCatalog } from '@mcp-beacon/connection-manager';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
-import { createView, type ViewSource } from './_view.js';
+import { createView, type HubView, type ViewSource } from './_view.js';
 
 const HUB: Tool[] = [{ name: 'instances_list', inputSchema: { type: 'object' } }];
+const namespaced = () => createView({ hubTools: HUB, surface: 'namespaced' });
+const route = (view: HubView, name: string) => {
+  const target = view.tool(name);
+  return target?.kind === 'route' ? target.route : undefined;
+};
 
 function catalog(...tools: string[]): InstanceCatalog {
   return {
@@ -15,18 +20,24 @@ function catalog(...tools: string[]): InstanceCatalog {
   };
 }
 
+let clock = Date.parse('2026-01-01T00:00:00.000Z');
 function source(name: string, state: ConnectionState, cat = catalog('run')): ViewSource {
+  clock += 1000;
   return {
     id: randomUUID(),
-    record: { name, path: `/work/${name}` } as ViewSource['record'],
+    record: {
+      name,
+      path: `/work/${name}`,
+      started: new Date(clock).toISOString(),
+    } as ViewSource['record'],
     state,
     catalog: cat,
   };
 }
 
-describe('hub view', () => {
+describe('hub view, namespaced', () => {
   it('lists hub tools, then each active instance, with routes to the original names', () => {
-    const view = createView(HUB);
+    const view = namespaced();
     const web = source('web', 'active', catalog('run', 'fs/read'));
     view.update(web);
     view.update(source('api', 'connecting'));
@@ -37,15 +48,15 @@ describe('hub view', () => {
       expect.stringMatching(/^web__fs_read_[0-9a-f]{6}$/),
     ]);
     expect(tools[1]!.description).toBe('[web] run');
-    expect(view.toolRoute(tools[2]!.name)).toEqual({ id: web.id, name: 'fs/read' });
+    expect(route(view, tools[2]!.name)).toEqual({ id: web.id, name: 'fs/read' });
     expect(resources.map((r) => r.uri)).toEqual(['beacon://web/file:///readme']);
     expect(prompts.map((p) => p.name)).toEqual(['web__greet']);
     expect(view.promptRoute('web__greet')).toEqual({ id: web.id, name: 'greet' });
-    expect(view.toolRoute('api__run')).toBeUndefined();
+    expect(route(view, 'api__run')).toBeUndefined();
   });
 
   it('escapes a hostile name and description, keeping newlines of the description', () => {
-    const view = createView(HUB);
+    const view = namespaced();
     const cat = catalog('run');
     cat.tools[0]!.description = 'line one\n\x1b[2J\x1b]0;pwned\x07line two\r';
     view.update(source('evil\x1b[31m\nrow', 'active', cat));
@@ -54,13 +65,13 @@ describe('hub view', () => {
   });
 
   it('routes a new instance at once and rebuilds nobody else', () => {
-    const view = createView(HUB);
+    const view = namespaced();
     const sources = Array.from({ length: 100 }, (_, i) => source(`svc${i}`, 'active'));
     for (const s of sources) view.update(s);
     const before = view.lists().tools;
     const fresh = source('fresh', 'active');
     view.update(fresh);
-    expect(view.toolRoute('fresh__run')).toEqual({ id: fresh.id, name: 'run' });
+    expect(route(view, 'fresh__run')).toEqual({ id: fresh.id, name: 'run' });
     const after = view.lists().tools;
     expect(after).toHaveLength(before.length + 1);
     // The other instances' entries are the very same objects: their slices were not rebuilt.
@@ -68,7 +79,7 @@ describe('hub view', () => {
   });
 
   it('caches lists and fingerprints until something changes, and ignores non-changes', () => {
-    const view = createView(HUB);
+    const view = namespaced();
     const web = source('web', 'active');
     view.update(web);
     const lists = view.lists();
@@ -84,17 +95,205 @@ describe('hub view', () => {
   });
 
   it('hides an instance that is no longer active and frees its names when it leaves', () => {
-    const view = createView(HUB);
+    const view = namespaced();
     const web = source('web', 'active');
     view.update(web);
     const signature = view.signature();
     view.update({ ...web, state: 'retrying' });
-    expect(view.toolRoute('web__run')).toBeUndefined();
+    expect(route(view, 'web__run')).toBeUndefined();
     expect(view.lists().tools.map((t) => t.name)).toEqual(['instances_list']);
     view.update(web);
     expect(view.signature()).toEqual(signature);
     view.remove(web.id);
     expect(view.slugs.idOf('web')).toBeUndefined();
-    expect(view.toolRoute('web__run')).toBeUndefined();
+    expect(route(view, 'web__run')).toBeUndefined();
+  });
+});
+
+const grouped = (options: { maxTools?: number } = {}) => createView({ hubTools: HUB, ...options });
+const names = (view: HubView) => view.lists().tools.map((t) => t.name);
+const group = (view: HubView, name: string) => {
+  const target = view.tool(name);
+  return target?.kind === 'group' ? target.group : undefined;
+};
+function scriptTool(description = 'Runs a script'): Tool {
+  return {
+    name: 'scripts_run',
+    description,
+    inputSchema: {
+      type: 'object',
+      properties: { name: { type: 'string', description: 'the script' } },
+      required: ['name'],
+      additionalProperties: false,
+    },
+    annotations: { openWorldHint: false },
+  };
+}
+const withTools = (...tools: Tool[]): InstanceCatalog => ({
+  tools,
+  resources: [],
+  resourceTemplates: [],
+  prompts: [],
+});
+
+describe('hub view, grouped (one tool per definition)', () => {
+  it('lists an identical definition once for 100 instances, naming the first three', () => {
+    const view = grouped();
+    const sources = Array.from({ length: 100 }, (_, i) =>
+      source(`svc${i}`, 'active', withTools(scriptTool(), { ...scriptTool(), name: 'logs_get' })),
+    );
+    for (const s of sources) view.update(s);
+    expect(names(view)).toEqual(['instances_list', 'logs_get', 'scripts_run']);
+    const tool = view.lists().tools[2]!;
+    expect(tool.description).toBe(
+      'Runs a script\n\nOn: svc0 (/work/svc0), svc1 (/work/svc1), svc2 (/work/svc2) and 97 more (instances_list). Pick one with `instance`; without it, the one holding your workspace root is used, else the only one.',
+    );
+    expect(tool.inputSchema).toEqual({
+      type: 'object',
+      properties: {
+        name: { type: 'string', description: 'the script' },
+        instance: { type: 'string', description: expect.stringContaining('name, id or folder') },
+      },
+      required: ['name'],
+      additionalProperties: false,
+    });
+    expect(tool.annotations).toEqual({ openWorldHint: false });
+    expect(group(view, 'scripts_run')!.members.size).toBe(100);
+    expect(group(view, 'scripts_run')!.own).toBe('scripts_run');
+    // Every instance stays reachable by its namespaced name too.
+    expect(route(view, 'svc42__scripts_run')).toEqual({ id: sources[42]!.id, name: 'scripts_run' });
+  });
+
+  it('gives the first definition the plain name and lists a different one namespaced', () => {
+    const view = grouped();
+    const v1 = source('old', 'active', withTools(scriptTool('v1')));
+    const v2 = source('new', 'active', withTools(scriptTool('v2')));
+    view.update(v1);
+    view.update(v2);
+    expect(names(view)).toEqual(['instances_list', 'scripts_run', 'new__scripts_run']);
+    expect(view.lists().tools[2]!.description).toBe('[new] v2');
+    expect([...group(view, 'scripts_run')!.members.keys()]).toEqual([v1.id]);
+    expect(view.slice(v2.id)!.toolNames.get('scripts_run')).toBe('new__scripts_run');
+  });
+
+  it('keeps a shown name on its definition after its instances leave; an unshown one is free', () => {
+    const unshown = grouped();
+    const a = source('a', 'active', withTools(scriptTool('v1')));
+    unshown.update(a);
+    unshown.remove(a.id);
+    unshown.update(source('b', 'active', withTools(scriptTool('v2'))));
+    expect(names(unshown)).toEqual(['instances_list', 'scripts_run']);
+
+    const shown = grouped();
+    const c = source('c', 'active', withTools(scriptTool('v1')));
+    shown.update(c);
+    shown.markShown();
+    shown.remove(c.id);
+    expect(names(shown)).toEqual(['instances_list']);
+    expect(group(shown, 'scripts_run')!.members.size).toBe(0);
+    shown.update(source('d', 'active', withTools(scriptTool('v2'))));
+    expect(names(shown)).toEqual(['instances_list', 'd__scripts_run']);
+    // The definition it was shown with takes its name back when an instance offers it again.
+    shown.update(source('e', 'active', withTools(scriptTool('v1'))));
+    expect(names(shown)).toEqual(['instances_list', 'scripts_run', 'd__scripts_run']);
+  });
+
+  it('lists namespaced a tool named like a hub tool or with an instance argument of its own', () => {
+    const view = grouped();
+    const own: Tool = {
+      name: 'pick',
+      inputSchema: { type: 'object', properties: { instance: { type: 'string' } } },
+    };
+    view.update(
+      source(
+        'web',
+        'active',
+        withTools({ name: 'instances_list', inputSchema: { type: 'object' } }, own),
+      ),
+    );
+    expect(names(view)).toEqual(['instances_list', 'web__instances_list', 'web__pick']);
+  });
+
+  it('caps the list at maxTools: hub tools, grouped ones, then namespaced in start order', () => {
+    const view = grouped({ maxTools: 4 });
+    view.update(source('a', 'active', withTools(scriptTool('v1'), { ...scriptTool(), name: 'z' })));
+    view.update(source('b', 'active', withTools(scriptTool('v2'))));
+    view.update(source('c', 'active', withTools(scriptTool('v3'))));
+    expect(names(view)).toEqual(['instances_list', 'scripts_run', 'z', 'b__scripts_run']);
+    // Left out, still routable.
+    expect(route(view, 'c__scripts_run')).toBeDefined();
+  });
+
+  it('lists the same state byte for byte whatever order it arrived in', () => {
+    const make = () => [
+      source('web', 'active', withTools(scriptTool(), { ...scriptTool('other'), name: 'own' })),
+      source('api', 'active', withTools(scriptTool(), { ...scriptTool('mine'), name: 'own' })),
+    ];
+    const sources = make();
+    const forward = grouped();
+    const backward = grouped();
+    for (const s of sources) forward.update(s);
+    // The namespaced one differs by which came first: same arrival of differing definitions.
+    backward.update(sources[0]!);
+    backward.update(sources[1]!);
+    expect(JSON.stringify(backward.lists())).toBe(JSON.stringify(forward.lists()));
+    const reversed = grouped();
+    const same = [
+      source('x', 'active', withTools(scriptTool())),
+      source('y', 'active', withTools(scriptTool())),
+    ];
+    reversed.update(same[1]!);
+    reversed.update(same[0]!);
+    const inOrder = grouped();
+    inOrder.update(same[0]!);
+    inOrder.update(same[1]!);
+    expect(JSON.stringify(reversed.lists())).toBe(JSON.stringify(inOrder.lists()));
+    expect(reversed.signature()).toEqual(inOrder.signature());
+  });
+
+  it('points an MCP Apps UI resource at a ui:// URI of its instance, and cleans every text', () => {
+    const view = grouped();
+    const app: Tool = {
+      name: 'get-time',
+      title: 'Time\x1b[31m',
+      description: 'now',
+      inputSchema: {
+        type: 'object',
+        properties: { tz: { type: 'string', description: 'zone\x07' } },
+      },
+      annotations: { title: 'T\x1b]0;x\x07' },
+      _meta: {
+        ui: { resourceUri: 'ui://get-time/mcp-app.html' },
+        'ui/resourceUri': 'ui://get-time/mcp-app.html',
+      },
+    };
+    view.update(
+      source('apps-demo', 'active', {
+        ...withTools(app),
+        resources: [
+          { uri: 'ui://get-time/mcp-app.html', name: 'app', mimeType: 'text/html;profile=mcp-app' },
+        ],
+      }),
+    );
+    view.update(source('apps-two', 'active', withTools(app)));
+    const [, first, second] = view.lists().tools;
+    expect(first!.name).toBe('get-time');
+    expect(first!._meta).toEqual({
+      ui: { resourceUri: 'ui://apps-demo/get-time/mcp-app.html' },
+      'ui/resourceUri': 'ui://apps-demo/get-time/mcp-app.html',
+    });
+    expect(first!.title).toBe('Time');
+    expect(first!.annotations?.title).toBe('T');
+    expect((first!.inputSchema.properties!.tz as { description: string }).description).toBe(
+      'zone\\x07',
+    );
+    // The same app in another instance has a resource of its own, so a tool of its own.
+    expect(second!.name).toBe('apps-two__get-time');
+    expect((second!._meta!.ui as { resourceUri: string }).resourceUri).toBe(
+      'ui://apps-two/get-time/mcp-app.html',
+    );
+    expect(view.lists().resources.map((r) => r.uri)).toEqual([
+      'ui://apps-demo/get-time/mcp-app.html',
+    ]);
   });
 });

@@ -5,7 +5,9 @@ export type HubErrorCode =
   /** `instances_start` was given a folder that is missing or holds no package.json. */
   | 'NOT_A_PROJECT'
   /** `instances_start` launched beacon-instance but it did not become active. */
-  | 'START_FAILED';
+  | 'START_FAILED'
+  /** An option of the hub server is out of range. */
+  | 'BAD_OPTION';
 
 /** The one error class of `@mcp-beacon/hub-mcp`. */
 export class HubError extends Error {

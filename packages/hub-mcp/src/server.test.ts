@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { type ConnectionManager, createConnectionManager } from '@mcp-beacon/connection-manager';
 import type { InstanceRecord } from '@mcp-beacon/registry';
 import {
@@ -41,7 +42,10 @@ interface Fixture {
   started: Promise<void>;
 }
 
-function makeFixture(id: string, options: { completions?: boolean } = {}): Fixture {
+function makeFixture(
+  id: string,
+  options: { completions?: boolean; version?: string } = {},
+): Fixture {
   let markStarted: () => void = () => undefined;
   const fixture: Fixture = {
     server: new McpServer({ name: 'fixture', version: '1.0.0' }, { capabilities: { logging: {} } }),
@@ -51,9 +55,13 @@ function makeFixture(id: string, options: { completions?: boolean } = {}): Fixtu
     }),
   };
   const { server } = fixture;
-  server.registerTool('whoami', { description: 'which instance answers' }, async () => ({
-    content: [{ type: 'text', text: id }],
-  }));
+  server.registerTool(
+    'whoami',
+    { description: `which instance answers${options.version ? ` (${options.version})` : ''}` },
+    async () => ({
+      content: [{ type: 'text', text: id }],
+    }),
+  );
   server.registerTool(
     'rich',
     {
@@ -194,6 +202,8 @@ let refuseElicitation: boolean;
 let roots: { uri: string; name?: string }[] = [{ uri: 'file:///work', name: 'work' }];
 /** Names of records whose fixture declares no completions. */
 const plain = new Set<string>();
+/** Names of records whose fixture is another version (its whoami differs). */
+const secondVersion = new Set<string>();
 
 async function setup(
   options: {
@@ -203,6 +213,8 @@ async function setup(
     clock?: ManualClock;
     startInstance?: StartInstance;
     startRoots?: boolean;
+    tools?: 'grouped' | 'namespaced';
+    maxTools?: number;
   } = {},
 ) {
   fixtures = new Map();
@@ -212,7 +224,10 @@ async function setup(
     clientCapabilities: HUB_CLIENT_CAPABILITIES,
     createTransport: (rec) => {
       const [client, server] = InMemoryTransport.createLinkedPair();
-      const fixture = makeFixture(rec.id, { completions: !plain.has(rec.name) });
+      const fixture = makeFixture(rec.id, {
+        completions: !plain.has(rec.name),
+        ...(secondVersion.has(rec.name) ? { version: 'v2' } : {}),
+      });
       fixtures.set(rec.id, fixture);
       void fixture.server.connect(server);
       return client;
@@ -225,6 +240,8 @@ async function setup(
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.startInstance ? { startInstance: options.startInstance } : {}),
     ...(options.startRoots ? { startRoots: true } : {}),
+    ...(options.tools ? { tools: options.tools } : {}),
+    ...(options.maxTools ? { maxTools: options.maxTools } : {}),
   });
   upstream = new Client(
     { name: 'upstream', version: '1.0.0' },
@@ -265,8 +282,12 @@ async function setup(
   await upstream.connect(a);
 }
 
-async function addInstance(name: string, path?: string): Promise<InstanceRecord> {
-  const rec = record(name, path);
+async function addInstance(
+  name: string,
+  path?: string,
+  patch: Partial<InstanceRecord> = {},
+): Promise<InstanceRecord> {
+  const rec = { ...record(name, path), ...patch };
   manager.upsert(rec);
   await waitForState(manager, rec.id, 'active');
   return rec;
@@ -281,8 +302,8 @@ afterEach(async () => {
   await manager?.close();
 });
 
-describe('hub MCP server: proxying', () => {
-  beforeEach(() => setup());
+describe('hub MCP server: proxying, --tools namespaced', () => {
+  beforeEach(() => setup({ tools: 'namespaced' }));
 
   it('lists instance tools with schemas and annotations unchanged', async () => {
     await addInstance('fixture');
@@ -420,7 +441,7 @@ describe('hub MCP server: proxying', () => {
     await hub.close();
     await manager.close();
     const clock = manualClock();
-    await setup({ debounceMs: 300, clock });
+    await setup({ debounceMs: 300, clock, tools: 'namespaced' });
     await upstream.listTools();
     const burst = Array.from({ length: 5 }, (_, i) => record(`burst${i}`));
     for (const r of burst) manager.upsert(r);
@@ -433,6 +454,163 @@ describe('hub MCP server: proxying', () => {
     expect(
       (await upstream.listTools()).tools.filter((t) => t.name.endsWith('__rich')),
     ).toHaveLength(5);
+  });
+});
+
+describe('hub MCP server: one tool per definition (default)', () => {
+  beforeEach(() => setup());
+  const text = (result: CallToolResult) => (result.content[0] as { text: string }).text;
+  const names = async () => (await upstream.listTools()).tools.map((t) => t.name);
+
+  it('lists each instance tool once however many instances offer it', async () => {
+    await addInstance('one', '/code/one');
+    const single = await names();
+    for (const n of ['two', 'three', 'four', 'five']) await addInstance(n, `/code/${n}`);
+    const five = await names();
+    expect(five).toEqual(single);
+    expect(five.filter((n) => !n.startsWith('instances_'))).toEqual([
+      'ask',
+      'confirm',
+      'fail',
+      'forever',
+      'log',
+      'rich',
+      'roots',
+      'slow',
+      'whoami',
+    ]);
+    const rich = (await upstream.listTools()).tools.find((t) => t.name === 'rich')!;
+    expect(rich.description).toMatch(
+      /^every content type\n\nOn: one \(\/code\/one\), two \(\/code\/two\), three \(\/code\/three\) and 2 more \(instances_list\)\./,
+    );
+    expect(Object.keys(rich.inputSchema.properties ?? {})).toEqual(['n', 'instance']);
+    expect(rich.outputSchema).toBeDefined();
+    expect(rich.annotations).toEqual({ readOnlyHint: true, title: 'Rich' });
+  });
+
+  it('reaches an instance started after the only tools/list, by name, id, folder and id prefix', async () => {
+    await addInstance('first', '/code/first');
+    await names();
+    const late = await addInstance('late', '/code/late');
+    for (const instance of ['late', late.id, '/code/late/', late.id.slice(0, 8)])
+      expect(text(await call('whoami', { instance }))).toBe(late.id);
+    // The instance argument is stripped: the instance's own schema is strict about extras.
+    expect((await call('rich', { n: 2, instance: 'late' })).structuredContent).toEqual({
+      doubled: 4,
+    });
+  });
+
+  it('lets an exact name win over another instance’s id prefix', async () => {
+    const cafeId = `cafe${randomUUID().slice(4)}`;
+    const other = await addInstance('other', '/code/other', { id: cafeId });
+    const cafe = await addInstance('cafe', '/code/cafe');
+    expect(text(await call('whoami', { instance: 'cafe' }))).toBe(cafe.id);
+    expect(text(await call('instances_call', { instance: 'cafe', tool: 'whoami' }))).toBe(cafe.id);
+    // A longer prefix that is nobody's name still finds the other one.
+    expect(text(await call('whoami', { instance: cafeId.slice(0, 6) }))).toBe(other.id);
+  });
+
+  it('picks the only instance, else the one holding the client’s root, else names the candidates', async () => {
+    const only = await addInstance('solo', '/elsewhere/solo');
+    expect(text(await call('whoami'))).toBe(only.id);
+    const holder = await addInstance('work', '/work');
+    // The client's root is file:///work.
+    expect(text(await call('whoami'))).toBe(holder.id);
+    roots = [{ uri: 'file:///nowhere' }];
+    await upstream.sendRootsListChanged();
+    await waitFor(async () => (await call('whoami')).isError === true, { what: 'roots re-read' });
+    const ambiguous = await call('whoami');
+    expect(text(ambiguous)).toBe(
+      'whoami is offered by 2 instances: solo (/elsewhere/solo), work (/work); pass instance (a name, id or folder)',
+    );
+    roots = [{ uri: 'file:///work', name: 'work' }];
+  });
+
+  it('names the offering instances when the instance is unknown, not active or offers another definition', async () => {
+    await addInstance('web', '/code/web');
+    secondVersion.add('newer');
+    const newer = await addInstance('newer', '/code/newer');
+    secondVersion.delete('newer');
+    expect(await names()).toContain('newer__whoami');
+    const unknown = await call('whoami', { instance: 'nobody' });
+    expect(unknown.isError).toBe(true);
+    expect(text(unknown)).toBe(
+      'no instance matches "nobody"; whoami is offered by web (/code/web)',
+    );
+    expect(text(await call('whoami', { instance: 'newer' }))).toBe(
+      'newer (/code/newer) does not offer this whoami; its own is listed as newer__whoami; whoami is offered by web (/code/web)',
+    );
+    expect(text(await call('newer__whoami'))).toBe(newer.id);
+    await manager.disconnect(newer.id);
+    expect(text(await call('whoami', { instance: 'newer' }))).toMatch(
+      /^newer \(\/code\/newer\) is disconnected.*; whoami is offered by web/,
+    );
+  });
+
+  it('passes progress, cancellation, attribution and errors through grouped tools', async () => {
+    const rec = await addInstance('fixture');
+    const progress: number[] = [];
+    const slow = await upstream.callTool(
+      { name: 'slow', arguments: { instance: 'fixture' } },
+      undefined,
+      { onprogress: (p) => progress.push(p.progress) },
+    );
+    expect(slow.content).toEqual([{ type: 'text', text: 'done' }]);
+    expect(progress).toEqual([1, 2, 3]);
+    expect(text(await call('ask'))).toBe('model said: echo [fixture] hi?');
+    await call('confirm', { instance: 'fixture' });
+    expect(elicited).toEqual(['[fixture] ok?']);
+    expect(await call('fail')).toEqual({
+      isError: true,
+      content: [{ type: 'text', text: 'it broke' }],
+    });
+    // An argument error reads as it does through the namespaced name.
+    const invalid = await call('rich', { n: 'x' });
+    expect(invalid.isError).toBe(true);
+    expect(invalid).toEqual(await call('fixture__rich', { n: 'x' }));
+    const controller = new AbortController();
+    const pending = upstream.callTool({ name: 'forever', arguments: {} }, undefined, {
+      signal: controller.signal,
+    });
+    await fixtures.get(rec.id)!.started;
+    controller.abort('user gave up');
+    await expect(pending).rejects.toThrow();
+    await waitFor(() => fixtures.get(rec.id)!.cancelled, { what: 'instance saw the cancellation' });
+  });
+
+  it('caps the list with maxTools and finds the rest with instances_tools', async () => {
+    await upstream.close();
+    await hub.close();
+    await manager.close();
+    await setup({ maxTools: 8 });
+    await addInstance('web', '/code/web');
+    const listed = await names();
+    expect(listed).toHaveLength(8);
+    expect(listed.slice(0, 5)).toEqual([
+      'instances_list',
+      'instances_connect',
+      'instances_disconnect',
+      'instances_call',
+      'instances_tools',
+    ]);
+    expect(listed.slice(5)).toEqual(['ask', 'confirm', 'fail']);
+    const found = await call('instances_tools', { query: 'which instance' });
+    expect(found.structuredContent).toMatchObject({
+      matched: 1,
+      tools: [{ tool: 'whoami', listed_as: null, instances: ['web'], instance_count: 1 }],
+    });
+    expect(text(found)).toContain('instances_call {instance: "web", tool: "whoami"}');
+    expect(text(await call('instances_call', { instance: 'web', tool: 'whoami' }))).toBe(
+      manager.list()[0]!.id,
+    );
+    const listedOne = await call('instances_tools', { query: 'samples' });
+    expect(listedOne.structuredContent).toMatchObject({
+      tools: [{ tool: 'ask', listed_as: 'ask' }],
+    });
+    const none = await call('instances_tools', { query: 'zebra' });
+    expect(none.structuredContent).toEqual({ tools: [], matched: 0 });
+    // Unlisted is not unreachable: the grouped name still routes.
+    expect(text(await call('whoami'))).toBe(manager.list()[0]!.id);
   });
 });
 
@@ -545,8 +723,8 @@ describe('hub MCP server: faithful pass-through', () => {
   });
 });
 
-describe('hub MCP server: stable names', () => {
-  beforeEach(() => setup());
+describe('hub MCP server: stable names, --tools namespaced', () => {
+  beforeEach(() => setup({ tools: 'namespaced' }));
 
   const whoami = async (name: string) => ((await call(name)).content[0] as { text: string }).text;
 
@@ -610,6 +788,7 @@ describe('hub MCP server: first contact', () => {
     hub = createHubServer({
       manager,
       startup,
+      tools: 'namespaced',
       ...(firstListTimeoutMs === undefined ? {} : { firstListTimeoutMs }),
     });
     upstream = new Client({ name: 'upstream', version: '1.0.0' });
@@ -664,7 +843,10 @@ describe('hub MCP server: starting instances', () => {
     expect((await upstream.listTools()).tools.map((t) => t.name)).toContain('instances_start');
     const started = await call('instances_start', { path: '/code/web' });
     expect(started.structuredContent).toMatchObject({ name: 'web', launched: true });
-    expect((started.structuredContent as { tools: string[] }).tools).toContain('web__whoami');
+    expect((started.structuredContent as { tools: string[] }).tools).toContain('whoami');
+    expect(started.content).toEqual([
+      { type: 'text', text: expect.stringMatching(/whoami.*\(pass instance: "web"\)$/) },
+    ]);
     const refused = await call('instances_start', { path: '/code/notes' });
     expect(refused).toMatchObject({
       isError: true,
@@ -677,7 +859,8 @@ describe('hub MCP server: starting instances', () => {
     roots = [{ uri: 'file:///code/web' }, { uri: 'file:///code/notes' }];
     await setup({ startInstance, startRoots: true });
     // The first list waits for the first pass over roots.
-    expect((await upstream.listTools()).tools.map((t) => t.name)).toContain('web__whoami');
+    const first = (await upstream.listTools()).tools.find((t) => t.name === 'whoami');
+    expect(first?.description).toContain('web (/code/web)');
     expect(starts.sort()).toEqual(['/code/notes', '/code/web']);
     roots = [...roots, { uri: 'file:///code/api' }];
     await upstream.sendRootsListChanged();

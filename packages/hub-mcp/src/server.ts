@@ -1,39 +1,27 @@
-import type { ConnectionInfo, ConnectionManager } from '@mcp-beacon/connection-manager';
+import type { ConnectionManager } from '@mcp-beacon/connection-manager';
 import { type Clock, systemClock } from '@mcp-beacon/registry';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { Protocol } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
-  CallToolRequestSchema,
   type ClientCapabilities,
-  CompleteRequestSchema,
-  CreateMessageRequestSchema,
-  ElicitRequestSchema,
-  ErrorCode,
-  GetPromptRequestSchema,
-  ListPromptsRequestSchema,
-  ListResourcesRequestSchema,
-  ListResourceTemplatesRequestSchema,
-  ListRootsRequestSchema,
-  ListToolsRequestSchema,
-  LoggingMessageNotificationSchema,
-  McpError,
-  ReadResourceRequestSchema,
-  type ReadResourceResult,
-  ResourceUpdatedNotificationSchema,
   RootsListChangedNotificationSchema,
   SetLevelRequestSchema,
-  SubscribeRequestSchema,
-  UnsubscribeRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
-import { attributeElicitation, attributeSampling } from './_attribution.js';
+import { createClientRoots } from './_client-roots.js';
+import type { HubContext } from './_context.js';
 import { installFastToolCalls } from './_fast-calls.js';
-import { createForwarder, upstreamError, wireError } from './_forward.js';
-import { HUB_TOOLS, type HubToolContext, handleHubTool, type StartInstance } from './_hub-tools.js';
-import { parseProxiedUri, proxiedUri } from './_names.js';
+import { createFirstContact } from './_first-contact.js';
+import { createForwarder } from './_forward.js';
+import { HUB_TOOLS, type HubToolContext, type StartInstance } from './_hub-tools.js';
+import { handleInstanceRequests } from './_instance-requests.js';
+import { createListNotifier } from './_list-changed.js';
+import { DEFAULT_MAX_NAME_LENGTH, MIN_NAME_LENGTH } from './_names.js';
+import { registerPromptHandlers } from './_prompt-handlers.js';
+import { registerResourceHandlers } from './_resource-handlers.js';
 import { createRootStarter } from './_roots.js';
-import { createView, type ViewSignature } from './_view.js';
+import { registerToolHandlers, routeToolCall } from './_tool-handlers.js';
+import { createView, type ToolSurface } from './_view.js';
+import { HubError } from './errors.js';
 
 /** Capabilities the hub declares to instances, so their server->client requests reach it. */
 export const HUB_CLIENT_CAPABILITIES: ClientCapabilities = {
@@ -59,6 +47,16 @@ export interface HubServerOptions {
   startup?: PromiseLike<unknown>;
   /** Bound on the first list's wait, in ms from creation (default 2 000; 0 = no wait). */
   firstListTimeoutMs?: number;
+  /**
+   * How instance tools are listed: `grouped` (default), each distinct definition once under its
+   * own name with an `instance` argument; or `namespaced`, every instance's tools as
+   * `<slug>__<tool>`.
+   */
+  tools?: ToolSurface;
+  /** Longest tool or prompt name listed, at least 24 (default 48). */
+  maxNameLength?: number;
+  /** Most tools listed, the hub's own included (default: no cap); the rest stay callable. */
+  maxTools?: number;
   /** Diagnostics (default: none). Never stdout. */
   log?: (message: string) => void;
   /** Timers of the debounce and the first-list bound (default: the real clock). */
@@ -87,17 +85,45 @@ export interface HubServer {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
+const INSTRUCTIONS =
+  'Beacon hub: every running project that announces itself appears here (instances_list). ' +
+  "Instance tools are listed once with an `instance` argument naming the project; without it, the project holding the client's root is used. " +
+  'instances_tools finds tools that are not listed; instances_call calls any of them.';
+
+function checkOptions(options: HubServerOptions, hubToolCount: number): void {
+  const { maxNameLength, maxTools } = options;
+  if (
+    maxNameLength !== undefined &&
+    !(Number.isInteger(maxNameLength) && maxNameLength >= MIN_NAME_LENGTH)
+  )
+    throw new HubError(
+      'BAD_OPTION',
+      `maxNameLength must be an integer >= ${MIN_NAME_LENGTH}, got ${maxNameLength}`,
+    );
+  if (maxTools !== undefined && !(Number.isInteger(maxTools) && maxTools >= hubToolCount))
+    throw new HubError(
+      'BAD_OPTION',
+      `maxTools must be an integer >= ${hubToolCount} (the hub's own tools), got ${maxTools}`,
+    );
+}
+
 /**
  * Creates the hub's MCP server (the SDK's low-level `Server`, so instance JSON Schemas pass
- * through untouched): `instances_*` tools, plus every active instance's tools and prompts as
- * `<slug>__<name>` and resources as `beacon://<slug>/<uri>`. Calls, progress, cancellation,
- * completions, subscriptions, logging and server->client requests are forwarded both ways;
- * it installs its handlers on each instance client through `manager.onClient`.
+ * through untouched): `instances_*` tools, every instance tool definition once (grouped) or per
+ * instance (namespaced), prompts as `<slug>__<name>` and resources as `beacon://<slug>/<uri>`.
+ * Calls, progress, cancellation, completions, subscriptions, logging and server->client
+ * requests are forwarded both ways; it installs its handlers on each instance client through
+ * `manager.onClient`.
+ * @throws {HubError} `BAD_OPTION` for a `maxNameLength` or `maxTools` out of range.
  */
 export function createHubServer(options: HubServerOptions): HubServer {
   const { manager } = options;
   const log = options.log ?? (() => undefined);
-  const forwarder = createForwarder(manager, options.callTimeoutMs ?? 60_000);
+  const clock = options.clock ?? systemClock;
+  const hubTools = options.startInstance
+    ? HUB_TOOLS
+    : HUB_TOOLS.filter((t) => t.name !== 'instances_start');
+  checkOptions(options, hubTools.length);
   const server = new Server(options.serverInfo ?? { name: 'beacon-hub', version: '0.0.0' }, {
     capabilities: {
       tools: { listChanged: true },
@@ -106,230 +132,58 @@ export function createHubServer(options: HubServerOptions): HubServer {
       completions: {},
       logging: {},
     },
-    instructions:
-      'Beacon hub: every running project that announces itself appears here. Call instances_list to see them; their tools are named <instance>__<tool>.',
+    instructions: INSTRUCTIONS,
   });
-
-  const hubTools = options.startInstance
-    ? HUB_TOOLS
-    : HUB_TOOLS.filter((t) => t.name !== 'instances_start');
-  const view = createView(hubTools);
+  const view = createView({
+    hubTools,
+    surface: options.tools ?? 'grouped',
+    maxNameLength: options.maxNameLength ?? DEFAULT_MAX_NAME_LENGTH,
+    ...(options.maxTools === undefined ? {} : { maxTools: options.maxTools }),
+  });
   for (const connection of manager.list()) view.update(connection);
-  const clock = options.clock ?? systemClock;
-  let debounce: unknown;
-  let closed = false;
+  const ctx: HubContext = {
+    server,
+    manager,
+    view,
+    log,
+    forwarder: createForwarder(manager, options.callTimeoutMs ?? 60_000),
+    gate: createFirstContact({
+      manager,
+      startup: options.startup,
+      boundMs: options.firstListTimeoutMs ?? 2_000,
+      clock,
+    }),
+    notifier: createListNotifier({
+      server,
+      view,
+      clock,
+      debounceMs: options.debounceMs ?? 50,
+      log,
+    }),
+    roots: createClientRoots(server, log),
+  };
 
-  // What the client has been shown, by a list or by a notification: list_changed is sent
-  // whenever the current lists differ from it, so a burst that ends where it began sends
-  // nothing, but a change the client already listed is never silently undone.
-  const shown: ViewSignature = { ...view.signature() };
-  const notify = (send: () => Promise<void>) => {
-    if (server.transport === undefined) return;
-    send().catch((error: Error) => log(`cannot send list_changed: ${error.message}`));
-  };
-  const flush = () => {
-    debounce = undefined;
-    const now = view.signature();
-    if (now.tools !== shown.tools) {
-      shown.tools = now.tools;
-      notify(() => server.sendToolListChanged());
-    }
-    if (now.resources !== shown.resources) {
-      shown.resources = now.resources;
-      notify(() => server.sendResourceListChanged());
-    }
-    if (now.prompts !== shown.prompts) {
-      shown.prompts = now.prompts;
-      notify(() => server.sendPromptListChanged());
-    }
-  };
-  const changed = (info: ConnectionInfo) => {
+  let closed = false;
+  const changed = (info: Parameters<typeof view.update>[0] & { state: string }) => {
     if (closed) return;
     // Routing sees the change at once; lists are assembled when asked for or at the flush.
     if (info.state === 'removed') view.remove(info.id);
     else view.update(info);
-    if (debounce !== undefined) clock.clearTimeout(debounce);
-    debounce = clock.setTimeout(flush, options.debounceMs ?? 50);
+    ctx.notifier.changed();
   };
   const offTransition = manager.onTransition((event) => changed(event.info));
   const offCatalog = manager.onCatalog(changed);
-
-  // First contact: many clients list once, right after initialize, and never again.
-  let firstTimer: unknown;
-  let firstDone = false;
-  const firstContact = Promise.race([
-    Promise.resolve(options.startup)
-      .then(() => manager.whenSettled())
-      .catch(() => undefined),
-    new Promise<void>((resolve) => {
-      firstTimer = clock.setTimeout(resolve, options.firstListTimeoutMs ?? 2_000);
-    }),
-  ]).then(() => {
-    firstDone = true;
-    if (firstTimer !== undefined) clock.clearTimeout(firstTimer);
-  });
-  // With --start-roots, the first list also waits (bounded) for the first pass over roots.
-  let rootsFirst: Promise<void> | undefined;
-  const settled = async () => {
-    if (!firstDone) await firstContact;
-    if (rootsFirst) await rootsFirst;
-  };
-  const lists = async () => {
-    await settled();
-    return view.lists();
-  };
-  /**
-   * A route by name: one not known yet is looked up again after first contact, for a client
-   * that names a tool, resource or prompt it remembers before it lists anything.
-   */
-  const known = async <T>(lookup: () => T | undefined): Promise<T | undefined> => {
-    const found = lookup();
-    if (found !== undefined || firstDone) return found;
-    await settled();
-    return lookup();
-  };
+  const offClient = manager.onClient((client, info) => handleInstanceRequests(ctx, client, info));
 
   const hubContext: HubToolContext = {
     manager,
-    slugs: () => view.slugs.all(),
-    callTool: forwarder.callTool,
+    view,
+    callTool: ctx.forwarder.callTool,
     ...(options.startInstance ? { startInstance: options.startInstance } : {}),
   };
-
-  const roots =
-    options.startRoots && options.startInstance
-      ? createRootStarter(server, options.startInstance, log)
-      : undefined;
-  if (roots) {
-    server.oninitialized = () => {
-      if (!server.getClientCapabilities()?.roots) {
-        log('--start-roots: the client does not report roots; nothing to start');
-        return;
-      }
-      const first = roots.firstPass(clock, options.firstListTimeoutMs ?? 2_000).then(() => {
-        if (rootsFirst === first) rootsFirst = undefined;
-      });
-      rootsFirst = first;
-    };
-  }
-
-  server.setRequestHandler(ListToolsRequestSchema, async () => {
-    const { tools } = await lists();
-    shown.tools = view.signature().tools;
-    return { tools };
-  });
-
-  // Registered on Protocol directly: the low-level Server would parse every result against
-  // CallToolResultSchema again, though the instance's SDK built it and the client checks it.
-  Protocol.prototype.setRequestHandler.call(
-    server,
-    CallToolRequestSchema,
-    async (request, extra) => {
-      const { name, arguments: args } = request.params;
-      if (hubTools.some((t) => t.name === name)) {
-        // A client may call instances_list first thing: it sees what a first list would.
-        await settled();
-        return handleHubTool(hubContext, name, args ?? {}, extra);
-      }
-      const route = await known(() => view.toolRoute(name));
-      if (!route)
-        throw wireError(
-          ErrorCode.InvalidParams,
-          `Unknown tool: ${name}. Call instances_list to see what is connected.`,
-        );
-      return forwarder.callTool(route.id, route.name, args, extra);
-    },
-  );
-
-  const routeUri = async (uri: string): Promise<{ id: string; slug: string; uri: string }> => {
-    const parsed = parseProxiedUri(uri);
-    const id = parsed && (await known(() => view.slugs.idOf(parsed.slug)));
-    if (!parsed || !id) throw wireError(ErrorCode.InvalidParams, `Unknown resource: ${uri}`);
-    return { id, slug: parsed.slug, uri: parsed.uri };
-  };
-
-  server.setRequestHandler(ListResourcesRequestSchema, async () => {
-    const { resources } = await lists();
-    shown.resources = view.signature().resources;
-    return { resources };
-  });
-  server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => {
-    const { resourceTemplates } = await lists();
-    shown.resources = view.signature().resources;
-    return { resourceTemplates };
-  });
-  server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
-    const { id, slug, uri } = await routeUri(request.params.uri);
-    const result = (await forwarder.request(
-      id,
-      'resources/read',
-      { ...request.params, uri },
-      extra,
-    )) as ReadResourceResult;
-    return {
-      ...result,
-      contents: (result.contents ?? []).map((c) => ({ ...c, uri: proxiedUri(slug, c.uri) })),
-    };
-  });
-
-  const subscription = (method: 'resources/subscribe' | 'resources/unsubscribe') =>
-    server.setRequestHandler(
-      method === 'resources/subscribe' ? SubscribeRequestSchema : UnsubscribeRequestSchema,
-      async (request, extra) => {
-        const { id, uri } = await routeUri(request.params.uri);
-        const info = manager.get(id);
-        if (info?.state === 'active' && !info.capabilities?.resources?.subscribe)
-          throw wireError(
-            ErrorCode.InvalidRequest,
-            `instance ${info.record.name} does not support resource subscriptions (its server does not declare resources.subscribe)`,
-          );
-        return forwarder.request(id, method, { ...request.params, uri }, extra);
-      },
-    );
-  subscription('resources/subscribe');
-  subscription('resources/unsubscribe');
-
-  server.setRequestHandler(ListPromptsRequestSchema, async () => {
-    const { prompts } = await lists();
-    shown.prompts = view.signature().prompts;
-    return { prompts };
-  });
-  const routePrompt = async (name: string) => {
-    const route = await known(() => view.promptRoute(name));
-    if (!route) throw wireError(ErrorCode.InvalidParams, `Unknown prompt: ${name}`);
-    return route;
-  };
-  server.setRequestHandler(GetPromptRequestSchema, async (request, extra) => {
-    const route = await routePrompt(request.params.name);
-    return forwarder.request(
-      route.id,
-      'prompts/get',
-      { ...request.params, name: route.name },
-      extra,
-    ) as never;
-  });
-
-  server.setRequestHandler(CompleteRequestSchema, async (request, extra) => {
-    const { ref } = request.params;
-    let target: { id: string; ref: typeof ref };
-    if (ref.type === 'ref/prompt') {
-      const route = await routePrompt(ref.name);
-      target = { id: route.id, ref: { ...ref, name: route.name } };
-    } else {
-      const { id, uri } = await routeUri(ref.uri);
-      target = { id, ref: { ...ref, uri } };
-    }
-    // An instance without completions has nothing to suggest; that is not an error.
-    const info = manager.get(target.id);
-    if (info?.state === 'active' && !info.capabilities?.completions)
-      return { completion: { values: [], hasMore: false } };
-    return forwarder.request(
-      target.id,
-      'completion/complete',
-      { ...request.params, ref: target.ref },
-      extra,
-    ) as never;
-  });
+  registerToolHandlers(ctx, hubTools, hubContext);
+  registerResourceHandlers(ctx);
+  registerPromptHandlers(ctx);
 
   const active = () => manager.list().filter((c) => c.state === 'active');
   server.setRequestHandler(SetLevelRequestSchema, async (request) => {
@@ -343,67 +197,31 @@ export function createHubServer(options: HubServerOptions): HubServer {
     return {};
   });
 
+  const starter =
+    options.startRoots && options.startInstance
+      ? createRootStarter(ctx.roots, options.startInstance, log)
+      : undefined;
+  server.oninitialized = () => {
+    if (!server.getClientCapabilities()?.roots) {
+      if (starter) log('--start-roots: the client does not report roots; nothing to start');
+      return;
+    }
+    if (starter) ctx.gate.include(starter.firstPass(clock, options.firstListTimeoutMs ?? 2_000));
+    else void ctx.roots.folders();
+  };
   server.setNotificationHandler(RootsListChangedNotificationSchema, async () => {
-    if (roots) void roots.sync();
+    ctx.roots.invalidate();
+    if (starter) void starter.sync();
     await Promise.allSettled(active().map((c) => manager.client(c.id).sendRootsListChanged()));
   });
-
-  const upstreamCan = (capability: keyof ClientCapabilities): boolean =>
-    server.getClientCapabilities()?.[capability] !== undefined;
-  const unsupported = (what: string) =>
-    wireError(
-      ErrorCode.InvalidRequest,
-      `the MCP client connected to the Beacon hub does not support ${what}`,
-    );
-  /** The client's own errors go back to the instance as the client sent them. */
-  const asUpstream = (error: unknown): never => {
-    throw error instanceof McpError ? upstreamError(error) : error;
-  };
-
-  const configureClient = (client: Client, info: ConnectionInfo) => {
-    const slug = () => view.slugs.slugOf(info.id) ?? info.record.name;
-    client.setNotificationHandler(LoggingMessageNotificationSchema, async (notification) => {
-      const { logger, ...rest } = notification.params;
-      if (server.transport === undefined) return;
-      await server
-        .sendLoggingMessage({ ...rest, logger: logger ? `${slug()}/${logger}` : slug() })
-        .catch(() => undefined);
-    });
-    client.setNotificationHandler(ResourceUpdatedNotificationSchema, async (notification) => {
-      if (server.transport === undefined) return;
-      await server
-        .sendResourceUpdated({
-          ...notification.params,
-          uri: proxiedUri(slug(), notification.params.uri),
-        })
-        .catch(() => undefined);
-    });
-    client.setRequestHandler(CreateMessageRequestSchema, async (request, extra) => {
-      if (!upstreamCan('sampling')) throw unsupported('sampling');
-      return server
-        .createMessage(attributeSampling(request.params, slug()), { signal: extra.signal })
-        .catch(asUpstream);
-    });
-    client.setRequestHandler(ElicitRequestSchema, async (request, extra) => {
-      if (!upstreamCan('elicitation')) throw unsupported('elicitation');
-      return server
-        .elicitInput(attributeElicitation(request.params, slug()), { signal: extra.signal })
-        .catch(asUpstream);
-    });
-    client.setRequestHandler(ListRootsRequestSchema, async (_request, extra) => {
-      if (!upstreamCan('roots')) throw unsupported('roots');
-      return server.listRoots(undefined, { signal: extra.signal }).catch(asUpstream);
-    });
-  };
-  const offClient = manager.onClient(configureClient);
 
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
       closed = true;
-      if (debounce !== undefined) clock.clearTimeout(debounce);
-      if (firstTimer !== undefined) clock.clearTimeout(firstTimer);
-      roots?.close();
+      ctx.notifier.close();
+      ctx.gate.close();
+      starter?.close();
       offTransition();
       offCatalog();
       offClient();
@@ -415,11 +233,12 @@ export function createHubServer(options: HubServerOptions): HubServer {
   const connect = async (transport: Transport) => {
     await server.connect(transport);
     installFastToolCalls(transport, {
-      route: (name) => (firstDone && !closed ? view.toolRoute(name) : undefined),
-      callDirect: (route, args, handle) =>
-        forwarder.callToolDirect(route.id, route.name, args, handle),
-      call: (route, args, signal) =>
-        forwarder.callTool(route.id, route.name, args, {
+      route: (name, args) =>
+        ctx.gate.isPassed() && !closed ? routeToolCall(ctx, name, args) : undefined,
+      callDirect: (call, handle) =>
+        ctx.forwarder.callToolDirect(call.id, call.name, call.args, handle),
+      call: (call, signal) =>
+        ctx.forwarder.callTool(call.id, call.name, call.args, {
           signal,
           sendNotification: async () => undefined,
         }),
@@ -427,5 +246,5 @@ export function createHubServer(options: HubServerOptions): HubServer {
     });
   };
 
-  return { server, connect, firstContact, close, [Symbol.asyncDispose]: close };
+  return { server, connect, firstContact: ctx.gate.passed, close, [Symbol.asyncDispose]: close };
 }

@@ -1,0 +1,70 @@
+import type { ConnectionInfo } from '@mcp-beacon/connection-manager';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import {
+  type ClientCapabilities,
+  CreateMessageRequestSchema,
+  ElicitRequestSchema,
+  ErrorCode,
+  ListRootsRequestSchema,
+  LoggingMessageNotificationSchema,
+  McpError,
+  ResourceUpdatedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
+import { attributeElicitation, attributeSampling } from './_attribution.js';
+import type { HubContext } from './_context.js';
+import { upstreamError, wireError } from './_forward.js';
+import { proxiedUri } from './_names.js';
+
+/**
+ * Installs, on one instance's client, the handlers of what the instance sends the hub's client:
+ * log messages and resource updates (renamed to hub-side names), and sampling, elicitation and
+ * roots requests (attributed to the instance, refused when the client cannot serve them).
+ */
+export function handleInstanceRequests(ctx: HubContext, client: Client, info: ConnectionInfo) {
+  const { server, view } = ctx;
+  const slug = () => view.slugs.slugOf(info.id) ?? info.record.name;
+  const upstreamCan = (capability: keyof ClientCapabilities): boolean =>
+    server.getClientCapabilities()?.[capability] !== undefined;
+  const unsupported = (what: string) =>
+    wireError(
+      ErrorCode.InvalidRequest,
+      `the MCP client connected to the Beacon hub does not support ${what}`,
+    );
+  /** The client's own errors go back to the instance as the client sent them. */
+  const asUpstream = (error: unknown): never => {
+    throw error instanceof McpError ? upstreamError(error) : error;
+  };
+
+  client.setNotificationHandler(LoggingMessageNotificationSchema, async (notification) => {
+    const { logger, ...rest } = notification.params;
+    if (server.transport === undefined) return;
+    await server
+      .sendLoggingMessage({ ...rest, logger: logger ? `${slug()}/${logger}` : slug() })
+      .catch(() => undefined);
+  });
+  client.setNotificationHandler(ResourceUpdatedNotificationSchema, async (notification) => {
+    if (server.transport === undefined) return;
+    await server
+      .sendResourceUpdated({
+        ...notification.params,
+        uri: proxiedUri(slug(), notification.params.uri),
+      })
+      .catch(() => undefined);
+  });
+  client.setRequestHandler(CreateMessageRequestSchema, async (request, extra) => {
+    if (!upstreamCan('sampling')) throw unsupported('sampling');
+    return server
+      .createMessage(attributeSampling(request.params, slug()), { signal: extra.signal })
+      .catch(asUpstream);
+  });
+  client.setRequestHandler(ElicitRequestSchema, async (request, extra) => {
+    if (!upstreamCan('elicitation')) throw unsupported('elicitation');
+    return server
+      .elicitInput(attributeElicitation(request.params, slug()), { signal: extra.signal })
+      .catch(asUpstream);
+  });
+  client.setRequestHandler(ListRootsRequestSchema, async (_request, extra) => {
+    if (!upstreamCan('roots')) throw unsupported('roots');
+    return server.listRoots(undefined, { signal: extra.signal }).catch(asUpstream);
+  });
+}

@@ -1,0 +1,59 @@
+import {
+  CompleteRequestSchema,
+  ErrorCode,
+  GetPromptRequestSchema,
+  ListPromptsRequestSchema,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { HubContext } from './_context.js';
+import { wireError } from './_forward.js';
+import { routeUri } from './_resource-handlers.js';
+
+/**
+ * `prompts/list`, `prompts/get`, and `completion/complete`, which is routed by the prompt or
+ * resource template it completes.
+ */
+export function registerPromptHandlers(ctx: HubContext): void {
+  const { server, view, gate, forwarder, manager } = ctx;
+  server.setRequestHandler(ListPromptsRequestSchema, async () => {
+    await gate.wait();
+    const { prompts } = view.lists();
+    ctx.notifier.shown('prompts');
+    return { prompts };
+  });
+  const routePrompt = async (name: string) => {
+    const route = await gate.lookup(() => view.promptRoute(name));
+    if (!route) throw wireError(ErrorCode.InvalidParams, `Unknown prompt: ${name}`);
+    return route;
+  };
+  server.setRequestHandler(GetPromptRequestSchema, async (request, extra) => {
+    const route = await routePrompt(request.params.name);
+    return forwarder.request(
+      route.id,
+      'prompts/get',
+      { ...request.params, name: route.name },
+      extra,
+    ) as never;
+  });
+
+  server.setRequestHandler(CompleteRequestSchema, async (request, extra) => {
+    const { ref } = request.params;
+    let target: { id: string; ref: typeof ref };
+    if (ref.type === 'ref/prompt') {
+      const route = await routePrompt(ref.name);
+      target = { id: route.id, ref: { ...ref, name: route.name } };
+    } else {
+      const { id, uri } = await routeUri(ctx, ref.uri);
+      target = { id, ref: { ...ref, uri } };
+    }
+    // An instance without completions has nothing to suggest; that is not an error.
+    const info = manager.get(target.id);
+    if (info?.state === 'active' && !info.capabilities?.completions)
+      return { completion: { values: [], hasMore: false } };
+    return forwarder.request(
+      target.id,
+      'completion/complete',
+      { ...request.params, ref: target.ref },
+      extra,
+    ) as never;
+  });
+}

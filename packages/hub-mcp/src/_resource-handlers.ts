@@ -1,0 +1,77 @@
+import {
+  ErrorCode,
+  ListResourcesRequestSchema,
+  ListResourceTemplatesRequestSchema,
+  ReadResourceRequestSchema,
+  type ReadResourceResult,
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { HubContext } from './_context.js';
+import { wireError } from './_forward.js';
+import { parseProxiedUri, proxiedUri } from './_names.js';
+
+/** The instance and its own URI behind a hub-side resource URI (`beacon://` or `ui://`). */
+export interface UriRoute {
+  id: string;
+  slug: string;
+  uri: string;
+}
+
+/** Routes a hub-side URI, waiting for first contact if it is not known yet. */
+export async function routeUri(ctx: HubContext, uri: string): Promise<UriRoute> {
+  const parsed = parseProxiedUri(uri);
+  const id = parsed && (await ctx.gate.lookup(() => ctx.view.slugs.idOf(parsed.slug)));
+  if (!parsed || !id) throw wireError(ErrorCode.InvalidParams, `Unknown resource: ${uri}`);
+  return { id, slug: parsed.slug, uri: parsed.uri };
+}
+
+/**
+ * `resources/list`, `resources/templates/list`, `resources/read` and subscriptions: every
+ * instance resource under its hub-side URI, read and subscribed on the instance that owns it.
+ */
+export function registerResourceHandlers(ctx: HubContext): void {
+  const { server, view, gate, forwarder, manager } = ctx;
+  const lists = async () => {
+    await gate.wait();
+    const all = view.lists();
+    ctx.notifier.shown('resources');
+    return all;
+  };
+  server.setRequestHandler(ListResourcesRequestSchema, async () => ({
+    resources: (await lists()).resources,
+  }));
+  server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({
+    resourceTemplates: (await lists()).resourceTemplates,
+  }));
+  server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
+    const { id, slug, uri } = await routeUri(ctx, request.params.uri);
+    const result = (await forwarder.request(
+      id,
+      'resources/read',
+      { ...request.params, uri },
+      extra,
+    )) as ReadResourceResult;
+    return {
+      ...result,
+      contents: (result.contents ?? []).map((c) => ({ ...c, uri: proxiedUri(slug, c.uri) })),
+    };
+  });
+
+  const subscription = (method: 'resources/subscribe' | 'resources/unsubscribe') =>
+    server.setRequestHandler(
+      method === 'resources/subscribe' ? SubscribeRequestSchema : UnsubscribeRequestSchema,
+      async (request, extra) => {
+        const { id, uri } = await routeUri(ctx, request.params.uri);
+        const info = manager.get(id);
+        if (info?.state === 'active' && !info.capabilities?.resources?.subscribe)
+          throw wireError(
+            ErrorCode.InvalidRequest,
+            `instance ${info.record.name} does not support resource subscriptions (its server does not declare resources.subscribe)`,
+          );
+        return forwarder.request(id, method, { ...request.params, uri }, extra);
+      },
+    );
+  subscription('resources/subscribe');
+  subscription('resources/unsubscribe');
+}
