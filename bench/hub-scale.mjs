@@ -39,8 +39,8 @@ const arg = (name, fallback) => {
 const SAMPLES = Number(arg('samples', 60));
 const CALLS = Number(arg('calls', 500));
 const SIZES = String(arg('sizes', '100,500')).split(',').map(Number);
-/** The hub's own tools: instances_list, _connect, _disconnect, _call, _start. */
-const HUB_TOOL_COUNT = 5;
+/** The hub's own tools: instances_list, _connect, _disconnect, _call, _tools, _start. */
+const HUB_TOOL_COUNT = 6;
 /** `--only echo` runs (f) alone. */
 const ONLY = arg('only', undefined);
 const log = (s) => process.stderr.write(`${s}\n`);
@@ -125,8 +125,9 @@ async function scenario(size) {
     await rename(temp, final);
   }
   const target = await startServer();
-  // First contact: initialize, then tools/list at once, as a one-shot client does.
-  const hub = startRawHub();
+  // First contact: initialize, then tools/list at once, as a one-shot client does. Namespaced,
+  // so the first list carries every instance's tools (the larger job; bench/tools.mjs compares).
+  const hub = startRawHub(['--tools', 'namespaced']);
   await hub.request('initialize', {
     protocolVersion: '2025-06-18',
     capabilities: {},
@@ -137,7 +138,7 @@ async function scenario(size) {
   );
   const first = await hub.request('tools/list');
   const firstList = {
-    // Six tools per fleet instance, plus the hub's own five (instances_*).
+    // Six tools per fleet instance, plus the hub's own six (instances_*).
     tools_expected: size * 6 + HUB_TOOL_COUNT,
     tools_in_first_list: countTools(first.line),
     ms_from_spawn: round(first.at),

@@ -248,7 +248,8 @@ try {
     many.push(await startBareInstance(`svc${i}`));
     if (i % 10 === 9) log(`started ${i + 1} instances`);
   }
-  const { client: big, transport: bigTransport } = await connectHub();
+  // Namespaced, so the list grows with the instances as before (bench/tools.mjs compares both).
+  const { client: big, transport: bigTransport } = await connectHub(['--tools', 'namespaced']);
   for (const inst of many) await writeRecord(inst).then(({ temp, final }) => rename(temp, final));
   for (;;) {
     const list = await big.callTool({ name: 'instances_list', arguments: {} });
@@ -267,7 +268,7 @@ try {
     toolCount = tools.length;
   }
   // The same request on raw pipes: the hub's own cost, without an SDK client parsing 300 tools.
-  const raw = spawn(process.execPath, [...HUB_NODE_FLAGS, HUB, '--log-level', 'error'], {
+  const raw = spawn(process.execPath, [...HUB_NODE_FLAGS, HUB, '--log-level', 'error', '--tools', 'namespaced'], {
     env,
     stdio: ['pipe', 'pipe', 'inherit'],
   });

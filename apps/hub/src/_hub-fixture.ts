@@ -2,7 +2,7 @@
 // beacon-instances in temp projects, all sharing one temp data home.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { resolvePaths } from '@mcp-beacon/paths';
 import { type InstanceRecord, readValidRecords } from '@mcp-beacon/registry';
 import {
@@ -16,7 +16,10 @@ import {
 } from '@mcp-beacon/test-utils';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import {
+  ListRootsRequestSchema,
+  ToolListChangedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach } from 'vitest';
 
 /** The built hub and instance CLIs. */
@@ -46,8 +49,11 @@ export interface HubFixture {
     args?: string[],
     scripts?: Record<string, string>,
   ): Promise<{ proc: TestProcess; record: InstanceRecord }>;
-  /** Starts beacon-hub (debug logs, 200 ms pings) with an SDK client connected to it. */
-  startHubClient(args?: string[]): Promise<HubHandle>;
+  /**
+   * Starts beacon-hub (debug logs, 200 ms pings) with an SDK client connected to it; with
+   * `roots`, the client declares roots and answers `roots/list` with those folders.
+   */
+  startHubClient(args?: string[], options?: { roots?: string[] }): Promise<HubHandle>;
   /** Registers a process to kill after the test. */
   track(proc: TestProcess): TestProcess;
   /** Registers a client to close after the test. */
@@ -100,7 +106,7 @@ export function useHubFixture(): HubFixture {
     );
     return { proc, record };
   };
-  fx.startHubClient = async (args = []) => {
+  fx.startHubClient = async (args = [], options = {}) => {
     let stderr = '';
     const transport = new StdioClientTransport({
       command: testNode,
@@ -121,7 +127,15 @@ export function useHubFixture(): HubFixture {
       stderr += chunk.toString();
     });
     const transportErrors: Error[] = [];
-    const client = new Client({ name: 'hub-test', version: '1.0.0' });
+    const { roots } = options;
+    const client = new Client(
+      { name: 'hub-test', version: '1.0.0' },
+      { capabilities: roots ? { roots: { listChanged: true } } : {} },
+    );
+    if (roots)
+      client.setRequestHandler(ListRootsRequestSchema, async () => ({
+        roots: roots.map((folder) => ({ uri: pathToFileURL(folder).href })),
+      }));
     client.onerror = (error) => transportErrors.push(error);
     let changes = 0;
     client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {

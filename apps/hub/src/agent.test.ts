@@ -37,7 +37,11 @@ describe('agent tools through the hub', () => {
     const progress: number[] = [];
     const run = structured<{ id: string; waited: string; urls: string[] }>(
       await client.callTool(
-        { name: 'web__scripts_run', arguments: { name: 'dev', waitFor: { url: true } } },
+        // The default surface: one scripts_run for every project, the project named by instance.
+        {
+          name: 'scripts_run',
+          arguments: { instance: 'web', name: 'dev', waitFor: { url: true } },
+        },
         CallToolResultSchema,
         { onprogress: (p) => void progress.push(p.progress) },
       ),
@@ -46,7 +50,7 @@ describe('agent tools through the hub', () => {
     expect(run.urls).toEqual([expect.stringMatching(/^http:\/\/localhost:\d+\/$/)]);
     expect(await (await fetch(run.urls[0]!)).text()).toMatch(/^hello from dev/);
     const info = structured<{ urls: string[] }>(
-      await client.callTool({ name: 'web__project_info', arguments: {} }),
+      await client.callTool({ name: 'project_info', arguments: { instance: 'web' } }),
     );
     expect(info.urls).toEqual(run.urls);
 
@@ -54,8 +58,12 @@ describe('agent tools through the hub', () => {
     const timeout = structured<{ waited: string }>(
       await client.callTool(
         {
-          name: 'web__scripts_run',
-          arguments: { name: 'dev', waitFor: { pattern: 'never printed', timeoutMs: 2_500 } },
+          name: 'scripts_run',
+          arguments: {
+            instance: 'web',
+            name: 'dev',
+            waitFor: { pattern: 'never printed', timeoutMs: 2_500 },
+          },
         },
         CallToolResultSchema,
         { onprogress: (p) => void progress.push(p.progress) },
@@ -73,7 +81,7 @@ describe('agent tools through the hub', () => {
     });
     const run = structured<{ id: string }>(
       await client.callTool({
-        name: 'web__scripts_run',
+        name: 'scripts_run',
         arguments: { name: 'chatty', waitFor: { pattern: '^line 1$' } },
       }),
     );

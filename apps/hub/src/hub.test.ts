@@ -15,7 +15,11 @@ import { describe, expect, it } from 'vitest';
 import { HUB, useHubFixture } from './_hub-fixture.js';
 
 const fx = useHubFixture();
-const { records, startInstance, startHubClient } = fx;
+const { records, startInstance } = fx;
+// These tests pin the namespaced surface (`--tools namespaced`, each instance's tools as
+// <slug>__<tool>), which stays as it was; grouped.test.ts covers the default surface.
+const startHubClient = (args: string[] = []) =>
+  fx.startHubClient(['--tools', 'namespaced', ...args]);
 
 async function listInstances(client: Client) {
   const result = (await client.callTool({
@@ -39,6 +43,7 @@ describe('beacon-hub over stdio', () => {
       'instances_disconnect',
       'instances_list',
       'instances_start',
+      'instances_tools',
     ]);
     const { record } = await startInstance('web');
     await waitFor(

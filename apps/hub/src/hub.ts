@@ -4,7 +4,12 @@ import {
   createConnectionManager,
   type PingOptions,
 } from '@mcp-beacon/connection-manager';
-import { createHubServer, HUB_CLIENT_CAPABILITIES, type HubServer } from '@mcp-beacon/hub-mcp';
+import {
+  createHubServer,
+  HUB_CLIENT_CAPABILITIES,
+  type HubServer,
+  type HubServerOptions,
+} from '@mcp-beacon/hub-mcp';
 import { type BeaconPaths, resolvePaths } from '@mcp-beacon/paths';
 import type { Logger } from '@mcp-beacon/registry';
 import { removeInstance } from '@mcp-beacon/registry';
@@ -38,6 +43,12 @@ export interface StartHubOptions {
   instanceBin?: string;
   /** How long `instances_start` waits for the instance to be active, in ms (default 20 000). */
   startTimeoutMs?: number;
+  /** How instance tools are listed (see {@link HubServerOptions.tools}; default `grouped`). */
+  tools?: HubServerOptions['tools'];
+  /** Longest tool or prompt name listed (default 48). */
+  maxNameLength?: number;
+  /** Most tools listed (default: no cap). */
+  maxTools?: number;
 }
 
 /** A running hub. */
@@ -96,6 +107,9 @@ export async function startHub(options: StartHubOptions): Promise<Hub> {
     startRoots: options.startRoots === true,
     serverInfo: { name: 'beacon-hub', version: VERSION },
     startup: watcher.ready,
+    ...(options.tools === undefined ? {} : { tools: options.tools }),
+    ...(options.maxNameLength === undefined ? {} : { maxNameLength: options.maxNameLength }),
+    ...(options.maxTools === undefined ? {} : { maxTools: options.maxTools }),
     ...(options.callTimeoutMs === undefined ? {} : { callTimeoutMs: options.callTimeoutMs }),
     ...(options.firstListTimeoutMs === undefined
       ? {}

@@ -19,7 +19,8 @@ console.info = console.error;
 
 const HELP = `beacon-hub ${VERSION}
 One MCP server (stdio) for every running Beacon instance: discovers them, health-checks
-them, and offers instances_list plus each instance's tools as <instance>__<tool>.
+them, and offers instances_list plus every instance tool, listed once per definition with an
+\`instance\` argument naming the project.
 
 Usage:
   beacon-hub [options]          serve MCP on stdin/stdout (what MCP clients launch)
@@ -41,6 +42,12 @@ Options:
   --first-list-timeout MS
                         how long the first tools/list may wait for the instances
                         present at start-up to connect (default 2000; 0 = no wait)
+  --tools MODE          grouped (default): each instance tool definition listed once,
+                        with an \`instance\` argument; namespaced: every instance's tools
+                        as <instance>__<tool>
+  --max-name-length N   longest tool and prompt name listed (default 48, at least 24)
+  --max-tools N         list at most N tools (hub tools first); the rest stay callable
+                        through instances_call and are found with instances_tools
   --start-roots         start beacon-instance in every root the client reports (at start
                         and when its roots change) that holds a package.json and has no
                         live instance; started instances keep running after the hub exits
@@ -54,12 +61,19 @@ Options:
 Data lives in $MCP_BEACON_HOME, else the OS's per-user data folder (mcp-beacon).
 `;
 
-function intOption(value: string | undefined, flag: string, min = 1): number | undefined {
+/** A whole-number option of at least `min` (default 1); a bad one ends the hub with code 2. */
+function intOption(
+  value: string | undefined,
+  flag: string,
+  { min = 1, unit = 'ms' }: { min?: number; unit?: string } = {},
+): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isInteger(n) || n < min) {
+    const kind =
+      min === 0 ? 'a whole number' : min === 1 ? 'a positive integer' : `an integer >= ${min}`;
     process.stderr.write(
-      `beacon-hub: ${flag} must be ${min === 0 ? 'a whole number' : 'a positive integer'} (ms), got ${JSON.stringify(value)}\n`,
+      `beacon-hub: ${flag} must be ${kind}${unit ? ` (${unit})` : ''}, got ${JSON.stringify(value)}\n`,
     );
     process.exit(2);
   }
@@ -157,14 +171,29 @@ async function main(): Promise<void> {
   const callTimeoutMs = intOption(values['call-timeout'], '--call-timeout');
   const intervalMs = intOption(values['ping-interval'], '--ping-interval');
   const timeoutMs = intOption(values['ping-timeout'], '--ping-timeout');
-  const firstListTimeoutMs = intOption(values['first-list-timeout'], '--first-list-timeout', 0);
+  const firstListTimeoutMs = intOption(values['first-list-timeout'], '--first-list-timeout', {
+    min: 0,
+  });
   const startTimeoutMs = intOption(values['start-timeout'], '--start-timeout');
   const instanceBin = values['instance-bin'];
+  const tools = values.tools ?? 'grouped';
+  if (tools !== 'grouped' && tools !== 'namespaced') {
+    process.stderr.write('beacon-hub: --tools must be grouped or namespaced\n');
+    process.exit(2);
+  }
+  const maxNameLength = intOption(values['max-name-length'], '--max-name-length', {
+    min: 24,
+    unit: 'characters',
+  });
+  const maxTools = intOption(values['max-tools'], '--max-tools', { min: 10, unit: '' });
   const transport = new StdioServerTransport();
   const hub = await startHub({
     paths,
     transport,
     logger,
+    tools,
+    ...(maxNameLength === undefined ? {} : { maxNameLength }),
+    ...(maxTools === undefined ? {} : { maxTools }),
     ...(callTimeoutMs === undefined ? {} : { callTimeoutMs }),
     ...(firstListTimeoutMs === undefined ? {} : { firstListTimeoutMs }),
     ...(startTimeoutMs === undefined ? {} : { startTimeoutMs }),
@@ -231,6 +260,9 @@ function parse() {
       'first-list-timeout': { type: 'string' },
       'start-timeout': { type: 'string' },
       'instance-bin': { type: 'string' },
+      tools: { type: 'string' },
+      'max-name-length': { type: 'string' },
+      'max-tools': { type: 'string' },
       'start-roots': { type: 'boolean' },
       json: { type: 'boolean' },
       write: { type: 'boolean' },

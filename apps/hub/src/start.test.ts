@@ -111,12 +111,13 @@ describe('instances_start', () => {
       launched: boolean;
     };
     expect(started).toMatchObject({ name: 'shop', state: 'active', path: dir, launched: true });
-    expect(started.tools).toContain('shop__scripts_run');
+    expect(started.tools).toContain('scripts_run');
     expect(text(result)).toMatch(/^started shop \(pid \d+/);
     // Its tools are offered at once, and the record is the instance's own.
-    expect((await hub.client.listTools()).tools.map((t) => t.name)).toContain('shop__scripts_list');
+    const listed = (await hub.client.listTools()).tools.find((t) => t.name === 'scripts_list');
+    expect(listed?.description).toContain(`shop (${dir})`);
     expect((await recordsAt(dir)).map((r) => r.pid)).toEqual([started.pid]);
-    const hello = await call(hub.client, 'shop__scripts_list', {});
+    const hello = await call(hub.client, 'scripts_list', { instance: 'shop' });
     expect(text(hello)).toContain('hello');
 
     const again = await call(hub.client, 'instances_start', { path: dir });
@@ -217,18 +218,19 @@ describe('--start-roots', () => {
     const hub = await startHub(['--start-roots', '--first-list-timeout', '15000'], roots);
 
     // The client lists once, right away: web is already there.
-    const first = (await hub.client.listTools()).tools.map((t) => t.name);
-    expect(first).toContain('web__scripts_run');
+    const offeredBy = async (name: string) => {
+      const { tools } = await hub.client.listTools();
+      return (tools.find((t) => t.name === 'scripts_run')?.description ?? '').includes(`${name} (`);
+    };
+    const first = (await hub.client.listTools()).tools.find((t) => t.name === 'scripts_run');
+    expect(first?.description).toContain(`web (${web})`);
     expect(await recordsAt(web)).toHaveLength(1);
     expect(await recordsAt(notes)).toEqual([]);
 
     roots.list.push({ uri: pathToFileURL(api).href });
     await hub.client.sendRootsListChanged();
     await waitFor(async () => (await recordsAt(api)).length === 1, { what: 'api started' });
-    await waitFor(
-      async () => (await hub.client.listTools()).tools.some((t) => t.name === 'api__scripts_run'),
-      { what: 'api tools' },
-    );
+    await waitFor(() => offeredBy('api'), { what: 'api tools' });
     // web already had a live instance: not started twice.
     expect(await recordsAt(web)).toHaveLength(1);
     expect(hub.rootLists()).toBe(2);

@@ -88,7 +88,8 @@ beforeAll(async () => {
   });
   const transport = new StdioClientTransport({
     command: testNode,
-    args: [HUB],
+    // Namespaced: this suite compares the server's catalog name for name with the hub's.
+    args: [HUB, '--tools', 'namespaced'],
     env: { ...(process.env as Record<string, string>), MCP_BEACON_HOME: home },
     stderr: 'ignore',
   });

@@ -23,7 +23,8 @@ let world: World;
 beforeAll(async () => {
   tmp = await createTempDir('beacon-faults-');
   world = new World(tmp.path);
-  await world.startHub();
+  // Namespaced names (<slug>__<tool>) let each fault name the instance it hits in the list.
+  await world.startHub(['--tools', 'namespaced']);
 });
 
 afterAll(async () => {
