@@ -268,10 +268,14 @@ try {
     toolCount = tools.length;
   }
   // The same request on raw pipes: the hub's own cost, without an SDK client parsing 300 tools.
-  const raw = spawn(process.execPath, [...HUB_NODE_FLAGS, HUB, '--log-level', 'error', '--tools', 'namespaced'], {
-    env,
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const raw = spawn(
+    process.execPath,
+    [...HUB_NODE_FLAGS, HUB, '--log-level', 'error', '--tools', 'namespaced'],
+    {
+      env,
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   children.push(raw);
   const rawTimes = await rawToolsList(raw, 200, INSTANCES * 6);
   const baselineList = [];

@@ -129,30 +129,34 @@ try {
     text(await client.callTool({ name: 'instances_list', arguments: {} })).replace(/^/gm, '  '),
   );
 
-  step('Proxied tools (tools/list)');
-  const tools = (await client.listTools()).tools.map((t) => t.name);
-  console.log(`  ${tools.join('\n  ')}`);
+  step('Proxied tools (tools/list): each listed once for both projects, with an instance argument');
+  const listed = (await client.listTools()).tools;
+  for (const t of listed) {
+    const on = /On: ([^.]*)\./.exec(t.description ?? '');
+    console.log(`  ${t.name}${on ? `  (on ${on[1]})` : ''}`);
+  }
 
   step('Run web-shop\'s "build" script through the hub, waiting for it to end');
   const run = (
     await client.callTool({
-      name: 'web-shop__scripts_run',
-      arguments: { name: 'build', waitFor: { timeoutMs: 15_000 } },
+      name: 'scripts_run',
+      arguments: { instance: 'web-shop', name: 'build', waitFor: { timeoutMs: 15_000 } },
     })
   ).structuredContent;
   console.log(`  ${run.id}: ${run.command} (pid ${run.pid})`);
   console.log(`  waited: ${run.waited}; ended: ${run.state}, exit code ${run.exitCode}`);
 
-  step('Its logs (web-shop__logs_get)');
-  const logs = (await client.callTool({ name: 'web-shop__logs_get', arguments: { run: run.id } }))
-    .structuredContent;
+  step('Its logs (logs_get {instance: "web-shop"})');
+  const logs = (
+    await client.callTool({ name: 'logs_get', arguments: { instance: 'web-shop', run: run.id } })
+  ).structuredContent;
   for (const line of logs.lines) console.log(`  [${line.stream}] ${line.text}`);
 
   step('Start the dev server and wait until it prints its URL (waitFor: {url: true})');
   const dev = (
     await client.callTool({
-      name: 'web-shop__scripts_run',
-      arguments: { name: 'dev', waitFor: { url: true } },
+      name: 'scripts_run',
+      arguments: { instance: 'web-shop', name: 'dev', waitFor: { url: true } },
     })
   ).structuredContent;
   console.log(`  waited: ${dev.waited}; line: ${JSON.stringify(dev.line?.text)}`);
@@ -161,11 +165,12 @@ try {
 
   step('A failing type check, and what errors_get makes of it');
   await client.callTool({
-    name: 'web-shop__scripts_run',
-    arguments: { name: 'typecheck', waitFor: { timeoutMs: 15_000 } },
+    name: 'scripts_run',
+    arguments: { instance: 'web-shop', name: 'typecheck', waitFor: { timeoutMs: 15_000 } },
   });
-  const { errors } = (await client.callTool({ name: 'web-shop__errors_get', arguments: {} }))
-    .structuredContent;
+  const { errors } = (
+    await client.callTool({ name: 'errors_get', arguments: { instance: 'web-shop' } })
+  ).structuredContent;
   for (const e of errors)
     console.log(`  ${e.kind} ${e.file}:${e.line}:${e.column} ${e.message} (${e.run})`);
 
@@ -176,8 +181,9 @@ try {
   const before = changes;
   apiInstance.kill('SIGTERM');
   await until(() => changes > before, 'tools/list_changed');
+  const runTool = (await client.listTools()).tools.find((t) => t.name === 'scripts_run');
   console.log(
-    `  tools/list_changed received; payments-api tools left: ${(await client.listTools()).tools.filter((t) => t.name.startsWith('payments-api__')).length}`,
+    `  tools/list_changed received; scripts_run is now ${/On: ([^.]*)\./.exec(runTool.description)[1]}`,
   );
   console.log(
     text(await client.callTool({ name: 'instances_list', arguments: {} })).replace(/^/gm, '  '),

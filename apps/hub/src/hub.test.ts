@@ -306,7 +306,14 @@ describe('beacon-hub list', () => {
     expect((await json.exited).code).toBe(0);
     expect(JSON.parse(json.stdout())).toMatchObject({
       instances: [
-        { id: record.id, name: 'listed', process: 'alive', heartbeat: 'fresh', url: record.url },
+        {
+          id: record.id,
+          name: 'listed',
+          slug: 'listed',
+          process: 'alive',
+          heartbeat: 'fresh',
+          url: record.url,
+        },
       ],
       invalid: [],
     });
@@ -314,7 +321,7 @@ describe('beacon-hub list', () => {
       env: { ...process.env, MCP_BEACON_HOME: fx.home },
     });
     await table.exited;
-    expect(table.stdout()).toMatch(/^NAME\s+ID\s+URL/);
+    expect(table.stdout()).toMatch(/^NAME\s+SLUG\s+ID\s+URL/);
     expect(table.stdout()).toContain(record.id.slice(0, 8));
   });
 

@@ -1,3 +1,4 @@
+import { SlugBook } from '@mcp-beacon/hub-mcp';
 import { type BeaconPaths, resolvePaths } from '@mcp-beacon/paths';
 import { checkStale, cleanText, readInstanceDir } from '@mcp-beacon/registry';
 
@@ -5,6 +6,8 @@ import { checkStale, cleanText, readInstanceDir } from '@mcp-beacon/registry';
 export interface ListedInstance {
   id: string;
   name: string;
+  /** Its short name as a hub started now would give it (instances named in start order). */
+  slug: string;
   path: string;
   url: string;
   pid: number;
@@ -44,6 +47,7 @@ export async function listInstances(
     instances.push({
       id: r.id,
       name: r.name,
+      slug: '',
       path: r.path,
       url: r.url,
       pid: r.pid,
@@ -52,6 +56,11 @@ export async function listInstances(
       last_seen: r.last_seen,
     });
   }
+  const slugs = new SlugBook();
+  const byStart = [...instances].sort(
+    (a, b) => a.started.localeCompare(b.started) || a.id.localeCompare(b.id),
+  );
+  for (const i of byStart) i.slug = slugs.assign(i);
   instances.sort((a, b) => a.name.localeCompare(b.name) || a.started.localeCompare(b.started));
   return { instances, invalid };
 }
@@ -60,11 +69,11 @@ export async function listInstances(
 export function formatTable(instances: ListedInstance[]): string {
   if (instances.length === 0) return 'No Beacon instances found.\n';
   const rows = [
-    ['NAME', 'ID', 'URL', 'PID', 'PROCESS', 'HEARTBEAT', 'PATH'],
+    ['NAME', 'SLUG', 'ID', 'URL', 'PID', 'PROCESS', 'HEARTBEAT', 'PATH'],
     ...instances.map((i) =>
       // Names and paths come from record files: escaped so they cannot drive the terminal.
-      [i.name, i.id.slice(0, 8), i.url, String(i.pid), i.process, i.heartbeat, i.path].map((cell) =>
-        cleanText(cell),
+      [i.name, i.slug, i.id.slice(0, 8), i.url, String(i.pid), i.process, i.heartbeat, i.path].map(
+        (cell) => cleanText(cell),
       ),
     ),
   ];

@@ -97,10 +97,12 @@ export class SlugBook {
     this.bySlug.delete(slug);
   }
 
+  /** The slug of an instance, if it has one. */
   slugOf(id: string): string | undefined {
     return this.byId.get(id);
   }
 
+  /** The instance a slug belongs to, if any. */
   idOf(slug: string): string | undefined {
     return this.bySlug.get(slug);
   }

@@ -1,5 +1,5 @@
 export type { InstanceSummary, StartedInstance, StartInstance } from './_hub-tools.js';
-export { qualifiedName } from './_names.js';
+export { qualifiedName, SlugBook, type SlugSubject } from './_names.js';
 export { HubError, type HubErrorCode } from './errors.js';
 export {
   createHubServer,

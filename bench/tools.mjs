@@ -1,0 +1,181 @@
+#!/usr/bin/env node
+// What a client pays for the hub's tool list, at 1, 10 and 100 live instances, for the default
+// surface (one tool per definition) and `--tools namespaced` side by side, in the same run:
+// tool count, bytes of the `tools/list` result, bytes / 4 as a token estimate, longest name.
+// The instances are a fleet of MCP servers in this process serving exactly the catalog a real
+// beacon-instance lists (captured from one at the start of the run).
+// Usage: node bench/tools.mjs [--sizes 1,10,100]
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { makeRecord } from '../packages/test-utils/dist/index.js';
+import { benchHome } from './_home.mjs';
+import { rawPipe } from './_raw-pipe.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const HUB = path.join(here, '../apps/hub/dist/cli.js');
+const INSTANCE = path.join(here, '../apps/instance/dist/cli.js');
+const sizesAt = process.argv.indexOf('--sizes');
+const SIZES = (sizesAt > 0 ? process.argv[sizesAt + 1] : '1,10,100').split(',').map(Number);
+const log = (s) => process.stderr.write(`${s}\n`);
+
+const { work, instancesDir, tempDir, env } = await benchHome('beacon-bench-tools-');
+const cleanups = [];
+
+/** The tools/list result of a real beacon-instance in a small project. */
+async function realCatalog() {
+  const cwd = path.join(work, 'real');
+  await mkdir(cwd, { recursive: true });
+  await writeFile(
+    path.join(cwd, 'package.json'),
+    JSON.stringify({ name: 'real', scripts: { dev: 'echo dev', test: 'echo test' } }),
+  );
+  const child = spawn(process.execPath, [INSTANCE, '--no-register', '--no-auth'], {
+    cwd,
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  const url = await new Promise((resolve, reject) => {
+    child.stderr.on('data', (c) => {
+      err += c;
+      const m = /at (http:\S+)/.exec(err);
+      if (m) resolve(m[1]);
+    });
+    child.once('exit', () => reject(new Error(`instance exited: ${err}`)));
+  });
+  const client = new Client({ name: 'bench', version: '1' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+  const { tools } = await client.listTools();
+  await client.close();
+  child.kill('SIGTERM');
+  await new Promise((resolve) => child.once('exit', resolve));
+  return tools;
+}
+
+/** A streamable-HTTP MCP server in this process that lists `tools` and answers every call. */
+async function startFleetServer(tools) {
+  const sessions = new Map();
+  const http = createServer(async (req, res) => {
+    const id = req.headers['mcp-session-id'];
+    let transport = id ? sessions.get(id) : undefined;
+    if (!transport) {
+      if (id) return void res.writeHead(404).end();
+      transport = new StreamableHTTPServerTransport({
+        sessionIdGenerator: () => randomUUID(),
+        enableJsonResponse: true,
+        onsessioninitialized: (sid) => sessions.set(sid, transport),
+        onsessionclosed: (sid) => sessions.delete(sid),
+      });
+      const server = new Server(
+        { name: 'beacon-instance', version: '0.0.0' },
+        { capabilities: { tools: {} } },
+      );
+      server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools }));
+      server.setRequestHandler(CallToolRequestSchema, async (r) => ({
+        content: [{ type: 'text', text: r.params.name }],
+      }));
+      await server.connect(transport);
+    }
+    await transport.handleRequest(req, res);
+  });
+  await new Promise((resolve) => http.listen(0, '127.0.0.1', resolve));
+  cleanups.push(
+    () =>
+      new Promise((resolve) => {
+        http.close(resolve);
+        http.closeAllConnections();
+      }),
+  );
+  const { port } = http.address();
+  return { port, url: `http://127.0.0.1:${port}/mcp` };
+}
+
+async function announce(server, name) {
+  const record = makeRecord({
+    pid: process.pid,
+    path: path.join(work, 'projects', name),
+    port: server.port,
+    name,
+    url: server.url,
+    version: 1,
+  });
+  const temp = path.join(tempDir, `${record.id}.json.bench.tmp`);
+  await writeFile(temp, JSON.stringify(record), { mode: 0o600 });
+  await rename(temp, path.join(instancesDir, `${record.id}.json`));
+}
+
+/** The hub's first tools/list (it waits for the instances present at start), measured. */
+async function measure(args, size) {
+  const child = spawn(process.execPath, [HUB, '--log-level', 'error', ...args], {
+    env,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const { request, initialize } = rawPipe(child);
+  await initialize();
+  let line;
+  for (;;) {
+    ({ line } = await request('tools/call', { name: 'instances_list', arguments: {} }));
+    const { instances } = JSON.parse(line).result.structuredContent;
+    const active = instances.filter((i) => i.state === 'active').length;
+    if (active >= size) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  ({ line } = await request('tools/list'));
+  child.stdin.end();
+  await new Promise((resolve) => child.once('exit', resolve));
+  const { tools } = JSON.parse(line).result;
+  const bytes = Buffer.byteLength(JSON.stringify({ tools }));
+  return {
+    tools: tools.length,
+    bytes,
+    tokens_estimate: Math.round(bytes / 4),
+    longest_name: Math.max(...tools.map((t) => t.name.length)),
+  };
+}
+
+const report = { node: process.version, sizes: SIZES };
+try {
+  const catalog = await realCatalog();
+  report.instance_catalog = {
+    tools: catalog.length,
+    bytes: Buffer.byteLength(JSON.stringify(catalog)),
+  };
+  const fleet = [];
+  const rows = [];
+  for (const size of SIZES) {
+    while (fleet.length < size) {
+      const server = await startFleetServer(catalog);
+      fleet.push(server);
+      await announce(server, `project-${String(fleet.length).padStart(3, '0')}`);
+    }
+    const grouped = await measure([], size);
+    const namespaced = await measure(['--tools', 'namespaced'], size);
+    rows.push({ instances: size, grouped, namespaced });
+    log(`measured ${size} instances`);
+  }
+  const one = rows.find((r) => r.instances === 1)?.grouped;
+  const hundred = rows.find((r) => r.instances === 100)?.grouped;
+  report.rows = rows;
+  if (one && hundred)
+    report.targets = {
+      at_100_at_most_20_tools: hundred.tools <= 20,
+      at_100_bytes_over_1_instance: Math.round((hundred.bytes / one.bytes) * 100) / 100,
+      at_100_within_1_5x_bytes_of_1: hundred.bytes <= one.bytes * 1.5,
+      names_within_48: rows.every(
+        (r) => r.grouped.longest_name <= 48 && r.namespaced.longest_name <= 48,
+      ),
+    };
+  console.log(JSON.stringify(report, null, 2));
+} finally {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+  await rm(work, { recursive: true, force: true });
+}
