@@ -29,7 +29,7 @@ afterEach(async () => {
  */
 async function rawServer(
   reply: (index: number) => Reply | undefined,
-  options: { maxIdle?: number; maxHeadBytes?: number } = {},
+  options: { maxIdle?: number; maxHeadBytes?: number; now?: () => number } = {},
 ): Promise<RawServer> {
   const sockets = new Set<Socket>();
   const requests: string[] = [];
@@ -205,31 +205,79 @@ describe('Http1Pool', () => {
     expect(s.connections()).toBe(1);
   });
 
-  it('sends a request again on a fresh connection when a reused one was closed by the server', async () => {
+  it('never sends a request twice: one the server drops unanswered fails with RESET, and the next works', async () => {
     // The server answers the first request on each connection and drops the connection on the
-    // second without answering, as a server whose keep-alive timeout just ran out does.
+    // second without answering: a server that crashed mid-call, or a forwarder losing its upstream.
     const s = await rawServer((i) => (i % 2 === 0 ? [ok(`answer ${i}`)] : undefined));
     expect(await text(await post(s.pool))).toBe('answer 0');
+    const error = await post(s.pool).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect((error as ConnectionError).code).toBe('RESET');
+    expect((error as Error).message).toMatch(/may or may not have run/);
+    expect(s.requests).toHaveLength(2);
     expect(await text(await post(s.pool))).toBe('answer 2');
+    expect(s.requests).toHaveLength(3);
     expect(s.connections()).toBe(2);
   });
 
-  it('sends a request again when a reused connection is reset, or ended right after an answer', async () => {
+  it('fails a request on a reset reused connection with RESET, sent once, and reaches each request at most once when the server ends connections after answers', async () => {
     const reset = await rawServer((i) => (i % 2 === 0 ? [ok(`answer ${i}`)] : ['reset']));
     expect(await text(await post(reset.pool))).toBe('answer 0');
+    await expect(post(reset.pool)).rejects.toMatchObject({ code: 'RESET' });
+    expect(reset.requests).toHaveLength(2);
     expect(await text(await post(reset.pool))).toBe('answer 2');
-    expect(reset.connections()).toBe(2);
-    // Each answer is followed at once by the server's FIN: the next request, sent back to back,
-    // may find that connection still pooled.
+    // Each answer is followed by the server's FIN: a request either finds the connection known
+    // closed (and takes a fresh one) or fails with RESET; none reaches the server twice.
     const ending = await rawServer(() => [ok('x'), 'close']);
-    for (let i = 0; i < 20; i++) expect(await text(await post(ending.pool))).toBe('x');
+    let answered = 0;
+    for (let i = 0; i < 20; i++) {
+      const outcome = await post(ending.pool, `{"n":${i}}`).then(
+        text,
+        (e: ConnectionError) => e.code,
+      );
+      if (outcome === 'x') answered++;
+      else expect(outcome).toBe('RESET');
+    }
+    const bodies = ending.requests.map((r) => r.slice(r.indexOf('\r\n\r\n') + 4));
+    expect(new Set(bodies).size).toBe(bodies.length);
+    expect(bodies.length).toBeLessThanOrEqual(20);
+    expect(answered).toBeGreaterThan(0);
+  });
+
+  it('retires an idle connection before the server’s keep-alive timeout', async () => {
+    let now = 0;
+    const named = await rawServer(() => [ok('x', 'keep-alive: timeout=5\r\n')], {
+      now: () => now,
+    });
+    await text(await post(named.pool));
+    await new Promise((r) => setImmediate(r));
+    now = 3_999; // within timeout=5 less a second: reused
+    await text(await post(named.pool));
+    expect(named.connections()).toBe(1);
+    await new Promise((r) => setImmediate(r));
+    now += 4_000; // past it: a fresh connection, the old one closed
+    await text(await post(named.pool));
+    expect(named.connections()).toBe(2);
+    await until(() => named.open() === 1);
+    // Without the header, 4 s (below Node's 5 s default).
+    now = 0;
+    const plain = await rawServer(() => [ok('y')], { now: () => now });
+    await text(await post(plain.pool));
+    await new Promise((r) => setImmediate(r));
+    now = 3_500;
+    await text(await post(plain.pool));
+    expect(plain.connections()).toBe(1);
+    await new Promise((r) => setImmediate(r));
+    now = 8_000;
+    await text(await post(plain.pool));
+    expect(plain.connections()).toBe(2);
   });
 
   it('does not retry on a fresh connection that fails', async () => {
     const s = await rawServer(() => undefined);
     const error = await post(s.pool).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConnectionError);
-    expect((error as ConnectionError).code).toBe('CLOSED');
+    expect((error as ConnectionError).code).toBe('RESET');
     expect(s.connections()).toBe(1);
   });
 

@@ -35,6 +35,13 @@ export interface Http1Response {
 export interface Http1PoolOptions {
   /** Idle keep-alive connections kept for reuse (default 4); more are closed. */
   maxIdle?: number;
+  /**
+   * How long an idle connection is reused when the server names no `Keep-Alive: timeout`, in ms
+   * (default 4 000: below the 5 s of Node's HTTP server, beacon-instance's).
+   */
+  idleReuseMs?: number;
+  /** Monotonic time in ms (default `performance.now`). */
+  now?: () => number;
   /** Largest response head accepted, in bytes (default 64 KiB). */
   maxHeadBytes?: number;
 }
@@ -43,27 +50,28 @@ const CRLF = Buffer.from('\r\n');
 const HEAD_END = Buffer.from('\r\n\r\n');
 const EMPTY = Buffer.alloc(0);
 
-/** Socket errors of a kept-alive connection the server closed before our request reached it. */
-const STALE_CODES = new Set<string | undefined>([
+/** Socket errors of a connection that broke under a request (a reset, a write into a closed one). */
+const BROKEN_CODES = new Set<string | undefined>([
   'ECONNRESET',
   'EPIPE',
   'ERR_STREAM_WRITE_AFTER_END',
   'ERR_STREAM_DESTROYED',
 ]);
-
-/** A socket error that may be retried: a reused connection failed before any answer arrived. */
-interface StaleError extends Error {
-  stale?: boolean;
-}
+/** An idle connection is retired this long before the server's keep-alive timeout, in ms. */
+const RETIRE_MARGIN_MS = 1_000;
 
 /**
  * A small HTTP/1.1 client for one origin on a keep-alive connection pool, made for the
  * hub's hot path: a request is one socket write, the response is framed (content-length,
  * chunked, or until close) from the raw bytes, and the body is handed on as decoded text as it
  * arrives. No pipelining: a connection serves one exchange at a time, and there is no limit
- * on concurrent connections (as with `node:http`'s default agent). A request on a reused
- * connection that the server had closed meanwhile is sent once more on a fresh one, since it
- * never reached the server.
+ * on concurrent connections (as with `node:http`'s default agent).
+ *
+ * A request reaches the server at most once: it is never written again once written. A
+ * connection is reused only while it is provably open (not ended, not destroyed) and younger
+ * than the server's keep-alive timeout (its `Keep-Alive: timeout=N`, less a second; else
+ * `idleReuseMs`), so the race with a server closing an idle connection is rare; when it
+ * happens anyway, the request fails with `RESET` ("it may or may not have run").
  */
 export class Http1Pool {
   private readonly idle: Connection[] = [];
@@ -76,21 +84,20 @@ export class Http1Pool {
     /** The `Host` header: `host:port`, IPv6 literals in brackets. */
     private readonly authority: string,
     private readonly options: Http1PoolOptions = {},
-  ) {}
+  ) {
+    this.now = options.now ?? (() => performance.now());
+  }
+
+  private readonly now: () => number;
 
   /**
    * Sends one request; resolves with the response head.
-   * @throws {ConnectionError} `CLOSED` once the pool is closed, or the socket error (with its
+   * @throws {ConnectionError} `CLOSED` once the pool is closed, `RESET` when the connection broke
+   *   after the request was written and before its answer (never sent again), or the socket error (with its
    *   `code`, such as `ECONNREFUSED`) when the request cannot be sent or answered.
    */
   async request(request: Http1Request): Promise<Http1Response> {
-    const wire = serialize(request, this.authority);
-    try {
-      return await this.send(wire, request.idleTimeoutMs);
-    } catch (error) {
-      if (!(error as StaleError).stale || this.closed) throw error;
-      return this.send(wire, request.idleTimeoutMs, true);
-    }
+    return this.send(serialize(request, this.authority), request.idleTimeoutMs);
   }
 
   /** Closes every connection; pending requests and reads reject. Idempotent. */
@@ -101,13 +108,20 @@ export class Http1Pool {
     this.busy.clear();
   }
 
-  private send(wire: string, idleTimeoutMs: number | undefined, fresh = false) {
+  private send(wire: string, idleTimeoutMs: number | undefined) {
     if (this.closed) return Promise.reject(closedError());
-    let connection = fresh ? undefined : this.idle.pop();
-    while (connection && !connection.usable) connection = this.idle.pop();
+    const now = this.now();
+    let connection = this.idle.pop();
+    while (connection && !connection.reusableAt(now)) {
+      connection.destroy();
+      connection = this.idle.pop();
+    }
     if (!connection)
-      connection = new Connection(connect({ host: this.host, port: this.port }), (c, reusable) =>
-        this.release(c, reusable),
+      connection = new Connection(
+        connect({ host: this.host, port: this.port }),
+        (c, reusable) => this.release(c, reusable),
+        this.options.idleReuseMs ?? 4_000,
+        this.now,
       );
     this.busy.add(connection);
     return connection.exchange(wire, idleTimeoutMs, this.options.maxHeadBytes ?? 64 * 1024);
@@ -142,14 +156,25 @@ type Framing =
   | { kind: 'chunked'; left: number; step: 'size' | 'data' | 'crlf' | 'trailers' }
   | { kind: 'close' };
 
+/** The reuse window a response's `Keep-Alive: timeout=N` (seconds) allows, in ms. */
+function reuseWindow(keepAlive: string | undefined, fallbackMs: number): number {
+  const seconds = Number(/(?:^|[,;\s])timeout=(\d+)/i.exec(keepAlive ?? '')?.[1]);
+  if (!Number.isFinite(seconds)) return fallbackMs;
+  return Math.max(0, seconds * 1000 - RETIRE_MARGIN_MS);
+}
+
 /** One pooled socket and the exchange it serves. */
 class Connection {
   private current: Exchange | undefined;
   private used = false;
+  /** Until when (monotonic ms) an idle connection may take another request. */
+  private reuseUntil = 0;
 
   constructor(
     private readonly socket: Socket,
     private readonly release: (connection: Connection, reusable: boolean) => void,
+    private readonly idleReuseMs: number,
+    private readonly now: () => number,
   ) {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
@@ -162,7 +187,7 @@ class Connection {
       if (this.current) this.current.ended();
       else socket.destroy();
     });
-    socket.on('error', (error: StaleError) => this.current?.fail(error));
+    socket.on('error', (error: Error) => this.current?.fail(error));
     socket.on('close', () => {
       this.current?.fail(closedError());
       this.release(this, false);
@@ -173,14 +198,14 @@ class Connection {
   }
 
   exchange(wire: string, idleTimeoutMs: number | undefined, maxHeadBytes: number) {
-    const reused = this.used;
     this.used = true;
     this.socket.ref();
     if (idleTimeoutMs !== undefined) this.socket.setTimeout(idleTimeoutMs);
     return new Promise<Http1Response>((resolve, reject) => {
-      this.current = new Exchange(reused, maxHeadBytes, resolve, reject, {
-        done: (reusable) => {
+      this.current = new Exchange(maxHeadBytes, resolve, reject, {
+        done: (reusable, keepAlive) => {
           this.current = undefined;
+          this.reuseUntil = this.now() + reuseWindow(keepAlive, this.idleReuseMs);
           if (idleTimeoutMs !== undefined) this.socket.setTimeout(0);
           this.socket.unref();
           this.release(this, reusable);
@@ -191,8 +216,16 @@ class Connection {
     });
   }
 
-  /** False once the socket is destroyed or either side has ended it. */
-  get usable(): boolean {
+  /**
+   * True while the socket is provably open (neither side ended it, not destroyed) and within the
+   * server's keep-alive window: only then may a request be written on it.
+   */
+  reusableAt(now: number): boolean {
+    return this.used && now < this.reuseUntil && this.open;
+  }
+
+  /** True while neither side has ended the socket and it is not destroyed. */
+  get open(): boolean {
     return !this.socket.destroyed && this.socket.writable && !this.socket.readableEnded;
   }
 
@@ -207,7 +240,6 @@ class Exchange implements Http1Response {
   status = 0;
   headers: Record<string, string> = {};
   private pending: Buffer = EMPTY;
-  private received = false;
   private framing: Framing | undefined;
   private finished = false;
   private failure: Error | undefined;
@@ -218,12 +250,17 @@ class Exchange implements Http1Response {
   private settleRead: { resolve: () => void; reject: (error: Error) => void } | undefined;
 
   constructor(
-    private readonly reused: boolean,
     private readonly maxHeadBytes: number,
     private readonly resolveHead: (response: Http1Response) => void,
     private readonly rejectHead: (error: Error) => void,
-    /** `done` hands the connection back (reusable or not); `abort` closes it. */
-    private readonly connection: { done: (reusable: boolean) => void; abort: () => void },
+    /**
+     * `done` hands the connection back (reusable or not, with the answer's `Keep-Alive` header);
+     * `abort` closes it.
+     */
+    private readonly connection: {
+      done: (reusable: boolean, keepAlive?: string) => void;
+      abort: () => void;
+    },
   ) {}
 
   read(onText: (text: string) => void): Promise<void> {
@@ -248,7 +285,6 @@ class Exchange implements Http1Response {
   }
 
   feed(chunk: Buffer): void {
-    this.received = true;
     this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
     try {
       if (!this.framing && !this.parseHead()) return;
@@ -266,20 +302,27 @@ class Exchange implements Http1Response {
       this.finish();
       return;
     }
-    const error: StaleError = new ConnectionError(
-      'CLOSED',
+    this.fail(
       this.framing
-        ? 'the server closed the connection mid-body'
-        : 'the server closed the connection before answering',
+        ? new ConnectionError('CLOSED', 'the server closed the connection mid-body')
+        : new ConnectionError(
+            'RESET',
+            'the server closed the connection after the request was sent, before answering; it may or may not have run',
+          ),
     );
-    error.stale = this.reused && !this.received;
-    this.fail(error);
   }
 
-  fail(error: StaleError): void {
+  fail(cause: Error): void {
     if (this.finished || this.failure) return;
-    if (this.reused && !this.received && STALE_CODES.has((error as NodeJS.ErrnoException).code))
-      error.stale = true;
+    const error = BROKEN_CODES.has((cause as NodeJS.ErrnoException).code)
+      ? new ConnectionError(
+          'RESET',
+          this.framing
+            ? 'the connection was reset mid-answer'
+            : 'the connection was reset during the request; it may or may not have run',
+          { cause },
+        )
+      : cause;
     this.failure = error;
     if (!this.framing) this.rejectHead(error);
     this.settleRead?.reject(error);
@@ -399,6 +442,6 @@ class Exchange implements Http1Response {
     this.finished = true;
     this.settleRead?.resolve();
     this.settleRead = undefined;
-    this.connection.done(this.keepAlive);
+    this.connection.done(this.keepAlive, this.headers['keep-alive']);
   }
 }

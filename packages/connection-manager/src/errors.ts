@@ -6,6 +6,11 @@ export type ConnectionErrorCode =
   | 'HTTP_STATUS'
   | 'NOT_MCP'
   | 'CLOSED'
+  /**
+   * The connection was reset or closed after a request was written and before its answer: the
+   * request may or may not have run, so it is not sent again.
+   */
+  | 'RESET'
   /** A direct call got no answer within its timeout. */
   | 'TIMEOUT';
 
