@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HUB_CLIENT_CAPABILITIES } from '@mcp-beacon/hub-mcp';
@@ -6,6 +5,7 @@ import { resolvePaths } from '@mcp-beacon/paths';
 import { readInstanceDir } from '@mcp-beacon/registry';
 import {
   createTempDir,
+  freePort,
   startProcess,
   type TempDir,
   type TestProcess,
@@ -27,14 +27,6 @@ const LOOPBACK = fileURLToPath(new URL('./_fixtures/loopback-only.mjs', import.m
 const APP_SERVER = fileURLToPath(
   import.meta.resolve('@modelcontextprotocol/server-basic-vanillajs'),
 ).replace(/server\.js$/, 'index.js');
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 const uiUri = (tool: Tool | undefined) =>
   (tool?._meta?.ui as { resourceUri?: string } | undefined)?.resourceUri;

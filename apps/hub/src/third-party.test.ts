@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HUB_CLIENT_CAPABILITIES } from '@mcp-beacon/hub-mcp';
@@ -6,6 +5,7 @@ import { resolvePaths } from '@mcp-beacon/paths';
 import { readInstanceDir } from '@mcp-beacon/registry';
 import {
   createTempDir,
+  freePort,
   startProcess,
   type TempDir,
   type TestProcess,
@@ -31,14 +31,6 @@ const INSTANCE = fileURLToPath(new URL('../../instance/dist/cli.js', import.meta
 const EVERYTHING = fileURLToPath(
   import.meta.resolve('@modelcontextprotocol/server-everything/package.json'),
 ).replace(/package\.json$/, 'dist/index.js');
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 let tmp: TempDir;
 let everything: TestProcess;

@@ -1,5 +1,6 @@
 export { type ManualClock, manualClock } from './clock.js';
 export { canMount, fillDisk, type Mount, mountTmpfs } from './mounts.js';
+export { freePort } from './ports.js';
 export {
   isGroupAlive,
   processesWith,
