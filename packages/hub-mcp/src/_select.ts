@@ -87,7 +87,8 @@ export interface GroupChoice {
   group: ToolGroup;
   /** The `instance` argument as the caller sent it (undefined when omitted). */
   instance: unknown;
-  all: readonly ConnectionInfo[];
+  /** Every instance the hub knows (asked for only when `instance` is given). */
+  all: () => readonly ConnectionInfo[];
   slugs: ReadonlyMap<string, string>;
   /** The client's root folders; undefined when it has none or they are not known. */
   roots: readonly string[] | undefined;
@@ -118,7 +119,7 @@ export function chooseInstance(choice: GroupChoice): ChoiceResult {
   if (instance !== undefined) {
     if (typeof instance !== 'string' || instance.length === 0)
       return { ok: false, message: `instance must be a name, id or folder; ${offeredBy()}` };
-    const found = matchInstances(choice.all, choice.slugs, instance);
+    const found = matchInstances(choice.all(), choice.slugs, instance);
     const offering = found.filter((c) => group.members.has(c.id));
     if (offering.length === 1) return { ok: true, id: offering[0]!.id };
     if (offering.length > 1)

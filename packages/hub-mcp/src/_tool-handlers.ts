@@ -28,7 +28,7 @@ function choose(
   return chooseInstance({
     group,
     instance,
-    all: ctx.manager.list(),
+    all: () => ctx.manager.list(),
     slugs: ctx.view.slugs.all(),
     roots,
     slice: ctx.view.slice,

@@ -1,6 +1,8 @@
 // What the client is shown: the hub's tools, one grouped tool per instance tool definition,
 // namespaced tools for the rest, and every instance's resources and prompts. Each instance is a
 // slice rebuilt only when its own catalog or state changes; the lists are assembled on demand.
+// Over 300 lines on purpose: slices, groups and routes change together in every update, and one
+// invariant (each name leads to one target, and keeps it once shown) holds across all three.
 
 import { createHash } from 'node:crypto';
 import type { ConnectionInfo } from '@mcp-beacon/connection-manager';

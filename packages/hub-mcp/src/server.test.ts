@@ -16,6 +16,7 @@ import {
   type CallToolResult,
   CreateMessageRequestSchema,
   ElicitRequestSchema,
+  type JSONRPCMessage,
   ListRootsRequestSchema,
   type LoggingMessageNotification,
   LoggingMessageNotificationSchema,
@@ -200,6 +201,8 @@ let elicited: string[];
 let refuseElicitation: boolean;
 /** What the upstream client answers to roots/list. */
 let roots: { uri: string; name?: string }[] = [{ uri: 'file:///work', name: 'work' }];
+/** Every message the hub sent to an instance. */
+const toInstances: JSONRPCMessage[] = [];
 /** Names of records whose fixture declares no completions. */
 const plain = new Set<string>();
 /** Names of records whose fixture is another version (its whoami differs). */
@@ -224,6 +227,12 @@ async function setup(
     clientCapabilities: HUB_CLIENT_CAPABILITIES,
     createTransport: (rec) => {
       const [client, server] = InMemoryTransport.createLinkedPair();
+      // What the hub sends each instance, as it goes on the wire.
+      const send = client.send.bind(client);
+      client.send = (message, options) => {
+        toInstances.push(message);
+        return send(message, options);
+      };
       const fixture = makeFixture(rec.id, {
         completions: !plain.has(rec.name),
         ...(secondVersion.has(rec.name) ? { version: 'v2' } : {}),
@@ -494,10 +503,17 @@ describe('hub MCP server: one tool per definition (default)', () => {
     const late = await addInstance('late', '/code/late');
     for (const instance of ['late', late.id, '/code/late/', late.id.slice(0, 8)])
       expect(text(await call('whoami', { instance }))).toBe(late.id);
-    // The instance argument is stripped: the instance's own schema is strict about extras.
+    // The instance argument is the hub's: stripped before the call goes on the wire.
     expect((await call('rich', { n: 2, instance: 'late' })).structuredContent).toEqual({
       doubled: 4,
     });
+    const sent = toInstances.filter(
+      (m) => 'method' in m && m.method === 'tools/call' && m.params?.name === 'rich',
+    );
+    expect(sent.at(-1)).toMatchObject({ params: { name: 'rich', arguments: { n: 2 } } });
+    expect(
+      (sent.at(-1) as unknown as { params: { arguments: object } }).params.arguments,
+    ).not.toHaveProperty('instance');
   });
 
   it('lets an exact name win over another instance’s id prefix', async () => {
