@@ -73,6 +73,7 @@ export async function startHub(options: StartHubOptions): Promise<Hub> {
     clientInfo: { name: 'beacon-hub', version: VERSION },
     clientCapabilities: HUB_CLIENT_CAPABILITIES,
     removeRecord: (record) => removeInstance(paths, record.id),
+    log: (message) => logger.warn(message),
     ...(options.ping === undefined ? {} : { ping: options.ping }),
     ...(options.giveUpAfterMs === undefined
       ? {}

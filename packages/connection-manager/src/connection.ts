@@ -5,10 +5,6 @@ import {
   type ClientCapabilities,
   ErrorCode,
   type Implementation,
-  ListPromptsResultSchema,
-  ListResourcesResultSchema,
-  ListResourceTemplatesResultSchema,
-  ListToolsResultSchema,
   McpError,
   type Prompt,
   PromptListChangedNotificationSchema,
@@ -19,6 +15,14 @@ import {
   type Tool,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
+import {
+  type CatalogLimits,
+  type CatalogPart,
+  catalogBytes,
+  fetchList,
+  PART_LISTS,
+} from './_catalog.js';
+import { createRefresher, type Refresher } from './_refresh.js';
 import { type BackoffOptions, backoffDelay } from './clock.js';
 import { ConnectionError } from './errors.js';
 
@@ -57,6 +61,8 @@ export interface ConnectionInfo {
   /** When the state was entered, in ms since the epoch. */
   readonly since: number;
   readonly catalog: InstanceCatalog;
+  /** Why the catalog was cut at a bound (see `CatalogLimits`), or undefined when it is whole. */
+  readonly catalogTruncated: string | undefined;
   readonly serverInfo: Implementation | undefined;
   readonly capabilities: ServerCapabilities | undefined;
 }
@@ -79,6 +85,9 @@ export interface ConnectionDeps {
   connectTimeoutMs: number;
   /** Bound on ending a session (DELETE) before the client is closed, in ms. */
   endSessionTimeoutMs: number;
+  catalogLimits: CatalogLimits | undefined;
+  /** Least time between two refetches of one catalog part after `list_changed`, in ms. */
+  refreshIntervalMs: number;
   random: () => number;
   isAlive: (pid: number) => boolean;
   portOwner: (pid: number, port: number) => Promise<PortOwnership>;
@@ -123,6 +132,9 @@ export class Connection implements ConnectionInfo {
   serverInfo: Implementation | undefined;
   capabilities: ServerCapabilities | undefined;
   client: Client | undefined;
+  /** Per list: its bytes of JSON and why it was cut, as last fetched. */
+  private lists: Partial<Record<keyof InstanceCatalog, { bytes: number; truncated?: string }>> = {};
+  private refresher: Refresher | undefined;
 
   private settle: () => void = () => undefined;
   /** Resolves once the first connection attempt has ended: active, failed, or removed. */
@@ -168,7 +180,7 @@ export class Connection implements ConnectionInfo {
     this.held = true;
     this.reset();
     await this.closeClient();
-    this.catalog = emptyCatalog();
+    this.clearCatalog();
     this.transition('disconnected', reason);
   }
 
@@ -202,12 +214,24 @@ export class Connection implements ConnectionInfo {
     if (this.state === 'removed') return;
     this.reset();
     await this.closeClient();
-    this.catalog = emptyCatalog();
+    this.clearCatalog();
     this.transition('removed', reason);
+  }
+
+  private clearCatalog(): void {
+    this.catalog = emptyCatalog();
+    this.lists = {};
+  }
+
+  get catalogTruncated(): string | undefined {
+    const reasons = Object.values(this.lists).flatMap((l) => (l?.truncated ? [l.truncated] : []));
+    return reasons.length > 0 ? reasons.join('; ') : undefined;
   }
 
   private reset(): void {
     this.generation++;
+    this.refresher?.cancel();
+    this.refresher = undefined;
     if (this.timer !== undefined) this.deps.clock.clearTimeout(this.timer);
     this.timer = undefined;
     this.attemptInFlight = undefined;
@@ -269,8 +293,8 @@ export class Connection implements ConnectionInfo {
       return;
     }
     const client = new Client(this.deps.clientInfo, { capabilities: this.deps.clientCapabilities });
-    this.deps.configureClient(client, this);
     try {
+      this.deps.configureClient(client, this);
       const transport = this.deps.createTransport(this.record);
       // The SDK chains handlers that are already set when it connects.
       transport.onerror = () => this.probeSoon(generation);
@@ -287,8 +311,9 @@ export class Connection implements ConnectionInfo {
       this.serverInfo = client.getServerVersion();
       this.capabilities = client.getServerCapabilities();
       this.listenForListChanges(client, generation);
-      this.catalog = await this.fetchCatalog(client);
+      const catalog = await this.fetchCatalog(client, ['tools', 'resources', 'prompts']);
       if (generation !== this.generation) return;
+      this.catalog = catalog;
       this.attempt = 0;
       this.failingSince = undefined;
       this.misses = 0;
@@ -303,82 +328,67 @@ export class Connection implements ConnectionInfo {
   }
 
   private listenForListChanges(client: Client, generation: number): void {
-    const refresh = async () => {
-      if (generation !== this.generation || this.client !== client) return;
-      try {
-        this.catalog = await this.fetchCatalog(client);
-        if (generation === this.generation) this.deps.onCatalog(this);
-      } catch (error) {
-        this.probeSoon(generation, describe(error));
-      }
-    };
-    client.setNotificationHandler(ToolListChangedNotificationSchema, refresh);
-    client.setNotificationHandler(ResourceListChangedNotificationSchema, refresh);
-    client.setNotificationHandler(PromptListChangedNotificationSchema, refresh);
+    const refresher = createRefresher({
+      clock: this.deps.clock,
+      minIntervalMs: this.deps.refreshIntervalMs,
+      fetch: async (part) => {
+        if (generation !== this.generation || this.client !== client) return;
+        try {
+          const catalog = await this.fetchCatalog(client, [part]);
+          if (generation !== this.generation) return;
+          this.catalog = catalog;
+          this.deps.onCatalog(this);
+        } catch (error) {
+          this.probeSoon(generation, describe(error));
+        }
+      },
+    });
+    this.refresher = refresher;
+    client.setNotificationHandler(ToolListChangedNotificationSchema, async () =>
+      refresher.request('tools'),
+    );
+    client.setNotificationHandler(ResourceListChangedNotificationSchema, async () =>
+      refresher.request('resources'),
+    );
+    client.setNotificationHandler(PromptListChangedNotificationSchema, async () =>
+      refresher.request('prompts'),
+    );
   }
 
-  private async fetchCatalog(client: Client): Promise<InstanceCatalog> {
+  /**
+   * The catalog with `parts` fetched anew (within the catalog limits; the other parts as they
+   * were). Only lists the server declared are asked for.
+   */
+  private async fetchCatalog(client: Client, parts: CatalogPart[]): Promise<InstanceCatalog> {
     const caps = client.getServerCapabilities() ?? {};
-    // Raw requests rather than client.listTools(): the hub forwards results without validating
-    // them, so compiling a JSON Schema validator per tool per instance would only cost memory.
-    const options = { timeout: this.deps.connectTimeoutMs };
-    const all = async <T>(
-      page: (cursor: string | undefined) => Promise<{ items: T[]; next: string | undefined }>,
-    ) => {
-      const items: T[] = [];
-      let cursor: string | undefined;
-      for (let i = 0; i < 100; i++) {
-        const result = await page(cursor);
-        items.push(...result.items);
-        cursor = result.next;
-        if (cursor === undefined) break;
-      }
-      return items;
-    };
-    const params = (cursor: string | undefined) => (cursor === undefined ? {} : { cursor });
-    const [tools, resources, resourceTemplates, prompts] = await Promise.all([
-      caps.tools
-        ? all(async (c) => {
-            const r = await client.request(
-              { method: 'tools/list', params: params(c) },
-              ListToolsResultSchema,
-              options,
-            );
-            return { items: r.tools, next: r.nextCursor };
-          })
-        : [],
-      caps.resources
-        ? all(async (c) => {
-            const r = await client.request(
-              { method: 'resources/list', params: params(c) },
-              ListResourcesResultSchema,
-              options,
-            );
-            return { items: r.resources, next: r.nextCursor };
-          })
-        : [],
-      caps.resources
-        ? all(async (c) => {
-            const r = await client.request(
-              { method: 'resources/templates/list', params: params(c) },
-              ListResourceTemplatesResultSchema,
-              options,
-            );
-            return { items: r.resourceTemplates, next: r.nextCursor };
-          })
-        : [],
-      caps.prompts
-        ? all(async (c) => {
-            const r = await client.request(
-              { method: 'prompts/list', params: params(c) },
-              ListPromptsResultSchema,
-              options,
-            );
-            return { items: r.prompts, next: r.nextCursor };
-          })
-        : [],
-    ]);
-    return { tools, resources, resourceTemplates, prompts };
+    const fetching = parts.flatMap((part) => (caps[part] ? PART_LISTS[part] : []));
+    const skipped = parts.flatMap((part) => (caps[part] ? [] : PART_LISTS[part]));
+    // Raw requests rather than client.listTools(): only the entries kept are validated, and the
+    // hub forwards results without compiling a JSON Schema validator per tool.
+    let others = 0;
+    for (const [list, fetched] of Object.entries(this.lists))
+      if (!fetching.includes(list as keyof InstanceCatalog)) others += fetched?.bytes ?? 0;
+    const budget = { left: catalogBytes(this.deps.catalogLimits) - others };
+    const results = await Promise.all(
+      fetching.map((list) =>
+        fetchList(client, list, {
+          limits: this.deps.catalogLimits,
+          budget,
+          timeoutMs: this.deps.connectTimeoutMs,
+        }),
+      ),
+    );
+    const catalog: InstanceCatalog = { ...this.catalog };
+    for (const list of skipped) {
+      catalog[list] = [];
+      delete this.lists[list];
+    }
+    fetching.forEach((list, i) => {
+      const { items, bytes, truncated } = results[i]!;
+      (catalog as unknown as Record<string, unknown[]>)[list] = items;
+      this.lists[list] = truncated === undefined ? { bytes } : { bytes, truncated };
+    });
+    return catalog;
   }
 
   private async removeIfDead(): Promise<boolean> {
@@ -386,7 +396,7 @@ export class Connection implements ConnectionInfo {
     const reason = `process ${this.record.pid} is gone; record removed`;
     this.reset();
     await this.closeClient(false);
-    this.catalog = emptyCatalog();
+    this.clearCatalog();
     // Announce first, delete second: the watcher's report of the deletion then finds nothing
     // left to remove, and the reason on record stays the real one.
     if (this.state !== 'removed') this.transition('removed', reason);
@@ -403,7 +413,7 @@ export class Connection implements ConnectionInfo {
     const now = this.deps.clock.now();
     this.failingSince ??= now;
     if (wasActive) {
-      this.catalog = emptyCatalog();
+      this.clearCatalog();
       this.deps.onCatalog(this);
     }
     if (this.held) return;

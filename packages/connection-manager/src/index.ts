@@ -1,3 +1,4 @@
+export type { CatalogLimits } from './_catalog.js';
 export { type BackoffOptions, backoffDelay } from './clock.js';
 export {
   CONNECTION_STATES,

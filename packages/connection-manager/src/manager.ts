@@ -9,6 +9,7 @@ import {
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { ClientCapabilities, Implementation } from '@modelcontextprotocol/sdk/types.js';
+import type { CatalogLimits } from './_catalog.js';
 import type { BackoffOptions } from './clock.js';
 import {
   Connection,
@@ -57,6 +58,19 @@ export interface ConnectionManagerOptions {
   clientInfo?: Implementation;
   /** Capabilities the hub's clients declare to instances (e.g. sampling, when it forwards them). */
   clientCapabilities?: ClientCapabilities;
+  /**
+   * How much of each instance's catalog is kept (default: 1 000 tools, 1 000 resources, 1 000
+   * templates, 1 000 prompts, 8 MiB in all, 100 pages a list); a catalog cut at a bound says so
+   * in `catalogTruncated`.
+   */
+  catalogLimits?: CatalogLimits;
+  /**
+   * Least time between two refetches of one catalog part of an instance after its
+   * `list_changed`, in ms (default 1 000); notifications meanwhile are coalesced into one.
+   */
+  refreshIntervalMs?: number;
+  /** Where a hook or listener that throws is reported (default: nowhere); it never spreads. */
+  log?: (message: string) => void;
   /**
    * Installs extra handlers (server->client requests, notifications) on each new client;
    * {@link ConnectionManager.onClient} does the same for hooks added after creation.
@@ -117,14 +131,16 @@ export function createConnectionManager(options: ConnectionManagerOptions = {}):
   const clientListeners = new Set<(client: Client, info: ConnectionInfo) => void>();
   let closed = false;
 
-  const safely = <T>(listeners: Set<(value: T) => void>, value: T) => {
-    for (const listener of listeners) {
-      try {
-        listener(value);
-      } catch {
-        // One listener's failure must not stop the others.
-      }
+  /** Runs a hook or listener; one that throws is reported and stops nothing else. */
+  const contained = (what: string, run: () => void) => {
+    try {
+      run();
+    } catch (error) {
+      options.log?.(`${what} threw: ${error instanceof Error ? error.message : String(error)}`);
     }
+  };
+  const safely = <T>(listeners: Set<(value: T) => void>, value: T) => {
+    for (const listener of listeners) contained('a connection listener', () => listener(value));
   };
 
   const deps = {
@@ -144,9 +160,12 @@ export function createConnectionManager(options: ConnectionManagerOptions = {}):
     clientInfo: options.clientInfo ?? { name: 'beacon-hub', version: '0.0.0' },
     clientCapabilities: options.clientCapabilities ?? {},
     endSessionTimeoutMs: options.endSessionTimeoutMs ?? 1_000,
+    catalogLimits: options.catalogLimits,
+    refreshIntervalMs: options.refreshIntervalMs ?? 1_000,
     configureClient: (client: Client, info: ConnectionInfo) => {
-      options.configureClient?.(client, info);
-      for (const listener of clientListeners) listener(client, info);
+      contained('configureClient', () => options.configureClient?.(client, info));
+      for (const listener of clientListeners)
+        contained('an onClient hook', () => listener(client, info));
     },
     onTransition: (info: ConnectionInfo, from: ConnectionState) => {
       if (info.state === 'removed' && connections.get(info.id) === info)

@@ -63,6 +63,10 @@ const InstanceSummarySchema = z.object({
   started: z.string(),
   last_seen: z.string(),
   tool_count: z.number(),
+  catalog_truncated: z
+    .string()
+    .nullable()
+    .describe('Why its tools, resources or prompts were cut at a bound; null when whole'),
 });
 
 /** One instance as `instances_list` reports it (its structured content is `{ instances }`). */
@@ -177,6 +181,7 @@ function describeInstance(c: ConnectionInfo, slug: string): InstanceSummary {
     started: c.record.started,
     last_seen: c.record.last_seen,
     tool_count: c.catalog.tools.length,
+    catalog_truncated: c.catalogTruncated === undefined ? null : cleanText(c.catalogTruncated),
   };
 }
 
@@ -202,7 +207,7 @@ function table(rows: InstanceSummary[]): string {
   return rows
     .map(
       (r) =>
-        `${r.name} [${r.slug}] ${r.state}${r.reason && r.state !== 'active' ? ` (${r.reason})` : ''} - ${r.tool_count} tools - ${r.url} - pid ${r.pid} - ${r.path} - id ${r.id}`,
+        `${r.name} [${r.slug}] ${r.state}${r.reason && r.state !== 'active' ? ` (${r.reason})` : ''} - ${r.tool_count} tools${r.catalog_truncated ? ` (cut: ${r.catalog_truncated})` : ''} - ${cleanText(r.url)} - pid ${r.pid} - ${r.path} - id ${r.id}`,
     )
     .join('\n');
 }

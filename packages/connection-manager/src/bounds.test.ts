@@ -1,0 +1,179 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server as HttpServer } from 'node:http';
+import { makeRecord, waitFor, waitForState } from '@mcp-beacon/test-utils';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import {
+  CallToolRequestSchema,
+  ListToolsRequestSchema,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type ConnectionManager, createConnectionManager } from './index.js';
+
+// What one instance may cost the hub: its catalog is cut at a bound and says so, and its
+// list_changed notifications, however many, are coalesced into rate-limited refetches.
+
+interface Served {
+  url: string;
+  port: number;
+  /** tools/list requests answered so far. */
+  lists: () => number;
+  /** Starts sending tools/list_changed every `everyMs` on each session. */
+  flood: (everyMs: number) => void;
+}
+
+const closers: Array<() => Promise<void>> = [];
+let manager: ConnectionManager | undefined;
+afterEach(async () => {
+  await manager?.close();
+  manager = undefined;
+  for (const close of closers.splice(0)) await close();
+});
+
+/** A streamable-HTTP MCP server on 127.0.0.1 listing `tools` (raw, not validated by it). */
+async function serve(tools: unknown[]): Promise<Served> {
+  let lists = 0;
+  const servers = new Set<Server>();
+  const timers = new Set<NodeJS.Timeout>();
+  let floodMs: number | undefined;
+  const startFlood = (server: Server) => {
+    if (floodMs === undefined) return;
+    timers.add(
+      setInterval(() => void server.sendToolListChanged().catch(() => undefined), floodMs),
+    );
+  };
+  const sessions = new Map<string, StreamableHTTPServerTransport>();
+  const http: HttpServer = createServer(async (req, res) => {
+    const id = req.headers['mcp-session-id'] as string | undefined;
+    let transport = id ? sessions.get(id) : undefined;
+    if (!transport) {
+      if (id) return void res.writeHead(404).end();
+      const server = new Server(
+        { name: 'bounds', version: '1.0.0' },
+        { capabilities: { tools: { listChanged: true } } },
+      );
+      server.setRequestHandler(ListToolsRequestSchema, async () => {
+        lists++;
+        return { tools: tools as Tool[] };
+      });
+      server.setRequestHandler(CallToolRequestSchema, async (r) => ({
+        content: [{ type: 'text', text: `called ${r.params.name}` }],
+      }));
+      server.oninitialized = () => startFlood(server);
+      servers.add(server);
+      const created: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+        sessionIdGenerator: () => randomUUID(),
+        enableJsonResponse: true,
+        onsessioninitialized: (sid: string) => {
+          sessions.set(sid, created);
+        },
+      });
+      transport = created;
+      await server.connect(created);
+    }
+    await transport.handleRequest(req, res);
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const { port } = http.address() as { port: number };
+  closers.push(async () => {
+    for (const timer of timers) clearInterval(timer);
+    for (const server of servers) await server.close().catch(() => undefined);
+    await new Promise<void>((resolve) => {
+      http.close(() => resolve());
+      http.closeAllConnections();
+    });
+  });
+  return {
+    url: `http://127.0.0.1:${port}/mcp`,
+    port,
+    lists: () => lists,
+    flood: (everyMs) => {
+      floodMs = everyMs;
+      for (const server of servers) startFlood(server);
+    },
+  };
+}
+
+const tool = (name: string): Tool => ({
+  name,
+  description: `the ${name} tool`,
+  inputSchema: { type: 'object' },
+});
+const recordOf = (s: Served) => makeRecord({ port: s.port, url: s.url });
+
+describe('per-instance bounds', () => {
+  it('keeps 1,000 of 50,000 tools, says why, and coalesces a list_changed every 10 ms', async () => {
+    const hostile = await serve(Array.from({ length: 50_000 }, (_, i) => tool(`t${i}`)));
+    const healthy = await serve([tool('echo')]);
+    manager = createConnectionManager({ refreshIntervalMs: 200 });
+    const bad = recordOf(hostile);
+    const good = recordOf(healthy);
+    manager.upsert(bad);
+    manager.upsert(good);
+    await waitForState(manager, bad.id, 'active');
+    await waitForState(manager, good.id, 'active');
+    const info = manager.get(bad.id)!;
+    expect(info.catalog.tools).toHaveLength(1_000);
+    expect(info.catalog.tools[999]!.name).toBe('t999');
+    expect(info.catalogTruncated).toBe('tools: more than 1000');
+    expect(manager.get(good.id)!.catalogTruncated).toBeUndefined();
+
+    const before = hostile.lists();
+    const t0 = Date.now();
+    hostile.flood(10);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const elapsed = Date.now() - t0;
+    // About 100 notifications arrived; one refetch every 200 ms at most, plus one in flight.
+    const refetches = hostile.lists() - before;
+    expect(refetches).toBeGreaterThan(0);
+    expect(refetches).toBeLessThanOrEqual(Math.ceil(elapsed / 200) + 1);
+    const result = await manager.client(good.id).callTool({ name: 'echo', arguments: {} });
+    expect(result.content).toEqual([{ type: 'text', text: 'called echo' }]);
+    expect(manager.get(bad.id)!.state).toBe('active');
+  });
+
+  it('cuts a catalog at its byte bound and leaves out invalid entries, keeping the rest', async () => {
+    const big = await serve(
+      Array.from({ length: 100 }, (_, i) => ({ ...tool(`t${i}`), description: 'x'.repeat(1_000) })),
+    );
+    const mixed = await serve([tool('ok1'), { name: 5 }, { description: 'no name' }, tool('ok2')]);
+    manager = createConnectionManager({ catalogLimits: { bytes: 20_000 } });
+    const a = recordOf(big);
+    const b = recordOf(mixed);
+    manager.upsert(a);
+    manager.upsert(b);
+    await waitForState(manager, a.id, 'active');
+    await waitForState(manager, b.id, 'active');
+    const cut = manager.get(a.id)!;
+    expect(cut.catalog.tools.length).toBeGreaterThan(10);
+    expect(cut.catalog.tools.length).toBeLessThan(20);
+    expect(JSON.stringify(cut.catalog.tools).length).toBeLessThanOrEqual(20_000 + 100);
+    expect(cut.catalogTruncated).toBe('tools: the catalog is over 20000 bytes');
+    const kept = manager.get(b.id)!;
+    expect(kept.catalog.tools.map((t) => t.name)).toEqual(['ok1', 'ok2']);
+    expect(kept.catalogTruncated).toBe('tools: 2 invalid entries left out');
+  });
+
+  it('contains a configureClient hook that throws: logged, and the connection still comes up', async () => {
+    const server = await serve([tool('echo')]);
+    const logged: string[] = [];
+    manager = createConnectionManager({
+      configureClient: () => {
+        throw new Error('hook broke');
+      },
+      log: (message) => logged.push(message),
+    });
+    manager.onClient(() => {
+      throw new Error('listener broke');
+    });
+    const r = recordOf(server);
+    manager.upsert(r);
+    await waitForState(manager, r.id, 'active');
+    await waitFor(() => logged.length === 2, { what: 'both logged' });
+    expect(logged).toEqual([
+      'configureClient threw: hook broke',
+      'an onClient hook threw: listener broke',
+    ]);
+  });
+});
