@@ -91,6 +91,8 @@ export interface ConnectionDeps {
   random: () => number;
   isAlive: (pid: number) => boolean;
   portOwner: (pid: number, port: number) => Promise<PortOwnership>;
+  /** Whether the record's port accepts connections now (checked before each retry). */
+  probe: (record: InstanceRecord) => Promise<boolean>;
   createTransport: (record: InstanceRecord) => Transport;
   removeRecord: (record: InstanceRecord) => Promise<void>;
   clientInfo: Implementation;
@@ -278,6 +280,13 @@ export class Connection implements ConnectionInfo {
     if (this.state === 'removed' || this.held) return;
     if (await this.removeIfDead()) return;
     const generation = ++this.generation;
+    // A retry first knocks: a port that refuses fails the attempt with no client built.
+    if (this.attempt > 0 && !(await this.deps.probe(this.record).catch(() => true))) {
+      if (generation === this.generation)
+        await this.fail(`nothing accepts connections on port ${this.record.port}`, generation);
+      return;
+    }
+    if (generation !== this.generation) return;
     if (this.state !== 'connecting')
       this.transition('connecting', why ?? `connecting to ${this.record.url}`);
     // The record's port must still be the record's process's: after it dies, another process

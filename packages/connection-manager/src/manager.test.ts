@@ -257,6 +257,39 @@ describe('retry schedule on fake time', () => {
     expect(events.map((e) => e.to)).toContain('dead');
   });
 
+  it('knocks before each retry: a port that refuses costs a probe, no client and no transport', async () => {
+    const clock = manualClock(0);
+    let transports = 0;
+    let probes = 0;
+    let open = false;
+    const server = makeServer();
+    manager = createConnectionManager({
+      clock,
+      random: () => 1,
+      backoff: { initialMs: 100, maxMs: 800, giveUpAfterMs: 1_000 },
+      probe: async () => {
+        probes++;
+        return open;
+      },
+      createTransport: () => {
+        transports++;
+        return open ? linkedTo(server) : refusingTransport();
+      },
+    });
+    const r = record();
+    manager.upsert(r);
+    await waitForState(manager!, r.id, 'retrying');
+    expect(transports).toBe(1); // the first attempt goes straight in
+    await clock.advance(2_000);
+    expect(probes).toBeGreaterThanOrEqual(3);
+    expect(transports).toBe(1);
+    expect(manager.get(r.id)?.reason).toMatch(/nothing accepts connections on port 1/);
+    open = true;
+    await clock.advance(800);
+    await waitForState(manager!, r.id, 'active');
+    expect(transports).toBe(2);
+  });
+
   it('pings active connections on the injected clock', async () => {
     const clock = manualClock(0);
     const server = makeServer();

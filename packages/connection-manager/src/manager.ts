@@ -10,6 +10,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { ClientCapabilities, Implementation } from '@modelcontextprotocol/sdk/types.js';
 import type { CatalogLimits } from './_catalog.js';
+import { probePort, urlEndpoint } from './_probe.js';
 import type { BackoffOptions } from './clock.js';
 import {
   Connection,
@@ -48,6 +49,12 @@ export interface ConnectionManagerOptions {
    * answers `other`.
    */
   portOwner?: (pid: number, port: number) => Promise<PortOwnership>;
+  /**
+   * Whether a record's port accepts connections now, asked before each retry so an unreachable
+   * record costs one TCP connect per retry (default: a TCP connect to the record's URL; with a
+   * custom `createTransport`, always true).
+   */
+  probe?: (record: InstanceRecord) => Promise<boolean>;
   /** Removes the file of a record whose process is provably gone. */
   removeRecord?: (record: InstanceRecord) => Promise<void>;
   /**
@@ -155,6 +162,14 @@ export function createConnectionManager(options: ConnectionManagerOptions = {}):
       (options.createTransport
         ? async () => 'unknown' as const
         : (pid: number, port: number) => checkPortOwner(pid, port)),
+    probe:
+      options.probe ??
+      (options.createTransport
+        ? async () => true
+        : (record: InstanceRecord) => {
+            const { host, port } = urlEndpoint(record.url);
+            return probePort(host, port);
+          }),
     createTransport: options.createTransport ?? defaultTransport,
     removeRecord: options.removeRecord ?? (async () => undefined),
     clientInfo: options.clientInfo ?? { name: 'beacon-hub', version: '0.0.0' },
