@@ -299,11 +299,14 @@ describe('Http1Pool', () => {
     const big = await rawServer(() => [`HTTP/1.1 200 OK\r\nx: ${'a'.repeat(3000)}\r\n\r\n`], {
       maxHeadBytes: 1024,
     });
-    await expect(post(big.pool)).rejects.toMatchObject({ code: 'NOT_MCP' });
+    await expect(post(big.pool)).rejects.toMatchObject({ code: 'BAD_RESPONSE' });
     const notHttp = await rawServer(() => ['SSH-2.0-OpenSSH\r\n\r\n']);
     await expect(post(notHttp.pool)).rejects.toThrow(/not an HTTP\/1 response/);
     const upgrade = await rawServer(() => ['HTTP/1.1 101 Switching Protocols\r\n\r\n']);
-    await expect(post(upgrade.pool)).rejects.toThrow(/unexpected protocol switch/);
+    await expect(post(upgrade.pool)).rejects.toMatchObject({
+      code: 'BAD_RESPONSE',
+      message: 'unexpected protocol switch',
+    });
     const badChunk = await rawServer(() => [
       'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n',
     ]);
@@ -333,7 +336,7 @@ describe('Http1Pool', () => {
     const s = await rawServer(() => [ok('x')]);
     await expect(
       s.pool.request({ method: 'GET', path: '/', headers: { 'mcp-session-id': 'a\r\nx: y' } }),
-    ).rejects.toMatchObject({ code: 'NOT_MCP' });
+    ).rejects.toMatchObject({ code: 'BAD_HEADER' });
     expect(s.requests).toEqual([]);
   });
 

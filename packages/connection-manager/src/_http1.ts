@@ -144,7 +144,7 @@ function serialize(request: Http1Request, authority: string): string {
   for (const [name, value] of Object.entries(request.headers)) {
     // Values can come from the server (the session id): no header injection.
     if (value.includes('\n') || value.includes('\r'))
-      throw new ConnectionError('NOT_MCP', `header ${name} holds a line break`);
+      throw new ConnectionError('BAD_HEADER', `header ${name} holds a line break`);
     head += `${name}: ${value}\r\n`;
   }
   if (request.body !== undefined) head += `content-length: ${Buffer.byteLength(request.body)}\r\n`;
@@ -335,16 +335,19 @@ class Exchange implements Http1Response {
     for (;;) {
       const end = this.pending.indexOf(HEAD_END);
       if ((end < 0 ? this.pending.length : end) > this.maxHeadBytes)
-        throw new ConnectionError('NOT_MCP', `response head over ${this.maxHeadBytes} bytes`);
+        throw new ConnectionError('BAD_RESPONSE', `response head over ${this.maxHeadBytes} bytes`);
       if (end < 0) return false;
       const lines = this.pending.toString('latin1', 0, end).split('\r\n');
       this.pending = this.pending.subarray(end + 4);
       const status = /^HTTP\/1\.([01]) (\d{3})/.exec(lines[0] ?? '');
       if (!status)
-        throw new ConnectionError('NOT_MCP', `not an HTTP/1 response: ${lines[0]?.slice(0, 80)}`);
+        throw new ConnectionError(
+          'BAD_RESPONSE',
+          `not an HTTP/1 response: ${lines[0]?.slice(0, 80)}`,
+        );
       const code = Number(status[2]);
       // No upgrade is ever asked for, so a protocol switch is not an answer.
-      if (code === 101) throw new ConnectionError('NOT_MCP', 'unexpected protocol switch');
+      if (code === 101) throw new ConnectionError('BAD_RESPONSE', 'unexpected protocol switch');
       // Interim answers (100 Continue, 103 Early Hints) precede the real one.
       if (code < 200) continue;
       const headers: Record<string, string> = {};
@@ -367,7 +370,10 @@ class Exchange implements Http1Response {
       else if (headers['content-length'] !== undefined) {
         const length = Number(headers['content-length']);
         if (!Number.isSafeInteger(length) || length < 0)
-          throw new ConnectionError('NOT_MCP', `bad content-length: ${headers['content-length']}`);
+          throw new ConnectionError(
+            'BAD_RESPONSE',
+            `bad content-length: ${headers['content-length']}`,
+          );
         this.framing = { kind: 'length', left: length };
       } else this.framing = { kind: 'close' };
       this.resolveHead(this);
@@ -402,18 +408,19 @@ class Exchange implements Http1Response {
       }
       const eol = this.pending.indexOf(CRLF);
       if (eol < 0) {
-        if (this.pending.length > 4096) throw new ConnectionError('NOT_MCP', 'bad chunked body');
+        if (this.pending.length > 4096)
+          throw new ConnectionError('BAD_RESPONSE', 'bad chunked body');
         return;
       }
       const line = this.pending.toString('latin1', 0, eol);
       this.pending = this.pending.subarray(eol + 2);
       if (framing.step === 'crlf') {
-        if (line !== '') throw new ConnectionError('NOT_MCP', 'bad chunked body');
+        if (line !== '') throw new ConnectionError('BAD_RESPONSE', 'bad chunked body');
         framing.step = 'size';
       } else if (framing.step === 'size') {
         const size = Number.parseInt(line, 16);
         if (!/^[0-9a-fA-F]+/.test(line) || !Number.isSafeInteger(size))
-          throw new ConnectionError('NOT_MCP', `bad chunk size: ${line.slice(0, 20)}`);
+          throw new ConnectionError('BAD_RESPONSE', `bad chunk size: ${line.slice(0, 20)}`);
         framing.left = size;
         framing.step = size === 0 ? 'trailers' : 'data';
       } else if (line === '') {

@@ -4,7 +4,14 @@ export type ConnectionErrorCode =
   | 'NOT_CONNECTED'
   | 'BAD_URL'
   | 'HTTP_STATUS'
+  /** An answer that is HTTP but not MCP (not JSON, not an event stream of JSON-RPC). */
   | 'NOT_MCP'
+  /** A malformed HTTP answer: not HTTP/1, a head too large, bad framing, a protocol switch. */
+  | 'BAD_RESPONSE'
+  /** A body or event over `maxMessageLength`; the response was closed. */
+  | 'TOO_LARGE'
+  /** A header value from the server (the session id) holds a line break: not sent. */
+  | 'BAD_HEADER'
   | 'CLOSED'
   /**
    * The connection was reset or closed after a request was written and before its answer: the

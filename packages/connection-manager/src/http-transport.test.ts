@@ -392,10 +392,10 @@ describe('HttpClientTransport', () => {
     expect(answer).toMatchObject({
       error: { code: -32000, message: expect.stringMatching(/event over 4096 characters/) },
     });
-    expect(errors[0]).toMatchObject({ code: 'NOT_MCP' });
+    expect(errors[0]).toMatchObject({ code: 'TOO_LARGE' });
     json = true;
     await expect(transport.call('tools/call', {})).rejects.toMatchObject({
-      code: 'NOT_MCP',
+      code: 'TOO_LARGE',
       message: expect.stringMatching(/body over 4096 characters/),
     });
     await transport.close();

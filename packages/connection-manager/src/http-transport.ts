@@ -402,7 +402,7 @@ export class HttpClientTransport implements Transport {
         }
         if (eventLength + partialLength > max) {
           cut = `the instance sent an event over ${max} characters; its stream was closed`;
-          this.onerror?.(new ConnectionError('NOT_MCP', cut));
+          this.onerror?.(new ConnectionError('TOO_LARGE', cut));
           response.abort();
         }
       })
@@ -414,7 +414,7 @@ export class HttpClientTransport implements Transport {
 
   /**
    * The whole body as text.
-   * @throws {ConnectionError} `NOT_MCP` past `maxMessageLength` (the response is closed), or
+   * @throws {ConnectionError} `TOO_LARGE` past `maxMessageLength` (the response is closed), or
    *   `CLOSED` when the connection fails first.
    */
   private async readBody(response: Http1Response): Promise<string> {
@@ -436,7 +436,7 @@ export class HttpClientTransport implements Transport {
       });
     if (over)
       throw new ConnectionError(
-        'NOT_MCP',
+        'TOO_LARGE',
         `the instance sent a body over ${max} characters; it was closed`,
       );
     return pieces.join('');
