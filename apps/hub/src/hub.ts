@@ -49,6 +49,8 @@ export interface StartHubOptions {
   maxNameLength?: number;
   /** Most tools listed (default: no cap). */
   maxTools?: number;
+  /** The HTTP client instances are reached with (default `builtin`). */
+  httpClient?: 'undici' | 'builtin';
 }
 
 /** A running hub. */
@@ -74,6 +76,7 @@ export async function startHub(options: StartHubOptions): Promise<Hub> {
     clientCapabilities: HUB_CLIENT_CAPABILITIES,
     removeRecord: (record) => removeInstance(paths, record.id),
     log: (message) => logger.warn(message),
+    ...(options.httpClient === undefined ? {} : { httpClient: options.httpClient }),
     ...(options.ping === undefined ? {} : { ping: options.ping }),
     ...(options.giveUpAfterMs === undefined
       ? {}

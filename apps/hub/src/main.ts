@@ -48,6 +48,8 @@ Options:
   --max-name-length N   longest tool and prompt name listed (default 48, at least 24)
   --max-tools N         list at most N tools (hub tools first); the rest stay callable
                         through instances_call and are found with instances_tools
+  --http-client NAME    builtin (default) or undici: the HTTP/1.1 client instances are
+                        reached with
   --start-roots         start beacon-instance in every root the client reports (at start
                         and when its roots change) that holds a package.json and has no
                         live instance; started instances keep running after the hub exits
@@ -185,6 +187,11 @@ async function main(): Promise<void> {
     min: 24,
     unit: 'characters',
   });
+  const httpClient = values['http-client'] ?? 'builtin';
+  if (httpClient !== 'undici' && httpClient !== 'builtin') {
+    process.stderr.write('beacon-hub: --http-client must be undici or builtin\n');
+    process.exit(2);
+  }
   const maxTools = intOption(values['max-tools'], '--max-tools', { min: 10, unit: '' });
   const transport = new StdioServerTransport();
   const hub = await startHub({
@@ -192,6 +199,7 @@ async function main(): Promise<void> {
     transport,
     logger,
     tools,
+    httpClient,
     ...(maxNameLength === undefined ? {} : { maxNameLength }),
     ...(maxTools === undefined ? {} : { maxTools }),
     ...(callTimeoutMs === undefined ? {} : { callTimeoutMs }),
@@ -261,6 +269,7 @@ function parse() {
       'start-timeout': { type: 'string' },
       'instance-bin': { type: 'string' },
       tools: { type: 'string' },
+      'http-client': { type: 'string' },
       'max-name-length': { type: 'string' },
       'max-tools': { type: 'string' },
       'start-roots': { type: 'boolean' },

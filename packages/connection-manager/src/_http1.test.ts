@@ -1,6 +1,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { freePort } from '@mcp-beacon/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Http1Pool, type Http1Response } from './_http1.js';
+import { Http1Pool, type Http1Request, type Http1Response } from './_http1.js';
+import { UndiciPool } from './_undici.js';
 import { ConnectionError } from './errors.js';
 
 /**
@@ -9,8 +11,14 @@ import { ConnectionError } from './errors.js';
  */
 type Reply = Array<string | Buffer | 'close' | 'reset' | 'pause' | (() => void)>;
 
+/** The request surface both HTTP clients share. */
+interface Pool {
+  request(request: Http1Request): Promise<Http1Response>;
+  close(): void;
+}
+
 interface RawServer {
-  pool: Http1Pool;
+  pool: Pool;
   /** Connections accepted so far. */
   connections: () => number;
   /** Connections still open on the server side. */
@@ -30,6 +38,7 @@ afterEach(async () => {
 async function rawServer(
   reply: (index: number) => Reply | undefined,
   options: { maxIdle?: number; maxHeadBytes?: number; now?: () => number } = {},
+  client: 'builtin' | 'undici' = 'builtin',
 ): Promise<RawServer> {
   const sockets = new Set<Socket>();
   const requests: string[] = [];
@@ -69,7 +78,10 @@ async function rawServer(
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
-  const pool = new Http1Pool('127.0.0.1', port, `127.0.0.1:${port}`, options);
+  const pool: Pool =
+    client === 'undici'
+      ? new UndiciPool(`http://127.0.0.1:${port}`, options)
+      : new Http1Pool('127.0.0.1', port, `127.0.0.1:${port}`, options);
   closers.push(
     () =>
       new Promise<void>((resolve) => {
@@ -81,7 +93,7 @@ async function rawServer(
   return { pool, requests, connections: () => accepted, open: () => sockets.size };
 }
 
-const post = (pool: Http1Pool, body = '{"x":1}') =>
+const post = (pool: Pool, body = '{"x":1}') =>
   pool.request({
     method: 'POST',
     path: '/mcp',
@@ -368,3 +380,54 @@ describe('Http1Pool', () => {
     await until(() => s.open() === 0);
   });
 });
+
+// What both HTTP clients promise the transport, run against each.
+for (const client of ['builtin', 'undici'] as const) {
+  describe(`${client} HTTP client: at most once`, () => {
+    it('fails a POST the server reads and then resets or drops with RESET, and never sends it again', async () => {
+      for (const end of ['reset', 'close'] as const) {
+        const s = await rawServer((i) => (i === 1 ? [end] : [ok(`answer ${i}`)]), {}, client);
+        expect(await text(await post(s.pool, '{"n":0}'))).toBe('answer 0');
+        const error = await post(s.pool, '{"n":1}').catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ConnectionError);
+        expect((error as ConnectionError).code).toBe('RESET');
+        expect((error as Error).message).toMatch(/may or may not have run/);
+        // Give a retry every chance to arrive before counting.
+        await new Promise((r) => setTimeout(r, 50));
+        expect(s.requests.filter((r) => r.endsWith('{"n":1}'))).toHaveLength(1);
+        expect(await text(await post(s.pool, '{"n":2}'))).toBe('answer 2');
+      }
+    });
+
+    it('fails a POST reset on a fresh connection with RESET, sent once', async () => {
+      const s = await rawServer(() => ['reset'], {}, client);
+      await expect(post(s.pool)).rejects.toMatchObject({ code: 'RESET' });
+      await new Promise((r) => setTimeout(r, 50));
+      expect(s.requests).toHaveLength(1);
+      expect(s.connections()).toBe(1);
+    });
+
+    it('refuses a header value with a line break and a protocol switch, and reports a refused port', async () => {
+      const s = await rawServer(() => [ok('x')], {}, client);
+      await expect(
+        s.pool.request({ method: 'GET', path: '/', headers: { 'mcp-session-id': 'a\r\nx: y' } }),
+      ).rejects.toMatchObject({ code: 'BAD_HEADER' });
+      expect(s.requests).toEqual([]);
+      const upgrade = await rawServer(
+        () => ['HTTP/1.1 101 Switching Protocols\r\nupgrade: x\r\nconnection: upgrade\r\n\r\n'],
+        {},
+        client,
+      );
+      await expect(post(upgrade.pool)).rejects.toMatchObject({
+        code: expect.stringMatching(/BAD_RESPONSE|RESET/),
+      });
+      const port = await freePort();
+      const nowhere =
+        client === 'undici'
+          ? new UndiciPool(`http://127.0.0.1:${port}`)
+          : new Http1Pool('127.0.0.1', port, `127.0.0.1:${port}`);
+      await expect(post(nowhere)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+      nowhere.close();
+    });
+  });
+}

@@ -19,7 +19,7 @@ import {
   type PingOptions,
 } from './connection.js';
 import { ConnectionError } from './errors.js';
-import { HttpClientTransport } from './http-transport.js';
+import { HttpClientTransport, type HttpClientTransportOptions } from './http-transport.js';
 
 /** A state change of one connection. */
 export interface TransitionEvent {
@@ -62,6 +62,8 @@ export interface ConnectionManagerOptions {
    * with the record's bearer token).
    */
   createTransport?: (record: InstanceRecord) => Transport;
+  /** The HTTP client of the default transport (see {@link HttpClientTransportOptions}). */
+  httpClient?: HttpClientTransportOptions['httpClient'];
   clientInfo?: Implementation;
   /** Capabilities the hub's clients declare to instances (e.g. sampling, when it forwards them). */
   clientCapabilities?: ClientCapabilities;
@@ -121,9 +123,13 @@ export interface ConnectionManager {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-function defaultTransport(record: InstanceRecord): Transport {
-  return new HttpClientTransport(record.url, { token: record.token });
-}
+const defaultTransport =
+  (httpClient: HttpClientTransportOptions['httpClient']) =>
+  (record: InstanceRecord): Transport =>
+    new HttpClientTransport(record.url, {
+      token: record.token,
+      ...(httpClient === undefined ? {} : { httpClient }),
+    });
 
 /**
  * Manages one SDK client per instance: `discovered -> connecting -> active -> retrying -> dead`,
@@ -170,7 +176,7 @@ export function createConnectionManager(options: ConnectionManagerOptions = {}):
             const { host, port } = urlEndpoint(record.url);
             return probePort(host, port);
           }),
-    createTransport: options.createTransport ?? defaultTransport,
+    createTransport: options.createTransport ?? defaultTransport(options.httpClient),
     removeRecord: options.removeRecord ?? (async () => undefined),
     clientInfo: options.clientInfo ?? { name: 'beacon-hub', version: '0.0.0' },
     clientCapabilities: options.clientCapabilities ?? {},
