@@ -29,6 +29,8 @@ export const INSTANCE = fileURLToPath(new URL('../../instance/dist/cli.js', impo
 /** A hub started by {@link HubFixture.startHubClient}, with what its client saw. */
 export interface HubHandle {
   client: Client;
+  /** The hub process's pid. */
+  pid: number;
   stderr: () => string;
   listChanged: () => number;
   transportErrors: Error[];
@@ -143,7 +145,13 @@ export function useHubFixture(): HubFixture {
     });
     await client.connect(transport);
     fx.trackClient(client);
-    return { client, stderr: () => stderr, listChanged: () => changes, transportErrors };
+    return {
+      client,
+      pid: transport.pid ?? 0,
+      stderr: () => stderr,
+      listChanged: () => changes,
+      transportErrors,
+    };
   };
   return fx;
 }

@@ -21,11 +21,12 @@ interface PartState {
 
 /**
  * Creates a refresher: per part, one fetch in flight and at most one waiting; a fetch starts
- * no sooner than `minIntervalMs` after the previous one of that part started.
+ * no sooner than `intervalMs(part)` after the previous one of that part started.
  */
 export function createRefresher(options: {
   clock: Clock;
-  minIntervalMs: number;
+  /** Least time between two fetches of a part, in ms (asked anew before each). */
+  intervalMs: (part: CatalogPart) => number;
   fetch: (part: CatalogPart) => Promise<void>;
 }): Refresher {
   const { clock } = options;
@@ -59,7 +60,7 @@ export function createRefresher(options: {
       return;
     }
     if (state.timer !== undefined) return;
-    const wait = state.lastStart + options.minIntervalMs - clock.now();
+    const wait = state.lastStart + options.intervalMs(part) - clock.now();
     const ready = state;
     if (wait <= 0) start(part, ready);
     else ready.timer = clock.setTimeout(() => start(part, ready), wait);

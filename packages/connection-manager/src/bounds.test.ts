@@ -1,27 +1,16 @@
-import { randomUUID } from 'node:crypto';
-import { createServer, type Server as HttpServer } from 'node:http';
-import { makeRecord, waitFor, waitForState } from '@mcp-beacon/test-utils';
-import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import {
-  CallToolRequestSchema,
-  ListToolsRequestSchema,
-  type Tool,
-} from '@modelcontextprotocol/sdk/types.js';
+  type McpHttpServer,
+  makeRecord,
+  startMcpHttpServer,
+  waitFor,
+  waitForState,
+} from '@mcp-beacon/test-utils';
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ConnectionManager, createConnectionManager } from './index.js';
 
 // What one instance may cost the hub: its catalog is cut at a bound and says so, and its
 // list_changed notifications, however many, are coalesced into rate-limited refetches.
-
-interface Served {
-  url: string;
-  port: number;
-  /** tools/list requests answered so far. */
-  lists: () => number;
-  /** Starts sending tools/list_changed every `everyMs` on each session. */
-  flood: (everyMs: number) => void;
-}
 
 const closers: Array<() => Promise<void>> = [];
 let manager: ConnectionManager | undefined;
@@ -31,68 +20,10 @@ afterEach(async () => {
   for (const close of closers.splice(0)) await close();
 });
 
-/** A streamable-HTTP MCP server on 127.0.0.1 listing `tools` (raw, not validated by it). */
-async function serve(tools: unknown[]): Promise<Served> {
-  let lists = 0;
-  const servers = new Set<Server>();
-  const timers = new Set<NodeJS.Timeout>();
-  let floodMs: number | undefined;
-  const startFlood = (server: Server) => {
-    if (floodMs === undefined) return;
-    timers.add(
-      setInterval(() => void server.sendToolListChanged().catch(() => undefined), floodMs),
-    );
-  };
-  const sessions = new Map<string, StreamableHTTPServerTransport>();
-  const http: HttpServer = createServer(async (req, res) => {
-    const id = req.headers['mcp-session-id'] as string | undefined;
-    let transport = id ? sessions.get(id) : undefined;
-    if (!transport) {
-      if (id) return void res.writeHead(404).end();
-      const server = new Server(
-        { name: 'bounds', version: '1.0.0' },
-        { capabilities: { tools: { listChanged: true } } },
-      );
-      server.setRequestHandler(ListToolsRequestSchema, async () => {
-        lists++;
-        return { tools: tools as Tool[] };
-      });
-      server.setRequestHandler(CallToolRequestSchema, async (r) => ({
-        content: [{ type: 'text', text: `called ${r.params.name}` }],
-      }));
-      server.oninitialized = () => startFlood(server);
-      servers.add(server);
-      const created: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
-        sessionIdGenerator: () => randomUUID(),
-        enableJsonResponse: true,
-        onsessioninitialized: (sid: string) => {
-          sessions.set(sid, created);
-        },
-      });
-      transport = created;
-      await server.connect(created);
-    }
-    await transport.handleRequest(req, res);
-  });
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  const { port } = http.address() as { port: number };
-  closers.push(async () => {
-    for (const timer of timers) clearInterval(timer);
-    for (const server of servers) await server.close().catch(() => undefined);
-    await new Promise<void>((resolve) => {
-      http.close(() => resolve());
-      http.closeAllConnections();
-    });
-  });
-  return {
-    url: `http://127.0.0.1:${port}/mcp`,
-    port,
-    lists: () => lists,
-    flood: (everyMs) => {
-      floodMs = everyMs;
-      for (const server of servers) startFlood(server);
-    },
-  };
+async function serve(tools: unknown[]): Promise<McpHttpServer> {
+  const server = await startMcpHttpServer(tools);
+  closers.push(() => server.close());
+  return server;
 }
 
 const tool = (name: string): Tool => ({
@@ -100,7 +31,7 @@ const tool = (name: string): Tool => ({
   description: `the ${name} tool`,
   inputSchema: { type: 'object' },
 });
-const recordOf = (s: Served) => makeRecord({ port: s.port, url: s.url });
+const recordOf = (s: McpHttpServer) => makeRecord({ port: s.port, url: s.url });
 
 describe('per-instance bounds', () => {
   it('keeps 1,000 of 50,000 tools, says why, and coalesces a list_changed every 10 ms', async () => {
@@ -120,14 +51,20 @@ describe('per-instance bounds', () => {
     expect(manager.get(good.id)!.catalogTruncated).toBeUndefined();
 
     const before = hostile.lists();
+    const healthyBefore = healthy.lists();
     const t0 = Date.now();
     hostile.flood(10);
+    healthy.flood(10);
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     const elapsed = Date.now() - t0;
-    // About 100 notifications arrived; one refetch every 200 ms at most, plus one in flight.
+    // About 100 notifications each. The healthy one is refetched every 200 ms at most (plus one
+    // in flight); the one already cut at its bound ten times less often.
     const refetches = hostile.lists() - before;
     expect(refetches).toBeGreaterThan(0);
-    expect(refetches).toBeLessThanOrEqual(Math.ceil(elapsed / 200) + 1);
+    expect(refetches).toBeLessThanOrEqual(Math.ceil(elapsed / 2_000) + 1);
+    const healthyRefetches = healthy.lists() - healthyBefore;
+    expect(healthyRefetches).toBeGreaterThan(2);
+    expect(healthyRefetches).toBeLessThanOrEqual(Math.ceil(elapsed / 200) + 1);
     const result = await manager.client(good.id).callTool({ name: 'echo', arguments: {} });
     expect(result.content).toEqual([{ type: 'text', text: 'called echo' }]);
     expect(manager.get(bad.id)!.state).toBe('active');

@@ -339,7 +339,12 @@ export class Connection implements ConnectionInfo {
   private listenForListChanges(client: Client, generation: number): void {
     const refresher = createRefresher({
       clock: this.deps.clock,
-      minIntervalMs: this.deps.refreshIntervalMs,
+      // A part already cut at a bound is refetched ten times less often: its instance lists
+      // more than the hub keeps, and each list costs the hub a parse of all of it.
+      intervalMs: (part) =>
+        PART_LISTS[part].some((list) => this.lists[list]?.truncated !== undefined)
+          ? this.deps.refreshIntervalMs * 10
+          : this.deps.refreshIntervalMs,
       fetch: async (part) => {
         if (generation !== this.generation || this.client !== client) return;
         try {

@@ -75,7 +75,8 @@ export interface ConnectionManagerOptions {
   catalogLimits?: CatalogLimits;
   /**
    * Least time between two refetches of one catalog part of an instance after its
-   * `list_changed`, in ms (default 1 000); notifications meanwhile are coalesced into one.
+   * `list_changed`, in ms (default 1 000; ten times that for a part already cut at a bound);
+   * notifications meanwhile are coalesced into one.
    */
   refreshIntervalMs?: number;
   /** Where a hook or listener that throws is reported (default: nowhere); it never spreads. */

@@ -1,4 +1,5 @@
 export { type ManualClock, manualClock } from './clock.js';
+export { type McpHttpServer, startMcpHttpServer } from './mcp-server.js';
 export { canMount, fillDisk, type Mount, mountTmpfs } from './mounts.js';
 export { freePort } from './ports.js';
 export {

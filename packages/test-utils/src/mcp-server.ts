@@ -1,0 +1,88 @@
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import {
+  CallToolRequestSchema,
+  ListToolsRequestSchema,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
+
+/** A running {@link startMcpHttpServer}. */
+export interface McpHttpServer {
+  url: string;
+  port: number;
+  /** `tools/list` requests answered so far. */
+  lists(): number;
+  /** From now on, every session gets `notifications/tools/list_changed` every `everyMs`. */
+  flood(everyMs: number): void;
+  close(): Promise<void>;
+}
+
+/**
+ * A streamable-HTTP MCP server on 127.0.0.1 (the SDK's, one session per client) that lists
+ * `tools` as given, unvalidated (a hostile server lists anything), and answers every call with
+ * `called <name>`.
+ */
+export async function startMcpHttpServer(tools: readonly unknown[]): Promise<McpHttpServer> {
+  let lists = 0;
+  let floodMs: number | undefined;
+  const servers = new Set<Server>();
+  const timers = new Set<NodeJS.Timeout>();
+  const sessions = new Map<string, StreamableHTTPServerTransport>();
+  const startFlood = (server: Server) => {
+    if (floodMs === undefined) return;
+    timers.add(
+      setInterval(() => void server.sendToolListChanged().catch(() => undefined), floodMs),
+    );
+  };
+  const http = createServer(async (req, res) => {
+    const id = req.headers['mcp-session-id'] as string | undefined;
+    let transport = id ? sessions.get(id) : undefined;
+    if (!transport) {
+      if (id) return void res.writeHead(404).end();
+      const server = new Server(
+        { name: 'test-server', version: '1.0.0' },
+        { capabilities: { tools: { listChanged: true } } },
+      );
+      server.setRequestHandler(ListToolsRequestSchema, async () => {
+        lists++;
+        return { tools: tools as Tool[] };
+      });
+      server.setRequestHandler(CallToolRequestSchema, async (r) => ({
+        content: [{ type: 'text', text: `called ${r.params.name}` }],
+      }));
+      server.oninitialized = () => startFlood(server);
+      servers.add(server);
+      const created: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+        sessionIdGenerator: () => randomUUID(),
+        enableJsonResponse: true,
+        onsessioninitialized: (sid: string) => {
+          sessions.set(sid, created);
+        },
+      });
+      transport = created;
+      await server.connect(created);
+    }
+    await transport.handleRequest(req, res);
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const { port } = http.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}/mcp`,
+    port,
+    lists: () => lists,
+    flood(everyMs) {
+      floodMs = everyMs;
+      for (const server of servers) startFlood(server);
+    },
+    async close() {
+      for (const timer of timers) clearInterval(timer);
+      for (const server of servers) await server.close().catch(() => undefined);
+      await new Promise<void>((resolve) => {
+        http.close(() => resolve());
+        http.closeAllConnections();
+      });
+    },
+  };
+}
