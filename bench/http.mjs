@@ -6,12 +6,10 @@
 // Usage: node bench/http.mjs [--requests 5000] [--rounds 3]
 import { fork } from 'node:child_process';
 import http from 'node:http';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HttpClientTransport } from '../packages/connection-manager/dist/index.js';
 import { summarize } from './_stats.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
