@@ -22,9 +22,10 @@ import {
   fetchList,
   PART_LISTS,
 } from './_catalog.js';
+import { INITIAL, type MachineEvent, type MachineState, transition } from './_machine.js';
 import { createRefresher, type Refresher } from './_refresh.js';
-import { type BackoffOptions, backoffDelay } from './clock.js';
 import { ConnectionError } from './errors.js';
+import { type BackoffOptions, retryDelay } from './retry.js';
 
 /**
  * Where a connection is in its life: `dead` means unreachable (retries gave up), while
@@ -125,10 +126,15 @@ function isTimeout(error: unknown): boolean {
   return error instanceof McpError && error.code === ErrorCode.RequestTimeout;
 }
 
-/** One instance's MCP client connection and its state machine. */
+/**
+ * One instance's MCP client connection. Its state changes only through {@link dispatch}, one
+ * step of the machine in _machine.ts; this class runs the effects (attempts, pings, closing
+ * clients, timers), and a `generation` number tells a stale async step from the current one.
+ */
 export class Connection implements ConnectionInfo {
-  state: ConnectionState = 'discovered';
-  reason: string | undefined = 'record found';
+  private machine: MachineState = INITIAL;
+  state: ConnectionState = INITIAL.state;
+  reason: string | undefined = INITIAL.reason;
   since: number;
   catalog: InstanceCatalog = emptyCatalog();
   serverInfo: Implementation | undefined;
@@ -145,12 +151,9 @@ export class Connection implements ConnectionInfo {
   });
 
   private generation = 0;
-  private attempt = 0;
-  private failingSince: number | undefined;
   private misses = 0;
   private timer: unknown;
   private probing = false;
-  private held = false;
   private attemptInFlight: Promise<void> | undefined;
 
   constructor(
@@ -171,7 +174,7 @@ export class Connection implements ConnectionInfo {
 
   /** Connects (or reconnects) now, also after `disconnect()`; resolves when the attempt ends. */
   connect(): Promise<void> {
-    this.held = false;
+    this.dispatch({ type: 'release' });
     if (this.state === 'active') return Promise.resolve();
     return this.connectNow();
   }
@@ -179,11 +182,11 @@ export class Connection implements ConnectionInfo {
   /** Drops the connection and stays down until `connect()` is called. */
   async disconnect(reason = 'disconnected on request'): Promise<void> {
     if (this.state === 'removed') return;
-    this.held = true;
+    this.dispatch({ type: 'hold' });
     this.reset();
     await this.closeClient();
     this.clearCatalog();
-    this.transition('disconnected', reason);
+    this.dispatch({ type: 'disconnect', reason });
   }
 
   /** The record was rewritten: reconnect if it now points elsewhere, or retry if down. */
@@ -193,13 +196,13 @@ export class Connection implements ConnectionInfo {
       record.token !== this.record.token ||
       record.pid !== this.record.pid;
     this.record = record;
-    if (this.state === 'removed' || this.held) return;
+    if (this.state === 'removed' || this.machine.held) return;
     if (moved) {
       this.reset();
       // 'connecting' from now on, not once the old session has ended: a caller that waits for
       // 'active' must not take the old connection for the new one.
       const generation = this.generation;
-      this.transition('connecting', 'record now points elsewhere');
+      this.dispatch({ type: 'moved' });
       void this.closeClient().then(() => {
         // A disconnect or removal meanwhile wins over this reconnect.
         if (generation === this.generation) void this.connectNow('record now points elsewhere');
@@ -217,7 +220,7 @@ export class Connection implements ConnectionInfo {
     this.reset();
     await this.closeClient();
     this.clearCatalog();
-    this.transition('removed', reason);
+    this.dispatch({ type: 'remove', reason });
   }
 
   private clearCatalog(): void {
@@ -239,10 +242,14 @@ export class Connection implements ConnectionInfo {
     this.attemptInFlight = undefined;
   }
 
-  private transition(to: ConnectionState, reason: string | undefined): void {
+  /** The one way a state changes: a step of the machine, reported to the manager. */
+  private dispatch(event: MachineEvent): void {
+    const { next, changed } = transition(this.machine, event);
     const from = this.state;
-    this.state = to;
-    this.reason = reason;
+    this.machine = next;
+    this.state = next.state;
+    this.reason = next.reason;
+    if (!changed) return;
     this.since = this.deps.clock.now();
     this.deps.onTransition(this, from);
   }
@@ -277,18 +284,17 @@ export class Connection implements ConnectionInfo {
   }
 
   private async attemptConnect(why?: string): Promise<void> {
-    if (this.state === 'removed' || this.held) return;
+    if (this.state === 'removed' || this.machine.held) return;
     if (await this.removeIfDead()) return;
     const generation = ++this.generation;
     // A retry first knocks: a port that refuses fails the attempt with no client built.
-    if (this.attempt > 0 && !(await this.deps.probe(this.record).catch(() => true))) {
+    if (this.machine.attempt > 0 && !(await this.deps.probe(this.record).catch(() => true))) {
       if (generation === this.generation)
         await this.fail(`nothing accepts connections on port ${this.record.port}`, generation);
       return;
     }
     if (generation !== this.generation) return;
-    if (this.state !== 'connecting')
-      this.transition('connecting', why ?? `connecting to ${this.record.url}`);
+    this.dispatch({ type: 'attempt', reason: why ?? `connecting to ${this.record.url}` });
     // The record's port must still be the record's process's: after it dies, another process
     // (another user's, even) may listen there, and it must never receive the record's token.
     const { pid, port } = this.record;
@@ -323,10 +329,8 @@ export class Connection implements ConnectionInfo {
       const catalog = await this.fetchCatalog(client, ['tools', 'resources', 'prompts']);
       if (generation !== this.generation) return;
       this.catalog = catalog;
-      this.attempt = 0;
-      this.failingSince = undefined;
       this.misses = 0;
-      this.transition('active', `connected to ${this.record.url}`);
+      this.dispatch({ type: 'connected', reason: `connected to ${this.record.url}` });
       this.deps.onCatalog(this);
       this.schedulePing(generation);
     } catch (error) {
@@ -413,7 +417,7 @@ export class Connection implements ConnectionInfo {
     this.clearCatalog();
     // Announce first, delete second: the watcher's report of the deletion then finds nothing
     // left to remove, and the reason on record stays the real one.
-    if (this.state !== 'removed') this.transition('removed', reason);
+    this.dispatch({ type: 'remove', reason });
     await this.deps.removeRecord(this.record).catch(() => undefined);
     return true;
   }
@@ -424,29 +428,20 @@ export class Connection implements ConnectionInfo {
     this.reset();
     await this.closeClient();
     if (await this.removeIfDead()) return;
-    const now = this.deps.clock.now();
-    this.failingSince ??= now;
     if (wasActive) {
       this.clearCatalog();
       this.deps.onCatalog(this);
     }
-    if (this.held) return;
-    const giveUp = this.deps.backoff.giveUpAfterMs ?? 60_000;
+    const giveUpAfterMs = this.deps.backoff.giveUpAfterMs ?? 60_000;
+    this.dispatch({ type: 'failed', reason, now: this.deps.clock.now(), giveUpAfterMs });
+    const { state } = this.machine;
+    if (this.machine.held || (state !== 'retrying' && state !== 'dead')) return;
     const retryGeneration = this.generation;
-    if (now - this.failingSince >= giveUp) {
-      if (this.state !== 'dead' || this.reason !== reason)
-        this.transition(
-          'dead',
-          `unreachable for ${Math.round((now - this.failingSince) / 1000)} s: ${reason}`,
-        );
-      // Keep a slow probe going, so an instance that comes back is picked up.
-      this.timer = this.deps.clock.setTimeout(() => {
-        if (retryGeneration === this.generation) void this.connectNow();
-      }, this.deps.backoff.maxMs ?? 10_000);
-      return;
-    }
-    this.transition('retrying', reason);
-    const delay = backoffDelay(this.attempt++, this.deps.backoff, this.deps.random);
+    const delay = retryDelay(
+      { state, attempt: this.machine.attempt },
+      this.deps.backoff,
+      this.deps.random,
+    );
     this.timer = this.deps.clock.setTimeout(() => {
       if (retryGeneration === this.generation) void this.connectNow();
     }, delay);

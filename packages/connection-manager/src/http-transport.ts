@@ -43,14 +43,6 @@ const CONNECTION_CLOSED = -32000;
 /** The answer to a {@link HttpClientTransport.call}: a result or an error, as sent. */
 export type DirectAnswer = JSONRPCResultResponse | JSONRPCErrorResponse;
 
-/**
- * Cancels a direct call without an `AbortSignal` (cheaper on a hot path): `call()` fills in
- * `cancel`, which sends `notifications/cancelled` and rejects the call with `reason`.
- */
-export interface CancelHandle {
-  cancel?: (reason: string) => void;
-}
-
 const httpError = (status: number, message: string) =>
   new ConnectionError('HTTP_STATUS', message, { status });
 
@@ -117,9 +109,9 @@ export class HttpClientTransport implements Transport {
    * Sends one request outside the MCP client's bookkeeping and resolves with the answer as the
    * server wrote it (`result` or `error`, nothing validated): the hub forwards tool calls this
    * way. Notifications and server-to-client requests sent meanwhile still reach `onmessage`,
-   * before the answer. Aborting `signal` sends `notifications/cancelled` and rejects with the
-   * signal's reason (calling `handle.cancel` does the same without a signal); after
-   * `timeoutMs` the same happens with a `TIMEOUT` error.
+   * before the answer. Aborting `signal` (the one way to cancel) sends `notifications/cancelled`
+   * and rejects with the signal's reason; after `timeoutMs` the same happens with a `TIMEOUT`
+   * error.
    * @throws {ConnectionError} when the request cannot be sent, the server refuses it, or
    *   `TIMEOUT`.
    */
@@ -129,10 +121,9 @@ export class HttpClientTransport implements Transport {
     options: {
       signal?: AbortSignal | undefined;
       timeoutMs?: number | undefined;
-      handle?: CancelHandle | undefined;
     } = {},
   ): Promise<DirectAnswer> {
-    const { signal, timeoutMs, handle } = options;
+    const { signal, timeoutMs } = options;
     const id = `direct-${++this.directIds}`;
     return new Promise<DirectAnswer>((resolve, reject) => {
       const done = () => signal?.removeEventListener('abort', onAbort);
@@ -150,7 +141,6 @@ export class HttpClientTransport implements Transport {
         cancel(signal?.reason ?? new Error('aborted'), String(signal?.reason ?? 'cancelled'));
       if (signal?.aborted) return reject(signal.reason ?? new Error('aborted'));
       signal?.addEventListener('abort', onAbort, { once: true });
-      if (handle) handle.cancel = (reason) => cancel(new Error(reason), reason);
       const deadline =
         timeoutMs === undefined ? Number.POSITIVE_INFINITY : performance.now() + timeoutMs;
       this.direct.set(id, {

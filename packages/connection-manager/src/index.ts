@@ -1,5 +1,4 @@
 export type { CatalogLimits } from './_catalog.js';
-export { type BackoffOptions, backoffDelay } from './clock.js';
 export {
   CONNECTION_STATES,
   type ConnectionInfo,
@@ -9,7 +8,6 @@ export {
 } from './connection.js';
 export { ConnectionError, type ConnectionErrorCode } from './errors.js';
 export {
-  type CancelHandle,
   type DirectAnswer,
   HttpClientTransport,
   type HttpClientTransportOptions,
@@ -20,3 +18,4 @@ export {
   createConnectionManager,
   type TransitionEvent,
 } from './manager.js';
+export { type BackoffOptions, backoffDelay } from './retry.js';

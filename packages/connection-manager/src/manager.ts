@@ -11,7 +11,6 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { ClientCapabilities, Implementation } from '@modelcontextprotocol/sdk/types.js';
 import type { CatalogLimits } from './_catalog.js';
 import { probePort, urlEndpoint } from './_probe.js';
-import type { BackoffOptions } from './clock.js';
 import {
   Connection,
   type ConnectionInfo,
@@ -20,6 +19,7 @@ import {
 } from './connection.js';
 import { ConnectionError } from './errors.js';
 import { HttpClientTransport, type HttpClientTransportOptions } from './http-transport.js';
+import type { BackoffOptions } from './retry.js';
 
 /** A state change of one connection. */
 export interface TransitionEvent {

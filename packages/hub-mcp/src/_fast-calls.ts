@@ -17,11 +17,8 @@ export interface ToolCall {
 export interface FastCallOptions {
   /** The instance tool a call of a hub tool name means; undefined sends it the ordinary way. */
   route(name: string, args: Record<string, unknown> | undefined): ToolCall | undefined;
-  /** The call on the instance's HTTP transport, cancelled by `handle`; undefined if not on one. */
-  callDirect(
-    call: ToolCall,
-    handle: { cancel?: (reason: string) => void; cancelled?: boolean },
-  ): Promise<CallToolResult> | undefined;
+  /** The call on the instance's HTTP transport, cancelled by `signal`; undefined if not on one. */
+  callDirect(call: ToolCall, signal: AbortSignal): Promise<CallToolResult> | undefined;
   /** The call by any other way, cancelled by `signal`. */
   call(call: ToolCall, signal: AbortSignal): Promise<CallToolResult>;
   log: (message: string) => void;
@@ -44,26 +41,15 @@ export function installFastToolCalls(transport: Transport, options: FastCallOpti
   const inFlight = new Map<RequestId, (reason: string) => void>();
 
   const answer = (id: RequestId, call: ToolCall) => {
-    // On an instance's HTTP transport the call is cancelled through a plain handle: no
-    // AbortController per call on this path.
-    const handle: { cancel?: (reason: string) => void; cancelled?: boolean } = {};
-    let pending = options.callDirect(call, handle);
-    let cancel: (reason: string) => void = (reason) => {
-      handle.cancelled = true;
-      handle.cancel?.(reason);
-    };
-    if (!pending) {
-      const controller = new AbortController();
-      pending = options.call(call, controller.signal);
-      cancel = (reason) => {
-        handle.cancelled = true;
-        controller.abort(reason);
-      };
-    }
+    // One cancellation path: the client's notifications/cancelled aborts this signal.
+    const controller = new AbortController();
+    const { signal } = controller;
+    const pending = options.callDirect(call, signal) ?? options.call(call, signal);
+    const cancel = (reason: string) => controller.abort(reason);
     inFlight.set(id, cancel);
     // A cancelled request gets no answer, as the SDK does it.
     const send = (message: JSONRPCMessage) =>
-      handle.cancelled ? undefined : transport.send(message);
+      signal.aborted ? undefined : transport.send(message);
     pending
       .then(
         (result) => send({ jsonrpc: '2.0', id, result }),

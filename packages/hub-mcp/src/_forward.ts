@@ -1,5 +1,4 @@
 import {
-  type CancelHandle,
   ConnectionError,
   type ConnectionManager,
   type DirectAnswer,
@@ -66,15 +65,14 @@ export interface Forwarder {
     extra: ToolExtra,
   ): Promise<CallToolResult>;
   /**
-   * `tools/call` straight on the instance's HTTP transport, cancelled through `handle` (set
-   * `handle.cancelled` before calling `handle.cancel`); undefined when the instance is not on
-   * that transport. Outcomes as {@link callTool}.
+   * `tools/call` straight on the instance's HTTP transport, cancelled by `signal`; undefined
+   * when the instance is not on that transport. Outcomes as {@link callTool}.
    */
   callToolDirect(
     id: string,
     name: string,
     args: Record<string, unknown> | undefined,
-    handle: CancelHandle & { cancelled?: boolean },
+    signal: AbortSignal,
   ): Promise<CallToolResult> | undefined;
   /**
    * Any other request; an instance not connected is an `InvalidRequest` error, a hung or lost
@@ -170,18 +168,17 @@ export function createForwarder(manager: ConnectionManager, callTimeoutMs: numbe
     transport: HttpClientTransport,
     id: string,
     params: Record<string, unknown>,
-    cancel: { signal?: AbortSignal; handle?: CancelHandle & { cancelled?: boolean } },
+    signal: AbortSignal,
   ): Promise<CallToolResult> => {
     const instance = manager.get(id)?.record.name ?? id;
     let answer: DirectAnswer;
     try {
       answer = await transport.call('tools/call', params, {
-        signal: cancel.signal,
-        handle: cancel.handle,
+        signal,
         timeoutMs: callTimeoutMs,
       });
     } catch (error) {
-      if (cancel.signal?.aborted || cancel.handle?.cancelled) throw error;
+      if (signal.aborted) throw error;
       return toolError(
         error instanceof ConnectionError && error.code === 'TIMEOUT'
           ? `instance ${instance} did not answer within ${callTimeoutMs} ms`
@@ -216,14 +213,14 @@ export function createForwarder(manager: ConnectionManager, callTimeoutMs: numbe
       const params = toolParams(name, args);
       const transport = httpTransport(id);
       if (transport && extra._meta?.progressToken === undefined)
-        return callDirect(transport, id, params, { signal: extra.signal });
+        return callDirect(transport, id, params, extra.signal);
       const outcome = await send(id, 'tools/call', params, extra);
       if (outcome.ok) return outcome.result as CallToolResult;
       return toolError(outcome.message);
     },
-    callToolDirect(id, name, args, handle) {
+    callToolDirect(id, name, args, signal) {
       const transport = httpTransport(id);
-      return transport && callDirect(transport, id, toolParams(name, args), { handle });
+      return transport && callDirect(transport, id, toolParams(name, args), signal);
     },
     async request(id, method, params, extra) {
       const outcome = await send(id, method, params, extra);

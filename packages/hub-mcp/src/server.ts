@@ -235,8 +235,8 @@ export function createHubServer(options: HubServerOptions): HubServer {
     installFastToolCalls(transport, {
       route: (name, args) =>
         ctx.gate.isPassed() && !closed ? routeToolCall(ctx, name, args) : undefined,
-      callDirect: (call, handle) =>
-        ctx.forwarder.callToolDirect(call.id, call.name, call.args, handle),
+      callDirect: (call, signal) =>
+        ctx.forwarder.callToolDirect(call.id, call.name, call.args, signal),
       call: (call, signal) =>
         ctx.forwarder.callTool(call.id, call.name, call.args, {
           signal,
