@@ -1,5 +1,5 @@
 import { realpathSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readlink, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTempDir, startProcess, testNode } from '@mcp-beacon/test-utils';
@@ -79,6 +79,29 @@ describe('beacon-hub setup', () => {
       },
       theme: 'dark',
     });
+  });
+
+  it('keeps a 0600 config 0600, its backup too, and writes through a symlink to its target', async () => {
+    await using tmp = await createTempDir();
+    const env = { home: tmp.path, platform: 'linux' as const };
+    const file = path.join(tmp.path, '.cursor', 'mcp.json');
+    await mkdir(path.dirname(file), { recursive: true });
+    const secret = { mcpServers: { other: { command: 'x', env: { API_KEY: 'sk-secret' } } } };
+    const real = path.join(tmp.path, 'dotfiles', 'cursor-mcp.json');
+    await mkdir(path.dirname(real), { recursive: true });
+    await writeFile(real, JSON.stringify(secret), { mode: 0o600 });
+    await symlink(real, file);
+    const { backup } = await writeSetup('cursor', launch, env);
+    expect((await lstat(file)).isSymbolicLink()).toBe(true);
+    expect(await readlink(file)).toBe(real);
+    const written = JSON.parse(await readFile(real, 'utf8'));
+    expect(written.mcpServers.other.env.API_KEY).toBe('sk-secret');
+    expect(written.mcpServers.beacon.command).toBe('/opt/node/bin/node');
+    expect((await stat(real)).mode & 0o777).toBe(0o600);
+    expect((await stat(backup!)).mode & 0o777).toBe(0o600);
+    // A new config is 0600 from the start.
+    const created = await writeSetup('claude-desktop', launch, env);
+    expect((await stat(created.file)).mode & 0o777).toBe(0o600);
   });
 
   it('creates a missing config, and refuses a broken one without touching it', async () => {

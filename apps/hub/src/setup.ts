@@ -1,5 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  chown,
+  copyFile,
+  mkdir,
+  readFile,
+  realpath,
+  rename,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
 import path from 'node:path';
 
 /** The MCP clients `beacon-hub setup` knows. */
@@ -91,7 +101,9 @@ export function setupText(client: SetupClient, launch: HubLaunch, env: SetupEnvi
 /**
  * Adds (or replaces) the `beacon` entry in the client's config file, keeping every other
  * entry. An existing file is first copied to `<file>.<time>.bak`; the new content is written
- * to a temp file and renamed over, so the file is never half-written.
+ * to a temp file and renamed over, so the file is never half-written. A config that is a
+ * symlink (a dotfile manager's) is written through to its target, the link kept; the file keeps
+ * its mode and owner (a new one is 0600: configs hold other servers' keys), the backup too.
  * @returns the config file and the backup (undefined when the file did not exist).
  * @throws {Error} when the client has no config file, or the file is not a JSON object.
  */
@@ -125,18 +137,29 @@ export async function writeSetup(
       throw new Error(`${target.file} does not hold a JSON object; add the entry by hand`);
     config = parsed as Record<string, unknown>;
   }
+  // The file the config really is: a symlink is followed, so the link survives the rename.
+  const file = text === undefined ? target.file : await realpath(target.file);
+  const kept = text === undefined ? undefined : await stat(file);
+  const mode = kept ? kept.mode & 0o7777 : 0o600;
+  const keepOwner = async (written: string) => {
+    await chmod(written, mode);
+    if (kept && (kept.uid !== process.getuid?.() || kept.gid !== process.getgid?.()))
+      await chown(written, kept.uid, kept.gid).catch(() => undefined);
+  };
   if (text !== undefined) {
     backup = `${target.file}.${now.toISOString().replace(/[:.]/g, '-')}.bak`;
-    await copyFile(target.file, backup);
+    await copyFile(file, backup);
+    await keepOwner(backup);
   }
   const servers = config[target.key];
   config[target.key] = {
     ...(typeof servers === 'object' && servers !== null && !Array.isArray(servers) ? servers : {}),
     beacon: serverEntry(client, launch),
   };
-  await mkdir(path.dirname(target.file), { recursive: true });
-  const temp = `${target.file}.${randomBytes(4).toString('hex')}.tmp`;
-  await writeFile(temp, `${JSON.stringify(config, null, 2)}\n`);
-  await rename(temp, target.file);
+  await mkdir(path.dirname(file), { recursive: true });
+  const temp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
+  await writeFile(temp, `${JSON.stringify(config, null, 2)}\n`, { mode });
+  await keepOwner(temp);
+  await rename(temp, file);
   return { file: target.file, backup };
 }
