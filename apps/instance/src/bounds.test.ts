@@ -13,7 +13,12 @@ const LEAVES_CHILD = `node -e "require('child_process').spawn(process.execPath, 
 const LONG_LINE = `node -e "const s = 'x'.repeat(65536); let n = 0; const w = () => { while (n < 1040) { n++; if (!process.stdout.write(s)) return process.stdout.once('drain', w); } }; w()"`;
 const BANNER = `node -e "for (let i = 0; i < 2000; i++) console.log('a'.repeat(30) + '!' + ' > my-app@1.0.0 dev /home/user/project'.repeat(20))"`;
 
+// An uncaught error whose 40 stack lines are built to make a backtracking pattern take
+// quadratic time (4 KiB each): "    at " + " (a:1:1" x 580 + "x".
+const STACK_BOMB = `node -e "console.log('Error: x'); for (let i = 0; i < 40; i++) console.log('    at ' + ' (a:1:1'.repeat(580) + 'x')"`;
+
 const fx = useCliFixture({
+  'stack-bomb': STACK_BOMB,
   stubborn: STUBBORN,
   'leaves-child': LEAVES_CHILD,
   'long-line': LONG_LINE,
@@ -256,5 +261,28 @@ describe('beacon-instance sessions and connections', () => {
     await proc.waitForStderr('serving');
     expect(proc.stderr()).not.toContain('\x1b');
     expect(proc.stderr()).not.toContain('\x07');
+  });
+
+  it('answers another session while errors_get scans 20 runs built to backtrack', async () => {
+    const { record } = await fx.startAndWaitForRecord();
+    const scanner = await fx.connectClient(record);
+    const other = await fx.connectClient(record);
+    for (let i = 0; i < 20; i++) await runToEnd(scanner, 'stack-bomb');
+    const order: string[] = [];
+    const errors = call(scanner, 'errors_get', { limit: 100 }).then((r) => {
+      order.push('errors_get');
+      return r;
+    });
+    // Sent once the scan is under way: it must not wait for the scan to end.
+    await new Promise((resolve) => setImmediate(resolve));
+    const info = call(other, 'project_info').then((r) => {
+      order.push('project_info');
+      return r;
+    });
+    const [found, answered] = await Promise.all([errors, info]);
+    expect(answered.isError).toBeFalsy();
+    expect(found.isError, JSON.stringify(found.content)).toBeFalsy();
+    expect((found.structuredContent as { total: number }).total).toBe(20);
+    expect(order).toEqual(['project_info', 'errors_get']);
   });
 });

@@ -235,15 +235,15 @@ const CASES: [string, Row[]][] = [
 ];
 
 describe('findDiagnostics', () => {
-  it.each(CASES)('%s', (name, expected) => {
-    expect(findDiagnostics(fixture(name)).map(brief)).toEqual(expected);
+  it.each(CASES)('%s', async (name, expected) => {
+    expect((await findDiagnostics(fixture(name))).map(brief)).toEqual(expected);
   });
 
-  it('keeps the lines of an error, at most 20 of them', () => {
-    const [node] = findDiagnostics(fixture('node.txt'));
+  it('keeps the lines of an error, at most 20 of them', async () => {
+    const [node] = await findDiagnostics(fixture('node.txt'));
     expect(node?.text[0]).toBe('/tmp/fixcap/crash.cjs:2');
     expect(node?.text).toContain('    at load (/tmp/fixcap/crash.cjs:2:24)');
-    const long = findDiagnostics(
+    const long = await findDiagnostics(
       lines(
         'Error: deep',
         ...Array.from({ length: 50 }, (_, i) => `    at f${i} (/app/x.js:${i + 1}:1)`),
@@ -254,8 +254,8 @@ describe('findDiagnostics', () => {
     expect([long[0]?.fromSeq, long[0]?.toSeq]).toEqual([1, 41]);
   });
 
-  it('reports errors between ordinary lines, and not warnings or the echoed command', () => {
-    const found = findDiagnostics(
+  it('reports errors between ordinary lines, and not warnings or the echoed command', async () => {
+    const found = await findDiagnostics(
       lines(
         '> node -e "console.log(\'src/a.ts(1,1): error TS1005: x\')"',
         'compiling...',
@@ -269,5 +269,38 @@ describe('findDiagnostics', () => {
     expect(found.map(brief)).toEqual([
       ['typescript', "TS5083: Cannot read file '/app/tsconfig.base.json'.", null, null, null, 3, 3],
     ]);
+  });
+
+  it('stays linear on output built to make the stack, ESLint and Jest patterns backtrack', async () => {
+    // 20 runs of: Error: x, then 40 lines of "    at " + " (a:1:1" x 580 + "x" (4 KiB each),
+    // scanned as one; the stack pattern took quadratic time on such lines.
+    const evil = (repeat: number) => `    at ${' (a:1:1'.repeat(repeat)}x`;
+    const runs = Array.from({ length: 20 }, () => [
+      'Error: x',
+      ...Array.from({ length: 40 }, () => evil(580)),
+    ]);
+    const found = await findDiagnostics(lines(...runs.flat()), { budgetMs: 3_000 });
+    expect(found).toHaveLength(20);
+    // Ten times longer lines cost ten times more, not a hundred: 20 of them (backtracking took
+    // over 5 s here) stay far within a 3 s budget.
+    const longer = lines('Error: y', ...Array.from({ length: 20 }, () => evil(5_800)));
+    expect(await findDiagnostics(longer, { budgetMs: 3_000 })).toHaveLength(1);
+    const eslintEvil = lines('/app/a.js', `  1:1  error  ${'x  '.repeat(13_000)}`);
+    expect(await findDiagnostics(eslintEvil, { budgetMs: 3_000 })).toHaveLength(1);
+  });
+
+  it('yields while it scans, and gives up past its budget with BUDGET_EXCEEDED', async () => {
+    const many = lines(...Array.from({ length: 5_000 }, (_, i) => `line ${i}`));
+    let clock = 0;
+    const now = () => (clock += 1);
+    const order: string[] = [];
+    setImmediate(() => order.push('other work'));
+    expect(await findDiagnostics(many, { budgetMs: 1e9, sliceMs: 10, now })).toEqual([]);
+    order.push('scan done');
+    expect(order).toEqual(['other work', 'scan done']);
+    clock = 0;
+    await expect(findDiagnostics(many, { budgetMs: 100, sliceMs: 10, now })).rejects.toMatchObject({
+      code: 'BUDGET_EXCEEDED',
+    });
   });
 });

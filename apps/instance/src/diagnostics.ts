@@ -1,3 +1,10 @@
+import { InstanceError } from './errors.js';
+import type { FilterOptions } from './grep.js';
+import { type LinearPattern, linear } from './linear.js';
+
+/** Time bounds of a scan, as grep's: total budget, slice between yields, clock. */
+export type ScanBudget = Pick<FilterOptions, 'budgetMs' | 'sliceMs' | 'now'>;
+
 /** Which tool's output an error was recognised in. */
 export type DiagnosticKind =
   | 'typescript'
@@ -35,26 +42,30 @@ export interface SourceLine {
 }
 
 // file(line,col): error TS1234: message   |   file:line:col - error TS1234: message
-const TS_PAREN = /^(.+?)\((\d+),(\d+)\): error (TS\d+): (.*)$/;
-const TS_PRETTY = /^(.+?):(\d+):(\d+) - error (TS\d+): (.*)$/;
-const TS_GLOBAL = /^error (TS\d+): (.*)$/;
+const TS_PAREN = linear(/^(.+?)\((\d+),(\d+)\): error (TS\d+): (.*)$/, 'error TS');
+const TS_PRETTY = linear(/^(.+?):(\d+):(\d+) - error (TS\d+): (.*)$/, 'error TS');
+const TS_GLOBAL = linear(/^error (TS\d+): (.*)$/, 'error TS');
 // ESLint stylish: a file header line, then "  12:5  error  message  rule".
-const ESLINT_ROW = /^\s+(\d+):(\d+)\s+error\s+(.+?)(?:\s{2,}(\S+))?\s*$/;
-const ESLINT_FILE = /^(\/|[A-Za-z]:[\\/]|\.{0,2}[\w@-][\w./@-]*\.\w+$)\S*$/;
-const NPM = /^npm (?:ERR!|error) (.*)$/;
+const ESLINT_ROW = linear(/^\s+(\d+):(\d+)\s+error\s+(.+?)(?:\s{2,}(\S+))?\s*$/, 'error');
+const ESLINT_FILE = linear(/^(\/|[A-Za-z]:[\\/]|\.{0,2}[\w@-][\w./@-]*\.\w+$)\S*$/);
+const NPM = linear(/^npm (?:ERR!|error) (.*)$/, 'npm ');
 // Node: "TypeError: message", "Error [ERR_X]: message", "Uncaught Error: message".
-const JS_ERROR = /^(?:Uncaught )?((?:[A-Z]\w*)?(?:Error|Exception))(?: \[[\w.-]+\])?: (.+)$/;
-const STACK_FRAME = /^\s+at (?:.*? \()?(.+?):(\d+):(\d+)\)?$/;
-const STACK_ANY = /^\s+at /;
-const VITE =
-  /^(?:[\d:]+\s*(?:AM|PM)?\s*)?\[vite\] (?:Internal server error|error|Pre-transform error): (.*)$/i;
-const VITE_BUILD = /^error during build:/;
-const BUNDLER_AT = /^\s*(?:[╭┌]─+\[\s*|File: )(.+?):(\d+):(\d+)(?:\s*\])?$/;
-const WEBPACK = /^ERROR in (.+?)(?: (\d+):(\d+)(?:-\d+)?)?$/;
-const TEST_FAIL = /^\s*FAIL\s+(.+)$/;
-const JEST_CASE = /^\s+● (.+)$/;
-const VITEST_AT = /^\s*❯ (.+?):(\d+):(\d+)$/;
-const JEST_AT = /^\s+at .*?\(?([^\s()]+):(\d+):(\d+)\)?$/;
+const JS_ERROR = linear(
+  /^(?:Uncaught )?((?:[A-Z]\w*)?(?:Error|Exception))(?: \[[\w.-]+\])?: (.+)$/,
+);
+const STACK_FRAME = linear(/^\s+at (?:.*? \()?(.+?):(\d+):(\d+)\)?$/, 'at ');
+const STACK_ANY = linear(/^\s+at /, 'at ');
+const VITE = linear(
+  /^(?:[\d:]+\s*(?:AM|PM)?\s*)?\[vite\] (?:Internal server error|error|Pre-transform error): (.*)$/i,
+  '[vite]',
+);
+const VITE_BUILD = linear(/^error during build:/, 'error during build:');
+const BUNDLER_AT = linear(/^\s*(?:[╭┌]─+\[\s*|File: )(.+?):(\d+):(\d+)(?:\s*\])?$/);
+const WEBPACK = linear(/^ERROR in (.+?)(?: (\d+):(\d+)(?:-\d+)?)?$/, 'ERROR in');
+const TEST_FAIL = linear(/^\s*FAIL\s+(.+)$/, 'FAIL');
+const JEST_CASE = linear(/^\s+● (.+)$/, '●');
+const VITEST_AT = linear(/^\s*❯ (.+?):(\d+):(\d+)$/, '❯');
+const JEST_AT = linear(/^\s+at .*?\(?([^\s()]+):(\d+):(\d+)\)?$/, 'at ');
 
 /** Where a source position was found. */
 interface Position {
@@ -62,6 +73,20 @@ interface Position {
   line: number | null;
   column: number | null;
 }
+
+// Inline shapes of the recognisers, on the same linear engine.
+const CODE_FRAME = linear(/^\s|^\d+ /);
+const NPM_CODE = linear(/^(?:\d{3})?$/);
+const NPM_LOG_NOTE = linear(/^A complete log of this run/);
+const VITE_FRAME = linear(/^[\s[─│╭╰┬]|^Plugin:|^File:/);
+const VITE_DONE = linear(/^(?:✓|vite v|\S+ built in)/);
+const VITE_FAILED_WITH = linear(/^Build failed with/);
+const WEBPACK_NEXT = linear(/^(?:ERROR in |WARNING in |webpack \d|asset |\S+ compiled)/);
+const TEST_SUMMARY = linear(/^\s*(?:Test Files|Tests|Test Suites|⎯)/);
+const EXPECT_LINE = linear(/^expect\(/);
+const NODE_HEAD = linear(/^\S+:\d+$/);
+const NODE_TAIL = linear(/^\s+\w+: .*,?$|^\s*[{}]$|^Node\.js v/);
+const NODE_HEAD_PARTS = linear(/^(\S+):(\d+)$/);
 
 const pos = (file: string, line: string, column: string | null): Position => ({
   file,
@@ -108,7 +133,7 @@ class Scan {
   }
 
   /** The first position `pattern` (file, line, column groups) finds in lines `from..to`. */
-  locate(from: number, to: number, pattern: RegExp): Position | null {
+  locate(from: number, to: number, pattern: LinearPattern): Position | null {
     for (let j = from; j <= to; j++) {
       const m = pattern.exec(this.text(j));
       if (m && !m[1]!.startsWith('node:'))
@@ -126,7 +151,7 @@ const typescript: Recogniser = (scan, i) => {
   const m = TS_PAREN.exec(text) ?? TS_PRETTY.exec(text);
   if (m) {
     // The pretty form is followed by a code frame: indented lines and numbered source lines.
-    const end = TS_PRETTY.test(text) ? scan.extend(i, (t) => /^\s|^\d+ /.test(t), 6) : i;
+    const end = TS_PRETTY.test(text) ? scan.extend(i, (t) => CODE_FRAME.test(t), 6) : i;
     scan.add('typescript', `${m[4]}: ${m[5]}`, i, end, pos(m[1]!, m[2]!, m[3]!));
     return end + 1;
   }
@@ -142,7 +167,7 @@ const npm: Recogniser = (scan, i) => {
   const parts = scan.lines
     .slice(i, end + 1)
     .map((l) => NPM.exec(l.text)?.[1]?.trim() ?? '')
-    .filter((p) => !/^(?:\d{3})?$/.test(p) && !/^A complete log of this run/.test(p));
+    .filter((p) => !NPM_CODE.test(p) && !NPM_LOG_NOTE.test(p));
   scan.add('npm', parts.slice(0, 3).join(' | ') || 'npm failed', i, end, null);
   return end + 1;
 };
@@ -150,7 +175,7 @@ const npm: Recogniser = (scan, i) => {
 const viteServer: Recogniser = (scan, i) => {
   const m = VITE.exec(scan.text(i));
   if (!m) return undefined;
-  const end = scan.extend(i, (t) => /^[\s[─│╭╰┬]|^Plugin:|^File:/.test(t), 40);
+  const end = scan.extend(i, (t) => VITE_FRAME.test(t), 40);
   // "Transform failed with 1 error:" says more on the next line.
   const detail = m[1]!.trim().endsWith(':')
     ? (scan.lines
@@ -170,12 +195,12 @@ const viteServer: Recogniser = (scan, i) => {
 
 const viteBuild: Recogniser = (scan, i) => {
   if (!VITE_BUILD.test(scan.text(i))) return undefined;
-  const end = scan.extend(i, (t) => !/^(?:✓|vite v|\S+ built in)/.test(t), 30);
+  const end = scan.extend(i, (t) => !VITE_DONE.test(t), 30);
   const detail =
     scan.lines
       .slice(i + 1, end + 1)
       .map((l) => l.text.trim())
-      .find((t) => t !== '' && !/^Build failed with/.test(t)) ?? 'build failed';
+      .find((t) => t !== '' && !VITE_FAILED_WITH.test(t)) ?? 'build failed';
   scan.add('vite', detail, i, end, scan.locate(i, end, BUNDLER_AT));
   return end + 1;
 };
@@ -183,11 +208,7 @@ const viteBuild: Recogniser = (scan, i) => {
 const webpack: Recogniser = (scan, i) => {
   const m = WEBPACK.exec(scan.text(i));
   if (!m) return undefined;
-  const end = scan.extend(
-    i,
-    (t) => !/^(?:ERROR in |WARNING in |webpack \d|asset |\S+ compiled)/.test(t),
-    40,
-  );
+  const end = scan.extend(i, (t) => !WEBPACK_NEXT.test(t), 40);
   const message = scan.text(i + 1).trim() || scan.text(i);
   const file = m[1]!.trim();
   scan.add(
@@ -204,11 +225,7 @@ const webpack: Recogniser = (scan, i) => {
 const testFailure: Recogniser = (scan, i) => {
   const m = TEST_FAIL.exec(scan.text(i));
   if (!m) return undefined;
-  const end = scan.extend(
-    i,
-    (t) => !TEST_FAIL.test(t) && !/^\s*(?:Test Files|Tests|Test Suites|⎯)/.test(t),
-    200,
-  );
+  const end = scan.extend(i, (t) => !TEST_FAIL.test(t) && !TEST_SUMMARY.test(t), 200);
   const subject = m[1]!.trim();
   const cases: number[] = [];
   for (let j = i + 1; j <= end; j++) if (JEST_CASE.test(scan.text(j))) cases.push(j);
@@ -219,7 +236,7 @@ const testFailure: Recogniser = (scan, i) => {
     const errorLine = scan.lines
       .slice(from, to + 1)
       .map((l) => l.text.trim())
-      .find((t) => JS_ERROR.test(t) || /^expect\(/.test(t));
+      .find((t) => JS_ERROR.test(t) || EXPECT_LINE.test(t));
     const at = scan.locate(from, to, VITEST_AT) ?? scan.locate(from, to, JEST_AT);
     const name = jestCase ? `${subject} > ${jestCase}` : subject;
     scan.add('test', `${name}${errorLine ? `: ${errorLine}` : ''}`, from, to, at);
@@ -234,18 +251,14 @@ const nodeError: Recogniser = (scan, i) => {
   if (!m || STACK_ANY.test(text)) return undefined;
   let from = i;
   for (let back = 1; back <= 4 && i - back >= 0; back++) {
-    if (/^\S+:\d+$/.test(scan.text(i - back))) {
+    if (NODE_HEAD.test(scan.text(i - back))) {
       from = i - back;
       break;
     }
   }
-  const end = scan.extend(
-    i,
-    (t) => STACK_ANY.test(t) || /^\s+\w+: .*,?$|^\s*[{}]$|^Node\.js v/.test(t),
-    40,
-  );
+  const end = scan.extend(i, (t) => STACK_ANY.test(t) || NODE_TAIL.test(t), 40);
   let at = scan.locate(i + 1, end, STACK_FRAME);
-  const head = from < i ? /^(\S+):(\d+)$/.exec(scan.text(from)) : null;
+  const head = from < i ? NODE_HEAD_PARTS.exec(scan.text(from)) : null;
   if (!at && head && !head[1]!.startsWith('node:')) at = pos(head[1]!, head[2]!, null);
   scan.add('node', `${m[1]}: ${m[2]}`, from, end, at);
   return end + 1;
@@ -281,12 +294,33 @@ const RECOGNISERS: Recogniser[] = [
  * Finds the errors in output lines (ANSI codes already removed): TypeScript (`error TS`),
  * ESLint (stylish), `npm ERR!` / `npm error`, Node errors with their stack frames,
  * Vite and webpack build errors, and Vitest / Jest failures. Each comes with the seqs of the
- * lines it spans and, when the text names one, its file, line and column. Oldest first.
+ * lines it spans and, when the text names one, its file, line and column. Oldest first. Every
+ * pattern runs on the linear-time RE2 engine, and the scan yields to the event loop every
+ * `sliceMs` (20), as grep does, so other requests are served meanwhile.
+ * @throws {InstanceError} `BUDGET_EXCEEDED` past `budgetMs` (1 000).
  */
-export function findDiagnostics(lines: readonly SourceLine[]): Diagnostic[] {
+export async function findDiagnostics(
+  lines: readonly SourceLine[],
+  options: ScanBudget = {},
+): Promise<Diagnostic[]> {
+  const now = options.now ?? (() => performance.now());
+  const budget = options.budgetMs ?? 1_000;
+  const slice = options.sliceMs ?? 20;
+  const start = now();
+  let sliceStart = start;
   const scan = new Scan(lines);
   let i = 0;
+  let steps = 0;
   while (i < lines.length) {
+    if ((++steps & 31) === 0 && now() - sliceStart >= slice) {
+      if (now() - start >= budget)
+        throw new InstanceError(
+          'BUDGET_EXCEEDED',
+          `errors_get took over ${budget} ms on ${lines.length} lines; name one run`,
+        );
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      sliceStart = now();
+    }
     // npm and pnpm echo the script's command as "> command": it is not output.
     if (scan.text(i).startsWith('> ')) {
       i++;

@@ -235,9 +235,14 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
     },
     async ({ run, limit }) => {
       const runs = ctx.runner.runLines(run === undefined ? undefined : [run]);
-      const errors = runs.flatMap(({ run: info, lines }) =>
-        findDiagnostics(lines).map((d) => ({ run: info.id, script: info.script, ...d })),
-      );
+      // One budget for the whole call, as grep has: each run's scan gets what is left.
+      const start = performance.now();
+      const errors = [];
+      for (const { run: info, lines } of runs) {
+        const left = Math.max(1, 1_000 - (performance.now() - start));
+        for (const d of await findDiagnostics(lines, { budgetMs: left }))
+          errors.push({ run: info.id, script: info.script, ...d });
+      }
       return result({ errors: errors.slice(-(limit ?? 50)), total: errors.length });
     },
   );
