@@ -1,8 +1,14 @@
 import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createTempDir } from '@mcp-beacon/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LAUNCH_LOG_MAX_AGE_MS, MAX_LAUNCH_LOGS, pruneLaunchLogs } from './launcher.js';
+import {
+  instanceCommand,
+  LAUNCH_LOG_MAX_AGE_MS,
+  MAX_LAUNCH_LOGS,
+  pruneLaunchLogs,
+} from './launcher.js';
 
 const temps: string[] = [];
 afterEach(async () => {
@@ -59,5 +65,35 @@ describe('pruneLaunchLogs', () => {
   it('does nothing when the folder is missing', async () => {
     const dir = await logsDir();
     expect(await pruneLaunchLogs(path.join(dir, 'gone', 'x-00000000.log'))).toBe(0);
+  });
+});
+
+describe('instanceCommand', () => {
+  it('finds a bare name on PATH by absolute entries only, never one a project plants', async () => {
+    await using tmp = await createTempDir();
+    const planted = path.join(tmp.path, 'project', 'node_modules', '.bin');
+    await mkdir(planted, { recursive: true });
+    await writeFile(path.join(planted, 'beacon-fake'), '#!/bin/sh\n', { mode: 0o755 });
+    const real = path.join(tmp.path, 'bin');
+    await mkdir(real);
+    const saved = process.env.PATH;
+    const cwd = process.cwd();
+    process.chdir(path.join(tmp.path, 'project'));
+    try {
+      process.env.PATH = `.:./node_modules/.bin:node_modules/.bin:${real}`;
+      expect(() => instanceCommand('beacon-fake')).toThrow(/relative PATH entries are ignored/);
+      await writeFile(path.join(real, 'beacon-fake'), '#!/bin/sh\n', { mode: 0o755 });
+      expect(instanceCommand('beacon-fake')).toEqual({
+        command: path.join(real, 'beacon-fake'),
+        args: [],
+      });
+    } finally {
+      process.chdir(cwd);
+      process.env.PATH = saved;
+    }
+    expect(instanceCommand('/opt/x/cli.js')).toEqual({
+      command: process.execPath,
+      args: ['/opt/x/cli.js'],
+    });
   });
 });

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { ConnectionInfo, ConnectionManager } from '@mcp-beacon/connection-manager';
 import { HubError, type StartedInstance } from '@mcp-beacon/hub-mcp';
 import type { BeaconPaths } from '@mcp-beacon/paths';
-import { cleanText } from '@mcp-beacon/registry';
+import { cleanText, findProgram } from '@mcp-beacon/registry';
 
 /** Options of {@link createLauncher}. */
 export interface LauncherOptions {
@@ -91,8 +91,15 @@ export function launchLogFile(paths: BeaconPaths, folder: string): string {
 export function instanceCommand(instanceBin?: string): { command: string; args: string[] } {
   // dist/ of this app sits next to the instance package, in a clone or in node_modules/@mcp-beacon.
   const sibling = fileURLToPath(new URL('../../instance/dist/cli.js', import.meta.url));
-  const bin = instanceBin ?? (existsSync(sibling) ? sibling : undefined);
-  if (bin === undefined) return { command: 'beacon-instance', args: [] };
+  // A bare name is found on PATH by absolute path only: the launch runs in a project folder,
+  // where a relative PATH entry would find a beacon-instance the project ships.
+  const named = instanceBin ?? (existsSync(sibling) ? sibling : 'beacon-instance');
+  const bin = named.includes(path.sep) || named.includes('/') ? named : findProgram(named);
+  if (bin === undefined)
+    throw new HubError(
+      'START_FAILED',
+      `${cleanText(named)} is not installed (not beside this hub, nor on PATH; relative PATH entries are ignored)`,
+    );
   return /\.[cm]?js$/.test(bin)
     ? { command: process.execPath, args: [bin] }
     : { command: bin, args: [] };
@@ -105,12 +112,22 @@ async function projectFolder(folder: string): Promise<string> {
       `${JSON.stringify(cleanText(folder))} is not an absolute path; pass the project folder's full path`,
     );
   let real: string;
+  let owner: number;
   try {
     real = realpathSync(folder);
-    if (!(await stat(real)).isDirectory()) throw new Error('not a directory');
+    const info = await stat(real);
+    if (!info.isDirectory()) throw new Error('not a directory');
+    owner = info.uid;
   } catch {
     throw new HubError('NOT_A_PROJECT', `${cleanText(folder)} is not a folder`);
   }
+  // Another user's folder could hand this user's instance scripts to run: never started.
+  const me = process.getuid?.();
+  if (me !== undefined && owner !== me)
+    throw new HubError(
+      'NOT_A_PROJECT',
+      `${cleanText(real)} belongs to another user (uid ${owner}); beacon-instance starts only in your own folders`,
+    );
   if (!existsSync(path.join(real, 'package.json')))
     throw new HubError(
       'NOT_A_PROJECT',
@@ -132,7 +149,8 @@ function samePath(recordPath: string, real: string): boolean {
 export function createLauncher(options: LauncherOptions): Launcher {
   const { manager, paths } = options;
   const timeoutMs = options.timeoutMs ?? 20_000;
-  const { command, args } = instanceCommand(options.instanceBin);
+  // Resolved at the first start, so a hub without beacon-instance still serves everything else.
+  let program: { command: string; args: string[] } | undefined;
   const inFlight = new Map<string, Promise<StartedInstance>>();
   const children = new Set<ChildProcess>();
   let closed = false;
@@ -141,6 +159,8 @@ export function createLauncher(options: LauncherOptions): Launcher {
     manager.list().find((c) => LIVE.has(c.state) && samePath(c.record.path, real));
 
   const launch = async (real: string, signal?: AbortSignal): Promise<StartedInstance> => {
+    program ??= instanceCommand(options.instanceBin);
+    const { command, args } = program;
     const logFile = launchLogFile(paths, real);
     await mkdir(path.dirname(logFile), { recursive: true, mode: 0o700 });
     await pruneLaunchLogs(logFile);

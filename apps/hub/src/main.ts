@@ -205,7 +205,8 @@ async function main(): Promise<void> {
     ...(callTimeoutMs === undefined ? {} : { callTimeoutMs }),
     ...(firstListTimeoutMs === undefined ? {} : { firstListTimeoutMs }),
     ...(startTimeoutMs === undefined ? {} : { startTimeoutMs }),
-    // A path is taken from where the hub was started; a bare name is looked up on PATH.
+    // A path is taken from where the hub was started; a bare name is looked up on PATH (by
+    // absolute entries only) when an instance is first started.
     ...(instanceBin === undefined
       ? {}
       : { instanceBin: instanceBin.includes(path.sep) ? path.resolve(instanceBin) : instanceBin }),

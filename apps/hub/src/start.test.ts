@@ -1,4 +1,4 @@
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { chown, mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { InstanceSummary } from '@mcp-beacon/hub-mcp';
@@ -154,6 +154,14 @@ describe('instances_start', () => {
     });
     expect(missing.isError).toBe(true);
     expect(text(missing)).toMatch(/nope is not a folder$/);
+    // As root the test can hand a folder to another user; a user cannot, so it checks its own.
+    const foreign = await makeProject('foreign');
+    if (process.getuid?.() === 0) {
+      await chown(foreign, 65534, 65534);
+      const refused = await call(hub.client, 'instances_start', { path: foreign });
+      expect(refused.isError).toBe(true);
+      expect(text(refused)).toMatch(/belongs to another user \(uid 65534\)/);
+    }
     expect(processesWith(tmp.path)).toEqual([]);
     expect(await recordsAt(bare)).toEqual([]);
   });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import path from 'node:path';
 import { processesWith, waitFor } from '@mcp-beacon/test-utils';
@@ -284,5 +284,24 @@ describe('beacon-instance sessions and connections', () => {
     expect(found.isError, JSON.stringify(found.content)).toBeFalsy();
     expect((found.structuredContent as { total: number }).total).toBe(20);
     expect(order).toEqual(['project_info', 'errors_get']);
+  });
+
+  it('runs the package manager from PATH by absolute path, never one the project plants', async () => {
+    const marker = path.join(fx.tmp.path, `planted-${randomUUID()}`);
+    const plant = `#!/bin/sh\ntouch ${marker}\n`;
+    await mkdir(path.join(fx.project, 'node_modules', '.bin'), { recursive: true });
+    for (const file of ['npm', path.join('node_modules', '.bin', 'npm')])
+      await writeFile(path.join(fx.project, file), plant, { mode: 0o755 });
+    const { record } = await fx.startAndWaitForRecord([], {
+      PATH: `.:./node_modules/.bin::${process.env.PATH}`,
+    });
+    const client = await fx.connectClient(record);
+    const run = await runToEnd(client, 'hello');
+    expect(run.state).toBe('exited');
+    const logs = (await call(client, 'logs_get', { run: run.id })).structuredContent as {
+      lines: { text: string }[];
+    };
+    expect(logs.lines.map((l) => l.text)).toContain('42');
+    await expect(readFile(marker)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });

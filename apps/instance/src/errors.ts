@@ -7,7 +7,9 @@ export type InstanceErrorCode =
   | 'UNKNOWN_RUN'
   | 'INVALID_INPUT'
   | 'BUDGET_EXCEEDED'
-  | 'UNREACHABLE';
+  | 'UNREACHABLE'
+  /** The package manager a script needs is not on PATH (relative PATH entries are ignored). */
+  | 'PROGRAM_NOT_FOUND';
 
 /** The one error class of beacon-instance; tool handlers turn it into an MCP tool error. */
 export class InstanceError extends Error {

@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { constants, existsSync } from 'node:fs';
+import { open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { cleanText } from '@mcp-beacon/registry';
 
 /** Package managers Beacon can run scripts with. */
@@ -67,18 +65,54 @@ export async function readProject(dir: string, nameOverride?: string): Promise<P
   };
 }
 
-/** The checked-out git branch, or `undefined` outside a repository or when git is missing. */
+/** Folders walked up from a project to find its repository. */
+const MAX_GIT_DEPTH = 32;
+
+/**
+ * The checked-out git branch (`HEAD` when detached), or `undefined` outside a repository. Read
+ * from `.git/HEAD` (or the `gitdir:` a worktree's `.git` file names) in the project or a folder
+ * above it: no program is run, so a repository's own config (hooks, fsmonitor) or a `git`
+ * planted in the project never runs.
+ */
 export async function gitBranch(dir: string): Promise<string | undefined> {
-  try {
-    const { stdout } = await promisify(execFile)('git', ['rev-parse', '--abbrev-ref', 'HEAD'], {
-      cwd: dir,
-      timeout: 2_000,
-    });
-    const branch = stdout.trim();
-    return branch.length > 0 ? branch : undefined;
-  } catch {
-    return undefined;
+  let folder = path.resolve(dir);
+  for (let depth = 0; depth < MAX_GIT_DEPTH; depth++) {
+    const dotGit = path.join(folder, '.git');
+    const head = await readGitHead(dotGit);
+    if (head !== undefined) {
+      const ref = /^ref: refs\/heads\/(.+)$/.exec(head);
+      return ref ? ref[1] : /^[0-9a-f]{40,64}$/.test(head) ? 'HEAD' : undefined;
+    }
+    const parent = path.dirname(folder);
+    if (parent === folder) return undefined;
+    folder = parent;
   }
+  return undefined;
+}
+
+/** The first line of a repository's HEAD, from a `.git` folder or a `gitdir:` file; bounded. */
+async function readGitHead(dotGit: string): Promise<string | undefined> {
+  const firstLine = async (file: string) => {
+    try {
+      // Non-blocking: a FIFO named HEAD must not hang the call.
+      const handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+      try {
+        if (!(await handle.stat()).isFile()) return undefined;
+        const { buffer, bytesRead } = await handle.read(Buffer.alloc(512), 0, 512, 0);
+        return buffer.toString('utf8', 0, bytesRead).split('\n')[0]?.trim();
+      } finally {
+        await handle.close();
+      }
+    } catch {
+      return undefined;
+    }
+  };
+  const info = await stat(dotGit).catch(() => undefined);
+  if (info?.isDirectory()) return firstLine(path.join(dotGit, 'HEAD'));
+  if (!info?.isFile()) return undefined;
+  const pointer = /^gitdir: (.+)$/.exec((await firstLine(dotGit)) ?? '');
+  if (!pointer) return undefined;
+  return firstLine(path.join(path.resolve(path.dirname(dotGit), pointer[1]!), 'HEAD'));
 }
 
 /** argv for running `script` with `args` under `manager`; arguments are never joined into a shell string. */

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { type Clock, systemClock } from '@mcp-beacon/registry';
+import { type Clock, findProgram, systemClock } from '@mcp-beacon/registry';
 import { InstanceError } from './errors.js';
 import { readProject, scriptCommand } from './project.js';
 import { type LogLine, LogRing } from './ring.js';
@@ -115,7 +115,15 @@ export class ScriptRunner {
         return { run: this.describe(run), alreadyRunning: true };
     }
     const [command, argv] = scriptCommand(project.packageManager, script, args);
-    const child = spawn(process.execPath, [this.guardian, String(this.graceMs), command, ...argv], {
+    // By absolute path: the run's working directory is the project, which must not be able to
+    // supply its own `npm` through a relative PATH entry.
+    const program = findProgram(command);
+    if (program === undefined)
+      throw new InstanceError(
+        'PROGRAM_NOT_FOUND',
+        `${command} is not on PATH (relative PATH entries are ignored); install it to run ${JSON.stringify(script)}`,
+      );
+    const child = spawn(process.execPath, [this.guardian, String(this.graceMs), program, ...argv], {
       cwd: this.options.cwd,
       detached: true, // leader of a new process group: one signal reaches the whole tree
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -287,6 +287,7 @@ export class Connection implements ConnectionInfo {
     if (this.state === 'removed' || this.machine.held) return;
     if (await this.removeIfDead()) return;
     const generation = ++this.generation;
+    this.dispatch({ type: 'attempt', reason: why ?? `connecting to ${this.record.url}` });
     // A retry first knocks: a port that refuses fails the attempt with no client built.
     if (this.machine.attempt > 0 && !(await this.deps.probe(this.record).catch(() => true))) {
       if (generation === this.generation)
@@ -294,7 +295,6 @@ export class Connection implements ConnectionInfo {
       return;
     }
     if (generation !== this.generation) return;
-    this.dispatch({ type: 'attempt', reason: why ?? `connecting to ${this.record.url}` });
     // The record's port must still be the record's process's: after it dies, another process
     // (another user's, even) may listen there, and it must never receive the record's token.
     const { pid, port } = this.record;

@@ -9,6 +9,7 @@ export {
   type LogLevel,
 } from './logger.js';
 export { checkStale, isProcessAlive, type StaleOptions, type StaleReason } from './process.js';
+export { type FindProgramOptions, findProgram } from './programs.js';
 export {
   type DirEntryResult,
   idFromFileName,
