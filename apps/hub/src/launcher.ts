@@ -1,12 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, realpathSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { constants, existsSync, realpathSync } from 'node:fs';
+import { open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ConnectionInfo, ConnectionManager } from '@mcp-beacon/connection-manager';
 import { HubError, type StartedInstance } from '@mcp-beacon/hub-mcp';
-import type { BeaconPaths } from '@mcp-beacon/paths';
+import { type BeaconPaths, ensureTrustedDir } from '@mcp-beacon/paths';
 import { cleanText, findProgram } from '@mcp-beacon/registry';
 
 /** Options of {@link createLauncher}. */
@@ -162,9 +162,16 @@ export function createLauncher(options: LauncherOptions): Launcher {
     program ??= instanceCommand(options.instanceBin);
     const { command, args } = program;
     const logFile = launchLogFile(paths, real);
-    await mkdir(path.dirname(logFile), { recursive: true, mode: 0o700 });
+    await ensureTrustedDir(path.dirname(logFile));
     await pruneLaunchLogs(logFile);
-    const log = await open(logFile, 'w', 0o600);
+    // A fresh file each start, never through whatever sits at its name (a planted symlink is
+    // removed, not followed); 0600 like every file Beacon writes.
+    await rm(logFile, { force: true });
+    const log = await open(
+      logFile,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+      0o600,
+    );
     const before = new Set(manager.list().map((c) => c.id));
     let child: ChildProcess;
     // A spawn failure (no such program) arrives as an 'error' event: caught from the start,

@@ -1,4 +1,4 @@
-import { chown, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { chown, lstat, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { InstanceSummary } from '@mcp-beacon/hub-mcp';
@@ -19,6 +19,7 @@ import {
   type Root,
 } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { launchLogFile } from './launcher.js';
 
 const HUB = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
@@ -136,6 +137,22 @@ describe('instances_start', () => {
     expect(await readdir(path.join(home, 'logs'))).toEqual([
       expect.stringMatching(/^shop-[0-9a-f]{8}\.log$/),
     ]);
+  });
+
+  it('writes a launch log as a new 0600 file, never through a symlink planted at its name', async () => {
+    const dir = await makeProject('planted');
+    const victim = path.join(tmp.path, 'victim.txt');
+    await writeFile(victim, 'precious\n');
+    const logFile = launchLogFile(resolvePaths({ home }), dir);
+    await mkdir(path.dirname(logFile), { recursive: true, mode: 0o700 });
+    await symlink(victim, logFile);
+    const hub = await startHub();
+    const result = await call(hub.client, 'instances_start', { path: dir });
+    expect(result.isError).toBeFalsy();
+    expect(await readFile(victim, 'utf8')).toBe('precious\n');
+    const log = await lstat(logFile);
+    expect(log.isFile()).toBe(true);
+    expect(log.mode & 0o777).toBe(0o600);
   });
 
   it('refuses a folder without package.json, a relative path and a missing folder, touching nothing', async () => {

@@ -1,5 +1,10 @@
 /** What went wrong while resolving or creating Beacon's directories. */
-export type PathsErrorCode = 'INVALID_HOME' | 'CREATE_FAILED' | 'NOT_A_DIRECTORY';
+export type PathsErrorCode =
+  | 'INVALID_HOME'
+  | 'CREATE_FAILED'
+  | 'NOT_A_DIRECTORY'
+  /** The folder belongs to another user: another user could plant or read records in it. */
+  | 'UNTRUSTED';
 
 /** The one error class of `@mcp-beacon/paths`; `path` names the directory involved. */
 export class PathsError extends Error {

@@ -4,6 +4,7 @@ export {
   type BeaconPaths,
   ensureDir,
   ensurePaths,
+  ensureTrustedDir,
   HOME_ENV,
   type ResolvePathsOptions,
   resolvePaths,

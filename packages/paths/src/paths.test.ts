@@ -1,4 +1,4 @@
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { canMount, createTempDir, mountTmpfs } from '@mcp-beacon/test-utils';
@@ -132,6 +132,23 @@ describe('ensurePaths', () => {
       expect(stats.mode & 0o777).toBe(0o700);
     }
     await ensurePaths(paths); // idempotent
+  });
+
+  it('makes a folder of its own that others may write 0700 again, and refuses another user’s', async () => {
+    await using tmp = await createTempDir();
+    const paths = resolvePaths({ home: path.join(tmp.path, 'home') });
+    await mkdir(paths.instances, { recursive: true, mode: 0o777 });
+    await chmod(paths.instances, 0o777);
+    await ensurePaths(paths);
+    expect((await stat(paths.instances)).mode & 0o777).toBe(0o700);
+    // Only root can hand a folder to another user; a user's run checks the repair alone.
+    if (process.getuid?.() === 0) {
+      await chown(paths.temp, 65534, 65534);
+      const error = await ensurePaths(paths).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PathsError);
+      expect(error).toMatchObject({ code: 'UNTRUSTED', path: paths.temp });
+      expect((error as Error).message).toMatch(/belongs to another user \(uid 65534\)/);
+    }
   });
 
   it('reports a file in the way as NOT_A_DIRECTORY with its path', async () => {

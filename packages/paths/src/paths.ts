@@ -1,4 +1,4 @@
-import { mkdir, stat } from 'node:fs/promises';
+import { chmod, lstat, mkdir, stat } from 'node:fs/promises';
 import { homedir as osHomedir } from 'node:os';
 import path from 'node:path';
 import { PathsError } from './errors.js';
@@ -157,12 +157,33 @@ export async function ensureDir(dir: string): Promise<void> {
 }
 
 /**
- * Creates the root, `instances` and `temp` directories (mode 0700) when missing.
- * @throws {PathsError} when one of them cannot be created.
+ * {@link ensureDir}, then makes sure the folder is this user's alone (POSIX): one owned by
+ * another user is refused, and one of this user's that group or others may write to is made
+ * 0700 again, so nobody else can plant records, temp files or logs in it.
+ * @throws {PathsError} `UNTRUSTED` for another user's folder, or as {@link ensureDir}.
+ */
+export async function ensureTrustedDir(dir: string): Promise<void> {
+  await ensureDir(dir);
+  const me = process.getuid?.();
+  if (me === undefined) return;
+  const info = await lstat(dir);
+  if (info.uid !== me)
+    throw new PathsError(
+      'UNTRUSTED',
+      dir,
+      `cannot use ${dir}: it belongs to another user (uid ${info.uid}); Beacon uses only folders you own`,
+    );
+  if ((info.mode & 0o022) !== 0) await chmod(dir, 0o700);
+}
+
+/**
+ * Creates the root, `instances` and `temp` directories (mode 0700) when missing, and makes sure
+ * each is this user's alone ({@link ensureTrustedDir}).
+ * @throws {PathsError} when one of them cannot be created, or belongs to another user.
  */
 export async function ensurePaths(paths: BeaconPaths): Promise<BeaconPaths> {
-  await ensureDir(paths.root);
-  await ensureDir(paths.instances);
-  await ensureDir(paths.temp);
+  await ensureTrustedDir(paths.root);
+  await ensureTrustedDir(paths.instances);
+  await ensureTrustedDir(paths.temp);
   return paths;
 }
