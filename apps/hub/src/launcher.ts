@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { constants, existsSync, realpathSync } from 'node:fs';
-import { open, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { constants, existsSync } from 'node:fs';
+import { open, readdir, readFile, realpath, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ConnectionInfo, ConnectionManager } from '@mcp-beacon/connection-manager';
@@ -111,10 +111,17 @@ async function projectFolder(folder: string): Promise<string> {
       'NOT_A_PROJECT',
       `${JSON.stringify(cleanText(folder))} is not an absolute path; pass the project folder's full path`,
     );
+  // A UNC path (\\server\share, //server/share) would have the system authenticate to that
+  // server the moment it is touched: refused before any file system call.
+  if (/^(?:\\\\|\/\/)/.test(folder))
+    throw new HubError(
+      'NOT_A_PROJECT',
+      `${cleanText(folder)} is a network path; start instances in local folders`,
+    );
   let real: string;
   let owner: number;
   try {
-    real = realpathSync(folder);
+    real = await realpath(folder);
     const info = await stat(real);
     if (!info.isDirectory()) throw new Error('not a directory');
     owner = info.uid;
@@ -128,7 +135,7 @@ async function projectFolder(folder: string): Promise<string> {
       'NOT_A_PROJECT',
       `${cleanText(real)} belongs to another user (uid ${owner}); beacon-instance starts only in your own folders`,
     );
-  if (!existsSync(path.join(real, 'package.json')))
+  if (!(await stat(path.join(real, 'package.json')).catch(() => undefined))?.isFile())
     throw new HubError(
       'NOT_A_PROJECT',
       `${cleanText(real)} has no package.json; beacon-instance serves a project's package.json scripts`,
@@ -136,13 +143,13 @@ async function projectFolder(folder: string): Promise<string> {
   return real;
 }
 
+/**
+ * Whether a record names this folder. Strings only: a record's fields are never followed into
+ * the file system (a hung network mount would freeze the hub). beacon-instance records its
+ * working directory, which the system already resolved, so the real path compares equal.
+ */
 function samePath(recordPath: string, real: string): boolean {
-  if (recordPath === real) return true;
-  try {
-    return realpathSync(recordPath) === real;
-  } catch {
-    return false;
-  }
+  return recordPath.replace(/[\\/]+$/, '') === real.replace(/[\\/]+$/, '');
 }
 
 /** Creates the {@link Launcher} of a hub. */

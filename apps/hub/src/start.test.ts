@@ -171,6 +171,11 @@ describe('instances_start', () => {
     });
     expect(missing.isError).toBe(true);
     expect(text(missing)).toMatch(/nope is not a folder$/);
+    const unc = await call(hub.client, 'instances_start', { path: '//fileserver/share/web' });
+    expect(unc.isError).toBe(true);
+    expect(text(unc)).toBe(
+      '//fileserver/share/web is a network path; start instances in local folders',
+    );
     // As root the test can hand a folder to another user; a user cannot, so it checks its own.
     const foreign = await makeProject('foreign');
     if (process.getuid?.() === 0) {
