@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { type Diagnostic, findDiagnostics } from './diagnostics.js';
+import { createTimeBudget } from './grep.js';
 import { LogRing } from './ring.js';
 
 /** A captured output, fed through a ring exactly as a run's output is (ANSI removed). */
@@ -279,14 +280,21 @@ describe('findDiagnostics', () => {
       'Error: x',
       ...Array.from({ length: 40 }, () => evil(580)),
     ]);
-    const found = await findDiagnostics(lines(...runs.flat()), { budgetMs: 3_000 });
+    const found = await findDiagnostics(
+      lines(...runs.flat()),
+      createTimeBudget('test', { budgetMs: 3_000 }),
+    );
     expect(found).toHaveLength(20);
     // Ten times longer lines cost ten times more, not a hundred: 20 of them (backtracking took
     // over 5 s here) stay far within a 3 s budget.
     const longer = lines('Error: y', ...Array.from({ length: 20 }, () => evil(5_800)));
-    expect(await findDiagnostics(longer, { budgetMs: 3_000 })).toHaveLength(1);
+    expect(
+      await findDiagnostics(longer, createTimeBudget('test', { budgetMs: 3_000 })),
+    ).toHaveLength(1);
     const eslintEvil = lines('/app/a.js', `  1:1  error  ${'x  '.repeat(13_000)}`);
-    expect(await findDiagnostics(eslintEvil, { budgetMs: 3_000 })).toHaveLength(1);
+    expect(
+      await findDiagnostics(eslintEvil, createTimeBudget('test', { budgetMs: 3_000 })),
+    ).toHaveLength(1);
   });
 
   it('yields while it scans, and gives up past its budget with BUDGET_EXCEEDED', async () => {
@@ -295,12 +303,30 @@ describe('findDiagnostics', () => {
     const now = () => (clock += 1);
     const order: string[] = [];
     setImmediate(() => order.push('other work'));
-    expect(await findDiagnostics(many, { budgetMs: 1e9, sliceMs: 10, now })).toEqual([]);
+    expect(
+      await findDiagnostics(many, createTimeBudget('test', { budgetMs: 1e9, sliceMs: 10, now })),
+    ).toEqual([]);
     order.push('scan done');
     expect(order).toEqual(['other work', 'scan done']);
     clock = 0;
-    await expect(findDiagnostics(many, { budgetMs: 100, sliceMs: 10, now })).rejects.toMatchObject({
-      code: 'BUDGET_EXCEEDED',
+    await expect(
+      findDiagnostics(many, createTimeBudget('test', { budgetMs: 100, sliceMs: 10, now })),
+    ).rejects.toMatchObject({ code: 'BUDGET_EXCEEDED' });
+  });
+
+  it('spans one budget over several scans: a call of many short scans still yields', async () => {
+    let clock = 0;
+    const budget = createTimeBudget('test', {
+      budgetMs: 1e9,
+      sliceMs: 50,
+      now: () => (clock += 1),
     });
+    const order: string[] = [];
+    setImmediate(() => order.push('other work'));
+    // Each scan alone is shorter than a slice; together they are not.
+    for (let r = 0; r < 20; r++)
+      await findDiagnostics(lines(...Array.from({ length: 64 }, () => 'x')), budget);
+    order.push('scans done');
+    expect(order).toEqual(['other work', 'scans done']);
   });
 });

@@ -1,9 +1,5 @@
-import { InstanceError } from './errors.js';
-import type { FilterOptions } from './grep.js';
+import { createTimeBudget, type TimeBudget } from './grep.js';
 import { type LinearPattern, linear } from './linear.js';
-
-/** Time bounds of a scan, as grep's: total budget, slice between yields, clock. */
-export type ScanBudget = Pick<FilterOptions, 'budgetMs' | 'sliceMs' | 'now'>;
 
 /** Which tool's output an error was recognised in. */
 export type DiagnosticKind =
@@ -296,31 +292,19 @@ const RECOGNISERS: Recogniser[] = [
  * Vite and webpack build errors, and Vitest / Jest failures. Each comes with the seqs of the
  * lines it spans and, when the text names one, its file, line and column. Oldest first. Every
  * pattern runs on the linear-time RE2 engine, and the scan yields to the event loop every
- * `sliceMs` (20), as grep does, so other requests are served meanwhile.
- * @throws {InstanceError} `BUDGET_EXCEEDED` past `budgetMs` (1 000).
+ * slice of `budget` (default: 1 s in 20 ms slices, as grep's), so other requests are served
+ * meanwhile; several scans of one call share one budget.
+ * @throws {InstanceError} `BUDGET_EXCEEDED` once the budget is used up.
  */
 export async function findDiagnostics(
   lines: readonly SourceLine[],
-  options: ScanBudget = {},
+  budget: TimeBudget = createTimeBudget('errors_get'),
 ): Promise<Diagnostic[]> {
-  const now = options.now ?? (() => performance.now());
-  const budget = options.budgetMs ?? 1_000;
-  const slice = options.sliceMs ?? 20;
-  const start = now();
-  let sliceStart = start;
   const scan = new Scan(lines);
   let i = 0;
-  let steps = 0;
   while (i < lines.length) {
-    if ((++steps & 31) === 0 && now() - sliceStart >= slice) {
-      if (now() - start >= budget)
-        throw new InstanceError(
-          'BUDGET_EXCEEDED',
-          `errors_get took over ${budget} ms on ${lines.length} lines; name one run`,
-        );
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      sliceStart = now();
-    }
+    // Every step: one recogniser may read 40 long lines at once.
+    await budget.tick();
     // npm and pnpm echo the script's command as "> command": it is not output.
     if (scan.text(i).startsWith('> ')) {
       i++;

@@ -80,3 +80,39 @@ export async function filterLines<T>(
   }
   return found.reverse();
 }
+
+/** One time budget shared by the steps of a call: it yields when a slice is used up. */
+export interface TimeBudget {
+  /**
+   * Call between steps: resolves at once, or after yielding to the event loop once the current
+   * slice is used up.
+   * @throws {InstanceError} `BUDGET_EXCEEDED` once the whole budget is.
+   */
+  tick(): Promise<void> | undefined;
+}
+
+/**
+ * A budget of `budgetMs` (1 000) in slices of `sliceMs` (20), for a call that scans several
+ * things in turn: the slices and the total span all of them, not each one.
+ */
+export function createTimeBudget(
+  what: string,
+  options: Pick<FilterOptions, 'budgetMs' | 'sliceMs' | 'now'> = {},
+): TimeBudget {
+  const now = options.now ?? (() => performance.now());
+  const budget = options.budgetMs ?? 1_000;
+  const slice = options.sliceMs ?? 20;
+  const start = now();
+  let sliceStart = start;
+  return {
+    tick() {
+      const at = now();
+      if (at - sliceStart < slice) return undefined;
+      if (at - start >= budget)
+        throw new InstanceError('BUDGET_EXCEEDED', `${what} took over ${budget} ms`);
+      return yieldToLoop().then(() => {
+        sliceStart = now();
+      });
+    },
+  };
+}

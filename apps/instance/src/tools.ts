@@ -1,7 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { findDiagnostics } from './diagnostics.js';
-import { compileGrep, filterLines } from './grep.js';
+import { compileGrep, createTimeBudget, filterLines } from './grep.js';
 import { gitBranch, readProject } from './project.js';
 import { waitUntilReady } from './ready.js';
 import type { RunInfo, ScriptRunner } from './scripts.js';
@@ -235,14 +235,12 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
     },
     async ({ run, limit }) => {
       const runs = ctx.runner.runLines(run === undefined ? undefined : [run]);
-      // One budget for the whole call, as grep has: each run's scan gets what is left.
-      const start = performance.now();
+      // One budget for the whole call, as grep has: its slices span every run's scan.
+      const budget = createTimeBudget('errors_get');
       const errors = [];
-      for (const { run: info, lines } of runs) {
-        const left = Math.max(1, 1_000 - (performance.now() - start));
-        for (const d of await findDiagnostics(lines, { budgetMs: left }))
+      for (const { run: info, lines } of runs)
+        for (const d of await findDiagnostics(lines, budget))
           errors.push({ run: info.id, script: info.script, ...d });
-      }
       return result({ errors: errors.slice(-(limit ?? 50)), total: errors.length });
     },
   );
