@@ -25,6 +25,38 @@ function cleanSchema(value: unknown): unknown {
   return out;
 }
 
+/** Icons a client may fetch: `https:` and `data:` only (no `http:`, `file:` or `javascript:`). */
+export function safeIcons<T extends { icons?: { src: string }[] | undefined }>(item: T): T {
+  if (!Array.isArray(item.icons)) return item;
+  const icons = item.icons.filter((icon) => /^(?:https:|data:)/i.test(icon.src));
+  const { icons: _dropped, ...rest } = item;
+  return (icons.length > 0 ? { ...rest, icons } : rest) as T;
+}
+
+/**
+ * A prompt, resource or template's text as the hub shows it: title, description and prompt
+ * arguments' titles and descriptions cleaned, icons limited to https: and data:.
+ */
+export function cleanEntry<
+  T extends {
+    title?: string | undefined;
+    description?: string | undefined;
+    arguments?: { title?: string | undefined; description?: string | undefined }[] | undefined;
+    icons?: { src: string }[] | undefined;
+  },
+>(entry: T): T {
+  const out: T = { ...safeIcons(entry) };
+  if (out.title !== undefined) out.title = cleanText(out.title);
+  if (out.description !== undefined) out.description = cleanDescription(out.description);
+  if (Array.isArray(out.arguments))
+    out.arguments = out.arguments.map((a) => ({
+      ...a,
+      ...(a.title === undefined ? {} : { title: cleanText(a.title) }),
+      ...(a.description === undefined ? {} : { description: cleanDescription(a.description) }),
+    }));
+  return out;
+}
+
 /** `_meta` with its MCP Apps UI resource (`ui.resourceUri`, or the flat `ui/resourceUri`) made hub-side. */
 function rewriteUiMeta(meta: Record<string, unknown>, slug: string): Record<string, unknown> {
   let out = meta;
@@ -66,7 +98,7 @@ export interface ToolDefinition {
 export function defineTool(tool: Tool, slug: string): ToolDefinition {
   const ui = hasUi(tool._meta);
   const clean: Tool = {
-    ...tool,
+    ...safeIcons(tool),
     ...(tool.title === undefined ? {} : { title: cleanText(tool.title) }),
     description: cleanDescription(tool.description ?? ''),
     inputSchema: cleanSchema(tool.inputSchema) as Tool['inputSchema'],

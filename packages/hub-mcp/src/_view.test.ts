@@ -296,4 +296,46 @@ describe('hub view, grouped (one tool per definition)', () => {
       'ui://apps-demo/get-time/mcp-app.html',
     ]);
   });
+
+  it('cleans prompt arguments and resource titles, and keeps only https: and data: icons', () => {
+    const view = grouped();
+    view.update(
+      source('web', 'active', {
+        tools: [
+          {
+            name: 'iconic',
+            inputSchema: { type: 'object' },
+            icons: [
+              { src: 'javascript:alert(1)' },
+              { src: 'http://evil.example/x.png' },
+              { src: 'file:///etc/passwd' },
+              { src: 'https://ok.example/i.png' },
+              { src: 'data:image/png;base64,AAAA' },
+            ],
+          },
+          { name: 'plain', inputSchema: { type: 'object' }, icons: [{ src: 'http://x' }] },
+        ],
+        resources: [{ uri: 'file:///r', name: 'r', title: 'R\x1b[2J', description: 'd\x07' }],
+        resourceTemplates: [],
+        prompts: [
+          {
+            name: 'greet',
+            title: 'Greet\x1b]0;pwned\x07',
+            arguments: [{ name: 'who', description: 'whom\x1b[31m\x00' }],
+          },
+        ],
+      }),
+    );
+    const { tools, resources, prompts } = view.lists();
+    expect(tools.find((t) => t.name === 'iconic')!.icons!.map((i) => i.src)).toEqual([
+      'https://ok.example/i.png',
+      'data:image/png;base64,AAAA',
+    ]);
+    expect(tools.find((t) => t.name === 'plain')!).not.toHaveProperty('icons');
+    expect(resources[0]).toMatchObject({ title: 'R', description: '[web] d\\x07' });
+    expect(prompts[0]).toMatchObject({
+      title: 'Greet',
+      arguments: [{ name: 'who', description: 'whom\\x00' }],
+    });
+  });
 });

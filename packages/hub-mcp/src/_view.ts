@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import type { ConnectionInfo } from '@mcp-beacon/connection-manager';
 import { cleanText } from '@mcp-beacon/registry';
 import type { Prompt, Resource, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/types.js';
-import { cleanDescription, defineTool, withInstanceArg } from './_definitions.js';
+import { cleanEntry, defineTool, withInstanceArg } from './_definitions.js';
 import {
   DEFAULT_MAX_NAME_LENGTH,
   plainName,
@@ -272,24 +272,26 @@ export function createView(options: ViewOptions): HubView {
         group: undefined,
       });
     }
-    const describe = (text: string | undefined) =>
-      `[${slice.name}] ${cleanDescription(text ?? '')}`.trimEnd();
+    const describe = (text: string | undefined) => `[${slice.name}] ${text ?? ''}`.trimEnd();
     for (const prompt of catalog.prompts) {
       const name = qualifiedName(slug, prompt.name, maxName);
       if (slice.promptNames.has(name)) continue;
       slice.promptNames.set(name, prompt.name);
-      slice.prompts.push({ ...prompt, name, description: describe(prompt.description) });
+      const clean = cleanEntry(prompt);
+      slice.prompts.push({ ...clean, name, description: describe(clean.description) });
     }
-    slice.resources = catalog.resources.map((r) => ({
-      ...r,
-      uri: proxiedUri(slug, r.uri),
-      description: describe(r.description),
-    }));
-    slice.resourceTemplates = catalog.resourceTemplates.map((t) => ({
-      ...t,
-      uriTemplate: proxiedUri(slug, t.uriTemplate),
-      description: describe(t.description),
-    }));
+    slice.resources = catalog.resources.map((r) => {
+      const clean = cleanEntry(r);
+      return { ...clean, uri: proxiedUri(slug, r.uri), description: describe(clean.description) };
+    });
+    slice.resourceTemplates = catalog.resourceTemplates.map((t) => {
+      const clean = cleanEntry(t);
+      return {
+        ...clean,
+        uriTemplate: proxiedUri(slug, t.uriTemplate),
+        description: describe(clean.description),
+      };
+    });
     return slice;
   };
 
