@@ -17,7 +17,11 @@ const BANNER = `node -e "for (let i = 0; i < 2000; i++) console.log('a'.repeat(3
 // quadratic time (4 KiB each): "    at " + " (a:1:1" x 580 + "x".
 const STACK_BOMB = `node -e "console.log('Error: x'); for (let i = 0; i < 40; i++) console.log('    at ' + ' (a:1:1'.repeat(580) + 'x')"`;
 
+// Prints its arguments as JSON: what the script really received.
+const ECHO_ARGS = `node -e "console.log(JSON.stringify(process.argv.slice(1)))"`;
+
 const fx = useCliFixture({
+  'echo-args': ECHO_ARGS,
   'stack-bomb': STACK_BOMB,
   stubborn: STUBBORN,
   'leaves-child': LEAVES_CHILD,
@@ -303,5 +307,49 @@ describe('beacon-instance sessions and connections', () => {
     };
     expect(logs.lines.map((l) => l.text)).toContain('42');
     await expect(readFile(marker)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it.each(['npm', 'pnpm'])(
+    'passes $(…), backticks and ; to a script as text with %s, running nothing',
+    async (manager) => {
+      const lock = manager === 'pnpm' ? 'pnpm-lock.yaml' : 'package-lock.json';
+      await writeFile(
+        path.join(fx.project, lock),
+        manager === 'pnpm' ? "lockfileVersion: '9.0'\n" : '{}',
+      );
+      const { record } = await fx.startAndWaitForRecord();
+      const client = await fx.connectClient(record);
+      const marker = path.join(fx.tmp.path, `pwned-${manager}`);
+      const args = [`$(touch ${marker})`, `\`touch ${marker}\``, `; touch ${marker}`, "it's"];
+      const run = (await call(client, 'scripts_run', { name: 'echo-args', args }))
+        .structuredContent as unknown as Run;
+      expect(run).toMatchObject({ state: expect.any(String) });
+      const ended = await waitFor(
+        async () => {
+          const { runs } = (await call(client, 'scripts_status')).structuredContent as {
+            runs: Run[];
+          };
+          const now = runs.find((r) => r.id === run.id);
+          return now && now.state !== 'running' ? now : undefined;
+        },
+        { what: 'echo-args to end', timeoutMs: 30_000 },
+      );
+      expect(ended.state).toBe('exited');
+      const { lines } = (await call(client, 'logs_get', { run: run.id })).structuredContent as {
+        lines: { text: string }[];
+      };
+      const printed = lines.map((l) => l.text).find((t) => t.startsWith('['));
+      expect(JSON.parse(printed!)).toEqual(args);
+      await expect(readFile(marker)).rejects.toMatchObject({ code: 'ENOENT' });
+    },
+  );
+
+  it('refuses script arguments for a bun project, with a clear tool error', async () => {
+    await writeFile(path.join(fx.project, 'bun.lock'), '');
+    const { record } = await fx.startAndWaitForRecord();
+    const client = await fx.connectClient(record);
+    const refused = await call(client, 'scripts_run', { name: 'echo-args', args: ['$(id)'] });
+    expect(refused.isError).toBe(true);
+    expect(JSON.stringify(refused.content)).toContain('does not quote script arguments');
   });
 });

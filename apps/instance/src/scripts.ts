@@ -114,6 +114,13 @@ export class ScriptRunner {
       if (run.info.script === script && run.info.state === 'running')
         return { run: this.describe(run), alreadyRunning: true };
     }
+    // npm, pnpm and yarn hand a script's arguments to it quoted for the shell; bun does not, so
+    // `$(...)` in an argument would run. Arguments are refused there rather than passed on.
+    if (project.packageManager === 'bun' && args.length > 0)
+      throw new InstanceError(
+        'INVALID_INPUT',
+        `this project uses bun, which does not quote script arguments for the shell; run ${JSON.stringify(script)} without arguments`,
+      );
     const [command, argv] = scriptCommand(project.packageManager, script, args);
     // By absolute path: the run's working directory is the project, which must not be able to
     // supply its own `npm` through a relative PATH entry.
