@@ -2,6 +2,8 @@ import {
   type McpHttpServer,
   makeRecord,
   startMcpHttpServer,
+  startProcess,
+  testNode,
   waitFor,
   waitForState,
 } from '@mcp-beacon/test-utils';
@@ -112,5 +114,33 @@ describe('per-instance bounds', () => {
       'configureClient threw: hook broke',
       'an onClient hook threw: listener broke',
     ]);
+  });
+
+  it('reaches a localhost record at the address its process listens on, never another user’s', async () => {
+    // The record's process listens on [::1]:P only; another process listens on 127.0.0.1:P,
+    // where this machine's `localhost` resolves. The token must only ever go to [::1].
+    const owner = await startMcpHttpServer([tool('echo')], { host: '::1' });
+    closers.push(() => owner.close());
+    const squatter = startProcess(
+      testNode,
+      [
+        '-e',
+        `require('net').createServer((s) => s.on('data', (d) => console.log('GOT ' + d.toString().split('\\r\\n')[0]))).listen(${owner.port}, '127.0.0.1', () => console.log('ready'))`,
+      ],
+      {},
+    );
+    closers.push(async () => void (await squatter.kill()));
+    await waitFor(() => squatter.stdout().includes('ready'), { what: 'the other listener' });
+    manager = createConnectionManager({});
+    const record = makeRecord({
+      port: owner.port,
+      url: `http://localhost:${owner.port}/mcp`,
+      token: 'never-for-the-squatter',
+    });
+    manager.upsert(record);
+    await waitForState(manager, record.id, 'active');
+    const result = await manager.client(record.id).callTool({ name: 'echo', arguments: {} });
+    expect(result.content).toEqual([{ type: 'text', text: 'called echo' }]);
+    expect(squatter.stdout()).not.toContain('GOT');
   });
 });

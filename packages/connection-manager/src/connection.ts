@@ -1,4 +1,4 @@
-import type { Clock, InstanceRecord, PortOwnership } from '@mcp-beacon/registry';
+import type { Clock, InstanceRecord, LoopbackAddress, PortOwnership } from '@mcp-beacon/registry';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
@@ -94,6 +94,8 @@ export interface ConnectionDeps {
   portOwner: (pid: number, port: number) => Promise<PortOwnership>;
   /** Whether the record's port accepts connections now (checked before each retry). */
   probe: (record: InstanceRecord) => Promise<boolean>;
+  /** The loopback addresses at which `pid` listens on `port` (undefined: cannot be told). */
+  loopbacks: (pid: number, port: number) => Promise<LoopbackAddress[] | undefined>;
   createTransport: (record: InstanceRecord) => Transport;
   removeRecord: (record: InstanceRecord) => Promise<void>;
   clientInfo: Implementation;
@@ -307,10 +309,19 @@ export class Connection implements ConnectionInfo {
       );
       return;
     }
+    const target = await this.verifiedTarget();
+    if (generation !== this.generation) return;
+    if (target === undefined) {
+      await this.fail(
+        `process ${pid} holds no socket on localhost port ${port}; not connecting, so its token stays private`,
+        generation,
+      );
+      return;
+    }
     const client = new Client(this.deps.clientInfo, { capabilities: this.deps.clientCapabilities });
     try {
       this.deps.configureClient(client, this);
-      const transport = this.deps.createTransport(this.record);
+      const transport = this.deps.createTransport(target);
       // The SDK chains handlers that are already set when it connects.
       transport.onerror = () => this.probeSoon(generation);
       await client.connect(transport, { timeout: this.deps.connectTimeoutMs });
@@ -338,6 +349,25 @@ export class Connection implements ConnectionInfo {
       if (this.client !== client) await this.endClient(client, true);
       await this.fail(describe(error), generation);
     }
+  }
+
+  /**
+   * The record to connect to: for a `localhost` URL, the literal loopback address at which the
+   * record's process listens (127.0.0.1 first), so every socket goes where the port-owner
+   * check looked, not wherever `localhost` resolves (another user may listen on the other
+   * family). Undefined when the process listens on neither.
+   */
+  private async verifiedTarget(): Promise<InstanceRecord | undefined> {
+    const url = new URL(this.record.url);
+    if (url.hostname !== 'localhost') return this.record;
+    const owned = await this.deps
+      .loopbacks(this.record.pid, this.record.port)
+      .catch(() => undefined);
+    if (owned === undefined) return this.record;
+    const address = owned.includes('127.0.0.1') ? '127.0.0.1' : owned[0];
+    if (address === undefined) return undefined;
+    url.hostname = address === '::1' ? '[::1]' : address;
+    return { ...this.record, url: url.href };
   }
 
   private listenForListChanges(client: Client, generation: number): void {

@@ -3,6 +3,8 @@ import {
   checkPortOwner,
   type InstanceRecord,
   isProcessAlive,
+  type LoopbackAddress,
+  ownedLoopbacks,
   type PortOwnership,
   systemClock,
 } from '@mcp-beacon/registry';
@@ -55,6 +57,12 @@ export interface ConnectionManagerOptions {
    * custom `createTransport`, always true).
    */
   probe?: (record: InstanceRecord) => Promise<boolean>;
+  /**
+   * The loopback addresses at which a process listens on a port (default: `ownedLoopbacks`, from
+   * /proc on Linux; with a custom `createTransport`, undefined). A `localhost` record is reached
+   * at one of them by its literal address, never through name resolution.
+   */
+  loopbacks?: (pid: number, port: number) => Promise<LoopbackAddress[] | undefined>;
   /** Removes the file of a record whose process is provably gone. */
   removeRecord?: (record: InstanceRecord) => Promise<void>;
   /**
@@ -177,6 +185,11 @@ export function createConnectionManager(options: ConnectionManagerOptions = {}):
             const { host, port } = urlEndpoint(record.url);
             return probePort(host, port);
           }),
+    loopbacks:
+      options.loopbacks ??
+      (options.createTransport
+        ? async () => undefined
+        : (pid: number, port: number) => ownedLoopbacks(pid, port)),
     createTransport: options.createTransport ?? defaultTransport(options.httpClient),
     removeRecord: options.removeRecord ?? (async () => undefined),
     clientInfo: options.clientInfo ?? { name: 'beacon-hub', version: '0.0.0' },

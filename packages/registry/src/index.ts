@@ -42,6 +42,8 @@ export { onShutdown, type ShutdownOptions } from './shutdown.js';
 export {
   checkPortOwner,
   findPortOwner,
+  type LoopbackAddress,
+  ownedLoopbacks,
   type PortOwnerOptions,
   type PortOwnership,
 } from './sockets.js';

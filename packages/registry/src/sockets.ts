@@ -23,6 +23,24 @@ export interface PortOwnerOptions {
 // The socket tables are reused for 250 ms: a burst of checks (a hub starting with hundreds of
 // records) parses them once. A port missing from a reused table is looked up afresh.
 const tables = new Map<string, { at: number; listening: Promise<Map<number, Set<string>>> }>();
+/** Listening sockets' local addresses by inode, filled by the same reads. */
+const addresses = new Map<string, string>();
+
+/** An address of /proc/net/tcp (4 bytes) or tcp6 (16), in hex words of host byte order. */
+function procAddress(hex: string): string {
+  const bytes: number[] = [];
+  for (let w = 0; w < hex.length; w += 8)
+    for (let b = 6; b >= 0; b -= 2) bytes.push(Number.parseInt(hex.slice(w + b, w + b + 2), 16));
+  if (bytes.length === 4) return bytes.join('.');
+  if (bytes.slice(0, 10).every((x) => x === 0) && bytes[10] === 255 && bytes[11] === 255)
+    return bytes.slice(12).join('.'); // an IPv4-mapped address
+  const words: string[] = [];
+  for (let i = 0; i < 16; i += 2) words.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16));
+  return words
+    .join(':')
+    .replace(/^(0:)+0$/, '::')
+    .replace(/^(0:){7}1$/, '::1');
+}
 
 /** Listening sockets by port; concurrent asks share one read. */
 function listeningTable(proc: string, maxAgeMs: number): Promise<Map<number, Set<string>>> {
@@ -46,7 +64,9 @@ async function readListening(proc: string): Promise<Map<number, Set<string>>> {
       const fields = line.trim().split(/\s+/);
       // local_address is ADDR:PORT in hex; state 0A is LISTEN; field 9 is the inode.
       if (fields[3] !== '0A' || !fields[1] || !fields[9]) continue;
-      const port = Number.parseInt(fields[1].slice(fields[1].lastIndexOf(':') + 1), 16);
+      const colon = fields[1].lastIndexOf(':');
+      const port = Number.parseInt(fields[1].slice(colon + 1), 16);
+      addresses.set(fields[9], procAddress(fields[1].slice(0, colon)));
       const inodes = listening.get(port) ?? new Set<string>();
       inodes.add(fields[9]);
       listening.set(port, inodes);
@@ -83,6 +103,39 @@ export async function checkPortOwner(
   // A socket missing from a recent scan may have been opened since: scan afresh.
   if (!holds(owned)) owned = await socketInodes(proc, pid, 0);
   return owned !== undefined && holds(owned) ? 'owner' : 'other';
+}
+
+/** A loopback address a client can connect to. */
+export type LoopbackAddress = '127.0.0.1' | '::1';
+
+/**
+ * The loopback addresses at which process `pid`'s socket listening on TCP `port` accepts
+ * connections (Linux, from /proc): `127.0.0.1` for a socket on 127.0.0.1 or 0.0.0.0, `::1` for
+ * one on ::1, both for one on ::. A client that connects to one of these literal addresses
+ * reaches that process, whatever `localhost` resolves to; undefined where it cannot be told.
+ */
+export async function ownedLoopbacks(
+  pid: number,
+  port: number,
+  options: PortOwnerOptions = {},
+): Promise<LoopbackAddress[] | undefined> {
+  const proc = options.proc ?? '/proc';
+  if (options.proc === undefined && process.platform !== 'linux') return undefined;
+  const inodes = await listeningInodes(proc, port, 0);
+  const owned = await socketInodes(proc, pid, 0);
+  if (owned === undefined) return [];
+  const found = new Set<LoopbackAddress>();
+  for (const inode of inodes) {
+    if (!owned.has(inode)) continue;
+    const address = addresses.get(inode);
+    if (address === '127.0.0.1' || address === '0.0.0.0') found.add('127.0.0.1');
+    else if (address === '::1') found.add('::1');
+    else if (address === '::') {
+      found.add('127.0.0.1');
+      found.add('::1');
+    }
+  }
+  return [...found];
 }
 
 // The socket inodes of each process are reused for 250 ms too: a process that serves many

@@ -20,11 +20,14 @@ export interface McpHttpServer {
 }
 
 /**
- * A streamable-HTTP MCP server on 127.0.0.1 (the SDK's, one session per client) that lists
+ * A streamable-HTTP MCP server on 127.0.0.1 (or `host`; the SDK's, one session per client) that lists
  * `tools` as given, unvalidated (a hostile server lists anything), and answers every call with
  * `called <name>`.
  */
-export async function startMcpHttpServer(tools: readonly unknown[]): Promise<McpHttpServer> {
+export async function startMcpHttpServer(
+  tools: readonly unknown[],
+  options: { host?: '127.0.0.1' | '::1' } = {},
+): Promise<McpHttpServer> {
   let lists = 0;
   let floodMs: number | undefined;
   const servers = new Set<Server>();
@@ -66,10 +69,11 @@ export async function startMcpHttpServer(tools: readonly unknown[]): Promise<Mcp
     }
     await transport.handleRequest(req, res);
   });
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve) => http.listen(0, host, resolve));
   const { port } = http.address() as { port: number };
   return {
-    url: `http://127.0.0.1:${port}/mcp`,
+    url: `http://${host === '::1' ? '[::1]' : host}:${port}/mcp`,
     port,
     lists: () => lists,
     flood(everyMs) {
