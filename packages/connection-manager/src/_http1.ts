@@ -1,5 +1,5 @@
 import { connect, type Socket } from 'node:net';
-import { StringDecoder } from 'node:string_decoder';
+import { BodyText } from './_body.js';
 import { ConnectionError } from './errors.js';
 
 /** One request of {@link Http1Pool.request}. */
@@ -241,13 +241,8 @@ class Exchange implements Http1Response {
   headers: Record<string, string> = {};
   private pending: Buffer = EMPTY;
   private framing: Framing | undefined;
-  private finished = false;
-  private failure: Error | undefined;
   private keepAlive = true;
-  private readonly decoder = new StringDecoder('utf8');
-  private queued = '';
-  private onText: ((text: string) => void) | undefined;
-  private settleRead: { resolve: () => void; reject: (error: Error) => void } | undefined;
+  private readonly body = new BodyText();
 
   constructor(
     private readonly maxHeadBytes: number,
@@ -264,14 +259,7 @@ class Exchange implements Http1Response {
   ) {}
 
   read(onText: (text: string) => void): Promise<void> {
-    if (this.queued) onText(this.queued);
-    this.queued = '';
-    if (this.failure) return Promise.reject(this.failure);
-    if (this.finished) return Promise.resolve();
-    this.onText = onText;
-    return new Promise((resolve, reject) => {
-      this.settleRead = { resolve, reject };
-    });
+    return this.body.read(onText);
   }
 
   discard(): void {
@@ -279,7 +267,7 @@ class Exchange implements Http1Response {
   }
 
   abort(): void {
-    if (this.finished || this.failure) return;
+    if (this.body.settled) return;
     this.fail(closedError());
     this.connection.abort();
   }
@@ -297,7 +285,7 @@ class Exchange implements Http1Response {
 
   /** The server ended the connection (FIN). */
   ended(): void {
-    if (this.framing?.kind === 'close' && !this.finished) {
+    if (this.framing?.kind === 'close' && !this.body.finished) {
       this.keepAlive = false;
       this.finish();
       return;
@@ -313,7 +301,7 @@ class Exchange implements Http1Response {
   }
 
   fail(cause: Error): void {
-    if (this.finished || this.failure) return;
+    if (this.body.settled) return;
     const error = BROKEN_CODES.has((cause as NodeJS.ErrnoException).code)
       ? new ConnectionError(
           'RESET',
@@ -323,10 +311,8 @@ class Exchange implements Http1Response {
           { cause },
         )
       : cause;
-    this.failure = error;
     if (!this.framing) this.rejectHead(error);
-    this.settleRead?.reject(error);
-    this.settleRead = undefined;
+    this.body.fail(error);
     this.connection.done(false);
   }
 
@@ -433,22 +419,11 @@ class Exchange implements Http1Response {
   }
 
   private emit(bytes: Buffer): void {
-    if (bytes.length === 0) return;
-    const text = this.decoder.write(bytes);
-    if (!text) return;
-    if (this.onText) this.onText(text);
-    else this.queued += text;
+    this.body.push(bytes);
   }
 
   private finish(): void {
-    const rest = this.decoder.end();
-    if (rest) {
-      if (this.onText) this.onText(rest);
-      else this.queued += rest;
-    }
-    this.finished = true;
-    this.settleRead?.resolve();
-    this.settleRead = undefined;
+    this.body.end();
     this.connection.done(this.keepAlive, this.headers['keep-alive']);
   }
 }

@@ -1,8 +1,8 @@
 // The same request/response surface as _http1.ts, on undici (the Node core team's HTTP
 // client): one keep-alive pool per instance, no pipelining, POSTs never retried.
 
-import { StringDecoder } from 'node:string_decoder';
 import type { Dispatcher, Pool } from 'undici';
+import { BodyText } from './_body.js';
 import type { Http1Request, Http1Response } from './_http1.js';
 import { ConnectionError } from './errors.js';
 
@@ -122,13 +122,8 @@ class Exchange implements Dispatcher.DispatchHandler, Http1Response {
   status = 0;
   headers: Record<string, string> = {};
   private controller: Dispatcher.DispatchController | undefined;
-  private readonly decoder = new StringDecoder('utf8');
   private answered = false;
-  private finished = false;
-  private failure: Error | undefined;
-  private queued = '';
-  private onText: ((text: string) => void) | undefined;
-  private settleRead: { resolve: () => void; reject: (error: Error) => void } | undefined;
+  private readonly body = new BodyText();
 
   constructor(
     private readonly resolveHead: (response: Http1Response) => void,
@@ -157,38 +152,22 @@ class Exchange implements Dispatcher.DispatchHandler, Http1Response {
   }
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    const text = this.decoder.write(chunk);
-    if (!text) return;
-    if (this.onText) this.onText(text);
-    else this.queued += text;
+    this.body.push(chunk);
   }
 
   onResponseEnd(): void {
-    const rest = this.decoder.end();
-    if (rest) {
-      if (this.onText) this.onText(rest);
-      else this.queued += rest;
-    }
-    this.finished = true;
-    this.settleRead?.resolve();
+    this.body.end();
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
-    if (this.finished || this.failure) return;
-    this.failure = mapError(error, this.answered);
-    if (!this.answered) this.rejectHead(this.failure);
-    this.settleRead?.reject(this.failure);
+    if (this.body.settled) return;
+    const failure = mapError(error, this.answered);
+    if (!this.answered) this.rejectHead(failure);
+    this.body.fail(failure);
   }
 
   read(onText: (text: string) => void): Promise<void> {
-    if (this.queued) onText(this.queued);
-    this.queued = '';
-    if (this.failure) return Promise.reject(this.failure);
-    if (this.finished) return Promise.resolve();
-    this.onText = onText;
-    return new Promise((resolve, reject) => {
-      this.settleRead = { resolve, reject };
-    });
+    return this.body.read(onText);
   }
 
   discard(): void {
@@ -196,7 +175,7 @@ class Exchange implements Dispatcher.DispatchHandler, Http1Response {
   }
 
   abort(): void {
-    if (this.finished || this.failure) return;
+    if (this.body.settled) return;
     this.controller?.abort(new ConnectionError('CLOSED', 'connection closed'));
   }
 }
