@@ -6,17 +6,12 @@
 // beacon-instance lists (captured from one at the start of the run).
 // Usage: node bench/tools.mjs [--sizes 1,10,100]
 import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
-import { makeRecord } from '../packages/test-utils/dist/index.js';
+import { makeRecord, startMcpHttpServer } from '../packages/test-utils/dist/index.js';
 import { benchHome } from './_home.mjs';
 import { rawPipe } from './_raw-pipe.mjs';
 
@@ -63,40 +58,9 @@ async function realCatalog() {
 
 /** A streamable-HTTP MCP server in this process that lists `tools` and answers every call. */
 async function startFleetServer(tools) {
-  const sessions = new Map();
-  const http = createServer(async (req, res) => {
-    const id = req.headers['mcp-session-id'];
-    let transport = id ? sessions.get(id) : undefined;
-    if (!transport) {
-      if (id) return void res.writeHead(404).end();
-      transport = new StreamableHTTPServerTransport({
-        sessionIdGenerator: () => randomUUID(),
-        enableJsonResponse: true,
-        onsessioninitialized: (sid) => sessions.set(sid, transport),
-        onsessionclosed: (sid) => sessions.delete(sid),
-      });
-      const server = new Server(
-        { name: 'beacon-instance', version: '0.0.0' },
-        { capabilities: { tools: {} } },
-      );
-      server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools }));
-      server.setRequestHandler(CallToolRequestSchema, async (r) => ({
-        content: [{ type: 'text', text: r.params.name }],
-      }));
-      await server.connect(transport);
-    }
-    await transport.handleRequest(req, res);
-  });
-  await new Promise((resolve) => http.listen(0, '127.0.0.1', resolve));
-  cleanups.push(
-    () =>
-      new Promise((resolve) => {
-        http.close(resolve);
-        http.closeAllConnections();
-      }),
-  );
-  const { port } = http.address();
-  return { port, url: `http://127.0.0.1:${port}/mcp` };
+  const server = await startMcpHttpServer(tools);
+  cleanups.push(() => server.close());
+  return server;
 }
 
 async function announce(server, name) {
