@@ -59,6 +59,9 @@ const suites: Array<[string, readonly WatchBackend[] | undefined]> = [
   ['fs.watch only', [nodeBackend]],
 ];
 
+// The contract every back-end set must meet on its own: the liveness tick still checks that the
+// directory is there, but never lists it to find what a back-end missed (reconcile off), so a
+// back-end that misses events fails these tests (see 'a deaf back-end fails the contract').
 describe.each(suites)('watchInstances with %s', (_label, backends) => {
   let tmp: TempDir;
   let paths: BeaconPaths;
@@ -67,6 +70,7 @@ describe.each(suites)('watchInstances with %s', (_label, backends) => {
     watcher = watchInstances({
       dir: paths.instances,
       livenessMs: 50,
+      reconcile: false,
       ...(backends ? { backends } : {}),
       ...extra,
     });
@@ -290,6 +294,25 @@ describe('watchInstances when notifications are lost', () => {
     name: 'deaf',
     subscribe: async () => ({ close: async () => undefined }),
   };
+
+  it('a deaf back-end fails the contract: with reconcile off, an added file is never reported', async () => {
+    await using tmp = await createTempDir();
+    const paths = resolvePaths({ home: tmp.path });
+    const clock = manualClock();
+    await using w = watchInstances({
+      dir: paths.instances,
+      backends: [deaf],
+      clock,
+      livenessMs: 50,
+      reconcile: false,
+    });
+    await w.ready;
+    await writeInstance(paths, record());
+    await w.settled();
+    for (let i = 0; i < 20; i++) await clock.advance(50);
+    await w.settled();
+    expect(w.records().size).toBe(0);
+  });
 
   it('finds added and removed files on the next liveness tick', async () => {
     await using tmp = await createTempDir();

@@ -33,6 +33,11 @@ export interface WatchOptions {
    * the notification back-ends (default 1 000; 0 = off).
    */
   livenessMs?: number;
+  /**
+   * Whether each liveness tick also lists the directory to find files the back-ends missed
+   * (default true). Off, only the back-ends report changes: for testing a back-end on its own.
+   */
+  reconcile?: boolean;
   /** Files read per turn of the event loop (default 256). */
   batchSize?: number;
   /** Passed to the record reader (e.g. the expected owner uid). */
@@ -255,7 +260,7 @@ export function watchInstances(options: WatchOptions): InstanceWatcher {
     const identity = await identify();
     if (identity !== dirIdentity)
       await recover(identity === undefined ? 'directory missing' : 'directory replaced');
-    else await reconcile();
+    else if (options.reconcile !== false) await reconcile();
   };
 
   const settled = () =>
