@@ -158,7 +158,11 @@ export function createLauncher(options: LauncherOptions): Launcher {
   const timeoutMs = options.timeoutMs ?? 20_000;
   // Resolved at the first start, so a hub without beacon-instance still serves everything else.
   let program: { command: string; args: string[] } | undefined;
-  const inFlight = new Map<string, Promise<StartedInstance>>();
+  /** Launches under way by folder: the launch, its own cancel, and how many callers wait. */
+  const inFlight = new Map<
+    string,
+    { launch: Promise<StartedInstance>; controller: AbortController; waiting: number }
+  >();
   const children = new Set<ChildProcess>();
   let closed = false;
 
@@ -264,12 +268,56 @@ export function createLauncher(options: LauncherOptions): Launcher {
     const real = await projectFolder(folder);
     const live = liveFor(real);
     if (live) return { info: live, started: false };
-    let pending = inFlight.get(real);
-    if (!pending) {
-      pending = launch(real, signal).finally(() => inFlight.delete(real));
-      inFlight.set(real, pending);
+    let shared = inFlight.get(real);
+    if (!shared) {
+      // The launch has its own signal: one caller's cancel ends only that caller's wait, and the
+      // launch is killed once every caller waiting on it has cancelled.
+      const controller = new AbortController();
+      const entry = {
+        launch: launch(real, controller.signal).finally(() => inFlight.delete(real)),
+        controller,
+        waiting: 0,
+      };
+      inFlight.set(real, entry);
+      shared = entry;
     }
-    return pending;
+    return waitFor(shared, signal);
+  };
+
+  /** One caller's wait on a shared launch, ended early by its own signal. */
+  const waitFor = (
+    shared: { launch: Promise<StartedInstance>; controller: AbortController; waiting: number },
+    signal: AbortSignal | undefined,
+  ): Promise<StartedInstance> => {
+    shared.waiting++;
+    if (!signal) return shared.launch.finally(() => shared.waiting--);
+    return new Promise<StartedInstance>((resolve, reject) => {
+      let left = false;
+      const leave = () => {
+        if (left) return;
+        left = true;
+        signal.removeEventListener('abort', onAbort);
+        shared.waiting--;
+      };
+      const onAbort = () => {
+        leave();
+        if (shared.waiting === 0) shared.controller.abort(signal.reason);
+        reject(signal.reason ?? new Error('aborted'));
+      };
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      shared.launch.then(
+        (started) => {
+          leave();
+          resolve(started);
+        },
+        (error: unknown) => {
+          leave();
+          reject(error);
+        },
+      );
+      // A caller that cancelled already has its answer; the launch's own outcome is not its.
+    });
   };
 
   let closing: Promise<void> | undefined;

@@ -22,6 +22,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { launchLogFile } from './launcher.js';
 
 const HUB = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const INSTANCE = fileURLToPath(new URL('../../instance/dist/cli.js', import.meta.url));
 
 let tmp: TempDir;
 let home: string;
@@ -236,6 +237,37 @@ describe('instances_start', () => {
     controller.abort();
     await expect(pending).rejects.toThrow(/abort/i);
     await waitFor(() => processesWith(other).length === 0, { what: 'cancelled launch killed' });
+  });
+});
+
+describe('concurrent instances_start for one folder', () => {
+  it('shares one launch; one caller’s cancel ends only its own wait', async () => {
+    const dir = await makeProject('shared');
+    // The real beacon-instance, started 800 ms late: time for two calls to wait on one launch.
+    const bin = path.join(tmp.path, 'late-instance.mjs');
+    await writeFile(
+      bin,
+      `await new Promise((r) => setTimeout(r, 800));\nawait import(${JSON.stringify(pathToFileURL(INSTANCE).href)});\n`,
+    );
+    const hub = await startHub(['--instance-bin', bin]);
+    const controller = new AbortController();
+    const cancelled = hub.client.callTool(
+      { name: 'instances_start', arguments: { path: dir } },
+      undefined,
+      { signal: controller.signal },
+    );
+    const patient = call(hub.client, 'instances_start', { path: dir });
+    await waitFor(() => processesWith(dir).length === 1, { what: 'one launch running' });
+    controller.abort();
+    await expect(cancelled).rejects.toThrow(/abort/i);
+    const result = await patient;
+    expect(result.isError, text(result)).toBeFalsy();
+    expect(result.structuredContent).toMatchObject({
+      name: 'shared',
+      launched: true,
+      state: 'active',
+    });
+    expect(await recordsAt(dir)).toHaveLength(1);
   });
 });
 
