@@ -17,9 +17,7 @@ export interface ToolCall {
 export interface FastCallOptions {
   /** The instance tool a call of a hub tool name means; undefined sends it the ordinary way. */
   route(name: string, args: Record<string, unknown> | undefined): ToolCall | undefined;
-  /** The call on the instance's HTTP transport, cancelled by `signal`; undefined if not on one. */
-  callDirect(call: ToolCall, signal: AbortSignal): Promise<CallToolResult> | undefined;
-  /** The call by any other way, cancelled by `signal`. */
+  /** The call, cancelled by `signal` (straight on the instance's HTTP transport when it has one). */
   call(call: ToolCall, signal: AbortSignal): Promise<CallToolResult>;
   log: (message: string) => void;
 }
@@ -44,7 +42,7 @@ export function installFastToolCalls(transport: Transport, options: FastCallOpti
     // One cancellation path: the client's notifications/cancelled aborts this signal.
     const controller = new AbortController();
     const { signal } = controller;
-    const pending = options.callDirect(call, signal) ?? options.call(call, signal);
+    const pending = options.call(call, signal);
     const cancel = (reason: string) => controller.abort(reason);
     inFlight.set(id, cancel);
     // A cancelled request gets no answer, as the SDK does it.

@@ -65,16 +65,6 @@ export interface Forwarder {
     extra: ToolExtra,
   ): Promise<CallToolResult>;
   /**
-   * `tools/call` straight on the instance's HTTP transport, cancelled by `signal`; undefined
-   * when the instance is not on that transport. Outcomes as {@link callTool}.
-   */
-  callToolDirect(
-    id: string,
-    name: string,
-    args: Record<string, unknown> | undefined,
-    signal: AbortSignal,
-  ): Promise<CallToolResult> | undefined;
-  /**
    * Any other request; an instance not connected is an `InvalidRequest` error, a hung or lost
    * one an `InternalError`, each naming it.
    */
@@ -217,10 +207,6 @@ export function createForwarder(manager: ConnectionManager, callTimeoutMs: numbe
       const outcome = await send(id, 'tools/call', params, extra);
       if (outcome.ok) return outcome.result as CallToolResult;
       return toolError(outcome.message);
-    },
-    callToolDirect(id, name, args, signal) {
-      const transport = httpTransport(id);
-      return transport && callDirect(transport, id, toolParams(name, args), signal);
     },
     async request(id, method, params, extra) {
       const outcome = await send(id, method, params, extra);

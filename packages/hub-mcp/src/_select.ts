@@ -3,7 +3,7 @@
 
 import type { ConnectionInfo } from '@mcp-beacon/connection-manager';
 import { cleanText } from '@mcp-beacon/registry';
-import type { SliceInfo, ToolGroup } from './_view.js';
+import { byStart, type SliceInfo, type ToolGroup } from './_view.js';
 import { HubError } from './errors.js';
 
 /** Instances listed by name in a message before the rest are counted. */
@@ -101,8 +101,6 @@ export type ChoiceResult = { ok: true; id: string } | { ok: false; message: stri
 
 const membersLabel = (group: ToolGroup) =>
   some([...group.members.values()].sort(byStart).map(label));
-const byStart = (a: SliceInfo, b: SliceInfo) =>
-  a.started.localeCompare(b.started) || a.id.localeCompare(b.id);
 
 /**
  * Picks the instance for a grouped tool: the one `instance` names, if it offers this

@@ -125,7 +125,8 @@ interface Slice extends SliceInfo {
   readonly toolNames: Map<string, string>;
   readonly toolKeys: Map<string, string>;
   catalog: ViewSource['catalog'] | undefined;
-  tools: SliceTool[];
+  /** Its tools by their own names, in catalog order. */
+  tools: Map<string, SliceTool>;
   /** Its tools that are not grouped, as listed. */
   namespaced: Tool[];
   resources: Resource[];
@@ -149,7 +150,8 @@ const NAMED_MEMBERS = 3;
 const EMPTY_SIGNATURE: ViewSignature = { tools: '', resources: '', prompts: '' };
 const digest = (value: unknown) =>
   createHash('sha1').update(JSON.stringify(value)).digest('base64');
-const byStart = (a: SliceInfo, b: SliceInfo) =>
+/** Instance start order (then id): the order of lists, descriptions and messages. */
+export const byStart = (a: SliceInfo, b: SliceInfo) =>
   a.started.localeCompare(b.started) || a.id.localeCompare(b.id);
 
 /** The first {@link NAMED_MEMBERS} members by start order, and how many there are. */
@@ -249,7 +251,7 @@ export function createView(options: ViewOptions): HubView {
       toolNames: new Map(),
       toolKeys: new Map(),
       catalog: active ? source.catalog : undefined,
-      tools: [],
+      tools: new Map(),
       namespaced: [],
       resources: [],
       resourceTemplates: [],
@@ -263,7 +265,7 @@ export function createView(options: ViewOptions): HubView {
       if (slice.toolKeys.has(tool.name)) continue;
       const { tool: definition, key, groupable } = defineTool(tool, slug);
       slice.toolKeys.set(tool.name, key);
-      slice.tools.push({
+      slice.tools.set(tool.name, {
         own: tool.name,
         definition,
         key,
@@ -296,7 +298,7 @@ export function createView(options: ViewOptions): HubView {
   };
 
   const attach = (slice: Slice) => {
-    for (const tool of slice.tools) {
+    for (const tool of slice.tools.values()) {
       place(slice, tool);
       aliases.set(tool.alias, { id: slice.id, name: tool.own });
     }
@@ -312,7 +314,7 @@ export function createView(options: ViewOptions): HubView {
   };
 
   const detach = (slice: Slice) => {
-    for (const tool of slice.tools) {
+    for (const tool of slice.tools.values()) {
       if (aliases.get(tool.alias)?.id === slice.id) aliases.delete(tool.alias);
       const group = tool.group;
       if (!group) continue;
@@ -402,7 +404,7 @@ export function createView(options: ViewOptions): HubView {
       listedNames ??= new Set(current().tools.map((t) => t.name));
       return listedNames.has(name) ? name : undefined;
     },
-    definition: (id, own) => slices.get(id)?.tools.find((t) => t.own === own)?.definition,
+    definition: (id, own) => slices.get(id)?.tools.get(own)?.definition,
     lists: current,
     signature() {
       if (signature) return signature;

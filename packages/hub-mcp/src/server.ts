@@ -20,7 +20,7 @@ import { registerPromptHandlers } from './_prompt-handlers.js';
 import { registerResourceHandlers } from './_resource-handlers.js';
 import { createRootStarter } from './_roots.js';
 import { registerToolHandlers, routeToolCall } from './_tool-handlers.js';
-import { createView, type ToolSurface } from './_view.js';
+import { createView, type ToolSurface, type ViewSource } from './_view.js';
 import { HubError } from './errors.js';
 
 /** Capabilities the hub declares to instances, so their server->client requests reach it. */
@@ -164,7 +164,7 @@ export function createHubServer(options: HubServerOptions): HubServer {
   };
 
   let closed = false;
-  const changed = (info: Parameters<typeof view.update>[0] & { state: string }) => {
+  const changed = (info: ViewSource) => {
     if (closed) return;
     // Routing sees the change at once; lists are assembled when asked for or at the flush.
     if (info.state === 'removed') view.remove(info.id);
@@ -235,8 +235,6 @@ export function createHubServer(options: HubServerOptions): HubServer {
     installFastToolCalls(transport, {
       route: (name, args) =>
         ctx.gate.isPassed() && !closed ? routeToolCall(ctx, name, args) : undefined,
-      callDirect: (call, signal) =>
-        ctx.forwarder.callToolDirect(call.id, call.name, call.args, signal),
       call: (call, signal) =>
         ctx.forwarder.callTool(call.id, call.name, call.args, {
           signal,
