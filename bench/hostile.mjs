@@ -5,12 +5,12 @@
 //      tools/list_changed every 10 ms; the hub's RSS before and at its peak, and whether it lives.
 // Usage: node bench/hostile.mjs [--calls 500] [--seconds 20]
 import { fork, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeRecord, startMcpHttpServer } from '../packages/test-utils/dist/index.js';
 import { benchHome } from './_home.mjs';
+import { rssMib } from './_proc.mjs';
 import { rawPipe } from './_raw-pipe.mjs';
 import { summarize } from './_stats.mjs';
 
@@ -24,8 +24,6 @@ const CALLS = arg('calls', 500);
 const SECONDS = arg('seconds', 20);
 const log = (s) => process.stderr.write(`${s}\n`);
 const round = (x) => Math.round(x * 100) / 100;
-const rssMib = (pid) =>
-  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
 
 if (process.argv[2] === '--hostile') {
   // The hostile server runs in a process of its own, so its work (serializing 50,000 tools for

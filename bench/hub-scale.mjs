@@ -10,7 +10,6 @@
 // Usage: node bench/hub-scale.mjs [--samples N] [--calls N] [--sizes 100,500] [--only echo]
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { mkdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
@@ -23,6 +22,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { makeRecord } from '../packages/test-utils/dist/index.js';
 import { benchHome } from './_home.mjs';
+import { cpuMs, rssMib } from './_proc.mjs';
 import { countTools, rawPipe } from './_raw-pipe.mjs';
 import { summarize } from './_stats.mjs';
 
@@ -199,18 +199,6 @@ async function freePort() {
   const { port } = probe.address();
   await new Promise((resolve) => probe.close(resolve));
   return port;
-}
-
-/** Resident memory of a process now, in MiB (from `/proc/<pid>/status`). */
-const rssMib = (pid) =>
-  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
-
-/** User plus system CPU time of a process so far, in ms (from `/proc/<pid>/stat`). */
-function cpuMs(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
 async function echoThreeWays() {

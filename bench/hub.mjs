@@ -7,7 +7,6 @@
 // Usage: pnpm bench:hub [-- --samples N --calls N --instances N --node-flags "..."]
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { mkdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +16,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { makeRecord } from '../packages/test-utils/dist/index.js';
 import { benchHome } from './_home.mjs';
+import { rssMib } from './_proc.mjs';
 import { countTools, rawPipe } from './_raw-pipe.mjs';
 import { summarize } from './_stats.mjs';
 
@@ -101,10 +101,7 @@ async function connectHub(args = []) {
   return { client, transport, ms };
 }
 
-function rssMiB(pid) {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Math.round((Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024) * 10) / 10;
-}
+const rssMiB = (pid) => Math.round(rssMib(pid) * 10) / 10;
 
 /** Times `count` tools/list requests on the hub's raw stdio, once it lists `minTools` tools. */
 async function rawToolsList(child, count, minTools) {

@@ -5,13 +5,13 @@
 //      (their pid alive, their port refusing); then the hub's CPU over a period with all 300.
 // Usage: node bench/unreachable.mjs [--present 100] [--samples 200] [--cpu-seconds 60]
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeRecord } from '../packages/test-utils/dist/index.js';
 import { benchHome } from './_home.mjs';
+import { cpuMs } from './_proc.mjs';
 import { rawPipe } from './_raw-pipe.mjs';
 import { summarize } from './_stats.mjs';
 
@@ -54,12 +54,6 @@ async function stageUnreachable(port, name) {
   const temp = path.join(tempDir, `${record.id}.json.bench.tmp`);
   await writeFile(temp, JSON.stringify(record), { mode: 0o600 });
   return { record, temp, final: path.join(instancesDir, `${record.id}.json`) };
-}
-
-function cpuMs(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
 async function scenario(present, ports) {
