@@ -107,7 +107,7 @@ export async function startHub(options: StartHubOptions): Promise<Hub> {
   });
   const hub = createHubServer({
     manager,
-    startInstance: launcher.start,
+    launchInstance: launcher.start,
     startRoots: options.startRoots === true,
     serverInfo: { name: 'beacon-hub', version: VERSION },
     startup: watcher.ready,

@@ -1,3 +1,6 @@
+// Over 300 lines on purpose: a start is one sequence (check the folder and its owner, find
+// beacon-instance, open the log safely, spawn detached, wait for the connection, kill on
+// failure) with one shared-launch table; each step is a named function below.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { constants, existsSync } from 'node:fs';
@@ -7,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { ConnectionInfo, ConnectionManager } from '@mcp-beacon/connection-manager';
 import { HubError, type StartedInstance } from '@mcp-beacon/hub-mcp';
 import { type BeaconPaths, ensureTrustedDir } from '@mcp-beacon/paths';
-import { cleanText, findProgram } from '@mcp-beacon/registry';
+import { type Clock, cleanText, findProgram, signalGroup, systemClock } from '@mcp-beacon/registry';
 
 /** Options of {@link createLauncher}. */
 export interface LauncherOptions {
@@ -21,6 +24,8 @@ export interface LauncherOptions {
   instanceBin?: string;
   /** How long a start may take to become active, in ms (default 20 000). */
   timeoutMs?: number;
+  /** Timer of the start deadline (default: the real clock). */
+  clock?: Clock;
 }
 
 /** Starts beacon-instance processes for the hub's `instances_start` and `--start-roots`. */
@@ -156,6 +161,7 @@ function samePath(recordPath: string, real: string): boolean {
 export function createLauncher(options: LauncherOptions): Launcher {
   const { manager, paths } = options;
   const timeoutMs = options.timeoutMs ?? 20_000;
+  const clock = options.clock ?? systemClock;
   // Resolved at the first start, so a hub without beacon-instance still serves everything else.
   let program: { command: string; args: string[] } | undefined;
   /** Launches under way by folder: the launch, its own cancel, and how many callers wait. */
@@ -216,7 +222,7 @@ export function createLauncher(options: LauncherOptions): Launcher {
       const started = await new Promise<StartedInstance>((resolve, reject) => {
         const settle = (outcome: StartedInstance | Error) => {
           off();
-          clearTimeout(timer);
+          clock.clearTimeout(timer);
           signal?.removeEventListener('abort', onAbort);
           if (outcome instanceof Error) reject(outcome);
           else resolve(outcome);
@@ -235,7 +241,7 @@ export function createLauncher(options: LauncherOptions): Launcher {
             fail(`${describe} announced itself but is ${info.state}: ${info.reason ?? ''}`);
         };
         const off = manager.onTransition((event) => check(event.info));
-        const timer = setTimeout(
+        const timer = clock.setTimeout(
           () => fail(`${describe} did not become active within ${timeoutMs} ms`),
           timeoutMs,
         );
@@ -334,10 +340,6 @@ export function createLauncher(options: LauncherOptions): Launcher {
 
 /** SIGTERMs a detached launch's process group (the instance stops its own scripts). */
 function killGroup(child: ChildProcess): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(process.platform === 'win32' ? child.pid : -child.pid, 'SIGTERM');
-  } catch {
-    // Already gone.
-  }
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  signalGroup(child.pid, 'SIGTERM');
 }

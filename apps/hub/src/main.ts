@@ -10,8 +10,8 @@ import { cleanText, createLogger, isLogLevel, onShutdown } from '@mcp-beacon/reg
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { startHub, VERSION } from './hub.js';
 import { formatTable, listInstances } from './list.js';
+import { watchList } from './list-watch.js';
 import { SETUP_CLIENTS, type SetupClient, setupText, writeSetup } from './setup.js';
-import { watchList } from './watch.js';
 
 // stdout belongs to JSON-RPC: anything that calls console.log goes to stderr instead.
 console.log = console.error;

@@ -22,7 +22,7 @@ describe('transition log', () => {
   it('keeps 100 unreachable instances under 5 KB of stderr a minute after the first', () => {
     const out: { minute: number; line: string }[] = [];
     let minute = 0;
-    const logger = createLogger('warn', (line) => out.push({ minute, line }));
+    const logger = createLogger('warn', { write: (line) => out.push({ minute, line }) });
     const log = createTransitionLog(logger, { summaryMs: 0 });
     const ids = Array.from({ length: 100 }, () => randomUUID());
     for (const [i, id] of ids.entries()) {
@@ -64,10 +64,9 @@ describe('transition log', () => {
 
   it('says recovery at info and forgets the failure', () => {
     const lines: string[] = [];
-    const log = createTransitionLog(
-      createLogger('info', (l) => lines.push(l)),
-      { summaryMs: 0 },
-    );
+    const log = createTransitionLog(createLogger('info', { write: (l) => lines.push(l) }), {
+      summaryMs: 0,
+    });
     const id = randomUUID();
     log.record(event(id, 'web', 'active', 'retrying', 'connection closed'));
     log.record(event(id, 'web', 'retrying', 'retrying', 'ECONNREFUSED'));
@@ -85,10 +84,9 @@ describe('transition log', () => {
 
   it('names a new instance once, and a disconnect on request at info, not as a failure', () => {
     const lines: string[] = [];
-    const log = createTransitionLog(
-      createLogger('debug', (l) => lines.push(l)),
-      { summaryMs: 0 },
-    );
+    const log = createTransitionLog(createLogger('debug', { write: (l) => lines.push(l) }), {
+      summaryMs: 0,
+    });
     const id = randomUUID();
     log.record(event(id, 'web', 'discovered', 'discovered', 'record found'));
     log.record(event(id, 'web', 'active', 'disconnected', 'disconnected on request'));

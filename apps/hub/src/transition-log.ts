@@ -1,10 +1,12 @@
 import type { TransitionEvent } from '@mcp-beacon/connection-manager';
-import type { Logger } from '@mcp-beacon/registry';
+import { type Clock, type Logger, systemClock } from '@mcp-beacon/registry';
 
 /** Options of {@link createTransitionLog}. */
 export interface TransitionLogOptions {
   /** Period of the summary of instances that keep failing, in ms (default 60 000; 0 = none). */
   summaryMs?: number;
+  /** Timer of the summary (default: the real clock). */
+  clock?: Clock;
 }
 
 /** Turns connection transitions into log lines; see {@link createTransitionLog}. */
@@ -86,12 +88,22 @@ export function createTransitionLog(
     for (const f of repeated) f.repeats = 0;
   };
 
-  const timer = summaryMs > 0 ? setInterval(summarize, summaryMs).unref() : undefined;
+  const clock = options.clock ?? systemClock;
+  let timer: unknown;
+  let closed = false;
+  const tick = () => {
+    timer = clock.setTimeout(() => {
+      summarize();
+      if (!closed) tick();
+    }, summaryMs);
+  };
+  if (summaryMs > 0) tick();
   return {
     record,
     summarize,
     close: () => {
-      if (timer) clearInterval(timer);
+      closed = true;
+      if (timer !== undefined) clock.clearTimeout(timer);
     },
   };
 }

@@ -1,13 +1,16 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { type BeaconPaths, resolvePaths } from '@mcp-beacon/paths';
-import type { Logger } from '@mcp-beacon/registry';
 import {
+  type Clock,
   cleanText,
+  exitStatus,
   findPortOwner,
   isLoopbackHttpUrl,
+  type Logger,
   type Registration,
   register,
+  systemClock,
 } from '@mcp-beacon/registry';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -33,6 +36,8 @@ export interface AnnounceOptions {
   command?: readonly string[];
   /** How long the started server may take to answer MCP, in ms (default 30 000). */
   startTimeoutMs?: number;
+  /** Timers of the pings, the start-up polls and the kill deadline (default: the real clock). */
+  clock?: Clock;
 }
 
 /** How an announcement ended. */
@@ -68,7 +73,8 @@ async function openSession(url: string, token: string | undefined, timeoutMs: nu
   return { client, transport };
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sleep = (clock: Clock, ms: number) =>
+  new Promise<void>((resolve) => clock.setTimeout(resolve, ms));
 
 /**
  * Announces an MCP server: writes its record only after an MCP `initialize` succeeds, keeps
@@ -81,6 +87,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export async function announce(options: AnnounceOptions): Promise<Announcement> {
   const { logger } = options;
+  const clock = options.clock ?? systemClock;
   if (!isLoopbackHttpUrl(options.url)) {
     throw new InstanceError(
       'INVALID_INPUT',
@@ -103,9 +110,9 @@ export async function announce(options: AnnounceOptions): Promise<Announcement> 
         logger.error(`cannot start ${file}: ${error.message}`);
         resolve(127);
       });
-      started.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+      started.once('exit', (code, signal) => resolve(exitStatus(code, signal)));
     });
-    const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
+    const deadline = clock.now() + (options.startTimeoutMs ?? 30_000);
     let exited: number | undefined;
     void childExit.then((code) => {
       exited = code;
@@ -120,11 +127,11 @@ export async function announce(options: AnnounceOptions): Promise<Announcement> 
             'UNREACHABLE',
             `${file} exited with code ${exited} before answering at ${options.url}`,
           );
-        if (Date.now() > deadline) {
+        if (clock.now() > deadline) {
           started.kill('SIGTERM');
           throw error;
         }
-        await sleep(250);
+        await sleep(clock, 250);
       }
     }
   } else {
@@ -160,10 +167,12 @@ export async function announce(options: AnnounceOptions): Promise<Announcement> 
     finish = resolve;
   });
   let ending: Promise<void> | undefined;
-  let timer: NodeJS.Timeout | undefined;
+  let timer: unknown;
+  // The clock's timers do not hold the process; the announcement does, until it ends.
+  const hold = setInterval(() => undefined, 2 ** 30);
   const end = (result: AnnouncementEnd) => {
     ending ??= (async () => {
-      clearTimeout(timer);
+      clock.clearTimeout(timer);
       await registration.close().catch(() => undefined);
       if (result.how === 'unreachable')
         logger.warn(`${options.url} ${result.reason}; record withdrawn`);
@@ -171,10 +180,11 @@ export async function announce(options: AnnounceOptions): Promise<Announcement> 
       await session.client.close().catch(() => undefined);
       if (child && child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
-        const killer = setTimeout(() => child?.kill('SIGKILL'), 3_000);
+        const killer = clock.setTimeout(() => child?.kill('SIGKILL'), 3_000);
         await childExit;
-        clearTimeout(killer);
+        clock.clearTimeout(killer);
       }
+      clearInterval(hold);
       finish(result);
     })();
     return ending;
@@ -188,14 +198,14 @@ export async function announce(options: AnnounceOptions): Promise<Announcement> 
       await end({ how: 'unreachable', reason: `stopped answering (${(error as Error).message})` });
       return;
     }
-    clearTimeout(timer);
-    timer = setTimeout(() => void ping(), options.intervalMs ?? 5_000);
+    clock.clearTimeout(timer);
+    timer = clock.setTimeout(() => void ping(), options.intervalMs ?? 5_000);
   };
   // A transport error (the event stream dropped, a refused request) is checked at once.
   session.client.onerror = () => void ping();
   session.client.onclose = () => void end({ how: 'unreachable', reason: 'closed the session' });
   void childExit?.then((code) => end({ how: 'exited', code }));
-  timer = setTimeout(() => void ping(), options.intervalMs ?? 5_000);
+  timer = clock.setTimeout(() => void ping(), options.intervalMs ?? 5_000);
   const close = () => end({ how: 'stopped' });
   return { registration, done, close, [Symbol.asyncDispose]: close };
 }

@@ -214,7 +214,7 @@ async function main(): Promise<void> {
     );
   // An instance runs for days, its stderr often a file (instances_start): a line that keeps
   // repeating (a failing heartbeat, refused sessions) is written once a minute.
-  logger = createLogger(level, undefined, { repeatMs: REPEAT_LOG_MS });
+  logger = createLogger(level, { repeatMs: REPEAT_LOG_MS });
 
   try {
     if (positionals[0] === 'announce') {

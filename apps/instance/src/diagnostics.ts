@@ -1,3 +1,6 @@
+// Over 300 lines on purpose: the error formats `errors_get` knows (TypeScript, ESLint, Vite,
+// Jest/Vitest, Node stacks, ...) are a table of linear patterns with their parsers; the scan
+// that runs them under a time budget is at the end.
 import { createTimeBudget, type TimeBudget } from './grep.js';
 import { type LinearPattern, linear } from './linear.js';
 

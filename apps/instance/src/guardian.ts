@@ -7,7 +7,7 @@
 // Usage: node guardian.js <grace-ms> <command> [args...]
 import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { constants } from 'node:os';
+import { exitStatus, signalGroup } from '@mcp-beacon/registry/process';
 
 const [graceArg, command, ...args] = process.argv.slice(2);
 const grace = Number(graceArg) || 3_000;
@@ -64,7 +64,7 @@ const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit'], en
 const childExited = new Promise<void>((resolve) => {
   child.on('exit', (code, sig) => {
     // A script killed by a signal is reported as 128 + its number, as shells do.
-    status = sig ? 128 + (constants.signals[sig] ?? 0) : (code ?? 1);
+    status = exitStatus(code, sig);
     resolve();
   });
 });
@@ -75,7 +75,7 @@ async function sweep(): Promise<void> {
   if (sweeping) return;
   sweeping = true;
   const deadline = Date.now() + grace;
-  if (members().live.length > 0) signal(-self, 'SIGTERM');
+  if (members().live.length > 0) signalGroup(self, 'SIGTERM');
   for (;;) {
     const { live, zombies } = members();
     // Zombies go as soon as their parent reaps them (or init, once the parent is gone); they

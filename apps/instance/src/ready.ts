@@ -21,6 +21,11 @@ export interface ReadyCondition {
   onProgress?: (elapsedMs: number, lines: number) => void;
   /** Period of `onProgress` in ms (default 1 000). */
   progressMs?: number;
+  /**
+   * Also check the lines the run printed before the wait (a run started just now); otherwise
+   * only new lines match the pattern, and a URL printed earlier ends the wait at once.
+   */
+  includeEarlierLines?: boolean;
   clock?: Clock;
 }
 
@@ -33,16 +38,15 @@ export interface WaitResult {
 
 /**
  * Waits until run `id` prints a line matching `pattern`, prints a URL (`url`), ends, or the
- * timeout passes. With `fromStart`, lines the run printed before the wait are checked too (a
- * run started just now); otherwise only new lines match the pattern.
+ * timeout passes; see {@link ReadyCondition.includeEarlierLines} for the lines printed before.
  * @throws {InstanceError} `UNKNOWN_RUN`.
  */
 export function waitUntilReady(
   runner: ScriptRunner,
   id: string,
   condition: ReadyCondition,
-  fromStart: boolean,
 ): Promise<WaitResult> {
+  const fromStart = condition.includeEarlierLines === true;
   const clock = condition.clock ?? systemClock;
   const { run, ended } = runner.watch(id);
   const matches = (line: LogLine, newUrls: readonly string[]): WaitResult | undefined => {

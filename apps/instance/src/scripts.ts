@@ -1,8 +1,17 @@
+// Over 300 lines on purpose: the runner owns every run's life (start through the guardian,
+// output into the log ring, stop by group, the kept-runs bound); the pieces with a policy of
+// their own are elsewhere: the log ring in `ring.ts`, URL detection in `urls.ts`, the
+// guardian in `guardian.ts`, the command line in `project.ts`.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { type Clock, findProgram, systemClock } from '@mcp-beacon/registry';
+import {
+  type Clock,
+  exitStatus,
+  findProgram,
+  signalGroup,
+  systemClock,
+} from '@mcp-beacon/registry';
 import { InstanceError } from './errors.js';
 import { readProject, scriptCommand } from './project.js';
 import { type LogLine, LogRing } from './ring.js';
@@ -179,7 +188,7 @@ export class ScriptRunner {
       });
       child.once('close', (code, signal) => {
         // A guardian killed by a signal reports it as 128 + its number, as shells do.
-        const exitCode = code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : null);
+        const exitCode = code === null && signal === null ? null : exitStatus(code, signal);
         this.finish(
           run,
           run.stopRequested ? 'stopped' : exitCode === 0 ? 'exited' : 'failed',
@@ -270,10 +279,10 @@ export class ScriptRunner {
     if (run.info.state === 'running') {
       run.stopRequested = true;
       const pgid = run.child.pid;
-      killGroup(pgid, 'SIGTERM');
+      signalGroup(pgid, 'SIGTERM');
       // Only if the guardian itself is stuck: it exits within the grace period otherwise.
       const backstop = this.clock.setTimeout(
-        () => killGroup(pgid, 'SIGKILL'),
+        () => signalGroup(pgid, 'SIGKILL'),
         this.graceMs + 2_000,
       );
       void run.exited.then(() => this.clock.clearTimeout(backstop));
@@ -330,15 +339,6 @@ export class ScriptRunner {
 
   private describe(run: Run): RunInfo {
     return { ...run.info, droppedLines: run.logs.dropped, urls: run.urls.list() };
-  }
-}
-
-function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // Already gone.
   }
 }
 

@@ -1,7 +1,7 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import type { Logger } from '@mcp-beacon/registry';
+import { type Clock, isLoopbackHost, type Logger, systemClock } from '@mcp-beacon/registry';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
@@ -26,6 +26,8 @@ export interface HttpServerOptions {
   maxConnections?: number;
   /** A connection that has not made an authenticated request is closed after this (default 10 s). */
   unauthenticatedMs?: number;
+  /** Timers of the idle-session sweep and the unauthenticated-socket deadline. */
+  clock?: Clock;
 }
 
 /** A listening instance HTTP server. */
@@ -45,21 +47,25 @@ interface Session {
   server: McpServer;
   /** Requests and streams open now. */
   open: number;
-  /** performance.now() when the last one closed. */
+  /** `clock.now()` when the last one closed. */
   lastActive: number;
 }
 
 const HOST = '127.0.0.1';
-const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]'];
+
+/** True for a Host header naming a loopback host with exactly this port. */
+function isLoopbackHostHeader(header: string, port: number): boolean {
+  const colon = header.lastIndexOf(':');
+  return (
+    colon > 0 && header.slice(colon + 1) === String(port) && isLoopbackHost(header.slice(0, colon))
+  );
+}
 
 /** True for an Origin on a loopback host (any port, http or https). */
 function isLoopbackOrigin(origin: string): boolean {
   try {
     const url = new URL(origin);
-    return (
-      (url.protocol === 'http:' || url.protocol === 'https:') &&
-      LOOPBACK_HOSTS.includes(url.hostname)
-    );
+    return (url.protocol === 'http:' || url.protocol === 'https:') && isLoopbackHost(url.hostname);
   } catch {
     return false;
   }
@@ -105,6 +111,7 @@ async function readBody(req: IncomingMessage, limit: number): Promise<unknown> {
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const { logger } = options;
   const limit = options.maxBodyBytes ?? 4 * 1024 * 1024;
+  const clock = options.clock ?? systemClock;
   const idleMs = options.sessionIdleMs ?? 600_000;
   const maxSessions = options.maxSessions ?? 100;
   const unauthenticatedMs = options.unauthenticatedMs ?? 10_000;
@@ -117,24 +124,27 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     session.open++;
     res.once('close', () => {
       session.open--;
-      session.lastActive = performance.now();
+      session.lastActive = clock.now();
     });
   };
-  const sweep = setInterval(
-    () => {
-      const now = performance.now();
+  const sweepMs = Math.max(50, Math.min(idleMs / 4, 30_000));
+  let sweep: unknown;
+  const sweepIdle = () => {
+    sweep = clock.setTimeout(() => {
+      sweepIdle();
+      const now = clock.now();
       for (const [id, session] of sessions) {
         if (session.open > 0 || now - session.lastActive < idleMs) continue;
         logger.debug(`session ${id} idle for ${idleMs} ms: ended`);
         void session.transport.close();
       }
-    },
-    Math.max(50, Math.min(idleMs / 4, 30_000)),
-  ).unref();
+    }, sweepMs);
+  };
+  sweepIdle();
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const host = req.headers.host ?? '';
-    if (!LOOPBACK_HOSTS.some((name) => host === `${name}:${port}`)) {
+    if (!isLoopbackHostHeader(host, port)) {
       logger.warn(`rejected request with Host ${JSON.stringify(host)}`);
       return sendError(
         res,
@@ -200,7 +210,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
-        const session: Session = { transport, server, open: 0, lastActive: performance.now() };
+        const session: Session = { transport, server, open: 0, lastActive: clock.now() };
         sessions.set(id, session);
         track(session, res);
         logger.debug(`session ${id} opened`);
@@ -227,20 +237,20 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   http.keepAliveTimeout = 5_000;
   http.maxRequestsPerSocket = 10_000;
   http.maxConnections = options.maxConnections ?? 4_096;
-  const unauthenticated = new Map<Socket, NodeJS.Timeout>();
+  const unauthenticated = new Map<Socket, unknown>();
   const trust = (socket: Socket) => {
     if (trusted.has(socket)) return;
     trusted.add(socket);
-    clearTimeout(unauthenticated.get(socket));
+    clock.clearTimeout(unauthenticated.get(socket));
     unauthenticated.delete(socket);
   };
   http.on('connection', (socket: Socket) => {
     unauthenticated.set(
       socket,
-      setTimeout(() => socket.destroy(), unauthenticatedMs),
+      clock.setTimeout(() => socket.destroy(), unauthenticatedMs),
     );
     socket.once('close', () => {
-      clearTimeout(unauthenticated.get(socket));
+      clock.clearTimeout(unauthenticated.get(socket));
       unauthenticated.delete(socket);
     });
   });
@@ -267,8 +277,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
-      clearInterval(sweep);
-      for (const timer of unauthenticated.values()) clearTimeout(timer);
+      clock.clearTimeout(sweep);
+      for (const timer of unauthenticated.values()) clock.clearTimeout(timer);
       await Promise.allSettled([...sessions.values()].map((s) => s.transport.close()));
       sessions.clear();
       await new Promise<void>((resolve) => {

@@ -1,3 +1,6 @@
+// Over 300 lines on purpose: the instance's tool list, one registration per tool with its
+// schema and description, reads best as one table; each tool's work is in the runner
+// (`scripts.ts`), the ready-wait (`ready.ts`), the grep (`grep.ts`) or `diagnostics.ts`.
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { findDiagnostics } from './diagnostics.js';
@@ -140,34 +143,30 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
       if (waitFor === undefined) return result({ ...run, alreadyRunning });
       const timeoutMs = waitFor.timeoutMs ?? WAIT_DEFAULT_MS;
       const progressToken = extra._meta?.progressToken;
-      const { waited, line } = await waitUntilReady(
-        ctx.runner,
-        run.id,
-        {
-          ...(matcher === undefined ? {} : { pattern: matcher }),
-          url: waitFor.url === true,
-          timeoutMs,
-          signal: extra.signal,
-          ...(progressToken === undefined
-            ? {}
-            : {
-                onProgress: (elapsed: number, lines: number) => {
-                  void extra
-                    .sendNotification({
-                      method: 'notifications/progress',
-                      params: {
-                        progressToken,
-                        progress: elapsed,
-                        total: timeoutMs,
-                        message: `waiting for ${run.script} (${run.id}): ${lines} new lines so far`,
-                      },
-                    })
-                    .catch(() => undefined);
-                },
-              }),
-        },
-        !alreadyRunning,
-      );
+      const { waited, line } = await waitUntilReady(ctx.runner, run.id, {
+        ...(matcher === undefined ? {} : { pattern: matcher }),
+        url: waitFor.url === true,
+        timeoutMs,
+        signal: extra.signal,
+        ...(progressToken === undefined
+          ? {}
+          : {
+              onProgress: (elapsed: number, lines: number) => {
+                void extra
+                  .sendNotification({
+                    method: 'notifications/progress',
+                    params: {
+                      progressToken,
+                      progress: elapsed,
+                      total: timeoutMs,
+                      message: `waiting for ${run.script} (${run.id}): ${lines} new lines so far`,
+                    },
+                  })
+                  .catch(() => undefined);
+              },
+            }),
+        includeEarlierLines: !alreadyRunning,
+      });
       const now = ctx.runner.watch(run.id).run;
       return result({ ...now, alreadyRunning, waited, line, urls: now.urls });
     },

@@ -43,6 +43,8 @@ describe('URL detection', () => {
     ],
     ['a sentence', 'Open http://127.0.0.1:5000/docs, then retry.', ['http://127.0.0.1:5000/docs']],
     ['quoted', 'url="http://localhost:9000/path"', ['http://localhost:9000/path']],
+    ['any 127/8 address', 'on http://127.0.0.10:3000', ['http://127.0.0.10:3000']],
+    ['end of a sentence', 'Open http://localhost.', ['http://localhost']],
   ])('%s', (_name, line, expected) => {
     expect(findUrls(line)).toEqual(expected);
   });
@@ -51,7 +53,8 @@ describe('URL detection', () => {
     for (const line of [
       'see https://vitejs.dev/config/',
       'http://localhost.evil.com:3000/',
-      'http://127.0.0.10:3000',
+      'http://127.0.0.1.nip.io:3000/',
+      'http://128.0.0.1:3000',
       'http://localhost:99999/',
       'ftp://localhost:21/',
     ])

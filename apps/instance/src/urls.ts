@@ -1,23 +1,28 @@
+import { isLoopbackHost } from '@mcp-beacon/registry';
+
 /** URLs kept per run; a dev server prints a handful, a chatty one the same few again. */
 export const MAX_URLS_PER_RUN = 16;
 
-// http(s) on a loopback host, with an optional port and path, as dev servers print them; the
-// host must end there (`localhost.example.com` and `127.0.0.10` are not loopback).
-const LOOPBACK_URL =
-  /\bhttps?:\/\/(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])(?::\d{1,5})?(?![\w-]|\.[\w-])(?:[/?#][^\s"'<>`)\]},]*)?/gi;
+// An http(s) URL as dev servers print them: a host, an optional port and path. Its host is
+// then checked by the one loopback rule, so `localhost.example.com` is not taken.
+const HTTP_URL =
+  /\bhttps?:\/\/(\[[0-9a-f:.]+\]|[\w.-]+)(?::(\d{1,5}))?(?![\w-])(?:[/?#][^\s"'<>`)\]},]*)?/gi;
+
+// Dev servers bound to every interface print 0.0.0.0; it is reachable on loopback too.
+const isLocalHost = (host: string) => host === '0.0.0.0' || isLoopbackHost(host);
 
 /**
  * The loopback http(s) URLs in one output line (ANSI codes already removed), in order, without
- * trailing punctuation. `localhost`, `127.0.0.1`, `0.0.0.0` and `[::1]` count as loopback.
+ * trailing punctuation. Loopback is registry's `isLoopbackHost`, plus `0.0.0.0`.
  */
 export function findUrls(text: string): string[] {
   if (!text.includes('://')) return [];
   const found: string[] = [];
-  for (const match of text.matchAll(LOOPBACK_URL)) {
-    const url = match[0].replace(/[.,;:!?]+$/, '');
-    const port = /:(\d+)(?=[/?#]|$)/.exec(url.replace(/^https?:\/\/(\[::1\])?/i, ''));
-    if (port && Number(port[1]) > 65_535) continue;
-    found.push(url);
+  for (const match of text.matchAll(HTTP_URL)) {
+    const [whole, host = '', port] = match;
+    if (!isLocalHost(host.replace(/\.+$/, ''))) continue;
+    if (port !== undefined && Number(port) > 65_535) continue;
+    found.push(whole.replace(/[.,;:!?]+$/, ''));
   }
   return found;
 }

@@ -14,7 +14,7 @@ export class BodyText {
   private settle: { resolve: () => void; reject: (error: Error) => void } | undefined;
 
   /** True once the body ended or failed. */
-  get settled(): boolean {
+  get done(): boolean {
     return this.finished || this.failure !== undefined;
   }
 

@@ -1,3 +1,6 @@
+// Over 300 lines on purpose: a small HTTP/1.1 client (request writing, response parsing,
+// chunked bodies, keep-alive reuse and retirement) is one protocol, kept in one file so its
+// at-most-once rule (a written request is never sent again) can be read in one place.
 import { connect, type Socket } from 'node:net';
 import { BodyText } from './_body.js';
 import { ConnectionError } from './errors.js';
@@ -267,7 +270,7 @@ class Exchange implements Http1Response {
   }
 
   abort(): void {
-    if (this.body.settled) return;
+    if (this.body.done) return;
     this.fail(closedError());
     this.connection.abort();
   }
@@ -301,7 +304,7 @@ class Exchange implements Http1Response {
   }
 
   fail(cause: Error): void {
-    if (this.body.settled) return;
+    if (this.body.done) return;
     const error = BROKEN_CODES.has((cause as NodeJS.ErrnoException).code)
       ? new ConnectionError(
           'RESET',

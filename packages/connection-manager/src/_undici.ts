@@ -160,7 +160,7 @@ class Exchange implements Dispatcher.DispatchHandler, Http1Response {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
-    if (this.body.settled) return;
+    if (this.body.done) return;
     const failure = mapError(error, this.answered);
     if (!this.answered) this.rejectHead(failure);
     this.body.fail(failure);
@@ -175,7 +175,7 @@ class Exchange implements Dispatcher.DispatchHandler, Http1Response {
   }
 
   abort(): void {
-    if (this.body.settled) return;
+    if (this.body.done) return;
     this.controller?.abort(new ConnectionError('CLOSED', 'connection closed'));
   }
 }

@@ -1,3 +1,8 @@
+// Over 300 lines on purpose: one instance's connection is one class, whose methods are the
+// effects of the state machine in `_machine.ts` (connect, verify the port owner, fetch the
+// catalog, ping, fail and retry, remove). The decisions live elsewhere: the transitions in
+// `_machine.ts`, the retry timing in `retry.ts`, the catalog bounds in `_catalog.ts`, the
+// refetch policy in `_refresh.ts`, the port knock in `_probe.ts`.
 import type { Clock, InstanceRecord, LoopbackAddress, PortOwnership } from '@mcp-beacon/registry';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
@@ -146,10 +151,10 @@ export class Connection implements ConnectionInfo {
   private lists: Partial<Record<keyof InstanceCatalog, { bytes: number; truncated?: string }>> = {};
   private refresher: Refresher | undefined;
 
-  private settle: () => void = () => undefined;
+  private endFirstAttempt: () => void = () => undefined;
   /** Resolves once the first connection attempt has ended: active, failed, or removed. */
-  readonly settled: Promise<void> = new Promise((resolve) => {
-    this.settle = resolve;
+  readonly firstAttempt: Promise<void> = new Promise((resolve) => {
+    this.endFirstAttempt = resolve;
   });
 
   private generation = 0;
@@ -171,7 +176,7 @@ export class Connection implements ConnectionInfo {
 
   /** Starts connecting (called once, after construction). */
   start(): Promise<void> {
-    return this.connectNow().finally(() => this.settle());
+    return this.connectNow().finally(() => this.endFirstAttempt());
   }
 
   /** Connects (or reconnects) now, also after `disconnect()`; resolves when the attempt ends. */

@@ -1,3 +1,8 @@
+// Over 300 lines on purpose: the SDK's Transport contract (send, SSE answers, the GET event
+// stream and its reopening, session end) and the direct-call fast path share one session and
+// one connection pool, and splitting them would put that shared state behind an interface.
+// The HTTP/1.1 wire is `_http1.ts` (or `_undici.ts`); body decoding is `_body.ts`.
+import { type Clock, systemClock } from '@mcp-beacon/registry';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type {
   JSONRPCErrorResponse,
@@ -27,6 +32,8 @@ export interface HttpClientTransportOptions {
    * benchmarks (bench/README.md); both send a request at most once.
    */
   httpClient?: 'undici' | 'builtin';
+  /** Timers of call timeouts and event-stream reopening (default: the real clock). */
+  clock?: Clock;
 }
 
 /** What the transport needs of an HTTP client: one request at a time per connection. */
@@ -46,7 +53,7 @@ export type DirectAnswer = JSONRPCResultResponse | JSONRPCErrorResponse;
 const httpError = (status: number, message: string) =>
   new ConnectionError('HTTP_STATUS', message, { status });
 
-/** A direct call in flight: how to settle it, and when it times out (`performance.now()` ms). */
+/** A direct call in flight: how to settle it, and when it times out (`clock.now()` ms). */
 interface DirectCall {
   settle: (answer: DirectAnswer) => void;
   fail: (error: Error) => void;
@@ -76,18 +83,20 @@ export class HttpClientTransport implements Transport {
   private closed = false;
   /** The server's GET event stream is open or being opened (or the server has none). */
   private eventStreamOpen = false;
-  private reopenTimer: NodeJS.Timeout | undefined;
+  private reopenTimer: unknown;
   private reopenAttempt = 0;
   private readonly direct = new Map<string, DirectCall>();
   private directIds = 0;
-  /** One timer for every direct call's timeout, due at `sweepAt` (ms, on the monotonic clock). */
-  private sweep: NodeJS.Timeout | undefined;
+  /** One timer for every direct call's timeout, due at `sweepAt` (`clock.now()` ms). */
+  private sweep: unknown;
   private sweepAt = Number.POSITIVE_INFINITY;
+  private readonly clock: Clock;
 
   constructor(
     url: URL | string,
     private readonly options: HttpClientTransportOptions = {},
   ) {
+    this.clock = options.clock ?? systemClock;
     this.url = new URL(url);
     if (this.url.protocol !== 'http:')
       throw new ConnectionError('BAD_URL', `only http URLs are supported, got ${this.url.href}`);
@@ -142,7 +151,7 @@ export class HttpClientTransport implements Transport {
       if (signal?.aborted) return reject(signal.reason ?? new Error('aborted'));
       signal?.addEventListener('abort', onAbort, { once: true });
       const deadline =
-        timeoutMs === undefined ? Number.POSITIVE_INFINITY : performance.now() + timeoutMs;
+        timeoutMs === undefined ? Number.POSITIVE_INFINITY : this.clock.now() + timeoutMs;
       this.direct.set(id, {
         settle: (answer) => {
           done();
@@ -174,19 +183,18 @@ export class HttpClientTransport implements Transport {
    * expires what is due and re-arms for the next.
    */
   private armSweep(at: number): void {
-    if (this.sweep !== undefined) clearTimeout(this.sweep);
+    if (this.sweep !== undefined) this.clock.clearTimeout(this.sweep);
     this.sweepAt = at;
-    this.sweep = setTimeout(
+    this.sweep = this.clock.setTimeout(
       () => this.expireCalls(),
-      Math.max(1, Math.ceil(at - performance.now())),
+      Math.max(1, Math.ceil(at - this.clock.now())),
     );
-    this.sweep.unref();
   }
 
   private expireCalls(): void {
     this.sweep = undefined;
     this.sweepAt = Number.POSITIVE_INFINITY;
-    const now = performance.now();
+    const now = this.clock.now();
     let next = Number.POSITIVE_INFINITY;
     for (const call of [...this.direct.values()]) {
       if (call.deadline <= now) call.expire();
@@ -288,8 +296,8 @@ export class HttpClientTransport implements Transport {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.reopenTimer) clearTimeout(this.reopenTimer);
-    if (this.sweep) clearTimeout(this.sweep);
+    if (this.reopenTimer !== undefined) this.clock.clearTimeout(this.reopenTimer);
+    if (this.sweep !== undefined) this.clock.clearTimeout(this.sweep);
     this.pool.close();
     const pending = [...this.direct.values()];
     this.direct.clear();
@@ -479,7 +487,6 @@ export class HttpClientTransport implements Transport {
     const delays = this.options.reopenDelaysMs ?? [250, 1_000, 4_000];
     const delay = delays[this.reopenAttempt++];
     if (delay === undefined) return;
-    this.reopenTimer = setTimeout(() => this.openEventStream(), delay);
-    this.reopenTimer.unref();
+    this.reopenTimer = this.clock.setTimeout(() => this.openEventStream(), delay);
   }
 }

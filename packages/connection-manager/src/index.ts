@@ -18,4 +18,4 @@ export {
   createConnectionManager,
   type TransitionEvent,
 } from './manager.js';
-export { type BackoffOptions, backoffDelay } from './retry.js';
+export type { BackoffOptions } from './retry.js';

@@ -6,12 +6,8 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import {
-  backoffDelay,
-  type ConnectionManager,
-  createConnectionManager,
-  type TransitionEvent,
-} from './index.js';
+import { type ConnectionManager, createConnectionManager, type TransitionEvent } from './index.js';
+import { backoffDelay } from './retry.js';
 
 const record = (patch: Partial<InstanceRecord> = {}): InstanceRecord =>
   makeRecord({ port: 1, url: 'http://127.0.0.1:1/mcp', ...patch });

@@ -126,17 +126,18 @@ export interface ConnectionManager {
    * Resolves once every connection known now has ended its first attempt (active, failed or
    * removed); later records are not waited for.
    */
-  whenSettled(): Promise<void>;
+  whenFirstAttemptsDone(): Promise<void>;
   /** Closes every connection; idempotent. */
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
 
 const defaultTransport =
-  (httpClient: HttpClientTransportOptions['httpClient']) =>
+  (httpClient: HttpClientTransportOptions['httpClient'], clock: Clock) =>
   (record: InstanceRecord): Transport =>
     new HttpClientTransport(record.url, {
       token: record.token,
+      clock,
       ...(httpClient === undefined ? {} : { httpClient }),
     });
 
@@ -190,7 +191,8 @@ export function createConnectionManager(options: ConnectionManagerOptions = {}):
       (options.createTransport
         ? async () => undefined
         : (pid: number, port: number) => ownedLoopbacks(pid, port)),
-    createTransport: options.createTransport ?? defaultTransport(options.httpClient),
+    createTransport:
+      options.createTransport ?? defaultTransport(options.httpClient, options.clock ?? systemClock),
     removeRecord: options.removeRecord ?? (async () => undefined),
     clientInfo: options.clientInfo ?? { name: 'beacon-hub', version: '0.0.0' },
     clientCapabilities: options.clientCapabilities ?? {},
@@ -288,8 +290,8 @@ export function createConnectionManager(options: ConnectionManagerOptions = {}):
       clientListeners.add(listener);
       return () => clientListeners.delete(listener);
     },
-    whenSettled: async () => {
-      await Promise.all([...connections.values()].map((c) => c.settled));
+    whenFirstAttemptsDone: async () => {
+      await Promise.all([...connections.values()].map((c) => c.firstAttempt));
     },
     close,
     [Symbol.asyncDispose]: close,

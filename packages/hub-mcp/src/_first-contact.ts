@@ -41,7 +41,7 @@ export function createFirstContact(options: FirstContactOptions): FirstContact {
   let extra: Promise<void> | undefined;
   const passed = Promise.race([
     Promise.resolve(options.startup)
-      .then(() => options.manager.whenSettled())
+      .then(() => options.manager.whenFirstAttemptsDone())
       .catch(() => undefined),
     new Promise<void>((resolve) => {
       timer = clock.setTimeout(resolve, options.boundMs);

@@ -1,3 +1,5 @@
+// Just over 300 lines: the hub's own tools (instances_list, instances_tools, instances_start,
+// ...) as one table of definitions and handlers, so their names and schemas sit together.
 import {
   CONNECTION_STATES,
   type ConnectionInfo,
@@ -12,7 +14,7 @@ import { searchTools, ToolSearchResultSchema } from './_tool-search.js';
 import type { HubView } from './_view.js';
 import { HubError } from './errors.js';
 
-/** What {@link StartInstance} answers. */
+/** What {@link LaunchInstance} answers. */
 export interface StartedInstance {
   info: ConnectionInfo;
   /** False when the folder already had a live instance, which is what `info` describes. */
@@ -23,7 +25,7 @@ export interface StartedInstance {
  * Starts (or finds) the instance of a project folder and resolves once it is active.
  * @throws {HubError} `NOT_A_PROJECT` or `START_FAILED`, which reach the caller as tool errors.
  */
-export type StartInstance = (
+export type LaunchInstance = (
   folder: string,
   options: { signal?: AbortSignal },
 ) => Promise<StartedInstance>;
@@ -32,7 +34,7 @@ export type StartInstance = (
 export interface HubToolContext {
   manager: ConnectionManager;
   /** Enables `instances_start`. */
-  startInstance?: StartInstance;
+  launchInstance?: LaunchInstance;
   /** What the client is shown: slugs, and each instance tool's hub-side name. */
   view: HubView;
   callTool: Forwarder['callTool'];
@@ -269,9 +271,9 @@ export async function handleHubTool(
       }
       case 'instances_start': {
         const { path } = input('instances_start', args);
-        if (!ctx.startInstance)
+        if (!ctx.launchInstance)
           throw wireError(ErrorCode.InvalidParams, 'this hub cannot start instances');
-        const { info, started } = await ctx.startInstance(path, { signal: extra.signal });
+        const { info, started } = await ctx.launchInstance(path, { signal: extra.signal });
         const { slug, tools, list } = hubNames(info, ctx.view);
         const name = cleanText(info.record.name);
         const text = started

@@ -1,6 +1,6 @@
 import { type Clock, cleanText } from '@mcp-beacon/registry';
 import type { ClientRoots } from './_client-roots.js';
-import type { StartInstance } from './_hub-tools.js';
+import type { LaunchInstance } from './_hub-tools.js';
 import { HubError } from './errors.js';
 
 /** Roots started per pass; a client naming more gets the first ones and a log line. */
@@ -23,7 +23,7 @@ export interface RootStarter {
  */
 export function createRootStarter(
   roots: ClientRoots,
-  start: StartInstance,
+  start: LaunchInstance,
   log: (message: string) => void,
 ): RootStarter {
   let running: Promise<void> | undefined;

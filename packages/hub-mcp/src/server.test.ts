@@ -30,7 +30,7 @@ import {
   HUB_CLIENT_CAPABILITIES,
   HubError,
   type HubServer,
-  type StartInstance,
+  type LaunchInstance,
 } from './index.js';
 
 const PNG =
@@ -214,7 +214,7 @@ async function setup(
     capabilities?: boolean;
     debounceMs?: number;
     clock?: ManualClock;
-    startInstance?: StartInstance;
+    launchInstance?: LaunchInstance;
     startRoots?: boolean;
     tools?: 'grouped' | 'namespaced';
     maxTools?: number;
@@ -247,7 +247,7 @@ async function setup(
     debounceMs: options.debounceMs ?? 20,
     ...(options.callTimeoutMs ? { callTimeoutMs: options.callTimeoutMs } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
-    ...(options.startInstance ? { startInstance: options.startInstance } : {}),
+    ...(options.launchInstance ? { launchInstance: options.launchInstance } : {}),
     ...(options.startRoots ? { startRoots: true } : {}),
     ...(options.tools ? { tools: options.tools } : {}),
     ...(options.maxTools ? { maxTools: options.maxTools } : {}),
@@ -840,7 +840,7 @@ describe('hub MCP server: first contact', () => {
 describe('hub MCP server: starting instances', () => {
   /** Starts an in-memory instance named after the folder; a folder named "notes" is no project. */
   const starts: string[] = [];
-  const startInstance: StartInstance = async (folder) => {
+  const launchInstance: LaunchInstance = async (folder) => {
     starts.push(folder);
     const name = folder.split('/').at(-1)!;
     if (name === 'notes') throw new HubError('NOT_A_PROJECT', `${folder} has no package.json`);
@@ -855,7 +855,7 @@ describe('hub MCP server: starting instances', () => {
     expect((await upstream.listTools()).tools.map((t) => t.name)).not.toContain('instances_start');
     await upstream.close();
     await hub.close();
-    await setup({ startInstance });
+    await setup({ launchInstance });
     expect((await upstream.listTools()).tools.map((t) => t.name)).toContain('instances_start');
     const started = await call('instances_start', { path: '/code/web' });
     expect(started.structuredContent).toMatchObject({ name: 'web', launched: true });
@@ -873,7 +873,7 @@ describe('hub MCP server: starting instances', () => {
   it('starts the client roots on initialize and again on roots/list_changed, quietly skipping non-projects', async () => {
     starts.length = 0;
     roots = [{ uri: 'file:///code/web' }, { uri: 'file:///code/notes' }];
-    await setup({ startInstance, startRoots: true });
+    await setup({ launchInstance, startRoots: true });
     // The first list waits for the first pass over roots.
     const first = (await upstream.listTools()).tools.find((t) => t.name === 'whoami');
     expect(first?.description).toContain('web (/code/web)');

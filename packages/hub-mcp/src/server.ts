@@ -12,7 +12,7 @@ import type { HubContext } from './_context.js';
 import { installFastToolCalls } from './_fast-calls.js';
 import { createFirstContact } from './_first-contact.js';
 import { createForwarder } from './_forward.js';
-import { HUB_TOOLS, type HubToolContext, type StartInstance } from './_hub-tools.js';
+import { HUB_TOOLS, type HubToolContext, type LaunchInstance } from './_hub-tools.js';
 import { handleInstanceRequests } from './_instance-requests.js';
 import { createListNotifier } from './_list-changed.js';
 import { DEFAULT_MAX_NAME_LENGTH, MIN_NAME_LENGTH } from './_names.js';
@@ -62,9 +62,9 @@ export interface HubServerOptions {
   /** Timers of the debounce and the first-list bound (default: the real clock). */
   clock?: Clock;
   /** Starts beacon-instance in a folder; offers the `instances_start` tool when given. */
-  startInstance?: StartInstance;
+  launchInstance?: LaunchInstance;
   /**
-   * With {@link startInstance}: once the client is initialized, and on each
+   * With {@link launchInstance}: once the client is initialized, and on each
    * `roots/list_changed`, start an instance in every root that holds a package.json and has
    * none. The first list also waits for that first pass (same bound as the start-up wait).
    */
@@ -120,7 +120,7 @@ export function createHubServer(options: HubServerOptions): HubServer {
   const { manager } = options;
   const log = options.log ?? (() => undefined);
   const clock = options.clock ?? systemClock;
-  const hubTools = options.startInstance
+  const hubTools = options.launchInstance
     ? HUB_TOOLS
     : HUB_TOOLS.filter((t) => t.name !== 'instances_start');
   checkOptions(options, hubTools.length);
@@ -179,7 +179,7 @@ export function createHubServer(options: HubServerOptions): HubServer {
     manager,
     view,
     callTool: ctx.forwarder.callTool,
-    ...(options.startInstance ? { startInstance: options.startInstance } : {}),
+    ...(options.launchInstance ? { launchInstance: options.launchInstance } : {}),
   };
   registerToolHandlers(ctx, hubTools, hubContext);
   registerResourceHandlers(ctx);
@@ -198,8 +198,8 @@ export function createHubServer(options: HubServerOptions): HubServer {
   });
 
   const starter =
-    options.startRoots && options.startInstance
-      ? createRootStarter(ctx.roots, options.startInstance, log)
+    options.startRoots && options.launchInstance
+      ? createRootStarter(ctx.roots, options.launchInstance, log)
       : undefined;
   server.oninitialized = () => {
     if (!server.getClientCapabilities()?.roots) {

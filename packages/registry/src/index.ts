@@ -3,16 +3,22 @@ export { RegistryError, type RegistryErrorCode } from './errors.js';
 export {
   createLogger,
   isLogLevel,
-  LOG_LEVELS,
   type Logger,
   type LoggerOptions,
   type LogLevel,
 } from './logger.js';
-export { checkStale, isProcessAlive, type StaleOptions, type StaleReason } from './process.js';
+export { isLoopbackHost } from './loopback.js';
+export {
+  checkStale,
+  exitStatus,
+  isProcessAlive,
+  type StaleOptions,
+  type StaleReason,
+  signalGroup,
+} from './process.js';
 export { type FindProgramOptions, findProgram } from './programs.js';
 export {
   type DirEntryResult,
-  idFromFileName,
   type ReadOptions,
   type ReadResult,
   readInstance,
@@ -32,11 +38,9 @@ export {
   type InstanceRecordInput,
   InstanceRecordSchema,
   isLoopbackHttpUrl,
-  isUuidV4,
   MAX_RECORD_BYTES,
   parseRecord,
   RECORD_VERSION,
-  recordUrl,
 } from './schema.js';
 export { onShutdown, type ShutdownOptions } from './shutdown.js';
 export {

@@ -4,7 +4,7 @@ import { createLogger, isLogLevel } from './logger.js';
 describe('createLogger', () => {
   it('writes lines at or above its level, with time and level', () => {
     const lines: string[] = [];
-    const logger = createLogger('warn', (line) => lines.push(line));
+    const logger = createLogger('warn', { write: (line) => lines.push(line) });
     logger.debug('no');
     logger.info('no');
     logger.warn('yes');
@@ -17,7 +17,9 @@ describe('createLogger', () => {
 
   it('escapes control characters of untrusted text, keeping line breaks', () => {
     const lines: string[] = [];
-    createLogger('info', (line) => lines.push(line)).info('name \x1b]0;t\x07x\x1b[2J\nstack');
+    createLogger('info', { write: (line) => lines.push(line) }).info(
+      'name \x1b]0;t\x07x\x1b[2J\nstack',
+    );
     expect(lines[0]).toMatch(/ info {2}name x\nstack\n$/);
   });
 });
@@ -26,7 +28,8 @@ describe('createLogger with repeatMs', () => {
   it('writes a repeated line once per period, then says how many were held back', () => {
     const lines: string[] = [];
     let t = 0;
-    const logger = createLogger('debug', (line) => lines.push(line), {
+    const logger = createLogger('debug', {
+      write: (line) => lines.push(line),
       repeatMs: 60_000,
       now: () => t,
     });
@@ -53,7 +56,8 @@ describe('createLogger with repeatMs', () => {
 
   it('remembers a bounded number of distinct lines', () => {
     const lines: string[] = [];
-    const logger = createLogger('warn', (line) => lines.push(line), {
+    const logger = createLogger('warn', {
+      write: (line) => lines.push(line),
       repeatMs: 60_000,
       now: () => 0,
     });
@@ -67,7 +71,7 @@ describe('createLogger with repeatMs', () => {
 
   it('holds nothing back without repeatMs', () => {
     const lines: string[] = [];
-    const logger = createLogger('warn', (line) => lines.push(line));
+    const logger = createLogger('warn', { write: (line) => lines.push(line) });
     for (let i = 0; i < 3; i++) logger.warn('same');
     expect(lines).toHaveLength(3);
   });

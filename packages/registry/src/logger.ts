@@ -20,6 +20,8 @@ export function isLogLevel(value: string): value is LogLevel {
 
 /** Options of {@link createLogger}. */
 export interface LoggerOptions {
+  /** Where lines go (default: stderr, never stdout). */
+  write?: (line: string) => void;
   /**
    * Holds back a line identical to one written less than this long ago, in ms (default 0:
    * none); the next copy written after that says how many were held back. `debug` lines are
@@ -40,11 +42,8 @@ const REPEAT_MEMORY = 256;
  * With `repeatMs`, a line that repeats (a failing heartbeat, a client retrying against a full
  * session table) is written at most once per `repeatMs`.
  */
-export function createLogger(
-  level: LogLevel,
-  write: (line: string) => void = (l) => process.stderr.write(l),
-  options: LoggerOptions = {},
-): Logger {
+export function createLogger(level: LogLevel, options: LoggerOptions = {}): Logger {
+  const write = options.write ?? ((line: string) => process.stderr.write(line));
   const rank = LOG_LEVELS.indexOf(level);
   const repeatMs = options.repeatMs ?? 0;
   const now = options.now ?? Date.now;

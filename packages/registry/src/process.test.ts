@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { checkStale, isProcessAlive } from './index.js';
+import { checkStale, exitStatus, isProcessAlive, signalGroup } from './index.js';
 
 async function deadPid(): Promise<number> {
   const child = spawn(process.execPath, ['-e', '']);
@@ -40,5 +40,50 @@ describe('checkStale', () => {
       reason: 'heartbeat-expired',
     });
     expect(checkStale(record, { now, maxAgeMs: 120_000 })).toEqual({ stale: false });
+  });
+});
+
+describe('exitStatus', () => {
+  it('is the code, or 128 + the signal number, as shells report it', () => {
+    expect(exitStatus(0, null)).toBe(0);
+    expect(exitStatus(3, null)).toBe(3);
+    expect(exitStatus(null, 'SIGTERM')).toBe(143);
+    expect(exitStatus(null, 'SIGKILL')).toBe(137);
+    expect(exitStatus(null, null)).toBe(1);
+    expect(exitStatus(null, null, 127)).toBe(127);
+  });
+});
+
+describe.skipIf(process.platform === 'win32')('signalGroup', () => {
+  it('signals every member of the group, and says false once it is gone', async () => {
+    // A group leader with a grandchild: both must end from one signal to the group.
+    const leader = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const c = require('node:child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', 'beacon-test-signal-group'], { stdio: ['ignore', 'inherit', 'ignore'] });
+         process.stdout.write(String(c.pid) + '\\n'); setInterval(() => {}, 1000);`,
+        'beacon-test-signal-group',
+      ],
+      { detached: true, stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    const [chunk] = (await once(leader.stdout!, 'data')) as [Buffer];
+    const grandchild = Number(chunk.toString().trim());
+    expect(isProcessAlive(grandchild)).toBe(true);
+
+    expect(signalGroup(leader.pid, 'SIGTERM')).toBe(true);
+    const [code, signal] = await once(leader, 'exit');
+    expect(exitStatus(code, signal)).toBe(143);
+    const deadline = Date.now() + 5_000;
+    while (isProcessAlive(grandchild) && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(isProcessAlive(grandchild)).toBe(false);
+    expect(signalGroup(leader.pid, 'SIGTERM')).toBe(false);
+  });
+
+  it('refuses pids that would signal something else', () => {
+    expect(signalGroup(undefined, 'SIGTERM')).toBe(false);
+    expect(signalGroup(0, 'SIGTERM')).toBe(false);
+    expect(signalGroup(-1, 'SIGTERM')).toBe(false);
   });
 });

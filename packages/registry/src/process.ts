@@ -1,3 +1,7 @@
+// Also published alone as `@mcp-beacon/registry/process`, for the script guardian, which
+// starts once per run and must not load the record schema (valibot) to signal a group.
+import { constants as osConstants } from 'node:os';
+
 /**
  * True when a process with this pid exists (signal 0 succeeds, or is refused with EPERM
  * because it belongs to someone else). False only when the pid is provably gone (ESRCH).
@@ -39,4 +43,34 @@ export function checkStale(
   const age = (options.now ?? Date.now()) - Date.parse(record.last_seen);
   if (age > (options.maxAgeMs ?? 30_000)) return { stale: true, reason: 'heartbeat-expired' };
   return { stale: false };
+}
+
+/**
+ * Sends `signal` to the process group led by `pid` (on Windows, which has no groups, to the
+ * process itself). True when it was sent; false when the group is already gone or `pid` is
+ * not a usable number. The one place Beacon signals a group: the hub's launches, an
+ * instance's scripts and the script guardian all end their process trees through it.
+ */
+export function signalGroup(pid: number | undefined, signal: NodeJS.Signals): boolean {
+  if (pid === undefined || !Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(process.platform === 'win32' ? pid : -pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The exit status a shell reports for a process that ended with `code` or by `signal`:
+ * the code itself, or 128 + the signal's number (SIGTERM is 143). `fallback` is for neither.
+ */
+export function exitStatus(
+  code: number | null,
+  signal: NodeJS.Signals | null,
+  fallback = 1,
+): number {
+  if (code !== null) return code;
+  if (signal !== null) return 128 + (osConstants.signals[signal] ?? 0);
+  return fallback;
 }

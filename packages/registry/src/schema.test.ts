@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isLoopbackHttpUrl, isUuidV4, parseRecord } from './index.js';
+import { isLoopbackHttpUrl, isUuidV4, parseRecord } from './schema.js';
 
 const seed = {
   id: '2b0e6f5c-0b7e-4c5e-9d7a-4f7a0c3e9b11',

@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { isLoopbackHost } from './loopback.js';
 
 /** Current record format version written by this package. */
 export const RECORD_VERSION = 1;
@@ -25,9 +26,8 @@ export function isLoopbackHttpUrl(value: string): boolean {
     return false;
   }
   if (url.protocol !== 'http:' || url.username !== '' || url.password !== '') return false;
-  const host = url.hostname;
   // WHATWG URL already normalises numeric IPv4 forms (e.g. 2130706433) to dotted quads.
-  return host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+  return isLoopbackHost(url.hostname);
 }
 
 const isoTimestamp = v.pipe(v.string(), v.isoTimestamp('must be an ISO 8601 timestamp'));

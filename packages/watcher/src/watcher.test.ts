@@ -127,7 +127,7 @@ describe.each(suites)('watchInstances with %s', (_label, backends) => {
     await unlink(path.join(paths.instances, `${r.id}.json`));
     const removed = await rec.next((e) => e.type === 'removed');
     expect(removed).toMatchObject({ id: r.id, previous: { last_seen: later.last_seen } });
-    await w.settled();
+    await w.caughtUp();
     expect(rec.events).toEqual([]);
     expect(w.records().size).toBe(0);
   });
@@ -156,7 +156,7 @@ describe.each(suites)('watchInstances with %s', (_label, backends) => {
     const marker = record();
     await writeInstance(paths, marker);
     await rec.next((e) => e.type === 'added');
-    await w.settled();
+    await w.caughtUp();
     expect(rec.events).toEqual([]);
   });
 
@@ -167,7 +167,7 @@ describe.each(suites)('watchInstances with %s', (_label, backends) => {
     const ids = Array.from({ length: 1000 }, () => randomUUID());
     await Promise.all(ids.map((id) => writeInstance(paths, record(id))));
     await waitFor(() => w.records().size === 1000, { what: '1000 records', timeoutMs: 20_000 });
-    await w.settled();
+    await w.caughtUp();
     const added = rec.events.filter((e) => e.type === 'added');
     expect(added).toHaveLength(1000);
     expect(new Set(added.map((e) => e.type === 'added' && e.id))).toEqual(new Set(ids));
@@ -213,7 +213,7 @@ describe.each(suites)('watchInstances with %s', (_label, backends) => {
     const r = record();
     for (let i = 0; i < 20; i++) await writeInstance(paths, { ...r, port: 5000 + i });
     await waitFor(() => w.records().get(r.id)?.port === 5019, { what: 'final write seen' });
-    await w.settled();
+    await w.caughtUp();
     // Twenty writes while nobody read: one `added` carrying the final state.
     const next = await it.next();
     expect(next.value).toMatchObject({ type: 'added', id: r.id, record: { port: 5019 } });
@@ -308,9 +308,9 @@ describe('watchInstances when notifications are lost', () => {
     });
     await w.ready;
     await writeInstance(paths, record());
-    await w.settled();
+    await w.caughtUp();
     for (let i = 0; i < 20; i++) await clock.advance(50);
-    await w.settled();
+    await w.caughtUp();
     expect(w.records().size).toBe(0);
   });
 
@@ -323,7 +323,7 @@ describe('watchInstances when notifications are lost', () => {
     await w.ready;
     const r = record();
     await writeInstance(paths, r);
-    await w.settled();
+    await w.caughtUp();
     expect(w.records().size).toBe(0); // nothing told the watcher yet
     await clock.advance(1_000);
     await rec.next((e) => e.type === 'added' && e.id === r.id);

@@ -4,7 +4,7 @@ import {
   createConnectionManager,
 } from '@mcp-beacon/connection-manager';
 import type { BeaconPaths } from '@mcp-beacon/paths';
-import { cleanText, removeInstance } from '@mcp-beacon/registry';
+import { type Clock, cleanText, removeInstance, systemClock } from '@mcp-beacon/registry';
 import { watchInstances } from '@mcp-beacon/watcher';
 import { followRecords } from './follow.js';
 import { VERSION } from './hub.js';
@@ -53,6 +53,8 @@ export interface WatchListOptions {
   write: (text: string) => void;
   /** Redraw the table in place (a terminal) rather than append one line per change. */
   tty: boolean;
+  /** Timer of the redraw (default: the real clock). */
+  clock?: Clock;
 }
 
 /**
@@ -62,12 +64,14 @@ export interface WatchListOptions {
  */
 export async function watchList(options: WatchListOptions): Promise<{ close(): Promise<void> }> {
   const { paths, write } = options;
+  const clock = options.clock ?? systemClock;
   const manager: ConnectionManager = createConnectionManager({
+    clock,
     clientInfo: { name: 'beacon-hub-watch', version: VERSION },
     removeRecord: (record) => removeInstance(paths, record.id),
   });
   const watcher = watchInstances({ dir: paths.instances });
-  let pending: NodeJS.Timeout | undefined;
+  let pending: unknown;
   const redraw = () => {
     pending = undefined;
     write(
@@ -75,7 +79,7 @@ export async function watchList(options: WatchListOptions): Promise<{ close(): P
     );
   };
   const changed = () => {
-    if (options.tty) pending ??= setTimeout(redraw, 50);
+    if (options.tty) pending ??= clock.setTimeout(redraw, 50);
   };
   manager.onTransition((event) => {
     if (!options.tty) {
@@ -96,7 +100,7 @@ export async function watchList(options: WatchListOptions): Promise<{ close(): P
   else write(`watching ${paths.instances}; ${manager.list().length} instance(s)\n`);
   return {
     async close() {
-      if (pending) clearTimeout(pending);
+      if (pending !== undefined) clock.clearTimeout(pending);
       await watcher.close();
       await manager.close();
     },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { watchTable } from './watch.js';
+import { watchTable } from './list-watch.js';
 
 describe('watchTable', () => {
   it('lays out instance, state, tools, url and the time of the last change', () => {
