@@ -17,6 +17,8 @@ import {
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import {
+  ElicitRequestSchema,
+  type ElicitResult,
   ListRootsRequestSchema,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
@@ -55,7 +57,14 @@ export interface HubFixture {
    * Starts beacon-hub (debug logs, 200 ms pings) with an SDK client connected to it; with
    * `roots`, the client declares roots and answers `roots/list` with those folders.
    */
-  startHubClient(args?: string[], options?: { roots?: string[] }): Promise<HubHandle>;
+  startHubClient(
+    args?: string[],
+    options?: {
+      roots?: string[];
+      /** Answers elicitation requests (the client then declares the capability). */
+      onElicit?: (message: string) => ElicitResult;
+    },
+  ): Promise<HubHandle>;
   /** Registers a process to kill after the test. */
   track(proc: TestProcess): TestProcess;
   /** Registers a client to close after the test. */
@@ -129,11 +138,20 @@ export function useHubFixture(): HubFixture {
       stderr += chunk.toString();
     });
     const transportErrors: Error[] = [];
-    const { roots } = options;
+    const { roots, onElicit } = options;
     const client = new Client(
       { name: 'hub-test', version: '1.0.0' },
-      { capabilities: roots ? { roots: { listChanged: true } } : {} },
+      {
+        capabilities: {
+          ...(roots ? { roots: { listChanged: true } } : {}),
+          ...(onElicit ? { elicitation: {} } : {}),
+        },
+      },
     );
+    if (onElicit)
+      client.setRequestHandler(ElicitRequestSchema, async (request) =>
+        onElicit((request.params as { message: string }).message),
+      );
     if (roots)
       client.setRequestHandler(ListRootsRequestSchema, async () => ({
         roots: roots.map((folder) => ({ uri: pathToFileURL(folder).href })),

@@ -11,12 +11,15 @@ import {
   type HubServerOptions,
 } from '@mcp-beacon/hub-mcp';
 import { type BeaconPaths, resolvePaths } from '@mcp-beacon/paths';
-import type { Logger } from '@mcp-beacon/registry';
-import { removeInstance } from '@mcp-beacon/registry';
+import { cleanText, type Logger, removeInstance } from '@mcp-beacon/registry';
 import { type InstanceWatcher, watchInstances } from '@mcp-beacon/watcher';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { followRecords } from './follow.js';
 import { createLauncher, type LauncherOptions } from './launcher.js';
+import type { RemoteLinkOptions, RemoteSpec } from './remote/link.js';
+import { REMOTE_CAPABILITY } from './remote/protocol.js';
+import { createRemotes, type Remotes } from './remote/remotes.js';
+import { serveRemoteProtocol } from './remote/serve.js';
 import { createTransitionLog } from './transition-log.js';
 
 /** This package's version, shown by `--version` and in the MCP server info. */
@@ -51,6 +54,15 @@ export interface StartHubOptions {
   maxTools?: number;
   /** The HTTP client instances are reached with (default `builtin`). */
   httpClient?: 'undici' | 'builtin';
+  /**
+   * Other machines' hubs, each reached through a command (`ssh devbox beacon-hub`); their
+   * instances are listed as `<remote>/<name>`. They start once the MCP client has
+   * initialized, unless that client is itself a hub (so two hubs that list each other as
+   * remotes never start each other without end).
+   */
+  remotes?: readonly RemoteSpec[];
+  /** Timing of the remotes' links (tests shorten it; see {@link RemoteLinkOptions}). */
+  remoteTiming?: Pick<RemoteLinkOptions, 'backoff' | 'handshakeTimeoutMs' | 'ping'>;
 }
 
 /** A running hub. */
@@ -58,6 +70,7 @@ export interface Hub {
   readonly manager: ConnectionManager;
   readonly server: HubServer;
   readonly watcher: InstanceWatcher;
+  readonly remotes: Remotes;
   /** Closes the watcher, every instance connection and the MCP server; idempotent. */
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -105,12 +118,40 @@ export async function startHub(options: StartHubOptions): Promise<Hub> {
     ...(options.instanceBin === undefined ? {} : { instanceBin: options.instanceBin }),
     ...(options.startTimeoutMs === undefined ? {} : { timeoutMs: options.startTimeoutMs }),
   });
+  const remotes = createRemotes({
+    specs: options.remotes ?? [],
+    manager,
+    clientInfo: { name: 'beacon-hub', version: VERSION },
+    log: (message) => logger.warn(message),
+    ...options.remoteTiming,
+  });
+  // Each remote's state change is logged once (its retries are not).
+  const remoteStates = new Map<string, string>();
+  remotes.onChange(() => {
+    for (const r of remotes.list()) {
+      const said = `${r.state} ${r.reason ?? ''}`;
+      if (remoteStates.get(r.name) === said || r.state === 'connecting') continue;
+      remoteStates.set(r.name, said);
+      if (r.state === 'connected')
+        logger.info(`remote ${r.name} connected (${r.hub?.version ?? '?'})`);
+      else logger.warn(`remote ${r.name} ${r.state}: ${r.reason ?? ''}`);
+    }
+  });
   const hub = createHubServer({
     manager,
-    launchInstance: launcher.start,
+    launchInstance: remotes.launcher(launcher.start),
+    remotes: () =>
+      remotes.list().map((r) => ({
+        name: r.name,
+        command: cleanText(r.command),
+        state: r.state,
+        reason: r.reason ?? null,
+        instances: r.instances,
+      })),
     startRoots: options.startRoots === true,
     serverInfo: { name: 'beacon-hub', version: VERSION },
-    startup: watcher.ready,
+    // The remotes start at the client's initialize; the first list waits for them too.
+    startup: watcher.ready.then(() => remotes.whenFirstAttemptsDone()),
     ...(options.tools === undefined ? {} : { tools: options.tools }),
     ...(options.maxNameLength === undefined ? {} : { maxNameLength: options.maxNameLength }),
     ...(options.maxTools === undefined ? {} : { maxTools: options.maxTools }),
@@ -120,12 +161,28 @@ export async function startHub(options: StartHubOptions): Promise<Hub> {
       : { firstListTimeoutMs: options.firstListTimeoutMs }),
     log: (message) => logger.warn(message),
   });
+  const remoteEndpoint = serveRemoteProtocol({
+    server: hub.server,
+    manager,
+    launch: launcher.start,
+    ready: hub.firstContact,
+  });
+  const { server } = hub;
+  const initialized = server.oninitialized;
+  server.oninitialized = () => {
+    initialized?.();
+    if (server.getClientCapabilities()?.experimental?.[REMOTE_CAPABILITY] === undefined)
+      remotes.start();
+    else remotes.skip();
+  };
   await hub.connect(options.transport);
 
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
       transitions.close();
+      await remoteEndpoint.close();
+      await remotes.close();
       await launcher.close();
       await watcher.close();
       await manager.close();
@@ -133,5 +190,5 @@ export async function startHub(options: StartHubOptions): Promise<Hub> {
     })();
     return closing;
   };
-  return { manager, server: hub, watcher, close, [Symbol.asyncDispose]: close };
+  return { manager, server: hub, watcher, remotes, close, [Symbol.asyncDispose]: close };
 }

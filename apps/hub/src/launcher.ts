@@ -173,7 +173,9 @@ export function createLauncher(options: LauncherOptions): Launcher {
   let closed = false;
 
   const liveFor = (real: string): ConnectionInfo | undefined =>
-    manager.list().find((c) => LIVE.has(c.state) && samePath(c.record.path, real));
+    manager
+      .list()
+      .find((c) => c.via === undefined && LIVE.has(c.state) && samePath(c.record.path, real));
 
   const launch = async (real: string, signal?: AbortSignal): Promise<StartedInstance> => {
     program ??= instanceCommand(options.instanceBin);
@@ -229,7 +231,7 @@ export function createLauncher(options: LauncherOptions): Launcher {
         };
         const fail = (message: string) => settle(new HubError('START_FAILED', message));
         const check = (info: ConnectionInfo) => {
-          if (before.has(info.id)) return;
+          if (before.has(info.id) || info.via !== undefined) return;
           // Its pid when node runs it directly; else its folder (realpath only on a name match).
           const ours =
             info.record.pid === child.pid ||

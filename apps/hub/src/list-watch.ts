@@ -9,6 +9,8 @@ import { watchInstances } from '@mcp-beacon/watcher';
 import { followRecords } from './follow.js';
 import { VERSION } from './hub.js';
 import { columns } from './list.js';
+import type { RemoteSpec } from './remote/link.js';
+import { createRemotes } from './remote/remotes.js';
 
 /** One row of `beacon-hub list --watch`. */
 export interface WatchRow {
@@ -31,7 +33,7 @@ export function watchRows(connections: readonly ConnectionInfo[]): WatchRow[] {
       id: c.id.slice(0, 8),
       state: c.state,
       tools: c.catalog.tools.length,
-      url: cleanText(c.record.url),
+      url: cleanText(c.via ? `${c.via}:${c.record.url}` : c.record.url),
       since: c.since,
     }))
     .sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
@@ -55,6 +57,8 @@ export interface WatchListOptions {
   tty: boolean;
   /** Timer of the redraw (default: the real clock). */
   clock?: Clock;
+  /** Remotes whose instances are shown too, as `<remote>/<name>`. */
+  remotes?: readonly RemoteSpec[];
 }
 
 /**
@@ -71,6 +75,12 @@ export async function watchList(options: WatchListOptions): Promise<{ close(): P
     removeRecord: (record) => removeInstance(paths, record.id),
   });
   const watcher = watchInstances({ dir: paths.instances });
+  const remotes = createRemotes({
+    specs: options.remotes ?? [],
+    manager,
+    clock,
+    clientInfo: { name: 'beacon-hub-watch', version: VERSION },
+  });
   let pending: unknown;
   const redraw = () => {
     pending = undefined;
@@ -92,6 +102,17 @@ export async function watchList(options: WatchListOptions): Promise<{ close(): P
     changed();
   });
   manager.onCatalog(changed);
+  const remoteSaid = new Map<string, string>();
+  remotes.onChange(() => {
+    for (const r of remotes.list()) {
+      const line = `remote ${r.name} ${r.state}${r.reason ? ` (${cleanText(r.reason)})` : ''}`;
+      if (remoteSaid.get(r.name) === line) continue;
+      remoteSaid.set(r.name, line);
+      if (!options.tty) write(`${time(r.since)} ${line}\n`);
+    }
+    changed();
+  });
+  remotes.start();
   followRecords(watcher, manager, (event) => {
     if (!options.tty) write(`ignored ${cleanText(event.file)}: ${event.reason}\n`);
   });
@@ -102,6 +123,7 @@ export async function watchList(options: WatchListOptions): Promise<{ close(): P
     async close() {
       if (pending !== undefined) clock.clearTimeout(pending);
       await watcher.close();
+      await remotes.close();
       await manager.close();
     },
   };

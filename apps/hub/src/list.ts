@@ -17,6 +17,8 @@ export interface ListedInstance {
   heartbeat: 'fresh' | 'expired';
   started: string;
   last_seen: string;
+  /** The remote it runs on (`beacon-hub remote`); null when on this machine. */
+  remote: string | null;
 }
 
 function health(record: {
@@ -31,9 +33,13 @@ function health(record: {
   };
 }
 
-/** The records in the instances directory (invalid files are reported separately). */
+/**
+ * The records in the instances directory (invalid files are reported separately), and the
+ * `remote` instances given, with the slugs a hub started now would give them all.
+ */
 export async function listInstances(
   paths: BeaconPaths = resolvePaths(),
+  remote: readonly ListedInstance[] = [],
 ): Promise<{ instances: ListedInstance[]; invalid: Array<{ file: string; reason: string }> }> {
   const entries = await readInstanceDir(paths.instances);
   const instances: ListedInstance[] = [];
@@ -54,8 +60,10 @@ export async function listInstances(
       ...health(r),
       started: r.started,
       last_seen: r.last_seen,
+      remote: null,
     });
   }
+  instances.push(...remote);
   const slugs = new SlugBook();
   const byStart = [...instances].sort(
     (a, b) => a.started.localeCompare(b.started) || a.id.localeCompare(b.id),
@@ -72,9 +80,16 @@ export function formatTable(instances: ListedInstance[]): string {
     ['NAME', 'SLUG', 'ID', 'URL', 'PID', 'PROCESS', 'HEARTBEAT', 'PATH'],
     ...instances.map((i) =>
       // Names and paths come from record files: escaped so they cannot drive the terminal.
-      [i.name, i.slug, i.id.slice(0, 8), i.url, String(i.pid), i.process, i.heartbeat, i.path].map(
-        (cell) => cleanText(cell),
-      ),
+      [
+        i.name,
+        i.slug,
+        i.id.slice(0, 8),
+        i.remote ? `${i.remote}:${i.url}` : i.url,
+        String(i.pid),
+        i.process,
+        i.heartbeat,
+        i.remote ? `${i.remote}:${i.path}` : i.path,
+      ].map((cell) => cleanText(cell)),
     ),
   ];
   return columns(rows);

@@ -11,6 +11,10 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { startHub, VERSION } from './hub.js';
 import { formatTable, listInstances } from './list.js';
 import { watchList } from './list-watch.js';
+import { REMOTE_USAGE, remoteCommand } from './remote/cli.js';
+import { parseRemoteFlag, readRemotes } from './remote/config.js';
+import type { RemoteSpec } from './remote/link.js';
+import { listRemoteInstances } from './remote/list.js';
 import { SETUP_CLIENTS, type SetupClient, setupText, writeSetup } from './setup.js';
 
 // stdout belongs to JSON-RPC: anything that calls console.log goes to stderr instead.
@@ -28,6 +32,10 @@ Usage:
   beacon-hub list --watch       connect to them and show every change as it happens (a table
                                 redrawn in place on a terminal, one line per change
                                 otherwise); Ctrl-C exits
+  beacon-hub remote add NAME -- COMMAND [ARGS...] | remote list | remote remove NAME
+                                keep the other machines (dev boxes, containers, WSL) whose
+                                hubs this one shows, each reached by COMMAND (ssh devbox
+                                beacon-hub); see beacon-hub remote --help
   beacon-hub setup CLIENT [--write] [--start-roots]
                                 print how to add this hub to CLIENT (claude-code,
                                 claude-desktop, cursor or vscode): the command, or the JSON
@@ -56,12 +64,48 @@ Options:
   --instance-bin PATH   the beacon-instance that instances_start and --start-roots run
                         (default: the one installed next to this hub, else PATH)
   --start-timeout MS    how long a start may take to become active (default 20000)
+  --remote NAME=COMMAND also show the hub COMMAND runs (e.g. devbox='ssh devbox beacon-hub'),
+                        for this run only; repeatable; kept remotes are added to it
+  --no-remotes          do not start the kept remotes
+  --remote-timeout MS   how long a remote's command may take to answer as a hub (default
+                        20000); one that does not is unreachable, and retried
   --json                with list: print JSON
   -h, --help            show this help
   -v, --version         show the version
 
 Data lives in $MCP_BEACON_HOME, else the OS's per-user data folder (mcp-beacon).
 `;
+
+/**
+ * The remotes of this run: the kept ones (unless `--no-remotes`), then each `--remote`, which
+ * replaces a kept one of the same name. A bad `--remote` ends the hub with code 2; a remotes
+ * file that cannot be read is reported through `warn` and skipped, so the local instances are
+ * still served.
+ */
+async function remoteSpecs(
+  values: { remote?: string[]; 'no-remotes'?: boolean },
+  paths: BeaconPaths,
+  warn: (message: string) => void,
+): Promise<RemoteSpec[]> {
+  const byName = new Map<string, RemoteSpec>();
+  if (!values['no-remotes']) {
+    try {
+      for (const spec of await readRemotes(paths)) byName.set(spec.name, spec);
+    } catch (error) {
+      warn(`ignoring the kept remotes: ${(error as Error).message}`);
+    }
+  }
+  for (const flag of values.remote ?? []) {
+    try {
+      const spec = parseRemoteFlag(flag);
+      byName.set(spec.name, spec);
+    } catch (error) {
+      process.stderr.write(`beacon-hub: ${(error as Error).message}\n`);
+      process.exit(2);
+    }
+  }
+  return [...byName.values()];
+}
 
 /** A whole-number option of at least `min` (default 1); a bad one ends the hub with code 2. */
 function intOption(
@@ -83,6 +127,26 @@ function intOption(
 }
 
 async function main(): Promise<void> {
+  // `remote add NAME -- COMMAND ARGS` takes the command's own options verbatim.
+  if (process.argv[2] === 'remote') {
+    const words = process.argv.slice(3);
+    if (words.length === 0 || words[0] === '--help' || words[0] === '-h')
+      return void process.stdout.write(REMOTE_USAGE);
+    let paths: BeaconPaths;
+    try {
+      paths = resolvePaths();
+    } catch (error) {
+      process.stderr.write(`beacon-hub: ${(error as Error).message}\n`);
+      process.exit(2);
+    }
+    process.exitCode = await remoteCommand(
+      words,
+      paths,
+      (text) => process.stdout.write(text),
+      (text) => process.stderr.write(text),
+    );
+    return;
+  }
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse();
@@ -110,9 +174,11 @@ async function main(): Promise<void> {
     process.exit(2);
   }
 
+  const warn = (message: string) => process.stderr.write(`beacon-hub: ${message}\n`);
   if (positionals[0] === 'list' && values.watch) {
     const view = await watchList({
       paths,
+      remotes: await remoteSpecs(values, paths, warn),
       write: (text) => process.stdout.write(text),
       tty: process.stdout.isTTY === true,
     });
@@ -120,10 +186,29 @@ async function main(): Promise<void> {
     return;
   }
   if (positionals[0] === 'list') {
-    const { instances, invalid } = await listInstances(paths);
-    if (values.json) process.stdout.write(`${JSON.stringify({ instances, invalid }, null, 2)}\n`);
+    const remote = await listRemoteInstances(await remoteSpecs(values, paths, warn), {
+      version: VERSION,
+    });
+    const { instances, invalid } = await listInstances(paths, remote.instances);
+    const remotes = remote.remotes.map((r) => ({
+      name: r.name,
+      command: r.command,
+      state: r.state,
+      reason: r.reason ?? null,
+      instances: r.instances,
+    }));
+    if (values.json)
+      process.stdout.write(
+        `${JSON.stringify({ instances, invalid, ...(remotes.length > 0 ? { remotes } : {}) }, null, 2)}\n`,
+      );
     else {
       process.stdout.write(formatTable(instances));
+      for (const r of remotes)
+        process.stdout.write(
+          cleanText(
+            `remote ${r.name}: ${r.state === 'connected' ? `${r.instances} instance(s)` : `${r.state}: ${r.reason ?? ''}`}`,
+          ) + '\n',
+        );
       for (const bad of invalid)
         process.stderr.write(`ignored ${cleanText(bad.file)}: ${cleanText(bad.reason)}\n`);
     }
@@ -193,9 +278,15 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const maxTools = intOption(values['max-tools'], '--max-tools', { min: 10, unit: '' });
+  const remotes = await remoteSpecs(values, paths, (message) => logger.warn(message));
+  const remoteTimeoutMs = intOption(values['remote-timeout'], '--remote-timeout');
   const transport = new StdioServerTransport();
   const hub = await startHub({
     paths,
+    remotes,
+    ...(remoteTimeoutMs === undefined
+      ? {}
+      : { remoteTiming: { handshakeTimeoutMs: remoteTimeoutMs } }),
     transport,
     logger,
     tools,
@@ -274,6 +365,9 @@ function parse() {
       'max-name-length': { type: 'string' },
       'max-tools': { type: 'string' },
       'start-roots': { type: 'boolean' },
+      remote: { type: 'string', multiple: true },
+      'no-remotes': { type: 'boolean' },
+      'remote-timeout': { type: 'string' },
       json: { type: 'boolean' },
       write: { type: 'boolean' },
       watch: { type: 'boolean' },

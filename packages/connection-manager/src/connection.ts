@@ -71,6 +71,11 @@ export interface ConnectionInfo {
   readonly catalogTruncated: string | undefined;
   readonly serverInfo: Implementation | undefined;
   readonly capabilities: ServerCapabilities | undefined;
+  /**
+   * The remote through which the instance is reached (see `InstanceRoute`), or undefined for
+   * an instance on this machine. A routed record's pid, port and path are the remote's.
+   */
+  readonly via: string | undefined;
 }
 
 /** Health-check settings. */
@@ -166,6 +171,7 @@ export class Connection implements ConnectionInfo {
   constructor(
     public record: InstanceRecord,
     private readonly deps: ConnectionDeps,
+    readonly via: string | undefined = undefined,
   ) {
     this.since = deps.clock.now();
   }

@@ -16,6 +16,7 @@ export {
   type ConnectionManager,
   type ConnectionManagerOptions,
   createConnectionManager,
+  type InstanceRoute,
   type TransitionEvent,
 } from './manager.js';
 export type { BackoffOptions } from './retry.js';

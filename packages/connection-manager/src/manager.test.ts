@@ -318,3 +318,52 @@ describe('retry schedule on fake time', () => {
     expect(manager.get(r.id)?.state).toBe('active');
   });
 });
+
+describe('routed instances (a remote hub relays them)', () => {
+  it('connect through the route, and none of the local checks apply to their pid or port', async () => {
+    const removed: string[] = [];
+    const portChecks: number[] = [];
+    const localTransports: string[] = [];
+    manager = createConnectionManager({
+      // Every local check says "gone" or "someone else's": a routed record must not care.
+      isAlive: () => false,
+      portOwner: async (_pid, port) => {
+        portChecks.push(port);
+        return 'other';
+      },
+      probe: async () => false,
+      removeRecord: async (r) => void removed.push(r.id),
+      createTransport: (r) => {
+        localTransports.push(r.id);
+        return refusingTransport();
+      },
+    });
+    const server = makeServer();
+    let routes = 0;
+    const routed = record({ name: 'box/web', pid: 999_999 });
+    manager.upsert(routed, {
+      via: 'box',
+      createTransport: () => {
+        routes++;
+        return linkedTo(server);
+      },
+    });
+    await waitForState(manager, routed.id, 'active');
+    const info = manager.get(routed.id)!;
+    expect(info.via).toBe('box');
+    expect(info.catalog.tools.map((t) => t.name)).toEqual(['echo']);
+    expect(routes).toBe(1);
+    expect({ removed, portChecks, localTransports }).toEqual({
+      removed: [],
+      portChecks: [],
+      localTransports: [],
+    });
+
+    // A local record with the same checks is removed at once: the checks were live.
+    const local = record({ name: 'here' });
+    manager.upsert(local);
+    await waitForState(manager, local.id, 'removed');
+    expect(removed).toEqual([local.id]);
+    expect(manager.get(local.id)?.via ?? undefined).toBeUndefined();
+  });
+});

@@ -15,6 +15,7 @@ import type { CatalogLimits } from './_catalog.js';
 import { probePort, urlEndpoint } from './_probe.js';
 import {
   Connection,
+  type ConnectionDeps,
   type ConnectionInfo,
   type ConnectionState,
   type PingOptions,
@@ -30,6 +31,18 @@ export interface TransitionEvent {
   to: ConnectionState;
   reason: string | undefined;
   info: ConnectionInfo;
+}
+
+/**
+ * How to reach an instance that is not on this machine: a remote hub relays its messages. Its
+ * record's pid and port are the remote machine's, so none of the local checks apply (process
+ * alive, port owner, knock, loopback address, record removal); the route's transport is used.
+ */
+export interface InstanceRoute {
+  /** The remote's name (`ConnectionInfo.via`). */
+  via: string;
+  /** A new transport to the instance through the remote, one per connection attempt. */
+  createTransport: () => Transport;
 }
 
 /** Options of {@link createConnectionManager}. */
@@ -98,8 +111,11 @@ export interface ConnectionManagerOptions {
 
 /** One MCP client connection per instance record, kept healthy. */
 export interface ConnectionManager {
-  /** Adds a record, or applies a rewritten one. */
-  upsert(record: InstanceRecord): void;
+  /**
+   * Adds a record, or applies a rewritten one. With `route`, the instance is reached through
+   * it (a remote); a record keeps the route it was first added with.
+   */
+  upsert(record: InstanceRecord, route?: InstanceRoute): void;
   /** The record's file is gone: close and forget its connection. */
   remove(id: string, reason?: string): Promise<void>;
   /** Connects (or reconnects) now; resolves with the outcome. @throws {ConnectionError} `UNKNOWN_INSTANCE`. */
@@ -140,6 +156,19 @@ const defaultTransport =
       clock,
       ...(httpClient === undefined ? {} : { httpClient }),
     });
+
+/** A routed connection's dependencies: the local machine's checks do not apply to it. */
+function routedDeps(deps: ConnectionDeps, route: InstanceRoute): ConnectionDeps {
+  return {
+    ...deps,
+    isAlive: () => true,
+    portOwner: async () => 'unknown',
+    probe: async () => true,
+    loopbacks: async () => undefined,
+    removeRecord: async () => undefined,
+    createTransport: () => route.createTransport(),
+  };
+}
 
 /**
  * Manages one SDK client per instance: `discovered -> connecting -> active -> retrying -> dead`,
@@ -232,14 +261,16 @@ export function createConnectionManager(options: ConnectionManagerOptions = {}):
   };
 
   return {
-    upsert(record) {
+    upsert(record, route) {
       if (closed) return;
       const existing = connections.get(record.id);
       if (existing) {
         existing.update(record);
         return;
       }
-      const connection = new Connection(record, deps);
+      const connection = route
+        ? new Connection(record, routedDeps(deps, route), route.via)
+        : new Connection(record, deps);
       connections.set(record.id, connection);
       safely(transitionListeners, {
         id: record.id,

@@ -38,7 +38,21 @@ export interface HubToolContext {
   /** What the client is shown: slugs, and each instance tool's hub-side name. */
   view: HubView;
   callTool: Forwarder['callTool'];
+  /** The hub's remotes, for `instances_list` (absent: none). */
+  remotes?: () => readonly RemoteSummary[];
 }
+
+/** A remote (another machine's hub, reached through a command) as `instances_list` shows it. */
+const RemoteSummarySchema = z.object({
+  name: z.string(),
+  command: z.string(),
+  state: z.enum(['connecting', 'connected', 'unreachable', 'refused']),
+  reason: z.string().nullable(),
+  instances: z.number(),
+});
+
+/** See {@link RemoteSummarySchema}. */
+export type RemoteSummary = z.infer<typeof RemoteSummarySchema>;
 
 const instanceArg = z
   .string()
@@ -65,6 +79,10 @@ const InstanceSummarySchema = z.object({
   started: z.string(),
   last_seen: z.string(),
   tool_count: z.number(),
+  remote: z
+    .string()
+    .nullable()
+    .describe("The remote it runs on (its path and pid are that machine's); null when local"),
   catalog_truncated: z
     .string()
     .nullable()
@@ -85,7 +103,12 @@ const INPUTS = {
     arguments: z.record(z.string(), z.unknown()).optional().describe('Arguments for the tool'),
   }),
   instances_start: z.object({
-    path: z.string().min(1).describe('Absolute path of a project folder holding a package.json'),
+    path: z
+      .string()
+      .min(1)
+      .describe(
+        'Absolute path of a project folder holding a package.json (REMOTE:/path on a remote)',
+      ),
   }),
   instances_tools: z.object({
     instance: instanceArg.optional().describe('Only this instance (name, id or folder)'),
@@ -96,7 +119,10 @@ const INPUTS = {
 type HubToolName = keyof typeof INPUTS;
 
 const OUTPUTS: Partial<Record<HubToolName, z.ZodObject>> = {
-  instances_list: z.object({ instances: z.array(InstanceSummarySchema) }),
+  instances_list: z.object({
+    instances: z.array(InstanceSummarySchema),
+    remotes: z.array(RemoteSummarySchema).optional(),
+  }),
   instances_tools: ToolSearchResultSchema,
 };
 
@@ -183,6 +209,7 @@ function describeInstance(c: ConnectionInfo, slug: string): InstanceSummary {
     started: c.record.started,
     last_seen: c.record.last_seen,
     tool_count: c.catalog.tools.length,
+    remote: c.via ?? null,
     catalog_truncated: c.catalogTruncated === undefined ? null : cleanText(c.catalogTruncated),
   };
 }
@@ -203,15 +230,18 @@ function hubNames(info: ConnectionInfo, view: HubView) {
   };
 }
 
-function table(rows: InstanceSummary[]): string {
+function table(rows: InstanceSummary[], remotes: readonly RemoteSummary[]): string {
+  const lines = rows.map(
+    (r) =>
+      `${r.name} [${r.slug}] ${r.state}${r.reason && r.state !== 'active' ? ` (${r.reason})` : ''} - ${r.tool_count} tools${r.catalog_truncated ? ` (cut: ${r.catalog_truncated})` : ''} - ${r.remote ? `on ${r.remote}` : cleanText(r.url)} - pid ${r.pid} - ${r.path} - id ${r.id}`,
+  );
   if (rows.length === 0)
-    return 'No Beacon instances found. Start one with `beacon-instance` in a project.';
-  return rows
-    .map(
-      (r) =>
-        `${r.name} [${r.slug}] ${r.state}${r.reason && r.state !== 'active' ? ` (${r.reason})` : ''} - ${r.tool_count} tools${r.catalog_truncated ? ` (cut: ${r.catalog_truncated})` : ''} - ${cleanText(r.url)} - pid ${r.pid} - ${r.path} - id ${r.id}`,
-    )
-    .join('\n');
+    lines.push('No Beacon instances found. Start one with `beacon-instance` in a project.');
+  for (const r of remotes)
+    lines.push(
+      `remote ${r.name}: ${r.state}${r.reason ? ` (${r.reason})` : ''} - ${r.instances} instances - ${r.command}`,
+    );
+  return lines.join('\n');
 }
 
 /** Runs one of {@link HUB_TOOLS}; failures the caller can act on come back as tool errors. */
@@ -235,9 +265,10 @@ export async function handleHubTool(
               a.record.started.localeCompare(b.record.started),
           )
           .map((c) => describeInstance(c, slugs.get(c.id) ?? ''));
+        const remotes = ctx.remotes?.() ?? [];
         return {
-          content: [{ type: 'text', text: table(instances) }],
-          structuredContent: { instances },
+          content: [{ type: 'text', text: table(instances, remotes) }],
+          structuredContent: remotes.length > 0 ? { instances, remotes } : { instances },
         };
       }
       case 'instances_connect': {

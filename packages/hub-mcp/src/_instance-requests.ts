@@ -1,4 +1,5 @@
 import type { ConnectionInfo } from '@mcp-beacon/connection-manager';
+import { cleanText } from '@mcp-beacon/registry';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import {
   type ClientCapabilities,
@@ -23,6 +24,9 @@ import { proxiedUri } from './_names.js';
 export function handleInstanceRequests(ctx: HubContext, client: Client, info: ConnectionInfo) {
   const { server, view } = ctx;
   const slug = () => view.slugs.slugOf(info.id) ?? info.record.name;
+  // Who asks, for the person approving: a remote instance by its `<remote>/<name>`, so the
+  // machine is in plain sight; a local one by its slug.
+  const asker = () => (info.via ? cleanText(info.record.name) : slug());
   const upstreamCan = (capability: keyof ClientCapabilities): boolean =>
     server.getClientCapabilities()?.[capability] !== undefined;
   const unsupported = (what: string) =>
@@ -54,13 +58,13 @@ export function handleInstanceRequests(ctx: HubContext, client: Client, info: Co
   client.setRequestHandler(CreateMessageRequestSchema, async (request, extra) => {
     if (!upstreamCan('sampling')) throw unsupported('sampling');
     return server
-      .createMessage(attributeSampling(request.params, slug()), { signal: extra.signal })
+      .createMessage(attributeSampling(request.params, asker()), { signal: extra.signal })
       .catch(asUpstream);
   });
   client.setRequestHandler(ElicitRequestSchema, async (request, extra) => {
     if (!upstreamCan('elicitation')) throw unsupported('elicitation');
     return server
-      .elicitInput(attributeElicitation(request.params, slug()), { signal: extra.signal })
+      .elicitInput(attributeElicitation(request.params, asker()), { signal: extra.signal })
       .catch(asUpstream);
   });
   client.setRequestHandler(ListRootsRequestSchema, async (_request, extra) => {

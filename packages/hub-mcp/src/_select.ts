@@ -148,7 +148,8 @@ export function chooseInstance(choice: GroupChoice): ChoiceResult {
   if (members.length === 0) return { ok: false, message: offeredBy() };
   const picked = new Set<SliceInfo>();
   for (const root of choice.roots ?? []) {
-    const holding = members.filter((m) => holds(m.path, root));
+    // The client's roots are this machine's folders: a remote instance is never in one.
+    const holding = members.filter((m) => m.via === undefined && holds(m.path, root));
     const deepest = Math.max(...holding.map((m) => m.path.length));
     const best = holding.filter((m) => m.path.length === deepest);
     if (best.length === 1) picked.add(best[0]!);

@@ -18,7 +18,8 @@ import {
 } from './_names.js';
 
 /** What the view needs of a connection. */
-export type ViewSource = Pick<ConnectionInfo, 'id' | 'record' | 'state' | 'catalog'>;
+export type ViewSource = Pick<ConnectionInfo, 'id' | 'record' | 'state' | 'catalog'> &
+  Partial<Pick<ConnectionInfo, 'via'>>;
 
 /** Where a hub-side tool or prompt name leads: the instance and its own name. */
 export interface Route {
@@ -47,6 +48,8 @@ export interface SliceInfo {
   readonly slug: string;
   readonly name: string;
   readonly path: string;
+  /** The remote it runs on; its path is that machine's, never compared with local folders. */
+  readonly via: string | undefined;
   readonly started: string;
   /** Hub-side name of each of its tools by its own name: grouped or namespaced. */
   readonly toolNames: ReadonlyMap<string, string>;
@@ -247,6 +250,7 @@ export function createView(options: ViewOptions): HubView {
       // Names and paths come from other processes: escaped so no terminal gets them raw.
       name: cleanText(source.record.name),
       path: cleanText(source.record.path),
+      via: source.via,
       started: source.record.started,
       toolNames: new Map(),
       toolKeys: new Map(),

@@ -7,7 +7,9 @@ export type HubErrorCode =
   /** `instances_start` launched beacon-instance but it did not become active. */
   | 'START_FAILED'
   /** An option of the hub server is out of range. */
-  | 'BAD_OPTION';
+  | 'BAD_OPTION'
+  /** A remote's name or command, or the remotes file, cannot be used (beacon-hub remotes). */
+  | 'BAD_REMOTE';
 
 /** The one error class of `@mcp-beacon/hub-mcp`. */
 export class HubError extends Error {

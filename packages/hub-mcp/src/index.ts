@@ -1,4 +1,9 @@
-export type { InstanceSummary, LaunchInstance, StartedInstance } from './_hub-tools.js';
+export type {
+  InstanceSummary,
+  LaunchInstance,
+  RemoteSummary,
+  StartedInstance,
+} from './_hub-tools.js';
 export { qualifiedName, SlugBook, type SlugSubject } from './_names.js';
 export { HubError, type HubErrorCode } from './errors.js';
 export {

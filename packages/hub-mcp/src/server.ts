@@ -12,7 +12,12 @@ import type { HubContext } from './_context.js';
 import { installFastToolCalls } from './_fast-calls.js';
 import { createFirstContact } from './_first-contact.js';
 import { createForwarder } from './_forward.js';
-import { HUB_TOOLS, type HubToolContext, type LaunchInstance } from './_hub-tools.js';
+import {
+  HUB_TOOLS,
+  type HubToolContext,
+  type LaunchInstance,
+  type RemoteSummary,
+} from './_hub-tools.js';
 import { handleInstanceRequests } from './_instance-requests.js';
 import { createListNotifier } from './_list-changed.js';
 import { DEFAULT_MAX_NAME_LENGTH, MIN_NAME_LENGTH } from './_names.js';
@@ -69,6 +74,8 @@ export interface HubServerOptions {
    * none. The first list also waits for that first pass (same bound as the start-up wait).
    */
   startRoots?: boolean;
+  /** The hub's remotes now, shown by `instances_list` (see `beacon-hub remote`). */
+  remotes?: () => readonly RemoteSummary[];
 }
 
 /** The hub's MCP server. */
@@ -180,6 +187,7 @@ export function createHubServer(options: HubServerOptions): HubServer {
     view,
     callTool: ctx.forwarder.callTool,
     ...(options.launchInstance ? { launchInstance: options.launchInstance } : {}),
+    ...(options.remotes ? { remotes: options.remotes } : {}),
   };
   registerToolHandlers(ctx, hubTools, hubContext);
   registerResourceHandlers(ctx);

@@ -13,6 +13,7 @@ describe('resolvePaths', () => {
       root: '/srv/beacon',
       instances: '/srv/beacon/instances',
       temp: '/srv/beacon/temp',
+      config: '/srv/beacon',
     });
   });
 
@@ -67,6 +68,7 @@ describe('resolvePaths', () => {
       root: 'C:\\Users\\u\\AppData\\Local\\mcp-beacon\\Data',
       instances: 'C:\\Users\\u\\AppData\\Local\\mcp-beacon\\Data\\instances',
       temp: 'C:\\Users\\u\\AppData\\Local\\mcp-beacon\\Data\\temp',
+      config: 'C:\\Users\\u\\AppData\\Roaming\\mcp-beacon\\Config',
     });
     expect(resolvePaths({ env: {}, platform: 'win32', homedir: 'C:\\Users\\u' }).root).toBe(
       'C:\\Users\\u\\AppData\\Local\\mcp-beacon\\Data',
@@ -98,6 +100,8 @@ describe.each([
   ['win32', 'C:\\Users\\u', { LOCALAPPDATA: 'E:\\Local' }],
   ['linux', '/home/u', {}],
   ['linux', '/home/u', { XDG_DATA_HOME: '/xdg' }],
+  ['win32', 'C:\\Users\\u', { APPDATA: 'E:\\Roaming' }],
+  ['linux', '/home/u', { XDG_CONFIG_HOME: '/xdgc' }],
 ] as const)('resolvePaths against env-paths on %s (home %s, env %j)', (platform, home, env) => {
   afterEach(() => {
     vi.doUnmock('node:os');
@@ -106,7 +110,7 @@ describe.each([
     vi.resetModules();
   });
 
-  it('gives the same data folder', async () => {
+  it('gives the same data and config folders', async () => {
     vi.resetModules();
     const osModule = await import('node:os');
     const os = { ...osModule.default, homedir: () => home, tmpdir: () => '/tmp' };
@@ -116,8 +120,10 @@ describe.each([
     const fakeProcess = { ...process, platform, env: { ...env } };
     vi.doMock('node:process', () => ({ ...fakeProcess, default: fakeProcess }));
     const { default: freshEnvPaths } = await import('env-paths');
-    const expected = freshEnvPaths('mcp-beacon', { suffix: '' }).data;
-    expect(resolvePaths({ env, platform, homedir: home }).root).toBe(expected);
+    const expected = freshEnvPaths('mcp-beacon', { suffix: '' });
+    const paths = resolvePaths({ env, platform, homedir: home });
+    expect(paths.root).toBe(expected.data);
+    expect(paths.config).toBe(expected.config);
   });
 });
 

@@ -17,6 +17,11 @@ export interface BeaconPaths {
   readonly instances: string;
   /** `<root>/temp`: records are written here first, then renamed into `instances`. */
   readonly temp: string;
+  /**
+   * The user's settings (`remotes.json`): beside the data under `MCP_BEACON_HOME`, else the
+   * OS's per-user config folder + `mcp-beacon` (env-paths' `config`).
+   */
+  readonly config: string;
 }
 
 /** Inputs of {@link resolvePaths}; each defaults to the running process's own value. */
@@ -45,6 +50,7 @@ export function resolvePaths(options: ResolvePathsOptions = {}): BeaconPaths {
   const p = platform === 'win32' ? path.win32 : path.posix;
   const given = options.home ?? env[HOME_ENV];
   let root: string;
+  let config: string;
   if (given !== undefined) {
     const label = overrideLabel(options.home);
     const override = expandTilde(given, label, () => options.homedir ?? osHomedir(), p);
@@ -56,10 +62,13 @@ export function resolvePaths(options: ResolvePathsOptions = {}): BeaconPaths {
       );
     }
     root = p.resolve(override); // normalised, without a trailing separator
+    config = root;
   } else {
-    root = defaultDataDir(platform, env, options.homedir ?? osHomedir());
+    const home = options.homedir ?? osHomedir();
+    root = defaultDataDir(platform, env, home);
+    config = defaultConfigDir(platform, env, home);
   }
-  return { root, instances: p.join(root, 'instances'), temp: p.join(root, 'temp') };
+  return { root, instances: p.join(root, 'instances'), temp: p.join(root, 'temp'), config };
 }
 
 /**
@@ -102,6 +111,19 @@ function defaultDataDir(
     return path.win32.join(local, APP_NAME, 'Data');
   }
   return path.posix.join(env.XDG_DATA_HOME || path.posix.join(home, '.local', 'share'), APP_NAME);
+}
+
+function defaultConfigDir(
+  platform: NodeJS.Platform,
+  env: Readonly<Record<string, string | undefined>>,
+  home: string,
+): string {
+  if (platform === 'darwin') return path.posix.join(home, 'Library', 'Preferences', APP_NAME);
+  if (platform === 'win32') {
+    const roaming = env.APPDATA || path.win32.join(home, 'AppData', 'Roaming');
+    return path.win32.join(roaming, APP_NAME, 'Config');
+  }
+  return path.posix.join(env.XDG_CONFIG_HOME || path.posix.join(home, '.config'), APP_NAME);
 }
 
 /**

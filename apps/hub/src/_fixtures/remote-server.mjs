@@ -1,0 +1,74 @@
+// An MCP server for the remote tests, announced in $MCP_BEACON_HOME like any instance: `confirm`
+// asks the client (elicitation) and answers with what it said; `wait` runs until cancelled,
+// and `cancelled` says how many calls were. It listens on 127.0.0.1 of whatever network
+// namespace it runs in.
+// Usage: node remote-server.mjs <marker>
+
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import { resolvePaths } from '@mcp-beacon/paths';
+import { register } from '@mcp-beacon/registry';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { z } from 'zod';
+
+let cancelled = 0;
+const sessions = new Map();
+
+function makeServer() {
+  const server = new McpServer({ name: 'remote-fixture', version: '1.0.0' });
+  server.registerTool('confirm', { description: 'asks the user' }, async () => {
+    const answer = await server.server.elicitInput({
+      message: 'ok?',
+      requestedSchema: { type: 'object', properties: { ok: { type: 'boolean' } } },
+    });
+    return { content: [{ type: 'text', text: `answer ${JSON.stringify(answer)}` }] };
+  });
+  server.registerTool('wait', { description: 'runs until cancelled' }, async (extra) => {
+    await new Promise((resolve) => extra.signal.addEventListener('abort', resolve, { once: true }));
+    cancelled++;
+    return { content: [{ type: 'text', text: 'cancelled' }] };
+  });
+  server.registerTool(
+    'cancelled',
+    { description: 'cancelled calls so far', inputSchema: { x: z.string().optional() } },
+    async () => ({
+      content: [{ type: 'text', text: String(cancelled) }],
+    }),
+  );
+  return server;
+}
+
+const http = createServer(async (req, res) => {
+  const id = req.headers['mcp-session-id'];
+  let transport = id ? sessions.get(id) : undefined;
+  if (!transport) {
+    if (id) return void res.writeHead(404).end();
+    transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (sid) => sessions.set(sid, transport),
+    });
+    transport.onclose = () => sessions.delete(transport.sessionId);
+    await makeServer().connect(transport);
+  }
+  await transport.handleRequest(req, res);
+});
+await new Promise((resolve) => http.listen(0, '127.0.0.1', resolve));
+const { port } = http.address();
+const registration = await register({
+  paths: resolvePaths(),
+  record: {
+    pid: process.pid,
+    path: process.cwd(),
+    port,
+    name: 'fixture',
+    has_package_json: false,
+    url: `http://127.0.0.1:${port}/mcp`,
+  },
+});
+const stop = async () => {
+  await registration.close();
+  process.exit(0);
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);

@@ -1,0 +1,387 @@
+// Remotes, end to end: a second hub in a network namespace of its own (a stand-in for another
+// machine: the local hub cannot reach its instances' ports), reached only through the
+// command's stdio.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { connect } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { InstanceSummary, RemoteSummary } from '@mcp-beacon/hub-mcp';
+import { resolvePaths } from '@mcp-beacon/paths';
+import { type InstanceRecord, isProcessAlive, readValidRecords } from '@mcp-beacon/registry';
+import {
+  processesWith,
+  startProcess,
+  type TestProcess,
+  testNode,
+  waitFor,
+} from '@mcp-beacon/test-utils';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { type CallToolResult, CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { HUB, INSTANCE, useHubFixture } from './_hub-fixture.js';
+
+const SERVER = fileURLToPath(new URL('./_fixtures/remote-server.mjs', import.meta.url));
+const MARKER = `beacon-test-remote-${randomBytes(4).toString('hex')}`;
+/** A Node option that does nothing but carry the marker in the command line. */
+const MARK = `--disable-warning=${MARKER}`;
+
+/** A named network namespace with its loopback up, or undefined where that is not allowed. */
+function createNamespace(): string | undefined {
+  const name = `beacon-test-${randomBytes(4).toString('hex')}`;
+  try {
+    execFileSync('ip', ['netns', 'add', name], { stdio: 'ignore' });
+    execFileSync('ip', ['netns', 'exec', name, 'ip', 'link', 'set', 'lo', 'up'], {
+      stdio: 'ignore',
+    });
+    return name;
+  } catch {
+    try {
+      execFileSync('ip', ['netns', 'delete', name], { stdio: 'ignore' });
+    } catch {
+      // It was never made.
+    }
+    return undefined;
+  }
+}
+
+const ns = createNamespace();
+if (!ns)
+  console.warn(
+    'remote.test: network namespaces are not permitted here; the remote hub runs on this machine with a separate data folder instead',
+  );
+afterAll(() => {
+  if (ns) execFileSync('ip', ['netns', 'delete', ns], { stdio: 'ignore' });
+});
+
+/** `command args` run inside the namespace (when there is one). */
+const inside = (command: string, args: string[]): [string, string[]] =>
+  ns ? ['ip', ['netns', 'exec', ns, command, ...args]] : [command, args];
+
+const quote = (word: string) => `'${word.replaceAll("'", "'\\''")}'`;
+
+async function call(client: Client, name: string, args: Record<string, unknown>) {
+  return (await client.callTool({ name, arguments: args })) as CallToolResult;
+}
+
+async function listed(client: Client) {
+  const result = await call(client, 'instances_list', {});
+  return result.structuredContent as { instances: InstanceSummary[]; remotes?: RemoteSummary[] };
+}
+
+const text = (result: CallToolResult) =>
+  result.content.map((c) => (c.type === 'text' ? c.text : '')).join('');
+
+const refused = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', () => resolve(true));
+  });
+
+describe('remotes', () => {
+  const fx = useHubFixture();
+  let remoteHome: string | undefined;
+
+  beforeAll(() => {
+    expect(processesWith(MARKER)).toEqual([]);
+  });
+  // Runs before the fixture's cleanup. Instances the remote hub launched outlive it, as they
+  // do locally: they are ended by the pids in the remote's records.
+  afterEach(async () => {
+    if (remoteHome === undefined) return;
+    const pids = (await remoteRecords().catch(() => [])).map((r) => r.pid);
+    remoteHome = undefined;
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // Gone already.
+      }
+    }
+    await waitFor(() => pids.every((pid) => !isProcessAlive(pid)), {
+      what: 'remote instances ended',
+    });
+  });
+  afterAll(async () => {
+    await waitFor(() => processesWith(MARKER).length === 0, {
+      what: 'no process of the remote tests left',
+      timeoutMs: 10_000,
+    });
+  });
+
+  /** Runs `node args` inside the namespace with the remote's data folder. */
+  const startRemoteProcess = (args: string[], cwd?: string): TestProcess => {
+    const [command, argv] = inside(testNode, args);
+    return fx.track(
+      startProcess(command, argv, {
+        ...(cwd ? { cwd } : {}),
+        env: { ...process.env, MCP_BEACON_HOME: remoteHome! },
+      }),
+    );
+  };
+  const remoteRecords = () => readValidRecords(resolvePaths({ home: remoteHome! }).instances);
+  /** The command that runs the remote hub (what `ssh devbox beacon-hub` is for a real box). */
+  const remoteCommand = () => {
+    const [command, argv] = inside(testNode, [MARK, HUB]);
+    return ['env', `MCP_BEACON_HOME=${remoteHome}`, command, ...argv].map(quote).join(' ');
+  };
+  const setupRemote = async () => {
+    const home = path.join(fx.tmp.path, 'remote-home');
+    remoteHome = home;
+    await mkdir(home, { recursive: true });
+    const web = await fx.makeProject('web', {
+      hello: `node -e "console.log('hello from the box')"`,
+    });
+    startRemoteProcess([MARK, INSTANCE], web);
+    startRemoteProcess([MARK, SERVER]);
+    const records = await waitFor(
+      async () => {
+        const all = await remoteRecords();
+        return all.length === 2 ? all : undefined;
+      },
+      { what: 'remote records' },
+    );
+    return records;
+  };
+  const waitActive = (client: Client, names: string[]) =>
+    waitFor(
+      async () => {
+        const { instances } = await listed(client);
+        return names.every((n) => instances.some((i) => i.name === n && i.state === 'active'))
+          ? instances
+          : undefined;
+      },
+      { what: `${names.join(', ')} active`, timeoutMs: 20_000 },
+    );
+
+  it('lists, calls, reads logs, elicits and cancels through the remote, never by its ports', async () => {
+    const records: InstanceRecord[] = await setupRemote();
+    if (ns) for (const r of records) expect(await refused(r.port)).toBe(true);
+    const elicited: string[] = [];
+    const hub = await fx.startHubClient(['--remote', `box=${remoteCommand()}`], {
+      onElicit: (message) => {
+        elicited.push(message);
+        return { action: 'accept', content: { ok: true } };
+      },
+    });
+
+    const instances = await waitActive(hub.client, ['box/web', 'box/fixture']);
+    const web = instances.find((i) => i.name === 'box/web')!;
+    expect(web.remote).toBe('box');
+    expect(web.path).toBe(records.find((r) => r.name === 'web')!.path);
+    const { remotes } = await listed(hub.client);
+    expect(remotes).toEqual([
+      expect.objectContaining({ name: 'box', state: 'connected', instances: 2, reason: null }),
+    ]);
+    // The remote hub's own tools are not listed again: one instances_list.
+    const names = (await hub.client.listTools()).tools.map((t) => t.name);
+    expect(names.filter((n) => n === 'instances_list')).toHaveLength(1);
+    expect(names).toContain('scripts_run');
+
+    const run = await call(hub.client, 'scripts_run', {
+      instance: 'box/web',
+      name: 'hello',
+      waitFor: { pattern: 'hello from the box' },
+    });
+    expect(run.isError).toBeFalsy();
+    const runId = (run.structuredContent as { id: string }).id;
+    const uri = `beacon://${web.slug}/logs://${runId}`;
+    await waitFor(
+      async () => {
+        const read = await hub.client.readResource({ uri });
+        return (read.contents[0] as { text: string }).text.includes('hello from the box');
+      },
+      { what: 'the log read through both hops' },
+    );
+
+    const confirm = await call(hub.client, 'confirm', { instance: 'box/fixture' });
+    expect(text(confirm)).toBe('answer {"action":"accept","content":{"ok":true}}');
+    expect(elicited).toEqual(['[box/fixture] ok?']);
+
+    const controller = new AbortController();
+    const waiting = hub.client
+      .request(
+        { method: 'tools/call', params: { name: 'wait', arguments: { instance: 'box/fixture' } } },
+        CallToolResultSchema,
+        { signal: controller.signal },
+      )
+      .catch((error: Error) => error);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    controller.abort();
+    expect(await waiting).toBeInstanceOf(Error);
+    await waitFor(
+      async () => text(await call(hub.client, 'cancelled', { instance: 'box/fixture' })) === '1',
+      { what: 'the cancellation reached the remote server' },
+    );
+    expect(hub.transportErrors).toEqual([]);
+  });
+
+  it('starts an instance on the remote with instances_start REMOTE:/path', async () => {
+    await setupRemote();
+    const hub = await fx.startHubClient(['--remote', `box=${remoteCommand()}`]);
+    await waitActive(hub.client, ['box/web']);
+    const api = await fx.makeProject('api');
+    const started = await call(hub.client, 'instances_start', { path: `box:${api}` });
+    expect(started.isError, text(started)).toBeFalsy();
+    const record = (await remoteRecords()).find((r) => r.path === api);
+    expect(record).toBeDefined();
+    if (ns) expect(await refused(record!.port)).toBe(true);
+    const instances = await waitActive(hub.client, ['box/api']);
+    expect(instances.find((i) => i.name === 'box/api')?.path).toBe(api);
+    const run = await call(hub.client, 'scripts_run', {
+      instance: 'box/api',
+      name: 'hello',
+      waitFor: { pattern: 'hello from api' },
+    });
+    expect(run.isError, text(run)).toBeFalsy();
+    // The local machine got no record of it: it lives on the remote.
+    expect((await fx.records()).some((r) => r.path === api)).toBe(false);
+  });
+
+  it('shows remote instances in beacon-hub list and list --watch', async () => {
+    await setupRemote();
+    await fx.startInstance('here');
+    const env = { ...process.env, MCP_BEACON_HOME: fx.home };
+    const list = fx.track(
+      startProcess(testNode, [HUB, 'list', '--json', '--remote', `box=${remoteCommand()}`], {
+        env,
+      }),
+    );
+    expect((await list.exited).code).toBe(0);
+    const { instances, remotes } = JSON.parse(list.stdout()) as {
+      instances: Array<{ name: string; remote: string | null; path: string }>;
+      remotes: RemoteSummary[];
+    };
+    expect(instances.map((i) => [i.name, i.remote]).sort()).toEqual([
+      ['box/fixture', 'box'],
+      ['box/web', 'box'],
+      ['here', null],
+    ]);
+    expect(remotes).toEqual([
+      expect.objectContaining({ name: 'box', state: 'connected', instances: 2 }),
+    ]);
+
+    const table = fx.track(
+      startProcess(testNode, [HUB, 'list', '--remote', `box=${remoteCommand()}`], { env }),
+    );
+    expect((await table.exited).code).toBe(0);
+    expect(table.stdout()).toMatch(
+      /^box\/web\s+box_web\s+\S+\s+box:http:\/\/127\.0\.0\.1:\d+\/mcp/m,
+    );
+    expect(table.stdout()).toContain('remote box: 2 instance(s)');
+
+    const watch = fx.track(
+      startProcess(testNode, [HUB, 'list', '--watch', '--remote', `box=${remoteCommand()}`], {
+        env,
+      }),
+    );
+    await waitFor(() => /box\/web \(\w+\) active/.test(watch.stdout()), {
+      what: 'box/web active in list --watch',
+    });
+    expect(watch.stdout()).toMatch(/remote box connected/);
+    await watch.kill('SIGTERM');
+  });
+
+  it('shows a killed remote command as unreachable, then brings its instances back', async () => {
+    await setupRemote();
+    const hub = await fx.startHubClient(['--remote', `box=${remoteCommand()}`]);
+    await waitActive(hub.client, ['box/web', 'box/fixture']);
+    const remoteHub = () =>
+      processesWith(MARKER).find((pid) => {
+        if (pid === hub.pid) return false; // the local hub names the command in its own
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(HUB);
+        } catch {
+          return false;
+        }
+      });
+    const first = remoteHub();
+    expect(first).toBeDefined();
+    process.kill(first!, 'SIGKILL');
+    await waitFor(
+      async () => {
+        const { instances, remotes } = await listed(hub.client);
+        return remotes?.[0]?.state === 'unreachable' && !instances.some((i) => i.remote === 'box');
+      },
+      { what: 'the remote unreachable and its instances gone' },
+    );
+    expect((await listed(hub.client)).remotes?.[0]?.reason).toMatch(/exited/);
+    await waitActive(hub.client, ['box/web', 'box/fixture']);
+    expect(remoteHub()).not.toBe(first);
+  });
+
+  it('reports a command that fails at once, with its last stderr line, and keeps the local instances', async () => {
+    await fx.startInstance('here');
+    const hub = await fx.startHubClient([
+      '--remote',
+      `gone=sh -c 'echo "ssh: connect to host devbox port 22: Connection refused" >&2; exit 255'`,
+    ]);
+    const state = await waitFor(
+      async () => {
+        const { instances, remotes } = await listed(hub.client);
+        return remotes?.[0]?.state === 'unreachable' && instances.some((i) => i.name === 'here')
+          ? remotes[0]
+          : undefined;
+      },
+      { what: 'the remote unreachable' },
+    );
+    expect(state.reason).toContain('code 255');
+    expect(state.reason).toContain('ssh: connect to host devbox port 22: Connection refused');
+  });
+
+  it('shows a command that never answers as unreachable once its bound passes', async () => {
+    const hub = await fx.startHubClient(['--remote', 'slow=sleep 30', '--remote-timeout', '300']);
+    const remote = await waitFor(
+      async () => {
+        const r = (await listed(hub.client)).remotes?.[0];
+        return r?.state === 'unreachable' ? r : undefined;
+      },
+      { what: 'the remote unreachable' },
+    );
+    expect(remote.reason).toBe('no MCP answer within 300 ms');
+  });
+
+  it('refuses what is not a Beacon hub, and says why', async () => {
+    const hub = await fx.startHubClient([
+      '--remote',
+      `echo=sh -c 'echo hello; sleep 5'`,
+      '--remote',
+      `cat=cat`,
+    ]);
+    const remotes = await waitFor(
+      async () => {
+        const list = (await listed(hub.client)).remotes ?? [];
+        return list.every((r) => r.state === 'refused') ? list : undefined;
+      },
+      { what: 'both refused' },
+    );
+    expect(remotes.find((r) => r.name === 'echo')?.reason).toMatch(
+      /not a Beacon hub: not JSON-RPC on stdout: "hello"/,
+    );
+    // cat sends the hub's own initialize back: something answered, and not as a hub.
+    expect(remotes.find((r) => r.name === 'cat')?.reason).toMatch(
+      /not a Beacon hub: initialize failed: .*Method not found/,
+    );
+  });
+
+  it('reports a password prompt as such instead of waiting for it', async () => {
+    const hub = await fx.startHubClient([
+      '--remote',
+      `box=sh -c 'echo "devbox password: " >&2; read -r answer < /dev/tty; echo "$answer"'`,
+    ]);
+    const remote = await waitFor(
+      async () => {
+        const r = (await listed(hub.client)).remotes?.[0];
+        return r?.state === 'unreachable' ? r : undefined;
+      },
+      { what: 'the remote unreachable' },
+    );
+    expect(remote.reason).toMatch(/asks for a password/);
+  });
+});

@@ -1,0 +1,157 @@
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { HubError } from '@mcp-beacon/hub-mcp';
+import { resolvePaths } from '@mcp-beacon/paths';
+import { createTempDir } from '@mcp-beacon/test-utils';
+import { describe, expect, it } from 'vitest';
+import { remoteCommand } from './cli.js';
+import {
+  checkRemote,
+  parseRemoteFlag,
+  readRemotes,
+  remotesFile,
+  splitCommand,
+  writeRemotes,
+} from './config.js';
+
+describe('the remotes file', () => {
+  it('is written atomically, 0600, in a 0700 folder, and read back in name order', async () => {
+    await using tmp = await createTempDir();
+    const paths = resolvePaths({ home: path.join(tmp.path, 'home') });
+    expect(await readRemotes(paths)).toEqual([]);
+    await writeRemotes(paths, [
+      { name: 'web', command: ['docker', 'exec', '-i', 'web', 'beacon-hub'] },
+      { name: 'devbox', command: ['ssh', 'devbox', 'beacon-hub'] },
+    ]);
+    const file = remotesFile(paths);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect((await stat(path.dirname(file))).mode & 0o777).toBe(0o700);
+    expect(await readdir(path.dirname(file))).toEqual(['remotes.json']); // no temp file left
+    expect(await readRemotes(paths)).toEqual([
+      { name: 'devbox', command: ['ssh', 'devbox', 'beacon-hub'] },
+      { name: 'web', command: ['docker', 'exec', '-i', 'web', 'beacon-hub'] },
+    ]);
+    expect(JSON.parse(await readFile(file, 'utf8')).version).toBe(1);
+  });
+
+  it('says what is wrong with a bad file, and never loses it', async () => {
+    await using tmp = await createTempDir();
+    const paths = resolvePaths({ home: tmp.path });
+    const file = remotesFile(paths);
+    for (const [body, message] of [
+      ['{not json', /is not JSON/],
+      ['{"remotes":{"x":{"command":["ssh"]}}}', /remotes\.x: remote names are 2-32/],
+      [
+        '{"remotes":{"box":{"command":[]}}}',
+        /remotes\.box\.command: a command needs at least a program/,
+      ],
+      ['[]', /remotes\.json: /],
+    ] as const) {
+      await writeFile(file, body);
+      const error = await readRemotes(paths).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(HubError);
+      expect((error as HubError).code).toBe('BAD_REMOTE');
+      expect((error as Error).message).toMatch(message);
+      expect(await readFile(file, 'utf8')).toBe(body);
+    }
+  });
+
+  it('checks names and commands', () => {
+    expect(() => checkRemote({ name: 'a', command: ['ssh'] })).toThrow(/must be 2-32/);
+    expect(() => checkRemote({ name: 'box/x', command: ['ssh'] })).toThrow(/must be 2-32/);
+    expect(() => checkRemote({ name: 'box', command: [] })).toThrow(/at least a program/);
+    expect(() => checkRemote({ name: 'box', command: [''] })).toThrow(HubError);
+    expect(checkRemote({ name: 'dev-box.2', command: ['wsl', 'beacon-hub'] }).name).toBe(
+      'dev-box.2',
+    );
+  });
+});
+
+describe('--remote NAME=COMMAND', () => {
+  it('splits the command as plain shell words, expanding nothing', () => {
+    expect(splitCommand(`ssh -o 'BatchMode yes' devbox "beacon hub" a\\ b $HOME *`)).toEqual([
+      'ssh',
+      '-o',
+      'BatchMode yes',
+      'devbox',
+      'beacon hub',
+      'a b',
+      '$HOME',
+      '*',
+    ]);
+    expect(splitCommand(`sh -c 'echo "x" >&2; exit 1'`)).toEqual([
+      'sh',
+      '-c',
+      'echo "x" >&2; exit 1',
+    ]);
+    expect(splitCommand(`a '' b`)).toEqual(['a', '', 'b']);
+    expect(() => splitCommand(`ssh 'devbox`)).toThrow(/unclosed '/);
+  });
+
+  it('takes NAME=COMMAND and nothing else', () => {
+    expect(parseRemoteFlag('devbox=ssh devbox beacon-hub')).toEqual({
+      name: 'devbox',
+      command: ['ssh', 'devbox', 'beacon-hub'],
+    });
+    expect(() => parseRemoteFlag('ssh devbox')).toThrow(/NAME=COMMAND/);
+    expect(() => parseRemoteFlag('=ssh')).toThrow(/NAME=COMMAND/);
+    expect(() => parseRemoteFlag('box=')).toThrow(/at least a program/);
+  });
+});
+
+describe('beacon-hub remote', () => {
+  it('adds, lists, changes and removes remotes, keeping the command verbatim', async () => {
+    await using tmp = await createTempDir();
+    const paths = resolvePaths({ home: tmp.path });
+    const out: string[] = [];
+    const err: string[] = [];
+    const run = (...args: string[]) =>
+      remoteCommand(
+        args,
+        paths,
+        (t) => out.push(t),
+        (t) => err.push(t),
+      );
+
+    expect(await run('add', 'devbox', '--', 'ssh', '-p', '2222', 'devbox', 'beacon-hub')).toBe(0);
+    expect(out.pop()).toMatch(/^Added remote devbox: ssh -p 2222 devbox beacon-hub/);
+    expect(await run('add', 'wsl', '--', 'wsl', '-e', 'beacon hub')).toBe(0);
+    out.length = 0;
+    expect(await run('list')).toBe(0);
+    expect(out.splice(0).join('')).toBe(
+      "devbox\tssh -p 2222 devbox beacon-hub\nwsl\twsl -e 'beacon hub'\n",
+    );
+    expect(await run('add', 'devbox', '--', 'ssh', 'devbox2', 'beacon-hub')).toBe(0);
+    expect(out.pop()).toMatch(/^Changed remote devbox/);
+    expect(await run('list', '--json')).toBe(0);
+    expect(JSON.parse(out.pop()!)).toEqual({
+      remotes: [
+        { name: 'devbox', command: ['ssh', 'devbox2', 'beacon-hub'] },
+        { name: 'wsl', command: ['wsl', '-e', 'beacon hub'] },
+      ],
+    });
+    expect(await run('remove', 'wsl')).toBe(0);
+    expect(await run('remove', 'wsl')).toBe(1);
+    expect(err.pop()).toMatch(/no remote named "wsl"/);
+    expect((await readRemotes(paths)).map((r) => r.name)).toEqual(['devbox']);
+  });
+
+  it('refuses bad usage with code 2 and changes nothing', async () => {
+    await using tmp = await createTempDir();
+    const paths = resolvePaths({ home: tmp.path });
+    const err: string[] = [];
+    const run = (...args: string[]) =>
+      remoteCommand(
+        args,
+        paths,
+        () => undefined,
+        (t) => err.push(t),
+      );
+    expect(await run('add', 'devbox', 'ssh', 'devbox')).toBe(2); // no --
+    expect(await run('add', 'devbox', '--')).toBe(2); // no command
+    expect(await run('add', 'd', '--', 'ssh')).toBe(2); // bad name
+    expect(await run('frobnicate')).toBe(2);
+    expect(err.join('')).toContain('Usage:');
+    expect(await readRemotes(paths)).toEqual([]);
+  });
+});

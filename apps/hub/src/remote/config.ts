@@ -1,0 +1,138 @@
+import { randomBytes } from 'node:crypto';
+import { open, readFile, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { HubError } from '@mcp-beacon/hub-mcp';
+import { type BeaconPaths, ensureTrustedDir } from '@mcp-beacon/paths';
+import * as v from 'valibot';
+import type { RemoteSpec } from './link.js';
+
+/** Where the remotes are kept: `<config>/remotes.json`. */
+export const remotesFile = (paths: BeaconPaths) => path.join(paths.config, 'remotes.json');
+
+/** A remote's name: what its instances are prefixed with (`devbox/web`). */
+export const REMOTE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{1,31}$/;
+
+const CommandSchema = v.pipe(
+  v.array(v.pipe(v.string(), v.minLength(1), v.maxLength(4_096))),
+  v.minLength(1, 'a command needs at least a program'),
+  v.maxLength(256),
+);
+const FileSchema = v.object({
+  version: v.optional(v.literal(1)),
+  remotes: v.record(
+    v.pipe(v.string(), v.regex(REMOTE_NAME, 'remote names are 2-32 letters, digits, . _ or -')),
+    v.object({ command: CommandSchema }),
+  ),
+});
+
+/** Checks a remote's name and command; throws {@link HubError} `BAD_REMOTE` with what is wrong. */
+export function checkRemote(spec: RemoteSpec): RemoteSpec {
+  if (!REMOTE_NAME.test(spec.name))
+    throw new HubError(
+      'BAD_REMOTE',
+      `remote name ${JSON.stringify(spec.name)} must be 2-32 letters, digits, ".", "_" or "-", starting with a letter or digit`,
+    );
+  const command = v.safeParse(CommandSchema, spec.command);
+  if (!command.success)
+    throw new HubError('BAD_REMOTE', `remote ${spec.name}: ${command.issues[0].message}`);
+  return { name: spec.name, command: command.output };
+}
+
+/** The configured remotes, in name order; none when the file does not exist. */
+export async function readRemotes(paths: BeaconPaths): Promise<RemoteSpec[]> {
+  const file = remotesFile(paths);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new HubError('BAD_REMOTE', `cannot read ${file}: ${(error as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new HubError('BAD_REMOTE', `${file} is not JSON: ${(error as Error).message}`);
+  }
+  const parsed = v.safeParse(FileSchema, json);
+  if (!parsed.success) {
+    const issue = parsed.issues[0];
+    const where = issue.path?.map((p) => String(p.key)).join('.') ?? '';
+    throw new HubError('BAD_REMOTE', `${file}: ${where ? `${where}: ` : ''}${issue.message}`);
+  }
+  return Object.entries(parsed.output.remotes)
+    .map(([name, { command }]) => ({ name, command }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/**
+ * Writes the remotes atomically (a 0600 temp file beside it, fsynced, renamed over), so a
+ * reader never sees half a file and a crash loses nothing; the folder is made 0700.
+ */
+export async function writeRemotes(
+  paths: BeaconPaths,
+  remotes: readonly RemoteSpec[],
+): Promise<void> {
+  await ensureTrustedDir(paths.config);
+  const file = remotesFile(paths);
+  const body: v.InferOutput<typeof FileSchema> = { version: 1, remotes: {} };
+  for (const spec of [...remotes].sort((a, b) => a.name.localeCompare(b.name)))
+    body.remotes[spec.name] = { command: [...spec.command] };
+  const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    const handle = await open(temp, 'wx', 0o600);
+    try {
+      await handle.writeFile(`${JSON.stringify(body, null, 2)}\n`);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, file);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw new HubError('BAD_REMOTE', `cannot write ${file}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Splits `--remote NAME=CMD`'s command as a shell would split plain words: on spaces, with
+ * '…' and "…" quoting and backslash escapes; nothing is expanded (no variables, no globs).
+ */
+export function splitCommand(text: string): string[] {
+  const words: string[] = [];
+  let word = '';
+  let inWord = false;
+  let quote: '"' | "'" | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quote) {
+      if (c === quote) quote = undefined;
+      else if (c === '\\' && quote === '"' && i + 1 < text.length) word += text[++i];
+      else word += c;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+      inWord = true;
+    } else if (c === '\\' && i + 1 < text.length) {
+      word += text[++i];
+      inWord = true;
+    } else if (/\s/.test(c)) {
+      if (inWord) words.push(word);
+      word = '';
+      inWord = false;
+    } else {
+      word += c;
+      inWord = true;
+    }
+  }
+  if (quote) throw new HubError('BAD_REMOTE', `unclosed ${quote} in ${JSON.stringify(text)}`);
+  if (inWord) words.push(word);
+  return words;
+}
+
+/** `NAME=CMD` of `--remote`. */
+export function parseRemoteFlag(value: string): RemoteSpec {
+  const eq = value.indexOf('=');
+  if (eq <= 0)
+    throw new HubError('BAD_REMOTE', `--remote takes NAME=COMMAND, got ${JSON.stringify(value)}`);
+  return checkRemote({ name: value.slice(0, eq), command: splitCommand(value.slice(eq + 1)) });
+}

@@ -1,0 +1,52 @@
+import { createConnectionManager } from '@mcp-beacon/connection-manager';
+import { cleanText } from '@mcp-beacon/registry';
+import type { ListedInstance } from '../list.js';
+import type { RemoteInfo, RemoteSpec } from './link.js';
+import { createRemotes } from './remotes.js';
+
+/**
+ * For `beacon-hub list`: asks each remote's hub once for its instances (each remote within
+ * `handshakeTimeoutMs`), then ends every command. A remote that cannot be reached is in
+ * `remotes` with its reason, and adds no rows.
+ */
+export async function listRemoteInstances(
+  specs: readonly RemoteSpec[],
+  options: { version: string; handshakeTimeoutMs?: number },
+): Promise<{ instances: ListedInstance[]; remotes: RemoteInfo[] }> {
+  if (specs.length === 0) return { instances: [], remotes: [] };
+  const manager = createConnectionManager();
+  const remotes = createRemotes({
+    specs,
+    manager,
+    clientInfo: { name: 'beacon-hub-list', version: options.version },
+    mirror: false,
+    ...(options.handshakeTimeoutMs === undefined
+      ? {}
+      : { handshakeTimeoutMs: options.handshakeTimeoutMs }),
+  });
+  try {
+    remotes.start();
+    await remotes.whenFirstAttemptsDone();
+    const instances = remotes.links().flatMap((link) =>
+      link.instances().map(
+        (i): ListedInstance => ({
+          id: i.localId,
+          name: `${link.name}/${cleanText(i.name)}`,
+          slug: '',
+          path: i.path,
+          url: `http://127.0.0.1:${i.port}/mcp`,
+          pid: i.pid,
+          process: 'alive',
+          heartbeat: 'fresh',
+          started: i.started,
+          last_seen: i.started,
+          remote: link.name,
+        }),
+      ),
+    );
+    return { instances, remotes: remotes.list() };
+  } finally {
+    await remotes.close();
+    await manager.close();
+  }
+}

@@ -1,0 +1,152 @@
+import {
+  type ConnectionInfo,
+  type ConnectionManager,
+  HttpClientTransport,
+} from '@mcp-beacon/connection-manager';
+import type { LaunchInstance } from '@mcp-beacon/hub-mcp';
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import {
+  MAX_CHANNELS,
+  METHODS,
+  REMOTE_CAPABILITY,
+  REMOTE_PROTOCOL_VERSION,
+  type RemoteInstance,
+  zCloseNotification,
+  zInstancesRequest,
+  zMessageNotification,
+  zOpenRequest,
+  zStartRequest,
+} from './protocol.js';
+
+/** What {@link serveRemoteProtocol} needs. */
+export interface ServeRemoteOptions {
+  server: Server;
+  manager: ConnectionManager;
+  /** Starts an instance for `beacon/start` (absent: the request is refused). */
+  launch?: LaunchInstance;
+  /**
+   * `beacon/instances` waits for it: the records present at start-up read and their first
+   * connection attempts over (bounded), as the first tools/list waits.
+   */
+  ready?: Promise<unknown>;
+}
+
+/** A remote instance as the protocol describes it. */
+export function describeInstance(info: ConnectionInfo): RemoteInstance {
+  const { record } = info;
+  return {
+    id: info.id,
+    name: record.name,
+    path: record.path,
+    pid: record.pid,
+    port: record.port,
+    state: info.state,
+    ...(info.reason === undefined ? {} : { reason: info.reason.slice(0, 2_000) }),
+    started: record.started,
+    has_package_json: record.has_package_json,
+    ...(record.version === undefined ? {} : { version: record.version }),
+  };
+}
+
+/**
+ * Makes this hub usable as another hub's remote: declares `beacon/remote` and answers its
+ * methods over the same MCP connection. Only this machine's instances are offered (never
+ * the ones this hub reaches through remotes of its own), and a channel opens only to an
+ * active instance, whose token stays here: the channel's HTTP session is this hub's.
+ * Must be called before the server connects.
+ */
+export function serveRemoteProtocol(options: ServeRemoteOptions): { close(): Promise<void> } {
+  const { server, manager } = options;
+  server.registerCapabilities({
+    experimental: { [REMOTE_CAPABILITY]: { version: REMOTE_PROTOCOL_VERSION } },
+  });
+  const channels = new Map<number, HttpClientTransport>();
+  let following = false;
+  const local = (info: ConnectionInfo) => info.via === undefined && info.state !== 'removed';
+
+  const notify = (method: string, params: Record<string, unknown>) =>
+    server.notification({ method, params }).catch(() => undefined);
+
+  const closeChannel = (channel: number, reason?: string, tell = true) => {
+    const transport = channels.get(channel);
+    if (!transport) return;
+    channels.delete(channel);
+    void transport
+      .terminateSession()
+      .catch(() => undefined)
+      .finally(() => transport.close().catch(() => undefined));
+    if (tell) void notify(METHODS.close, { channel, ...(reason ? { reason } : {}) });
+  };
+
+  const offTransition = manager.onTransition((event) => {
+    if (!following || event.info.via !== undefined) return;
+    void notify(
+      METHODS.instance,
+      event.to === 'removed'
+        ? { id: event.id, removed: true }
+        : { instance: describeInstance(event.info) },
+    );
+  });
+
+  server.setRequestHandler(zInstancesRequest, async () => {
+    await options.ready;
+    following = true;
+    return { instances: manager.list().filter(local).map(describeInstance) };
+  });
+
+  server.setRequestHandler(zOpenRequest, async ({ params }) => {
+    const { channel, instance } = params;
+    const info = manager.get(instance);
+    if (!info || !local(info))
+      throw new McpError(ErrorCode.InvalidParams, `no instance ${instance} on this machine`);
+    if (info.state !== 'active')
+      throw new McpError(
+        ErrorCode.InvalidRequest,
+        `${info.record.name} is ${info.state}${info.reason ? `: ${info.reason}` : ''}`,
+      );
+    if (channels.has(channel)) closeChannel(channel, 'reopened', false);
+    if (channels.size >= MAX_CHANNELS)
+      throw new McpError(ErrorCode.InvalidRequest, `${MAX_CHANNELS} channels are open already`);
+    const transport = new HttpClientTransport(info.record.url, {
+      ...(info.record.token === undefined ? {} : { token: info.record.token }),
+    });
+    transport.onmessage = (message) => void notify(METHODS.message, { channel, message });
+    transport.onclose = () => {
+      if (channels.get(channel) === transport) closeChannel(channel, 'the instance session ended');
+    };
+    channels.set(channel, transport);
+    await transport.start();
+    return {};
+  });
+
+  server.setNotificationHandler(zMessageNotification, async ({ params }) => {
+    const transport = channels.get(params.channel);
+    if (!transport) {
+      void notify(METHODS.close, { channel: params.channel, reason: 'no such channel' });
+      return;
+    }
+    transport
+      .send(params.message as JSONRPCMessage)
+      .catch((error: Error) => closeChannel(params.channel, error.message));
+  });
+
+  server.setNotificationHandler(zCloseNotification, async ({ params }) => {
+    closeChannel(params.channel, undefined, false);
+  });
+
+  server.setRequestHandler(zStartRequest, async ({ params }, extra) => {
+    if (!options.launch)
+      throw new McpError(ErrorCode.InvalidRequest, 'this hub cannot start instances');
+    const { info, started } = await options.launch(params.path, { signal: extra.signal });
+    return { instance: describeInstance(info), started };
+  });
+
+  return {
+    async close() {
+      offTransition();
+      for (const channel of [...channels.keys()]) closeChannel(channel, 'the hub is closing');
+    },
+  };
+}
