@@ -9,19 +9,14 @@ import { rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeRecord, startMcpHttpServer } from '../packages/test-utils/dist/index.js';
+import { HUB, numberFlag } from './_cli.mjs';
 import { benchHome } from './_home.mjs';
 import { rssMib } from './_proc.mjs';
 import { rawPipe } from './_raw-pipe.mjs';
 import { summarize } from './_stats.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const HUB = path.join(here, '../apps/hub/dist/cli.js');
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const CALLS = arg('calls', 500);
-const SECONDS = arg('seconds', 20);
+const CALLS = numberFlag('calls', 500);
+const SECONDS = numberFlag('seconds', 20);
 const log = (s) => process.stderr.write(`${s}\n`);
 const round = (x) => Math.round(x * 100) / 100;
 

@@ -8,14 +8,11 @@ import { fork } from 'node:child_process';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { HttpClientTransport } from '../packages/connection-manager/dist/index.js';
+import { numberFlag } from './_cli.mjs';
 import { summarize } from './_stats.mjs';
 
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const REQUESTS = arg('requests', 5000);
-const ROUNDS = arg('rounds', 3);
+const REQUESTS = numberFlag('requests', 5000);
+const ROUNDS = numberFlag('rounds', 3);
 const round = (x) => Math.round(x * 100) / 100;
 
 if (process.argv[2] === '--serve') {

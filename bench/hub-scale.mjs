@@ -21,13 +21,13 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { makeRecord } from '../packages/test-utils/dist/index.js';
+import { HUB } from './_cli.mjs';
 import { benchHome } from './_home.mjs';
 import { cpuMs, rssMib } from './_proc.mjs';
 import { countTools, rawPipe } from './_raw-pipe.mjs';
 import { summarize } from './_stats.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const HUB = path.join(here, '../apps/hub/dist/cli.js');
 const FORWARDER = path.join(here, '_forwarder.mjs');
 const EVERYTHING = path.join(
   here,

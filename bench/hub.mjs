@@ -15,22 +15,17 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { makeRecord } from '../packages/test-utils/dist/index.js';
+import { HUB, INSTANCE, numberFlag } from './_cli.mjs';
 import { benchHome } from './_home.mjs';
 import { rssMib } from './_proc.mjs';
 import { countTools, rawPipe } from './_raw-pipe.mjs';
 import { summarize } from './_stats.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const INSTANCE = path.join(here, '../apps/instance/dist/cli.js');
-const HUB = path.join(here, '../apps/hub/dist/cli.js');
 const BASELINE = path.join(here, '_baseline-server.mjs');
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const SAMPLES = arg('samples', 100);
-const CALLS = arg('calls', 1000);
-const INSTANCES = arg('instances', 50);
+const SAMPLES = numberFlag('samples', 100);
+const CALLS = numberFlag('calls', 1000);
+const INSTANCES = numberFlag('instances', 50);
 // Extra Node flags for the hub process, to compare runtime settings: --node-flags "--flag1 --flag2".
 const flagsAt = process.argv.indexOf('--node-flags');
 const HUB_NODE_FLAGS = flagsAt > 0 ? process.argv[flagsAt + 1].split(' ').filter(Boolean) : [];

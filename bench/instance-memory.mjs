@@ -9,17 +9,11 @@ import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { INSTANCE, numberFlag } from './_cli.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const INSTANCE = path.join(here, '../apps/instance/dist/cli.js');
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const RUNS = arg('runs', 12);
+const RUNS = numberFlag('runs', 12);
 const log = (s) => process.stderr.write(`${s}\n`);
 const mb = (kb) => Math.round(kb / 102.4) / 10;
 const rss = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);

@@ -8,16 +8,13 @@
 import { spawn } from 'node:child_process';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { makeRecord, startMcpHttpServer } from '../packages/test-utils/dist/index.js';
+import { HUB, INSTANCE } from './_cli.mjs';
 import { benchHome } from './_home.mjs';
 import { rawPipe } from './_raw-pipe.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const HUB = path.join(here, '../apps/hub/dist/cli.js');
-const INSTANCE = path.join(here, '../apps/instance/dist/cli.js');
 const sizesAt = process.argv.indexOf('--sizes');
 const SIZES = (sizesAt > 0 ? process.argv[sizesAt + 1] : '1,10,100').split(',').map(Number);
 const log = (s) => process.stderr.write(`${s}\n`);

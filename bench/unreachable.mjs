@@ -8,22 +8,16 @@ import { spawn } from 'node:child_process';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { makeRecord } from '../packages/test-utils/dist/index.js';
+import { HUB, numberFlag } from './_cli.mjs';
 import { benchHome } from './_home.mjs';
 import { cpuMs } from './_proc.mjs';
 import { rawPipe } from './_raw-pipe.mjs';
 import { summarize } from './_stats.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const HUB = path.join(here, '../apps/hub/dist/cli.js');
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const PRESENT = arg('present', 100);
-const SAMPLES = arg('samples', 200);
-const CPU_SECONDS = arg('cpu-seconds', 60);
+const PRESENT = numberFlag('present', 100);
+const SAMPLES = numberFlag('samples', 200);
+const CPU_SECONDS = numberFlag('cpu-seconds', 60);
 const log = (s) => process.stderr.write(`${s}\n`);
 const round = (x) => Math.round(x * 100) / 100;
 

@@ -205,9 +205,9 @@ async function main(): Promise<void> {
       process.stdout.write(formatTable(instances));
       for (const r of remotes)
         process.stdout.write(
-          cleanText(
+          `${cleanText(
             `remote ${r.name}: ${r.state === 'connected' ? `${r.instances} instance(s)` : `${r.state}: ${r.reason ?? ''}`}`,
-          ) + '\n',
+          )}\n`,
         );
       for (const bad of invalid)
         process.stderr.write(`ignored ${cleanText(bad.file)}: ${cleanText(bad.reason)}\n`);

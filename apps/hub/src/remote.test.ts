@@ -3,8 +3,8 @@
 // command's stdio.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +24,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HUB, INSTANCE, useHubFixture } from './_hub-fixture.js';
 
 const SERVER = fileURLToPath(new URL('./_fixtures/remote-server.mjs', import.meta.url));
+const STDIO_SERVER = fileURLToPath(new URL('./_fixtures/stdio-server.mjs', import.meta.url));
 const MARKER = `beacon-test-remote-${randomBytes(4).toString('hex')}`;
 /** A Node option that does nothing but carry the marker in the command line. */
 const MARK = `--disable-warning=${MARKER}`;
@@ -220,6 +221,11 @@ describe('remotes', () => {
       { what: 'the cancellation reached the remote server' },
     );
     expect(hub.transportErrors).toEqual([]);
+    // The remote instances' tokens stay on the remote: the local hub never had them.
+    const seen = hub.stderr() + JSON.stringify(await listed(hub.client));
+    const tokens = records.flatMap((r) => (r.token ? [r.token] : []));
+    expect(tokens).toHaveLength(1); // beacon-instance's; the fixture takes none
+    for (const token of tokens) expect(seen).not.toContain(token);
   });
 
   it('starts an instance on the remote with instances_start REMOTE:/path', async () => {
@@ -367,6 +373,45 @@ describe('remotes', () => {
     // cat sends the hub's own initialize back: something answered, and not as a hub.
     expect(remotes.find((r) => r.name === 'cat')?.reason).toMatch(
       /not a Beacon hub: initialize failed: .*Method not found/,
+    );
+  });
+
+  it('refuses an older beacon-hub and another MCP server by what they answered', async () => {
+    const hub = await fx.startHubClient([
+      '--remote',
+      `old=${quote(testNode)} ${quote(STDIO_SERVER)} beacon-hub 0.0.1`,
+      '--remote',
+      `other=${quote(testNode)} ${quote(STDIO_SERVER)} some-server 2.0.0`,
+    ]);
+    const remotes = await waitFor(
+      async () => {
+        const list = (await listed(hub.client)).remotes ?? [];
+        return list.every((r) => r.state === 'refused') ? list : undefined;
+      },
+      { what: 'both refused' },
+    );
+    expect(remotes.find((r) => r.name === 'old')?.reason).toBe(
+      'beacon-hub 0.0.1 there is too old to serve as a remote; upgrade it on that machine',
+    );
+    expect(remotes.find((r) => r.name === 'other')?.reason).toBe(
+      'not a Beacon hub: it answered as some-server 2.0.0',
+    );
+  });
+
+  it("never starts the remote hub's own remotes, so two hubs cannot start each other", async () => {
+    await setupRemote();
+    const started = path.join(fx.tmp.path, 'loop-started');
+    // The remote's own kept remote would leave a file if it ever ran.
+    await writeFile(
+      path.join(remoteHome!, 'remotes.json'),
+      JSON.stringify({ remotes: { loop: { command: ['touch', started] } } }),
+    );
+    const hub = await fx.startHubClient(['--remote', `box=${remoteCommand()}`]);
+    await waitActive(hub.client, ['box/web']);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(existsSync(started)).toBe(false);
+    expect((await listed(hub.client)).instances.some((i) => i.name.startsWith('box/loop'))).toBe(
+      false,
     );
   });
 
