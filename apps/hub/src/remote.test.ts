@@ -1,7 +1,7 @@
 // Remotes, end to end: a second hub in a network namespace of its own (a stand-in for another
 // machine: the local hub cannot reach its instances' ports), reached only through the
 // command's stdio.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -205,6 +205,66 @@ describe('remotes', () => {
     expect(text(confirm)).toBe('answer {"action":"accept","content":{"ok":true}}');
     expect(elicited).toEqual(['[box/fixture] ok?']);
 
+    // Progress sent right before a result crosses both hops ahead of it. Read as raw lines,
+    // since an SDK client drops progress that shares a chunk with its result.
+    const raw = spawn(testNode, [HUB, '--remote', `box=${remoteCommand()}`], {
+      env: { ...process.env, MCP_BEACON_HOME: fx.home },
+      stdio: ['pipe', 'pipe', 'ignore'],
+    });
+    try {
+      const progressLines: string[] = [];
+      const answers = new Map<number, (line: string) => void>();
+      let buffered = '';
+      raw.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        const lines = (buffered + chunk).split('\n');
+        buffered = lines.pop() ?? '';
+        for (const line of lines) {
+          if (line.includes('notifications/progress')) progressLines.push(line);
+          const { id } = JSON.parse(line) as { id?: number };
+          if (id !== undefined) answers.get(id)?.(line);
+        }
+      });
+      let next = 0;
+      const request = async (method: string, params: Record<string, unknown>) => {
+        const id = ++next;
+        const answer = new Promise<string>((resolve) => answers.set(id, resolve));
+        raw.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id, method, params })}\n`);
+        return { line: await answer };
+      };
+      await request('initialize', {
+        protocolVersion: '2025-06-18',
+        capabilities: {},
+        clientInfo: { name: 'raw', version: '1' },
+      });
+      raw.stdin.write(
+        `${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })}\n`,
+      );
+      await waitFor(async () => {
+        const { line } = await request('tools/call', { name: 'instances_list', arguments: {} });
+        return line.includes('"box/fixture"') && line.includes('"active"');
+      });
+      const { line } = await request('tools/call', {
+        name: 'count',
+        arguments: { instance: 'box/fixture' },
+        _meta: { progressToken: 7 },
+      });
+      expect(line).toContain('counted');
+      expect(progressLines.map((l) => JSON.parse(l).params.progress)).toEqual([1, 2, 3]);
+    } finally {
+      raw.stdin.end();
+      await new Promise((resolve) => raw.once('exit', resolve));
+    }
+
+    const fixture = instances.find((i) => i.name === 'box/fixture')!;
+    const prompt = `${fixture.slug}__greet`;
+    const completion = await hub.client.complete({
+      ref: { type: 'ref/prompt', name: prompt },
+      argument: { name: 'who', value: 'w' },
+    });
+    expect(completion.completion.values).toEqual(['world', 'wide']);
+    const greeting = await hub.client.getPrompt({ name: prompt, arguments: { who: 'world' } });
+    expect(greeting.messages[0]?.content).toEqual({ type: 'text', text: 'hello world' });
+
     const controller = new AbortController();
     const waiting = hub.client
       .request(
@@ -226,6 +286,24 @@ describe('remotes', () => {
     const tokens = records.flatMap((r) => (r.token ? [r.token] : []));
     expect(tokens).toHaveLength(1); // beacon-instance's; the fixture takes none
     for (const token of tokens) expect(seen).not.toContain(token);
+  });
+
+  it('offers remote instances under namespaced names too', async () => {
+    await setupRemote();
+    const hub = await fx.startHubClient([
+      '--tools',
+      'namespaced',
+      '--remote',
+      `box=${remoteCommand()}`,
+    ]);
+    const instances = await waitActive(hub.client, ['box/web']);
+    const slug = instances.find((i) => i.name === 'box/web')!.slug;
+    expect(slug).toBe('box_web');
+    const listedTools = (await hub.client.listTools()).tools.map((t) => t.name);
+    expect(listedTools).toContain('box_web__scripts_list');
+    const scripts = await call(hub.client, 'box_web__scripts_list', {});
+    expect(scripts.isError).toBeFalsy();
+    expect(text(scripts)).toContain('hello');
   });
 
   it('starts an instance on the remote with instances_start REMOTE:/path', async () => {

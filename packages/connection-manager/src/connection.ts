@@ -28,6 +28,7 @@ import {
   PART_LISTS,
 } from './_catalog.js';
 import { INITIAL, type MachineEvent, type MachineState, transition } from './_machine.js';
+import { deliverInOrder } from './_order.js';
 import { createRefresher, type Refresher } from './_refresh.js';
 import { ConnectionError } from './errors.js';
 import { type BackoffOptions, retryDelay } from './retry.js';
@@ -336,6 +337,7 @@ export class Connection implements ConnectionInfo {
       // The SDK chains handlers that are already set when it connects.
       transport.onerror = () => this.probeSoon(generation);
       await client.connect(transport, { timeout: this.deps.connectTimeoutMs });
+      deliverInOrder(transport);
       if (generation !== this.generation) {
         await this.endClient(client, true);
         return;

@@ -367,3 +367,49 @@ describe('routed instances (a remote hub relays them)', () => {
     expect(manager.get(local.id)?.via ?? undefined).toBeUndefined();
   });
 });
+
+describe('message order', () => {
+  /**
+   * The client end of an in-memory pair whose server messages arrive in bursts: all those
+   * sent in one turn are delivered back to back on the next, as a stream reader delivers the
+   * lines of one chunk (or a remote's channel the messages of one read).
+   */
+  function bursty(server: McpServer): Transport {
+    const [client, serverSide] = InMemoryTransport.createLinkedPair();
+    const held: JSONRPCMessage[] = [];
+    const send = serverSide.send.bind(serverSide);
+    serverSide.send = async (message) => {
+      held.push(message);
+      if (held.length === 1)
+        setImmediate(() => {
+          for (const m of held.splice(0)) void send(m);
+        });
+    };
+    void server.connect(serverSide);
+    return client;
+  }
+
+  it('hands progress sent right before a result to the caller before the result', async () => {
+    const server = new McpServer({ name: 'fixture', version: '1.0.0' });
+    server.registerTool('count', { description: 'count' }, async (extra) => {
+      for (let i = 1; i <= 3; i++)
+        await extra.sendNotification({
+          method: 'notifications/progress',
+          params: { progressToken: extra._meta!.progressToken!, progress: i, total: 3 },
+        });
+      return { content: [{ type: 'text', text: 'counted' }] };
+    });
+    manager = createConnectionManager({ createTransport: () => bursty(server) });
+    const r = record();
+    manager.upsert(r);
+    await waitForState(manager, r.id, 'active');
+    const progress: number[] = [];
+    const result = await manager
+      .client(r.id)
+      .callTool({ name: 'count', arguments: {} }, undefined, {
+        onprogress: (p) => void progress.push(p.progress),
+      });
+    expect(result.content).toEqual([{ type: 'text', text: 'counted' }]);
+    expect(progress).toEqual([1, 2, 3]);
+  });
+});

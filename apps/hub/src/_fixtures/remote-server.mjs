@@ -1,6 +1,7 @@
 // An MCP server for the remote tests, announced in $MCP_BEACON_HOME like any instance: `confirm`
 // asks the client (elicitation) and answers with what it said; `wait` runs until cancelled,
-// and `cancelled` says how many calls were. It listens on 127.0.0.1 of whatever network
+// and `cancelled` says how many calls were; `count` reports progress; the prompt `greet`
+// completes its argument. It listens on 127.0.0.1 of whatever network
 // namespace it runs in.
 // Usage: node remote-server.mjs <marker>
 
@@ -8,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { resolvePaths } from '@mcp-beacon/paths';
 import { register } from '@mcp-beacon/registry';
+import { completable } from '@modelcontextprotocol/sdk/server/completable.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { z } from 'zod';
@@ -34,6 +36,29 @@ function makeServer() {
     { description: 'cancelled calls so far', inputSchema: { x: z.string().optional() } },
     async () => ({
       content: [{ type: 'text', text: String(cancelled) }],
+    }),
+  );
+  server.registerTool('count', { description: 'reports progress three times' }, async (extra) => {
+    const token = extra._meta?.progressToken;
+    for (let i = 1; i <= 3 && token !== undefined; i++)
+      await extra.sendNotification({
+        method: 'notifications/progress',
+        params: { progressToken: token, progress: i, total: 3 },
+      });
+    return { content: [{ type: 'text', text: 'counted' }] };
+  });
+  server.registerPrompt(
+    'greet',
+    {
+      description: 'greets',
+      argsSchema: {
+        who: completable(z.string(), (value) =>
+          ['world', 'wide'].filter((w) => w.startsWith(value)),
+        ),
+      },
+    },
+    ({ who }) => ({
+      messages: [{ role: 'user', content: { type: 'text', text: `hello ${who}` } }],
     }),
   );
   return server;
