@@ -16,10 +16,10 @@ import { type InstanceWatcher, watchInstances } from '@mcp-beacon/watcher';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { followRecords } from './follow.js';
 import { createLauncher, type LauncherOptions } from './launcher.js';
-import type { RemoteLinkOptions, RemoteSpec } from './remote/link.js';
 import { REMOTE_CAPABILITY } from './remote/protocol.js';
 import { createRemotes, type Remotes } from './remote/remotes.js';
 import { serveRemoteProtocol } from './remote/serve.js';
+import type { RemoteLinkOptions, RemoteSpec } from './remote/types.js';
 import { createTransitionLog } from './transition-log.js';
 
 /** This package's version, shown by `--version` and in the MCP server info. */

@@ -9,8 +9,8 @@ import { watchInstances } from '@mcp-beacon/watcher';
 import { followRecords } from './follow.js';
 import { VERSION } from './hub.js';
 import { columns } from './list.js';
-import type { RemoteSpec } from './remote/link.js';
 import { createRemotes } from './remote/remotes.js';
+import type { RemoteSpec } from './remote/types.js';
 
 /** One row of `beacon-hub list --watch`. */
 export interface WatchRow {

@@ -1,4 +1,6 @@
-// The beacon-hub command line; src/cli.ts loads it once the V8 flags are set.
+// The beacon-hub command line; src/cli.ts loads it once the V8 flags are set. Over 300 lines
+// on purpose: the help text and the dispatch of every subcommand and flag, in one place; the
+// work of each is in its own module (hub.ts, list.ts, list-watch.ts, setup.ts, remote/).
 
 import { realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -11,10 +13,9 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { startHub, VERSION } from './hub.js';
 import { formatTable, listInstances } from './list.js';
 import { watchList } from './list-watch.js';
-import { REMOTE_USAGE, remoteCommand } from './remote/cli.js';
-import { parseRemoteFlag, readRemotes } from './remote/config.js';
-import type { RemoteSpec } from './remote/link.js';
+import { REMOTE_USAGE, remoteCommand, remotesOfRun } from './remote/cli.js';
 import { listRemoteInstances } from './remote/list.js';
+import type { RemoteSpec } from './remote/types.js';
 import { SETUP_CLIENTS, type SetupClient, setupText, writeSetup } from './setup.js';
 
 // stdout belongs to JSON-RPC: anything that calls console.log goes to stderr instead.
@@ -76,37 +77,6 @@ Options:
 Data lives in $MCP_BEACON_HOME, else the OS's per-user data folder (mcp-beacon).
 `;
 
-/**
- * The remotes of this run: the kept ones (unless `--no-remotes`), then each `--remote`, which
- * replaces a kept one of the same name. A bad `--remote` ends the hub with code 2; a remotes
- * file that cannot be read is reported through `warn` and skipped, so the local instances are
- * still served.
- */
-async function remoteSpecs(
-  values: { remote?: string[]; 'no-remotes'?: boolean },
-  paths: BeaconPaths,
-  warn: (message: string) => void,
-): Promise<RemoteSpec[]> {
-  const byName = new Map<string, RemoteSpec>();
-  if (!values['no-remotes']) {
-    try {
-      for (const spec of await readRemotes(paths)) byName.set(spec.name, spec);
-    } catch (error) {
-      warn(`ignoring the kept remotes: ${(error as Error).message}`);
-    }
-  }
-  for (const flag of values.remote ?? []) {
-    try {
-      const spec = parseRemoteFlag(flag);
-      byName.set(spec.name, spec);
-    } catch (error) {
-      process.stderr.write(`beacon-hub: ${(error as Error).message}\n`);
-      process.exit(2);
-    }
-  }
-  return [...byName.values()];
-}
-
 /** A whole-number option of at least `min` (default 1); a bad one ends the hub with code 2. */
 function intOption(
   value: string | undefined,
@@ -124,6 +94,20 @@ function intOption(
     process.exit(2);
   }
   return n;
+}
+
+/** The remotes of this run (see `remotesOfRun`); a bad `--remote` ends the hub with code 2. */
+async function remoteSpecs(
+  values: { remote?: string[]; 'no-remotes'?: boolean },
+  paths: BeaconPaths,
+  warn: (message: string) => void,
+): Promise<RemoteSpec[]> {
+  try {
+    return await remotesOfRun(values, paths, warn);
+  } catch (error) {
+    process.stderr.write(`beacon-hub: ${(error as Error).message}\n`);
+    process.exit(2);
+  }
 }
 
 async function main(): Promise<void> {
@@ -175,6 +159,7 @@ async function main(): Promise<void> {
   }
 
   const warn = (message: string) => process.stderr.write(`beacon-hub: ${message}\n`);
+  const remoteTimeoutMs = intOption(values['remote-timeout'], '--remote-timeout');
   if (positionals[0] === 'list' && values.watch) {
     const view = await watchList({
       paths,
@@ -188,6 +173,7 @@ async function main(): Promise<void> {
   if (positionals[0] === 'list') {
     const remote = await listRemoteInstances(await remoteSpecs(values, paths, warn), {
       version: VERSION,
+      ...(remoteTimeoutMs === undefined ? {} : { handshakeTimeoutMs: remoteTimeoutMs }),
     });
     const { instances, invalid } = await listInstances(paths, remote.instances);
     const remotes = remote.remotes.map((r) => ({
@@ -279,7 +265,6 @@ async function main(): Promise<void> {
   }
   const maxTools = intOption(values['max-tools'], '--max-tools', { min: 10, unit: '' });
   const remotes = await remoteSpecs(values, paths, (message) => logger.warn(message));
-  const remoteTimeoutMs = intOption(values['remote-timeout'], '--remote-timeout');
   const transport = new StdioServerTransport();
   const hub = await startHub({
     paths,

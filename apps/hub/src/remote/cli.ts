@@ -1,6 +1,7 @@
 import type { BeaconPaths } from '@mcp-beacon/paths';
 import { cleanText } from '@mcp-beacon/registry';
-import { checkRemote, readRemotes, remotesFile, writeRemotes } from './config.js';
+import { checkRemote, parseRemoteFlag, readRemotes, remotesFile, writeRemotes } from './config.js';
+import type { RemoteSpec } from './types.js';
 
 /** Usage of `beacon-hub remote`. */
 export const REMOTE_USAGE = `Usage:
@@ -77,4 +78,30 @@ export async function remoteCommand(
   }
   err(`beacon-hub: unknown remote command ${JSON.stringify(args.join(' '))}\n${REMOTE_USAGE}`);
   return 2;
+}
+
+/**
+ * The remotes of this run: the kept ones (unless `--no-remotes`), then each `--remote`, which
+ * replaces a kept one of the same name. A remotes file that cannot be read is reported through
+ * `warn` and skipped, so the local instances are still served.
+ * @throws {HubError} `BAD_REMOTE` for a bad `--remote`.
+ */
+export async function remotesOfRun(
+  values: { remote?: string[]; 'no-remotes'?: boolean },
+  paths: BeaconPaths,
+  warn: (message: string) => void,
+): Promise<RemoteSpec[]> {
+  const byName = new Map<string, RemoteSpec>();
+  if (!values['no-remotes']) {
+    try {
+      for (const spec of await readRemotes(paths)) byName.set(spec.name, spec);
+    } catch (error) {
+      warn(`ignoring the kept remotes: ${(error as Error).message}`);
+    }
+  }
+  for (const flag of values.remote ?? []) {
+    const spec = parseRemoteFlag(flag);
+    byName.set(spec.name, spec);
+  }
+  return [...byName.values()];
 }

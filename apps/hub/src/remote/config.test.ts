@@ -4,7 +4,7 @@ import { HubError } from '@mcp-beacon/hub-mcp';
 import { resolvePaths } from '@mcp-beacon/paths';
 import { createTempDir } from '@mcp-beacon/test-utils';
 import { describe, expect, it } from 'vitest';
-import { remoteCommand } from './cli.js';
+import { remoteCommand, remotesOfRun } from './cli.js';
 import {
   checkRemote,
   parseRemoteFlag,
@@ -153,5 +153,49 @@ describe('beacon-hub remote', () => {
     expect(await run('frobnicate')).toBe(2);
     expect(err.join('')).toContain('Usage:');
     expect(await readRemotes(paths)).toEqual([]);
+  });
+});
+
+describe('the remotes of a run', () => {
+  it('are the kept ones, with --remote adding or replacing by name, unless --no-remotes', async () => {
+    await using tmp = await createTempDir();
+    const paths = resolvePaths({ home: tmp.path });
+    await writeRemotes(paths, [
+      { name: 'devbox', command: ['ssh', 'devbox', 'beacon-hub'] },
+      { name: 'wsl', command: ['wsl', 'beacon-hub'] },
+    ]);
+    const warn = (message: string) => {
+      throw new Error(message);
+    };
+    expect(
+      await remotesOfRun(
+        { remote: ['devbox=ssh other beacon-hub', 'web=docker exec -i web beacon-hub'] },
+        paths,
+        warn,
+      ),
+    ).toEqual([
+      { name: 'devbox', command: ['ssh', 'other', 'beacon-hub'] },
+      { name: 'wsl', command: ['wsl', 'beacon-hub'] },
+      { name: 'web', command: ['docker', 'exec', '-i', 'web', 'beacon-hub'] },
+    ]);
+    expect(await remotesOfRun({ 'no-remotes': true, remote: ['x1=true'] }, paths, warn)).toEqual([
+      { name: 'x1', command: ['true'] },
+    ]);
+    await expect(remotesOfRun({ remote: ['nope'] }, paths, warn)).rejects.toThrow(/NAME=COMMAND/);
+  });
+
+  it('skip a kept file that cannot be read, saying so, and keep the --remote ones', async () => {
+    await using tmp = await createTempDir();
+    const paths = resolvePaths({ home: tmp.path });
+    await writeFile(remotesFile(paths), '{broken');
+    const warnings: string[] = [];
+    expect(
+      await remotesOfRun(
+        { remote: ['box=ssh box beacon-hub'] },
+        paths,
+        (m) => void warnings.push(m),
+      ),
+    ).toEqual([{ name: 'box', command: ['ssh', 'box', 'beacon-hub'] }]);
+    expect(warnings).toEqual([expect.stringMatching(/^ignoring the kept remotes: .*is not JSON/)]);
   });
 });

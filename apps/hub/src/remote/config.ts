@@ -4,7 +4,7 @@ import path from 'node:path';
 import { HubError } from '@mcp-beacon/hub-mcp';
 import { type BeaconPaths, ensureTrustedDir } from '@mcp-beacon/paths';
 import * as v from 'valibot';
-import type { RemoteSpec } from './link.js';
+import type { RemoteSpec } from './types.js';
 
 /** Where the remotes are kept: `<config>/remotes.json`. */
 export const remotesFile = (paths: BeaconPaths) => path.join(paths.config, 'remotes.json');

@@ -1,8 +1,8 @@
 import { createConnectionManager } from '@mcp-beacon/connection-manager';
 import { cleanText } from '@mcp-beacon/registry';
 import type { ListedInstance } from '../list.js';
-import type { RemoteInfo, RemoteSpec } from './link.js';
 import { createRemotes } from './remotes.js';
+import type { RemoteInfo, RemoteSpec } from './types.js';
 
 /**
  * For `beacon-hub list`: asks each remote's hub once for its instances (each remote within

@@ -1,7 +1,8 @@
 import type { ConnectionManager } from '@mcp-beacon/connection-manager';
 import { HubError, type LaunchInstance, type StartedInstance } from '@mcp-beacon/hub-mcp';
 import { cleanText } from '@mcp-beacon/registry';
-import { type RemoteInfo, RemoteLink, type RemoteLinkOptions, type RemoteSpec } from './link.js';
+import { RemoteLink } from './link.js';
+import type { RemoteInfo, RemoteLinkOptions, RemoteSpec } from './types.js';
 
 /** Options of {@link createRemotes}. */
 export interface RemotesOptions extends Omit<RemoteLinkOptions, 'spec' | 'manager' | 'onChange'> {
