@@ -71,12 +71,16 @@ export class RemoteMirror {
 
   /** One `notifications/beacon/instance`. */
   change(params: Record<string, unknown> | undefined): void {
-    if (params?.removed === true && typeof params.id === 'string')
-      return this.hide(params.id, 'removed on the remote');
+    if (params?.removed === true && typeof params.id === 'string') {
+      this.hide(params.id, 'removed on the remote');
+      return;
+    }
     const instance = v.safeParse(RemoteInstanceSchema, params?.instance);
     if (!instance.success) return;
-    if (instance.output.state === 'removed')
-      return this.hide(instance.output.id, 'removed on the remote');
+    if (instance.output.state === 'removed') {
+      this.hide(instance.output.id, 'removed on the remote');
+      return;
+    }
     const id = this.show(instance.output);
     // The remote connected to it again: so can we, without waiting for our backoff.
     const local = id === undefined ? undefined : this.options.manager.get(id);
