@@ -29,8 +29,12 @@ const MARKER = `beacon-test-remote-${randomBytes(4).toString('hex')}`;
 /** A Node option that does nothing but carry the marker in the command line. */
 const MARK = `--disable-warning=${MARKER}`;
 
-/** A named network namespace with its loopback up, or undefined where that is not allowed. */
+/**
+ * A named network namespace with its loopback up, or undefined where that is not allowed
+ * (or `BEACON_TEST_NO_NETNS` is set, to run the fallback on purpose).
+ */
 function createNamespace(): string | undefined {
+  if (process.env.BEACON_TEST_NO_NETNS) return undefined;
   const name = `beacon-test-${randomBytes(4).toString('hex')}`;
   try {
     execFileSync('ip', ['netns', 'add', name], { stdio: 'ignore' });
@@ -51,7 +55,7 @@ function createNamespace(): string | undefined {
 const ns = createNamespace();
 if (!ns)
   console.warn(
-    'remote.test: network namespaces are not permitted here; the remote hub runs on this machine with a separate data folder instead',
+    'remote.test: no network namespace (not permitted here, or BEACON_TEST_NO_NETNS is set); the remote hub runs on this machine with a separate data folder instead',
   );
 afterAll(() => {
   if (ns) execFileSync('ip', ['netns', 'delete', ns], { stdio: 'ignore' });
