@@ -380,11 +380,12 @@ describe('remotes', () => {
     await setupRemote();
     const hub = await fx.startHubClient(['--remote', `box=${remoteCommand()}`]);
     await waitActive(hub.client, ['box/web', 'box/fixture']);
+    // The remote hub this local hub runs: its child (env, ip and node each exec the next).
     const remoteHub = () =>
       processesWith(MARKER).find((pid) => {
-        if (pid === hub.pid) return false; // the local hub names the command in its own
         try {
-          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(HUB);
+          const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+          return /^PPid:\s+(\d+)$/m.exec(status)?.[1] === String(hub.pid);
         } catch {
           return false;
         }

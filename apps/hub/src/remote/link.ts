@@ -142,11 +142,18 @@ export class RemoteLink {
     return { info, started: parsed.output.started };
   }
 
+  /** Ends the command (SIGTERM to its group, SIGKILL 2 s later) and waits for it to exit. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    const child = this.child;
+    const exited =
+      child && child.exitCode === null && child.signalCode === null
+        ? new Promise<void>((resolve) => child.once('exit', () => resolve()))
+        : undefined;
     await this.drop('the hub is closing');
+    await exited;
     this.endFirstAttempt();
   }
 
