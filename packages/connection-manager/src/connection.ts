@@ -77,6 +77,12 @@ export interface ConnectionInfo {
    * an instance on this machine. A routed record's pid, port and path are the remote's.
    */
   readonly via: string | undefined;
+  /**
+   * The URL the current connection was made to: the record's, with a `localhost` host
+   * replaced by the literal loopback address its process listens on. Undefined before the
+   * first connection.
+   */
+  readonly connectedUrl: string | undefined;
 }
 
 /** Health-check settings. */
@@ -153,6 +159,7 @@ export class Connection implements ConnectionInfo {
   serverInfo: Implementation | undefined;
   capabilities: ServerCapabilities | undefined;
   client: Client | undefined;
+  connectedUrl: string | undefined;
   /** Per list: its bytes of JSON and why it was cut, as last fetched. */
   private lists: Partial<Record<keyof InstanceCatalog, { bytes: number; truncated?: string }>> = {};
   private refresher: Refresher | undefined;
@@ -343,6 +350,7 @@ export class Connection implements ConnectionInfo {
         return;
       }
       this.client = client;
+      this.connectedUrl = target.url;
       client.onclose = () => {
         if (generation === this.generation && this.state === 'active')
           void this.fail('connection closed', generation);

@@ -109,7 +109,9 @@ export function serveRemoteProtocol(options: ServeRemoteOptions): { close(): Pro
     if (channels.has(channel)) closeChannel(channel, 'reopened', false);
     if (channels.size >= MAX_CHANNELS)
       throw new McpError(ErrorCode.InvalidRequest, `${MAX_CHANNELS} channels are open already`);
-    const transport = new HttpClientTransport(info.record.url, {
+    // Where this hub's own connection goes: a `localhost` record at the literal address its
+    // process listens on, as the port-owner check found it.
+    const transport = new HttpClientTransport(info.connectedUrl ?? info.record.url, {
       ...(info.record.token === undefined ? {} : { token: info.record.token }),
     });
     transport.onmessage = (message) => void notify(METHODS.message, { channel, message });
