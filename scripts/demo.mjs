@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The end-to-end demo: two throwaway projects, a beacon-instance in each, and beacon-hub
-// driven by the official MCP SDK client over stdio, exactly as an MCP client would.
+// driven by the official MCP SDK client over stdio, exactly as an MCP client would; then a
+// third project on a stand-in "dev box" (a data folder of its own, reached through a remote).
 // Everything lives in a temp MCP_BEACON_HOME and is cleaned up, also on Ctrl-C.
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -21,6 +22,15 @@ const step = (s) => console.log(`\n${bold(`== ${s}`)}`);
 const work = await mkdtemp(path.join(tmpdir(), 'beacon-demo-'));
 const home = path.join(work, 'beacon-home');
 const env = { ...process.env, MCP_BEACON_HOME: home };
+// The dev box: another machine would run `ssh devbox beacon-hub`; here it is a second hub
+// with a data folder of its own, reached the same way, over its command's stdio.
+const boxHome = path.join(work, 'devbox-home');
+const boxEnv = { ...process.env, MCP_BEACON_HOME: boxHome };
+const quote = (word) =>
+  /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
+const boxCommand = ['env', `MCP_BEACON_HOME=${boxHome}`, process.execPath, HUB]
+  .map(quote)
+  .join(' ');
 const children = [];
 let client;
 let interrupted = false;
@@ -56,10 +66,10 @@ async function makeProject(name, scripts) {
   return dir;
 }
 
-function startInstance(cwd) {
+function startInstance(cwd, on = env) {
   const child = spawn(process.execPath, [INSTANCE, '--log-level', 'warn'], {
     cwd,
-    env,
+    env: on,
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   children.push(child);
@@ -93,16 +103,22 @@ try {
   const api = await makeProject('payments-api', {
     test: 'node -e "console.log(\'12 tests passed\')"',
   });
+  const docs = await makeProject('docs-site', {
+    build: `node -e "console.log('docs: 42 pages built on ' + require('os').hostname())"`,
+  });
   console.log(`  ${shop}\n  ${api}\n  MCP_BEACON_HOME=${home}`);
+  console.log(`  and on the dev box: ${docs}\n  MCP_BEACON_HOME=${boxHome}`);
 
-  step('Start beacon-instance in each project');
+  step('Start beacon-instance in each project (docs-site on the dev box)');
   startInstance(shop);
   const apiInstance = startInstance(api);
+  startInstance(docs, boxEnv);
 
-  step('Start beacon-hub over stdio with the MCP SDK client');
+  step('Start beacon-hub over stdio with the MCP SDK client, with the dev box as a remote');
+  console.log(`  beacon-hub --remote devbox=${JSON.stringify(boxCommand)}`);
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [HUB, '--log-level', 'warn'],
+    args: [HUB, '--log-level', 'warn', '--remote', `devbox=${boxCommand}`],
     env,
     stderr: 'inherit',
   });
@@ -120,8 +136,8 @@ try {
   const instances = async () =>
     (await client.callTool({ name: 'instances_list', arguments: {} })).structuredContent.instances;
   await until(
-    async () => (await instances()).filter((i) => i.state === 'active').length === 2,
-    'both instances',
+    async () => (await instances()).filter((i) => i.state === 'active').length === 3,
+    'the three instances',
   );
 
   step('Discovered instances (instances_list)');
@@ -151,6 +167,24 @@ try {
     await client.callTool({ name: 'logs_get', arguments: { instance: 'web-shop', run: run.id } })
   ).structuredContent;
   for (const line of logs.lines) console.log(`  [${line.stream}] ${line.text}`);
+
+  step('Run docs-site\'s "build" on the dev box (instance: "devbox/docs-site")');
+  const docsRun = (
+    await client.callTool({
+      name: 'scripts_run',
+      arguments: { instance: 'devbox/docs-site', name: 'build', waitFor: { timeoutMs: 15_000 } },
+    })
+  ).structuredContent;
+  const docsLogs = (
+    await client.callTool({
+      name: 'logs_get',
+      arguments: { instance: 'devbox/docs-site', run: docsRun.id },
+    })
+  ).structuredContent;
+  for (const line of docsLogs.lines) console.log(`  [${line.stream}] ${line.text}`);
+  console.log(
+    '  (the hub reached it through the remote hub, never by its port; its token stayed there)',
+  );
 
   step('Start the dev server and wait until it prints its URL (waitFor: {url: true})');
   const dev = (

@@ -96,16 +96,22 @@ function intOption(
   return n;
 }
 
-/** The remotes of this run (see `remotesOfRun`); a bad `--remote` ends the hub with code 2. */
+/**
+ * The remotes of this run (see `remotesOfRun`); a bad `--remote` ends the hub with code 2,
+ * and, when serving MCP, is said to the client too, as the answer to its first request.
+ */
 async function remoteSpecs(
   values: { remote?: string[]; 'no-remotes'?: boolean },
   paths: BeaconPaths,
   warn: (message: string) => void,
+  { serving = false }: { serving?: boolean } = {},
 ): Promise<RemoteSpec[]> {
   try {
     return await remotesOfRun(values, paths, warn);
   } catch (error) {
-    process.stderr.write(`beacon-hub: ${(error as Error).message}\n`);
+    const line = `beacon-hub: ${(error as Error).message}`;
+    process.stderr.write(`${line}\n`);
+    if (serving) await answerFirstRequest(line, 1_000);
     process.exit(2);
   }
 }
@@ -264,7 +270,9 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const maxTools = intOption(values['max-tools'], '--max-tools', { min: 10, unit: '' });
-  const remotes = await remoteSpecs(values, paths, (message) => logger.warn(message));
+  const remotes = await remoteSpecs(values, paths, (message) => logger.warn(message), {
+    serving: true,
+  });
   const transport = new StdioServerTransport();
   const hub = await startHub({
     paths,

@@ -498,6 +498,12 @@ describe('remotes', () => {
     );
   });
 
+  it('tells the client what is wrong with a bad --remote, as the answer to initialize', async () => {
+    await expect(fx.startHubClient(['--remote', 'ssh devbox beacon-hub'])).rejects.toThrow(
+      /--remote takes NAME=COMMAND, got "ssh devbox beacon-hub"/,
+    );
+  });
+
   it('reports a password prompt as such instead of waiting for it', async () => {
     const hub = await fx.startHubClient([
       '--remote',

@@ -239,7 +239,7 @@ function table(rows: InstanceSummary[], remotes: readonly RemoteSummary[]): stri
     lines.push('No Beacon instances found. Start one with `beacon-instance` in a project.');
   for (const r of remotes)
     lines.push(
-      `remote ${r.name}: ${r.state}${r.reason ? ` (${r.reason})` : ''} - ${r.instances} instances - ${r.command}`,
+      `remote ${r.name}: ${r.state}${r.reason ? ` (${r.reason})` : ''} - ${r.instances} instance${r.instances === 1 ? '' : 's'} - ${r.command}`,
     );
   return lines.join('\n');
 }
