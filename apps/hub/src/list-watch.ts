@@ -84,8 +84,12 @@ export async function watchList(options: WatchListOptions): Promise<{ close(): P
   let pending: unknown;
   const redraw = () => {
     pending = undefined;
+    const remoteLines = remotes
+      .list()
+      .map((r) => `remote ${r.name}: ${r.state}${r.reason ? ` (${cleanText(r.reason)})` : ''}\n`)
+      .join('');
     write(
-      `\x1b[H\x1b[J${watchTable(watchRows(manager.list()))}\nwatching ${paths.instances}; Ctrl-C to exit\n`,
+      `\x1b[H\x1b[J${watchTable(watchRows(manager.list()))}${remoteLines}\nwatching ${paths.instances}; Ctrl-C to exit\n`,
     );
   };
   const changed = () => {
