@@ -48,6 +48,12 @@ async function cleanup() {
   );
   await rm(work, { recursive: true, force: true });
 }
+// A reader that goes away (`pnpm demo | head`) ends the demo the same way: cleaned up.
+process.stdout.on('error', () => {
+  if (interrupted) return;
+  interrupted = true;
+  cleanup().finally(() => process.exit(1));
+});
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.once(signal, () => {
     interrupted = true;
