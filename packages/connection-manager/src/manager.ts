@@ -1,3 +1,6 @@
+// Over 300 lines on purpose: the manager's options and interface are the package's contract,
+// each documented where it is declared; the work per instance is in connection.ts, the
+// decisions in _machine.ts and retry.ts.
 import {
   type Clock,
   checkPortOwner,

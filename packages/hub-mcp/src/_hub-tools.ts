@@ -1,4 +1,4 @@
-// Just over 300 lines: the hub's own tools (instances_list, instances_tools, instances_start,
+// Over 300 lines on purpose: the hub's own tools (instances_list, instances_tools, instances_start,
 // ...) as one table of definitions and handlers, so their names and schemas sit together.
 import {
   CONNECTION_STATES,
