@@ -69,7 +69,8 @@ Options:
                         for this run only; repeatable; kept remotes are added to it
   --no-remotes          do not start the kept remotes
   --remote-timeout MS   how long a remote's command may take to answer as a hub (default
-                        20000); one that does not is unreachable, and retried
+                        20000), and each of its health pings (at most 10000, every MS
+                        up to 15000); one that does not is unreachable, and retried
   --json                with list: print JSON
   -h, --help            show this help
   -v, --version         show the version
@@ -279,7 +280,16 @@ async function main(): Promise<void> {
     remotes,
     ...(remoteTimeoutMs === undefined
       ? {}
-      : { remoteTiming: { handshakeTimeoutMs: remoteTimeoutMs } }),
+      : {
+          // The same bound for each health ping (at most 10 s), sent at most every 15 s.
+          remoteTiming: {
+            handshakeTimeoutMs: remoteTimeoutMs,
+            ping: {
+              intervalMs: Math.min(15_000, Math.max(1_000, remoteTimeoutMs)),
+              timeoutMs: Math.min(10_000, remoteTimeoutMs),
+            },
+          },
+        }),
     transport,
     logger,
     tools,

@@ -79,6 +79,17 @@ async function listed(client: Client) {
 const text = (result: CallToolResult) =>
   result.content.map((c) => (c.type === 'text' ? c.text : '')).join('');
 
+/** The remote hubs a local hub runs: its children (env, ip and node each exec the next). */
+const remoteHubsOf = (hubPid: number) =>
+  processesWith(MARKER).filter((pid) => {
+    try {
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      return /^PPid:\s+(\d+)$/m.exec(status)?.[1] === String(hubPid);
+    } catch {
+      return false;
+    }
+  });
+
 const refused = (port: number) =>
   new Promise<boolean>((resolve) => {
     const socket = connect({ host: '127.0.0.1', port });
@@ -380,16 +391,7 @@ describe('remotes', () => {
     await setupRemote();
     const hub = await fx.startHubClient(['--remote', `box=${remoteCommand()}`]);
     await waitActive(hub.client, ['box/web', 'box/fixture']);
-    // The remote hub this local hub runs: its child (env, ip and node each exec the next).
-    const remoteHub = () =>
-      processesWith(MARKER).find((pid) => {
-        try {
-          const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-          return /^PPid:\s+(\d+)$/m.exec(status)?.[1] === String(hub.pid);
-        } catch {
-          return false;
-        }
-      });
+    const remoteHub = () => remoteHubsOf(hub.pid)[0];
     const first = remoteHub();
     expect(first).toBeDefined();
     process.kill(first!, 'SIGKILL');
@@ -403,6 +405,45 @@ describe('remotes', () => {
     expect((await listed(hub.client)).remotes?.[0]?.reason).toMatch(/exited/);
     await waitActive(hub.client, ['box/web', 'box/fixture']);
     expect(remoteHub()).not.toBe(first);
+  });
+
+  it('shows a remote hub that stops answering as unreachable, then brings it back', async () => {
+    await setupRemote();
+    const hub = await fx.startHubClient([
+      '--remote',
+      `box=${remoteCommand()}`,
+      '--remote-timeout',
+      '1000',
+    ]);
+    await waitActive(hub.client, ['box/web']);
+    const [stopped] = remoteHubsOf(hub.pid);
+    expect(stopped).toBeDefined();
+    process.kill(stopped!, 'SIGSTOP'); // alive, but answers nothing
+    const remote = await waitFor(
+      async () => {
+        const r = (await listed(hub.client)).remotes?.[0];
+        return r?.state === 'unreachable' ? r : undefined;
+      },
+      { what: 'the remote unreachable' },
+    );
+    expect(remote.reason).toMatch(/^stopped answering \(no ping answer within 1000 ms\)/);
+    await waitActive(hub.client, ['box/web']);
+    // A new remote hub serves it; the stopped one was killed (it cannot take SIGTERM).
+    await waitFor(() => !isProcessAlive(stopped!), { what: 'the stopped hub gone' });
+    expect(remoteHubsOf(hub.pid)).toEqual([expect.any(Number)]);
+    expect(remoteHubsOf(hub.pid)[0]).not.toBe(stopped);
+  });
+
+  it('leaves no remote command behind when the hub exits, a hung one included', async () => {
+    await setupRemote();
+    const hub = await fx.startHubClient(['--remote', `box=${remoteCommand()}`]);
+    await waitActive(hub.client, ['box/web']);
+    const [hung] = remoteHubsOf(hub.pid);
+    expect(hung).toBeDefined();
+    process.kill(hung!, 'SIGSTOP');
+    await hub.client.close();
+    await waitFor(() => !isProcessAlive(hub.pid), { what: 'the hub gone' });
+    await waitFor(() => !isProcessAlive(hung!), { what: 'the hung remote hub gone' });
   });
 
   it('reports a command that fails at once, with its last stderr line, and keeps the local instances', async () => {

@@ -46,6 +46,8 @@ export class RemoteLink {
   private child: ChildProcess | undefined;
   private client: Client | undefined;
   private readonly stderr = new StderrTail();
+  /** Commands dropped but not exited yet (SIGTERM sent, SIGKILL due 2 s later). */
+  private readonly dying = new Set<ChildProcess>();
   private attempt = 0;
   private connectedAt = 0;
   private timer: unknown;
@@ -147,13 +149,14 @@ export class RemoteLink {
     if (this.closed) return;
     this.closed = true;
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
-    const child = this.child;
-    const exited =
-      child && child.exitCode === null && child.signalCode === null
-        ? new Promise<void>((resolve) => child.once('exit', () => resolve()))
-        : undefined;
-    await this.drop('the hub is closing');
-    await exited;
+    // The hub is exiting: a command gets half a second after SIGTERM, not two.
+    await this.drop('the hub is closing', { killAfterMs: 500 });
+    // Every command this link ran is gone before it says it is closed, a hung one too.
+    await Promise.all(
+      [...this.dying].map(
+        (child) => new Promise<void>((resolve) => child.once('exit', () => resolve())),
+      ),
+    );
     this.endFirstAttempt();
   }
 
@@ -325,8 +328,11 @@ export class RemoteLink {
     void this.drop(why).then(() => this.failed('refused', why));
   }
 
-  /** Ends the command, the client and every channel; removes this remote's instances. */
-  private async drop(reason: string): Promise<void> {
+  /**
+   * Ends the command (SIGTERM to its group, SIGKILL `killAfterMs` later, default 2 s), the
+   * client and every channel; removes this remote's instances.
+   */
+  private async drop(reason: string, { killAfterMs = 2_000 } = {}): Promise<void> {
     if (this.pingTimer !== undefined) this.clock.clearTimeout(this.pingTimer);
     this.pingTimer = undefined;
     const client = this.client;
@@ -337,9 +343,13 @@ export class RemoteLink {
     this.mirror.hideAll(reason);
     await client?.close().catch(() => undefined);
     if (child && child.exitCode === null && child.signalCode === null) {
+      this.dying.add(child);
       signalGroup(child.pid, 'SIGTERM');
-      const killer = this.clock.setTimeout(() => signalGroup(child.pid, 'SIGKILL'), 2_000);
-      child.once('exit', () => this.clock.clearTimeout(killer));
+      const killer = this.clock.setTimeout(() => signalGroup(child.pid, 'SIGKILL'), killAfterMs);
+      child.once('exit', () => {
+        this.clock.clearTimeout(killer);
+        this.dying.delete(child);
+      });
     }
   }
 
