@@ -11,13 +11,13 @@ import {
   type HubServerOptions,
 } from '@mcp-beacon/hub-mcp';
 import { type BeaconPaths, resolvePaths } from '@mcp-beacon/paths';
-import { cleanText, type Logger, removeInstance } from '@mcp-beacon/registry';
+import { type Logger, removeInstance } from '@mcp-beacon/registry';
 import { type InstanceWatcher, watchInstances } from '@mcp-beacon/watcher';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { followRecords } from './follow.js';
 import { createLauncher, type LauncherOptions } from './launcher.js';
 import { REMOTE_CAPABILITY } from './remote/protocol.js';
-import { createRemotes, type Remotes } from './remote/remotes.js';
+import { createRemotes, type Remotes, remoteSummary } from './remote/remotes.js';
 import { serveRemoteProtocol } from './remote/serve.js';
 import type { RemoteLinkOptions, RemoteSpec } from './remote/types.js';
 import { createTransitionLog } from './transition-log.js';
@@ -140,14 +140,7 @@ export async function startHub(options: StartHubOptions): Promise<Hub> {
   const hub = createHubServer({
     manager,
     launchInstance: remotes.launcher(launcher.start),
-    remotes: () =>
-      remotes.list().map((r) => ({
-        name: r.name,
-        command: cleanText(r.command),
-        state: r.state,
-        reason: r.reason ?? null,
-        instances: r.instances,
-      })),
+    remotes: () => remotes.list().map(remoteSummary),
     startRoots: options.startRoots === true,
     serverInfo: { name: 'beacon-hub', version: VERSION },
     // The remotes start at the client's initialize; the first list waits for them too.

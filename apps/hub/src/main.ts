@@ -15,6 +15,7 @@ import { formatTable, listInstances } from './list.js';
 import { watchList } from './list-watch.js';
 import { REMOTE_USAGE, remoteCommand, remotesOfRun } from './remote/cli.js';
 import { listRemoteInstances } from './remote/list.js';
+import { remoteSummary } from './remote/remotes.js';
 import type { RemoteSpec } from './remote/types.js';
 import { SETUP_CLIENTS, type SetupClient, setupText, writeSetup } from './setup.js';
 
@@ -183,13 +184,7 @@ async function main(): Promise<void> {
       ...(remoteTimeoutMs === undefined ? {} : { handshakeTimeoutMs: remoteTimeoutMs }),
     });
     const { instances, invalid } = await listInstances(paths, remote.instances);
-    const remotes = remote.remotes.map((r) => ({
-      name: r.name,
-      command: r.command,
-      state: r.state,
-      reason: r.reason ?? null,
-      instances: r.instances,
-    }));
+    const remotes = remote.remotes.map(remoteSummary);
     if (values.json)
       process.stdout.write(
         `${JSON.stringify({ instances, invalid, ...(remotes.length > 0 ? { remotes } : {}) }, null, 2)}\n`,

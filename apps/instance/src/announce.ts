@@ -10,6 +10,7 @@ import {
   type Logger,
   type Registration,
   register,
+  sleep,
   systemClock,
 } from '@mcp-beacon/registry';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -72,9 +73,6 @@ async function openSession(url: string, token: string | undefined, timeoutMs: nu
   }
   return { client, transport };
 }
-
-const sleep = (clock: Clock, ms: number) =>
-  new Promise<void>((resolve) => clock.setTimeout(resolve, ms));
 
 /**
  * Announces an MCP server: writes its record only after an MCP `initialize` succeeds, keeps

@@ -1,4 +1,4 @@
-export { type Clock, systemClock } from './clock.js';
+export { type Clock, sleep, systemClock } from './clock.js';
 export { RegistryError, type RegistryErrorCode } from './errors.js';
 export {
   createLogger,

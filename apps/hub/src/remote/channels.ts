@@ -15,7 +15,7 @@ import type { ChannelHost, TunnelTransport } from './tunnel.js';
  */
 export class ChannelTable implements ChannelHost {
   private next = 1;
-  private readonly open_ = new Map<number, TunnelTransport>();
+  private readonly tunnels = new Map<number, TunnelTransport>();
 
   /**
    * @param remote The remote's name, for messages.
@@ -29,10 +29,10 @@ export class ChannelTable implements ChannelHost {
   async open(instance: string, tunnel: TunnelTransport): Promise<number> {
     const client = this.client();
     if (!client) throw new Error(`remote ${this.remote} is not connected`);
-    if (this.open_.size >= MAX_CHANNELS)
+    if (this.tunnels.size >= MAX_CHANNELS)
       throw new Error(`remote ${this.remote} has ${MAX_CHANNELS} channels open`);
     const channel = this.next++;
-    this.open_.set(channel, tunnel);
+    this.tunnels.set(channel, tunnel);
     try {
       await client.request(
         { method: METHODS.open, params: { channel, instance } },
@@ -40,7 +40,7 @@ export class ChannelTable implements ChannelHost {
         { timeout: 10_000 },
       );
     } catch (error) {
-      this.open_.delete(channel);
+      this.tunnels.delete(channel);
       const message = (error as Error).message.replace(/^(MCP error -?\d+: )+/, '');
       throw new Error(`remote ${this.remote}: ${cleanText(message)}`);
     }
@@ -49,12 +49,12 @@ export class ChannelTable implements ChannelHost {
 
   async send(channel: number, message: JSONRPCMessage): Promise<void> {
     const client = this.client();
-    if (!client || !this.open_.has(channel)) throw new Error('the tunnel is closed');
+    if (!client || !this.tunnels.has(channel)) throw new Error('the tunnel is closed');
     await client.notification({ method: METHODS.message, params: { channel, message } });
   }
 
   closeChannel(channel: number): void {
-    if (!this.open_.delete(channel)) return;
+    if (!this.tunnels.delete(channel)) return;
     void this.client()
       ?.notification({ method: METHODS.close, params: { channel } })
       .catch(() => undefined);
@@ -62,23 +62,23 @@ export class ChannelTable implements ChannelHost {
 
   /** A message of a channel arrived from the remote hub. */
   delivered(channel: number, message: unknown): void {
-    const tunnel = this.open_.get(channel);
+    const tunnel = this.tunnels.get(channel);
     const parsed = JSONRPCMessageSchema.safeParse(message);
     if (tunnel && parsed.success) tunnel.deliver(parsed.data);
   }
 
   /** The remote hub closed a channel. */
   closedByRemote(channel: number, reason: string | undefined): void {
-    const tunnel = this.open_.get(channel);
+    const tunnel = this.tunnels.get(channel);
     if (!tunnel) return;
-    this.open_.delete(channel);
+    this.tunnels.delete(channel);
     tunnel.ended(reason ? `remote ${this.remote}: ${cleanText(reason)}` : undefined);
   }
 
   /** The link dropped: every channel ends with `reason`. */
   endAll(reason: string): void {
-    for (const [channel, tunnel] of this.open_) {
-      this.open_.delete(channel);
+    for (const [channel, tunnel] of this.tunnels) {
+      this.tunnels.delete(channel);
       tunnel.ended(`remote ${this.remote}: ${reason}`);
     }
   }

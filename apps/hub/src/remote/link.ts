@@ -3,7 +3,7 @@
 // instances (mirror.ts), the channels (channels.ts), the stderr (stderr-tail.ts).
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { ConnectionInfo } from '@mcp-beacon/connection-manager';
-import { type Clock, cleanText, signalGroup, systemClock } from '@mcp-beacon/registry';
+import { type Clock, cleanText, signalGroup, sleep, systemClock } from '@mcp-beacon/registry';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import * as v from 'valibot';
@@ -144,7 +144,10 @@ export class RemoteLink {
     return { info, started: parsed.output.started };
   }
 
-  /** Ends the command (SIGTERM to its group, SIGKILL 2 s later) and waits for it to exit. */
+  /**
+   * Ends the command (SIGTERM to its group, SIGKILL 0.5 s later) and waits until every command
+   * this link ran has exited.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -366,6 +369,3 @@ export class RemoteLink {
     this.timer = this.clock.setTimeout(() => void this.attemptNow(), delay);
   }
 }
-
-const sleep = (clock: Clock, ms: number) =>
-  new Promise<void>((resolve) => clock.setTimeout(resolve, ms));

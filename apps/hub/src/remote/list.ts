@@ -1,6 +1,6 @@
 import { createConnectionManager } from '@mcp-beacon/connection-manager';
-import { cleanText } from '@mcp-beacon/registry';
 import type { ListedInstance } from '../list.js';
+import { localRecord } from './mirror.js';
 import { createRemotes } from './remotes.js';
 import type { RemoteInfo, RemoteSpec } from './types.js';
 
@@ -28,21 +28,22 @@ export async function listRemoteInstances(
     remotes.start();
     await remotes.whenFirstAttemptsDone();
     const instances = remotes.links().flatMap((link) =>
-      link.instances().map(
-        (i): ListedInstance => ({
-          id: i.localId,
-          name: `${link.name}/${cleanText(i.name)}`,
+      link.instances().map((i): ListedInstance => {
+        const record = localRecord(link.name, i, i.localId, i.started);
+        return {
+          id: record.id,
+          name: record.name,
           slug: '',
-          path: i.path,
-          url: `http://127.0.0.1:${i.port}/mcp`,
-          pid: i.pid,
+          path: record.path,
+          url: record.url ?? '',
+          pid: record.pid,
           process: 'alive',
           heartbeat: 'fresh',
-          started: i.started,
-          last_seen: i.started,
+          started: record.started,
+          last_seen: record.last_seen,
           remote: link.name,
-        }),
-      ),
+        };
+      }),
     );
     return { instances, remotes: remotes.list() };
   } finally {

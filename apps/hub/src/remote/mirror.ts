@@ -16,6 +16,30 @@ export function remoteInstanceId(remote: string, id: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
+/**
+ * The local record of a remote instance: named under its remote (`devbox/web`), with its
+ * pid, port, path and URL as that machine sees them (the URL is never dialled from here).
+ */
+export function localRecord(
+  remote: string,
+  instance: RemoteInstance,
+  id: string,
+  lastSeen: string,
+): InstanceRecord {
+  return {
+    id,
+    pid: instance.pid,
+    path: instance.path,
+    port: instance.port,
+    started: instance.started,
+    name: `${remote}/${cleanText(instance.name)}`,
+    has_package_json: instance.has_package_json,
+    last_seen: lastSeen,
+    url: `http://127.0.0.1:${instance.port}/mcp`,
+    ...(instance.version === undefined ? {} : { version: instance.version }),
+  };
+}
+
 /** What a {@link RemoteMirror} needs. */
 export interface RemoteMirrorOptions {
   remote: string;
@@ -81,15 +105,9 @@ export class RemoteMirror {
       this.hide(instance.output.id, 'removed on the remote');
       return;
     }
-    const id = this.show(instance.output);
-    // The remote connected to it again: so can we, without waiting for our backoff.
-    const local = id === undefined ? undefined : this.options.manager.get(id);
-    if (
-      local &&
-      instance.output.state === 'active' &&
-      (local.state === 'retrying' || local.state === 'dead')
-    )
-      void this.options.manager.connect(local.id).catch(() => undefined);
+    // A connection here that is retrying or dead tries again at once on this fresh record
+    // (the manager's rule for a rewritten record), without waiting for its backoff.
+    this.show(instance.output);
   }
 
   /** Shows (or updates) a remote instance; its local id (undefined past the bound). */
@@ -113,19 +131,12 @@ export class RemoteMirror {
       return id;
     }
     this.mirrored.add(instance.id);
-    const record: InstanceRecord = {
+    const record = localRecord(
+      remote,
+      instance,
       id,
-      pid: instance.pid,
-      path: instance.path,
-      port: instance.port,
-      started: instance.started,
-      name: `${remote}/${cleanText(instance.name)}`,
-      has_package_json: instance.has_package_json,
-      last_seen: new Date(this.options.clock.now()).toISOString(),
-      // As the remote sees it; never dialled from here (the route is the channel).
-      url: `http://127.0.0.1:${instance.port}/mcp`,
-      ...(instance.version === undefined ? {} : { version: instance.version }),
-    };
+      new Date(this.options.clock.now()).toISOString(),
+    );
     const remoteId = instance.id;
     manager.upsert(record, {
       via: remote,

@@ -1,8 +1,24 @@
 import type { ConnectionManager } from '@mcp-beacon/connection-manager';
-import { HubError, type LaunchInstance, type StartedInstance } from '@mcp-beacon/hub-mcp';
+import {
+  HubError,
+  type LaunchInstance,
+  type RemoteSummary,
+  type StartedInstance,
+} from '@mcp-beacon/hub-mcp';
 import { cleanText } from '@mcp-beacon/registry';
 import { RemoteLink } from './link.js';
 import type { RemoteInfo, RemoteLinkOptions, RemoteSpec } from './types.js';
+
+/** A remote as `instances_list` and `beacon-hub list --json` report it. */
+export function remoteSummary(info: RemoteInfo): RemoteSummary {
+  return {
+    name: info.name,
+    command: cleanText(info.command),
+    state: info.state,
+    reason: info.reason ?? null,
+    instances: info.instances,
+  };
+}
 
 /** Options of {@link createRemotes}. */
 export interface RemotesOptions extends Omit<RemoteLinkOptions, 'spec' | 'manager' | 'onChange'> {

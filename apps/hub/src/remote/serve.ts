@@ -69,7 +69,11 @@ export function serveRemoteProtocol(options: ServeRemoteOptions): { close(): Pro
   const notify = (method: string, params: Record<string, unknown>) =>
     server.notification({ method, params }).catch(() => undefined);
 
-  const closeChannel = (channel: number, reason?: string, tell = true) => {
+  /** Ends a channel's session; `tell` (default true) says so to the other hub. */
+  const closeChannel = (
+    channel: number,
+    { reason, tell = true }: { reason?: string; tell?: boolean } = {},
+  ) => {
     const transport = channels.get(channel);
     if (!transport) return;
     channels.delete(channel);
@@ -106,7 +110,7 @@ export function serveRemoteProtocol(options: ServeRemoteOptions): { close(): Pro
         ErrorCode.InvalidRequest,
         `${info.record.name} is ${info.state}${info.reason ? `: ${info.reason}` : ''}`,
       );
-    if (channels.has(channel)) closeChannel(channel, 'reopened', false);
+    if (channels.has(channel)) closeChannel(channel, { tell: false });
     if (channels.size >= MAX_CHANNELS)
       throw new McpError(ErrorCode.InvalidRequest, `${MAX_CHANNELS} channels are open already`);
     // Where this hub's own connection goes: a `localhost` record at the literal address its
@@ -116,7 +120,8 @@ export function serveRemoteProtocol(options: ServeRemoteOptions): { close(): Pro
     });
     transport.onmessage = (message) => void notify(METHODS.message, { channel, message });
     transport.onclose = () => {
-      if (channels.get(channel) === transport) closeChannel(channel, 'the instance session ended');
+      if (channels.get(channel) === transport)
+        closeChannel(channel, { reason: 'the instance session ended' });
     };
     channels.set(channel, transport);
     await transport.start();
@@ -131,11 +136,11 @@ export function serveRemoteProtocol(options: ServeRemoteOptions): { close(): Pro
     }
     transport
       .send(params.message as JSONRPCMessage)
-      .catch((error: Error) => closeChannel(params.channel, error.message));
+      .catch((error: Error) => closeChannel(params.channel, { reason: error.message }));
   });
 
   server.setNotificationHandler(zCloseNotification, async ({ params }) => {
-    closeChannel(params.channel, undefined, false);
+    closeChannel(params.channel, { tell: false });
   });
 
   server.setRequestHandler(zStartRequest, async ({ params }, extra) => {
@@ -148,7 +153,8 @@ export function serveRemoteProtocol(options: ServeRemoteOptions): { close(): Pro
   return {
     async close() {
       offTransition();
-      for (const channel of [...channels.keys()]) closeChannel(channel, 'the hub is closing');
+      for (const channel of [...channels.keys()])
+        closeChannel(channel, { reason: 'the hub is closing' });
     },
   };
 }
