@@ -1,4 +1,8 @@
-import type { CreateMessageRequest, ElicitRequest } from '@modelcontextprotocol/sdk/types.js';
+import type {
+  CallToolResult,
+  CreateMessageRequest,
+  ElicitRequest,
+} from '@modelcontextprotocol/sdk/types.js';
 
 type SamplingParams = CreateMessageRequest['params'];
 type ElicitParams = ElicitRequest['params'];
@@ -40,4 +44,50 @@ export function attributeSampling(params: SamplingParams, slug: string): Samplin
 /** An elicitation as the hub's client sees it: its message starts with `[<slug>]`. */
 export function attributeElicitation(params: ElicitParams, slug: string): ElicitParams {
   return { ...params, message: `${tag(slug)} ${params.message}` };
+}
+
+/** The `_meta` key of a tool result that names the instance that answered it. */
+export const ANSWERED_BY = 'beacon/instance';
+
+/** The instance that answered a call, as results name it. */
+export interface Answerer {
+  id: string;
+  /** Its name, cleaned. */
+  name: string;
+  slug: string;
+  /** `/path`, or `remote:/path` for a remote instance (cleaned). */
+  location: string;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The line a result ends with: who answered, where. */
+export const answeredLine = (who: Answerer) => `answered by ${who.name} (${who.location})`;
+
+/**
+ * A routed tool result that says who answered: one last text block (clients show every block
+ * to the model; the instance's own blocks stay first and unchanged, so nothing it wrote can
+ * follow the hub's line) and `_meta["beacon/instance"]` with its id, name, slug and location.
+ */
+export function attributeResult(result: CallToolResult, who: Answerer): CallToolResult {
+  const content = Array.isArray(result.content) ? result.content : [];
+  const meta = isRecord(result._meta) ? result._meta : {};
+  return {
+    ...result,
+    content: [...content, { type: 'text', text: answeredLine(who) }],
+    _meta: { ...meta, [ANSWERED_BY]: { ...who } },
+  };
+}
+
+/**
+ * An instance's JSON-RPC error, its code and message as sent, with who answered added to its
+ * `data` (when that is absent or an object; other data is left as it is).
+ */
+export function attributeError(error: unknown, who: Answerer): unknown {
+  if (!isRecord(error) || typeof error.code !== 'number') return error;
+  const { data } = error;
+  if (data === undefined) error.data = { [ANSWERED_BY]: { ...who } };
+  else if (isRecord(data)) error.data = { ...data, [ANSWERED_BY]: { ...who } };
+  return error;
 }

@@ -1,9 +1,15 @@
-import { fileURLToPath } from 'node:url';
 import { cleanText } from '@mcp-beacon/registry';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { type FolderResolver, HOST_PLATFORM, type PathPlatform, rootFolder } from './_folders.js';
 
 /** Bound on the client's answer to `roots/list`, in ms. */
 const LIST_ROOTS_TIMEOUT_MS = 5_000;
+
+/** The client's roots as local folders, and as comparison keys (after realpath). */
+export interface RootFolders {
+  folders: readonly string[];
+  keys: readonly string[];
+}
 
 /** The client's root folders (MCP roots), asked for once and again after each change. */
 export interface ClientRoots {
@@ -12,56 +18,64 @@ export interface ClientRoots {
    * when the client has no roots or did not answer.
    */
   folders(): Promise<readonly string[] | undefined>;
-  /** The folders as last answered, without asking. */
-  known(): readonly string[] | undefined;
+  /** Like {@link folders}, as comparison keys (realpath, then normalised per platform). */
+  keys(): Promise<readonly string[] | undefined>;
+  /** The keys as last answered, without asking. */
+  knownKeys(): readonly string[] | undefined;
   /** The client said its roots changed: the next {@link folders} asks again. */
   invalidate(): void;
 }
 
 /** Creates the roots cache of the hub's client; one `roots/list` in flight at a time. */
-export function createClientRoots(server: Server, log: (message: string) => void): ClientRoots {
-  let current: readonly string[] | undefined;
-  let asking: Promise<readonly string[] | undefined> | undefined;
+export function createClientRoots(
+  server: Server,
+  resolver: FolderResolver,
+  log: (message: string) => void,
+  platform: PathPlatform = HOST_PLATFORM,
+): ClientRoots {
+  let current: RootFolders | undefined;
+  let asking: Promise<RootFolders | undefined> | undefined;
   let generation = 0;
 
-  const ask = async (): Promise<readonly string[] | undefined> => {
+  const ask = async (): Promise<RootFolders | undefined> => {
     if (!server.getClientCapabilities()?.roots) return undefined;
     const { roots } = await server.listRoots(undefined, { timeout: LIST_ROOTS_TIMEOUT_MS });
     const folders: string[] = [];
     for (const root of roots) {
-      if (!root.uri.startsWith('file://')) continue;
-      try {
-        folders.push(fileURLToPath(root.uri));
-      } catch {
-        log(`ignoring root ${cleanText(root.uri)}: not a local path`);
-      }
+      if (!root.uri.startsWith('file:')) continue;
+      const folder = rootFolder(root.uri, platform);
+      if (folder === undefined) log(`ignoring root ${cleanText(root.uri)}: not a local path`);
+      else folders.push(folder);
     }
-    return folders;
+    return { folders, keys: await Promise.all(folders.map((f) => resolver.resolve(f))) };
+  };
+
+  const roots = (): Promise<RootFolders | undefined> => {
+    if (current !== undefined) return Promise.resolve(current);
+    if (!asking) {
+      const mine = generation;
+      asking = ask()
+        .then(
+          (answer) => {
+            if (mine === generation) current = answer;
+            return answer;
+          },
+          (error: Error) => {
+            log(`cannot list the client's roots: ${error.message}`);
+            return undefined;
+          },
+        )
+        .finally(() => {
+          if (mine === generation) asking = undefined;
+        });
+    }
+    return asking;
   };
 
   return {
-    folders() {
-      if (current !== undefined) return Promise.resolve(current);
-      if (!asking) {
-        const mine = generation;
-        asking = ask()
-          .then(
-            (folders) => {
-              if (mine === generation) current = folders;
-              return folders;
-            },
-            (error: Error) => {
-              log(`cannot list the client's roots: ${error.message}`);
-              return undefined;
-            },
-          )
-          .finally(() => {
-            if (mine === generation) asking = undefined;
-          });
-      }
-      return asking;
-    },
-    known: () => current,
+    folders: async () => (await roots())?.folders,
+    keys: async () => (await roots())?.keys,
+    knownKeys: () => current?.keys,
     invalidate() {
       generation++;
       current = undefined;

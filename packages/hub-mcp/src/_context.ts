@@ -2,8 +2,10 @@ import type { ConnectionManager } from '@mcp-beacon/connection-manager';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { ClientRoots } from './_client-roots.js';
 import type { FirstContact } from './_first-contact.js';
+import type { FolderResolver } from './_folders.js';
 import type { Forwarder } from './_forward.js';
 import type { ListNotifier } from './_list-changed.js';
+import type { MatchContext } from './_select.js';
 import type { HubView } from './_view.js';
 
 /** What the hub server's handler groups share. */
@@ -15,5 +17,9 @@ export interface HubContext {
   gate: FirstContact;
   notifier: ListNotifier;
   roots: ClientRoots;
+  /** Local folders as comparison keys (realpath). */
+  folders: FolderResolver;
+  /** What matching an `instance` argument needs now (slugs, folders, remote names). */
+  match(): MatchContext;
   log: (message: string) => void;
 }

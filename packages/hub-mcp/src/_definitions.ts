@@ -82,8 +82,8 @@ export interface ToolDefinition {
   /** Cleaned text, UI resource URIs made hub-side; `name` is still the instance's own. */
   tool: Tool;
   /**
-   * Equal keys, identical definitions (name, title, description, schemas, annotations, `_meta`).
-   * A tool with a UI resource has a key of its own instance, as its hub-side URI is.
+   * Equal keys, identical definitions (name, title, description, schemas, annotations, `_meta`
+   * with the instance's own UI resource URI).
    */
   key: string;
   /** False when it has an `instance` argument of its own, which the hub's would shadow. */
@@ -112,7 +112,10 @@ export function defineTool(tool: Tool, slug: string): ToolDefinition {
   };
   const properties = tool.inputSchema?.properties;
   const groupable = !(isRecord(properties) && INSTANCE_ARG in properties);
-  const key = createHash('sha1').update(JSON.stringify(clean)).digest('base64');
+  // The definition as the instance wrote it (its own UI URI, not the hub-side one), so one app
+  // served by two instances has one key.
+  const own = ui && tool._meta ? { ...clean, _meta: tool._meta } : clean;
+  const key = createHash('sha1').update(JSON.stringify(own)).digest('base64');
   return { tool: clean, key, groupable };
 }
 

@@ -8,8 +8,9 @@ import {
 import { cleanText } from '@mcp-beacon/registry';
 import { type CallToolResult, ErrorCode, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
+import { looksLikeFolder } from './_folders.js';
 import { type Forwarder, type ToolExtra, wireError } from './_forward.js';
-import { resolveInstance } from './_select.js';
+import { type MatchContext, resolveInstance } from './_select.js';
 import { searchTools, ToolSearchResultSchema } from './_tool-search.js';
 import type { HubView } from './_view.js';
 import { HubError } from './errors.js';
@@ -37,7 +38,12 @@ export interface HubToolContext {
   launchInstance?: LaunchInstance;
   /** What the client is shown: slugs, and each instance tool's hub-side name. */
   view: HubView;
+  /** Calls an instance tool; its result says which instance answered. */
   callTool: Forwarder['callTool'];
+  /** What matching an `instance` argument needs now. */
+  match(): MatchContext;
+  /** Resolves a folder an `instance` argument names (its realpath), before it is matched. */
+  resolveFolder(path: string): Promise<unknown>;
   /** The hub's remotes, for `instances_list` (absent: none). */
   remotes?: () => readonly RemoteSummary[];
 }
@@ -252,7 +258,9 @@ export async function handleHubTool(
   extra: ToolExtra,
 ): Promise<CallToolResult> {
   const slugs = ctx.view.slugs.all();
-  const find = (query: string) => resolveInstance(ctx.manager.list(), slugs, query);
+  const query = (args as { instance?: unknown }).instance;
+  if (typeof query === 'string' && looksLikeFolder(query)) await ctx.resolveFolder(query);
+  const find = (q: string) => resolveInstance(ctx.manager.list(), ctx.match(), q);
   try {
     switch (name) {
       case 'instances_list': {

@@ -2,9 +2,15 @@ import type { Clock } from '@mcp-beacon/registry';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { HubView, ViewSignature } from './_view.js';
 
+/** Longest a change waits for its `list_changed`, however long a burst of changes lasts. */
+export const DEFAULT_MAX_WAIT_MS = 250;
+
 /** Sends the client `list_changed` notifications, at most once per debounce period. */
 export interface ListNotifier {
-  /** Something changed: a notification follows after the debounce period if a list differs. */
+  /**
+   * Something changed: a notification follows once changes pause for the debounce period, and
+   * at most the max wait after the first change, if a list differs.
+   */
   changed(): void;
   /** The client was just sent a list of this kind: that is what it has seen now. */
   shown(kind: keyof ViewSignature): void;
@@ -21,11 +27,16 @@ export function createListNotifier(options: {
   view: HubView;
   clock: Clock;
   debounceMs: number;
+  /** Bound on the wait after the first change of a burst (default {@link DEFAULT_MAX_WAIT_MS}). */
+  maxWaitMs?: number;
   log: (message: string) => void;
 }): ListNotifier {
   const { server, view, clock } = options;
+  const maxWait = Math.max(options.debounceMs, options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS);
   const seen: ViewSignature = { ...view.signature() };
   let timer: unknown;
+  /** When the first change not yet flushed happened. */
+  let first: number | undefined;
   const send: Record<keyof ViewSignature, () => Promise<void>> = {
     tools: () => server.sendToolListChanged(),
     resources: () => server.sendResourceListChanged(),
@@ -33,6 +44,7 @@ export function createListNotifier(options: {
   };
   const flush = () => {
     timer = undefined;
+    first = undefined;
     const now = view.signature();
     for (const kind of ['tools', 'resources', 'prompts'] as const) {
       if (now[kind] === seen[kind]) continue;
@@ -45,8 +57,11 @@ export function createListNotifier(options: {
   };
   return {
     changed() {
+      const now = clock.now();
+      first ??= now;
       if (timer !== undefined) clock.clearTimeout(timer);
-      timer = clock.setTimeout(flush, options.debounceMs);
+      const delay = Math.min(options.debounceMs, first + maxWait - now);
+      timer = clock.setTimeout(flush, Math.max(0, delay));
     },
     shown(kind) {
       seen[kind] = view.signature()[kind];
@@ -54,6 +69,7 @@ export function createListNotifier(options: {
     close() {
       if (timer !== undefined) clock.clearTimeout(timer);
       timer = undefined;
+      first = undefined;
     },
   };
 }

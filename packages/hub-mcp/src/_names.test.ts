@@ -2,10 +2,12 @@ import { describe, expect, it } from 'vitest';
 import {
   baseSlug,
   DEFAULT_MAX_NAME_LENGTH,
+  MAX_RETIRED_SLUGS,
   parseProxiedUri,
   plainName,
   proxiedUri,
   qualifiedName,
+  remoteSlug,
   SlugBook,
   safeName,
 } from './_names.js';
@@ -49,12 +51,48 @@ describe('names', () => {
     expect(fourth).toBe('victim_b_dddddd');
   });
 
-  it('frees a slug when its instance leaves', () => {
+  it('keeps a departed instance’s slug for its folder: the project back there gets it, no other', () => {
     const book = new SlugBook();
     book.assign({ id: ID_A, name: 'web', path: '/a/web' });
     book.release(ID_A);
-    expect(book.assign({ id: ID_B, name: 'web', path: '/b/web' })).toBe('web');
     expect(book.slugOf(ID_A)).toBeUndefined();
+    expect(book.retiredHolder('web')).toEqual({
+      name: 'web',
+      location: { remote: undefined, path: '/a/web' },
+    });
+    expect(book.assign({ id: ID_B, name: 'web', path: '/b/web' })).toBe('web_b');
+    // The same project restarting in its folder (a new id) takes its slug back.
+    expect(book.assign({ id: ID_C, name: 'web', path: '/a/web/' })).toBe('web');
+    expect(book.retiredHolder('web')).toBeUndefined();
+  });
+
+  it('forgets the oldest retired slugs past its bound', () => {
+    const book = new SlugBook();
+    for (let i = 0; i <= MAX_RETIRED_SLUGS; i++) {
+      const id = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+      book.assign({ id, name: `p${i}`, path: `/w/p${i}` });
+      book.release(id);
+    }
+    expect(book.counts()).toEqual({ live: 0, retired: MAX_RETIRED_SLUGS });
+    expect(book.retiredHolder('p0')).toBeUndefined();
+    expect(book.retiredHolder('p1')).toBeDefined();
+  });
+
+  it('gives remote instances dotted slugs that no local project can take', () => {
+    const book = new SlugBook();
+    const local = book.assign({ id: ID_A, name: '@devbox/web', path: '/home/me/web' });
+    const remote = book.assign({
+      id: ID_B,
+      name: 'devbox/web',
+      path: '/srv/web',
+      remote: 'devbox',
+    });
+    expect(local).toBe('devbox_web');
+    expect(remote).toBe('devbox.web');
+    expect(remoteSlug('a-very-long-remote-name', 'a-very-long-project-name')).toMatch(
+      /^a-ve_[0-9a-f]{6}\.a-ver_[0-9a-f]{6}$/,
+    );
+    for (const name of ['devbox.web', 'x.y', 'a..b']) expect(baseSlug(name)).not.toContain('.');
   });
 
   it('maps tool names outside the MCP charset to valid, distinct ones', () => {
@@ -120,6 +158,14 @@ describe('names', () => {
     expect(long1).not.toBe(long2);
     expect(qualifiedName('web', `${'t'.repeat(200)}a`)).toBe(long1);
     expect(long1).toMatch(/^[A-Za-z0-9_.-]+$/);
+  });
+
+  it('keeps the `__` of a namespaced name even when the bound cuts into its slug', () => {
+    const slug = 'acme-corporation_4f1c2e';
+    const name = qualifiedName(slug, 'scripts_run_with_a_long_name', 24);
+    expect(name.length).toBeLessThanOrEqual(24);
+    expect(name).toContain('__');
+    expect(qualifiedName(slug, 'other_tool', 24)).not.toBe(name);
   });
 
   it('round-trips resource URIs and templates', () => {

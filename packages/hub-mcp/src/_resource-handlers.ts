@@ -1,3 +1,4 @@
+import { cleanText } from '@mcp-beacon/registry';
 import {
   ErrorCode,
   ListResourcesRequestSchema,
@@ -9,6 +10,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { HubContext } from './_context.js';
 import { wireError } from './_forward.js';
+import { formatLocation } from './_location.js';
 import { parseProxiedUri, proxiedUri } from './_names.js';
 
 /** The instance and its own URI behind a hub-side resource URI (`beacon://` or `ui://`). */
@@ -22,8 +24,13 @@ export interface UriRoute {
 export async function routeUri(ctx: HubContext, uri: string): Promise<UriRoute> {
   const parsed = parseProxiedUri(uri);
   const id = parsed && (await ctx.gate.lookup(() => ctx.view.slugs.idOf(parsed.slug)));
-  if (!parsed || !id) throw wireError(ErrorCode.InvalidParams, `Unknown resource: ${uri}`);
-  return { id, slug: parsed.slug, uri: parsed.uri };
+  if (parsed && id) return { id, slug: parsed.slug, uri: parsed.uri };
+  // A URI of an instance that left stays its own: it fails, naming who served it.
+  const gone = parsed && ctx.view.slugs.retiredHolder(parsed.slug);
+  throw wireError(
+    ErrorCode.InvalidParams,
+    `Unknown resource: ${cleanText(uri)}${gone ? `: it was served by ${cleanText(gone.name)} (${cleanText(formatLocation(gone.location))}), which has left the hub` : ''}`,
+  );
 }
 
 /**

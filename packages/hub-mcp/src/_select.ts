@@ -1,44 +1,57 @@
 // Which instance a call means: by the `instance` a caller names, or, for a grouped tool, by the
-// client's roots and by who offers the tool.
+// client's roots and by who offers the tool. Never by who came first.
 
 import type { ConnectionInfo } from '@mcp-beacon/connection-manager';
 import { cleanText } from '@mcp-beacon/registry';
+import { folderKey, holds } from './_folders.js';
+import { formatLocation, parseFolderQuery } from './_location.js';
 import { byStart, type SliceInfo, type ToolGroup } from './_view.js';
 import { HubError } from './errors.js';
 
 /** Instances listed by name in a message before the rest are counted. */
 const NAMED_IN_MESSAGES = 10;
 
-/** A folder path without trailing separators (a root stays `/` or `C:\`), for comparisons. */
-function normalize(folder: string): string {
-  const trimmed = folder.replace(/[\\/]+$/, '');
-  return trimmed === '' || /^[A-Za-z]:$/.test(trimmed) ? folder : trimmed;
+/** What matching an `instance` argument needs besides the instances. */
+export interface MatchContext {
+  /** Slugs by instance id. */
+  slugs: ReadonlyMap<string, string>;
+  /** The comparison key of a local folder (after realpath once known). */
+  folderKey: (path: string) => string;
+  /** The remotes this hub has: `<remote>/...` names and `<remote>:/path` folders are theirs. */
+  remotes: ReadonlySet<string>;
 }
 
-/** True when `folder` is `inner` or one of its ancestors (strings only; nothing is read). */
-export function holds(folder: string, inner: string): boolean {
-  const outer = normalize(folder);
-  const path = normalize(inner);
-  if (path === outer) return true;
-  const sep = outer.endsWith('/') || outer.endsWith('\\') ? '' : outer.includes('\\') ? '\\' : '/';
-  return path.startsWith(outer + sep);
+/** True for a local record named like a remote's instance (`devbox/web` with remote devbox). */
+function posesAsRemote(info: ConnectionInfo, remotes: ReadonlySet<string>): boolean {
+  const slash = info.record.name.indexOf('/');
+  return info.via === undefined && slash > 0 && remotes.has(info.record.name.slice(0, slash));
 }
 
 /**
  * The instances `query` names, by the first rule that matches any: exact name, exact id, exact
- * project folder, slug, then id prefix. An exact name never loses to another's id prefix.
+ * project folder (`/path` on this machine, `devbox:/path` on remote devbox), slug, then id
+ * prefix. An exact name never loses to another's id prefix; a local instance never answers to a
+ * remote's name (`devbox/web`) or a remote's folder, nor a remote instance to a local folder.
  */
 export function matchInstances(
   all: readonly ConnectionInfo[],
-  slugs: ReadonlyMap<string, string>,
+  context: MatchContext,
   query: string,
 ): ConnectionInfo[] {
   const q = query.toLowerCase();
-  const folder = normalize(query);
+  const { remotes, slugs } = context;
+  const folder = parseFolderQuery(query, remotes);
+  const localKey = folder && folder.remote === undefined ? context.folderKey(folder.path) : '';
+  const remoteKey = folder?.remote === undefined ? '' : folderKey(folder.path);
   for (const rule of [
-    (c: ConnectionInfo) => c.record.name === query,
+    (c: ConnectionInfo) => c.record.name === query && !posesAsRemote(c, remotes),
     (c: ConnectionInfo) => c.id === q,
-    (c: ConnectionInfo) => normalize(c.record.path) === folder,
+    (c: ConnectionInfo) =>
+      folder !== undefined &&
+      c.via === folder.remote &&
+      (c.via === undefined
+        ? context.folderKey(c.record.path) === localKey
+        : folderKey(c.record.path) === remoteKey),
     (c: ConnectionInfo) => slugs.get(c.id) === q,
     (c: ConnectionInfo) => q.length >= 4 && c.id.startsWith(q),
   ]) {
@@ -48,9 +61,10 @@ export function matchInstances(
   return [];
 }
 
-const label = (c: { name: string; path: string }) => `${c.name} (${c.path})`;
+const label = (c: { name: string; path: string; via: string | undefined }) =>
+  `${c.name} (${formatLocation({ remote: c.via, path: c.path })})`;
 const infoLabel = (c: ConnectionInfo) =>
-  label({ name: cleanText(c.record.name), path: cleanText(c.record.path) });
+  label({ name: cleanText(c.record.name), path: cleanText(c.record.path), via: c.via });
 
 /** `a (path), b (path) and 3 more`, for messages. */
 function some(labels: readonly string[]): string {
@@ -66,10 +80,10 @@ function some(labels: readonly string[]): string {
  */
 export function resolveInstance(
   all: readonly ConnectionInfo[],
-  slugs: ReadonlyMap<string, string>,
+  context: MatchContext,
   query: string,
 ): ConnectionInfo {
-  const found = matchInstances(all, slugs, query);
+  const found = matchInstances(all, context, query);
   if (found.length === 1) return found[0]!;
   if (found.length > 1)
     throw new HubError(
@@ -89,8 +103,8 @@ export interface GroupChoice {
   instance: unknown;
   /** Every instance the hub knows (asked for only when `instance` is given). */
   all: () => readonly ConnectionInfo[];
-  slugs: ReadonlyMap<string, string>;
-  /** The client's root folders; undefined when it has none or they are not known. */
+  match: MatchContext;
+  /** Keys ({@link MatchContext.folderKey}) of the client's root folders; undefined when unknown. */
   roots: readonly string[] | undefined;
   /** What the view knows of an instance (its hub names, for a pointer to the right one). */
   slice(id: string): SliceInfo | undefined;
@@ -99,25 +113,51 @@ export interface GroupChoice {
 /** The instance that runs a grouped tool call, or a message saying why there is none. */
 export type ChoiceResult = { ok: true; id: string } | { ok: false; message: string };
 
-const membersLabel = (group: ToolGroup) =>
-  some([...group.members.values()].sort(byStart).map(label));
+const membersLabel = (members: readonly SliceInfo[]) => some([...members].sort(byStart).map(label));
 
 /**
- * Picks the instance for a grouped tool: the one `instance` names, if it offers this
- * definition; with `instance` omitted, the one offering it whose folder holds one of the
- * client's roots (the deepest such folder, when one root lies in several), else the only one
- * offering it.
+ * The member whose folder holds the client's roots: for each root, the offering local instance
+ * with the deepest folder holding it. `undefined` when no root lies in a member's folder; an
+ * array of candidates when the roots point at several (or a root at two of equal depth).
+ */
+function rootsChoice(
+  members: readonly SliceInfo[],
+  roots: readonly string[],
+  folderKeyOf: (path: string) => string,
+): SliceInfo | SliceInfo[] | undefined {
+  // The client's roots are this machine's folders: a remote instance is never in one.
+  const local = members
+    .filter((m) => m.via === undefined)
+    .map((m) => ({ member: m, key: folderKeyOf(m.folder) }));
+  const picked = new Set<SliceInfo>();
+  for (const root of roots) {
+    const holding = local.filter((m) => holds(m.key, root));
+    if (holding.length === 0) continue;
+    const deepest = Math.max(...holding.map((m) => m.key.length));
+    for (const m of holding) if (m.key.length === deepest) picked.add(m.member);
+  }
+  if (picked.size === 0) return undefined;
+  const [only] = picked;
+  return picked.size === 1 ? only : [...picked];
+}
+
+/**
+ * Picks the instance for a grouped tool, by the client's intent: the one `instance` names, if
+ * it offers a tool of this name; with `instance` omitted, the one offering it whose folder holds
+ * the client's root (the deepest, when a root lies in several), else the only one offering it;
+ * otherwise none, and the message lists the candidates.
  */
 export function chooseInstance(choice: GroupChoice): ChoiceResult {
   const { group, instance } = choice;
+  const members = [...group.members.values()];
   const offeredBy = () =>
-    group.members.size > 0
-      ? `${group.name} is offered by ${membersLabel(group)}`
+    members.length > 0
+      ? `${group.name} is offered by ${membersLabel(members)}`
       : `no running instance offers ${group.name} now (instances_list)`;
   if (instance !== undefined) {
     if (typeof instance !== 'string' || instance.length === 0)
       return { ok: false, message: `instance must be a name, id or folder; ${offeredBy()}` };
-    const found = matchInstances(choice.all(), choice.slugs, instance);
+    const found = matchInstances(choice.all(), choice.match, instance);
     const offering = found.filter((c) => group.members.has(c.id));
     if (offering.length === 1) return { ok: true, id: offering[0]!.id };
     if (offering.length > 1)
@@ -137,26 +177,23 @@ export function chooseInstance(choice: GroupChoice): ChoiceResult {
         message: `${infoLabel(first)} is ${first.state}${first.reason ? `: ${cleanText(first.reason)}` : ''}; ${offeredBy()}`,
       };
     const other = found.length === 1 && first ? choice.slice(first.id) : undefined;
-    const elsewhere = other?.toolNames.get(group.own);
+    // Its own tool of this name is namespaced (it has an `instance` argument of its own).
+    const alias = other?.toolNames.get(group.name);
     return {
       ok: false,
-      message: `${found.map(infoLabel).join(', ')} ${found.length === 1 ? 'does' : 'do'} not offer this ${group.name}${elsewhere ? `; its own is listed as ${elsewhere}` : ''}; ${offeredBy()}`,
+      message: `${found.map(infoLabel).join(', ')} ${found.length === 1 ? 'does' : 'do'} not offer ${group.name}${alias ? ` under that name; its own is ${alias}` : ''}; ${offeredBy()}`,
     };
   }
-  const members = [...group.members.values()];
-  if (members.length === 1) return { ok: true, id: members[0]!.id };
   if (members.length === 0) return { ok: false, message: offeredBy() };
-  const picked = new Set<SliceInfo>();
-  for (const root of choice.roots ?? []) {
-    // The client's roots are this machine's folders: a remote instance is never in one.
-    const holding = members.filter((m) => m.via === undefined && holds(m.path, root));
-    const deepest = Math.max(...holding.map((m) => m.path.length));
-    const best = holding.filter((m) => m.path.length === deepest);
-    if (best.length === 1) picked.add(best[0]!);
-  }
-  if (picked.size === 1) return { ok: true, id: [...picked][0]!.id };
+  const byRoots = choice.roots
+    ? rootsChoice(members, choice.roots, choice.match.folderKey)
+    : undefined;
+  if (byRoots !== undefined && !Array.isArray(byRoots)) return { ok: true, id: byRoots.id };
+  if (byRoots === undefined && members.length === 1) return { ok: true, id: members[0]!.id };
   return {
     ok: false,
-    message: `${group.name} is offered by ${members.length} instances${picked.size > 1 ? ' (and your workspace roots lie in several)' : ''}: ${membersLabel(group)}; pass instance (a name, id or folder)`,
+    message: Array.isArray(byRoots)
+      ? `${group.name}: your workspace roots lie in ${byRoots.length} instances offering it: ${membersLabel(byRoots)}; pass instance (a name, id or folder)`
+      : `${group.name} is offered by ${members.length} instances: ${membersLabel(members)}; pass instance (a name, id or folder)`,
   };
 }

@@ -1,3 +1,4 @@
+import { cleanText } from '@mcp-beacon/registry';
 import { Protocol } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
   CallToolRequestSchema,
@@ -6,11 +7,16 @@ import {
   ListToolsRequestSchema,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
+import { type Answerer, attributeError, attributeResult } from './_attribution.js';
 import type { HubContext } from './_context.js';
 import { takeInstanceArg } from './_definitions.js';
 import type { ToolCall } from './_fast-calls.js';
+import { looksLikeFolder } from './_folders.js';
+import type { ToolExtra } from './_forward.js';
 import { wireError } from './_forward.js';
 import { type HubToolContext, handleHubTool } from './_hub-tools.js';
+import { formatLocation } from './_location.js';
+import { SEPARATOR } from './_names.js';
 import { type ChoiceResult, chooseInstance } from './_select.js';
 import type { ToolGroup } from './_view.js';
 
@@ -29,7 +35,7 @@ function choose(
     group,
     instance,
     all: () => ctx.manager.list(),
-    slugs: ctx.view.slugs.all(),
+    match: ctx.match(),
     roots,
     slice: ctx.view.slice,
   });
@@ -39,10 +45,53 @@ function choose(
 const needsRoots = (group: ToolGroup, instance: unknown) =>
   instance === undefined && group.members.size > 1;
 
+/** Who an instance is, as a result names it (taken before the call: it may leave meanwhile). */
+export function answerer(ctx: HubContext, id: string): Answerer {
+  const slice = ctx.view.slice(id);
+  const info = ctx.manager.get(id);
+  const name = slice?.name ?? cleanText(info?.record.name ?? id);
+  const path = slice?.path ?? cleanText(info?.record.path ?? '');
+  return {
+    id,
+    name,
+    slug: slice?.slug ?? ctx.view.slugs.slugOf(id) ?? '',
+    location: formatLocation({ remote: slice?.via ?? info?.via, path }),
+  };
+}
+
+/** Calls an instance tool; its result (or JSON-RPC error) says which instance answered. */
+export async function callInstanceTool(
+  ctx: HubContext,
+  id: string,
+  name: string,
+  args: Record<string, unknown> | undefined,
+  extra: ToolExtra,
+): Promise<CallToolResult> {
+  const who = answerer(ctx, id);
+  try {
+    return attributeResult(await ctx.forwarder.callTool(id, name, args, extra), who);
+  } catch (error) {
+    throw attributeError(error, who);
+  }
+}
+
+/** The error for a tool name nothing routes, saying who held a namespaced name that left. */
+function unknownTool(ctx: HubContext, name: string): Error {
+  const at = name.indexOf(SEPARATOR);
+  const gone = at > 0 ? ctx.view.slugs.retiredHolder(name.slice(0, at)) : undefined;
+  const was = gone
+    ? ` ${name.slice(0, at)} was ${cleanText(gone.name)} (${cleanText(formatLocation(gone.location))}), which has left the hub.`
+    : '';
+  return wireError(
+    ErrorCode.InvalidParams,
+    `Unknown tool: ${cleanText(name)}.${was} Call instances_list to see what is connected.`,
+  );
+}
+
 /**
  * Routes an instance tool call without waiting: a namespaced name, or a grouped one whose
  * instance is named or obvious. Undefined when routing needs to wait (first contact, the
- * client's roots) or fails; {@link registerToolHandlers} then answers it.
+ * client's roots, a folder's realpath) or fails; {@link registerToolHandlers} then answers it.
  */
 export function routeToolCall(
   ctx: HubContext,
@@ -53,27 +102,33 @@ export function routeToolCall(
   if (!target) return undefined;
   if (target.kind === 'route') return { id: target.route.id, name: target.route.name, args };
   const { instance, rest } = takeInstanceArg(args);
-  const roots = ctx.roots.known();
-  if (roots === undefined && needsRoots(target.group, instance)) return undefined;
+  const roots = ctx.roots.knownKeys();
+  const byFolder =
+    needsRoots(target.group, instance) ||
+    (typeof instance === 'string' && looksLikeFolder(instance));
+  if (needsRoots(target.group, instance) && roots === undefined) return undefined;
   const chosen = choose(ctx, target.group, instance, roots);
-  return chosen.ok ? { id: chosen.id, name: target.group.own, args: rest } : undefined;
+  // A folder's realpath still running may change the choice: the slow path waits for it.
+  if (!chosen.ok || (byFolder && ctx.folders.busy())) return undefined;
+  const own = ctx.view.slice(chosen.id)?.grouped.get(target.group.name);
+  return own === undefined ? undefined : { id: chosen.id, name: own, args: rest };
 }
 
 /**
  * `tools/list` (the hub's tools, then instance tools as the view lists them) and `tools/call`:
  * hub tools run here; a grouped tool runs on the instance its `instance` argument names (or the
- * default one), stripped of that argument; a namespaced one on its instance.
+ * default one), stripped of that argument; a namespaced one on its instance. Every instance
+ * result says which instance answered.
  */
 export function registerToolHandlers(
   ctx: HubContext,
   hubTools: readonly Tool[],
   hubContext: HubToolContext,
 ): void {
-  const { server, view, gate, forwarder } = ctx;
+  const { server, view, gate } = ctx;
   server.setRequestHandler(ListToolsRequestSchema, async () => {
     await gate.wait();
     const { tools } = view.lists();
-    view.markShown();
     ctx.notifier.shown('tools');
     return { tools };
   });
@@ -91,19 +146,19 @@ export function registerToolHandlers(
         return handleHubTool(hubContext, name, args ?? {}, extra);
       }
       const target = await gate.lookup(() => view.tool(name));
-      if (!target)
-        throw wireError(
-          ErrorCode.InvalidParams,
-          `Unknown tool: ${name}. Call instances_list to see what is connected.`,
-        );
+      if (!target) throw unknownTool(ctx, name);
       if (target.kind === 'route')
-        return forwarder.callTool(target.route.id, target.route.name, args, extra);
+        return callInstanceTool(ctx, target.route.id, target.route.name, args, extra);
       const { group } = target;
       const { instance, rest } = takeInstanceArg(args);
-      const roots = needsRoots(group, instance) ? await ctx.roots.folders() : undefined;
+      const roots = needsRoots(group, instance) ? await ctx.roots.keys() : undefined;
+      if (typeof instance === 'string' && looksLikeFolder(instance))
+        await ctx.folders.resolve(instance);
+      await ctx.folders.settled();
       const chosen = choose(ctx, group, instance, roots);
       if (!chosen.ok) return toolError(chosen.message);
-      return forwarder.callTool(chosen.id, group.own, rest, extra);
+      const own = view.slice(chosen.id)?.grouped.get(group.name) ?? group.name;
+      return callInstanceTool(ctx, chosen.id, own, rest, extra);
     },
   );
 }

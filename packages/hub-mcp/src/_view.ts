@@ -1,21 +1,23 @@
-// What the client is shown: the hub's tools, one grouped tool per instance tool definition,
-// namespaced tools for the rest, and every instance's resources and prompts. Each instance is a
-// slice rebuilt only when its own catalog or state changes; the lists are assembled on demand.
-// Over 300 lines on purpose: slices, groups and routes change together in every update, and one
-// invariant (each name leads to one target, and keeps it once shown) holds across all three.
+// What the client is shown: the hub's tools, one grouped tool per instance tool name, namespaced
+// tools for the rest, and every instance's resources and prompts. Each instance is a slice
+// rebuilt only when its own catalog or state changes; the lists are assembled on demand.
 
 import { createHash } from 'node:crypto';
 import type { ConnectionInfo } from '@mcp-beacon/connection-manager';
 import { cleanText } from '@mcp-beacon/registry';
 import type { Prompt, Resource, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/types.js';
-import { cleanEntry, defineTool, withInstanceArg } from './_definitions.js';
+import { cleanEntry, defineTool } from './_definitions.js';
+import { byStart, type GroupEntry, listGroup } from './_group.js';
 import {
   DEFAULT_MAX_NAME_LENGTH,
   plainName,
   proxiedUri,
   qualifiedName,
+  SEPARATOR,
   SlugBook,
 } from './_names.js';
+
+export { byStart } from './_group.js';
 
 /** What the view needs of a connection. */
 export type ViewSource = Pick<ConnectionInfo, 'id' | 'record' | 'state' | 'catalog'> &
@@ -27,18 +29,14 @@ export interface Route {
   name: string;
 }
 
-/** How instance tools are listed: once per definition (default), or once per instance. */
+/** How instance tools are listed: once per name (default), or once per instance. */
 export type ToolSurface = 'grouped' | 'namespaced';
 
-/** A tool listed once for every instance that offers its definition. */
+/** A tool listed once for every instance that offers a tool of its name. */
 export interface ToolGroup {
   /** Its hub-side name (the instances' own name, made valid and short enough). */
   readonly name: string;
-  /** The instances' own name for it. */
-  readonly own: string;
-  /** The definition's key: an instance offers this tool when its definition has this key. */
-  readonly key: string;
-  /** The instances offering it now (active), in the order they joined. */
+  /** The instances offering it now (active). */
   readonly members: ReadonlyMap<string, SliceInfo>;
 }
 
@@ -47,7 +45,10 @@ export interface SliceInfo {
   readonly id: string;
   readonly slug: string;
   readonly name: string;
+  /** Its folder as shown (cleaned of control characters). */
   readonly path: string;
+  /** Its folder as the record has it, for comparisons only: never shown. */
+  readonly folder: string;
   /** The remote it runs on; its path is that machine's, never compared with local folders. */
   readonly via: string | undefined;
   readonly started: string;
@@ -55,6 +56,8 @@ export interface SliceInfo {
   readonly toolNames: ReadonlyMap<string, string>;
   /** Definition key of each of its tools by its own name. */
   readonly toolKeys: ReadonlyMap<string, string>;
+  /** Its own tool name behind each group it is a member of, by group name. */
+  readonly grouped: ReadonlyMap<string, string>;
 }
 
 /** The lists a client is shown. */
@@ -90,16 +93,22 @@ export interface ViewOptions {
 /** Everything the hub exposes, kept up to date one instance at a time. */
 export interface HubView {
   readonly slugs: SlugBook;
-  /** Applies a connection's current state and catalog; O(size of that instance). */
-  update(source: ViewSource): void;
-  /** The instance left the hub: its names are released. */
-  remove(id: string): void;
-  /** A listed or remembered tool name: a group, or one instance's tool. */
+  /**
+   * Applies a connection's current state and catalog; O(size of that instance). True when a
+   * list may have changed.
+   */
+  update(source: ViewSource): boolean;
+  /** The instance left the hub: its names are released. True when a list may have changed. */
+  remove(id: string): boolean;
+  /**
+   * A tool name: a group (a name without `__`), or one instance's namespaced tool
+   * (`<slug>__<name>`, only ever that slug's instance).
+   */
   tool(name: string): ToolTarget | undefined;
   promptRoute(name: string): Route | undefined;
   /** An instance the view knows, active or not. */
   slice(id: string): SliceInfo | undefined;
-  /** Every instance tool definition the view knows, by instance in start order. */
+  /** Every instance the view knows, in start order. */
   slices(): readonly SliceInfo[];
   /** The listed name of an instance's tool, or undefined when `--max-tools` left it out. */
   listedName(id: string, own: string): string | undefined;
@@ -109,8 +118,8 @@ export interface HubView {
   lists(): ViewLists;
   /** The lists' fingerprints, cached like {@link lists}. */
   signature(): ViewSignature;
-  /** The tool list was sent to the client: its grouped names keep their meaning from now on. */
-  markShown(): void;
+  /** How many groups, routes and slugs the view holds (each bounded by what instances offer). */
+  counts(): { groups: number; routes: number; prompts: number; slugs: number; retired: number };
 }
 
 interface SliceTool {
@@ -119,14 +128,14 @@ interface SliceTool {
   key: string;
   /** The namespaced name: always routable, listed when the tool is not grouped. */
   alias: string;
-  /** False for a tool the hub must not give an `instance` argument: always namespaced. */
-  groupable: boolean;
-  group: Group | undefined;
+  /** Its group's name, when it is listed grouped. */
+  group: string | undefined;
 }
 
 interface Slice extends SliceInfo {
   readonly toolNames: Map<string, string>;
   readonly toolKeys: Map<string, string>;
+  readonly grouped: Map<string, string>;
   catalog: ViewSource['catalog'] | undefined;
   /** Its tools by their own names, in catalog order. */
   tools: Map<string, SliceTool>;
@@ -141,48 +150,23 @@ interface Slice extends SliceInfo {
 
 interface Group extends ToolGroup {
   readonly members: Map<string, Slice>;
-  definition: Tool;
-  /** Shown to the client: kept (and its name bound to its key) even with no members. */
-  shown: boolean;
-  /** The listed tool, cached until its members change. */
-  listed: Tool | undefined;
+  /** The listed tool and its fingerprint, cached until its members change. */
+  listed: { tool: Tool; digest: string } | undefined;
 }
 
-/** Instances named in a grouped tool's description; the rest are counted. */
-const NAMED_MEMBERS = 3;
 const EMPTY_SIGNATURE: ViewSignature = { tools: '', resources: '', prompts: '' };
 const digest = (value: unknown) =>
   createHash('sha1').update(JSON.stringify(value)).digest('base64');
-/** Instance start order (then id): the order of lists, descriptions and messages. */
-export const byStart = (a: SliceInfo, b: SliceInfo) =>
-  a.started.localeCompare(b.started) || a.id.localeCompare(b.id);
-
-/** The first {@link NAMED_MEMBERS} members by start order, and how many there are. */
-function head(group: Group): SliceInfo[] {
-  return [...group.members.values()].sort(byStart).slice(0, NAMED_MEMBERS);
-}
-
-function describeGroup(group: Group): Tool {
-  const named = head(group).map((m) => `${m.name} (${m.path})`);
-  const more = group.members.size - named.length;
-  const offered = `${named.join(', ')}${more > 0 ? ` and ${more} more (instances_list)` : ''}`;
-  const own = group.definition.description ?? '';
-  return {
-    ...group.definition,
-    name: group.name,
-    description: `${own}${own ? '\n\n' : ''}On: ${offered}. Pick one with \`instance\`; without it, the one holding your workspace root is used, else the only one.`,
-    inputSchema: withInstanceArg(group.definition.inputSchema),
-  };
-}
 
 /**
- * Creates the hub's view: the hub's tools first; then, grouped, each distinct instance tool
- * definition once under its own name with an `instance` argument (the first definition seen
- * keeps a name; a different one under a taken name is listed as `<slug>__<name>`), or,
- * namespaced, every instance tool as `<slug>__<name>`; then resources as `beacon://<slug>/<uri>`
- * (`ui://<slug>/...` for MCP Apps UI resources) and prompts as `<slug>__<name>`. Namespaced
- * tools, resources and prompts follow instance start order. Every `<slug>__<name>` routes,
- * listed or not.
+ * Creates the hub's view: the hub's tools first; then, grouped, each instance tool name once
+ * with an `instance` argument (see `listGroup` for the definition it shows), or, namespaced,
+ * every instance tool as `<slug>__<name>`; then resources as `beacon://<slug>/<uri>`
+ * (`ui://<slug>/...` for MCP Apps UI resources) and prompts as `<slug>__<name>`. A tool is
+ * namespaced in the grouped surface only when its name is a hub tool's, holds `__` (the form
+ * of the hub's own names), or it has an `instance` argument of its own. Namespaced tools,
+ * resources and prompts follow instance start order. Every `<slug>__<name>` routes, listed or
+ * not, and only to that slug's instance.
  */
 export function createView(options: ViewOptions): HubView {
   const { hubTools } = options;
@@ -209,37 +193,11 @@ export function createView(options: ViewOptions): HubView {
     ordered ??= [...slices.values()].sort(byStart);
     return ordered;
   };
-
-  const place = (slice: Slice, tool: SliceTool) => {
-    const name = plainName(tool.own, maxName);
-    if (surface === 'grouped' && tool.groupable && !hubNames.has(name)) {
-      let group = groups.get(name);
-      if (!group) {
-        group = {
-          name,
-          own: tool.own,
-          key: tool.key,
-          definition: tool.definition,
-          members: new Map(),
-          shown: false,
-          listed: undefined,
-        };
-        groups.set(name, group);
-      }
-      if (group.key === tool.key) {
-        group.members.set(slice.id, slice);
-        group.listed = undefined;
-        tool.group = group;
-        slice.toolNames.set(tool.own, name);
-        return;
-      }
-    }
-    slice.toolNames.set(tool.own, tool.alias);
-    slice.namespaced.push({
-      ...tool.definition,
-      name: tool.alias,
-      description: `[${slice.name}] ${tool.definition.description ?? ''}`.trimEnd(),
-    });
+  /** The name a tool is grouped under, or undefined when it must be namespaced. */
+  const groupName = (own: string, groupable: boolean): string | undefined => {
+    if (surface !== 'grouped' || !groupable) return undefined;
+    const name = plainName(own, maxName);
+    return hubNames.has(name) || name.includes(SEPARATOR) ? undefined : name;
   };
 
   const build = (source: ViewSource, slug: string): Slice => {
@@ -250,10 +208,12 @@ export function createView(options: ViewOptions): HubView {
       // Names and paths come from other processes: escaped so no terminal gets them raw.
       name: cleanText(source.record.name),
       path: cleanText(source.record.path),
+      folder: source.record.path,
       via: source.via,
       started: source.record.started,
       toolNames: new Map(),
       toolKeys: new Map(),
+      grouped: new Map(),
       catalog: active ? source.catalog : undefined,
       tools: new Map(),
       namespaced: [],
@@ -265,20 +225,24 @@ export function createView(options: ViewOptions): HubView {
     };
     if (!active) return slice;
     const { catalog } = source;
+    const describe = (text: string | undefined) => `[${slice.name}] ${text ?? ''}`.trimEnd();
     for (const tool of catalog.tools) {
       if (slice.toolKeys.has(tool.name)) continue;
       const { tool: definition, key, groupable } = defineTool(tool, slug);
+      const alias = qualifiedName(slug, tool.name, maxName);
+      let group = groupName(tool.name, groupable);
+      if (group !== undefined && slice.grouped.has(group)) group = undefined;
       slice.toolKeys.set(tool.name, key);
-      slice.tools.set(tool.name, {
-        own: tool.name,
-        definition,
-        key,
-        alias: qualifiedName(slug, tool.name, maxName),
-        groupable,
-        group: undefined,
-      });
+      slice.tools.set(tool.name, { own: tool.name, definition, key, alias, group });
+      slice.toolNames.set(tool.name, group ?? alias);
+      if (group !== undefined) slice.grouped.set(group, tool.name);
+      else
+        slice.namespaced.push({
+          ...definition,
+          name: alias,
+          description: describe(definition.description),
+        });
     }
-    const describe = (text: string | undefined) => `[${slice.name}] ${text ?? ''}`.trimEnd();
     for (const prompt of catalog.prompts) {
       const name = qualifiedName(slug, prompt.name, maxName);
       if (slice.promptNames.has(name)) continue;
@@ -298,16 +262,6 @@ export function createView(options: ViewOptions): HubView {
         description: describe(clean.description),
       };
     });
-    return slice;
-  };
-
-  const attach = (slice: Slice) => {
-    for (const tool of slice.tools.values()) {
-      place(slice, tool);
-      aliases.set(tool.alias, { id: slice.id, name: tool.own });
-    }
-    for (const [name, original] of slice.promptNames)
-      promptRoutes.set(name, { id: slice.id, name: original });
     const { namespaced, resources, resourceTemplates, prompts } = slice;
     slice.signature = {
       tools: namespaced.length ? digest(namespaced) : '',
@@ -315,21 +269,54 @@ export function createView(options: ViewOptions): HubView {
         resources.length || resourceTemplates.length ? digest([resources, resourceTemplates]) : '',
       prompts: prompts.length ? digest(prompts) : '',
     };
+    return slice;
+  };
+
+  const attach = (slice: Slice) => {
+    for (const tool of slice.tools.values()) {
+      // First come keeps an alias (two slugs never make one, but a shortened one might).
+      if (!aliases.has(tool.alias)) aliases.set(tool.alias, { id: slice.id, name: tool.own });
+      if (tool.group === undefined) continue;
+      let group = groups.get(tool.group);
+      if (!group) {
+        group = { name: tool.group, members: new Map(), listed: undefined };
+        groups.set(tool.group, group);
+      }
+      group.members.set(slice.id, slice);
+      group.listed = undefined;
+    }
+    for (const [name, original] of slice.promptNames)
+      if (!promptRoutes.has(name)) promptRoutes.set(name, { id: slice.id, name: original });
   };
 
   const detach = (slice: Slice) => {
     for (const tool of slice.tools.values()) {
       if (aliases.get(tool.alias)?.id === slice.id) aliases.delete(tool.alias);
-      const group = tool.group;
+      const group = tool.group === undefined ? undefined : groups.get(tool.group);
       if (!group) continue;
       group.members.delete(slice.id);
       group.listed = undefined;
-      // A name the client never saw may go to the next definition that comes along.
-      if (group.members.size === 0 && !group.shown) groups.delete(group.name);
+      // A name no instance offers is forgotten: memory follows what instances offer now.
+      if (group.members.size === 0) groups.delete(group.name);
     }
     for (const name of slice.promptNames.keys())
       if (promptRoutes.get(name)?.id === slice.id) promptRoutes.delete(name);
   };
+
+  const listed = (group: Group) => {
+    if (!group.listed) {
+      const entries: GroupEntry[] = [];
+      for (const member of group.members.values()) {
+        const tool = member.tools.get(member.grouped.get(group.name)!)!;
+        entries.push({ member, tool: tool.definition, key: tool.key });
+      }
+      const tool = listGroup(group.name, entries);
+      group.listed = { tool, digest: digest(tool) };
+    }
+    return group.listed;
+  };
+  const sortedGroups = () =>
+    [...groups.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
   const assemble = (): ViewLists => {
     const next: ViewLists = {
@@ -344,12 +331,7 @@ export function createView(options: ViewOptions): HubView {
       names.add(tool.name);
       next.tools.push(tool);
     };
-    const live = [...groups.values()].filter((g) => g.members.size > 0);
-    live.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const group of live) {
-      group.listed ??= describeGroup(group);
-      add(group.listed);
-    }
+    for (const group of sortedGroups()) add(listed(group).tool);
     for (const slice of inOrder()) {
       if (!slice.catalog) continue;
       for (const tool of slice.namespaced) add(tool);
@@ -372,32 +354,38 @@ export function createView(options: ViewOptions): HubView {
         id: source.id,
         name: source.record.name,
         path: source.record.path,
+        remote: source.via,
       });
       const old = slices.get(source.id);
       const catalog = source.state === 'active' ? source.catalog : undefined;
-      if (old && old.catalog === catalog) return;
+      if (old && old.catalog === catalog && old.started === source.record.started) return false;
       if (old) detach(old);
       const slice = build(source, slug);
       attach(slice);
       slices.set(source.id, slice);
       ordered = undefined;
-      if (old?.catalog || slice.catalog) changed();
+      if (!old?.catalog && !slice.catalog) return false;
+      changed();
+      return true;
     },
     remove(id) {
       const slice = slices.get(id);
-      if (slice) {
-        detach(slice);
-        slices.delete(id);
-        ordered = undefined;
-        if (slice.catalog) changed();
-      }
       slugs.release(id);
+      if (!slice) return false;
+      detach(slice);
+      slices.delete(id);
+      ordered = undefined;
+      if (!slice.catalog) return false;
+      changed();
+      return true;
     },
     tool(name) {
+      if (name.includes(SEPARATOR)) {
+        const route = aliases.get(name);
+        return route && { kind: 'route', route };
+      }
       const group = groups.get(name);
-      if (group) return { kind: 'group', group };
-      const route = aliases.get(name);
-      return route && { kind: 'route', route };
+      return group && { kind: 'group', group };
     },
     promptRoute: (name) => promptRoutes.get(name),
     slice: (id) => slices.get(id),
@@ -413,12 +401,7 @@ export function createView(options: ViewOptions): HubView {
     signature() {
       if (signature) return signature;
       const parts = { tools: [] as string[], resources: [] as string[], prompts: [] as string[] };
-      for (const group of groups.values()) {
-        if (group.members.size === 0) continue;
-        const named = head(group).map((m) => m.id);
-        parts.tools.push(`${group.name}:${group.key}:${group.members.size}:${named.join('+')}`);
-      }
-      parts.tools.sort();
+      for (const group of sortedGroups()) parts.tools.push(listed(group).digest);
       for (const slice of inOrder()) {
         if (!slice.catalog) continue;
         const { id } = slice;
@@ -433,11 +416,15 @@ export function createView(options: ViewOptions): HubView {
       };
       return signature;
     },
-    markShown() {
-      for (const tool of current().tools) {
-        const group = groups.get(tool.name);
-        if (group) group.shown = true;
-      }
+    counts() {
+      const { live, retired } = slugs.counts();
+      return {
+        groups: groups.size,
+        routes: aliases.size,
+        prompts: promptRoutes.size,
+        slugs: live,
+        retired,
+      };
     },
   };
 }

@@ -11,6 +11,7 @@ import { createClientRoots } from './_client-roots.js';
 import type { HubContext } from './_context.js';
 import { installFastToolCalls } from './_fast-calls.js';
 import { createFirstContact } from './_first-contact.js';
+import { createFolderResolver, type FolderResolverOptions } from './_folders.js';
 import { createForwarder } from './_forward.js';
 import {
   HUB_TOOLS,
@@ -24,7 +25,7 @@ import { DEFAULT_MAX_NAME_LENGTH, MIN_NAME_LENGTH } from './_names.js';
 import { registerPromptHandlers } from './_prompt-handlers.js';
 import { registerResourceHandlers } from './_resource-handlers.js';
 import { createRootStarter } from './_roots.js';
-import { registerToolHandlers, routeToolCall } from './_tool-handlers.js';
+import { callInstanceTool, registerToolHandlers, routeToolCall } from './_tool-handlers.js';
 import { createView, type ToolSurface, type ViewSource } from './_view.js';
 import { HubError } from './errors.js';
 
@@ -42,8 +43,15 @@ export interface HubServerOptions {
   serverInfo?: { name: string; version: string };
   /** Per-call timeout for proxied requests, in ms (default 60 000; progress resets it). */
   callTimeoutMs?: number;
-  /** Bursts of instance changes within this many ms yield one list_changed (default 50). */
+  /**
+   * Bursts of instance changes within this many ms yield one list_changed (default 50), sent at
+   * most `maxListChangedWaitMs` (250) after the burst's first change however long it lasts.
+   */
   debounceMs?: number;
+  /** Longest a change waits for its list_changed, in ms (default 250). */
+  maxListChangedWaitMs?: number;
+  /** How local folders are resolved for comparisons (tests inject other platforms' rules). */
+  folders?: FolderResolverOptions;
   /**
    * Resolves once the records present at start-up have been handed to the manager (the
    * watcher's `ready`). The first tools/resources/prompts list waits for it and for each of
@@ -147,7 +155,13 @@ export function createHubServer(options: HubServerOptions): HubServer {
     maxNameLength: options.maxNameLength ?? DEFAULT_MAX_NAME_LENGTH,
     ...(options.maxTools === undefined ? {} : { maxTools: options.maxTools }),
   });
+  const folders = createFolderResolver(options.folders);
   for (const connection of manager.list()) view.update(connection);
+  const remoteNames = () => {
+    const names = new Set((options.remotes?.() ?? []).map((r) => r.name));
+    for (const c of manager.list()) if (c.via !== undefined) names.add(c.via);
+    return names;
+  };
   const ctx: HubContext = {
     server,
     manager,
@@ -165,18 +179,29 @@ export function createHubServer(options: HubServerOptions): HubServer {
       view,
       clock,
       debounceMs: options.debounceMs ?? 50,
+      ...(options.maxListChangedWaitMs === undefined
+        ? {}
+        : { maxWaitMs: options.maxListChangedWaitMs }),
       log,
     }),
-    roots: createClientRoots(server, log),
+    roots: createClientRoots(server, folders, log, options.folders?.platform),
+    folders,
+    match: () => ({
+      slugs: view.slugs.all(),
+      folderKey: folders.keyOf,
+      remotes: remoteNames(),
+    }),
   };
 
   let closed = false;
   const changed = (info: ViewSource) => {
     if (closed) return;
     // Routing sees the change at once; lists are assembled when asked for or at the flush.
-    if (info.state === 'removed') view.remove(info.id);
-    else view.update(info);
-    ctx.notifier.changed();
+    // A transition that changes no list schedules nothing.
+    const listsChanged = info.state === 'removed' ? view.remove(info.id) : view.update(info);
+    // A local folder's realpath is started now, so routing by roots rarely waits for it.
+    if (info.state !== 'removed' && info.via === undefined) folders.keyOf(info.record.path);
+    if (listsChanged) ctx.notifier.changed();
   };
   const offTransition = manager.onTransition((event) => changed(event.info));
   const offCatalog = manager.onCatalog(changed);
@@ -185,7 +210,9 @@ export function createHubServer(options: HubServerOptions): HubServer {
   const hubContext: HubToolContext = {
     manager,
     view,
-    callTool: ctx.forwarder.callTool,
+    callTool: (id, name, args, extra) => callInstanceTool(ctx, id, name, args, extra),
+    match: ctx.match,
+    resolveFolder: folders.resolve,
     ...(options.launchInstance ? { launchInstance: options.launchInstance } : {}),
     ...(options.remotes ? { remotes: options.remotes } : {}),
   };
@@ -244,7 +271,7 @@ export function createHubServer(options: HubServerOptions): HubServer {
       route: (name, args) =>
         ctx.gate.isPassed() && !closed ? routeToolCall(ctx, name, args) : undefined,
       call: (call, signal) =>
-        ctx.forwarder.callTool(call.id, call.name, call.args, {
+        callInstanceTool(ctx, call.id, call.name, call.args, {
           signal,
           sendNotification: async () => undefined,
         }),

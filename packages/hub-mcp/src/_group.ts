@@ -1,0 +1,188 @@
+// How a grouped tool is listed: one entry per instance tool name, whatever definitions its
+// instances have. The listed definition is chosen from the current members only (never by who
+// came first) and stays valid for all of them; the instance that runs a call checks its own
+// arguments.
+
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import { withInstanceArg } from './_definitions.js';
+import { formatLocation } from './_location.js';
+
+/** One member's tool, as the group lists it. */
+export interface GroupEntry {
+  readonly member: {
+    readonly id: string;
+    readonly name: string;
+    readonly slug: string;
+    readonly path: string;
+    readonly via: string | undefined;
+    readonly started: string;
+  };
+  /** Its definition as the hub shows it (text cleaned, UI resource URI made hub-side). */
+  readonly tool: Tool;
+  /** Equal keys, identical definitions as the instances wrote them. */
+  readonly key: string;
+}
+
+/** Instances named in a grouped tool's description; the rest are counted. */
+const NAMED_MEMBERS = 3;
+/** Most distinct definitions whose input properties the listed schema combines. */
+export const MERGED_DEFINITIONS = 4;
+
+const json = (value: unknown) => JSON.stringify(value) ?? 'undefined';
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Instance start order (then id): the order of descriptions and messages. */
+export const byStart = (a: GroupEntry['member'], b: GroupEntry['member']) =>
+  a.started.localeCompare(b.started) || a.id.localeCompare(b.id);
+
+interface Variant {
+  key: string;
+  tool: Tool;
+  entries: GroupEntry[];
+  local: boolean;
+}
+
+/**
+ * The group's distinct definitions, the listed one first: offered by the most members, then
+ * one a local instance offers, then by key. Nothing in it depends on arrival order.
+ */
+export function rankVariants(entries: readonly GroupEntry[]): Variant[] {
+  const byKey = new Map<string, Variant>();
+  for (const entry of entries) {
+    let variant = byKey.get(entry.key);
+    if (!variant) {
+      variant = { key: entry.key, tool: entry.tool, entries: [], local: false };
+      byKey.set(entry.key, variant);
+    }
+    variant.entries.push(entry);
+    if (entry.member.via === undefined) variant.local = true;
+  }
+  const variants = [...byKey.values()];
+  for (const variant of variants) {
+    variant.entries.sort((a, b) => byStart(a.member, b.member));
+    // Its text and UI come from its first local member (start order), else its first.
+    const first = variant.entries.find((e) => e.member.via === undefined) ?? variant.entries[0]!;
+    variant.tool = first.tool;
+  }
+  return variants.sort(
+    (a, b) =>
+      b.entries.length - a.entries.length ||
+      Number(b.local) - Number(a.local) ||
+      (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
+  );
+}
+
+/**
+ * One input schema valid for every definition given: the properties of the first
+ * {@link MERGED_DEFINITIONS} (a property they describe differently becomes `anyOf` their
+ * schemas, so the listed tool stays bounded), required only what all require, and
+ * `additionalProperties` only where all agree.
+ */
+export function mergeInputSchemas(schemas: readonly Tool['inputSchema'][]): Tool['inputSchema'] {
+  const [first] = schemas;
+  if (!first || schemas.length === 1) return first ?? { type: 'object' };
+  const properties: Record<string, unknown> = {};
+  const variants = new Map<string, unknown[]>();
+  for (const schema of schemas.slice(0, MERGED_DEFINITIONS)) {
+    const own = isRecord(schema.properties) ? schema.properties : {};
+    for (const [name, property] of Object.entries(own)) {
+      const seen = variants.get(name);
+      if (!seen) variants.set(name, [property]);
+      else if (!seen.some((p) => json(p) === json(property))) seen.push(property);
+    }
+  }
+  for (const [name, seen] of variants) {
+    const head = seen[0];
+    properties[name] =
+      seen.length === 1
+        ? head
+        : {
+            ...(isRecord(head) && typeof head.description === 'string'
+              ? { description: head.description }
+              : {}),
+            anyOf: seen,
+          };
+  }
+  const required = schemas
+    .map((s) => (Array.isArray(s.required) ? s.required : []))
+    .reduce((all, some) => all.filter((name) => some.includes(name)));
+  const extra = schemas.map((s) => json((s as Record<string, unknown>).additionalProperties));
+  const {
+    required: _r,
+    properties: _p,
+    additionalProperties: _a,
+    ...rest
+  } = first as Record<string, unknown>;
+  return {
+    ...rest,
+    type: 'object',
+    properties,
+    ...(required.length > 0 ? { required } : {}),
+    ...(extra.every((e) => e === extra[0]) && extra[0] !== 'undefined'
+      ? { additionalProperties: (first as Record<string, unknown>).additionalProperties }
+      : {}),
+  } as Tool['inputSchema'];
+}
+
+/** The annotations every definition agrees on (a hint one member lacks is left out). */
+function commonAnnotations(tools: readonly Tool[]): Tool['annotations'] {
+  const [first, ...rest] = tools;
+  if (!first?.annotations) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(first.annotations))
+    if (rest.every((t) => t.annotations && json((t.annotations as never)[key]) === json(value)))
+      out[key] = value;
+  return Object.keys(out).length > 0 ? (out as Tool['annotations']) : undefined;
+}
+
+const label = (m: GroupEntry['member']) =>
+  `${m.name} (${formatLocation({ remote: m.via, path: m.path })})`;
+
+/**
+ * The tool a group lists under `name`: its chosen definition (see {@link rankVariants}) with an
+ * `instance` argument, described with the instances that offer it. When the members' definitions
+ * differ, it accepts the arguments of the most common ones ({@link mergeInputSchemas}), keeps an
+ * output schema, annotations and `_meta` only where all agree, and says whose text it shows.
+ */
+export function listGroup(name: string, entries: readonly GroupEntry[]): Tool {
+  const variants = rankVariants(entries);
+  const chosen = variants[0]!;
+  const members = entries.map((e) => e.member).sort(byStart);
+  const named = members.slice(0, NAMED_MEMBERS).map(label);
+  const more = members.length - named.length;
+  const offered = `${named.join(', ')}${more > 0 ? ` and ${more} more (instances_list)` : ''}`;
+  const own = chosen.tool.description ?? '';
+  const pick =
+    'Pick one with `instance`; without it, the one holding your workspace root is used, else the only one.';
+  let description = `${own}${own ? '\n\n' : ''}On: ${offered}. ${pick}`;
+  if (variants.length === 1)
+    return {
+      ...chosen.tool,
+      name,
+      description,
+      inputSchema: withInstanceArg(chosen.tool.inputSchema),
+    };
+  const author = chosen.entries.find((e) => e.member.via === undefined) ?? chosen.entries[0]!;
+  const others = entries.length - chosen.entries.length;
+  description += ` Its instances define it ${variants.length} ways: this text is ${author.member.name}'s; ${others} instance${others === 1 ? ' has' : 's have'} another (instances_tools shows each), and the instance that runs a call checks its own arguments.`;
+  const tools = variants.map((v) => v.tool);
+  const output = tools.map((t) => json(t.outputSchema));
+  const annotations = commonAnnotations(tools);
+  const {
+    _meta: _dropped,
+    outputSchema: _output,
+    annotations: _annotations,
+    ...base
+  } = chosen.tool;
+  return {
+    ...base,
+    name,
+    description,
+    inputSchema: withInstanceArg(mergeInputSchemas(tools.map((t) => t.inputSchema))),
+    ...(output.every((o) => o === output[0]) && chosen.tool.outputSchema !== undefined
+      ? { outputSchema: chosen.tool.outputSchema }
+      : {}),
+    ...(annotations ? { annotations } : {}),
+  };
+}
