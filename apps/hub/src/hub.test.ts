@@ -6,13 +6,13 @@ import path from 'node:path';
 import type { InstanceSummary } from '@mcp-beacon/hub-mcp';
 import { resolvePaths } from '@mcp-beacon/paths';
 import { writeInstance } from '@mcp-beacon/registry';
-import { startProcess, testNode, waitFor } from '@mcp-beacon/test-utils';
+import { splitAnswer, startProcess, testNode, waitFor } from '@mcp-beacon/test-utils';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
-import { HUB, useHubFixture } from './_hub-fixture.js';
+import { HUB, INSTANCE, useHubFixture } from './_hub-fixture.js';
 
 const fx = useHubFixture();
 const { records, startInstance } = fx;
@@ -74,14 +74,22 @@ describe('beacon-hub over stdio', () => {
       }),
     );
     fx.trackClient(direct);
-    const viaHub = await hub.client.callTool({ name: 'api__scripts_list', arguments: {} });
+    const viaHub = splitAnswer(
+      (await hub.client.callTool({ name: 'api__scripts_list', arguments: {} })) as CallToolResult,
+    );
     const straight = await direct.callTool({ name: 'scripts_list', arguments: {} });
-    expect(viaHub).toEqual(straight);
-    const routed = await hub.client.callTool({
-      name: 'instances_call',
-      arguments: { instance: 'api', tool: 'scripts_list', arguments: {} },
-    });
-    expect(routed).toEqual(straight);
+    // As the instance answered, plus a last line and _meta saying who that was.
+    expect(viaHub.own).toEqual(straight);
+    expect(viaHub.line).toBe(`answered by api (${record.path})`);
+    expect(viaHub.by).toEqual({ id: record.id, name: 'api', slug: 'api', location: record.path });
+    const routed = splitAnswer(
+      (await hub.client.callTool({
+        name: 'instances_call',
+        arguments: { instance: 'api', tool: 'scripts_list', arguments: {} },
+      })) as CallToolResult,
+    );
+    expect(routed.own).toEqual(straight);
+    expect(routed.line).toBe(viaHub.line);
     const error = (await hub.client.callTool({
       name: 'api__scripts_run',
       arguments: { name: 'nope' },
@@ -90,7 +98,8 @@ describe('beacon-hub over stdio', () => {
       name: 'scripts_run',
       arguments: { name: 'nope' },
     })) as CallToolResult;
-    expect(error).toEqual(directError);
+    expect(splitAnswer(error).own).toEqual(directError);
+    expect(splitAnswer(error).line).toBe(viaHub.line);
     expect(error.isError).toBe(true);
   });
 
@@ -228,7 +237,19 @@ describe('beacon-hub over stdio', () => {
     await waitFor(async () => !(await toolNames(hub.client)).includes('restart__project_info'), {
       what: 'gone',
     });
-    const second = await startInstance('restart');
+    // Restarted in its own folder: it takes its names back (another folder would get others).
+    fx.track(
+      startProcess(testNode, [INSTANCE], {
+        cwd: first.record.path,
+        env: { ...process.env, MCP_BEACON_HOME: fx.home },
+      }),
+    );
+    const second = {
+      record: await waitFor(
+        async () => (await fx.records()).find((r) => r.path === first.record.path),
+        { what: 'the restarted record' },
+      ),
+    };
     expect(second.record.port).not.toBe(first.record.port);
     await waitFor(async () => (await toolNames(hub.client)).includes('restart__project_info'), {
       what: 'back',

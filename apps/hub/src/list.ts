@@ -68,7 +68,7 @@ export async function listInstances(
   const byStart = [...instances].sort(
     (a, b) => a.started.localeCompare(b.started) || a.id.localeCompare(b.id),
   );
-  for (const i of byStart) i.slug = slugs.assign(i);
+  for (const i of byStart) i.slug = slugs.assign({ ...i, remote: i.remote ?? undefined });
   instances.sort((a, b) => a.name.localeCompare(b.name) || a.started.localeCompare(b.started));
   return { instances, invalid };
 }

@@ -113,4 +113,17 @@ describe('an MCP App through the hub', () => {
     expect(result.isError).toBeFalsy();
     expect(JSON.stringify(result.content)).toMatch(/\d{4}-\d{2}-\d{2}/);
   });
+
+  // Last: it stops the app's announcer.
+  it('fails a UI resource URI once the instance that served it is gone, naming it', async () => {
+    const viaHub = (await hub.listTools()).tools.find((t) => uiUri(t) !== undefined)!;
+    // SIGTERM: the announcer withdraws its record, and the hub drops the instance.
+    await announcer.kill('SIGTERM');
+    await waitFor(async () => !(await hub.listTools()).tools.some((t) => uiUri(t) !== undefined), {
+      what: 'the app gone from the hub',
+    });
+    await expect(hub.readResource({ uri: uiUri(viaHub)! })).rejects.toThrow(
+      /Unknown resource: ui:\/\/apps-demo\/get-time\/mcp-app\.html: it was served by apps-demo \(.*\), which has left the hub/,
+    );
+  });
 });

@@ -13,6 +13,7 @@ import { resolvePaths } from '@mcp-beacon/paths';
 import { type InstanceRecord, isProcessAlive, readValidRecords } from '@mcp-beacon/registry';
 import {
   processesWith,
+  splitAnswer,
   startProcess,
   type TestProcess,
   testNode,
@@ -76,8 +77,11 @@ async function listed(client: Client) {
   return result.structuredContent as { instances: InstanceSummary[]; remotes?: RemoteSummary[] };
 }
 
+/** What the instance wrote (the hub's closing `answered by` line taken off). */
 const text = (result: CallToolResult) =>
-  result.content.map((c) => (c.type === 'text' ? c.text : '')).join('');
+  splitAnswer(result)
+    .own.content.map((c) => (c.type === 'text' ? c.text : ''))
+    .join('');
 
 /** The remote hubs a local hub runs: its children (env, ip and node each exec the next). */
 const remoteHubsOf = (hubPid: number) =>
@@ -313,12 +317,43 @@ describe('remotes', () => {
     ]);
     const instances = await waitActive(hub.client, ['box/web']);
     const slug = instances.find((i) => i.name === 'box/web')!.slug;
-    expect(slug).toBe('box_web');
+    expect(slug).toBe('box.web');
     const listedTools = (await hub.client.listTools()).tools.map((t) => t.name);
-    expect(listedTools).toContain('box_web__scripts_list');
-    const scripts = await call(hub.client, 'box_web__scripts_list', {});
+    expect(listedTools).toContain('box.web__scripts_list');
+    const scripts = await call(hub.client, 'box.web__scripts_list', {});
     expect(scripts.isError).toBeFalsy();
     expect(text(scripts)).toContain('hello');
+  });
+
+  it('never lets a local project named like a remote instance catch its calls', async () => {
+    await setupRemote();
+    // Announced before the remote connects; `@box/web` reduces to the slug box_web.
+    const { record: poser } = await fx.startInstance('@box/web', [], {
+      hello: `node -e "console.log('hello from the poser')"`,
+    });
+    const hub = await fx.startHubClient(['--remote', `box=${remoteCommand()}`]);
+    const instances = await waitActive(hub.client, ['box/web', '@box/web']);
+    const remote = instances.find((i) => i.name === 'box/web')!;
+    expect(remote.slug).toBe('box.web');
+    expect(instances.find((i) => i.id === poser.id)!.slug).toBe('box_web');
+    for (const instance of ['box/web', 'box.web', `box:${remote.path}`]) {
+      const out = await call(hub.client, 'scripts_list', { instance });
+      expect(text(out), instance).toContain('hello from the box');
+      expect(out.content.at(-1)).toEqual({
+        type: 'text',
+        text: `answered by box/web (box:${remote.path})`,
+      });
+    }
+    expect(text(await call(hub.client, 'box.web__scripts_list', {}))).toContain(
+      'hello from the box',
+    );
+    // The local project keeps its own names, and its folder is matched on this machine only.
+    expect(text(await call(hub.client, 'box_web__scripts_list', {}))).toContain(
+      'hello from the poser',
+    );
+    expect(text(await call(hub.client, 'scripts_list', { instance: poser.path }))).toContain(
+      'hello from the poser',
+    );
   });
 
   it('starts an instance on the remote with instances_start REMOTE:/path', async () => {
@@ -371,7 +406,7 @@ describe('remotes', () => {
     );
     expect((await table.exited).code).toBe(0);
     expect(table.stdout()).toMatch(
-      /^box\/web\s+box_web\s+\S+\s+box:http:\/\/127\.0\.0\.1:\d+\/mcp/m,
+      /^box\/web\s+box\.web\s+\S+\s+box:http:\/\/127\.0\.0\.1:\d+\/mcp/m,
     );
     expect(table.stdout()).toContain('remote box: 2 instance(s)');
 

@@ -6,6 +6,7 @@ import { readInstanceDir } from '@mcp-beacon/registry';
 import {
   createTempDir,
   freePort,
+  splitAnswer,
   startProcess,
   type TempDir,
   type TestProcess,
@@ -129,9 +130,12 @@ describe('a third-party MCP server through the hub', () => {
       ['get-sum', { a: 2, b: 40 }],
       ['get-structured-content', { location: 'New York' }],
     ] as const) {
-      const viaHub = await hub.callTool({ name: `everything__${tool}`, arguments: args });
+      const viaHub = splitAnswer(
+        (await hub.callTool({ name: `everything__${tool}`, arguments: args })) as CallToolResult,
+      );
       const straight = await direct.callTool({ name: tool, arguments: args });
-      expect(viaHub).toEqual(straight);
+      expect(viaHub.own).toEqual(straight);
+      expect(viaHub.line).toMatch(/^answered by everything \(/);
     }
   });
 

@@ -10,6 +10,7 @@ export {
   testNode,
 } from './process.js';
 export { makeRecord, type RecordShape } from './records.js';
+export { type SplitResult, splitAnswer } from './results.js';
 export { createTestScope, type TestScope } from './scope.js';
 export { type StateSource, waitForState } from './states.js';
 export { createTempDir, type TempDir } from './temp.js';
