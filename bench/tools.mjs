@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // What a client pays for the hub's tool list, at 1, 10 and 100 live instances, for the default
-// surface (one tool per definition) and `--tools namespaced` side by side, in the same run:
+// surface (one tool per name) and `--tools namespaced` side by side, in the same run, and the
+// default surface with two beacon-instance builds side by side:
 // tool count, bytes of the `tools/list` result, bytes / 4 as a token estimate, longest name.
 // The instances are a fleet of MCP servers in this process serving exactly the catalog a real
 // beacon-instance lists (captured from one at the start of the run).
@@ -123,9 +124,26 @@ try {
     rows.push({ instances: size, grouped, namespaced });
     log(`measured ${size} instances`);
   }
+  // Two beacon-instance builds side by side (after an upgrade): 10 more instances whose every
+  // tool has another description and one more optional property.
+  const newer = catalog.map((t) => ({
+    ...t,
+    description: `${t.description ?? ''} (newer build)`,
+    inputSchema: {
+      ...t.inputSchema,
+      properties: { ...(t.inputSchema.properties ?? {}), since: { type: 'string' } },
+    },
+  }));
+  const uniform = rows.at(-1);
+  for (let i = 0; i < 10; i++)
+    await announce(await startFleetServer(newer), `newer-${String(i).padStart(2, '0')}`);
+  const mixed = await measure([], fleet.length + 10);
+  report.mixed_versions = { instances: fleet.length + 10, newer: 10, grouped: mixed };
+  log(`measured ${fleet.length + 10} instances of two builds`);
   const one = rows.find((r) => r.instances === 1)?.grouped;
   const hundred = rows.find((r) => r.instances === 100)?.grouped;
   report.rows = rows;
+  report.mixed_versions.same_tools_as_one_build = mixed.tools === uniform.grouped.tools;
   if (one && hundred)
     report.targets = {
       at_100_at_most_20_tools: hundred.tools <= 20,

@@ -159,13 +159,14 @@ try {
   }
 
   step('Run web-shop\'s "build" script through the hub, waiting for it to end');
-  const run = (
-    await client.callTool({
-      name: 'scripts_run',
-      arguments: { instance: 'web-shop', name: 'build', waitFor: { timeoutMs: 15_000 } },
-    })
-  ).structuredContent;
+  const built = await client.callTool({
+    name: 'scripts_run',
+    arguments: { instance: 'web-shop', name: 'build', waitFor: { timeoutMs: 15_000 } },
+  });
+  const run = built.structuredContent;
   console.log(`  ${run.id}: ${run.command} (pid ${run.pid})`);
+  // Every routed result ends with a line naming the instance that answered.
+  console.log(`  ${built.content.at(-1).text}`);
   console.log(`  waited: ${run.waited}; ended: ${run.state}, exit code ${run.exitCode}`);
 
   step('Its logs (logs_get {instance: "web-shop"})');
