@@ -1,3 +1,4 @@
+import { cleanText } from '@mcp-beacon/registry';
 import type {
   CallToolResult,
   CreateMessageRequest,
@@ -8,14 +9,37 @@ type SamplingParams = CreateMessageRequest['params'];
 type ElicitParams = ElicitRequest['params'];
 type Block = { type: string; text?: string };
 
-const tag = (slug: string) => `[${slug}]`;
+/**
+ * The mark that says who wrote a text: `[<who>]`, with brackets inside the name made
+ * parentheses, so no name can close the mark and open one of its own (`web] [beacon-hub`).
+ */
+export const tag = (who: string) => `[${cleanText(who).replace(/\[/g, '(').replace(/\]/g, ')')}]`;
+
+/** Multi-line text an instance wrote, cleaned (control and invisible characters made visible). */
+const clean = (text: string) => cleanText(text, { newlines: true });
 
 /**
- * A sampling request as the hub's client sees it: the first text of the first message starts
- * with `[<slug>]`, so the person approving it knows which instance asks (a project must not
- * pass for the hub). A request without text gets a first message that says who asks.
+ * A sampling request as the hub's client sees it: its system prompt and the first text of the
+ * first message start with `[<slug>]`, so the person approving it knows which instance asks (a
+ * project must not pass for the hub), and every text is cleaned. A request without text gets a
+ * first message that says who asks.
  */
-export function attributeSampling(params: SamplingParams, slug: string): SamplingParams {
+export function attributeSampling(input: SamplingParams, slug: string): SamplingParams {
+  const params: SamplingParams = {
+    ...input,
+    messages: input.messages.map((m) => {
+      const content = m.content as Block | Block[];
+      const cleanBlock = (b: Block): Block =>
+        b.type === 'text' && typeof b.text === 'string' ? { ...b, text: clean(b.text) } : b;
+      return {
+        ...m,
+        content: Array.isArray(content) ? content.map(cleanBlock) : cleanBlock(content),
+      } as typeof m;
+    }),
+    ...(typeof input.systemPrompt === 'string'
+      ? { systemPrompt: `${tag(slug)} ${clean(input.systemPrompt)}` }
+      : {}),
+  };
   const [first, ...rest] = params.messages;
   const prefix = (block: Block): Block =>
     block.type === 'text' ? { ...block, text: `${tag(slug)} ${block.text ?? ''}` } : block;
@@ -41,9 +65,9 @@ export function attributeSampling(params: SamplingParams, slug: string): Samplin
   return { ...params, messages: [notice, ...params.messages] };
 }
 
-/** An elicitation as the hub's client sees it: its message starts with `[<slug>]`. */
+/** An elicitation as the hub's client sees it: its message, cleaned, starts with `[<slug>]`. */
 export function attributeElicitation(params: ElicitParams, slug: string): ElicitParams {
-  return { ...params, message: `${tag(slug)} ${params.message}` };
+  return { ...params, message: `${tag(slug)} ${clean(params.message)}` };
 }
 
 /** The `_meta` key of a tool result that names the instance that answered it. */

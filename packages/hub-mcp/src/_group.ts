@@ -4,6 +4,7 @@
 // arguments.
 
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import { tag } from './_attribution.js';
 import { withInstanceArg } from './_definitions.js';
 import { formatLocation } from './_location.js';
 
@@ -152,7 +153,11 @@ export function listGroup(name: string, entries: readonly GroupEntry[]): Tool {
   const named = members.slice(0, NAMED_MEMBERS).map(label);
   const more = members.length - named.length;
   const offered = `${named.join(', ')}${more > 0 ? ` and ${more} more (instances_list)` : ''}`;
-  const own = chosen.tool.description ?? '';
+  // Its text is one instance's words: marked as such, like every text an instance writes.
+  const author = chosen.entries.find((e) => e.member.via === undefined) ?? chosen.entries[0]!;
+  const own = chosen.tool.description
+    ? `${tag(author.member.name)} ${chosen.tool.description}`
+    : '';
   const pick =
     'Pick one with `instance`; without it, the one holding your workspace root is used, else the only one.';
   let description = `${own}${own ? '\n\n' : ''}On: ${offered}. ${pick}`;
@@ -163,7 +168,6 @@ export function listGroup(name: string, entries: readonly GroupEntry[]): Tool {
       description,
       inputSchema: withInstanceArg(chosen.tool.inputSchema),
     };
-  const author = chosen.entries.find((e) => e.member.via === undefined) ?? chosen.entries[0]!;
   const others = entries.length - chosen.entries.length;
   description += ` Its instances define it ${variants.length} ways: this text is ${author.member.name}'s; ${others} instance${others === 1 ? ' has' : 's have'} another (instances_tools shows each), and the instance that runs a call checks its own arguments.`;
   const tools = variants.map((v) => v.tool);

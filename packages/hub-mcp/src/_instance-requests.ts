@@ -19,7 +19,8 @@ import { proxiedUri } from './_names.js';
 /**
  * Installs, on one instance's client, the handlers of what the instance sends the hub's client:
  * log messages and resource updates (renamed to hub-side names), and sampling, elicitation and
- * roots requests (attributed to the instance, refused when the client cannot serve them).
+ * roots requests (attributed to the instance, refused when the client cannot serve them; a
+ * remote instance is answered no roots).
  */
 export function handleInstanceRequests(ctx: HubContext, client: Client, info: ConnectionInfo) {
   const { server, view } = ctx;
@@ -68,6 +69,9 @@ export function handleInstanceRequests(ctx: HubContext, client: Client, info: Co
       .catch(asUpstream);
   });
   client.setRequestHandler(ListRootsRequestSchema, async (_request, extra) => {
+    // The client's roots are this machine's folders: they mean nothing on another machine or in
+    // a container, and would tell it the laptop's folder layout. A remote instance gets none.
+    if (info.via !== undefined) return { roots: [] };
     if (!upstreamCan('roots')) throw unsupported('roots');
     return server.listRoots(undefined, { signal: extra.signal }).catch(asUpstream);
   });

@@ -146,7 +146,7 @@ describe('hub view, grouped (one tool per name)', () => {
     expect(names(view)).toEqual(['instances_list', 'logs_get', 'scripts_run']);
     const tool = view.lists().tools[2]!;
     expect(tool.description).toBe(
-      'Runs a script\n\nOn: svc0 (/work/svc0), svc1 (/work/svc1), svc2 (/work/svc2) and 97 more (instances_list). Pick one with `instance`; without it, the one holding your workspace root is used, else the only one.',
+      '[svc0] Runs a script\n\nOn: svc0 (/work/svc0), svc1 (/work/svc1), svc2 (/work/svc2) and 97 more (instances_list). Pick one with `instance`; without it, the one holding your workspace root is used, else the only one.',
     );
     expect(tool.inputSchema).toEqual({
       type: 'object',
@@ -192,7 +192,7 @@ describe('hub view, grouped (one tool per name)', () => {
     expect(JSON.stringify(backward.lists())).toBe(JSON.stringify(forward.lists()));
     const tool = forward.lists().tools[1]!;
     // The definition two members share is shown; it says so, and whose text it is.
-    expect(tool.description).toMatch(/^v1\n\nOn: old \(\/work\/old\), new .*, old2 .*\./);
+    expect(tool.description).toMatch(/^\[old\] v1\n\nOn: old \(\/work\/old\), new .*, old2 .*\./);
     expect(tool.description).toContain(
       "Its instances define it 2 ways: this text is old's; 1 instance has another",
     );

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type { ConnectionInfo } from '@mcp-beacon/connection-manager';
 import { cleanText } from '@mcp-beacon/registry';
 import type { Prompt, Resource, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/types.js';
+import { tag } from './_attribution.js';
 import { cleanEntry, defineTool } from './_definitions.js';
 import { byStart, type GroupEntry, listGroup } from './_group.js';
 import {
@@ -225,7 +226,7 @@ export function createView(options: ViewOptions): HubView {
     };
     if (!active) return slice;
     const { catalog } = source;
-    const describe = (text: string | undefined) => `[${slice.name}] ${text ?? ''}`.trimEnd();
+    const describe = (text: string | undefined) => `${tag(slice.name)} ${text ?? ''}`.trimEnd();
     for (const tool of catalog.tools) {
       if (slice.toolKeys.has(tool.name)) continue;
       const { tool: definition, key, groupable } = defineTool(tool, slug);

@@ -411,6 +411,30 @@ describe('hub MCP server: proxying, --tools namespaced', () => {
     expect(await own('fixture__roots')).toEqual([{ type: 'text', text: 'file:///work' }]);
   });
 
+  it('answers a remote instance’s roots request with none: this machine’s folders stay here', async () => {
+    const rec = record('box/fixture', '/srv/fixture');
+    manager.upsert(rec, {
+      via: 'box',
+      createTransport: () => {
+        const [client, server] = InMemoryTransport.createLinkedPair();
+        void makeFixture(rec.id).server.connect(server);
+        return client;
+      },
+    });
+    await waitForState(manager, rec.id, 'active');
+    const answer = await call('box.fixture__roots');
+    expect(unattributed(answer, 'box/fixture').content).toEqual([{ type: 'text', text: '' }]);
+    expect(answer.content.at(-1)).toEqual({
+      type: 'text',
+      text: 'answered by box/fixture (box:/srv/fixture)',
+    });
+    // A local instance still gets the client's roots.
+    await addInstance('local');
+    expect(unattributed(await call('local__roots'), 'local').content).toEqual([
+      { type: 'text', text: 'file:///work' },
+    ]);
+  });
+
   it('forwards logging messages tagged with the instance', async () => {
     await addInstance('fixture');
     await call('fixture__log');
@@ -514,7 +538,7 @@ describe('hub MCP server: one tool per definition (default)', () => {
     ]);
     const rich = (await upstream.listTools()).tools.find((t) => t.name === 'rich')!;
     expect(rich.description).toMatch(
-      /^every content type\n\nOn: one \(\/code\/one\), two \(\/code\/two\), three \(\/code\/three\) and 2 more \(instances_list\)\./,
+      /^\[one\] every content type\n\nOn: one \(\/code\/one\), two \(\/code\/two\), three \(\/code\/three\) and 2 more \(instances_list\)\./,
     );
     expect(Object.keys(rich.inputSchema.properties ?? {})).toEqual(['n', 'instance']);
     expect(rich.outputSchema).toBeDefined();
