@@ -17,7 +17,8 @@ const hex = (char: string) => `\\x${char.charCodeAt(0).toString(16).padStart(2, 
 const INVISIBLE = /\u{1F3F4}[\u{E0020}-\u{E007E}]+\u{E007F}|[\p{Cf}\u2028\u2029]/gu;
 const INVISIBLE_TEST = /[\p{Cf}\u2028\u2029]/u;
 // Joiners (ZWNJ, ZWJ) shape ordinary text: Persian and Indic words, emoji sequences (👩‍💻).
-const JOINABLE_BEFORE = /[\p{L}\p{M}\p{Extended_Pictographic}\u{FE0F}\u{1F3FB}-\u{1F3FF}]$/u;
+// (Variation selectors such as U+FE0F are marks, \p{M}; skin tones are modifiers.)
+const JOINABLE_BEFORE = /(?:[\p{L}\p{M}\p{Extended_Pictographic}]|[\u{1F3FB}-\u{1F3FF}])$/u;
 const JOINABLE_AFTER = /^[\p{L}\p{M}\p{Extended_Pictographic}]/u;
 
 const codePoint = (char: string) =>
