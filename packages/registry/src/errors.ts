@@ -9,6 +9,8 @@ export type RegistryErrorCode =
   | 'NOT_A_FILE'
   | 'TOO_LARGE'
   | 'FOREIGN_OWNER'
+  | 'UNSAFE_MODE'
+  | 'UNTRUSTED_FOLDER'
   | 'INVALID_JSON'
   | 'INVALID_RECORD'
   | 'ID_MISMATCH'

@@ -19,10 +19,13 @@ export {
 export { type FindProgramOptions, findProgram } from './programs.js';
 export {
   type DirEntryResult,
+  type PrivateFileOptions,
+  type PrivateFileResult,
   type ReadOptions,
   type ReadResult,
   readInstance,
   readInstanceDir,
+  readPrivateFile,
   readValidRecords,
   safeReadInstance,
   safeReadInstanceSync,

@@ -35,7 +35,10 @@ export function idFromFileName(name: string): string | undefined {
   return match?.[1] !== undefined && isUuidV4(match[1]) ? match[1] : undefined;
 }
 
-function reject(reason: RegistryErrorCode, message: string): ReadResult {
+function reject(
+  reason: RegistryErrorCode,
+  message: string,
+): { ok: false; reason: RegistryErrorCode; message: string } {
   return { ok: false, reason, message };
 }
 
@@ -67,7 +70,12 @@ export async function readInstance(
 }
 
 /** Rejections decided by fstat: type, owner, size. */
-function checkStats(file: string, stats: Stats, options: ReadOptions): ReadResult | undefined {
+function checkStats(
+  file: string,
+  stats: Stats,
+  options: ReadOptions,
+  maxBytes = MAX_RECORD_BYTES,
+): { ok: false; reason: RegistryErrorCode; message: string } | undefined {
   if (!stats.isFile()) return reject('NOT_A_FILE', `${file}: not a regular file`);
   if (NOFOLLOW === 0 && lstatSync(file).isSymbolicLink()) {
     // No O_NOFOLLOW (Windows): fall back to lstat.
@@ -77,8 +85,8 @@ function checkStats(file: string, stats: Stats, options: ReadOptions): ReadResul
   if (uid !== undefined && uid !== null && stats.uid !== uid) {
     return reject('FOREIGN_OWNER', `${file}: owned by uid ${stats.uid}, not ${uid}`);
   }
-  if (stats.size > MAX_RECORD_BYTES) {
-    return reject('TOO_LARGE', `${file}: ${stats.size} bytes, limit is ${MAX_RECORD_BYTES}`);
+  if (stats.size > maxBytes) {
+    return reject('TOO_LARGE', `${file}: ${stats.size} bytes, limit is ${maxBytes}`);
   }
   return undefined;
 }
@@ -113,13 +121,13 @@ const OPEN_FLAGS = constants.O_RDONLY | NOFOLLOW | NONBLOCK;
  * Reads `size` bytes plus one (to notice growth) from `fd`, never more than the limit + 1;
  * returns `undefined` when the file is over the limit.
  */
-function readBounded(fd: number, size: number): Uint8Array | undefined {
+function readBounded(fd: number, size: number, max = MAX_RECORD_BYTES): Uint8Array | undefined {
   let buffer = Buffer.allocUnsafe(size + 1);
   let length = 0;
   for (;;) {
     if (length === buffer.length) {
-      if (buffer.length > MAX_RECORD_BYTES) return undefined;
-      const grown = Buffer.allocUnsafe(MAX_RECORD_BYTES + 1);
+      if (buffer.length > max) return undefined;
+      const grown = Buffer.allocUnsafe(max + 1);
       buffer.copy(grown, 0, 0, length);
       buffer = grown;
     }
@@ -207,4 +215,71 @@ export async function readValidRecords(
 ): Promise<InstanceRecord[]> {
   const entries = await readInstanceDir(dir, options);
   return entries.flatMap((e) => (e.result.ok ? [e.result.value] : []));
+}
+
+/** Outcome of {@link readPrivateFile}: its text, or why it was refused. */
+export type PrivateFileResult =
+  | { ok: true; text: string }
+  | { ok: false; reason: RegistryErrorCode; message: string };
+
+/** Options of {@link readPrivateFile}. */
+export interface PrivateFileOptions extends ReadOptions {
+  /** Largest file accepted, in bytes. */
+  maxBytes: number;
+}
+
+/**
+ * Reads a file Beacon acts on (one that lists commands to run, say) with the record file's
+ * rules and more: opened without following a symlink, a regular file owned by the user (POSIX),
+ * writable by nobody else (no group or other write bit), at most `maxBytes`, valid UTF-8, in a
+ * folder that is owned by the user and writable by nobody else. Never throws.
+ */
+export function readPrivateFile(file: string, options: PrivateFileOptions): PrivateFileResult {
+  const uid = options.uid === undefined ? process.getuid?.() : options.uid;
+  const posix = process.platform !== 'win32';
+  try {
+    const folder = lstatSync(path.dirname(file));
+    if (!folder.isDirectory())
+      return reject('UNTRUSTED_FOLDER', `${path.dirname(file)}: not a folder`);
+    if (uid !== undefined && uid !== null && folder.uid !== uid)
+      return reject(
+        'UNTRUSTED_FOLDER',
+        `${path.dirname(file)}: owned by uid ${folder.uid}, not ${uid}`,
+      );
+    if (posix && (folder.mode & 0o022) !== 0)
+      return reject(
+        'UNTRUSTED_FOLDER',
+        `${path.dirname(file)}: writable by others (mode ${(folder.mode & 0o777).toString(8)})`,
+      );
+  } catch (error) {
+    return openFailure(file, error) as PrivateFileResult;
+  }
+  let fd: number;
+  try {
+    fd = openSync(file, OPEN_FLAGS);
+  } catch (error) {
+    return openFailure(file, error) as PrivateFileResult;
+  }
+  try {
+    const stats = fstatSync(fd);
+    const rejected = checkStats(file, stats, options, options.maxBytes);
+    if (rejected) return rejected;
+    if (posix && (stats.mode & 0o022) !== 0)
+      return reject(
+        'UNSAFE_MODE',
+        `${file}: writable by others (mode ${(stats.mode & 0o777).toString(8)}); chmod 600 it`,
+      );
+    const bytes = readBounded(fd, stats.size, options.maxBytes);
+    if (bytes === undefined)
+      return reject('TOO_LARGE', `${file}: more than ${options.maxBytes} bytes`);
+    return { ok: true, text: decoder.decode(bytes) };
+  } catch (error) {
+    return reject('READ_FAILED', `${file}: ${(error as Error).message}`);
+  } finally {
+    try {
+      closeSync(fd);
+    } catch {
+      // Nothing useful to do about a failed close of a read-only descriptor.
+    }
+  }
 }

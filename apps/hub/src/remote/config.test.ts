@@ -1,12 +1,27 @@
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  chown,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import path from 'node:path';
 import { HubError } from '@mcp-beacon/hub-mcp';
 import { resolvePaths } from '@mcp-beacon/paths';
-import { createTempDir } from '@mcp-beacon/test-utils';
+import { createTempDir, testNode } from '@mcp-beacon/test-utils';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
+import { HUB } from '../_hub-fixture.js';
 import { remoteCommand, remotesOfRun } from './cli.js';
 import {
   checkRemote,
+  MAX_REMOTES_BYTES,
   parseRemoteFlag,
   readRemotes,
   remotesFile,
@@ -53,6 +68,78 @@ describe('the remotes file', () => {
       expect((error as HubError).code).toBe('BAD_REMOTE');
       expect((error as Error).message).toMatch(message);
       expect(await readFile(file, 'utf8')).toBe(body);
+    }
+  });
+
+  it('refuses a file that is a symlink, another user’s, writable by others or too large', async () => {
+    await using tmp = await createTempDir();
+    const paths = resolvePaths({ home: path.join(tmp.path, 'home') });
+    await writeRemotes(paths, [{ name: 'devbox', command: ['ssh', 'devbox', 'beacon-hub'] }]);
+    const file = remotesFile(paths);
+    const refused = async (options: { uid?: number } = {}) => {
+      const error = await readRemotes(paths, options).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(HubError);
+      return (error as Error).message;
+    };
+    // Another user's: the file is this user's, read as if by another uid (and, as root, chowned).
+    expect(await refused({ uid: (process.getuid?.() ?? 0) + 1 })).toMatch(/owned by uid/);
+    if (process.getuid?.() === 0) {
+      await chown(file, 65534, 65534);
+      expect(await refused()).toMatch(/owned by uid 65534/);
+      await chown(file, 0, 0);
+    }
+    await chmod(file, 0o666);
+    expect(await refused()).toMatch(/writable by others \(mode 666\); chmod 600 it/);
+    await chmod(file, 0o600);
+    await chmod(path.dirname(file), 0o777);
+    expect(await refused()).toMatch(/writable by others \(mode 777\)/);
+    await chmod(path.dirname(file), 0o700);
+    const real = path.join(tmp.path, 'elsewhere.json');
+    await rename(file, real);
+    await symlink(real, file);
+    expect(await refused()).toMatch(/symlinks are not accepted/);
+    await rm(file);
+    await writeFile(file, `{"remotes":{},"pad":"${'x'.repeat(MAX_REMOTES_BYTES)}"}`, {
+      mode: 0o600,
+    });
+    expect(await refused()).toMatch(/limit is 262144/);
+    await rm(file);
+    await rename(real, file);
+    expect(await readRemotes(paths)).toHaveLength(1);
+  });
+
+  it('leaves a hub with a refused file serving without remotes, saying so in one line', async () => {
+    await using tmp = await createTempDir();
+    const home = path.join(tmp.path, 'home');
+    const paths = resolvePaths({ home });
+    await writeRemotes(paths, [{ name: 'devbox', command: ['ssh', 'devbox', 'beacon-hub'] }]);
+    await chmod(remotesFile(paths), 0o646);
+    const hub = new Client({ name: 'config-test', version: '1.0.0' });
+    let stderr = '';
+    const transport = new StdioClientTransport({
+      command: testNode,
+      args: [HUB],
+      env: { ...(process.env as Record<string, string>), MCP_BEACON_HOME: home },
+      stderr: 'pipe',
+    });
+    transport.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    await hub.connect(transport);
+    try {
+      const listed = (await hub.callTool({
+        name: 'instances_list',
+        arguments: {},
+      })) as CallToolResult;
+      expect(listed.isError).toBeFalsy();
+      expect(listed.structuredContent).toEqual({ instances: [] });
+      const lines = stderr.split('\n').filter((l) => l.includes('remotes.json'));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(
+        /ignoring the kept remotes: refusing .*remotes\.json: .*writable by others/,
+      );
+    } finally {
+      await hub.close();
     }
   });
 

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { HubError } from '@mcp-beacon/hub-mcp';
 import { type BeaconPaths, ensureTrustedDir } from '@mcp-beacon/paths';
+import { readPrivateFile } from '@mcp-beacon/registry';
 import * as v from 'valibot';
 import type { RemoteSpec } from './types.js';
 
@@ -38,16 +39,27 @@ export function checkRemote(spec: RemoteSpec): RemoteSpec {
   return { name: spec.name, command: command.output };
 }
 
-/** The configured remotes, in name order; none when the file does not exist. */
-export async function readRemotes(paths: BeaconPaths): Promise<RemoteSpec[]> {
+/** Largest remotes.json read. */
+export const MAX_REMOTES_BYTES = 256 * 1024;
+
+/**
+ * The configured remotes, in name order; none when the file does not exist.
+ * @throws {HubError} `BAD_REMOTE` for a file refused (a symlink, another user's, writable by
+ * others, in a folder others can write, too large) or not valid.
+ */
+export async function readRemotes(
+  paths: BeaconPaths,
+  options: { uid?: number | null } = {},
+): Promise<RemoteSpec[]> {
   const file = remotesFile(paths);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw new HubError('BAD_REMOTE', `cannot read ${file}: ${(error as Error).message}`);
+  // It lists commands the hub runs at every start: read with the record file's rules (no
+  // symlink, the user's own, writable by nobody else, bounded) in a folder nobody else can write.
+  const read = readPrivateFile(file, { ...options, maxBytes: MAX_REMOTES_BYTES });
+  if (!read.ok) {
+    if (read.reason === 'NOT_FOUND') return [];
+    throw new HubError('BAD_REMOTE', `refusing ${file}: ${read.message}`);
   }
+  const { text } = read;
   let json: unknown;
   try {
     json = JSON.parse(text);
