@@ -325,6 +325,16 @@ describe('remotes', () => {
     expect(text(scripts)).toContain('hello');
   });
 
+  it('answers a remote instance’s roots request with none of this machine’s folders', async () => {
+    await setupRemote();
+    const root = await fx.makeProject('here');
+    const hub = await fx.startHubClient(['--remote', `box=${remoteCommand()}`], { roots: [root] });
+    await waitActive(hub.client, ['box/fixture']);
+    const remote = await call(hub.client, 'roots', { instance: 'box/fixture' });
+    expect(remote.isError, text(remote)).toBeFalsy();
+    expect(text(remote)).toBe('roots: []');
+  });
+
   it('never lets a local project named like a remote instance catch its calls', async () => {
     await setupRemote();
     // Announced before the remote connects; `@box/web` reduces to the slug box_web.

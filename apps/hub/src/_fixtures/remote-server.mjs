@@ -1,5 +1,6 @@
 // An MCP server for the remote tests, announced in $MCP_BEACON_HOME like any instance: `confirm`
-// asks the client (elicitation) and answers with what it said; `wait` runs until cancelled,
+// asks the client (elicitation) and answers with what it said; `roots` lists the client's
+// roots; `wait` runs until cancelled,
 // and `cancelled` says how many calls were; `count` reports progress; the prompt `greet`
 // completes its argument. It listens on 127.0.0.1 of whatever network
 // namespace it runs in.
@@ -38,6 +39,10 @@ function makeServer() {
       content: [{ type: 'text', text: String(cancelled) }],
     }),
   );
+  server.registerTool('roots', { description: 'lists the roots the client gave' }, async () => {
+    const { roots } = await server.server.listRoots();
+    return { content: [{ type: 'text', text: `roots: ${JSON.stringify(roots)}` }] };
+  });
   server.registerTool('count', { description: 'reports progress three times' }, async (extra) => {
     const token = extra._meta?.progressToken;
     for (let i = 1; i <= 3 && token !== undefined; i++)

@@ -66,6 +66,8 @@ export class RemoteMirror {
   private readonly described = new Map<string, RemoteInstance>();
   /** Remote ids of the instances added to the local manager. */
   private readonly mirrored = new Set<string>();
+  /** Rejected descriptions already reported. */
+  private readonly reported = new Set<string>();
 
   constructor(private readonly options: RemoteMirrorOptions) {}
 
@@ -85,7 +87,7 @@ export class RemoteMirror {
   replaceAll(list: readonly unknown[]): void {
     const seen = new Set<string>();
     for (const item of list) {
-      const instance = v.safeParse(RemoteInstanceSchema, item);
+      const instance = this.parse(item);
       if (!instance.success || instance.output.state === 'removed') continue;
       if (this.show(instance.output) !== undefined) seen.add(instance.output.id);
     }
@@ -99,7 +101,7 @@ export class RemoteMirror {
       this.hide(params.id, 'removed on the remote');
       return;
     }
-    const instance = v.safeParse(RemoteInstanceSchema, params?.instance);
+    const instance = this.parse(params?.instance);
     if (!instance.success) return;
     if (instance.output.state === 'removed') {
       this.hide(instance.output.id, 'removed on the remote');
@@ -108,6 +110,29 @@ export class RemoteMirror {
     // A connection here that is retrying or dead tries again at once on this fresh record
     // (the manager's rule for a rewritten record), without waiting for its backoff.
     this.show(instance.output);
+  }
+
+  /**
+   * An instance as the remote described it, validated once, here, with the local record's
+   * rules; a rejected one is reported (once per id and reason, at most
+   * {@link MAX_REMOTE_INSTANCES} reports kept) and not used at all.
+   */
+  private parse(item: unknown) {
+    const parsed = v.safeParse(RemoteInstanceSchema, item);
+    if (!parsed.success) {
+      const issue = parsed.issues[0];
+      const where = issue.path?.map((p) => String(p.key)).join('.') ?? '';
+      const raw = (item as { id?: unknown } | undefined)?.id;
+      const id = typeof raw === 'string' ? cleanText(raw.slice(0, 64)) : '(no id)';
+      const said = `${id} ${where}: ${issue.message}`;
+      if (!this.reported.has(said) && this.reported.size < MAX_REMOTE_INSTANCES) {
+        this.reported.add(said);
+        this.options.log?.(
+          `remote ${this.options.remote}: ignoring instance ${id}: ${where ? `${where}: ` : ''}${cleanText(issue.message.slice(0, 200))}`,
+        );
+      }
+    }
+    return parsed;
   }
 
   /** Shows (or updates) a remote instance; its local id (undefined past the bound). */
@@ -158,6 +183,7 @@ export class RemoteMirror {
 
   /** The link dropped: every instance leaves the lists. */
   hideAll(why: string): void {
+    this.reported.clear();
     for (const remoteId of [...this.ids.keys()]) this.hide(remoteId, why);
   }
 }

@@ -4,6 +4,7 @@
 // are tunnelled as channels: each carries one MCP session between the local hub's connection
 // and the remote instance, so everything MCP does (lists, calls, progress, cancellation,
 // sampling, elicitation, subscriptions) works through both hops without being named here.
+import { InstanceRecordSchema } from '@mcp-beacon/registry';
 import * as v from 'valibot';
 import { z } from 'zod';
 
@@ -32,18 +33,24 @@ export const MAX_CHANNELS = 4_096;
 /** Instances taken from one remote; more are ignored (and said so). */
 export const MAX_REMOTE_INSTANCES = 1_000;
 
-/** One remote instance, as the remote hub describes it. */
+/**
+ * One remote instance, as the remote hub describes it: held to the local record's rules (the
+ * record schema's own fields and bounds: a UUID v4 id, pid and port of 1 or more, an ISO
+ * `started`, a name of 1-256 and a path of 1-4,096 characters), plus its state there.
+ */
 export const RemoteInstanceSchema = v.object({
-  id: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
-  name: v.pipe(v.string(), v.minLength(1), v.maxLength(256)),
-  path: v.pipe(v.string(), v.maxLength(4096)),
-  pid: v.pipe(v.number(), v.safeInteger()),
-  port: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65_535)),
+  ...v.pick(InstanceRecordSchema, [
+    'id',
+    'pid',
+    'path',
+    'port',
+    'started',
+    'name',
+    'has_package_json',
+    'version',
+  ]).entries,
   state: v.pipe(v.string(), v.maxLength(32)),
   reason: v.optional(v.pipe(v.string(), v.maxLength(2_000))),
-  started: v.pipe(v.string(), v.maxLength(64)),
-  has_package_json: v.boolean(),
-  version: v.optional(v.pipe(v.number(), v.safeInteger())),
 });
 /** See {@link RemoteInstanceSchema}. */
 export type RemoteInstance = v.InferOutput<typeof RemoteInstanceSchema>;
