@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chown, mkdir, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createTempDir, makeRecord, type TempDir } from '@mcp-beacon/test-utils';
 import fc from 'fast-check';
@@ -10,6 +10,7 @@ import {
   RegistryError,
   readInstance,
   readInstanceDir,
+  readPrivateFile,
   readValidRecords,
   safeReadInstance,
 } from './index.js';
@@ -184,5 +185,41 @@ describe('readInstanceDir', () => {
     const valid = await readValidRecords(tmp.path);
     expect(valid.map((r) => r.id)).toEqual([good.id]);
     expect(valid[0]?.url).toBe('http://127.0.0.1:4000/mcp'); // filled in by the reader
+  });
+});
+
+describe('readPrivateFile', () => {
+  it('reads a file of the user’s own, in a folder nobody else can write', async () => {
+    await using tmp = await createTempDir();
+    const folder = path.join(tmp.path, 'config');
+    await mkdir(folder, { mode: 0o700 });
+    const file = path.join(folder, 'list.json');
+    await writeFile(file, '{"a":1}', { mode: 0o600 });
+    expect(readPrivateFile(file, { maxBytes: 100 })).toEqual({ ok: true, text: '{"a":1}' });
+    expect(readPrivateFile(path.join(folder, 'none.json'), { maxBytes: 100 })).toMatchObject({
+      ok: false,
+      reason: 'NOT_FOUND',
+    });
+    expect(readPrivateFile(file, { maxBytes: 3 })).toMatchObject({ reason: 'TOO_LARGE' });
+    // Read as another user: its folder is the first thing not theirs.
+    expect(readPrivateFile(file, { maxBytes: 100, uid: 12345 })).toMatchObject({
+      reason: 'UNTRUSTED_FOLDER',
+    });
+    if (process.getuid?.() === 0) {
+      await chown(file, 65534, 65534);
+      expect(readPrivateFile(file, { maxBytes: 100 })).toMatchObject({ reason: 'FOREIGN_OWNER' });
+      await chown(file, 0, 0);
+    }
+    await chmod(file, 0o620);
+    expect(readPrivateFile(file, { maxBytes: 100 })).toMatchObject({ reason: 'UNSAFE_MODE' });
+    await chmod(file, 0o600);
+    await chmod(folder, 0o770);
+    expect(readPrivateFile(file, { maxBytes: 100 })).toMatchObject({ reason: 'UNTRUSTED_FOLDER' });
+    await chmod(folder, 0o700);
+    const link = path.join(folder, 'link.json');
+    await symlink(file, link);
+    expect(readPrivateFile(link, { maxBytes: 100 })).toMatchObject({ reason: 'SYMLINK' });
+    await writeFile(file, Buffer.from([0xff, 0xfe]), { mode: 0o600 });
+    expect(readPrivateFile(file, { maxBytes: 100 })).toMatchObject({ reason: 'READ_FAILED' });
   });
 });

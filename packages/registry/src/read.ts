@@ -35,10 +35,10 @@ export function idFromFileName(name: string): string | undefined {
   return match?.[1] !== undefined && isUuidV4(match[1]) ? match[1] : undefined;
 }
 
-function reject(
-  reason: RegistryErrorCode,
-  message: string,
-): { ok: false; reason: RegistryErrorCode; message: string } {
+/** Why a file was refused. */
+type Failure = { ok: false; reason: RegistryErrorCode; message: string };
+
+function reject(reason: RegistryErrorCode, message: string): Failure {
   return { ok: false, reason, message };
 }
 
@@ -75,7 +75,7 @@ function checkStats(
   stats: Stats,
   options: ReadOptions,
   maxBytes = MAX_RECORD_BYTES,
-): { ok: false; reason: RegistryErrorCode; message: string } | undefined {
+): Failure | undefined {
   if (!stats.isFile()) return reject('NOT_A_FILE', `${file}: not a regular file`);
   if (NOFOLLOW === 0 && lstatSync(file).isSymbolicLink()) {
     // No O_NOFOLLOW (Windows): fall back to lstat.
@@ -107,7 +107,7 @@ function decode(file: string, id: string, bytes: Uint8Array): ReadResult {
   return { ok: true, value: parsed.value };
 }
 
-function openFailure(file: string, error: unknown): ReadResult {
+function openFailure(file: string, error: unknown): Failure {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return reject('NOT_FOUND', `${file}: no such file`);
   if (code === 'ELOOP') return reject('SYMLINK', `${file}: symlinks are not accepted`);
@@ -145,6 +145,20 @@ function readBounded(fd: number, size: number, max = MAX_RECORD_BYTES): Uint8Arr
 export function safeReadInstanceSync(file: string, options: ReadOptions = {}): ReadResult {
   const id = idFromFileName(path.basename(file));
   if (id === undefined) return reject('BAD_NAME', `${file}: name is not <uuid-v4>.json`);
+  const read = readChecked(file, options, MAX_RECORD_BYTES);
+  return read.ok ? decode(file, id, read.bytes) : read;
+}
+
+/**
+ * The bytes of `file`, opened without following a symlink, checked on its descriptor (a
+ * regular file, the user's, at most `maxBytes`, and whatever `check` adds) and read bounded.
+ */
+function readChecked(
+  file: string,
+  options: ReadOptions,
+  maxBytes: number,
+  check?: (stats: Stats) => Failure | undefined,
+): { ok: true; bytes: Uint8Array } | Failure {
   let fd: number;
   try {
     fd = openSync(file, OPEN_FLAGS);
@@ -153,12 +167,11 @@ export function safeReadInstanceSync(file: string, options: ReadOptions = {}): R
   }
   try {
     const stats = fstatSync(fd);
-    const rejected = checkStats(file, stats, options);
+    const rejected = checkStats(file, stats, options, maxBytes) ?? check?.(stats);
     if (rejected) return rejected;
-    const bytes = readBounded(fd, stats.size);
-    if (bytes === undefined)
-      return reject('TOO_LARGE', `${file}: more than ${MAX_RECORD_BYTES} bytes`);
-    return decode(file, id, bytes);
+    const bytes = readBounded(fd, stats.size, maxBytes);
+    if (bytes === undefined) return reject('TOO_LARGE', `${file}: more than ${maxBytes} bytes`);
+    return { ok: true, bytes };
   } catch (error) {
     return reject('READ_FAILED', `${file}: ${(error as Error).message}`);
   } finally {
@@ -252,34 +265,20 @@ export function readPrivateFile(file: string, options: PrivateFileOptions): Priv
         `${path.dirname(file)}: writable by others (mode ${(folder.mode & 0o777).toString(8)})`,
       );
   } catch (error) {
-    return openFailure(file, error) as PrivateFileResult;
+    return openFailure(file, error);
   }
-  let fd: number;
+  const read = readChecked(file, options, options.maxBytes, (stats) =>
+    posix && (stats.mode & 0o022) !== 0
+      ? reject(
+          'UNSAFE_MODE',
+          `${file}: writable by others (mode ${(stats.mode & 0o777).toString(8)}); chmod 600 it`,
+        )
+      : undefined,
+  );
+  if (!read.ok) return read;
   try {
-    fd = openSync(file, OPEN_FLAGS);
-  } catch (error) {
-    return openFailure(file, error) as PrivateFileResult;
-  }
-  try {
-    const stats = fstatSync(fd);
-    const rejected = checkStats(file, stats, options, options.maxBytes);
-    if (rejected) return rejected;
-    if (posix && (stats.mode & 0o022) !== 0)
-      return reject(
-        'UNSAFE_MODE',
-        `${file}: writable by others (mode ${(stats.mode & 0o777).toString(8)}); chmod 600 it`,
-      );
-    const bytes = readBounded(fd, stats.size, options.maxBytes);
-    if (bytes === undefined)
-      return reject('TOO_LARGE', `${file}: more than ${options.maxBytes} bytes`);
-    return { ok: true, text: decoder.decode(bytes) };
+    return { ok: true, text: decoder.decode(read.bytes) };
   } catch (error) {
     return reject('READ_FAILED', `${file}: ${(error as Error).message}`);
-  } finally {
-    try {
-      closeSync(fd);
-    } catch {
-      // Nothing useful to do about a failed close of a read-only descriptor.
-    }
   }
 }

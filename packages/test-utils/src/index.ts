@@ -1,5 +1,9 @@
 export { type ManualClock, manualClock } from './clock.js';
-export { type McpHttpServer, startMcpHttpServer } from './mcp-server.js';
+export {
+  type McpHttpServer,
+  type McpHttpServerOptions,
+  startMcpHttpServer,
+} from './mcp-server.js';
 export { canMount, fillDisk, type Mount, mountTmpfs } from './mounts.js';
 export { freePort } from './ports.js';
 export {

@@ -19,15 +19,27 @@ export interface McpHttpServer {
   close(): Promise<void>;
 }
 
+/** Options of {@link startMcpHttpServer}. */
+export interface McpHttpServerOptions {
+  host?: '127.0.0.1' | '::1';
+  /** The port to listen on (default: any free one). */
+  port?: number;
+  /** The server's name (default `test-server`). */
+  name?: string;
+  /** The text a call is answered with (default `called <name>`). */
+  answer?: (name: string, args: Record<string, unknown> | undefined) => string;
+}
+
 /**
  * A streamable-HTTP MCP server on 127.0.0.1 (or `host`; the SDK's, one session per client) that lists
  * `tools` as given, unvalidated (a hostile server lists anything), and answers every call with
- * `called <name>`.
+ * `called <name>` (or what `answer` says).
  */
 export async function startMcpHttpServer(
   tools: readonly unknown[],
-  options: { host?: '127.0.0.1' | '::1' } = {},
+  options: McpHttpServerOptions = {},
 ): Promise<McpHttpServer> {
+  const answer = options.answer ?? ((name: string) => `called ${name}`);
   let lists = 0;
   let floodMs: number | undefined;
   const servers = new Set<Server>();
@@ -45,7 +57,7 @@ export async function startMcpHttpServer(
     if (!transport) {
       if (id) return void res.writeHead(404).end();
       const server = new Server(
-        { name: 'test-server', version: '1.0.0' },
+        { name: options.name ?? 'test-server', version: '1.0.0' },
         { capabilities: { tools: { listChanged: true } } },
       );
       server.setRequestHandler(ListToolsRequestSchema, async () => {
@@ -53,7 +65,7 @@ export async function startMcpHttpServer(
         return { tools: tools as Tool[] };
       });
       server.setRequestHandler(CallToolRequestSchema, async (r) => ({
-        content: [{ type: 'text', text: `called ${r.params.name}` }],
+        content: [{ type: 'text', text: answer(r.params.name, r.params.arguments) }],
       }));
       server.oninitialized = () => startFlood(server);
       servers.add(server);
@@ -70,7 +82,7 @@ export async function startMcpHttpServer(
     await transport.handleRequest(req, res);
   });
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve) => http.listen(0, host, resolve));
+  await new Promise<void>((resolve) => http.listen(options.port ?? 0, host, resolve));
   const { port } = http.address() as { port: number };
   return {
     url: `http://${host === '::1' ? '[::1]' : host}:${port}/mcp`,
