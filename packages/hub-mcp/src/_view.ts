@@ -2,94 +2,33 @@
 // tools for the rest, and every instance's resources and prompts. Each instance is a slice
 // rebuilt only when its own catalog or state changes; the lists are assembled on demand.
 
-import { createHash } from 'node:crypto';
-import type { ConnectionInfo } from '@mcp-beacon/connection-manager';
-import { cleanText } from '@mcp-beacon/registry';
-import type { Prompt, Resource, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/types.js';
-import { tag } from './_attribution.js';
-import { cleanEntry, defineTool } from './_definitions.js';
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { byStart, type GroupEntry, listGroup } from './_group.js';
-import {
-  DEFAULT_MAX_NAME_LENGTH,
-  plainName,
-  proxiedUri,
-  qualifiedName,
-  SEPARATOR,
-  SlugBook,
-} from './_names.js';
+import { DEFAULT_MAX_NAME_LENGTH, plainName, SEPARATOR, SlugBook } from './_names.js';
+import { buildSlice, digest, type Slice } from './_slice.js';
+import type {
+  Route,
+  SliceInfo,
+  ToolGroup,
+  ToolTarget,
+  ViewLists,
+  ViewOptions,
+  ViewSignature,
+  ViewSource,
+} from './types.js';
 
 export { byStart } from './_group.js';
-
-/** What the view needs of a connection. */
-export type ViewSource = Pick<ConnectionInfo, 'id' | 'record' | 'state' | 'catalog'> &
-  Partial<Pick<ConnectionInfo, 'via'>>;
-
-/** Where a hub-side tool or prompt name leads: the instance and its own name. */
-export interface Route {
-  id: string;
-  name: string;
-}
-
-/** How instance tools are listed: once per name (default), or once per instance. */
-export type ToolSurface = 'grouped' | 'namespaced';
-
-/** A tool listed once for every instance that offers a tool of its name. */
-export interface ToolGroup {
-  /** Its hub-side name (the instances' own name, made valid and short enough). */
-  readonly name: string;
-  /** The instances offering it now (active). */
-  readonly members: ReadonlyMap<string, SliceInfo>;
-}
-
-/** What the view knows of one instance, for routing and for messages. */
-export interface SliceInfo {
-  readonly id: string;
-  readonly slug: string;
-  readonly name: string;
-  /** Its folder as shown (cleaned of control characters). */
-  readonly path: string;
-  /** Its folder as the record has it, for comparisons only: never shown. */
-  readonly folder: string;
-  /** The remote it runs on; its path is that machine's, never compared with local folders. */
-  readonly via: string | undefined;
-  readonly started: string;
-  /** Hub-side name of each of its tools by its own name: grouped or namespaced. */
-  readonly toolNames: ReadonlyMap<string, string>;
-  /** Definition key of each of its tools by its own name. */
-  readonly toolKeys: ReadonlyMap<string, string>;
-  /** Its own tool name behind each group it is a member of, by group name. */
-  readonly grouped: ReadonlyMap<string, string>;
-}
-
-/** The lists a client is shown. */
-export interface ViewLists {
-  tools: Tool[];
-  resources: Resource[];
-  resourceTemplates: ResourceTemplate[];
-  prompts: Prompt[];
-}
-
-/** A fingerprint per list kind: equal fingerprints, equal lists. */
-export interface ViewSignature {
-  tools: string;
-  resources: string;
-  prompts: string;
-}
-
-/** What a tool name leads to. */
-export type ToolTarget = { kind: 'group'; group: ToolGroup } | { kind: 'route'; route: Route };
-
-/** Options of {@link createView}. */
-export interface ViewOptions {
-  /** The hub's own tools, listed first; their names are never given to an instance tool. */
-  hubTools: readonly Tool[];
-  /** Default `grouped`. */
-  surface?: ToolSurface;
-  /** Longest tool and prompt name listed (default 48). */
-  maxNameLength?: number;
-  /** Most tools listed, the hub's own included (default: no cap). */
-  maxTools?: number;
-}
+export type {
+  Route,
+  SliceInfo,
+  ToolGroup,
+  ToolSurface,
+  ToolTarget,
+  ViewLists,
+  ViewOptions,
+  ViewSignature,
+  ViewSource,
+} from './types.js';
 
 /** Everything the hub exposes, kept up to date one instance at a time. */
 export interface HubView {
@@ -123,41 +62,11 @@ export interface HubView {
   counts(): { groups: number; routes: number; prompts: number; slugs: number; retired: number };
 }
 
-interface SliceTool {
-  own: string;
-  definition: Tool;
-  key: string;
-  /** The namespaced name: always routable, listed when the tool is not grouped. */
-  alias: string;
-  /** Its group's name, when it is listed grouped. */
-  group: string | undefined;
-}
-
-interface Slice extends SliceInfo {
-  readonly toolNames: Map<string, string>;
-  readonly toolKeys: Map<string, string>;
-  readonly grouped: Map<string, string>;
-  catalog: ViewSource['catalog'] | undefined;
-  /** Its tools by their own names, in catalog order. */
-  tools: Map<string, SliceTool>;
-  /** Its tools that are not grouped, as listed. */
-  namespaced: Tool[];
-  resources: Resource[];
-  resourceTemplates: ResourceTemplate[];
-  prompts: Prompt[];
-  promptNames: Map<string, string>;
-  signature: ViewSignature;
-}
-
 interface Group extends ToolGroup {
   readonly members: Map<string, Slice>;
   /** The listed tool and its fingerprint, cached until its members change. */
   listed: { tool: Tool; digest: string } | undefined;
 }
-
-const EMPTY_SIGNATURE: ViewSignature = { tools: '', resources: '', prompts: '' };
-const digest = (value: unknown) =>
-  createHash('sha1').update(JSON.stringify(value)).digest('base64');
 
 /**
  * Creates the hub's view: the hub's tools first; then, grouped, each instance tool name once
@@ -200,78 +109,7 @@ export function createView(options: ViewOptions): HubView {
     const name = plainName(own, maxName);
     return hubNames.has(name) || name.includes(SEPARATOR) ? undefined : name;
   };
-
-  const build = (source: ViewSource, slug: string): Slice => {
-    const active = source.state === 'active';
-    const slice: Slice = {
-      id: source.id,
-      slug,
-      // Names and paths come from other processes: escaped so no terminal gets them raw.
-      name: cleanText(source.record.name),
-      path: cleanText(source.record.path),
-      folder: source.record.path,
-      via: source.via,
-      started: source.record.started,
-      toolNames: new Map(),
-      toolKeys: new Map(),
-      grouped: new Map(),
-      catalog: active ? source.catalog : undefined,
-      tools: new Map(),
-      namespaced: [],
-      resources: [],
-      resourceTemplates: [],
-      prompts: [],
-      promptNames: new Map(),
-      signature: EMPTY_SIGNATURE,
-    };
-    if (!active) return slice;
-    const { catalog } = source;
-    const describe = (text: string | undefined) => `${tag(slice.name)} ${text ?? ''}`.trimEnd();
-    for (const tool of catalog.tools) {
-      if (slice.toolKeys.has(tool.name)) continue;
-      const { tool: definition, key, groupable } = defineTool(tool, slug);
-      const alias = qualifiedName(slug, tool.name, maxName);
-      let group = groupName(tool.name, groupable);
-      if (group !== undefined && slice.grouped.has(group)) group = undefined;
-      slice.toolKeys.set(tool.name, key);
-      slice.tools.set(tool.name, { own: tool.name, definition, key, alias, group });
-      slice.toolNames.set(tool.name, group ?? alias);
-      if (group !== undefined) slice.grouped.set(group, tool.name);
-      else
-        slice.namespaced.push({
-          ...definition,
-          name: alias,
-          description: describe(definition.description),
-        });
-    }
-    for (const prompt of catalog.prompts) {
-      const name = qualifiedName(slug, prompt.name, maxName);
-      if (slice.promptNames.has(name)) continue;
-      slice.promptNames.set(name, prompt.name);
-      const clean = cleanEntry(prompt);
-      slice.prompts.push({ ...clean, name, description: describe(clean.description) });
-    }
-    slice.resources = catalog.resources.map((r) => {
-      const clean = cleanEntry(r);
-      return { ...clean, uri: proxiedUri(slug, r.uri), description: describe(clean.description) };
-    });
-    slice.resourceTemplates = catalog.resourceTemplates.map((t) => {
-      const clean = cleanEntry(t);
-      return {
-        ...clean,
-        uriTemplate: proxiedUri(slug, t.uriTemplate),
-        description: describe(clean.description),
-      };
-    });
-    const { namespaced, resources, resourceTemplates, prompts } = slice;
-    slice.signature = {
-      tools: namespaced.length ? digest(namespaced) : '',
-      resources:
-        resources.length || resourceTemplates.length ? digest([resources, resourceTemplates]) : '',
-      prompts: prompts.length ? digest(prompts) : '',
-    };
-    return slice;
-  };
+  const rules = { maxNameLength: maxName, groupName };
 
   const attach = (slice: Slice) => {
     for (const tool of slice.tools.values()) {
@@ -361,7 +199,7 @@ export function createView(options: ViewOptions): HubView {
       const catalog = source.state === 'active' ? source.catalog : undefined;
       if (old && old.catalog === catalog && old.started === source.record.started) return false;
       if (old) detach(old);
-      const slice = build(source, slug);
+      const slice = buildSlice(source, slug, rules);
       attach(slice);
       slices.set(source.id, slice);
       ordered = undefined;
