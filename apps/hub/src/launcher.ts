@@ -8,7 +8,7 @@ import { open, readdir, readFile, realpath, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ConnectionInfo, ConnectionManager } from '@mcp-beacon/connection-manager';
-import { HubError, type StartedInstance } from '@mcp-beacon/hub-mcp';
+import { folderKey, HubError, type StartedInstance } from '@mcp-beacon/hub-mcp';
 import { type BeaconPaths, ensureTrustedDir } from '@mcp-beacon/paths';
 import { type Clock, cleanText, findProgram, signalGroup, systemClock } from '@mcp-beacon/registry';
 
@@ -153,8 +153,9 @@ async function projectFolder(folder: string): Promise<string> {
  * the file system (a hung network mount would freeze the hub). beacon-instance records its
  * working directory, which the system already resolved, so the real path compares equal.
  */
+/** True when a record's folder is `real` (hub-mcp's folder keys: one normaliser for both). */
 function samePath(recordPath: string, real: string): boolean {
-  return recordPath.replace(/[\\/]+$/, '') === real.replace(/[\\/]+$/, '');
+  return folderKey(recordPath) === folderKey(real);
 }
 
 /** Creates the {@link Launcher} of a hub. */

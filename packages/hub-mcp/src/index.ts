@@ -4,6 +4,7 @@ export type {
   RemoteSummary,
   StartedInstance,
 } from './_hub-tools.js';
+export { folderKey } from './_folders.js';
 export { qualifiedName, SlugBook, type SlugSubject } from './_names.js';
 export { HubError, type HubErrorCode } from './errors.js';
 export {
