@@ -26,36 +26,32 @@ const own = (result: CallToolResult) =>
     .own.content.map((c) => (c.type === 'text' ? c.text : ''))
     .join('');
 
-/** Starts the tools server under `label` and announces it (named `label`) with beacon-instance. */
+/**
+ * Starts the tools server under `label` and announces it (named `label`) with beacon-instance;
+ * both are tracked, so neither outlives the test.
+ */
 async function announceServer(label: string, tools: readonly Tool[]): Promise<TestProcess> {
   const port = await freePort();
   const folder = await fx.makeProject(label);
-  const announcer = fx.track(
+  const server = fx.track(
+    startProcess(testNode, [TOOLS_SERVER, label, JSON.stringify(tools)], {
+      cwd: folder,
+      env: { ...process.env, PORT: String(port) },
+    }),
+  );
+  await server.waitForStderr('listening on');
+  const url = `http://127.0.0.1:${port}/mcp`;
+  fx.track(
     startProcess(
       testNode,
-      [
-        INSTANCE,
-        'announce',
-        '--url',
-        `http://127.0.0.1:${port}/mcp`,
-        '--name',
-        label,
-        '--interval',
-        '200',
-        '--',
-        testNode,
-        TOOLS_SERVER,
-        label,
-        JSON.stringify(tools),
-      ],
-      { cwd: folder, env: { ...process.env, MCP_BEACON_HOME: fx.home, PORT: String(port) } },
+      [INSTANCE, 'announce', '--url', url, '--name', label, '--interval', '200'],
+      { cwd: folder, env: { ...process.env, MCP_BEACON_HOME: fx.home } },
     ),
   );
-  const url = `http://127.0.0.1:${port}/mcp`;
   await waitFor(async () => (await fx.records()).some((r) => r.url === url), {
     what: `${label} announced`,
   });
-  return announcer;
+  return server;
 }
 
 /** beacon-instance's own tool definitions, asked of it directly. */
