@@ -1,3 +1,7 @@
+import { defineConfig, mergeConfig } from 'vitest/config';
 import { sharedConfig } from '../../vitest.shared.ts';
 
-export default sharedConfig;
+export default mergeConfig(
+  sharedConfig,
+  defineConfig({ test: { globalSetup: ['./src/_leak-check.ts'] } }),
+);
