@@ -1,10 +1,10 @@
+export { folderKey } from './_folders.js';
 export type {
   InstanceSummary,
   LaunchInstance,
   RemoteSummary,
   StartedInstance,
 } from './_hub-tools.js';
-export { folderKey } from './_folders.js';
 export { qualifiedName, SlugBook, type SlugSubject } from './_names.js';
 export { HubError, type HubErrorCode } from './errors.js';
 export {
