@@ -71,7 +71,7 @@ export function attributeElicitation(params: ElicitParams, slug: string): Elicit
 }
 
 /** The `_meta` key of a tool result that names the instance that answered it. */
-export const ANSWERED_BY = 'beacon/instance';
+const ANSWERED_BY = 'beacon/instance';
 
 /** The instance that answered a call, as results name it. */
 export interface Answerer {
@@ -87,7 +87,7 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The line a result ends with: who answered, where. */
-export const answeredLine = (who: Answerer) => `answered by ${who.name} (${who.location})`;
+const answeredLine = (who: Answerer) => `answered by ${who.name} (${who.location})`;
 
 /**
  * A routed tool result that says who answered: one last text block (clients show every block

@@ -27,7 +27,7 @@ export interface GroupEntry {
 /** Instances named in a grouped tool's description; the rest are counted. */
 const NAMED_MEMBERS = 3;
 /** Most distinct definitions whose input properties the listed schema combines. */
-export const MERGED_DEFINITIONS = 4;
+const MERGED_DEFINITIONS = 4;
 
 const json = (value: unknown) => JSON.stringify(value) ?? 'undefined';
 const isRecord = (value: unknown): value is Record<string, unknown> =>
@@ -48,7 +48,7 @@ interface Variant {
  * The group's distinct definitions, the listed one first: offered by the most members, then
  * one a local instance offers, then by key. Nothing in it depends on arrival order.
  */
-export function rankVariants(entries: readonly GroupEntry[]): Variant[] {
+function rankVariants(entries: readonly GroupEntry[]): Variant[] {
   const byKey = new Map<string, Variant>();
   for (const entry of entries) {
     let variant = byKey.get(entry.key);
@@ -80,7 +80,7 @@ export function rankVariants(entries: readonly GroupEntry[]): Variant[] {
  * schemas, so the listed tool stays bounded), required only what all require, and
  * `additionalProperties` only where all agree.
  */
-export function mergeInputSchemas(schemas: readonly Tool['inputSchema'][]): Tool['inputSchema'] {
+function mergeInputSchemas(schemas: readonly Tool['inputSchema'][]): Tool['inputSchema'] {
   const [first] = schemas;
   if (!first || schemas.length === 1) return first ?? { type: 'object' };
   const properties: Record<string, unknown> = {};
