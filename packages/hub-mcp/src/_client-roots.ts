@@ -1,6 +1,6 @@
 import { cleanText } from '@mcp-beacon/registry';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { type FolderResolver, HOST_PLATFORM, type PathPlatform, rootFolder } from './_folders.js';
+import { type FolderResolver, rootFolder } from './_folders.js';
 
 /** Bound on the client's answer to `roots/list`, in ms. */
 const LIST_ROOTS_TIMEOUT_MS = 5_000;
@@ -31,8 +31,8 @@ export function createClientRoots(
   server: Server,
   resolver: FolderResolver,
   log: (message: string) => void,
-  platform: PathPlatform = HOST_PLATFORM,
 ): ClientRoots {
+  const { platform } = resolver;
   let current: RootFolders | undefined;
   let asking: Promise<RootFolders | undefined> | undefined;
   let generation = 0;

@@ -90,6 +90,8 @@ export interface FolderResolverOptions {
 
 /** Local folders as comparison keys, after realpath where it has been done. */
 export interface FolderResolver {
+  /** The path rules of the folders it resolves. */
+  readonly platform: PathPlatform;
   /**
    * The key of a local folder now: after realpath once {@link resolve} has finished for it,
    * else of the path as written (and its realpath is started).
@@ -142,6 +144,7 @@ export function createFolderResolver(options: FolderResolverOptions = {}): Folde
     return started;
   };
   return {
+    platform,
     keyOf(path) {
       const done = known.get(path);
       if (done !== undefined) return done;

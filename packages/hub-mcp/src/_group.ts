@@ -6,7 +6,7 @@
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { tag } from './_attribution.js';
 import { withInstanceArg } from './_definitions.js';
-import { formatLocation } from './_location.js';
+import { instanceLabel } from './_location.js';
 
 /** One member's tool, as the group lists it. */
 export interface GroupEntry {
@@ -137,9 +137,6 @@ function commonAnnotations(tools: readonly Tool[]): Tool['annotations'] {
   return Object.keys(out).length > 0 ? (out as Tool['annotations']) : undefined;
 }
 
-const label = (m: GroupEntry['member']) =>
-  `${m.name} (${formatLocation({ remote: m.via, path: m.path })})`;
-
 /**
  * The tool a group lists under `name`: its chosen definition (see {@link rankVariants}) with an
  * `instance` argument, described with the instances that offer it. When the members' definitions
@@ -150,7 +147,7 @@ export function listGroup(name: string, entries: readonly GroupEntry[]): Tool {
   const variants = rankVariants(entries);
   const chosen = variants[0]!;
   const members = entries.map((e) => e.member).sort(byStart);
-  const named = members.slice(0, NAMED_MEMBERS).map(label);
+  const named = members.slice(0, NAMED_MEMBERS).map(instanceLabel);
   const more = members.length - named.length;
   const offered = `${named.join(', ')}${more > 0 ? ` and ${more} more (instances_list)` : ''}`;
   // Its text is one instance's words: marked as such, like every text an instance writes.

@@ -1,6 +1,7 @@
 import type { Clock } from '@mcp-beacon/registry';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import type { HubView, ViewSignature } from './_view.js';
+import type { HubView } from './_view.js';
+import type { ViewSignature } from './types.js';
 
 /** Longest a change waits for its `list_changed`, however long a burst of changes lasts. */
 export const DEFAULT_MAX_WAIT_MS = 250;

@@ -21,6 +21,10 @@ export const formatLocation = (location: InstanceLocation): string =>
 export const locationIdentity = (location: InstanceLocation): string =>
   `${location.remote ?? ''}\n${folderKey(location.path)}`;
 
+/** An instance as messages and descriptions name it: `web (/path)`, `devbox/web (devbox:/path)`. */
+export const instanceLabel = (c: { name: string; path: string; via: string | undefined }) =>
+  `${c.name} (${formatLocation({ remote: c.via, path: c.path })})`;
+
 const REMOTE_PREFIX = /^([A-Za-z0-9][A-Za-z0-9_.-]{1,31}):(.+)$/;
 
 /**

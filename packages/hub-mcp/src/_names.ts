@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { type InstanceLocation, locationIdentity } from './_location.js';
+import { cleanText } from '@mcp-beacon/registry';
+import { formatLocation, type InstanceLocation, locationIdentity } from './_location.js';
 
 /**
  * Longest tool or prompt name the hub lists by default: a client that calls the tool
@@ -81,6 +82,10 @@ export interface RetiredSlug {
   name: string;
   location: InstanceLocation;
 }
+
+/** `web (/path), which has left the hub`: who held a retired slug, for error messages. */
+export const departed = (who: RetiredSlug) =>
+  `${cleanText(who.name)} (${cleanText(formatLocation(who.location))}), which has left the hub`;
 
 /**
  * Slugs that stay put: an instance keeps the slug it was first given for as long as it lives in

@@ -10,8 +10,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { HubContext } from './_context.js';
 import { wireError } from './_forward.js';
-import { formatLocation } from './_location.js';
-import { parseProxiedUri, proxiedUri } from './_names.js';
+import { departed, parseProxiedUri, proxiedUri } from './_names.js';
 
 /** The instance and its own URI behind a hub-side resource URI (`beacon://` or `ui://`). */
 export interface UriRoute {
@@ -29,7 +28,7 @@ export async function routeUri(ctx: HubContext, uri: string): Promise<UriRoute> 
   const gone = parsed && ctx.view.slugs.retiredHolder(parsed.slug);
   throw wireError(
     ErrorCode.InvalidParams,
-    `Unknown resource: ${cleanText(uri)}${gone ? `: it was served by ${cleanText(gone.name)} (${cleanText(formatLocation(gone.location))}), which has left the hub` : ''}`,
+    `Unknown resource: ${cleanText(uri)}${gone ? `: it was served by ${departed(gone)}` : ''}`,
   );
 }
 

@@ -4,7 +4,8 @@ import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
 import { folderKey } from './_folders.js';
 import { chooseInstance, type MatchContext, matchInstances } from './_select.js';
-import { createView, type ViewSource } from './_view.js';
+import { createView } from './_view.js';
+import type { ViewSource } from './types.js';
 
 const HUB: Tool[] = [{ name: 'instances_list', inputSchema: { type: 'object' } }];
 
@@ -36,7 +37,7 @@ function setup(sources: ViewSource[], remotes: string[] = []) {
   const match: MatchContext = {
     slugs: view.slugs.all(),
     folderKey: (p) => folderKey(p),
-    remotes: new Set(remotes),
+    remotes: () => new Set(remotes),
   };
   const all = sources as unknown as ConnectionInfo[];
   const choose = (roots: string[] | undefined, instance?: unknown, tool = 'run') => {
@@ -58,7 +59,11 @@ describe('the default instance of a grouped call', () => {
   it('never takes a remote instance for a client root, even at the same path', () => {
     const remote = source('box/web', '/home/u/web', 1, { via: 'box' });
     const local = source('web', '/home/u/web', 2);
-    expect(setup([remote, local]).choose(['/home/u/web'])).toEqual({ ok: true, id: local.id });
+    expect(setup([remote, local]).choose(['/home/u/web'])).toEqual({
+      ok: true,
+      id: local.id,
+      tool: 'run',
+    });
   });
 
   it('asks for `instance` when only a remote instance has the root path', () => {
@@ -75,8 +80,13 @@ describe('the default instance of a grouped call', () => {
     expect(setup([outer, inner]).choose(['/repo/packages/pkg/src'])).toEqual({
       ok: true,
       id: inner.id,
+      tool: 'run',
     });
-    expect(setup([inner, outer]).choose(['/repo/docs'])).toEqual({ ok: true, id: outer.id });
+    expect(setup([inner, outer]).choose(['/repo/docs'])).toEqual({
+      ok: true,
+      id: outer.id,
+      tool: 'run',
+    });
   });
 
   it('falls back to the only instance offering the name when the root’s instance lacks it', () => {
@@ -87,6 +97,7 @@ describe('the default instance of a grouped call', () => {
     expect(setup([app, web]).choose(['/home/u/web'], undefined, 'get-time')).toEqual({
       ok: true,
       id: app.id,
+      tool: 'get-time',
     });
   });
 
@@ -96,7 +107,7 @@ describe('the default instance of a grouped call', () => {
     });
     const web = source('web', '/home/u/web', 2);
     const { choose } = setup([evil, web]);
-    expect(choose(['/home/u/web'])).toEqual({ ok: true, id: web.id });
+    expect(choose(['/home/u/web'])).toEqual({ ok: true, id: web.id, tool: 'run' });
     const none = choose(undefined);
     expect(none.ok).toBe(false);
     expect(none.ok ? '' : none.message).toBe(
@@ -121,8 +132,12 @@ describe('an instance argument', () => {
     const { all, match, choose } = setup([remote, local], ['box']);
     expect(matchInstances(all, match, '/home/me/shop/').map((c) => c.id)).toEqual([local.id]);
     expect(matchInstances(all, match, 'box:/home/me/shop').map((c) => c.id)).toEqual([remote.id]);
-    expect(choose(undefined, 'box:/home/me/shop')).toEqual({ ok: true, id: remote.id });
-    expect(choose(undefined, '/home/me/shop')).toEqual({ ok: true, id: local.id });
+    expect(choose(undefined, 'box:/home/me/shop')).toEqual({
+      ok: true,
+      id: remote.id,
+      tool: 'run',
+    });
+    expect(choose(undefined, '/home/me/shop')).toEqual({ ok: true, id: local.id, tool: 'run' });
   });
 
   it('never lets a local record answer to a remote’s name', () => {
@@ -148,8 +163,8 @@ describe('an instance argument', () => {
       ],
     });
     const { choose } = setup([older, newer]);
-    expect(choose(undefined, 'new')).toEqual({ ok: true, id: newer.id });
-    expect(choose(undefined, 'old')).toEqual({ ok: true, id: older.id });
+    expect(choose(undefined, 'new')).toEqual({ ok: true, id: newer.id, tool: 'run' });
+    expect(choose(undefined, 'old')).toEqual({ ok: true, id: older.id, tool: 'run' });
   });
 
   it('points at the namespaced name of a tool with an `instance` argument of its own', () => {

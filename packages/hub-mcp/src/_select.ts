@@ -4,9 +4,10 @@
 import type { ConnectionInfo } from '@mcp-beacon/connection-manager';
 import { cleanText } from '@mcp-beacon/registry';
 import { folderKey, holds } from './_folders.js';
-import { formatLocation, parseFolderQuery } from './_location.js';
-import { byStart, type SliceInfo, type ToolGroup } from './_view.js';
+import { byStart } from './_group.js';
+import { instanceLabel, parseFolderQuery } from './_location.js';
 import { HubError } from './errors.js';
+import type { SliceInfo, ToolGroup } from './types.js';
 
 /** Instances listed by name in a message before the rest are counted. */
 const NAMED_IN_MESSAGES = 10;
@@ -17,8 +18,11 @@ export interface MatchContext {
   slugs: ReadonlyMap<string, string>;
   /** The comparison key of a local folder (after realpath once known). */
   folderKey: (path: string) => string;
-  /** The remotes this hub has: `<remote>/...` names and `<remote>:/path` folders are theirs. */
-  remotes: ReadonlySet<string>;
+  /**
+   * The remotes this hub has: `<remote>/...` names and `<remote>:/path` folders are theirs
+   * (asked for only when an `instance` argument is matched).
+   */
+  remotes(): ReadonlySet<string>;
 }
 
 /** True for a local record named like a remote's instance (`devbox/web` with remote devbox). */
@@ -39,7 +43,8 @@ export function matchInstances(
   query: string,
 ): ConnectionInfo[] {
   const q = query.toLowerCase();
-  const { remotes, slugs } = context;
+  const { slugs } = context;
+  const remotes = context.remotes();
   const folder = parseFolderQuery(query, remotes);
   const localKey = folder && folder.remote === undefined ? context.folderKey(folder.path) : '';
   const remoteKey = folder?.remote === undefined ? '' : folderKey(folder.path);
@@ -61,10 +66,8 @@ export function matchInstances(
   return [];
 }
 
-const label = (c: { name: string; path: string; via: string | undefined }) =>
-  `${c.name} (${formatLocation({ remote: c.via, path: c.path })})`;
 const infoLabel = (c: ConnectionInfo) =>
-  label({ name: cleanText(c.record.name), path: cleanText(c.record.path), via: c.via });
+  instanceLabel({ name: cleanText(c.record.name), path: cleanText(c.record.path), via: c.via });
 
 /** `a (path), b (path) and 3 more`, for messages. */
 function some(labels: readonly string[]): string {
@@ -110,10 +113,14 @@ export interface GroupChoice {
   slice(id: string): SliceInfo | undefined;
 }
 
-/** The instance that runs a grouped tool call, or a message saying why there is none. */
-export type ChoiceResult = { ok: true; id: string } | { ok: false; message: string };
+/**
+ * The instance that runs a grouped tool call and its own name for the tool, or a message saying
+ * why there is none.
+ */
+export type ChoiceResult = { ok: true; id: string; tool: string } | { ok: false; message: string };
 
-const membersLabel = (members: readonly SliceInfo[]) => some([...members].sort(byStart).map(label));
+const membersLabel = (members: readonly SliceInfo[]) =>
+  some([...members].sort(byStart).map(instanceLabel));
 
 /**
  * The member whose folder holds the client's roots: for each root, the offering local instance
@@ -150,6 +157,11 @@ function rootsChoice(
 export function chooseInstance(choice: GroupChoice): ChoiceResult {
   const { group, instance } = choice;
   const members = [...group.members.values()];
+  const pick = (member: SliceInfo): ChoiceResult => ({
+    ok: true,
+    id: member.id,
+    tool: member.grouped.get(group.name) ?? group.name,
+  });
   const offeredBy = () =>
     members.length > 0
       ? `${group.name} is offered by ${membersLabel(members)}`
@@ -159,7 +171,7 @@ export function chooseInstance(choice: GroupChoice): ChoiceResult {
       return { ok: false, message: `instance must be a name, id or folder; ${offeredBy()}` };
     const found = matchInstances(choice.all(), choice.match, instance);
     const offering = found.filter((c) => group.members.has(c.id));
-    if (offering.length === 1) return { ok: true, id: offering[0]!.id };
+    if (offering.length === 1) return pick(group.members.get(offering[0]!.id)!);
     if (offering.length > 1)
       return {
         ok: false,
@@ -188,8 +200,8 @@ export function chooseInstance(choice: GroupChoice): ChoiceResult {
   const byRoots = choice.roots
     ? rootsChoice(members, choice.roots, choice.match.folderKey)
     : undefined;
-  if (byRoots !== undefined && !Array.isArray(byRoots)) return { ok: true, id: byRoots.id };
-  if (byRoots === undefined && members.length === 1) return { ok: true, id: members[0]!.id };
+  if (byRoots !== undefined && !Array.isArray(byRoots)) return pick(byRoots);
+  if (byRoots === undefined && members.length === 1) return pick(members[0]!);
   return {
     ok: false,
     message: Array.isArray(byRoots)

@@ -16,9 +16,9 @@ import type { ToolExtra } from './_forward.js';
 import { wireError } from './_forward.js';
 import { type HubToolContext, handleHubTool } from './_hub-tools.js';
 import { formatLocation } from './_location.js';
-import { SEPARATOR } from './_names.js';
+import { departed, SEPARATOR } from './_names.js';
 import { type ChoiceResult, chooseInstance } from './_select.js';
-import type { ToolGroup } from './_view.js';
+import type { ToolGroup } from './types.js';
 
 const toolError = (text: string): CallToolResult => ({
   isError: true,
@@ -79,9 +79,7 @@ export async function callInstanceTool(
 function unknownTool(ctx: HubContext, name: string): Error {
   const at = name.indexOf(SEPARATOR);
   const gone = at > 0 ? ctx.view.slugs.retiredHolder(name.slice(0, at)) : undefined;
-  const was = gone
-    ? ` ${name.slice(0, at)} was ${cleanText(gone.name)} (${cleanText(formatLocation(gone.location))}), which has left the hub.`
-    : '';
+  const was = gone ? ` ${name.slice(0, at)} was ${departed(gone)}.` : '';
   return wireError(
     ErrorCode.InvalidParams,
     `Unknown tool: ${cleanText(name)}.${was} Call instances_list to see what is connected.`,
@@ -103,15 +101,13 @@ export function routeToolCall(
   if (target.kind === 'route') return { id: target.route.id, name: target.route.name, args };
   const { instance, rest } = takeInstanceArg(args);
   const roots = ctx.roots.knownKeys();
-  const byFolder =
-    needsRoots(target.group, instance) ||
-    (typeof instance === 'string' && looksLikeFolder(instance));
-  if (needsRoots(target.group, instance) && roots === undefined) return undefined;
+  const byRoots = needsRoots(target.group, instance);
+  if (byRoots && roots === undefined) return undefined;
   const chosen = choose(ctx, target.group, instance, roots);
   // A folder's realpath still running may change the choice: the slow path waits for it.
+  const byFolder = byRoots || (typeof instance === 'string' && looksLikeFolder(instance));
   if (!chosen.ok || (byFolder && ctx.folders.busy())) return undefined;
-  const own = ctx.view.slice(chosen.id)?.grouped.get(target.group.name);
-  return own === undefined ? undefined : { id: chosen.id, name: own, args: rest };
+  return { id: chosen.id, name: chosen.tool, args: rest };
 }
 
 /**
@@ -157,8 +153,7 @@ export function registerToolHandlers(
       await ctx.folders.settled();
       const chosen = choose(ctx, group, instance, roots);
       if (!chosen.ok) return toolError(chosen.message);
-      const own = view.slice(chosen.id)?.grouped.get(group.name) ?? group.name;
-      return callInstanceTool(ctx, chosen.id, own, rest, extra);
+      return callInstanceTool(ctx, chosen.id, chosen.tool, rest, extra);
     },
   );
 }

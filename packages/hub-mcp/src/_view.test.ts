@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { ConnectionState, InstanceCatalog } from '@mcp-beacon/connection-manager';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
-import { createView, type HubView, type ViewSource } from './_view.js';
+import { createView, type HubView } from './_view.js';
+import type { ViewSource } from './types.js';
 
 const HUB: Tool[] = [{ name: 'instances_list', inputSchema: { type: 'object' } }];
 const namespaced = () => createView({ hubTools: HUB, surface: 'namespaced' });

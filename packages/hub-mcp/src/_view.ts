@@ -17,19 +17,6 @@ import type {
   ViewSource,
 } from './types.js';
 
-export { byStart } from './_group.js';
-export type {
-  Route,
-  SliceInfo,
-  ToolGroup,
-  ToolSurface,
-  ToolTarget,
-  ViewLists,
-  ViewOptions,
-  ViewSignature,
-  ViewSource,
-} from './types.js';
-
 /** Everything the hub exposes, kept up to date one instance at a time. */
 export interface HubView {
   readonly slugs: SlugBook;

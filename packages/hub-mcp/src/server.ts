@@ -26,8 +26,9 @@ import { registerPromptHandlers } from './_prompt-handlers.js';
 import { registerResourceHandlers } from './_resource-handlers.js';
 import { createRootStarter } from './_roots.js';
 import { callInstanceTool, registerToolHandlers, routeToolCall } from './_tool-handlers.js';
-import { createView, type ToolSurface, type ViewSource } from './_view.js';
+import { createView } from './_view.js';
 import { HubError } from './errors.js';
+import type { ToolSurface, ViewSource } from './types.js';
 
 /** Capabilities the hub declares to instances, so their server->client requests reach it. */
 export const HUB_CLIENT_CAPABILITIES: ClientCapabilities = {
@@ -184,12 +185,12 @@ export function createHubServer(options: HubServerOptions): HubServer {
         : { maxWaitMs: options.maxListChangedWaitMs }),
       log,
     }),
-    roots: createClientRoots(server, folders, log, options.folders?.platform),
+    roots: createClientRoots(server, folders, log),
     folders,
     match: () => ({
       slugs: view.slugs.all(),
       folderKey: folders.keyOf,
-      remotes: remoteNames(),
+      remotes: remoteNames,
     }),
   };
 
