@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-// The HTTP cost of one call, in the same run for each client: `HttpClientTransport.call()` on
-// its builtin HTTP/1.1 client and on undici, and node:http with a keep-alive agent (the old
-// client) as the baseline, each making N sequential JSON-RPC POSTs answered with an SSE body by
+// The HTTP cost of one call, in the same run for each client: `HttpClientTransport.call()` (on
+// undici), and node:http with a keep-alive agent as the baseline, each making N sequential JSON-RPC POSTs answered with an SSE body by
 // a server in another process. Client CPU and wall time per request, and the client's RSS.
 // Usage: node bench/http.mjs [--requests 5000] [--rounds 3]
 import { fork } from 'node:child_process';
@@ -36,8 +35,8 @@ if (process.argv[2] === '--serve') {
   const port = await new Promise((resolve) => child.once('message', resolve));
   const url = `http://127.0.0.1:${port}/mcp`;
 
-  const viaTransport = (httpClient) => {
-    const transport = new HttpClientTransport(url, { httpClient });
+  const viaTransport = () => {
+    const transport = new HttpClientTransport(url);
     return {
       call: () => transport.call('tools/call', { name: 'echo', arguments: {} }),
       close: () => transport.close(),
@@ -82,8 +81,7 @@ if (process.argv[2] === '--serve') {
     };
   };
   const arms = {
-    builtin: () => viaTransport('builtin'),
-    undici: () => viaTransport('undici'),
+    transport: viaTransport,
     node_http_baseline: viaNodeHttp,
   };
   const samples = Object.fromEntries(Object.keys(arms).map((k) => [k, { cpu: [], wall: [] }]));
@@ -104,10 +102,10 @@ if (process.argv[2] === '--serve') {
   const report = { node: process.version, requests: REQUESTS, rounds: ROUNDS, us_per_request: {} };
   for (const [name, { cpu, wall }] of Object.entries(samples))
     report.us_per_request[name] = { cpu: summarize(cpu).p50, wall: summarize(wall).p50 };
-  const base = report.us_per_request.builtin;
-  report.undici_over_builtin = {
-    cpu: round(report.us_per_request.undici.cpu / base.cpu),
-    wall: round(report.us_per_request.undici.wall / base.wall),
+  const base = report.us_per_request.node_http_baseline;
+  report.transport_over_node_http = {
+    cpu: round(report.us_per_request.transport.cpu / base.cpu),
+    wall: round(report.us_per_request.transport.wall / base.wall),
   };
   report.rss_mib_after = round(process.memoryUsage().rss / 1024 / 1024);
   console.log(JSON.stringify(report, null, 2));

@@ -5,7 +5,7 @@
 //      listed in instances_list and rename -> tool callable (p50/p99), the hub's own tools/list
 //      cost on raw pipes, and its RSS;
 //  (f) a tool call (server-everything's echo) made directly with the SDK client, through the
-//      hub (on its builtin HTTP client, and on undici), and through a raw stdio-to-HTTP
+//      hub (its HTTP client is undici), and through a raw stdio-to-HTTP
 //      forwarder (the floor), interleaved call by call.
 // Usage: node bench/hub-scale.mjs [--samples N] [--calls N] [--sizes 100,500] [--only echo]
 import { spawn } from 'node:child_process';
@@ -242,19 +242,12 @@ async function echoThreeWays() {
     env,
   });
   const viaHub = await connect(hubTransport);
-  // The same hub on undici, for the same-run comparison with its builtin HTTP/1.1 client.
-  const undiciTransport = new StdioClientTransport({
-    command: process.execPath,
-    args: [HUB, '--log-level', 'error', '--http-client', 'undici'],
-    env,
-  });
-  const viaUndici = await connect(undiciTransport);
   const floorTransport = new StdioClientTransport({
     command: process.execPath,
     args: [FORWARDER, url],
   });
   const floor = await connect(floorTransport);
-  for (const hub of [viaHub, viaUndici])
+  for (const hub of [viaHub])
     for (;;) {
       const r = await hub
         .callTool({ name: 'everything__echo', arguments: { message: 'x' } })
@@ -265,47 +258,40 @@ async function echoThreeWays() {
   const ways = {
     direct: (c) => c.callTool({ name: 'echo', arguments: { message: 'hello' } }),
     hub: (c) => c.callTool({ name: 'everything__echo', arguments: { message: 'hello' } }),
-    hub_undici: (c) => c.callTool({ name: 'everything__echo', arguments: { message: 'hello' } }),
     floor: (c) => c.callTool({ name: 'echo', arguments: { message: 'hello' } }),
   };
-  const clients = { direct, hub: viaHub, hub_undici: viaUndici, floor };
-  const times = { direct: [], hub: [], hub_undici: [], floor: [] };
+  const clients = { direct, hub: viaHub, floor };
+  const times = { direct: [], hub: [], floor: [] };
   let cpuBefore;
   let rssBefore;
   for (let i = 0; i < CALLS + 50; i++) {
     if (i === 50) {
-      cpuBefore = [cpuMs(hubTransport.pid), cpuMs(undiciTransport.pid), cpuMs(floorTransport.pid)];
-      rssBefore = [rssMib(hubTransport.pid), rssMib(undiciTransport.pid)];
+      cpuBefore = [cpuMs(hubTransport.pid), cpuMs(floorTransport.pid)];
+      rssBefore = [rssMib(hubTransport.pid)];
     }
-    for (const way of ['direct', 'hub', 'hub_undici', 'floor']) {
+    for (const way of ['direct', 'hub', 'floor']) {
       const t0 = performance.now();
       await ways[way](clients[way]);
       if (i >= 50) times[way].push(performance.now() - t0);
     }
   }
   // CPU time of the middle process per call, in µs: steadier than latency on a busy machine.
-  const [hubCpu, undiciCpu, floorCpu] = [
-    cpuMs(hubTransport.pid),
-    cpuMs(undiciTransport.pid),
-    cpuMs(floorTransport.pid),
-  ].map((ms, i) => round(((ms - cpuBefore[i]) * 1000) / CALLS));
+  const [hubCpu, floorCpu] = [cpuMs(hubTransport.pid), cpuMs(floorTransport.pid)].map((ms, i) =>
+    round(((ms - cpuBefore[i]) * 1000) / CALLS),
+  );
   const stats = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, summarize(v)]));
   await unlink(final).catch(() => undefined);
   return {
     direct_sdk_client: stats.direct,
     via_hub: stats.hub,
-    via_hub_undici: stats.hub_undici,
     raw_forwarder_floor: stats.floor,
     hub_over_direct_p50: round(stats.hub.p50 / stats.direct.p50),
-    hub_undici_over_direct_p50: round(stats.hub_undici.p50 / stats.direct.p50),
     floor_over_direct_p50: round(stats.floor.p50 / stats.direct.p50),
-    cpu_us_per_call: { hub: hubCpu, hub_undici: undiciCpu, raw_forwarder_floor: floorCpu },
+    cpu_us_per_call: { hub: hubCpu, raw_forwarder_floor: floorCpu },
     // Long runs (--calls 20000) show whether the hub's memory grows with the calls it forwards.
     hub_rss_mib: {
       after_warm_up: round(rssBefore[0]),
       after_calls: round(rssMib(hubTransport.pid)),
-      undici_after_warm_up: round(rssBefore[1]),
-      undici_after_calls: round(rssMib(undiciTransport.pid)),
     },
   };
 }

@@ -52,8 +52,6 @@ export interface StartHubOptions {
   maxNameLength?: number;
   /** Most tools listed (default: no cap). */
   maxTools?: number;
-  /** The HTTP client instances are reached with (default `builtin`). */
-  httpClient?: 'undici' | 'builtin';
   /**
    * Other machines' hubs, each reached through a command (`ssh devbox beacon-hub`); their
    * instances are listed as `<remote>/<name>`. They start once the MCP client has
@@ -89,7 +87,6 @@ export async function startHub(options: StartHubOptions): Promise<Hub> {
     clientCapabilities: HUB_CLIENT_CAPABILITIES,
     removeRecord: (record) => removeInstance(paths, record.id),
     log: (message) => logger.warn(message),
-    ...(options.httpClient === undefined ? {} : { httpClient: options.httpClient }),
     ...(options.ping === undefined ? {} : { ping: options.ping }),
     ...(options.giveUpAfterMs === undefined
       ? {}

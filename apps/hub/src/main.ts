@@ -58,8 +58,6 @@ Options:
   --max-name-length N   longest tool and prompt name listed (default 48, at least 24)
   --max-tools N         list at most N tools (hub tools first); the rest stay callable
                         through instances_call and are found with instances_tools
-  --http-client NAME    builtin (default) or undici: the HTTP/1.1 client instances are
-                        reached with
   --start-roots         start beacon-instance in every root the client reports (at start
                         and when its roots change) that holds a package.json and has no
                         live instance; started instances keep running after the hub exits
@@ -260,11 +258,9 @@ async function main(): Promise<void> {
     min: 24,
     unit: 'characters',
   });
-  const httpClient = values['http-client'] ?? 'builtin';
-  if (httpClient !== 'undici' && httpClient !== 'builtin') {
-    process.stderr.write('beacon-hub: --http-client must be undici or builtin\n');
-    process.exit(2);
-  }
+  // Accepted so that configurations written for older hubs keep starting.
+  if (values['http-client'] !== undefined)
+    logger.warn('--http-client is ignored: instances are always reached with undici');
   const maxTools = intOption(values['max-tools'], '--max-tools', { min: 10, unit: '' });
   const remotes = await remoteSpecs(values, paths, (message) => logger.warn(message), {
     serving: true,
@@ -288,7 +284,6 @@ async function main(): Promise<void> {
     transport,
     logger,
     tools,
-    httpClient,
     ...(maxNameLength === undefined ? {} : { maxNameLength }),
     ...(maxTools === undefined ? {} : { maxTools }),
     ...(callTimeoutMs === undefined ? {} : { callTimeoutMs }),

@@ -1,10 +1,35 @@
-// The same request/response surface as _http1.ts, on undici (the Node core team's HTTP
-// client): one keep-alive pool per instance, no pipelining, POSTs never retried.
+// The HTTP/1.1 wire of the transport, on undici (the Node core team's client): one keep-alive
+// pool per instance, no pipelining, POSTs never retried, each exchange abortable.
 
-import type { Dispatcher, Pool } from 'undici';
+import { type Dispatcher, Pool } from 'undici';
 import { BodyText } from './_body.js';
-import type { Http1Request, Http1Response } from './_http1.js';
 import { ConnectionError } from './errors.js';
+
+/** One request as the transport makes it. */
+export interface HttpRequest {
+  method: 'GET' | 'POST' | 'DELETE';
+  /** Path and query. */
+  path: string;
+  headers: Record<string, string>;
+  body?: string | undefined;
+  /** Longest wait for the head and between body chunks, in ms (default: none). */
+  idleTimeoutMs?: number | undefined;
+  /** Aborting it ends the exchange (before or after its head) and frees its socket. */
+  signal?: AbortSignal | undefined;
+}
+
+/** A response head; its body is read once, as text. */
+export interface HttpResponse {
+  readonly status: number;
+  /** Header names in lower case; repeated headers joined with `, `. */
+  readonly headers: Record<string, string>;
+  /** Hands each piece of body text to `onText` as it arrives; resolves when the body ends. */
+  read(onText: (text: string) => void): Promise<void>;
+  /** Reads and drops the body (so the connection can serve the next request). */
+  discard(): void;
+  /** Ends the exchange now: the read rejects with `CLOSED`, the socket is closed. */
+  abort(): void;
+}
 
 /** undici error codes of a connection that broke under a request. */
 const RESET_CODES = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE', 'UND_ERR_CLOSED']);
@@ -13,13 +38,6 @@ const MALFORMED_CODES = new Set([
   'UND_ERR_HEADERS_OVERFLOW',
   'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
   'UND_ERR_RESPONSE_STATUS_CODE',
-  'HPE_INVALID_CONSTANT',
-  'HPE_INVALID_CHUNK_SIZE',
-  'HPE_INVALID_CONTENT_LENGTH',
-  'HPE_INVALID_HEADER_TOKEN',
-  'HPE_INVALID_STATUS',
-  'HPE_INVALID_VERSION',
-  'HPE_UNEXPECTED_CONTENT_LENGTH',
 ]);
 
 /** An undici failure as the transport's error codes. */
@@ -37,8 +55,15 @@ function mapError(error: unknown, answered: boolean): Error {
     );
   if (TIMEOUT_CODES.has(code))
     return new ConnectionError('TIMEOUT', 'no data within the idle timeout', { cause: error });
-  if (MALFORMED_CODES.has(code) || code.startsWith('HPE_'))
+  if (
+    MALFORMED_CODES.has(code) ||
+    code.startsWith('HPE_') ||
+    (error as Error).name === 'HTTPParserError'
+  )
     return new ConnectionError('BAD_RESPONSE', message, { cause: error });
+  // undici asserts on some malformed heads (a 101 without an upgrade) rather than parsing them.
+  if (code === 'ERR_ASSERTION')
+    return new ConnectionError('BAD_RESPONSE', 'malformed HTTP answer', { cause: error });
   if (code === 'UND_ERR_ABORTED' || code === 'UND_ERR_DESTROYED')
     return new ConnectionError('CLOSED', 'connection closed', { cause: error });
   return error as Error;
@@ -50,51 +75,50 @@ export interface UndiciPoolOptions {
   maxHeadBytes?: number;
   /** Keep-alive reuse without a server hint, in ms (default 4 000). */
   idleReuseMs?: number;
+  /** Connections open at once; more requests wait for one (default 64). */
+  connections?: number;
 }
 
 /**
  * An HTTP/1.1 client for one origin on an undici `Pool`: requests are never retried (undici
- * retries nothing that is not idempotent, and POST is not), idle connections are retired
- * before the server's `Keep-Alive: timeout` (less a second), no pipelining.
+ * retries nothing that is not idempotent, and every request here is marked so), idle
+ * connections are retired before the server's `Keep-Alive: timeout` (less a second), no
+ * pipelining.
  */
 export class UndiciPool {
-  /** undici is loaded on first use: a hub on the builtin client never pays for it. */
-  private pool: Promise<Pool> | undefined;
+  private readonly pool: Pool;
   private closed = false;
 
-  constructor(
-    private readonly origin: string,
-    private readonly options: UndiciPoolOptions = {},
-  ) {}
-
-  private open(): Promise<Pool> {
-    this.pool ??= import('undici').then(
-      ({ Pool }) =>
-        new Pool(this.origin, {
-          pipelining: 1,
-          keepAliveTimeout: this.options.idleReuseMs ?? 4_000,
-          keepAliveTimeoutThreshold: 1_000,
-          maxHeaderSize: this.options.maxHeadBytes ?? 64 * 1024,
-        }),
-    );
-    return this.pool;
+  constructor(origin: string, options: UndiciPoolOptions = {}) {
+    this.pool = new Pool(origin, {
+      pipelining: 1,
+      connections: options.connections ?? 64,
+      keepAliveTimeout: options.idleReuseMs ?? 4_000,
+      keepAliveTimeoutThreshold: 1_000,
+      maxHeaderSize: options.maxHeadBytes ?? 64 * 1024,
+    });
   }
 
   /**
    * Sends one request; resolves with the response head.
-   * @throws {ConnectionError} `CLOSED`, `RESET`, `TIMEOUT`, `BAD_RESPONSE` or `BAD_HEADER`, or
-   *   the socket error (with its `code`, such as `ECONNREFUSED`).
+   * @throws {ConnectionError} `CLOSED` (also when `request.signal` aborts first), `RESET`,
+   *   `TIMEOUT`, `BAD_RESPONSE` or `BAD_HEADER`, or the socket error (with its `code`, such as
+   *   `ECONNREFUSED`).
    */
-  async request(request: Http1Request): Promise<Http1Response> {
-    if (this.closed) throw new ConnectionError('CLOSED', 'connection closed');
+  request(request: HttpRequest): Promise<HttpResponse> {
+    if (this.closed) return Promise.reject(new ConnectionError('CLOSED', 'connection closed'));
     for (const [name, value] of Object.entries(request.headers))
       if (value.includes('\n') || value.includes('\r'))
-        throw new ConnectionError('BAD_HEADER', `header ${name} holds a line break`);
-    const pool = await this.open();
-    if (this.closed) throw new ConnectionError('CLOSED', 'connection closed');
-    return new Promise<Http1Response>((resolve, reject) => {
+        return Promise.reject(
+          new ConnectionError('BAD_HEADER', `header ${name} holds a line break`),
+        );
+    if (request.signal?.aborted)
+      return Promise.reject(new ConnectionError('CLOSED', 'the request was aborted'));
+    return new Promise<HttpResponse>((resolve, reject) => {
+      const exchange = new UndiciExchange(resolve, reject);
+      request.signal?.addEventListener('abort', () => exchange.abort(), { once: true });
       // dispatch() with a handler rather than request(): no stream per response on the hot path.
-      pool.dispatch(
+      this.pool.dispatch(
         {
           method: request.method,
           path: request.path,
@@ -104,7 +128,7 @@ export class UndiciPool {
           headersTimeout: request.idleTimeoutMs ?? 0,
           bodyTimeout: request.idleTimeoutMs ?? 0,
         },
-        new Exchange(resolve, reject),
+        exchange,
       );
     });
   }
@@ -113,25 +137,27 @@ export class UndiciPool {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    void this.pool?.then((pool) => pool.destroy()).catch(() => undefined);
+    this.pool.destroy().catch(() => undefined);
   }
 }
 
-/** One response as undici hands it over, read the way the transport reads an Http1Response. */
-class Exchange implements Dispatcher.DispatchHandler, Http1Response {
+/** One exchange as undici hands it over: its head resolves the request, its body is read. */
+class UndiciExchange implements Dispatcher.DispatchHandler, HttpResponse {
   status = 0;
   headers: Record<string, string> = {};
   private controller: Dispatcher.DispatchController | undefined;
   private answered = false;
+  private aborted = false;
   private readonly body = new BodyText();
 
   constructor(
-    private readonly resolveHead: (response: Http1Response) => void,
+    private readonly resolveHead: (response: HttpResponse) => void,
     private readonly rejectHead: (error: Error) => void,
   ) {}
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
+    if (this.aborted) controller.abort(new ConnectionError('CLOSED', 'the request was aborted'));
   }
 
   onRequestUpgrade(controller: Dispatcher.DispatchController): void {
@@ -175,7 +201,8 @@ class Exchange implements Dispatcher.DispatchHandler, Http1Response {
   }
 
   abort(): void {
-    if (this.body.done) return;
-    this.controller?.abort(new ConnectionError('CLOSED', 'connection closed'));
+    if (this.body.done || this.aborted) return;
+    this.aborted = true;
+    this.controller?.abort(new ConnectionError('CLOSED', 'the request was aborted'));
   }
 }

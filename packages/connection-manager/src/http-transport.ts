@@ -1,17 +1,16 @@
-// Over 300 lines on purpose: the SDK's Transport contract (send, SSE answers, the GET event
-// stream and its reopening, session end) and the direct-call fast path share one session and
-// one connection pool, and splitting them would put that shared state behind an interface.
-// The HTTP/1.1 wire is `_http1.ts` (or `_undici.ts`); body decoding is `_body.ts`.
+// The MCP streamable-HTTP client transport of the hub: requests and their JSON or SSE answers,
+// the server's GET event stream (reopened with backoff for as long as the transport lives),
+// one recovery of an expired session, cancellation that frees the exchange, and the direct-call
+// fast path. The wire is `_undici.ts`, SSE reading `_sse.ts`, the call table `_direct-calls.ts`.
 import { type Clock, systemClock } from '@mcp-beacon/registry';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type {
-  JSONRPCErrorResponse,
-  JSONRPCMessage,
-  JSONRPCResultResponse,
-} from '@modelcontextprotocol/sdk/types.js';
-import { Http1Pool, type Http1Request, type Http1Response } from './_http1.js';
-import { UndiciPool } from './_undici.js';
+import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { type DirectAnswer, DirectCalls } from './_direct-calls.js';
+import { readBodyText, readEventStream } from './_sse.js';
+import { type HttpResponse, UndiciPool } from './_undici.js';
 import { ConnectionError } from './errors.js';
+
+export type { DirectAnswer } from './_direct-calls.js';
 
 /** Options of {@link HttpClientTransport}. */
 export interface HttpClientTransportOptions {
@@ -19,78 +18,94 @@ export interface HttpClientTransportOptions {
   token?: string | undefined;
   /** Timeout of the `DELETE` that ends the session, in ms (default 1 000). */
   terminateTimeoutMs?: number;
-  /** Delays before reopening a dropped server event stream, in ms (default 250, 1 000, 4 000). */
+  /**
+   * Delays before reopening a lost server event stream, in ms, one per consecutive failure; the
+   * last repeats for as long as the transport lives (default 250, 1 000, 4 000, 15 000, 30 000).
+   * A server's SSE `retry` raises a delay, never lowers it.
+   */
   reopenDelaysMs?: readonly number[];
   /**
    * Longest message taken from the server, in characters (default 64 Mi): a longer JSON body or
-   * SSE event ends its response, so a misbehaving server cannot grow the hub's memory.
+   * SSE event ends its response while it is read, so a misbehaving server cannot grow the
+   * hub's memory. {@link HttpClientTransport.call} can lower it per call.
    */
   maxMessageLength?: number;
-  /**
-   * The HTTP/1.1 client: `builtin` (default), a small client of this package, or `undici`
-   * (loaded on first use). The builtin one costs less CPU and memory per call in the same-run
-   * benchmarks (bench/README.md); both send a request at most once.
-   */
-  httpClient?: 'undici' | 'builtin';
   /** Timers of call timeouts and event-stream reopening (default: the real clock). */
   clock?: Clock;
 }
 
-/** What the transport needs of an HTTP client: one request at a time per connection. */
-interface HttpPool {
-  request(request: Http1Request): Promise<Http1Response>;
-  close(): void;
-}
+/** The server's own event stream, as last seen. */
+export type EventStreamStatus =
+  /** Being opened (the first time, or after a drop). */
+  | { state: 'opening' }
+  /** Open; `resumed` when it was lost before, so notifications may have been missed. */
+  | { state: 'open'; resumed: boolean }
+  /** The server offers none (405). */
+  | { state: 'none' }
+  /** Lost: `failures` consecutive opens failed since (0 right after a drop), reopen scheduled. */
+  | { state: 'lost'; reason: string; failures: number };
 
 const MAX_MESSAGE_LENGTH = 64 * 1024 * 1024;
+const REOPEN_DELAYS_MS = [250, 1_000, 4_000, 15_000, 30_000];
+/** Bound of the requests that renew an expired session, in ms. */
+const RENEW_TIMEOUT_MS = 10_000;
 
 /** JSON-RPC error code for a request whose connection ended before its answer. */
 const CONNECTION_CLOSED = -32000;
 
-/** The answer to a {@link HttpClientTransport.call}: a result or an error, as sent. */
-export type DirectAnswer = JSONRPCResultResponse | JSONRPCErrorResponse;
+/** A request whose answer is still to come: how to end its exchange, and its size bound. */
+interface InFlight {
+  abort: AbortController;
+  maxLength: number;
+  cancelled: boolean;
+}
 
 const httpError = (status: number, message: string) =>
   new ConnectionError('HTTP_STATUS', message, { status });
 
-/** A direct call in flight: how to settle it, and when it times out (`clock.now()` ms). */
-interface DirectCall {
-  settle: (answer: DirectAnswer) => void;
-  fail: (error: Error) => void;
-  deadline: number;
-  expire: () => void;
-}
+const requestIdOf = (message: JSONRPCMessage): RequestId | undefined =>
+  'method' in message && 'id' in message ? message.id : undefined;
 
 /**
- * A lean MCP streamable-HTTP client transport on a small keep-alive HTTP/1.1 client: one
- * upstream session, bodies parsed as JSON and handed on without schema validation (the hub
- * forwards them as they are). Handles JSON and SSE answers to a POST, the server's GET event
- * stream, `mcp-session-id` / `mcp-protocol-version` headers, and ends the session with
- * `DELETE` in {@link terminateSession}. A POST stream that ends before its answer yields a
- * JSON-RPC error for that request at once, instead of a wait for the request's timeout.
+ * A lean MCP streamable-HTTP client transport on undici: one upstream session, bodies parsed
+ * as JSON and handed on without schema validation (the hub forwards them as they are).
+ * Handles JSON and SSE answers to a POST, the server's GET event stream (reopened with
+ * `Last-Event-ID` after a loss, for as long as the transport lives; see {@link eventStream}),
+ * `mcp-session-id` / `mcp-protocol-version` headers, and ends the session with `DELETE` in
+ * {@link terminateSession}. A session the server no longer knows (404) is renewed once with a
+ * fresh `initialize`, its resource subscriptions and log level applied again, and the request
+ * that met the 404 is sent again: the server never took it. A POST stream that ends before its
+ * answer yields a JSON-RPC error for that request at once; `notifications/cancelled` for a
+ * request in flight also ends its exchange, so its socket is freed.
  */
 export class HttpClientTransport implements Transport {
   onclose?: (() => void) | undefined;
   onerror?: ((error: Error) => void) | undefined;
   onmessage?: ((message: JSONRPCMessage) => void) | undefined;
+  /** Every change of {@link eventStream}. */
+  oneventstream?: ((status: EventStreamStatus) => void) | undefined;
   sessionId?: string | undefined;
 
   private readonly url: URL;
   /** The request target: path and query of `url`. */
   private readonly path: string;
-  private readonly pool: HttpPool;
+  private readonly pool: UndiciPool;
+  private readonly clock: Clock;
+  private readonly maxLength: number;
   private protocolVersion: string | undefined;
   private closed = false;
-  /** The server's GET event stream is open or being opened (or the server has none). */
-  private eventStreamOpen = false;
+  private stream: EventStreamStatus | undefined;
   private reopenTimer: unknown;
-  private reopenAttempt = 0;
-  private readonly direct = new Map<string, DirectCall>();
-  private directIds = 0;
-  /** One timer for every direct call's timeout, due at `sweepAt` (`clock.now()` ms). */
-  private sweep: unknown;
-  private sweepAt = Number.POSITIVE_INFINITY;
-  private readonly clock: Clock;
+  private lastEventId: string | undefined;
+  private serverRetryMs = 0;
+  private readonly direct: DirectCalls;
+  private readonly inflight = new Map<RequestId, InFlight>();
+  /** What a renewed session must be told again. */
+  private initializeParams: Record<string, unknown> | undefined;
+  private readonly subscriptions = new Set<string>();
+  private logLevel: string | undefined;
+  private renewing: Promise<void> | undefined;
+  private renewals = 0;
 
   constructor(
     url: URL | string,
@@ -101,28 +116,34 @@ export class HttpClientTransport implements Transport {
     if (this.url.protocol !== 'http:')
       throw new ConnectionError('BAD_URL', `only http URLs are supported, got ${this.url.href}`);
     this.path = `${this.url.pathname}${this.url.search}`;
-    this.pool =
-      options.httpClient === 'undici'
-        ? new UndiciPool(this.url.origin)
-        : new Http1Pool(
-            this.url.hostname.replace(/^\[(.*)\]$/, '$1'),
-            Number(this.url.port || 80),
-            this.url.host,
-            { maxIdle: 4 },
-          );
+    this.maxLength = options.maxMessageLength ?? MAX_MESSAGE_LENGTH;
+    this.pool = new UndiciPool(this.url.origin);
+    this.direct = new DirectCalls(this.clock);
   }
 
   async start(): Promise<void> {}
 
+  /** The server's event stream as last seen (undefined before the session is initialized). */
+  get eventStream(): EventStreamStatus | undefined {
+    return this.stream;
+  }
+
+  /** Sessions renewed after the server answered 404 for this one. */
+  get sessionRenewals(): number {
+    return this.renewals;
+  }
+
   /**
    * Sends one request outside the MCP client's bookkeeping and resolves with the answer as the
-   * server wrote it (`result` or `error`, nothing validated): the hub forwards tool calls this
-   * way. Notifications and server-to-client requests sent meanwhile still reach `onmessage`,
-   * before the answer. Aborting `signal` (the one way to cancel) sends `notifications/cancelled`
-   * and rejects with the signal's reason; after `timeoutMs` the same happens with a `TIMEOUT`
-   * error.
-   * @throws {ConnectionError} when the request cannot be sent, the server refuses it, or
-   *   `TIMEOUT`.
+   * server wrote it (`result` or `error`, nothing validated): the hub forwards tool calls and
+   * fetches catalogs this way. Notifications and server-to-client requests sent meanwhile still
+   * reach `onmessage`, before the answer. Aborting `signal` (the one way to cancel) sends
+   * `notifications/cancelled`, ends the exchange and rejects with the signal's reason; after
+   * `timeoutMs` the same happens with a `TIMEOUT` error. An answer over `maxLength` characters
+   * (default: the transport's bound) is cut while it is read, and the call rejects with
+   * `TOO_LARGE`.
+   * @throws {ConnectionError} when the request cannot be sent, the server refuses it,
+   *   `TOO_LARGE` or `TIMEOUT`.
    */
   call(
     method: string,
@@ -130,14 +151,29 @@ export class HttpClientTransport implements Transport {
     options: {
       signal?: AbortSignal | undefined;
       timeoutMs?: number | undefined;
+      maxLength?: number | undefined;
     } = {},
   ): Promise<DirectAnswer> {
+    return this.request(method, params, options, false);
+  }
+
+  /** {@link call}; `renewal` marks the requests of a session renewal (they do not wait for it). */
+  private request(
+    method: string,
+    params: Record<string, unknown>,
+    options: {
+      signal?: AbortSignal | undefined;
+      timeoutMs?: number | undefined;
+      maxLength?: number | undefined;
+    },
+    renewal: boolean,
+  ): Promise<DirectAnswer> {
     const { signal, timeoutMs } = options;
-    const id = `direct-${++this.directIds}`;
+    const id = this.direct.nextId();
     return new Promise<DirectAnswer>((resolve, reject) => {
       const done = () => signal?.removeEventListener('abort', onAbort);
       const cancel = (error: unknown, reason: string) => {
-        if (!this.direct.delete(id)) return;
+        if (!this.direct.take(id)) return;
         done();
         reject(error);
         void this.send({
@@ -150,9 +186,7 @@ export class HttpClientTransport implements Transport {
         cancel(signal?.reason ?? new Error('aborted'), String(signal?.reason ?? 'cancelled'));
       if (signal?.aborted) return reject(signal.reason ?? new Error('aborted'));
       signal?.addEventListener('abort', onAbort, { once: true });
-      const deadline =
-        timeoutMs === undefined ? Number.POSITIVE_INFINITY : this.clock.now() + timeoutMs;
-      this.direct.set(id, {
+      this.direct.add(id, {
         settle: (answer) => {
           done();
           resolve(answer);
@@ -161,46 +195,21 @@ export class HttpClientTransport implements Transport {
           done();
           reject(error);
         },
-        deadline,
+        deadline: timeoutMs === undefined ? Number.POSITIVE_INFINITY : this.clock.now() + timeoutMs,
         expire: () =>
           cancel(
             new ConnectionError('TIMEOUT', `no answer within ${timeoutMs} ms`),
             `no answer within ${timeoutMs} ms`,
           ),
       });
-      if (deadline < this.sweepAt) this.armSweep(deadline);
-      this.send({ jsonrpc: '2.0', id, method, params }).catch((error: unknown) => {
-        if (!this.direct.delete(id)) return;
-        done();
-        reject(error);
-      });
+      this.post({ jsonrpc: '2.0', id, method, params }, options.maxLength, renewal).catch(
+        (error: unknown) => {
+          if (!this.direct.take(id)) return;
+          done();
+          reject(error);
+        },
+      );
     });
-  }
-
-  /**
-   * Call timeouts share one timer instead of one per call (a timer per call was a measurable
-   * share of the hub's time per call): it is due at the earliest deadline and, when it fires,
-   * expires what is due and re-arms for the next.
-   */
-  private armSweep(at: number): void {
-    if (this.sweep !== undefined) this.clock.clearTimeout(this.sweep);
-    this.sweepAt = at;
-    this.sweep = this.clock.setTimeout(
-      () => this.expireCalls(),
-      Math.max(1, Math.ceil(at - this.clock.now())),
-    );
-  }
-
-  private expireCalls(): void {
-    this.sweep = undefined;
-    this.sweepAt = Number.POSITIVE_INFINITY;
-    const now = this.clock.now();
-    let next = Number.POSITIVE_INFINITY;
-    for (const call of [...this.direct.values()]) {
-      if (call.deadline <= now) call.expire();
-      else if (call.deadline < next) next = call.deadline;
-    }
-    if (next !== Number.POSITIVE_INFINITY && !this.closed) this.armSweep(next);
   }
 
   setProtocolVersion(version: string): void {
@@ -209,20 +218,79 @@ export class HttpClientTransport implements Transport {
 
   async send(message: JSONRPCMessage): Promise<void> {
     if (this.closed) throw new ConnectionError('CLOSED', 'transport is closed');
-    const body = JSON.stringify(message);
-    const requestId = 'method' in message && 'id' in message ? message.id : undefined;
-    let response: Http1Response;
+    if ('method' in message) this.remember(message);
+    if ('method' in message && message.method === 'notifications/cancelled') {
+      // The cancelled request's exchange ends now: its socket is freed whatever the server does.
+      const inflight = this.inflight.get(message.params?.requestId as RequestId);
+      if (inflight) {
+        inflight.cancelled = true;
+        inflight.abort.abort();
+      }
+    }
+    await this.post(message);
+  }
+
+  /** Notes what a renewed session must be told again. */
+  private remember(message: JSONRPCMessage & { method: string }): void {
+    const params = (message as { params?: Record<string, unknown> }).params ?? {};
+    if (message.method === 'initialize') this.initializeParams = params;
+    else if (message.method === 'logging/setLevel' && typeof params.level === 'string')
+      this.logLevel = params.level;
+    else if (message.method === 'resources/subscribe' && typeof params.uri === 'string')
+      this.subscriptions.add(params.uri);
+    else if (message.method === 'resources/unsubscribe' && typeof params.uri === 'string')
+      this.subscriptions.delete(params.uri);
+  }
+
+  /**
+   * POSTs one message and hands its answer on (to `onmessage`, or to its direct call).
+   * `renewed` marks a message of a session renewal, or the one resend after it: it neither
+   * waits for a renewal nor starts one.
+   */
+  private async post(
+    message: JSONRPCMessage,
+    maxLength = this.maxLength,
+    renewed = false,
+  ): Promise<void> {
+    if (this.renewing && !renewed) await this.renewing.catch(() => undefined);
+    if (this.closed) throw new ConnectionError('CLOSED', 'transport is closed');
+    const requestId = requestIdOf(message);
+    const inflight: InFlight | undefined =
+      requestId === undefined
+        ? undefined
+        : { abort: new AbortController(), maxLength, cancelled: false };
+    if (inflight) this.inflight.set(requestId!, inflight);
+    const release = () => {
+      if (requestId !== undefined && this.inflight.get(requestId) === inflight)
+        this.inflight.delete(requestId);
+    };
+    const session = this.sessionId;
+    let response: HttpResponse;
     try {
-      response = await this.exchange('POST', body, 'application/json, text/event-stream');
+      response = await this.exchange('POST', {
+        body: JSON.stringify(message),
+        accept: 'application/json, text/event-stream',
+        signal: inflight?.abort.signal,
+      });
     } catch (error) {
+      release();
+      if (inflight?.cancelled) return;
       this.onerror?.(error as Error);
       throw error;
     }
     const sessionId = response.headers['mcp-session-id'];
     if (sessionId !== undefined) this.sessionId = sessionId;
     const status = response.status;
+    if (status === 404 && session !== undefined && !renewed) {
+      // The server no longer knows the session (restarted, or expired it) and took nothing.
+      response.discard();
+      release();
+      await this.renewSession(session);
+      return this.post(message, maxLength, true);
+    }
     if (status < 200 || status >= 300) {
-      const text = await this.readBody(response).catch(() => '');
+      release();
+      const text = await readBodyText(response, 4_096).catch(() => '');
       const error = httpError(
         status,
         `${this.url.href} refused the request${text ? `: ${text.trim().slice(0, 200)}` : ''}`,
@@ -231,39 +299,45 @@ export class HttpClientTransport implements Transport {
       throw error;
     }
     if (status === 202 || requestId === undefined) {
+      release();
       response.discard();
-      if (
-        'method' in message &&
-        message.method === 'notifications/initialized' &&
-        !this.eventStreamOpen
-      )
+      if ('method' in message && message.method === 'notifications/initialized')
         this.openEventStream();
       return;
     }
     const type = response.headers['content-type'] ?? '';
     if (type.includes('text/event-stream')) {
       let answered = false;
-      this.readEvents(response, (m) => {
-        if ('id' in m && m.id === requestId && !('method' in m)) answered = true;
+      void readEventStream(response, inflight!.maxLength, {
+        onData: (data) => {
+          const m = this.parse(data, 'event stream');
+          if (m && 'id' in m && m.id === requestId && !('method' in m)) answered = true;
+          if (m) this.deliver(m);
+        },
       }).then((cut) => {
-        if (answered || this.closed) return;
+        release();
+        if (answered || this.closed || inflight!.cancelled) return;
         // The stream ended without the answer: fail the request now rather than at its timeout.
-        this.deliver({
-          jsonrpc: '2.0',
-          id: requestId,
-          error: {
-            code: CONNECTION_CLOSED,
-            message: cut ?? 'the instance closed the stream before answering',
-          },
-        });
+        this.unanswered(requestId!, cut);
       });
       return;
     }
-    let text: string;
+    let text: string | undefined;
     try {
-      text = await this.readBody(response);
+      text = await readBodyText(response, inflight!.maxLength);
     } catch (error) {
+      if (inflight!.cancelled) return;
       this.onerror?.(error as Error);
+      throw error;
+    } finally {
+      release();
+    }
+    if (text === undefined) {
+      const error = new ConnectionError(
+        'TOO_LARGE',
+        `the instance sent a body over ${inflight!.maxLength} characters; it was closed`,
+      );
+      this.onerror?.(error);
       throw error;
     }
     let parsed: unknown;
@@ -277,7 +351,72 @@ export class HttpClientTransport implements Transport {
       this.onerror?.(error);
       throw error;
     }
-    for (const m of Array.isArray(parsed) ? parsed : [parsed]) this.deliver(m as JSONRPCMessage);
+    for (const m of Array.isArray(parsed) ? parsed : [parsed]) this.deliver(m);
+  }
+
+  /** A request whose stream ended unanswered: its direct call fails, or the client hears why. */
+  private unanswered(requestId: RequestId, cut: string | undefined): void {
+    if (cut !== undefined) this.onerror?.(new ConnectionError('TOO_LARGE', cut));
+    if (this.direct.has(requestId)) {
+      const call = this.direct.take(requestId);
+      call?.fail(
+        cut === undefined
+          ? new ConnectionError('CLOSED', 'the instance closed the stream before answering')
+          : new ConnectionError('TOO_LARGE', cut),
+      );
+      return;
+    }
+    this.deliver({
+      jsonrpc: '2.0',
+      id: requestId,
+      error: {
+        code: CONNECTION_CLOSED,
+        message: cut ?? 'the instance closed the stream before answering',
+      },
+    });
+  }
+
+  /**
+   * Renews the session once after a 404 (shared by every request that met it): a fresh
+   * `initialize` with the first one's parameters, `notifications/initialized`, then the
+   * subscriptions and log level of the old session.
+   * @throws {ConnectionError} `HTTP_STATUS` when the transport never initialized, or the
+   *   renewal's own failure.
+   */
+  private renewSession(stale: string): Promise<void> {
+    if (this.sessionId !== stale) return Promise.resolve();
+    this.renewing ??= (async () => {
+      const params = this.initializeParams;
+      if (params === undefined) throw httpError(404, `${this.url.href} does not know the session`);
+      this.sessionId = undefined;
+      this.renewals++;
+      const answer = await this.request(
+        'initialize',
+        params,
+        { timeoutMs: RENEW_TIMEOUT_MS },
+        true,
+      );
+      if ('error' in answer)
+        throw new ConnectionError(
+          'HTTP_STATUS',
+          `${this.url.href} refused a new session: ${answer.error.message}`,
+          { status: 404 },
+        );
+      await this.post({ jsonrpc: '2.0', method: 'notifications/initialized' }, undefined, true);
+      const again: Array<[string, Record<string, unknown>]> = [
+        ...(this.logLevel === undefined
+          ? []
+          : [['logging/setLevel', { level: this.logLevel }] as [string, Record<string, unknown>]]),
+        ...[...this.subscriptions].map(
+          (uri) => ['resources/subscribe', { uri }] as [string, Record<string, unknown>],
+        ),
+      ];
+      for (const [method, p] of again)
+        await this.request(method, p, { timeoutMs: RENEW_TIMEOUT_MS }, true).catch(() => undefined);
+    })().finally(() => {
+      this.renewing = undefined;
+    });
+    return this.renewing;
   }
 
   /** Ends the session on the server (`DELETE`), best effort and bounded in time; never throws. */
@@ -285,7 +424,7 @@ export class HttpClientTransport implements Transport {
     if (this.sessionId === undefined || this.closed) return;
     const timeoutMs = this.options.terminateTimeoutMs ?? 1_000;
     try {
-      const response = await this.exchange('DELETE', undefined, undefined, timeoutMs);
+      const response = await this.exchange('DELETE', { timeoutMs });
       response.discard();
     } catch {
       // Best effort: the server expires sessions on its own.
@@ -297,42 +436,50 @@ export class HttpClientTransport implements Transport {
     if (this.closed) return;
     this.closed = true;
     if (this.reopenTimer !== undefined) this.clock.clearTimeout(this.reopenTimer);
-    if (this.sweep !== undefined) this.clock.clearTimeout(this.sweep);
     this.pool.close();
-    const pending = [...this.direct.values()];
-    this.direct.clear();
-    for (const { fail } of pending) fail(new ConnectionError('CLOSED', 'transport is closed'));
+    this.inflight.clear();
+    this.direct.close(new ConnectionError('CLOSED', 'transport is closed'));
     this.onclose?.();
-  }
-
-  private headers(accept: string | undefined, hasBody: boolean): Record<string, string> {
-    const headers: Record<string, string> = {};
-    if (accept) headers.accept = accept;
-    if (hasBody) headers['content-type'] = 'application/json';
-    if (this.sessionId !== undefined) headers['mcp-session-id'] = this.sessionId;
-    if (this.protocolVersion !== undefined) headers['mcp-protocol-version'] = this.protocolVersion;
-    if (this.options.token !== undefined) headers.authorization = `Bearer ${this.options.token}`;
-    return headers;
   }
 
   /** One HTTP request; resolves with the response head (the body is the caller's to read). */
   private async exchange(
     method: 'POST' | 'GET' | 'DELETE',
-    body: string | undefined,
-    accept: string | undefined,
-    timeoutMs?: number,
-  ): Promise<Http1Response> {
+    options: {
+      body?: string;
+      accept?: string;
+      timeoutMs?: number;
+      signal?: AbortSignal | undefined;
+      extraHeaders?: Record<string, string>;
+    },
+  ): Promise<HttpResponse> {
+    const headers: Record<string, string> = { ...options.extraHeaders };
+    if (options.accept) headers.accept = options.accept;
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    if (this.sessionId !== undefined) headers['mcp-session-id'] = this.sessionId;
+    if (this.protocolVersion !== undefined) headers['mcp-protocol-version'] = this.protocolVersion;
+    if (this.options.token !== undefined) headers.authorization = `Bearer ${this.options.token}`;
     try {
       return await this.pool.request({
         method,
         path: this.path,
-        headers: this.headers(accept, body !== undefined),
-        body,
-        idleTimeoutMs: timeoutMs,
+        headers,
+        body: options.body,
+        idleTimeoutMs: options.timeoutMs,
+        signal: options.signal,
       });
     } catch (error) {
       if (this.closed) throw new ConnectionError('CLOSED', 'transport is closed');
       throw error;
+    }
+  }
+
+  private parse(text: string, where: string): JSONRPCMessage | undefined {
+    try {
+      return JSON.parse(text) as JSONRPCMessage;
+    } catch {
+      this.onerror?.(new Error(`not JSON in ${where}: ${text.slice(0, 200)}`));
+      return undefined;
     }
   }
 
@@ -345,148 +492,94 @@ export class HttpClientTransport implements Transport {
     // The SDK runs notification handlers a microtask later but settles responses at once: a
     // response is handed on a microtask later too, so progress sent before it is seen first.
     if ('method' in message) this.onmessage?.(message as JSONRPCMessage);
-    else if ('id' in message && typeof message.id === 'string' && this.direct.has(message.id)) {
-      const { settle } = this.direct.get(message.id)!;
-      this.direct.delete(message.id);
-      queueMicrotask(() => settle(message as DirectAnswer));
+    else if ('id' in message && this.direct.has(message.id)) {
+      const call = this.direct.take(message.id);
+      queueMicrotask(() => call?.settle(message as DirectAnswer));
     } else queueMicrotask(() => this.closed || this.onmessage?.(message as JSONRPCMessage));
   }
 
-  /**
-   * Reads `data:` events of an SSE body until it ends; resolves then (never rejects), with the
-   * reason when the stream was cut for an event over `maxMessageLength`.
-   */
-  private async readEvents(
-    response: Http1Response,
-    seen?: (message: JSONRPCMessage) => void,
-  ): Promise<string | undefined> {
-    const max = this.options.maxMessageLength ?? MAX_MESSAGE_LENGTH;
-    /** The text after the last line break, in pieces (joined once a line is complete). */
-    let partial: string[] = [];
-    let partialLength = 0;
-    let data: string[] = [];
-    let eventLength = 0;
-    let cut: string | undefined;
-    const dispatch = () => {
-      if (data.length === 0) return;
-      const text = data.length === 1 ? (data[0] as string) : data.join('\n');
-      data = [];
-      eventLength = 0;
-      // A server may send an event with an id and empty data to prime resumption; it carries
-      // no message.
-      if (text.trim() === '') return;
-      let message: JSONRPCMessage;
-      try {
-        message = JSON.parse(text) as JSONRPCMessage;
-      } catch {
-        this.onerror?.(new Error(`not JSON in event stream: ${text.slice(0, 200)}`));
-        return;
-      }
-      seen?.(message);
-      this.deliver(message);
-    };
-    const line = (text: string, start: number, end: number) => {
-      if (end === start) return dispatch();
-      if (!text.startsWith('data:', start)) return;
-      const value = text.slice(start + (text.charCodeAt(start + 5) === 32 ? 6 : 5), end);
-      eventLength += value.length + 1;
-      data.push(value);
-    };
-    await response
-      .read((chunk) => {
-        if (cut) return;
-        let nl = chunk.indexOf('\n');
-        if (nl < 0) {
-          // Kept in pieces: appending to one string and searching it again would be quadratic
-          // in a long line.
-          partial.push(chunk);
-          partialLength += chunk.length;
-        } else {
-          const text = partial.length === 0 ? chunk : partial.join('') + chunk;
-          nl += text.length - chunk.length;
-          partial = [];
-          let start = 0;
-          while (nl >= 0) {
-            line(text, start, nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl);
-            start = nl + 1;
-            nl = text.indexOf('\n', start);
-          }
-          partialLength = text.length - start;
-          if (partialLength > 0) partial.push(text.slice(start));
-        }
-        if (eventLength + partialLength > max) {
-          cut = `the instance sent an event over ${max} characters; its stream was closed`;
-          this.onerror?.(new ConnectionError('TOO_LARGE', cut));
-          response.abort();
-        }
-      })
-      .catch(() => undefined);
-    if (cut) return cut;
-    dispatch();
-    return undefined;
+  private setStream(status: EventStreamStatus): void {
+    this.stream = status;
+    try {
+      this.oneventstream?.(status);
+    } catch {
+      // A listener's failure is its own.
+    }
   }
 
-  /**
-   * The whole body as text.
-   * @throws {ConnectionError} `TOO_LARGE` past `maxMessageLength` (the response is closed), or
-   *   `CLOSED` when the connection fails first.
-   */
-  private async readBody(response: Http1Response): Promise<string> {
-    const max = this.options.maxMessageLength ?? MAX_MESSAGE_LENGTH;
-    const pieces: string[] = [];
-    let length = 0;
-    let over = false;
-    await response
-      .read((chunk) => {
-        if (over) return;
-        length += chunk.length;
-        if (length > max) {
-          over = true;
-          response.abort();
-        } else pieces.push(chunk);
-      })
-      .catch((error: unknown) => {
-        if (!over) throw error;
-      });
-    if (over)
-      throw new ConnectionError(
-        'TOO_LARGE',
-        `the instance sent a body over ${max} characters; it was closed`,
-      );
-    return pieces.join('');
-  }
-
-  /** The server's own event stream (notifications outside requests); reopened when it drops. */
+  /** Opens the server's own event stream (notifications outside requests), or reopens it now. */
   private openEventStream(): void {
-    if (this.closed) return;
-    this.eventStreamOpen = true;
-    this.exchange('GET', undefined, 'text/event-stream').then(
+    if (this.closed || this.stream?.state === 'opening' || this.stream?.state === 'open') return;
+    if (this.reopenTimer !== undefined) this.clock.clearTimeout(this.reopenTimer);
+    this.reopenTimer = undefined;
+    const lost = this.stream?.state === 'lost' ? this.stream : undefined;
+    const session = this.sessionId;
+    this.setStream({ state: 'opening' });
+    this.exchange('GET', {
+      accept: 'text/event-stream',
+      extraHeaders: this.lastEventId === undefined ? {} : { 'last-event-id': this.lastEventId },
+    }).then(
       async (response) => {
         const status = response.status;
         if (status === 405) {
           response.discard();
-          return; // the server offers no standalone stream
+          this.setStream({ state: 'none' }); // the server offers no standalone stream
+          return;
+        }
+        if (status === 404 && session !== undefined) {
+          response.discard();
+          this.streamLost(lost, httpError(status, `${this.url.href} does not know the session`));
+          // A renewed session opens its own stream.
+          this.renewSession(session).catch((error: Error) => this.onerror?.(error));
+          return;
         }
         if (status !== 200) {
           response.discard();
-          this.eventStreamLost(httpError(status, `${this.url.href} refused the event stream`));
+          this.streamLost(lost, httpError(status, `${this.url.href} refused the event stream`));
           return;
         }
-        this.reopenAttempt = 0;
-        await this.readEvents(response);
-        this.eventStreamLost(new Error('event stream closed'));
+        this.setStream({ state: 'open', resumed: lost !== undefined || this.renewals > 0 });
+        const cut = await readEventStream(response, this.maxLength, {
+          onData: (data) => {
+            const m = this.parse(data, 'event stream');
+            if (m) this.deliver(m);
+          },
+          onId: (id) => {
+            this.lastEventId = id;
+          },
+          onRetry: (ms) => {
+            this.serverRetryMs = Math.min(ms, 60_000);
+          },
+        });
+        this.streamLost(undefined, new Error(cut ?? 'event stream closed'));
       },
-      (error: Error) => this.eventStreamLost(error),
+      (error: Error) => this.streamLost(lost, error),
     );
   }
 
-  private eventStreamLost(error: Error): void {
-    this.eventStreamOpen = false;
+  /**
+   * The stream dropped (`before` undefined) or an open failed (`before` the loss it followed):
+   * reported, and a reopen scheduled with backoff, for as long as the transport lives.
+   */
+  private streamLost(
+    before: Extract<EventStreamStatus, { state: 'lost' }> | undefined,
+    error: Error,
+  ): void {
     if (this.closed) return;
     this.onerror?.(error);
-    const delays = this.options.reopenDelaysMs ?? [250, 1_000, 4_000];
-    const delay = delays[this.reopenAttempt++];
-    if (delay === undefined) return;
-    this.reopenTimer = this.clock.setTimeout(() => this.openEventStream(), delay);
+    const failures = before === undefined ? 0 : before.failures + 1;
+    this.setStream({ state: 'lost', reason: error.message, failures });
+    const delays = this.options.reopenDelaysMs ?? REOPEN_DELAYS_MS;
+    const delay = Math.max(
+      delays[Math.min(failures, delays.length - 1)] ?? 1_000,
+      this.serverRetryMs,
+    );
+    this.reopenTimer = this.clock.setTimeout(() => {
+      this.reopenTimer = undefined;
+      // A renewal under way opens the stream of its new session; if it fails, this one retries.
+      void (this.renewing ?? Promise.resolve())
+        .catch(() => undefined)
+        .then(() => this.openEventStream());
+    }, delay);
   }
 }

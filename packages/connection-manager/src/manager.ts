@@ -24,7 +24,7 @@ import {
   type PingOptions,
 } from './connection.js';
 import { ConnectionError } from './errors.js';
-import { HttpClientTransport, type HttpClientTransportOptions } from './http-transport.js';
+import { HttpClientTransport } from './http-transport.js';
 import type { BackoffOptions } from './retry.js';
 
 /** A state change of one connection. */
@@ -86,8 +86,6 @@ export interface ConnectionManagerOptions {
    * with the record's bearer token).
    */
   createTransport?: (record: InstanceRecord) => Transport;
-  /** The HTTP client of the default transport (see {@link HttpClientTransportOptions}). */
-  httpClient?: HttpClientTransportOptions['httpClient'];
   clientInfo?: Implementation;
   /** Capabilities the hub's clients declare to instances (e.g. sampling, when it forwards them). */
   clientCapabilities?: ClientCapabilities;
@@ -152,13 +150,9 @@ export interface ConnectionManager {
 }
 
 const defaultTransport =
-  (httpClient: HttpClientTransportOptions['httpClient'], clock: Clock) =>
+  (clock: Clock) =>
   (record: InstanceRecord): Transport =>
-    new HttpClientTransport(record.url, {
-      token: record.token,
-      clock,
-      ...(httpClient === undefined ? {} : { httpClient }),
-    });
+    new HttpClientTransport(record.url, { token: record.token, clock });
 
 /** A routed connection's dependencies: the local machine's checks do not apply to it. */
 function routedDeps(deps: ConnectionDeps, route: InstanceRoute): ConnectionDeps {
@@ -223,8 +217,7 @@ export function createConnectionManager(options: ConnectionManagerOptions = {}):
       (options.createTransport
         ? async () => undefined
         : (pid: number, port: number) => ownedLoopbacks(pid, port)),
-    createTransport:
-      options.createTransport ?? defaultTransport(options.httpClient, options.clock ?? systemClock),
+    createTransport: options.createTransport ?? defaultTransport(options.clock ?? systemClock),
     removeRecord: options.removeRecord ?? (async () => undefined),
     clientInfo: options.clientInfo ?? { name: 'beacon-hub', version: '0.0.0' },
     clientCapabilities: options.clientCapabilities ?? {},

@@ -1,0 +1,86 @@
+// The table of direct calls in flight (requests sent outside the SDK client's bookkeeping):
+// how each settles, and one shared timer for all their deadlines.
+
+import type { Clock } from '@mcp-beacon/registry';
+import type {
+  JSONRPCErrorResponse,
+  JSONRPCResultResponse,
+} from '@modelcontextprotocol/sdk/types.js';
+
+/** The answer to a direct call: a result or an error, as the server wrote it. */
+export type DirectAnswer = JSONRPCResultResponse | JSONRPCErrorResponse;
+
+/** A direct call in flight: how to settle it, and when it times out (`clock.now()` ms). */
+export interface DirectCall {
+  settle: (answer: DirectAnswer) => void;
+  fail: (error: Error) => void;
+  deadline: number;
+  expire: () => void;
+}
+
+/**
+ * Direct calls by request id. Their timeouts share one timer instead of one per call (a timer
+ * per call was a measurable share of the hub's time per call): it is due at the earliest
+ * deadline and, when it fires, expires what is due and re-arms for the next.
+ */
+export class DirectCalls {
+  private readonly calls = new Map<string, DirectCall>();
+  private ids = 0;
+  private sweep: unknown;
+  private sweepAt = Number.POSITIVE_INFINITY;
+  private closed = false;
+
+  constructor(private readonly clock: Clock) {}
+
+  /** A fresh request id, never one the SDK client uses (its ids are numbers). */
+  nextId(): string {
+    return `direct-${++this.ids}`;
+  }
+
+  add(id: string, call: DirectCall): void {
+    this.calls.set(id, call);
+    if (call.deadline < this.sweepAt) this.arm(call.deadline);
+  }
+
+  has(id: unknown): id is string {
+    return typeof id === 'string' && this.calls.has(id);
+  }
+
+  /** Removes the call and returns it (undefined when it already settled). */
+  take(id: string): DirectCall | undefined {
+    const call = this.calls.get(id);
+    this.calls.delete(id);
+    return call;
+  }
+
+  /** Fails every call in flight and stops the timer; later calls are not timed. */
+  close(error: Error): void {
+    this.closed = true;
+    if (this.sweep !== undefined) this.clock.clearTimeout(this.sweep);
+    const pending = [...this.calls.values()];
+    this.calls.clear();
+    for (const { fail } of pending) fail(error);
+  }
+
+  private arm(at: number): void {
+    if (this.closed) return;
+    if (this.sweep !== undefined) this.clock.clearTimeout(this.sweep);
+    this.sweepAt = at;
+    this.sweep = this.clock.setTimeout(
+      () => this.expire(),
+      Math.max(1, Math.ceil(at - this.clock.now())),
+    );
+  }
+
+  private expire(): void {
+    this.sweep = undefined;
+    this.sweepAt = Number.POSITIVE_INFINITY;
+    const now = this.clock.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const call of [...this.calls.values()]) {
+      if (call.deadline <= now) call.expire();
+      else if (call.deadline < next) next = call.deadline;
+    }
+    if (next !== Number.POSITIVE_INFINITY) this.arm(next);
+  }
+}
