@@ -1,6 +1,8 @@
 // An instance's catalog (tools, resources, templates, prompts), fetched within bounds: an
 // instance may list anything, but the hub keeps at most so many entries and bytes of it.
 
+import { setImmediate as turn } from 'node:timers/promises';
+import type { Clock } from '@mcp-beacon/registry';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import {
   PromptSchema,
@@ -10,6 +12,8 @@ import {
   ToolSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { InstanceCatalog } from './connection.js';
+import { ConnectionError } from './errors.js';
+import { HttpClientTransport } from './http-transport.js';
 
 /** How much of one instance's catalog the hub keeps; the rest is cut, and said so. */
 export interface CatalogLimits {
@@ -57,6 +61,21 @@ const DEFAULTS: Required<CatalogLimits> = {
   pages: 100,
 };
 
+/**
+ * Objects and arrays one list page may hold: `JSON.parse` of 150 000 of them takes about 45 ms
+ * here, so no page holds the event loop much longer than that, however dense.
+ */
+export const MAX_PAGE_VALUES = 150_000;
+
+/**
+ * What a list page may hold beyond the catalog's byte bound before it is cut while read: its
+ * envelope, cursor and white space are not entries.
+ */
+export const PAGE_SLACK = 64 * 1024;
+
+/** Longest run of entry validation between two turns of the event loop, in ms. */
+const SLICE_MS = 10;
+
 /** One list as fetched: its entries, their bytes, and why it was cut (if it was). */
 export interface FetchedList {
   items: unknown[];
@@ -65,10 +84,40 @@ export interface FetchedList {
 }
 
 /**
+ * One page of a list, as the server wrote it. Over HTTP the page is cut while it is read once
+ * it passes `maxLength` characters or {@link MAX_PAGE_VALUES} objects, before it is parsed; a
+ * remote's pages arrive already bounded by the remote hub's own catalog limits.
+ * @throws {ConnectionError} `TOO_LARGE` for a page cut while read; the request's failure.
+ */
+async function fetchPage(
+  client: Client,
+  method: string,
+  params: Record<string, unknown>,
+  timeoutMs: number,
+  maxLength: number,
+): Promise<Record<string, unknown>> {
+  const transport = client.transport;
+  if (!(transport instanceof HttpClientTransport))
+    return (await client.request({ method, params } as never, ResultSchema, {
+      timeout: timeoutMs,
+    })) as Record<string, unknown>;
+  const answer = await transport.call(method, params, {
+    timeoutMs,
+    maxLength,
+    maxValues: MAX_PAGE_VALUES,
+  });
+  if ('error' in answer)
+    throw new ConnectionError('NOT_MCP', `${method} failed: ${answer.error.message}`);
+  const result = answer.result;
+  return typeof result === 'object' && result !== null ? (result as Record<string, unknown>) : {};
+}
+
+/**
  * Fetches one list of an instance, page by page, keeping entries that are valid for their kind
- * (an invalid one is dropped, not the whole list) until a limit is reached: the list's count,
- * the bytes left in `budget`, or the page limit. Results are parsed loosely and only kept
- * entries are validated, so a list of 50,000 tools costs the validation of 1,000.
+ * (an invalid one is dropped, not the whole list) until a limit is reached: the list's count
+ * (kept and dropped entries both count), the bytes left in `budget`, or the page limit. Only
+ * kept entries are validated, a page is cut while read past the byte bound, and validation
+ * yields the event loop every 10 ms, so one instance's catalog never holds the hub for long.
  */
 export async function fetchList(
   client: Client,
@@ -78,31 +127,47 @@ export async function fetchList(
     /** Bytes the catalog may still take, shared by lists fetched together; reduced here. */
     budget: { left: number };
     timeoutMs: number;
+    clock: Clock;
   },
 ): Promise<FetchedList> {
   const limits = { ...DEFAULTS, ...options.limits };
   const { method, field, schema } = LISTS[list];
+  const { clock } = options;
   const max = limits[list];
   const items: unknown[] = [];
   let bytes = 0;
   let dropped = 0;
   let truncated: string | undefined;
   let cursor: string | undefined;
+  let sliceStart = clock.now();
   for (let page = 0; ; page++) {
     if (page === limits.pages) {
       truncated = `${list}: more than ${limits.pages} pages`;
       break;
     }
-    const result = (await client.request(
-      { method, params: cursor === undefined ? {} : { cursor } } as never,
-      ResultSchema,
-      { timeout: options.timeoutMs },
-    )) as Record<string, unknown>;
+    let result: Record<string, unknown>;
+    try {
+      result = await fetchPage(
+        client,
+        method,
+        cursor === undefined ? {} : { cursor },
+        options.timeoutMs,
+        limits.bytes + PAGE_SLACK,
+      );
+    } catch (error) {
+      if (!(error instanceof ConnectionError && error.code === 'TOO_LARGE')) throw error;
+      truncated = `${list}: a page was cut while read (${error.message})`;
+      break;
+    }
     const entries = Array.isArray(result[field]) ? (result[field] as unknown[]) : [];
     for (const entry of entries) {
-      if (items.length >= max) {
-        truncated = `${list}: more than ${max}`;
+      if (items.length + dropped >= max) {
+        truncated = `${list}: more than ${max}${dropped > 0 ? ` (${dropped} invalid)` : ''}`;
         break;
+      }
+      if (clock.now() - sliceStart >= SLICE_MS) {
+        await turn();
+        sliceStart = clock.now();
       }
       const parsed = schema.safeParse(entry);
       if (!parsed.success) {
@@ -121,6 +186,8 @@ export async function fetchList(
     if (truncated) break;
     cursor = typeof result.nextCursor === 'string' ? result.nextCursor : undefined;
     if (cursor === undefined) break;
+    await turn();
+    sliceStart = clock.now();
   }
   if (dropped > 0 && !truncated) truncated = `${list}: ${dropped} invalid entries left out`;
   return { items, bytes, truncated };

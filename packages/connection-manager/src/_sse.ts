@@ -14,16 +14,47 @@ export interface EventStreamHandlers {
   onRetry?(ms: number): void;
 }
 
+/** How much of a message is read before it is cut. */
+export interface MessageBounds {
+  /** Characters of one message (an SSE event, or a whole JSON body). */
+  maxLength: number;
+  /**
+   * Objects and arrays (`{` and `[` characters, strings included) in the whole response: what
+   * `JSON.parse` pays for, so a dense message cannot hold the event loop (default: no bound).
+   */
+  maxValues?: number | undefined;
+}
+
+/** Counts `{` and `[` in a piece of text. */
+function countValues(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('{'); i >= 0; i = text.indexOf('{', i + 1)) n++;
+  for (let i = text.indexOf('['); i >= 0; i = text.indexOf('[', i + 1)) n++;
+  return n;
+}
+
+/** A counter of `{`/`[` against `maxValues`: true once the bound is passed. */
+function valueBudget(maxValues: number | undefined): (chunk: string) => boolean {
+  if (maxValues === undefined) return () => false;
+  let seen = 0;
+  return (chunk) => {
+    seen += countValues(chunk);
+    return seen > maxValues;
+  };
+}
+
 /**
  * Reads an SSE body until it ends or fails; resolves then (never rejects), with the reason
- * when the stream was cut because an event grew over `maxLength` characters (the response is
- * aborted at that point, before the event is held whole).
+ * when the stream was cut because an event grew over `maxLength` characters or the stream
+ * over `maxValues` objects (the response is aborted at that point, before it is held whole).
  */
 export async function readEventStream(
   response: HttpResponse,
-  maxLength: number,
+  bounds: MessageBounds,
   handlers: EventStreamHandlers,
 ): Promise<string | undefined> {
+  const { maxLength } = bounds;
+  const over = valueBudget(bounds.maxValues);
   let cut: string | undefined;
   const parser = createParser({
     onEvent: (event) => {
@@ -41,7 +72,11 @@ export async function readEventStream(
   });
   await response
     .read((chunk) => {
-      if (cut === undefined) parser.feed(chunk);
+      if (cut !== undefined) return;
+      if (over(chunk)) {
+        cut = `the instance sent over ${bounds.maxValues} objects and arrays; its stream was closed`;
+        response.abort();
+      } else parser.feed(chunk);
     })
     .catch(() => undefined);
   if (cut !== undefined) return cut;
@@ -51,28 +86,31 @@ export async function readEventStream(
 }
 
 /**
- * The whole body as text, or `undefined` once it passes `maxLength` characters (the response
- * is aborted then, so the rest is never read).
+ * The whole body as text, or the reason it was cut once it passed its bounds (the response is
+ * aborted then, so the rest is never read).
  * @throws the read's error when the connection fails first.
  */
 export async function readBodyText(
   response: HttpResponse,
-  maxLength: number,
-): Promise<string | undefined> {
+  bounds: MessageBounds,
+): Promise<{ text: string } | { cut: string }> {
   const pieces: string[] = [];
+  const tooDense = valueBudget(bounds.maxValues);
   let length = 0;
-  let over = false;
+  let cut: string | undefined;
   await response
     .read((chunk) => {
-      if (over) return;
+      if (cut !== undefined) return;
       length += chunk.length;
-      if (length > maxLength) {
-        over = true;
-        response.abort();
-      } else pieces.push(chunk);
+      if (length > bounds.maxLength)
+        cut = `the instance sent a body over ${bounds.maxLength} characters; it was closed`;
+      else if (tooDense(chunk))
+        cut = `the instance sent over ${bounds.maxValues} objects and arrays; it was closed`;
+      if (cut === undefined) pieces.push(chunk);
+      else response.abort();
     })
     .catch((error: unknown) => {
-      if (!over) throw error;
+      if (cut === undefined) throw error;
     });
-  return over ? undefined : pieces.join('');
+  return cut === undefined ? { text: pieces.join('') } : { cut };
 }

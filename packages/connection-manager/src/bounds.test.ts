@@ -77,7 +77,7 @@ describe('per-instance bounds', () => {
 
   it('cuts a catalog at its byte bound and leaves out invalid entries, keeping the rest', async () => {
     const big = await serve(
-      Array.from({ length: 100 }, (_, i) => ({ ...tool(`t${i}`), description: 'x'.repeat(1_000) })),
+      Array.from({ length: 25 }, (_, i) => ({ ...tool(`t${i}`), description: 'x'.repeat(1_000) })),
     );
     const mixed = await serve([tool('ok1'), { name: 5 }, { description: 'no name' }, tool('ok2')]);
     manager = createConnectionManager({ catalogLimits: { bytes: 20_000 } });

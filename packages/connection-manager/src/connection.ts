@@ -24,6 +24,7 @@ import {
   type CatalogLimits,
   type CatalogPart,
   catalogBytes,
+  type FetchedList,
   fetchList,
   PART_LISTS,
 } from './_catalog.js';
@@ -31,6 +32,7 @@ import { INITIAL, type MachineEvent, type MachineState, transition } from './_ma
 import { deliverInOrder } from './_order.js';
 import { createRefresher, type Refresher } from './_refresh.js';
 import { ConnectionError } from './errors.js';
+import { type EventStreamStatus, HttpClientTransport } from './http-transport.js';
 import { type BackoffOptions, retryDelay } from './retry.js';
 
 /**
@@ -77,6 +79,11 @@ export interface ConnectionInfo {
    * an instance on this machine. A routed record's pid, port and path are the remote's.
    */
   readonly via: string | undefined;
+  /**
+   * Why an `active` connection is not whole (its server's event stream is lost and being
+   * reopened, so notifications do not arrive), or undefined when it is.
+   */
+  readonly degraded: string | undefined;
   /**
    * The URL the current connection was made to: the record's, with a `localhost` host
    * replaced by the literal loopback address its process listens on. Undefined before the
@@ -249,6 +256,14 @@ export class Connection implements ConnectionInfo {
     this.lists = {};
   }
 
+  get degraded(): string | undefined {
+    if (this.state !== 'active') return undefined;
+    const transport = this.client?.transport;
+    const stream = transport instanceof HttpClientTransport ? transport.eventStream : undefined;
+    if (stream?.state !== 'lost' || stream.failures === 0) return undefined;
+    return `event stream lost, ${stream.failures} reopen${stream.failures === 1 ? '' : 's'} failed (${stream.reason}); notifications from this instance are not arriving`;
+  }
+
   get catalogTruncated(): string | undefined {
     const reasons = Object.values(this.lists).flatMap((l) => (l?.truncated ? [l.truncated] : []));
     return reasons.length > 0 ? reasons.join('; ') : undefined;
@@ -358,6 +373,8 @@ export class Connection implements ConnectionInfo {
       this.serverInfo = client.getServerVersion();
       this.capabilities = client.getServerCapabilities();
       this.listenForListChanges(client, generation);
+      if (transport instanceof HttpClientTransport)
+        transport.oneventstream = (status) => this.eventStreamChanged(status, generation);
       const catalog = await this.fetchCatalog(client, ['tools', 'resources', 'prompts']);
       if (generation !== this.generation) return;
       this.catalog = catalog;
@@ -425,6 +442,16 @@ export class Connection implements ConnectionInfo {
   }
 
   /**
+   * A reopened event stream may have missed `list_changed`: every list is fetched again
+   * (through the refresher, so at most once an interval).
+   */
+  private eventStreamChanged(status: EventStreamStatus, generation: number): void {
+    if (generation !== this.generation) return;
+    if (status.state === 'open' && status.resumed)
+      for (const part of ['tools', 'resources', 'prompts'] as const) this.refresher?.request(part);
+  }
+
+  /**
    * The catalog with `parts` fetched anew (within the catalog limits; the other parts as they
    * were). Only lists the server declared are asked for.
    */
@@ -438,15 +465,17 @@ export class Connection implements ConnectionInfo {
     for (const [list, fetched] of Object.entries(this.lists))
       if (!fetching.includes(list as keyof InstanceCatalog)) others += fetched?.bytes ?? 0;
     const budget = { left: catalogBytes(this.deps.catalogLimits) - others };
-    const results = await Promise.all(
-      fetching.map((list) =>
-        fetchList(client, list, {
+    // One list after another: one instance's catalog is never parsed in parallel with itself.
+    const results: FetchedList[] = [];
+    for (const list of fetching)
+      results.push(
+        await fetchList(client, list, {
           limits: this.deps.catalogLimits,
           budget,
           timeoutMs: this.deps.connectTimeoutMs,
+          clock: this.deps.clock,
         }),
-      ),
-    );
+      );
     const catalog: InstanceCatalog = { ...this.catalog };
     for (const list of skipped) {
       catalog[list] = [];

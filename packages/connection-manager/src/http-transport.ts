@@ -6,7 +6,7 @@ import { type Clock, systemClock } from '@mcp-beacon/registry';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { type DirectAnswer, DirectCalls } from './_direct-calls.js';
-import { readBodyText, readEventStream } from './_sse.js';
+import { type MessageBounds, readBodyText, readEventStream } from './_sse.js';
 import { type HttpResponse, UndiciPool } from './_undici.js';
 import { ConnectionError } from './errors.js';
 
@@ -56,7 +56,7 @@ const CONNECTION_CLOSED = -32000;
 /** A request whose answer is still to come: how to end its exchange, and its size bound. */
 interface InFlight {
   abort: AbortController;
-  maxLength: number;
+  bounds: MessageBounds;
   cancelled: boolean;
 }
 
@@ -140,8 +140,8 @@ export class HttpClientTransport implements Transport {
    * reach `onmessage`, before the answer. Aborting `signal` (the one way to cancel) sends
    * `notifications/cancelled`, ends the exchange and rejects with the signal's reason; after
    * `timeoutMs` the same happens with a `TIMEOUT` error. An answer over `maxLength` characters
-   * (default: the transport's bound) is cut while it is read, and the call rejects with
-   * `TOO_LARGE`.
+   * (default: the transport's bound) or holding over `maxValues` objects and arrays (default:
+   * no bound) is cut while it is read, and the call rejects with `TOO_LARGE`.
    * @throws {ConnectionError} when the request cannot be sent, the server refuses it,
    *   `TOO_LARGE` or `TIMEOUT`.
    */
@@ -152,6 +152,7 @@ export class HttpClientTransport implements Transport {
       signal?: AbortSignal | undefined;
       timeoutMs?: number | undefined;
       maxLength?: number | undefined;
+      maxValues?: number | undefined;
     } = {},
   ): Promise<DirectAnswer> {
     return this.request(method, params, options, false);
@@ -165,6 +166,7 @@ export class HttpClientTransport implements Transport {
       signal?: AbortSignal | undefined;
       timeoutMs?: number | undefined;
       maxLength?: number | undefined;
+      maxValues?: number | undefined;
     },
     renewal: boolean,
   ): Promise<DirectAnswer> {
@@ -202,13 +204,15 @@ export class HttpClientTransport implements Transport {
             `no answer within ${timeoutMs} ms`,
           ),
       });
-      this.post({ jsonrpc: '2.0', id, method, params }, options.maxLength, renewal).catch(
-        (error: unknown) => {
-          if (!this.direct.take(id)) return;
-          done();
-          reject(error);
-        },
-      );
+      const bounds = {
+        maxLength: options.maxLength ?? this.maxLength,
+        maxValues: options.maxValues,
+      };
+      this.post({ jsonrpc: '2.0', id, method, params }, bounds, renewal).catch((error: unknown) => {
+        if (!this.direct.take(id)) return;
+        done();
+        reject(error);
+      });
     });
   }
 
@@ -249,7 +253,7 @@ export class HttpClientTransport implements Transport {
    */
   private async post(
     message: JSONRPCMessage,
-    maxLength = this.maxLength,
+    bounds: MessageBounds = { maxLength: this.maxLength },
     renewed = false,
   ): Promise<void> {
     if (this.renewing && !renewed) await this.renewing.catch(() => undefined);
@@ -258,7 +262,7 @@ export class HttpClientTransport implements Transport {
     const inflight: InFlight | undefined =
       requestId === undefined
         ? undefined
-        : { abort: new AbortController(), maxLength, cancelled: false };
+        : { abort: new AbortController(), bounds, cancelled: false };
     if (inflight) this.inflight.set(requestId!, inflight);
     const release = () => {
       if (requestId !== undefined && this.inflight.get(requestId) === inflight)
@@ -286,11 +290,12 @@ export class HttpClientTransport implements Transport {
       response.discard();
       release();
       await this.renewSession(session);
-      return this.post(message, maxLength, true);
+      return this.post(message, bounds, true);
     }
     if (status < 200 || status >= 300) {
       release();
-      const text = await readBodyText(response, 4_096).catch(() => '');
+      const read = await readBodyText(response, { maxLength: 4_096 }).catch(() => undefined);
+      const text = read && 'text' in read ? read.text : '';
       const error = httpError(
         status,
         `${this.url.href} refused the request${text ? `: ${text.trim().slice(0, 200)}` : ''}`,
@@ -308,7 +313,7 @@ export class HttpClientTransport implements Transport {
     const type = response.headers['content-type'] ?? '';
     if (type.includes('text/event-stream')) {
       let answered = false;
-      void readEventStream(response, inflight!.maxLength, {
+      void readEventStream(response, bounds, {
         onData: (data) => {
           const m = this.parse(data, 'event stream');
           if (m && 'id' in m && m.id === requestId && !('method' in m)) answered = true;
@@ -322,9 +327,9 @@ export class HttpClientTransport implements Transport {
       });
       return;
     }
-    let text: string | undefined;
+    let read: { text: string } | { cut: string };
     try {
-      text = await readBodyText(response, inflight!.maxLength);
+      read = await readBodyText(response, bounds);
     } catch (error) {
       if (inflight!.cancelled) return;
       this.onerror?.(error as Error);
@@ -332,14 +337,12 @@ export class HttpClientTransport implements Transport {
     } finally {
       release();
     }
-    if (text === undefined) {
-      const error = new ConnectionError(
-        'TOO_LARGE',
-        `the instance sent a body over ${inflight!.maxLength} characters; it was closed`,
-      );
+    if ('cut' in read) {
+      const error = new ConnectionError('TOO_LARGE', read.cut);
       this.onerror?.(error);
       throw error;
     }
+    const { text } = read;
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -539,18 +542,22 @@ export class HttpClientTransport implements Transport {
           return;
         }
         this.setStream({ state: 'open', resumed: lost !== undefined || this.renewals > 0 });
-        const cut = await readEventStream(response, this.maxLength, {
-          onData: (data) => {
-            const m = this.parse(data, 'event stream');
-            if (m) this.deliver(m);
+        const cut = await readEventStream(
+          response,
+          { maxLength: this.maxLength },
+          {
+            onData: (data) => {
+              const m = this.parse(data, 'event stream');
+              if (m) this.deliver(m);
+            },
+            onId: (id) => {
+              this.lastEventId = id;
+            },
+            onRetry: (ms) => {
+              this.serverRetryMs = Math.min(ms, 60_000);
+            },
           },
-          onId: (id) => {
-            this.lastEventId = id;
-          },
-          onRetry: (ms) => {
-            this.serverRetryMs = Math.min(ms, 60_000);
-          },
-        });
+        );
         this.streamLost(undefined, new Error(cut ?? 'event stream closed'));
       },
       (error: Error) => this.streamLost(lost, error),

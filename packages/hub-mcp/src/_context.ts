@@ -6,6 +6,7 @@ import type { FolderResolver } from './_folders.js';
 import type { Forwarder } from './_forward.js';
 import type { ListNotifier } from './_list-changed.js';
 import type { MatchContext } from './_select.js';
+import type { SessionState } from './_session-state.js';
 import type { HubView } from './_view.js';
 
 /** What the hub server's handler groups share. */
@@ -17,6 +18,8 @@ export interface HubContext {
   gate: FirstContact;
   notifier: ListNotifier;
   roots: ClientRoots;
+  /** The client's subscriptions and log level, restored on every new instance session. */
+  session: SessionState;
   /** Local folders as comparison keys (realpath). */
   folders: FolderResolver;
   /** What matching an `instance` argument needs now (slugs, folders, remote names). */

@@ -93,6 +93,12 @@ const InstanceSummarySchema = z.object({
     .string()
     .nullable()
     .describe('Why its tools, resources or prompts were cut at a bound; null when whole'),
+  degraded: z
+    .string()
+    .nullable()
+    .describe(
+      'Why an active instance is not whole (its event stream is lost, so its notifications do not arrive); null when whole',
+    ),
 });
 
 /** One instance as `instances_list` reports it (its structured content is `{ instances }`). */
@@ -217,6 +223,7 @@ function describeInstance(c: ConnectionInfo, slug: string): InstanceSummary {
     tool_count: c.catalog.tools.length,
     remote: c.via ?? null,
     catalog_truncated: c.catalogTruncated === undefined ? null : cleanText(c.catalogTruncated),
+    degraded: c.degraded === undefined ? null : cleanText(c.degraded),
   };
 }
 
@@ -239,7 +246,7 @@ function hubNames(info: ConnectionInfo, view: HubView) {
 function table(rows: InstanceSummary[], remotes: readonly RemoteSummary[]): string {
   const lines = rows.map(
     (r) =>
-      `${r.name} [${r.slug}] ${r.state}${r.reason && r.state !== 'active' ? ` (${r.reason})` : ''} - ${r.tool_count} tools${r.catalog_truncated ? ` (cut: ${r.catalog_truncated})` : ''} - ${r.remote ? `on ${r.remote}` : cleanText(r.url)} - pid ${r.pid} - ${r.path} - id ${r.id}`,
+      `${r.name} [${r.slug}] ${r.state}${r.reason && r.state !== 'active' ? ` (${r.reason})` : ''}${r.degraded ? ` (degraded: ${r.degraded})` : ''} - ${r.tool_count} tools${r.catalog_truncated ? ` (cut: ${r.catalog_truncated})` : ''} - ${r.remote ? `on ${r.remote}` : cleanText(r.url)} - pid ${r.pid} - ${r.path} - id ${r.id}`,
   );
   if (rows.length === 0)
     lines.push('No Beacon instances found. Start one with `beacon-instance` in a project.');

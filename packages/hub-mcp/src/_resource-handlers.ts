@@ -75,7 +75,10 @@ export function registerResourceHandlers(ctx: HubContext): void {
             ErrorCode.InvalidRequest,
             `instance ${info.record.name} does not support resource subscriptions (its server does not declare resources.subscribe)`,
           );
-        return forwarder.request(id, method, { ...request.params, uri }, extra);
+        const result = await forwarder.request(id, method, { ...request.params, uri }, extra);
+        if (method === 'resources/subscribe') ctx.session.subscribed(id, uri);
+        else ctx.session.unsubscribed(id, uri);
+        return result;
       },
     );
   subscription('resources/subscribe');

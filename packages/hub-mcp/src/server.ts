@@ -25,6 +25,7 @@ import { DEFAULT_MAX_NAME_LENGTH, MIN_NAME_LENGTH } from './_names.js';
 import { registerPromptHandlers } from './_prompt-handlers.js';
 import { registerResourceHandlers } from './_resource-handlers.js';
 import { createRootStarter } from './_roots.js';
+import { createSessionState } from './_session-state.js';
 import { callInstanceTool, registerToolHandlers, routeToolCall } from './_tool-handlers.js';
 import { createView } from './_view.js';
 import { HubError } from './errors.js';
@@ -186,6 +187,7 @@ export function createHubServer(options: HubServerOptions): HubServer {
       log,
     }),
     roots: createClientRoots(server, folders, log),
+    session: createSessionState(server, manager, log),
     folders,
     match: () => ({
       slugs: view.slugs.all(),
@@ -204,7 +206,15 @@ export function createHubServer(options: HubServerOptions): HubServer {
     if (info.state !== 'removed' && info.via === undefined) folders.keyOf(info.record.path);
     if (listsChanged) ctx.notifier.changed();
   };
-  const offTransition = manager.onTransition((event) => changed(event.info));
+  const offTransition = manager.onTransition((event) => {
+    changed(event.info);
+    if (closed) return;
+    if (event.to === 'removed') ctx.session.forget(event.id);
+    // A new session on the instance (first contact, reconnect, relink) knows nothing of the
+    // client's subscriptions and log level until told again.
+    else if (event.to === 'active' && event.from !== 'active')
+      void ctx.session.restore(event.info, view.slugs.slugOf(event.id) ?? event.info.record.name);
+  });
   const offCatalog = manager.onCatalog(changed);
   const offClient = manager.onClient((client, info) => handleInstanceRequests(ctx, client, info));
 
@@ -223,6 +233,7 @@ export function createHubServer(options: HubServerOptions): HubServer {
 
   const active = () => manager.list().filter((c) => c.state === 'active');
   server.setRequestHandler(SetLevelRequestSchema, async (request) => {
+    ctx.session.levelSet(request.params.level);
     await Promise.allSettled(
       active().map((c) =>
         c.capabilities?.logging
