@@ -387,6 +387,7 @@ export class HttpClientTransport implements Transport {
    *   renewal's own failure.
    */
   private renewSession(stale: string): Promise<void> {
+    if (this.renewing) return this.renewing;
     if (this.sessionId !== stale) return Promise.resolve();
     this.renewing ??= (async () => {
       const params = this.initializeParams;
