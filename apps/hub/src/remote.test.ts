@@ -26,6 +26,7 @@ import { HUB, INSTANCE, useHubFixture } from './_hub-fixture.js';
 
 const SERVER = fileURLToPath(new URL('./_fixtures/remote-server.mjs', import.meta.url));
 const STDIO_SERVER = fileURLToPath(new URL('./_fixtures/stdio-server.mjs', import.meta.url));
+const THROTTLE = fileURLToPath(new URL('./_fixtures/throttle.mjs', import.meta.url));
 const MARKER = `beacon-test-remote-${randomBytes(4).toString('hex')}`;
 /** A Node option that does nothing but carry the marker in the command line. */
 const MARK = `--disable-warning=${MARKER}`;
@@ -508,6 +509,67 @@ describe('remotes', () => {
     );
     expect(state.reason).toContain('code 255');
     expect(state.reason).toContain('ssh: connect to host devbox port 22: Connection refused');
+  });
+
+  it('builds the reason of a failed command once its stderr has ended, so a late last line is in it', async () => {
+    // The command exits first; its last stderr line comes 300 ms later, from a process it left
+    // holding stderr (as ssh's own helpers can).
+    const hub = await fx.startHubClient([
+      '--remote',
+      `late=sh -c '(sleep 0.3; echo "git@devbox: Permission denied (publickey)." >&2) & exit 255'`,
+    ]);
+    const remote = await waitFor(
+      async () => {
+        const r = (await listed(hub.client)).remotes?.[0];
+        return r?.state === 'unreachable' ? r : undefined;
+      },
+      { what: 'the remote unreachable' },
+    );
+    expect(remote.reason).toContain('code 255');
+    expect(remote.reason).toContain('git@devbox: Permission denied (publickey).');
+  });
+
+  it('carries an 8 MB result over a link throttled to 1 MB/s while its pings keep it connected', async () => {
+    await setupRemote();
+    const throttled = `${quote(testNode)} ${quote(THROTTLE)} 1000000 ${remoteCommand()}`;
+    const states: string[] = [];
+    // The link is pinged every 3 s, each ping bounded by 3 s (one queued behind 8 MB at 1 MB/s
+    // would wait 8 s; between fragments it waits for what the pipes and sockets on the way
+    // hold, about a second); each instance connection through it every second, a second each.
+    const hub = await fx.startHubClient([
+      '--remote',
+      `slow=${throttled}`,
+      '--remote-timeout',
+      '3000',
+      '--ping-interval',
+      '1000',
+      '--ping-timeout',
+      '1000',
+    ]);
+    await waitActive(hub.client, ['slow/fixture']);
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        const state = (await listed(hub.client)).remotes?.[0]?.state;
+        if (state) states.push(state);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    })();
+    const t0 = Date.now();
+    const big = await hub.client.callTool(
+      { name: 'big', arguments: { instance: 'slow/fixture', chars: 8_000_000 } },
+      CallToolResultSchema,
+      { timeout: 60_000 },
+    );
+    const took = Date.now() - t0;
+    watching = false;
+    await watcher;
+    expect(text(big as CallToolResult)).toHaveLength(8_000_000);
+    // It really crossed the slow link, for several ping periods.
+    expect(took).toBeGreaterThan(4_000);
+    expect(states.length).toBeGreaterThan(10);
+    expect(new Set(states)).toEqual(new Set(['connected']));
+    expect(hub.stderr()).not.toMatch(/stopped answering|pings unanswered/);
   });
 
   it('shows a command that never answers as unreachable once its bound passes', async () => {

@@ -99,7 +99,10 @@ class Scan {
   /** The file header of the ESLint block being read. */
   eslintFile: string | null = null;
 
-  constructor(readonly lines: readonly SourceLine[]) {}
+  constructor(
+    readonly lines: readonly SourceLine[],
+    private readonly budget: TimeBudget,
+  ) {}
 
   text(i: number): string {
     return this.lines[i]?.text ?? '';
@@ -121,9 +124,12 @@ class Scan {
   }
 
   /** The last line of a block going on from `from` while `more` holds (blank lines may sit inside). */
-  extend(from: number, more: (text: string) => boolean, limit: number): number {
+  async extend(from: number, more: (text: string) => boolean, limit: number): Promise<number> {
     let end = from;
     for (let j = from + 1; j < this.lines.length && j - from <= limit; j++) {
+      // A line of 4 096 characters can cost a pattern a fraction of a millisecond: the budget
+      // is asked at every line, not only between recognisers.
+      await this.budget.tick();
       const text = this.text(j);
       if (more(text)) end = j;
       else if (text.trim() !== '') break;
@@ -132,8 +138,9 @@ class Scan {
   }
 
   /** The first position `pattern` (file, line, column groups) finds in lines `from..to`. */
-  locate(from: number, to: number, pattern: LinearPattern): Position | null {
+  async locate(from: number, to: number, pattern: LinearPattern): Promise<Position | null> {
     for (let j = from; j <= to; j++) {
+      await this.budget.tick();
       const m = pattern.exec(this.text(j));
       if (m && !m[1]!.startsWith('node:'))
         return pos(m[1]!.trim().replace(/^file:\/\//, ''), m[2]!, m[3]!);
@@ -143,14 +150,14 @@ class Scan {
 }
 
 /** Recognises an error starting at line `i`: records it and returns the next line to read. */
-type Recogniser = (scan: Scan, i: number) => number | undefined;
+type Recogniser = (scan: Scan, i: number) => number | undefined | Promise<number | undefined>;
 
-const typescript: Recogniser = (scan, i) => {
+const typescript: Recogniser = async (scan, i) => {
   const text = scan.text(i);
   const m = TS_PAREN.exec(text) ?? TS_PRETTY.exec(text);
   if (m) {
     // The pretty form is followed by a code frame: indented lines and numbered source lines.
-    const end = TS_PRETTY.test(text) ? scan.extend(i, (t) => CODE_FRAME.test(t), 6) : i;
+    const end = TS_PRETTY.test(text) ? await scan.extend(i, (t) => CODE_FRAME.test(t), 6) : i;
     scan.add('typescript', `${m[4]}: ${m[5]}`, i, end, pos(m[1]!, m[2]!, m[3]!));
     return end + 1;
   }
@@ -160,9 +167,9 @@ const typescript: Recogniser = (scan, i) => {
   return i + 1;
 };
 
-const npm: Recogniser = (scan, i) => {
+const npm: Recogniser = async (scan, i) => {
   if (!NPM.test(scan.text(i))) return undefined;
-  const end = scan.extend(i, (t) => NPM.test(t), 40);
+  const end = await scan.extend(i, (t) => NPM.test(t), 40);
   const parts = scan.lines
     .slice(i, end + 1)
     .map((l) => NPM.exec(l.text)?.[1]?.trim() ?? '')
@@ -171,10 +178,10 @@ const npm: Recogniser = (scan, i) => {
   return end + 1;
 };
 
-const viteServer: Recogniser = (scan, i) => {
+const viteServer: Recogniser = async (scan, i) => {
   const m = VITE.exec(scan.text(i));
   if (!m) return undefined;
-  const end = scan.extend(i, (t) => VITE_FRAME.test(t), 40);
+  const end = await scan.extend(i, (t) => VITE_FRAME.test(t), 40);
   // "Transform failed with 1 error:" says more on the next line.
   const detail = m[1]!.trim().endsWith(':')
     ? (scan.lines
@@ -187,27 +194,27 @@ const viteServer: Recogniser = (scan, i) => {
     detail ? `${m[1]!.trim()} ${detail}` : m[1]!,
     i,
     end,
-    scan.locate(i, end, BUNDLER_AT),
+    await scan.locate(i, end, BUNDLER_AT),
   );
   return end + 1;
 };
 
-const viteBuild: Recogniser = (scan, i) => {
+const viteBuild: Recogniser = async (scan, i) => {
   if (!VITE_BUILD.test(scan.text(i))) return undefined;
-  const end = scan.extend(i, (t) => !VITE_DONE.test(t), 30);
+  const end = await scan.extend(i, (t) => !VITE_DONE.test(t), 30);
   const detail =
     scan.lines
       .slice(i + 1, end + 1)
       .map((l) => l.text.trim())
       .find((t) => t !== '' && !VITE_FAILED_WITH.test(t)) ?? 'build failed';
-  scan.add('vite', detail, i, end, scan.locate(i, end, BUNDLER_AT));
+  scan.add('vite', detail, i, end, await scan.locate(i, end, BUNDLER_AT));
   return end + 1;
 };
 
-const webpack: Recogniser = (scan, i) => {
+const webpack: Recogniser = async (scan, i) => {
   const m = WEBPACK.exec(scan.text(i));
   if (!m) return undefined;
-  const end = scan.extend(i, (t) => !WEBPACK_NEXT.test(t), 40);
+  const end = await scan.extend(i, (t) => !WEBPACK_NEXT.test(t), 40);
   const message = scan.text(i + 1).trim() || scan.text(i);
   const file = m[1]!.trim();
   scan.add(
@@ -221,10 +228,10 @@ const webpack: Recogniser = (scan, i) => {
 };
 
 /** Vitest names the test on its FAIL line; Jest names the file, then "● suite › test" per failure. */
-const testFailure: Recogniser = (scan, i) => {
+const testFailure: Recogniser = async (scan, i) => {
   const m = TEST_FAIL.exec(scan.text(i));
   if (!m) return undefined;
-  const end = scan.extend(i, (t) => !TEST_FAIL.test(t) && !TEST_SUMMARY.test(t), 200);
+  const end = await scan.extend(i, (t) => !TEST_FAIL.test(t) && !TEST_SUMMARY.test(t), 200);
   const subject = m[1]!.trim();
   const cases: number[] = [];
   for (let j = i + 1; j <= end; j++) if (JEST_CASE.test(scan.text(j))) cases.push(j);
@@ -236,7 +243,7 @@ const testFailure: Recogniser = (scan, i) => {
       .slice(from, to + 1)
       .map((l) => l.text.trim())
       .find((t) => JS_ERROR.test(t) || EXPECT_LINE.test(t));
-    const at = scan.locate(from, to, VITEST_AT) ?? scan.locate(from, to, JEST_AT);
+    const at = (await scan.locate(from, to, VITEST_AT)) ?? (await scan.locate(from, to, JEST_AT));
     const name = jestCase ? `${subject} > ${jestCase}` : subject;
     scan.add('test', `${name}${errorLine ? `: ${errorLine}` : ''}`, from, to, at);
   }
@@ -244,7 +251,7 @@ const testFailure: Recogniser = (scan, i) => {
 };
 
 /** Node prints "file:line", the source line and a caret before an uncaught error, then its stack. */
-const nodeError: Recogniser = (scan, i) => {
+const nodeError: Recogniser = async (scan, i) => {
   const text = scan.text(i);
   const m = JS_ERROR.exec(text);
   if (!m || STACK_ANY.test(text)) return undefined;
@@ -255,8 +262,8 @@ const nodeError: Recogniser = (scan, i) => {
       break;
     }
   }
-  const end = scan.extend(i, (t) => STACK_ANY.test(t) || NODE_TAIL.test(t), 40);
-  let at = scan.locate(i + 1, end, STACK_FRAME);
+  const end = await scan.extend(i, (t) => STACK_ANY.test(t) || NODE_TAIL.test(t), 40);
+  let at = await scan.locate(i + 1, end, STACK_FRAME);
   const head = from < i ? NODE_HEAD_PARTS.exec(scan.text(from)) : null;
   if (!at && head && !head[1]!.startsWith('node:')) at = pos(head[1]!, head[2]!, null);
   scan.add('node', `${m[1]}: ${m[2]}`, from, end, at);
@@ -295,7 +302,7 @@ const RECOGNISERS: Recogniser[] = [
  * Vite and webpack build errors, and Vitest / Jest failures. Each comes with the seqs of the
  * lines it spans and, when the text names one, its file, line and column. Oldest first. Every
  * pattern runs on the linear-time RE2 engine, and the scan yields to the event loop every
- * slice of `budget` (default: 1 s in 20 ms slices, as grep's), so other requests are served
+ * slice of `budget` (default: 1 s in 5 ms slices, as grep's), so other requests are served
  * meanwhile; several scans of one call share one budget.
  * @throws {InstanceError} `BUDGET_EXCEEDED` once the budget is used up.
  */
@@ -303,7 +310,7 @@ export async function findDiagnostics(
   lines: readonly SourceLine[],
   budget: TimeBudget = createTimeBudget('errors_get'),
 ): Promise<Diagnostic[]> {
-  const scan = new Scan(lines);
+  const scan = new Scan(lines, budget);
   let i = 0;
   while (i < lines.length) {
     // Every step: one recogniser may read 40 long lines at once.
@@ -315,7 +322,8 @@ export async function findDiagnostics(
     }
     let next: number | undefined;
     for (const recognise of RECOGNISERS) {
-      next = recognise(scan, i);
+      const step = recognise(scan, i);
+      next = step instanceof Promise ? await step : step;
       if (next !== undefined) break;
     }
     i = next ?? i + 1;

@@ -1,7 +1,7 @@
 // An MCP server for the remote tests, announced in $MCP_BEACON_HOME like any instance: `confirm`
 // asks the client (elicitation) and answers with what it said; `roots` lists the client's
 // roots; `wait` runs until cancelled,
-// and `cancelled` says how many calls were; `count` reports progress; the prompt `greet`
+// and `cancelled` says how many calls were; `big` answers with `chars` characters; `count` reports progress; the prompt `greet`
 // completes its argument. It listens on 127.0.0.1 of whatever network
 // namespace it runs in.
 // Usage: node remote-server.mjs <marker>
@@ -43,6 +43,11 @@ function makeServer() {
     const { roots } = await server.server.listRoots();
     return { content: [{ type: 'text', text: `roots: ${JSON.stringify(roots)}` }] };
   });
+  server.registerTool(
+    'big',
+    { description: 'answers with `chars` characters', inputSchema: { chars: z.number() } },
+    async ({ chars }) => ({ content: [{ type: 'text', text: 'x'.repeat(chars) }] }),
+  );
   server.registerTool('count', { description: 'reports progress three times' }, async (extra) => {
     const token = extra._meta?.progressToken;
     for (let i = 1; i <= 3 && token !== undefined; i++)

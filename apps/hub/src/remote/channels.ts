@@ -5,6 +5,7 @@ import {
   type JSONRPCMessage,
   JSONRPCMessageSchema,
 } from '@modelcontextprotocol/sdk/types.js';
+import { ChannelOutbox, FragmentInbox } from './fragments.js';
 import { MAX_CHANNELS, METHODS } from './protocol.js';
 import type { ChannelHost, TunnelTransport } from './tunnel.js';
 
@@ -16,15 +17,25 @@ import type { ChannelHost, TunnelTransport } from './tunnel.js';
 export class ChannelTable implements ChannelHost {
   private next = 1;
   private readonly tunnels = new Map<number, TunnelTransport>();
+  private readonly outbox: ChannelOutbox;
+  private readonly inbox = new FragmentInbox();
 
   /**
    * @param remote The remote's name, for messages.
    * @param client The link's client while it is connected, else undefined.
+   * @param fragments Whether the remote hub takes fragments (its capability says so).
    */
   constructor(
     private readonly remote: string,
     private readonly client: () => Client | undefined,
-  ) {}
+    fragments: () => boolean = () => false,
+  ) {
+    this.outbox = new ChannelOutbox(async (method, params) => {
+      const live = this.client();
+      if (!live) throw new Error('the tunnel is closed');
+      await live.notification({ method, params });
+    }, fragments);
+  }
 
   async open(instance: string, tunnel: TunnelTransport): Promise<number> {
     const client = this.client();
@@ -50,10 +61,11 @@ export class ChannelTable implements ChannelHost {
   async send(channel: number, message: JSONRPCMessage): Promise<void> {
     const client = this.client();
     if (!client || !this.tunnels.has(channel)) throw new Error('the tunnel is closed');
-    await client.notification({ method: METHODS.message, params: { channel, message } });
+    await this.outbox.send(channel, message);
   }
 
   closeChannel(channel: number): void {
+    this.inbox.drop(channel);
     if (!this.tunnels.delete(channel)) return;
     void this.client()
       ?.notification({ method: METHODS.close, params: { channel } })
@@ -67,8 +79,21 @@ export class ChannelTable implements ChannelHost {
     if (tunnel && parsed.success) tunnel.deliver(parsed.data);
   }
 
+  /** A fragment of a channel's message arrived from the remote hub. */
+  fragment(channel: number, data: string, last: boolean): void {
+    if (!this.tunnels.has(channel)) return;
+    const taken = this.inbox.take(channel, data, last);
+    if (taken.kind === 'message') this.delivered(channel, taken.message);
+    else if (taken.kind === 'refused') {
+      const tunnel = this.tunnels.get(channel);
+      this.closeChannel(channel);
+      tunnel?.ended(`remote ${this.remote}: ${taken.reason}`);
+    }
+  }
+
   /** The remote hub closed a channel. */
   closedByRemote(channel: number, reason: string | undefined): void {
+    this.inbox.drop(channel);
     const tunnel = this.tunnels.get(channel);
     if (!tunnel) return;
     this.tunnels.delete(channel);
@@ -77,6 +102,7 @@ export class ChannelTable implements ChannelHost {
 
   /** The link dropped: every channel ends with `reason`. */
   endAll(reason: string): void {
+    this.inbox.clear();
     for (const [channel, tunnel] of this.tunnels) {
       this.tunnels.delete(channel);
       tunnel.ended(`remote ${this.remote}: ${reason}`);

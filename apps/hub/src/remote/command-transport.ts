@@ -1,14 +1,19 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { type JSONRPCMessage, JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
+import { MAX_MESSAGE_CHARS } from './fragments.js';
 
 /** True for the error a {@link CommandTransport} ends with when stdout is not MCP. */
 export const isNotMcp = (error: Error): boolean => (error as { notMcp?: boolean }).notMcp === true;
 
 const notMcp = (message: string) => Object.assign(new Error(message), { notMcp: true });
 
-/** Longest line taken from a remote's stdout (one JSON-RPC message), in characters. */
-export const MAX_LINE_LENGTH = 64 * 1024 * 1024;
+/**
+ * Longest line taken from a remote's stdout (one JSON-RPC message), in characters: the longest
+ * channel message a remote carries, plus the notification that wraps it, so a message the other
+ * hub may send is never taken for garbage.
+ */
+export const MAX_LINE_LENGTH = MAX_MESSAGE_CHARS + 64 * 1024;
 
 /**
  * MCP over a command's stdin and stdout, one JSON message per line. A line longer than

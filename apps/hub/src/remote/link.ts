@@ -15,17 +15,25 @@ import {
   InstancesResultSchema,
   METHODS,
   REMOTE_CAPABILITY,
+  REMOTE_OFFER,
   REMOTE_PROTOCOL_VERSION,
   type RemoteInstance,
   RemoteInstanceSchema,
   StartResultSchema,
+  takesFragments,
   zCloseNotification,
+  zFragmentNotification,
   zInstanceNotification,
   zMessageNotification,
 } from './protocol.js';
 import { StderrTail } from './stderr-tail.js';
 import type { RemoteInfo, RemoteLinkOptions, RemoteState } from './types.js';
 import { waitActive } from './wait-active.js';
+
+/** Longest wait for a command's stderr to end after it exited, in ms. */
+const STDERR_DRAIN_MS = 1_000;
+/** Longest wait in `close()` for commands that were SIGKILLed, past the kill, in ms. */
+const CLOSE_GRACE_MS = 1_000;
 
 /** A link that stayed up this long starts its next backoff from the beginning. */
 const STABLE_MS = 30_000;
@@ -65,8 +73,10 @@ export class RemoteLink {
   constructor(private readonly options: RemoteLinkOptions) {
     this.clock = options.clock ?? systemClock;
     this.since = this.clock.now();
-    this.channels = new ChannelTable(options.spec.name, () =>
-      this.state === 'connected' ? this.client : undefined,
+    this.channels = new ChannelTable(
+      options.spec.name,
+      () => (this.state === 'connected' ? this.client : undefined),
+      () => takesFragments(this.client?.getServerCapabilities()?.experimental?.[REMOTE_CAPABILITY]),
     );
     this.mirror = new RemoteMirror({
       remote: options.spec.name,
@@ -134,6 +144,9 @@ export class RemoteLink {
       : undefined;
     if (!parsed.success || !instance?.success)
       throw new Error(`remote ${this.name} answered beacon/start with something else`);
+    // An answer that arrives after the link dropped shows nothing: it would stay as a ghost.
+    if (this.client !== client || this.state !== 'connected')
+      throw new Error(`remote ${this.name} dropped before the instance could be shown`);
     const id = this.mirror.show(instance.output);
     if (id === undefined) throw new Error(`remote ${this.name} has too many instances`);
     const info = await waitActive(this.options.manager, id, {
@@ -146,7 +159,7 @@ export class RemoteLink {
 
   /**
    * Ends the command (SIGTERM to its group, SIGKILL 0.5 s later) and waits until every command
-   * this link ran has exited.
+   * this link ran has exited, at most 1.5 s.
    */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -154,12 +167,14 @@ export class RemoteLink {
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     // The hub is exiting: a command gets half a second after SIGTERM, not two.
     await this.drop('the hub is closing', { killAfterMs: 500 });
-    // Every command this link ran is gone before it says it is closed, a hung one too.
-    await Promise.all(
+    // Every command this link ran is gone before it says it is closed, a hung one too (it was
+    // SIGKILLed at 0.5 s); one that still has not exited a second later is given up on.
+    const exited = Promise.all(
       [...this.dying].map(
         (child) => new Promise<void>((resolve) => child.once('exit', () => resolve())),
       ),
     );
+    await Promise.race([exited, sleep(this.clock, 500 + CLOSE_GRACE_MS)]);
     this.endFirstAttempt();
   }
 
@@ -199,10 +214,17 @@ export class RemoteLink {
       markExited();
       void this.lost(child, exited);
     });
+    // The reason is built once the command's stderr is read to its end ('close'), so its last
+    // line (`Permission denied (publickey).`) is in it; a grandchild holding stderr open gets
+    // a second.
+    const drained = new Promise<void>((resolve) => child.once('close', () => resolve()));
     child.once('exit', (code, signal) => {
       exited ??= `the command exited (${signal ?? `code ${code}`})`;
       markExited();
-      void this.lost(child, exited);
+      const why = exited;
+      void Promise.race([drained, sleep(this.clock, STDERR_DRAIN_MS)]).then(() =>
+        this.lost(child, why),
+      );
     });
     child.stderr?.setEncoding('utf8').on('data', (text: string) => this.stderr.add(text));
     child.stdin?.on('error', () => undefined);
@@ -213,7 +235,7 @@ export class RemoteLink {
       if (isNotMcp(error)) notMcp ??= error.message;
     };
     const client = new Client(this.options.clientInfo, {
-      capabilities: { experimental: { [REMOTE_CAPABILITY]: { version: REMOTE_PROTOCOL_VERSION } } },
+      capabilities: { experimental: { [REMOTE_CAPABILITY]: REMOTE_OFFER } },
     });
     this.installHandlers(client);
     try {
@@ -289,6 +311,9 @@ export class RemoteLink {
   private installHandlers(client: Client): void {
     client.setNotificationHandler(zMessageNotification, async ({ params }) =>
       this.channels.delivered(params.channel, params.message),
+    );
+    client.setNotificationHandler(zFragmentNotification, async ({ params }) =>
+      this.channels.fragment(params.channel, params.data, params.last),
     );
     client.setNotificationHandler(zCloseNotification, async ({ params }) =>
       this.channels.closedByRemote(params.channel, params.reason),

@@ -22,11 +22,28 @@ export const METHODS = {
   open: 'beacon/open',
   /** `{ channel, message }`: one JSON-RPC message of a channel, either way. */
   message: 'notifications/beacon/message',
+  /**
+   * `{ channel, data, last }`: a piece of one message's JSON text, either way, to a hub whose
+   * capability says `fragments: true`; the pieces of one channel join in order until `last`.
+   */
+  fragment: 'notifications/beacon/fragment',
   /** `{ channel, reason? }`: the channel is closed, either way. */
   close: 'notifications/beacon/close',
   /** `{ path }` -> `{ instance, started }`: starts (or finds) the instance of a remote folder. */
   start: 'beacon/start',
 } as const;
+
+/** What a hub offers under {@link REMOTE_CAPABILITY}: its version, and that it takes fragments. */
+export const REMOTE_OFFER = { version: REMOTE_PROTOCOL_VERSION, fragments: true } as const;
+
+/** True when the other hub's offer says it takes fragments. */
+export const takesFragments = (offer: unknown): boolean =>
+  typeof offer === 'object' &&
+  offer !== null &&
+  (offer as { fragments?: unknown }).fragments === true;
+
+/** Longest `data` of one fragment taken (a sender cuts at 64 Ki characters). */
+const FRAGMENT_LIMIT = 1024 * 1024;
 
 /** Channels one link may have open at once (one per remote instance connection). */
 export const MAX_CHANNELS = 4_096;
@@ -80,6 +97,14 @@ export const zInstanceNotification = z.object({
 export const zMessageNotification = z.object({
   method: z.literal(METHODS.message),
   params: z.object({ channel: z.number().int(), message: z.unknown() }),
+});
+export const zFragmentNotification = z.object({
+  method: z.literal(METHODS.fragment),
+  params: z.object({
+    channel: z.number().int(),
+    data: z.string().max(FRAGMENT_LIMIT),
+    last: z.boolean(),
+  }),
 });
 export const zCloseNotification = z.object({
   method: z.literal(METHODS.close),

@@ -7,13 +7,16 @@ import type { LaunchInstance } from '@mcp-beacon/hub-mcp';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { ChannelOutbox, FragmentInbox } from './fragments.js';
 import {
   MAX_CHANNELS,
   METHODS,
   REMOTE_CAPABILITY,
-  REMOTE_PROTOCOL_VERSION,
+  REMOTE_OFFER,
   type RemoteInstance,
+  takesFragments,
   zCloseNotification,
+  zFragmentNotification,
   zInstancesRequest,
   zMessageNotification,
   zOpenRequest,
@@ -60,7 +63,7 @@ export function describeInstance(info: ConnectionInfo): RemoteInstance {
 export function serveRemoteProtocol(options: ServeRemoteOptions): { close(): Promise<void> } {
   const { server, manager } = options;
   server.registerCapabilities({
-    experimental: { [REMOTE_CAPABILITY]: { version: REMOTE_PROTOCOL_VERSION } },
+    experimental: { [REMOTE_CAPABILITY]: REMOTE_OFFER },
   });
   const channels = new Map<number, HttpClientTransport>();
   let following = false;
@@ -68,6 +71,12 @@ export function serveRemoteProtocol(options: ServeRemoteOptions): { close(): Pro
 
   const notify = (method: string, params: Record<string, unknown>) =>
     server.notification({ method, params }).catch(() => undefined);
+  // Large channel messages go in fragments, with everything else between them.
+  const outbox = new ChannelOutbox(
+    (method, params) => server.notification({ method, params }),
+    () => takesFragments(server.getClientCapabilities()?.experimental?.[REMOTE_CAPABILITY]),
+  );
+  const inbox = new FragmentInbox();
 
   /** Ends a channel's session; `tell` (default true) says so to the other hub. */
   const closeChannel = (
@@ -77,6 +86,7 @@ export function serveRemoteProtocol(options: ServeRemoteOptions): { close(): Pro
     const transport = channels.get(channel);
     if (!transport) return;
     channels.delete(channel);
+    inbox.drop(channel);
     void transport
       .terminateSession()
       .catch(() => undefined)
@@ -118,7 +128,10 @@ export function serveRemoteProtocol(options: ServeRemoteOptions): { close(): Pro
     const transport = new HttpClientTransport(info.connectedUrl ?? info.record.url, {
       ...(info.record.token === undefined ? {} : { token: info.record.token }),
     });
-    transport.onmessage = (message) => void notify(METHODS.message, { channel, message });
+    transport.onmessage = (message) =>
+      void outbox
+        .send(channel, message)
+        .catch((error: Error) => closeChannel(channel, { reason: error.message }));
     transport.onclose = () => {
       if (channels.get(channel) === transport)
         closeChannel(channel, { reason: 'the instance session ended' });
@@ -128,15 +141,23 @@ export function serveRemoteProtocol(options: ServeRemoteOptions): { close(): Pro
     return {};
   });
 
-  server.setNotificationHandler(zMessageNotification, async ({ params }) => {
-    const transport = channels.get(params.channel);
+  const forward = (channel: number, message: unknown) => {
+    const transport = channels.get(channel);
     if (!transport) {
-      void notify(METHODS.close, { channel: params.channel, reason: 'no such channel' });
+      void notify(METHODS.close, { channel, reason: 'no such channel' });
       return;
     }
     transport
-      .send(params.message as JSONRPCMessage)
-      .catch((error: Error) => closeChannel(params.channel, { reason: error.message }));
+      .send(message as JSONRPCMessage)
+      .catch((error: Error) => closeChannel(channel, { reason: error.message }));
+  };
+  server.setNotificationHandler(zMessageNotification, async ({ params }) =>
+    forward(params.channel, params.message),
+  );
+  server.setNotificationHandler(zFragmentNotification, async ({ params }) => {
+    const taken = inbox.take(params.channel, params.data, params.last);
+    if (taken.kind === 'message') forward(params.channel, taken.message);
+    else if (taken.kind === 'refused') closeChannel(params.channel, { reason: taken.reason });
   });
 
   server.setNotificationHandler(zCloseNotification, async ({ params }) => {
