@@ -267,7 +267,11 @@ describe('beacon-instance sessions and connections', () => {
     expect(proc.stderr()).not.toContain('\x07');
   });
 
-  it('answers another session while errors_get scans 20 runs built to backtrack', async () => {
+  // A bound in ms on a busy 2-core machine: retried twice so one noisy moment is not a failure
+  // (before the fix every attempt took 200-290 ms).
+  it('answers another session within 50 ms while errors_get scans 20 runs built to backtrack', {
+    retry: 2,
+  }, async () => {
     const { record } = await fx.startAndWaitForRecord();
     const scanner = await fx.connectClient(record);
     const other = await fx.connectClient(record);
@@ -289,6 +293,7 @@ describe('beacon-instance sessions and connections', () => {
     const [found, answered] = await Promise.all([errors, info]);
     // The scan gives the loop back every 5 ms (also inside one error's 40 lines), so the other
     // session is served in a few turns, not after the scan (it was 200-290 ms).
+    console.log('WAITED', waited);
     expect(waited).toBeLessThan(50);
     expect(answered.isError).toBeFalsy();
     expect(found.isError, JSON.stringify(found.content)).toBeFalsy();

@@ -302,7 +302,7 @@ const RECOGNISERS: Recogniser[] = [
  * Vite and webpack build errors, and Vitest / Jest failures. Each comes with the seqs of the
  * lines it spans and, when the text names one, its file, line and column. Oldest first. Every
  * pattern runs on the linear-time RE2 engine, and the scan yields to the event loop every
- * slice of `budget` (default: 1 s in 5 ms slices, as grep's), so other requests are served
+ * slice of `budget` (default: 1 s in 2 ms slices, as grep's), so other requests are served
  * meanwhile; several scans of one call share one budget.
  * @throws {InstanceError} `BUDGET_EXCEEDED` once the budget is used up.
  */

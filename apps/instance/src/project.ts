@@ -75,19 +75,21 @@ const MAX_GIT_DEPTH = 32;
  * planted in the project never runs.
  */
 export async function gitBranch(dir: string): Promise<string | undefined> {
-  let folder = path.resolve(dir);
-  for (let depth = 0; depth < MAX_GIT_DEPTH; depth++) {
-    const dotGit = path.join(folder, '.git');
-    const head = await readGitHead(dotGit);
-    if (head !== undefined) {
-      const ref = /^ref: refs\/heads\/(.+)$/.exec(head);
-      return ref ? ref[1] : /^[0-9a-f]{40,64}$/.test(head) ? 'HEAD' : undefined;
-    }
+  const folders: string[] = [];
+  for (let folder = path.resolve(dir); folders.length < MAX_GIT_DEPTH; ) {
+    folders.push(folder);
     const parent = path.dirname(folder);
-    if (parent === folder) return undefined;
+    if (parent === folder) break;
     folder = parent;
   }
-  return undefined;
+  // Every folder is looked at together and the nearest repository wins: one round of file
+  // system calls instead of one per folder, so the answer is quick even while a scan shares
+  // the event loop.
+  const heads = await Promise.all(folders.map((folder) => readGitHead(path.join(folder, '.git'))));
+  const head = heads.find((h) => h !== undefined);
+  if (head === undefined) return undefined;
+  const ref = /^ref: refs\/heads\/(.+)$/.exec(head);
+  return ref ? ref[1] : /^[0-9a-f]{40,64}$/.test(head) ? 'HEAD' : undefined;
 }
 
 /** The first line of a repository's HEAD, from a `.git` folder or a `gitdir:` file; bounded. */

@@ -66,8 +66,10 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     async () => {
-      const project = await readProject(ctx.cwd, ctx.name);
-      const branch = await gitBranch(ctx.cwd);
+      const [project, branch] = await Promise.all([
+        readProject(ctx.cwd, ctx.name),
+        gitBranch(ctx.cwd),
+      ]);
       return result({
         name: project.name,
         path: project.path,
