@@ -21,6 +21,8 @@ async function setup() {
     dev: `node ${DEV}`,
     chatty:
       'node -e "let n = 0; const t = setInterval(() => { console.log(\'line \' + ++n); if (n === 100) clearInterval(t); }, 10)"',
+    ticker:
+      'node -e "let n = 0; const t = setInterval(() => { console.log(\'tick \' + ++n); if (n === 300) clearInterval(t); }, 50)"',
   });
   return (await fx.startHubClient()).client;
 }
@@ -101,5 +103,34 @@ describe('agent tools through the hub', () => {
       { what: 'all lines readable' },
     );
     await client.unsubscribeResource({ uri });
+  });
+
+  it('keeps a subscription through a forced reconnect: the new session is subscribed again', async () => {
+    const client = await setup();
+    const updates: string[] = [];
+    client.setNotificationHandler(ResourceUpdatedNotificationSchema, async (n) => {
+      updates.push(n.params.uri);
+    });
+    const run = structured<{ id: string }>(
+      await client.callTool({
+        name: 'scripts_run',
+        arguments: { instance: 'web', name: 'ticker', waitFor: { pattern: '^tick 1$' } },
+      }),
+    );
+    const uri = `beacon://web/logs://${run.id}`;
+    await client.subscribeResource({ uri });
+    await waitFor(() => updates.length >= 2, { what: 'updates before the reconnect' });
+    // A new session on the instance: it knows nothing of the subscription until told again.
+    structured(
+      await client.callTool({ name: 'instances_disconnect', arguments: { instance: 'web' } }),
+    );
+    structured(
+      await client.callTool({ name: 'instances_connect', arguments: { instance: 'web' } }),
+    );
+    const after = updates.length;
+    // The hub says the resource was updated once it subscribed again, then the instance's own
+    // updates (at most 4 a second while the ticker prints) keep coming.
+    await waitFor(() => updates.length >= after + 4, { what: 'updates after the reconnect' });
+    expect(new Set(updates)).toEqual(new Set([uri]));
   });
 });
