@@ -179,6 +179,7 @@ export class Connection implements ConnectionInfo {
 
   private generation = 0;
   private misses = 0;
+  private pingsWithoutStream = 0;
   private timer: unknown;
   private probing = false;
   private attemptInFlight: Promise<void> | undefined;
@@ -538,8 +539,24 @@ export class Connection implements ConnectionInfo {
     if (generation !== this.generation || this.state !== 'active') return;
     if (await this.removeIfDead()) return;
     const ok = await this.ping(generation);
+    if (ok) this.checkEventStream();
     if (ok !== undefined && generation === this.generation && this.state === 'active')
       this.schedulePing(generation);
+  }
+
+  /**
+   * The event stream is part of health: while it is lost, an answered ping reopens it, on the
+   * 1st, 2nd, 4th, 8th... ping since the loss (the transport's own schedule goes on beside).
+   */
+  private checkEventStream(): void {
+    const transport = this.client?.transport;
+    if (!(transport instanceof HttpClientTransport)) return;
+    if (transport.eventStream?.state !== 'lost') {
+      this.pingsWithoutStream = 0;
+      return;
+    }
+    const n = ++this.pingsWithoutStream;
+    if ((n & (n - 1)) === 0) transport.reopenEventStream();
   }
 
   /** Pings once; returns true/false for answered/missed, undefined once the connection failed. */

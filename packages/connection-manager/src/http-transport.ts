@@ -128,6 +128,14 @@ export class HttpClientTransport implements Transport {
     return this.stream;
   }
 
+  /**
+   * Reopens a lost event stream now rather than at its next scheduled attempt (the health
+   * check calls it); does nothing while the stream is open, opening, or not offered.
+   */
+  reopenEventStream(): void {
+    if (this.stream?.state === 'lost' && !this.renewing && !this.closed) this.openEventStream();
+  }
+
   /** Sessions renewed after the server answered 404 for this one. */
   get sessionRenewals(): number {
     return this.renewals;
@@ -576,7 +584,9 @@ export class HttpClientTransport implements Transport {
     if (this.closed) return;
     this.onerror?.(error);
     const failures = before === undefined ? 0 : before.failures + 1;
-    this.setStream({ state: 'lost', reason: error.message, failures });
+    const status = error instanceof ConnectionError ? error.status : undefined;
+    const reason = status === undefined ? error.message : `${error.message} (HTTP ${status})`;
+    this.setStream({ state: 'lost', reason, failures });
     const delays = this.options.reopenDelaysMs ?? REOPEN_DELAYS_MS;
     const delay = Math.max(
       delays[Math.min(failures, delays.length - 1)] ?? 1_000,
