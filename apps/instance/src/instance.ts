@@ -5,6 +5,8 @@ import { type BeaconPaths, resolvePaths } from '@mcp-beacon/paths';
 import type { Logger } from '@mcp-beacon/registry';
 import { type Registration, register } from '@mcp-beacon/registry';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { createBrowserPages } from './browser/pages.js';
+import { registerBrowserTools } from './browser/tools.js';
 import { readProject } from './project.js';
 import { registerLogResources } from './resources.js';
 import { ScriptRunner, type ScriptRunnerOptions } from './scripts.js';
@@ -67,8 +69,10 @@ export async function startInstance(options: StartInstanceOptions): Promise<Inst
   const token = options.auth === false ? undefined : randomBytes(32).toString('base64url');
   const started = new Date().toISOString();
   let url: string | undefined;
+  const pages = createBrowserPages({ root: cwd, log: (message) => logger.info(message) });
   const runner: ScriptRunner = new ScriptRunner({
     cwd,
+    pageUrl: (printed) => pages.proxiedUrl(printed),
     ...(options.graceMs === undefined ? {} : { graceMs: options.graceMs }),
     ...(options.maxRuns === undefined ? {} : { maxRuns: options.maxRuns }),
     ...(options.logBytes === undefined ? {} : { logBytes: options.logBytes }),
@@ -99,13 +103,18 @@ export async function startInstance(options: StartInstanceOptions): Promise<Inst
         { name: 'beacon-instance', version: VERSION },
         { capabilities: { logging: {} } },
       );
-      registerTools(server, { cwd, name: project.name, runner, url: () => url, started });
+      registerTools(server, { cwd, name: project.name, runner, url: () => url, started, pages });
+      registerBrowserTools(server, pages);
       const stopResources = registerLogResources(server, runner);
       server.server.onclose = stopResources;
       return server;
     },
   });
   url = http.url;
+  // Every dev server a run prints gets a page proxy in front of it.
+  runner.onLine(({ newUrls }) => {
+    for (const printed of newUrls) pages.proxy(printed);
+  });
   logger.info(
     `serving ${project.name} (${cwd}) at ${url}${token === undefined ? ' WITHOUT authentication (--no-auth)' : ''}`,
   );
@@ -140,6 +149,7 @@ export async function startInstance(options: StartInstanceOptions): Promise<Inst
         ?.close()
         .catch((error: Error) => logger.warn(`cannot remove record: ${error.message}`));
       await runner.stopAll();
+      await pages.close();
       await http.close();
     })();
     return closing;

@@ -34,6 +34,8 @@ export interface RunInfo {
   droppedLines: number;
   /** Loopback http(s) URLs the run printed, first seen first (at most 16). */
   urls: string[];
+  /** The same through Beacon's page proxy (pages opened there report to the instance). */
+  pageUrls: string[];
 }
 
 interface Run {
@@ -55,6 +57,8 @@ export interface RunLine {
 
 /** Options of {@link ScriptRunner}. */
 export interface ScriptRunnerOptions {
+  /** The page-proxy URL of a URL a run printed, when there is one. */
+  pageUrl?: (url: string) => string | undefined;
   /** The project directory (its package.json defines what may run). */
   cwd: string;
   /** SIGTERM -> SIGKILL grace period in ms (default 3 000). */
@@ -162,6 +166,7 @@ export class ScriptRunner {
       ended: null,
       droppedLines: 0,
       urls: [], // filled in by describe()
+      pageUrls: [],
     };
     const urls = new UrlSet();
     logs.onLine = (line) => {
@@ -338,7 +343,9 @@ export class ScriptRunner {
   }
 
   private describe(run: Run): RunInfo {
-    return { ...run.info, droppedLines: run.logs.dropped, urls: run.urls.list() };
+    const urls = run.urls.list();
+    const pageUrls = urls.flatMap((url) => this.options.pageUrl?.(url) ?? []);
+    return { ...run.info, droppedLines: run.logs.dropped, urls, pageUrls };
   }
 }
 

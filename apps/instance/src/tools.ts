@@ -3,6 +3,8 @@
 // (`scripts.ts`), the ready-wait (`ready.ts`), the grep (`grep.ts`) or `diagnostics.ts`.
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
+import type { BrowserPages } from './browser/pages.js';
+import { describePageError, pageErrors } from './browser/tools.js';
 import { findDiagnostics } from './diagnostics.js';
 import { compileGrep, createTimeBudget, filterLines } from './grep.js';
 import { gitBranch, readProject } from './project.js';
@@ -17,6 +19,8 @@ export interface ToolContext {
   /** The URL the instance serves; filled once it listens. */
   url: () => string | undefined;
   started: string;
+  /** The browser half (page proxies and what pages report), when there is one. */
+  pages?: BrowserPages;
 }
 
 function result<T extends Record<string, unknown>>(data: T) {
@@ -38,6 +42,11 @@ const runShape = {
   ended: z.string().nullable(),
   droppedLines: z.number(),
   urls: z.array(z.string()).describe('Loopback http(s) URLs the run printed'),
+  pageUrls: z
+    .array(z.string())
+    .describe(
+      'The same through Beacon’s page proxy: open these so page errors, console and requests reach browser_* tools',
+    ),
 };
 
 /** Ready-waits: bounds of `waitFor.timeoutMs`. */
@@ -48,8 +57,8 @@ export const WAIT_MAX_MS = 300_000;
 const SEARCH_MAX = 1_000;
 const ERRORS_MAX = 500;
 
-const runningUrls = (runs: RunInfo[]) => [
-  ...new Set(runs.filter((r) => r.state === 'running').flatMap((r) => r.urls)),
+const runningUrls = (runs: RunInfo[], field: 'urls' | 'pageUrls' = 'urls') => [
+  ...new Set(runs.filter((r) => r.state === 'running').flatMap((r) => r[field])),
 ];
 
 /**
@@ -79,6 +88,7 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
         gitBranch: branch ?? null,
         url: ctx.url() ?? null,
         urls: runningUrls(ctx.runner.list()),
+        pageUrls: runningUrls(ctx.runner.list(), 'pageUrls'),
         pid: process.pid,
         started: ctx.started,
       });
@@ -169,6 +179,8 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
             }),
         includeEarlierLines: !alreadyRunning,
       });
+      // A page proxy starts as its URL is printed; the answer lists it once it listens.
+      await ctx.pages?.ready();
       const now = ctx.runner.watch(run.id).run;
       return result({ ...now, alreadyRunning, waited, line, urls: now.urls });
     },
@@ -242,7 +254,19 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
       for (const { run: info, lines } of runs)
         for (const d of await findDiagnostics(lines, budget))
           errors.push({ run: info.id, script: info.script, ...d });
-      return result({ errors: errors.slice(-(limit ?? 50)), total: errors.length });
+      // What broke in the page too, at its source line, so one call answers "what is broken".
+      const page =
+        run === undefined && ctx.pages
+          ? pageErrors(ctx.pages).map((e) => {
+              const d = describePageError(e);
+              return { run: 'browser', script: e.pageUrl, ...d };
+            })
+          : [];
+      return result({
+        errors: errors.slice(-(limit ?? 50)),
+        total: errors.length,
+        ...(page.length > 0 ? { pageErrors: page.slice(-(limit ?? 50)) } : {}),
+      });
     },
   );
 

@@ -1,0 +1,328 @@
+// A proxy in front of one dev server origin, on 127.0.0.1 and a port of its own: everything is
+// forwarded unchanged (methods, bodies, streaming, compression, redirects, WebSocket upgrades
+// for HMR) on undici and ws, except that HTML documents get the page script, and the script's
+// own paths (`/__beacon/...`) are answered here.
+
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
+import { Pool } from 'undici';
+import { WebSocket, WebSocketServer } from 'ws';
+import { allowPageScript, injectScript } from './csp.js';
+import { BEACON_PATH } from './page-script.js';
+
+/** What a proxy asks of the instance for its own paths. */
+export interface PageChannel {
+  /** The page script's source. */
+  script(): string;
+  /** The instance's secret the page's requests carry. */
+  readonly key: string;
+  /** A POST to `/__beacon/<what>` from a page of `origin`, its body parsed. */
+  handle(what: string, body: unknown, origin: string, res: ServerResponse): void;
+}
+
+/** A running page proxy. */
+export interface PageProxy {
+  /** `http://127.0.0.1:<port>`. */
+  readonly origin: string;
+  /** The dev server origin it forwards to. */
+  readonly upstream: string;
+  /** A text from the dev server (a script or a source map), or undefined (8 MiB at most). */
+  fetchText(url: string): Promise<string | undefined>;
+  close(): Promise<void>;
+}
+
+/** Largest HTML document rewritten, in bytes (a larger one passes unchanged). */
+export const MAX_HTML_BYTES = 16 * 1024 * 1024;
+/** Largest body of a page's own request, in bytes. */
+const MAX_CHANNEL_BODY = 256 * 1024;
+const MAX_TEXT = 8 * 1024 * 1024;
+
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+]);
+
+function decode(body: Buffer, encoding: string | undefined): Buffer | undefined {
+  switch ((encoding ?? 'identity').trim().toLowerCase()) {
+    case 'identity':
+    case '':
+      return body;
+    case 'gzip':
+    case 'x-gzip':
+      return gunzipSync(body);
+    case 'br':
+      return brotliDecompressSync(body);
+    case 'deflate':
+      return inflateSync(body);
+    default:
+      return undefined;
+  }
+}
+
+/** Reads a stream to its end, or undefined past `max` bytes. */
+async function readAll(stream: AsyncIterable<Buffer>, max: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of stream) {
+    length += chunk.length;
+    if (length > max) return undefined;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Starts a proxy for `upstream` (an origin such as `http://localhost:5173`) on 127.0.0.1.
+ * It answers only requests whose Host is its own address.
+ */
+export async function startPageProxy(options: {
+  upstream: string;
+  channel: PageChannel;
+  log?: (message: string) => void;
+}): Promise<PageProxy> {
+  const upstream = new URL(options.upstream);
+  const pool = new Pool(upstream.origin, { connections: 32, pipelining: 1 });
+  const wss = new WebSocketServer({ noServer: true, handleProtocols: (p) => [...p][0] ?? false });
+  const sockets = new Set<Duplex>();
+  let port = 0;
+  const hosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
+  const origins = () => new Set([`http://127.0.0.1:${port}`, `http://localhost:${port}`]);
+  const ownOrigin = () => `http://127.0.0.1:${port}`;
+
+  const forwardHeaders = (req: IncomingMessage): Record<string, string | string[]> => {
+    const headers: Record<string, string | string[]> = {};
+    for (const [name, value] of Object.entries(req.headers))
+      if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
+    headers.host = upstream.host;
+    return headers;
+  };
+
+  const answerOwn = async (req: IncomingMessage, res: ServerResponse, pathname: string) => {
+    const what = pathname.slice(BEACON_PATH.length + 1);
+    if (req.method === 'GET' && what === 'page.js') {
+      res.writeHead(200, {
+        'content-type': 'text/javascript; charset=utf-8',
+        'cache-control': 'no-store',
+        'x-content-type-options': 'nosniff',
+      });
+      res.end(options.channel.script());
+      return;
+    }
+    // The page's channel: same origin only (a page elsewhere cannot post here or read the
+    // answers), with the instance's secret, a bounded JSON body.
+    const origin = req.headers.origin;
+    if (
+      req.method !== 'POST' ||
+      origin === undefined ||
+      !origins().has(origin) ||
+      req.headers['x-beacon-key'] !== options.channel.key ||
+      !['events', 'poll', 'result'].includes(what)
+    ) {
+      res.writeHead(403, { 'content-type': 'text/plain' }).end('forbidden');
+      req.resume();
+      return;
+    }
+    const body = await readAll(req, MAX_CHANNEL_BODY).catch(() => undefined);
+    let parsed: unknown;
+    try {
+      parsed = body === undefined ? undefined : JSON.parse(body.toString('utf8'));
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed === undefined) {
+      res.writeHead(400, { 'content-type': 'text/plain' }).end('bad body');
+      return;
+    }
+    options.channel.handle(what, parsed, ownOrigin(), res);
+  };
+
+  const forward = async (req: IncomingMessage, res: ServerResponse) => {
+    const abort = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) abort.abort();
+    });
+    const method = req.method ?? 'GET';
+    let answer: Awaited<ReturnType<Pool['request']>>;
+    try {
+      answer = await pool.request({
+        method: method as 'GET',
+        path: req.url ?? '/',
+        headers: forwardHeaders(req),
+        body: method === 'GET' || method === 'HEAD' ? null : req,
+        signal: abort.signal,
+      });
+    } catch (error) {
+      if (!res.headersSent)
+        res
+          .writeHead(502, { 'content-type': 'text/plain' })
+          .end(`beacon page proxy: ${upstream.origin} did not answer: ${(error as Error).message}`);
+      return;
+    }
+    const headers: Record<string, string | string[]> = {};
+    for (const [name, value] of Object.entries(answer.headers))
+      if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
+    const location = headers.location;
+    if (typeof location === 'string') {
+      try {
+        const target = new URL(location, upstream);
+        if (target.origin === upstream.origin)
+          headers.location = `${ownOrigin()}${target.pathname}${target.search}${target.hash}`;
+      } catch {
+        // Not a URL: passed on as it is.
+      }
+    }
+    const type = String(headers['content-type'] ?? '');
+    const html =
+      /^text\/html\b/i.test(type) &&
+      method === 'GET' &&
+      answer.statusCode >= 200 &&
+      answer.statusCode < 300;
+    if (!html) {
+      res.writeHead(answer.statusCode, headers);
+      answer.body.pipe(res);
+      answer.body.on('error', () => res.destroy());
+      return;
+    }
+    const raw = await readAll(answer.body, MAX_HTML_BYTES).catch(() => undefined);
+    const encoding = headers['content-encoding'];
+    let decoded: Buffer | undefined;
+    try {
+      decoded = raw && decode(raw, Array.isArray(encoding) ? encoding.join(',') : encoding);
+    } catch {
+      decoded = undefined;
+    }
+    if (raw === undefined || decoded === undefined) {
+      // Too large or in an encoding not read here: not rewritten (and not cut).
+      res.writeHead(502, { 'content-type': 'text/plain' });
+      res.end('beacon page proxy: the document is too large or in an unknown encoding');
+      return;
+    }
+    const nonce = randomBytes(16).toString('base64');
+    const text = injectScript(decoded.toString('utf8'), `${BEACON_PATH}/page.js`, nonce);
+    delete headers['content-encoding'];
+    delete headers['content-length'];
+    delete headers.etag;
+    for (const name of ['content-security-policy', 'content-security-policy-report-only']) {
+      const policy = headers[name];
+      if (policy === undefined) continue;
+      headers[name] = Array.isArray(policy)
+        ? policy.map((p) => allowPageScript(p, nonce))
+        : allowPageScript(policy, nonce);
+    }
+    const body = Buffer.from(text, 'utf8');
+    headers['content-length'] = String(body.length);
+    res.writeHead(answer.statusCode, headers);
+    res.end(body);
+  };
+
+  const server: Server = createServer((req, res) => {
+    if (!hosts().has(req.headers.host ?? '')) {
+      res.writeHead(421, { 'content-type': 'text/plain' }).end('wrong host');
+      req.resume();
+      return;
+    }
+    const pathname = (req.url ?? '/').split('?')[0] ?? '/';
+    const handling = pathname.startsWith(`${BEACON_PATH}/`)
+      ? answerOwn(req, res, pathname)
+      : forward(req, res);
+    handling.catch((error: Error) => {
+      options.log?.(`page proxy ${upstream.origin}: ${error.message}`);
+      if (!res.headersSent) res.writeHead(502).end();
+      else res.destroy();
+    });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+
+  // WebSocket upgrades (Vite's and webpack's HMR) are bridged message by message.
+  server.on('upgrade', (req, socket, head) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    if (!hosts().has(req.headers.host ?? '') || (req.url ?? '').startsWith(`${BEACON_PATH}/`)) {
+      socket.destroy();
+      return;
+    }
+    const target = new URL(req.url ?? '/', upstream);
+    target.protocol = upstream.protocol === 'https:' ? 'wss:' : 'ws:';
+    const protocols = String(req.headers['sec-websocket-protocol'] ?? '')
+      .split(',')
+      .map((p) => p.trim())
+      .filter((p) => p !== '');
+    const headers: Record<string, string> = {};
+    for (const name of ['origin', 'cookie', 'user-agent']) {
+      const value = req.headers[name];
+      if (typeof value === 'string') headers[name] = value;
+    }
+    const up = new WebSocket(target, protocols, { headers, perMessageDeflate: false });
+    up.on('error', () => socket.destroy());
+    up.on('unexpected-response', () => socket.destroy());
+    up.on('open', () => {
+      wss.handleUpgrade(req, socket, head, (down) => {
+        const closeCode = (code: number) => (code === 1005 || code === 1006 ? 1000 : code);
+        up.on(
+          'message',
+          (data, binary) => down.readyState === down.OPEN && down.send(data, { binary }),
+        );
+        down.on(
+          'message',
+          (data, binary) => up.readyState === up.OPEN && up.send(data, { binary }),
+        );
+        up.on('close', (code, reason) => down.close(closeCode(code), reason));
+        down.on('close', (code, reason) => up.close(closeCode(code), reason));
+        down.on('error', () => up.terminate());
+      });
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  port = (server.address() as { port: number }).port;
+
+  return {
+    get origin() {
+      return ownOrigin();
+    },
+    upstream: upstream.origin,
+    async fetchText(url) {
+      const target = new URL(url);
+      try {
+        const answer = await pool.request({
+          method: 'GET',
+          path: `${target.pathname}${target.search}`,
+          headers: { host: upstream.host, accept: '*/*' },
+        });
+        if (answer.statusCode !== 200) {
+          answer.body.resume();
+          return undefined;
+        }
+        const body = await readAll(answer.body, MAX_TEXT);
+        return body?.toString('utf8');
+      } catch {
+        return undefined;
+      }
+    },
+    async close() {
+      for (const client of wss.clients) client.terminate();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+        for (const socket of sockets) socket.destroy();
+      });
+      await pool.destroy().catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,132 @@
+// Stack frames of page errors mapped through the dev server's source maps to project files:
+// `src/App.tsx:12:5`, with that line of source.
+
+import path from 'node:path';
+import { originalPositionFor, sourceContentFor, TraceMap } from '@jridgewell/trace-mapping';
+import type { SourceFrame } from './store.js';
+
+/** Frames of one stack mapped (the top ones: the rest rarely say more). */
+export const MAPPED_FRAMES = 5;
+/** Scripts whose maps are remembered. */
+const CACHED_MAPS = 64;
+/** Largest script or map read, in characters. */
+export const MAX_SOURCE_CHARS = 8 * 1024 * 1024;
+
+// `    at fn (http://host/src/main.ts?t=1:12:5)` or `    at http://host/src/main.ts:12:5`
+const FRAME = /^\s*at (?:.*? \()?(https?:\/\/[^\s()]+):(\d+):(\d+)\)?\s*$/;
+
+/** Reads a script or a map (through the proxy's upstream), or undefined. */
+export type FetchText = (url: string) => Promise<string | undefined>;
+
+/** Maps frames of the scripts a set of origins serve; one per instance. */
+export class SourceMapper {
+  private readonly maps = new Map<string, Promise<TraceMap | undefined>>();
+
+  constructor(
+    /** The project folder, to make mapped files relative to it. */
+    private readonly root: string,
+    private readonly fetchText: FetchText,
+    /** Whether a frame's script URL is one this instance serves (its proxies' origins). */
+    private readonly ours: (url: URL) => boolean,
+  ) {}
+
+  /** The top frames of `stack` that map to a source file; unmapped frames are left out. */
+  async map(stack: string): Promise<SourceFrame[]> {
+    const frames: SourceFrame[] = [];
+    for (const line of stack.split('\n')) {
+      if (frames.length >= MAPPED_FRAMES) break;
+      const m = FRAME.exec(line);
+      if (!m) continue;
+      const [, href = '', lineText = '0', columnText = '0'] = m;
+      let url: URL;
+      try {
+        url = new URL(href);
+      } catch {
+        continue;
+      }
+      if (!this.ours(url)) continue;
+      const mapped = await this.mapOne(url, Number(lineText), Number(columnText)).catch(
+        () => undefined,
+      );
+      frames.push(
+        mapped ?? {
+          file: url.pathname.replace(/^\//, ''),
+          line: Number(lineText),
+          column: Number(columnText),
+          raw: line.trim(),
+        },
+      );
+      const last = frames.at(-1)!;
+      last.raw = line.trim();
+    }
+    return frames;
+  }
+
+  private async mapOne(url: URL, line: number, column: number): Promise<SourceFrame | undefined> {
+    const key = `${url.origin}${url.pathname}${url.search}`;
+    let map = this.maps.get(key);
+    if (!map) {
+      map = this.load(url);
+      this.maps.set(key, map);
+      if (this.maps.size > CACHED_MAPS) this.maps.delete(this.maps.keys().next().value!);
+    }
+    const trace = await map;
+    if (!trace) return undefined;
+    const position = originalPositionFor(trace, { line, column: Math.max(0, column - 1) });
+    if (position.source === null || position.line === null) return undefined;
+    const code = sourceContentFor(trace, position.source)
+      ?.split(/\r?\n/)
+      [position.line - 1]?.trim()
+      .slice(0, 300);
+    return {
+      file: this.projectPath(position.source, url),
+      line: position.line,
+      column: (position.column ?? 0) + 1,
+      ...(code ? { code } : {}),
+      raw: '',
+    };
+  }
+
+  /** The script's source map: inline (`data:`) or fetched beside it. */
+  private async load(url: URL): Promise<TraceMap | undefined> {
+    const script = await this.fetchText(url.href);
+    if (script === undefined) return undefined;
+    const m = /\/\/[#@] sourceMappingURL=(\S+)\s*$/.exec(script.slice(-MAX_SOURCE_CHARS));
+    if (!m) return undefined;
+    const ref = m[1]!;
+    let json: string | undefined;
+    if (ref.startsWith('data:')) {
+      const comma = ref.indexOf(',');
+      const meta = ref.slice(5, comma);
+      const data = ref.slice(comma + 1);
+      json = meta.endsWith(';base64')
+        ? Buffer.from(data, 'base64').toString('utf8')
+        : decodeURIComponent(data);
+    } else {
+      const mapUrl = new URL(ref, url);
+      if (mapUrl.origin !== url.origin) return undefined;
+      json = await this.fetchText(mapUrl.href);
+    }
+    if (json === undefined || json.length > MAX_SOURCE_CHARS) return undefined;
+    return new TraceMap(json, url.href);
+  }
+
+  /** A source as a project path: `src/main.ts`, or as the map names it when outside. */
+  private projectPath(source: string, script: URL): string {
+    let pathname = source;
+    try {
+      const resolved = new URL(source, script);
+      pathname = decodeURIComponent(resolved.pathname);
+      // Vite serves files outside the root as /@fs/<absolute path>.
+      if (pathname.startsWith('/@fs/')) pathname = pathname.slice(4);
+      else if (resolved.protocol.startsWith('http')) return pathname.replace(/^\//, '');
+    } catch {
+      // Not a URL: a plain path.
+    }
+    if (path.isAbsolute(pathname)) {
+      const relative = path.relative(this.root, pathname);
+      if (!relative.startsWith('..') && !path.isAbsolute(relative)) return relative;
+    }
+    return pathname.replace(/^\//, '');
+  }
+}
