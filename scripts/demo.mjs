@@ -4,10 +4,12 @@
 // third project on a stand-in "dev box" (a data folder of its own, reached through a remote).
 // Everything lives in a temp MCP_BEACON_HOME and is cleaned up, also on Ctrl-C.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
@@ -15,7 +17,9 @@ import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/typ
 const root = path.resolve(fileURLToPath(import.meta.url), '../..');
 const INSTANCE = path.join(root, 'apps/instance/dist/cli.js');
 const HUB = path.join(root, 'apps/hub/dist/cli.js');
-const DEV_SERVER = path.join(root, 'apps/instance/fixtures/devserver.mjs');
+// web-shop's dev server is Vite, as installed for beacon-instance's own tests.
+const VITE = path.join(root, 'apps/instance/node_modules/vite/bin/vite.js');
+const CHROMIUM = process.env.BEACON_CHROMIUM ?? '/usr/bin/chromium';
 const bold = (s) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 const step = (s) => console.log(`\n${bold(`== ${s}`)}`);
 
@@ -103,9 +107,24 @@ try {
   step('Two throwaway projects');
   const shop = await makeProject('web-shop', {
     build: `node -e "for (const s of ['compile','bundle','minify']) console.log('build: ' + s + ' ok'); console.error('build: 1 warning')"`,
-    dev: `node ${JSON.stringify(DEV_SERVER)}`,
+    dev: `node ${JSON.stringify(VITE)} --host 127.0.0.1 --port 0`,
     typecheck: `node -e "console.log('src/cart.ts(14,7): error TS2322: Type \\'string\\' is not assignable to type \\'number\\'.'); process.exit(2)"`,
   });
+  // A page whose code fails on load, in src/cart.ts line 5.
+  await mkdir(path.join(shop, 'src'));
+  await writeFile(
+    path.join(shop, 'index.html'),
+    '<!doctype html><html><head><title>web-shop</title></head><body><div id="cart"></div><script type="module" src="/src/cart.ts"></script></body></html>',
+  );
+  await writeFile(
+    path.join(shop, 'src', 'cart.ts'),
+    `type Item = { price: number };
+const items: Item[] = [];
+const cart = document.querySelector('#cart') as HTMLElement;
+cart.textContent = 'cart';
+cart.dataset.total = String(items[0]!.price.toFixed(2));
+`,
+  );
   const api = await makeProject('payments-api', {
     test: 'node -e "console.log(\'12 tests passed\')"',
   });
@@ -201,8 +220,48 @@ try {
     })
   ).structuredContent;
   console.log(`  waited: ${dev.waited}; line: ${JSON.stringify(dev.line?.text)}`);
-  const answer = await (await fetch(dev.urls[0])).text();
-  console.log(`  GET ${dev.urls[0]} -> ${JSON.stringify(answer)}`);
+  console.log(`  the dev server: ${dev.urls[0]}; through the page proxy: ${dev.pageUrls[0]}`);
+
+  step('Open the page through the page proxy in headless Chromium; what broke, at which line');
+  const playwrightModule = await import(
+    pathToFileURL(
+      createRequire(path.join(root, 'apps/instance/package.json')).resolve('playwright-core'),
+    ).href
+  ).catch(() => undefined);
+  const playwright = playwrightModule?.chromium ? playwrightModule : playwrightModule?.default;
+  if (!playwright?.chromium || !existsSync(CHROMIUM)) {
+    console.log(
+      `  (no Chromium at ${CHROMIUM}: open ${dev.pageUrls[0]} in your browser, then call browser_errors)`,
+    );
+  } else {
+    const browser = await playwright.chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+    });
+    try {
+      const page = await browser.newPage();
+      await page.goto(dev.pageUrls[0]);
+      const pageErrors = await until(async () => {
+        const found = (
+          await client.callTool({ name: 'browser_errors', arguments: { instance: 'web-shop' } })
+        ).structuredContent.errors.filter((e) => e.at);
+        return found.length > 0 ? found : undefined;
+      }, 'the page error');
+      for (const e of pageErrors)
+        console.log(
+          `  ${e.message}\n    at ${e.at}: ${e.code}  (seen ${e.count}x on ${e.pageUrl})`,
+        );
+      const title = (
+        await client.callTool({
+          name: 'browser_eval',
+          arguments: { instance: 'web-shop', expression: 'document.title' },
+        })
+      ).structuredContent;
+      console.log(`  browser_eval document.title -> ${title.value}`);
+    } finally {
+      await browser.close();
+    }
+  }
 
   step('A failing type check, and what errors_get makes of it');
   await client.callTool({
