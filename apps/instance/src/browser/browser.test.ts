@@ -151,6 +151,17 @@ describe('the browser half of a Vite project, in Chromium', () => {
     expect(thrown.isError).toBe(true);
     expect(JSON.stringify(thrown.structuredContent)).toMatch(/ReferenceError/);
 
+    // A reload asked through the tool: the page loads again, as a reload.
+    const reloaded = structured<{ reloaded: string[] }>(await call(client, 'browser_reload'));
+    expect(reloaded.reloaded).toHaveLength(1);
+    await waitFor(
+      async () =>
+        structured<{ pages: Array<{ loads: Array<{ navigation: string }> }> }>(
+          await call(client, 'browser_pages'),
+        ).pages.some((p) => p.loads.some((l) => l.navigation === 'reload')),
+      { what: 'the reload reported' },
+    );
+
     // An edit: Vite's HMR socket (through the proxy) brings version 2, whose errors are reported.
     await writeFile(path.join(fx.project, 'src', 'main.ts'), MAIN(2));
     await page.waitForFunction(`document.querySelector('#app')?.textContent === 'version 2'`, {

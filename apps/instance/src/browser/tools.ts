@@ -67,6 +67,7 @@ export function registerBrowserTools(server: McpServer, pages: BrowserPages): vo
           errors: p.errors.size,
           consoleLines: p.console.length,
           requests: p.requests.length,
+          loads: p.loads.slice(-5),
           lastHeard: new Date(p.lastHeard).toISOString(),
         })),
       }),
