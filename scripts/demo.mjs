@@ -231,7 +231,7 @@ cart.dataset.total = String(items[0]!.price.toFixed(2));
   const playwright = playwrightModule?.chromium ? playwrightModule : playwrightModule?.default;
   if (!playwright?.chromium || !existsSync(CHROMIUM)) {
     console.log(
-      `  (no Chromium at ${CHROMIUM}: open ${dev.pageUrls[0]} in your browser, then call browser_errors)`,
+      `  (no Chromium at ${CHROMIUM}: open ${dev.pageUrls[0]} in your browser, then call browser_report)`,
     );
   } else {
     const browser = await playwright.chromium.launch({
@@ -243,7 +243,7 @@ cart.dataset.total = String(items[0]!.price.toFixed(2));
       await page.goto(dev.pageUrls[0]);
       const pageErrors = await until(async () => {
         const found = (
-          await client.callTool({ name: 'browser_errors', arguments: { instance: 'web-shop' } })
+          await client.callTool({ name: 'browser_report', arguments: { instance: 'web-shop' } })
         ).structuredContent.errors.filter((e) => e.at);
         return found.length > 0 ? found : undefined;
       }, 'the page error');

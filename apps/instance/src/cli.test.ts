@@ -215,12 +215,9 @@ describe('beacon-instance tools', () => {
     const client = await connectClient(record);
     const tools = (await client.listTools()).tools.map((t) => t.name).sort();
     expect(tools).toEqual([
-      'browser_console',
-      'browser_errors',
       'browser_eval',
-      'browser_pages',
       'browser_reload',
-      'browser_requests',
+      'browser_report',
       'errors_get',
       'logs_get',
       'logs_search',

@@ -102,7 +102,9 @@ async function startApp() {
 }
 
 const errorsOf = async (client: Awaited<ReturnType<typeof startApp>>['client']) =>
-  structured<{ errors: ErrorView[] }>(await call(client, 'browser_errors', { limit: 100 })).errors;
+  structured<{ errors: ErrorView[] }>(
+    await call(client, 'browser_report', { what: 'errors', limit: 100 }),
+  ).errors;
 
 describe('the browser half of a Vite project, in Chromium', () => {
   it('reports page errors at their source line, rejections, failed fetches and console; eval; HMR through the proxy', async () => {
@@ -126,7 +128,7 @@ describe('the browser half of a Vite project, in Chromium', () => {
     const requests = await waitFor(
       async () => {
         const r = structured<{ requests: Array<{ url: string; status: number; method: string }> }>(
-          await call(client, 'browser_requests', {}),
+          await call(client, 'browser_report', { what: 'requests' }),
         ).requests;
         return r.length > 0 ? r : undefined;
       },
@@ -135,7 +137,7 @@ describe('the browser half of a Vite project, in Chromium', () => {
     expect(requests[0]).toMatchObject({ method: 'GET', status: 500 });
     expect(requests[0]?.url).toMatch(/\/api\/boom$/);
     const consoleLines = structured<{ lines: Array<{ level: string; message: string }> }>(
-      await call(client, 'browser_console', { level: 'warn' }),
+      await call(client, 'browser_report', { what: 'console', level: 'warn' }),
     ).lines;
     expect(consoleLines).toEqual([expect.objectContaining({ message: 'warned by version 1' })]);
 
@@ -157,7 +159,7 @@ describe('the browser half of a Vite project, in Chromium', () => {
     await waitFor(
       async () =>
         structured<{ pages: Array<{ loads: Array<{ navigation: string }> }> }>(
-          await call(client, 'browser_pages'),
+          await call(client, 'browser_report', { what: 'pages' }),
         ).pages.some((p) => p.loads.some((l) => l.navigation === 'reload')),
       { what: 'the reload reported' },
     );
@@ -173,7 +175,7 @@ describe('the browser half of a Vite project, in Chromium', () => {
       { what: 'the new version’s rejection' },
     );
     const pages = structured<{ pages: Array<{ url: string }> }>(
-      await call(client, 'browser_pages'),
+      await call(client, 'browser_report', { what: 'pages' }),
     ).pages;
     expect(pages.length).toBeGreaterThanOrEqual(1);
 

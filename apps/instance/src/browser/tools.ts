@@ -48,106 +48,69 @@ export function pageErrors(pages: BrowserPages, page?: string): PageError[] {
 const pagesOf = (pages: BrowserPages, page?: string) =>
   page === undefined ? pages.store.list() : [pages.store.get(page)].filter((p) => p !== undefined);
 
-/** Registers `browser_pages`, `browser_errors`, `browser_console`, `browser_requests`, `browser_reload` and `browser_eval`. */
+/**
+ * Registers `browser_report` (errors, console, requests or pages, by `what`), `browser_reload`
+ * and `browser_eval`: three tools, since every byte of a tool list is paid on every model turn.
+ */
 export function registerBrowserTools(server: McpServer, pages: BrowserPages): void {
   server.registerTool(
-    'browser_pages',
+    'browser_report',
     {
-      title: 'Connected pages',
+      title: 'What the pages reported',
       description:
-        "Browser pages open on this project's dev servers through Beacon's page proxy (the proxied URLs scripts_status lists), with what each reported.",
-      annotations: { readOnlyHint: true, openWorldHint: false },
-    },
-    async () =>
-      result({
-        pages: pages.connected().map((p) => ({
-          page: p.id,
-          url: p.url,
-          title: p.title,
-          errors: p.errors.size,
-          consoleLines: p.console.length,
-          requests: p.requests.length,
-          loads: p.loads.slice(-5),
-          lastHeard: new Date(p.lastHeard).toISOString(),
-        })),
-      }),
-  );
-
-  server.registerTool(
-    'browser_errors',
-    {
-      title: 'Errors in the page',
-      description:
-        'Uncaught errors, unhandled rejections and failed resource loads in pages served through the page proxy, deduplicated with counts, each at its project source line (mapped through the dev server source maps).',
+        'What pages opened through the page proxy (the pageUrls of runs) reported: errors (uncaught, rejections, failed loads; deduplicated, at their source line), console lines, failed fetch/XHR calls, or the pages.',
       inputSchema: {
-        page: pageArg.describe('Only this page (default: every page)'),
-        limit: z.number().int().min(1).max(100).optional().describe('Newest N (default 20)'),
-      },
-      annotations: { readOnlyHint: true, openWorldHint: false },
-    },
-    async ({ page, limit }) => {
-      const errors = pageErrors(pages, page);
-      return result({
-        errors: errors.slice(-(limit ?? 20)).map(describePageError),
-        total: errors.length,
-      });
-    },
-  );
-
-  server.registerTool(
-    'browser_console',
-    {
-      title: 'Page console',
-      description:
-        'console.error / console.warn / console.log lines of pages served through the page proxy (log lines at most 10 a second per page), oldest first.',
-      inputSchema: {
-        level: z.enum(['error', 'warn', 'log']).optional().describe('Only this level'),
-        pattern: z
-          .string()
-          .min(1)
-          .max(200)
+        what: z
+          .enum(['errors', 'console', 'requests', 'pages'])
           .optional()
-          .describe('Case-insensitive RE2 regular expression lines must match'),
-        page: pageArg.describe('Only this page'),
-        limit: z.number().int().min(1).max(500).optional().describe('Newest N (default 50)'),
+          .describe('Default errors'),
+        page: pageArg.describe('Page id (from pages)'),
+        level: z.enum(['error', 'warn', 'log']).optional().describe('console: only this level'),
+        pattern: z.string().min(1).max(200).optional().describe('console: RE2 pattern'),
+        all: z.boolean().optional().describe('requests: every call, not only failed ones'),
+        limit: z.number().int().min(1).max(500).optional().describe('Newest N (default 20)'),
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
-    async ({ level, pattern, page, limit }) => {
-      const matcher = pattern === undefined ? undefined : compileGrep(pattern);
-      const lines = pagesOf(pages, page)
-        .flatMap((p) => p.console)
-        .filter(
-          (l) =>
-            (level === undefined || l.level === level) && (!matcher || matcher.test(l.message)),
-        )
-        .sort((a, b) => a.at.localeCompare(b.at));
-      return result({ lines: lines.slice(-(limit ?? 50)), total: lines.length });
-    },
-  );
-
-  server.registerTool(
-    'browser_requests',
-    {
-      title: 'Page requests',
-      description:
-        'fetch and XMLHttpRequest calls of pages served through the page proxy: method, URL, status (0 for a network or CORS error) and duration; failed ones only unless `all`.',
-      inputSchema: {
-        all: z
-          .boolean()
-          .optional()
-          .describe('Every request, not only failed ones (status >= 400 or 0)'),
-        page: pageArg.describe('Only this page'),
-        limit: z.number().int().min(1).max(300).optional().describe('Newest N (default 50)'),
-      },
-      annotations: { readOnlyHint: true, openWorldHint: false },
-    },
-    async ({ all, page, limit }) => {
-      const requests = pagesOf(pages, page)
-        .flatMap((p) => p.requests)
-        .filter((r) => all === true || r.status === 0 || r.status >= 400)
-        .sort((a, b) => a.at.localeCompare(b.at));
-      return result({ requests: requests.slice(-(limit ?? 50)), total: requests.length });
+    async ({ what, page, level, pattern, all, limit }) => {
+      const newest = <T>(list: T[]) => list.slice(-(limit ?? 20));
+      switch (what ?? 'errors') {
+        case 'errors': {
+          const errors = pageErrors(pages, page);
+          return result({ errors: newest(errors).map(describePageError), total: errors.length });
+        }
+        case 'console': {
+          const matcher = pattern === undefined ? undefined : compileGrep(pattern);
+          const lines = pagesOf(pages, page)
+            .flatMap((p) => p.console)
+            .filter(
+              (l) =>
+                (level === undefined || l.level === level) && (!matcher || matcher.test(l.message)),
+            )
+            .sort((a, b) => a.at.localeCompare(b.at));
+          return result({ lines: newest(lines), total: lines.length });
+        }
+        case 'requests': {
+          const requests = pagesOf(pages, page)
+            .flatMap((p) => p.requests)
+            .filter((r) => all === true || r.status === 0 || r.status >= 400)
+            .sort((a, b) => a.at.localeCompare(b.at));
+          return result({ requests: newest(requests), total: requests.length });
+        }
+        default:
+          return result({
+            pages: pages.connected().map((p) => ({
+              page: p.id,
+              url: p.url,
+              title: p.title,
+              errors: p.errors.size,
+              consoleLines: p.console.length,
+              requests: p.requests.length,
+              loads: p.loads.slice(-5),
+              lastHeard: new Date(p.lastHeard).toISOString(),
+            })),
+          });
+      }
     },
   );
 
@@ -155,8 +118,8 @@ export function registerBrowserTools(server: McpServer, pages: BrowserPages): vo
     'browser_reload',
     {
       title: 'Reload pages',
-      description: 'Reloads a connected page (default: every connected page).',
-      inputSchema: { page: pageArg.describe('The page to reload') },
+      description: 'Reloads a page (default: every connected page).',
+      inputSchema: { page: pageArg.describe('Page id') },
       annotations: { destructiveHint: false, openWorldHint: false },
     },
     async ({ page }) => result({ reloaded: pages.reload(page) }),
@@ -166,21 +129,18 @@ export function registerBrowserTools(server: McpServer, pages: BrowserPages): vo
     'browser_eval',
     {
       title: 'Evaluate in the page',
-      description: `Evaluates a JavaScript expression in a connected page (default: the one heard from last) and returns its value as JSON (promises awaited; at most ${CHANNEL_BOUNDS.evalResultChars / 1024} KiB) or the error it threw. Bounded in time (default ${CHANNEL_BOUNDS.evalDefaultMs / 1000} s): a page stuck in a loop is reported, not waited for.`,
+      description:
+        'Evaluates a JavaScript expression in a page (default: the latest) and returns its value as JSON (promises awaited) or the error it threw; bounded in time.',
       inputSchema: {
-        expression: z
-          .string()
-          .min(1)
-          .max(10_000)
-          .describe('A JavaScript expression, e.g. document.title'),
-        page: pageArg.describe('The page (browser_pages lists them)'),
+        expression: z.string().min(1).max(10_000).describe('e.g. document.title'),
+        page: pageArg.describe('Page id'),
         timeoutMs: z
           .number()
           .int()
           .min(100)
           .max(CHANNEL_BOUNDS.evalMaxMs)
           .optional()
-          .describe(`Give up after this many ms (default ${CHANNEL_BOUNDS.evalDefaultMs})`),
+          .describe(`Bound in ms (default ${CHANNEL_BOUNDS.evalDefaultMs})`),
       },
       annotations: { destructiveHint: true, openWorldHint: false },
     },
