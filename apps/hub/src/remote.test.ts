@@ -533,9 +533,10 @@ describe('remotes', () => {
     await setupRemote();
     const throttled = `${quote(testNode)} ${quote(THROTTLE)} 1000000 ${remoteCommand()}`;
     const states: string[] = [];
-    // The link is pinged every 3 s, each ping bounded by 3 s (one queued behind 8 MB at 1 MB/s
-    // would wait 8 s; between fragments it waits for what the pipes and sockets on the way
-    // hold, about a second); each instance connection through it every second, a second each.
+    // The link is pinged every 3 s, each ping bounded by 3 s, and each instance connection
+    // through it every second with the same bound: one queued behind 8 MB at 1 MB/s would wait
+    // about 8 s; between fragments it waits for what the pipes and sockets on the way hold
+    // (about a second, measured).
     const hub = await fx.startHubClient([
       '--remote',
       `slow=${throttled}`,
@@ -544,7 +545,7 @@ describe('remotes', () => {
       '--ping-interval',
       '1000',
       '--ping-timeout',
-      '1000',
+      '3000',
     ]);
     await waitActive(hub.client, ['slow/fixture']);
     let watching = true;
