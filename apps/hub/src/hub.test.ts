@@ -378,9 +378,12 @@ describe('beacon-hub list', () => {
     await waitFor(() => watch.stdout().includes('watching'), { what: 'watch started' });
     const { proc, record } = await startInstance('watched');
     const id = record.id.slice(0, 8);
-    await waitFor(() => new RegExp(`watched \\(${id}\\) active .*, 9 tools`).test(watch.stdout()), {
-      what: 'active line',
-    });
+    await waitFor(
+      () => new RegExp(`watched \\(${id}\\) active .*, 12 tools`).test(watch.stdout()),
+      {
+        what: 'active line',
+      },
+    );
     await proc.kill('SIGTERM');
     await waitFor(() => watch.stdout().includes(`watched (${id}) removed`), {
       what: 'removed line',
