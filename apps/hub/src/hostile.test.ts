@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { InstanceSummary } from '@mcp-beacon/hub-mcp';
 import { resolvePaths } from '@mcp-beacon/paths';
+import { writeInstance } from '@mcp-beacon/registry';
 import {
   makeRecord,
   startMcpHttpServer,
@@ -43,10 +42,7 @@ describe('a hostile server beside a healthy instance', () => {
     await fx.startInstance('healthy');
     const paths = resolvePaths({ home: fx.home });
     const record = makeRecord({ port: hostile.port, url: hostile.url, name: 'hostile' });
-    await mkdir(paths.temp, { recursive: true, mode: 0o700 });
-    const temp = path.join(paths.temp, `${record.id}.json.test.tmp`);
-    await writeFile(temp, JSON.stringify(record), { mode: 0o600 });
-    await rename(temp, path.join(paths.instances, `${record.id}.json`));
+    await writeInstance(paths, record);
 
     const hub = await fx.startHubClient();
     const list = async () =>
@@ -119,10 +115,7 @@ describe('an instance that answers every list with 20,000,000 empty entries', ()
       name: 'flood',
       pid: flood.pid,
     });
-    await mkdir(paths.temp, { recursive: true, mode: 0o700 });
-    const temp = path.join(paths.temp, `${record.id}.json.test.tmp`);
-    await writeFile(temp, JSON.stringify(record), { mode: 0o600 });
-    await rename(temp, path.join(paths.instances, `${record.id}.json`));
+    await writeInstance(paths, record);
 
     // Calls go on while the hub connects to it, reads its lists and takes its list_changed flood.
     const during: number[] = [];

@@ -1,10 +1,9 @@
 // Nothing lost through the real hub: an instance whose event stream is refused is shown
 // degraded, the stream is reopened by the health check, and what it then says reaches the client.
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { InstanceSummary } from '@mcp-beacon/hub-mcp';
 import { resolvePaths } from '@mcp-beacon/paths';
+import { writeInstance } from '@mcp-beacon/registry';
 import { makeRecord, startProcess, testNode, waitFor } from '@mcp-beacon/test-utils';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
@@ -26,11 +25,7 @@ describe('the event stream is part of health', () => {
       name: 'flaky',
       pid: flaky.pid,
     });
-    await mkdir(paths.temp, { recursive: true, mode: 0o700 });
-    const temp = path.join(paths.temp, `${record.id}.json.test.tmp`);
-    await writeFile(temp, JSON.stringify(record), { mode: 0o600 });
-    await mkdir(paths.instances, { recursive: true, mode: 0o700 });
-    await rename(temp, path.join(paths.instances, `${record.id}.json`));
+    await writeInstance(paths, record);
 
     const hub = await fx.startHubClient();
     const flakyInfo = async () =>

@@ -34,6 +34,18 @@ export interface HttpClientTransportOptions {
   clock?: Clock;
 }
 
+/** Options of {@link HttpClientTransport.call}. */
+export interface CallOptions {
+  /** Aborting it cancels the call (`notifications/cancelled`) and ends its exchange. */
+  signal?: AbortSignal | undefined;
+  /** No answer within this many ms cancels the call with `TIMEOUT`. */
+  timeoutMs?: number | undefined;
+  /** Longest answer taken, in characters (default: the transport's `maxMessageLength`). */
+  maxLength?: number | undefined;
+  /** Most `{` and `[` an answer may hold (default: no bound). */
+  maxValues?: number | undefined;
+}
+
 /** The server's own event stream, as last seen. */
 export type EventStreamStatus =
   /** Being opened (the first time, or after a drop). */
@@ -156,12 +168,7 @@ export class HttpClientTransport implements Transport {
   call(
     method: string,
     params: Record<string, unknown>,
-    options: {
-      signal?: AbortSignal | undefined;
-      timeoutMs?: number | undefined;
-      maxLength?: number | undefined;
-      maxValues?: number | undefined;
-    } = {},
+    options: CallOptions = {},
   ): Promise<DirectAnswer> {
     return this.request(method, params, options, false);
   }
@@ -170,12 +177,7 @@ export class HttpClientTransport implements Transport {
   private request(
     method: string,
     params: Record<string, unknown>,
-    options: {
-      signal?: AbortSignal | undefined;
-      timeoutMs?: number | undefined;
-      maxLength?: number | undefined;
-      maxValues?: number | undefined;
-    },
+    options: CallOptions,
     renewal: boolean,
   ): Promise<DirectAnswer> {
     const { signal, timeoutMs } = options;

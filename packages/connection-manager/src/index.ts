@@ -8,7 +8,9 @@ export {
 } from './connection.js';
 export { ConnectionError, type ConnectionErrorCode } from './errors.js';
 export {
+  type CallOptions,
   type DirectAnswer,
+  type EventStreamStatus,
   HttpClientTransport,
   type HttpClientTransportOptions,
 } from './http-transport.js';

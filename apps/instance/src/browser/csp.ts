@@ -47,19 +47,11 @@ export function injectScript(html: string, src: string, nonce: string): string {
     (_m, head: string, quote: string, policy: string) =>
       `${head}${quote}${allowPageScript(policy, nonce)}${quote}`,
   );
-  const head = /<head(?:\s[^>]*)?>/i.exec(withMeta);
-  if (head)
-    return (
-      withMeta.slice(0, head.index + head[0].length) +
-      tag +
-      withMeta.slice(head.index + head[0].length)
-    );
-  const root = /<html(?:\s[^>]*)?>/i.exec(withMeta);
-  if (root)
-    return (
-      withMeta.slice(0, root.index + root[0].length) +
-      tag +
-      withMeta.slice(root.index + root[0].length)
-    );
+  for (const opening of [/<head(?:\s[^>]*)?>/i, /<html(?:\s[^>]*)?>/i]) {
+    const m = opening.exec(withMeta);
+    if (!m) continue;
+    const at = m.index + m[0].length;
+    return withMeta.slice(0, at) + tag + withMeta.slice(at);
+  }
   return tag + withMeta;
 }
