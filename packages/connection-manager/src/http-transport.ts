@@ -1,16 +1,19 @@
 // The MCP streamable-HTTP client transport of the hub: requests and their JSON or SSE answers,
 // the server's GET event stream (reopened with backoff for as long as the transport lives),
 // one recovery of an expired session, cancellation that frees the exchange, and the direct-call
-// fast path. The wire is `_undici.ts`, SSE reading `_sse.ts`, the call table `_direct-calls.ts`.
+// fast path. The wire is `_undici.ts`, SSE reading `_sse.ts`, the call table `_direct-calls.ts`,
+// the GET stream's life `_event-stream.ts`.
 import { type Clock, systemClock } from '@mcp-beacon/registry';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { type DirectAnswer, DirectCalls } from './_direct-calls.js';
+import { EventStream, type EventStreamStatus } from './_event-stream.js';
 import { type MessageBounds, readBodyText, readEventStream } from './_sse.js';
 import { type HttpResponse, UndiciPool } from './_undici.js';
 import { ConnectionError } from './errors.js';
 
 export type { DirectAnswer } from './_direct-calls.js';
+export type { EventStreamStatus } from './_event-stream.js';
 
 /** Options of {@link HttpClientTransport}. */
 export interface HttpClientTransportOptions {
@@ -45,17 +48,6 @@ export interface CallOptions {
   /** Most `{` and `[` an answer may hold (default: no bound). */
   maxValues?: number | undefined;
 }
-
-/** The server's own event stream, as last seen. */
-export type EventStreamStatus =
-  /** Being opened (the first time, or after a drop). */
-  | { state: 'opening' }
-  /** Open; `resumed` when it was lost before, so notifications may have been missed. */
-  | { state: 'open'; resumed: boolean }
-  /** The server offers none (405). */
-  | { state: 'none' }
-  /** Lost: `failures` consecutive opens failed since (0 right after a drop), reopen scheduled. */
-  | { state: 'lost'; reason: string; failures: number };
 
 const MAX_MESSAGE_LENGTH = 64 * 1024 * 1024;
 const REOPEN_DELAYS_MS = [250, 1_000, 4_000, 15_000, 30_000];
@@ -106,10 +98,7 @@ export class HttpClientTransport implements Transport {
   private readonly maxLength: number;
   private protocolVersion: string | undefined;
   private closed = false;
-  private stream: EventStreamStatus | undefined;
-  private reopenTimer: unknown;
-  private lastEventId: string | undefined;
-  private serverRetryMs = 0;
+  private readonly events: EventStream;
   private readonly direct: DirectCalls;
   private readonly inflight = new Map<RequestId, InFlight>();
   /** What a renewed session must be told again. */
@@ -131,13 +120,40 @@ export class HttpClientTransport implements Transport {
     this.maxLength = options.maxMessageLength ?? MAX_MESSAGE_LENGTH;
     this.pool = new UndiciPool(this.url.origin);
     this.direct = new DirectCalls(this.clock);
+    this.events = new EventStream(
+      {
+        get: (lastEventId) =>
+          this.exchange('GET', {
+            accept: 'text/event-stream',
+            extraHeaders: lastEventId === undefined ? {} : { 'last-event-id': lastEventId },
+          }),
+        session: () => this.sessionId,
+        renew: (session) =>
+          this.renewSession(session).catch((error: Error) => this.onerror?.(error)),
+        renewing: () => this.renewing,
+        renewals: () => this.renewals,
+        message: (data) => {
+          const m = this.parse(data, 'event stream');
+          if (m) this.deliver(m);
+        },
+        error: (error) => this.onerror?.(error),
+        status: (status) => this.oneventstream?.(status),
+        closed: () => this.closed,
+      },
+      {
+        clock: this.clock,
+        delaysMs: options.reopenDelaysMs ?? REOPEN_DELAYS_MS,
+        maxLength: this.maxLength,
+        url: this.url.href,
+      },
+    );
   }
 
   async start(): Promise<void> {}
 
   /** The server's event stream as last seen (undefined before the session is initialized). */
   get eventStream(): EventStreamStatus | undefined {
-    return this.stream;
+    return this.events.status;
   }
 
   /**
@@ -145,7 +161,7 @@ export class HttpClientTransport implements Transport {
    * check calls it); does nothing while the stream is open, opening, or not offered.
    */
   reopenEventStream(): void {
-    if (this.stream?.state === 'lost' && !this.renewing && !this.closed) this.openEventStream();
+    if (this.events.status?.state === 'lost' && !this.renewing && !this.closed) this.events.open();
   }
 
   /** Sessions renewed after the server answered 404 for this one. */
@@ -316,8 +332,7 @@ export class HttpClientTransport implements Transport {
     if (status === 202 || requestId === undefined) {
       release();
       response.discard();
-      if ('method' in message && message.method === 'notifications/initialized')
-        this.openEventStream();
+      if ('method' in message && message.method === 'notifications/initialized') this.events.open();
       return;
     }
     const type = response.headers['content-type'] ?? '';
@@ -449,7 +464,7 @@ export class HttpClientTransport implements Transport {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.reopenTimer !== undefined) this.clock.clearTimeout(this.reopenTimer);
+    this.events.stop();
     this.pool.close();
     this.inflight.clear();
     this.direct.close(new ConnectionError('CLOSED', 'transport is closed'));
@@ -510,96 +525,5 @@ export class HttpClientTransport implements Transport {
       const call = this.direct.take(message.id);
       queueMicrotask(() => call?.settle(message as DirectAnswer));
     } else queueMicrotask(() => this.closed || this.onmessage?.(message as JSONRPCMessage));
-  }
-
-  private setStream(status: EventStreamStatus): void {
-    this.stream = status;
-    try {
-      this.oneventstream?.(status);
-    } catch {
-      // A listener's failure is its own.
-    }
-  }
-
-  /** Opens the server's own event stream (notifications outside requests), or reopens it now. */
-  private openEventStream(): void {
-    if (this.closed || this.stream?.state === 'opening' || this.stream?.state === 'open') return;
-    if (this.reopenTimer !== undefined) this.clock.clearTimeout(this.reopenTimer);
-    this.reopenTimer = undefined;
-    const lost = this.stream?.state === 'lost' ? this.stream : undefined;
-    const session = this.sessionId;
-    this.setStream({ state: 'opening' });
-    this.exchange('GET', {
-      accept: 'text/event-stream',
-      extraHeaders: this.lastEventId === undefined ? {} : { 'last-event-id': this.lastEventId },
-    }).then(
-      async (response) => {
-        const status = response.status;
-        if (status === 405) {
-          response.discard();
-          this.setStream({ state: 'none' }); // the server offers no standalone stream
-          return;
-        }
-        if (status === 404 && session !== undefined) {
-          response.discard();
-          this.streamLost(lost, httpError(status, `${this.url.href} does not know the session`));
-          // A renewed session opens its own stream.
-          this.renewSession(session).catch((error: Error) => this.onerror?.(error));
-          return;
-        }
-        if (status !== 200) {
-          response.discard();
-          this.streamLost(lost, httpError(status, `${this.url.href} refused the event stream`));
-          return;
-        }
-        this.setStream({ state: 'open', resumed: lost !== undefined || this.renewals > 0 });
-        const cut = await readEventStream(
-          response,
-          { maxLength: this.maxLength },
-          {
-            onData: (data) => {
-              const m = this.parse(data, 'event stream');
-              if (m) this.deliver(m);
-            },
-            onId: (id) => {
-              this.lastEventId = id;
-            },
-            onRetry: (ms) => {
-              this.serverRetryMs = Math.min(ms, 60_000);
-            },
-          },
-        );
-        this.streamLost(undefined, new Error(cut ?? 'event stream closed'));
-      },
-      (error: Error) => this.streamLost(lost, error),
-    );
-  }
-
-  /**
-   * The stream dropped (`before` undefined) or an open failed (`before` the loss it followed):
-   * reported, and a reopen scheduled with backoff, for as long as the transport lives.
-   */
-  private streamLost(
-    before: Extract<EventStreamStatus, { state: 'lost' }> | undefined,
-    error: Error,
-  ): void {
-    if (this.closed) return;
-    this.onerror?.(error);
-    const failures = before === undefined ? 0 : before.failures + 1;
-    const status = error instanceof ConnectionError ? error.status : undefined;
-    const reason = status === undefined ? error.message : `${error.message} (HTTP ${status})`;
-    this.setStream({ state: 'lost', reason, failures });
-    const delays = this.options.reopenDelaysMs ?? REOPEN_DELAYS_MS;
-    const delay = Math.max(
-      delays[Math.min(failures, delays.length - 1)] ?? 1_000,
-      this.serverRetryMs,
-    );
-    this.reopenTimer = this.clock.setTimeout(() => {
-      this.reopenTimer = undefined;
-      // A renewal under way opens the stream of its new session; if it fails, this one retries.
-      void (this.renewing ?? Promise.resolve())
-        .catch(() => undefined)
-        .then(() => this.openEventStream());
-    }, delay);
   }
 }
