@@ -293,7 +293,6 @@ describe('beacon-instance sessions and connections', () => {
     const [found, answered] = await Promise.all([errors, info]);
     // The scan gives the loop back every 5 ms (also inside one error's 40 lines), so the other
     // session is served in a few turns, not after the scan (it was 200-290 ms).
-    console.log('WAITED', waited);
     expect(waited).toBeLessThan(50);
     expect(answered.isError).toBeFalsy();
     expect(found.isError, JSON.stringify(found.content)).toBeFalsy();
