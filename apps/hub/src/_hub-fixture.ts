@@ -4,9 +4,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { resolvePaths } from '@mcp-beacon/paths';
-import { type InstanceRecord, readValidRecords } from '@mcp-beacon/registry';
+import { type InstanceRecord, readValidRecords, writeInstance } from '@mcp-beacon/registry';
 import {
   createTestScope,
+  makeRecord,
   startProcess,
   type TempDir,
   type TestProcess,
@@ -65,6 +66,15 @@ export interface HubFixture {
       onElicit?: (message: string) => ElicitResult;
     },
   ): Promise<HubHandle>;
+  /**
+   * Starts a fixture server (`node <script>`, which prints `listening on <port>` on stderr) and
+   * announces it in the data home under `name`, with its own pid; both are tracked.
+   */
+  announceFixture(
+    script: string,
+    name: string,
+    env?: Record<string, string>,
+  ): Promise<{ proc: TestProcess; record: InstanceRecord }>;
   /** Registers a process to kill after the test. */
   track(proc: TestProcess): TestProcess;
   /** Registers a client to close after the test. */
@@ -102,6 +112,13 @@ export function useHubFixture(): HubFixture {
     return dir;
   };
   fx.records = () => readValidRecords(resolvePaths({ home: fx.home }).instances);
+  fx.announceFixture = async (script, name, env = {}) => {
+    const proc = fx.track(startProcess(testNode, [script], { env: { ...process.env, ...env } }));
+    const port = Number((await proc.waitForStderr(/listening on (\d+)/)).match(/(\d+)/)?.[1]);
+    const record = makeRecord({ port, url: `http://127.0.0.1:${port}/mcp`, name, pid: proc.pid });
+    await writeInstance(resolvePaths({ home: fx.home }), record);
+    return { proc, record };
+  };
   fx.startInstance = async (name, args = [], scripts) => {
     const cwd = await fx.makeProject(name, scripts);
     const before = new Set((await fx.records()).map((r) => r.id));

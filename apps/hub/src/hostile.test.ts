@@ -3,13 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { InstanceSummary } from '@mcp-beacon/hub-mcp';
 import { resolvePaths } from '@mcp-beacon/paths';
 import { writeInstance } from '@mcp-beacon/registry';
-import {
-  makeRecord,
-  startMcpHttpServer,
-  startProcess,
-  testNode,
-  waitFor,
-} from '@mcp-beacon/test-utils';
+import { makeRecord, startMcpHttpServer, waitFor } from '@mcp-beacon/test-utils';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { useHubFixture } from './_hub-fixture.js';
@@ -106,16 +100,7 @@ describe('an instance that answers every list with 20,000,000 empty entries', ()
     const before: number[] = [];
     for (let i = 0; i < 40; i++) before.push(await timedCall());
 
-    const flood = fx.track(startProcess(testNode, [EMPTY_FLOOD]));
-    const port = Number((await flood.waitForStderr(/listening on (\d+)/)).match(/(\d+)/)?.[1]);
-    const paths = resolvePaths({ home: fx.home });
-    const record = makeRecord({
-      port,
-      url: `http://127.0.0.1:${port}/mcp`,
-      name: 'flood',
-      pid: flood.pid,
-    });
-    await writeInstance(paths, record);
+    const { proc: flood } = await fx.announceFixture(EMPTY_FLOOD, 'flood');
 
     // Calls go on while the hub connects to it, reads its lists and takes its list_changed flood.
     const during: number[] = [];

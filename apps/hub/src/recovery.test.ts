@@ -2,9 +2,7 @@
 // degraded, the stream is reopened by the health check, and what it then says reaches the client.
 import { fileURLToPath } from 'node:url';
 import type { InstanceSummary } from '@mcp-beacon/hub-mcp';
-import { resolvePaths } from '@mcp-beacon/paths';
-import { writeInstance } from '@mcp-beacon/registry';
-import { makeRecord, startProcess, testNode, waitFor } from '@mcp-beacon/test-utils';
+import { waitFor } from '@mcp-beacon/test-utils';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
 import { useHubFixture } from './_hub-fixture.js';
@@ -14,18 +12,7 @@ const fx = useHubFixture();
 
 describe('the event stream is part of health', () => {
   it('shows an instance whose stream is refused 5 times as degraded, then takes its list_changed', async () => {
-    const flaky = fx.track(
-      startProcess(testNode, [FLAKY], { env: { ...process.env, REFUSALS: '5' } }),
-    );
-    const port = Number((await flaky.waitForStderr(/listening on (\d+)/)).match(/(\d+)/)?.[1]);
-    const paths = resolvePaths({ home: fx.home });
-    const record = makeRecord({
-      port,
-      url: `http://127.0.0.1:${port}/mcp`,
-      name: 'flaky',
-      pid: flaky.pid,
-    });
-    await writeInstance(paths, record);
+    const { proc: flaky } = await fx.announceFixture(FLAKY, 'flaky', { REFUSALS: '5' });
 
     const hub = await fx.startHubClient();
     const flakyInfo = async () =>

@@ -6,7 +6,7 @@ import type { ServerResponse } from 'node:http';
 import { pageScript } from './page-script.js';
 import { type PageProxy, startPageProxy } from './proxy.js';
 import { SourceMapper } from './sourcemap.js';
-import { PAGE_BOUNDS, type PageError, type PageRecord, PageStore } from './store.js';
+import { type PageError, type PageRecord, PageStore } from './store.js';
 
 /** Bounds of the channel back to pages. */
 export const CHANNEL_BOUNDS = {
@@ -275,5 +275,3 @@ export function createBrowserPages(options: {
     },
   };
 }
-
-export { PAGE_BOUNDS };

@@ -45,7 +45,8 @@ export class SourceMapper {
         continue;
       }
       if (!this.ours(url)) continue;
-      const mapped = await this.mapOne(url, Number(lineText), Number(columnText)).catch(
+      const raw = line.trim();
+      const mapped = await this.mapOne(url, Number(lineText), Number(columnText), raw).catch(
         () => undefined,
       );
       frames.push(
@@ -53,16 +54,19 @@ export class SourceMapper {
           file: url.pathname.replace(/^\//, ''),
           line: Number(lineText),
           column: Number(columnText),
-          raw: line.trim(),
+          raw,
         },
       );
-      const last = frames.at(-1)!;
-      last.raw = line.trim();
     }
     return frames;
   }
 
-  private async mapOne(url: URL, line: number, column: number): Promise<SourceFrame | undefined> {
+  private async mapOne(
+    url: URL,
+    line: number,
+    column: number,
+    raw: string,
+  ): Promise<SourceFrame | undefined> {
     const key = `${url.origin}${url.pathname}${url.search}`;
     let map = this.maps.get(key);
     if (!map) {
@@ -83,7 +87,7 @@ export class SourceMapper {
       line: position.line,
       column: (position.column ?? 0) + 1,
       ...(code ? { code } : {}),
-      raw: '',
+      raw,
     };
   }
 

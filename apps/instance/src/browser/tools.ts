@@ -34,19 +34,16 @@ export function describePageError(error: PageError) {
   };
 }
 
+/** Every page, or the one named (when it is known). */
+const pagesOf = (pages: BrowserPages, page?: string) =>
+  page === undefined ? pages.store.list() : [pages.store.get(page)].filter((p) => p !== undefined);
+
 /** Every page's errors (or one page's), the most recently seen last. */
 export function pageErrors(pages: BrowserPages, page?: string): PageError[] {
-  const records =
-    page === undefined
-      ? pages.store.list()
-      : [pages.store.get(page)].filter((p) => p !== undefined);
-  return records
+  return pagesOf(pages, page)
     .flatMap((p: PageRecord) => [...p.errors.values()])
     .sort((a, b) => a.lastSeen.localeCompare(b.lastSeen));
 }
-
-const pagesOf = (pages: BrowserPages, page?: string) =>
-  page === undefined ? pages.store.list() : [pages.store.get(page)].filter((p) => p !== undefined);
 
 /**
  * Registers `browser_report` (errors, console, requests or pages, by `what`), `browser_reload`
