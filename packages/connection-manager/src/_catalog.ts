@@ -11,25 +11,9 @@ import {
   ResultSchema,
   ToolSchema,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { InstanceCatalog } from './connection.js';
 import { ConnectionError } from './errors.js';
 import { HttpClientTransport } from './http-transport.js';
-
-/** How much of one instance's catalog the hub keeps; the rest is cut, and said so. */
-export interface CatalogLimits {
-  /** Tools kept (default 1 000). */
-  tools?: number;
-  /** Resources kept (default 1 000). */
-  resources?: number;
-  /** Resource templates kept (default 1 000). */
-  resourceTemplates?: number;
-  /** Prompts kept (default 1 000). */
-  prompts?: number;
-  /** Bytes of JSON kept over the four lists together (default 8 MiB). */
-  bytes?: number;
-  /** Pages read per list (default 100). */
-  pages?: number;
-}
+import type { CatalogLimits, InstanceCatalog } from './types.js';
 
 /** The parts of a catalog that one `list_changed` notification refreshes. */
 export type CatalogPart = 'tools' | 'resources' | 'prompts';
@@ -194,4 +178,79 @@ export async function fetchList(
 }
 
 /** The byte limit of a catalog (a list's budget is this less the other lists' bytes). */
-export const catalogBytes = (limits: CatalogLimits | undefined) => limits?.bytes ?? DEFAULTS.bytes;
+const catalogBytes = (limits: CatalogLimits | undefined) => limits?.bytes ?? DEFAULTS.bytes;
+
+const emptyCatalog = (): InstanceCatalog => ({
+  tools: [],
+  resources: [],
+  resourceTemplates: [],
+  prompts: [],
+});
+
+/**
+ * One connection's catalog as last fetched, with each list's bytes and why it was cut: a part
+ * is fetched anew within what the other lists leave of the byte bound.
+ */
+export class CatalogBook {
+  /** The catalog as last fetched. */
+  catalog: InstanceCatalog = emptyCatalog();
+  private lists: Partial<Record<keyof InstanceCatalog, { bytes: number; truncated?: string }>> = {};
+
+  constructor(
+    private readonly options: {
+      limits: CatalogLimits | undefined;
+      timeoutMs: number;
+      clock: Clock;
+    },
+  ) {}
+
+  /** Why the catalog was cut at a bound, or undefined when it is whole. */
+  get truncated(): string | undefined {
+    const reasons = Object.values(this.lists).flatMap((l) => (l?.truncated ? [l.truncated] : []));
+    return reasons.length > 0 ? reasons.join('; ') : undefined;
+  }
+
+  /** Whether a list of `part` was cut at a bound when last fetched. */
+  isCut(part: CatalogPart): boolean {
+    return PART_LISTS[part].some((list) => this.lists[list]?.truncated !== undefined);
+  }
+
+  clear(): void {
+    this.catalog = emptyCatalog();
+    this.lists = {};
+  }
+
+  /**
+   * Fetches `parts` anew and resolves with a function that keeps them (the other parts as they
+   * were) and returns the catalog: the caller calls it only if its connection is still the
+   * current one. Only lists the
+   * server declared are asked for, one after another, so one instance's catalog is never
+   * parsed in parallel with itself.
+   */
+  async fetch(client: Client, parts: CatalogPart[]): Promise<() => InstanceCatalog> {
+    const caps = client.getServerCapabilities() ?? {};
+    const fetching = parts.flatMap((part) => (caps[part] ? PART_LISTS[part] : []));
+    const skipped = parts.flatMap((part) => (caps[part] ? [] : PART_LISTS[part]));
+    let others = 0;
+    for (const [list, fetched] of Object.entries(this.lists))
+      if (!fetching.includes(list as keyof InstanceCatalog)) others += fetched?.bytes ?? 0;
+    const budget = { left: catalogBytes(this.options.limits) - others };
+    const results: FetchedList[] = [];
+    for (const list of fetching)
+      results.push(await fetchList(client, list, { ...this.options, budget }));
+    return () => {
+      const catalog: InstanceCatalog = { ...this.catalog };
+      for (const list of skipped) {
+        catalog[list] = [];
+        delete this.lists[list];
+      }
+      fetching.forEach((list, i) => {
+        const { items, bytes, truncated } = results[i]!;
+        (catalog as unknown as Record<string, unknown[]>)[list] = items;
+        this.lists[list] = truncated === undefined ? { bytes } : { bytes, truncated };
+      });
+      this.catalog = catalog;
+      return catalog;
+    };
+  }
+}

@@ -6,6 +6,7 @@ import type {
   JSONRPCErrorResponse,
   JSONRPCResultResponse,
 } from '@modelcontextprotocol/sdk/types.js';
+import { ConnectionError } from './errors.js';
 
 /** The answer to a direct call: a result or an error, as the server wrote it. */
 export type DirectAnswer = JSONRPCResultResponse | JSONRPCErrorResponse;
@@ -33,11 +34,58 @@ export class DirectCalls {
   constructor(private readonly clock: Clock) {}
 
   /** A fresh request id, never one the SDK client uses (its ids are numbers). */
-  nextId(): string {
+  private nextId(): string {
     return `direct-${++this.ids}`;
   }
 
-  add(id: string, call: DirectCall): void {
+  /**
+   * Makes one direct call: `post` sends the request with its new id; the call settles with its
+   * answer. Aborting `signal` (the one way to cancel) takes the call out of the table, rejects
+   * with the signal's reason and has `cancelled` tell the server; after `timeoutMs` the same
+   * happens with a `TIMEOUT` error. A failed `post` rejects the call.
+   */
+  call(options: {
+    signal?: AbortSignal | undefined;
+    timeoutMs?: number | undefined;
+    post: (id: string) => Promise<void>;
+    cancelled: (id: string, reason: string) => void;
+  }): Promise<DirectAnswer> {
+    const { signal, timeoutMs } = options;
+    const id = this.nextId();
+    return new Promise<DirectAnswer>((resolve, reject) => {
+      const done = () => signal?.removeEventListener('abort', onAbort);
+      const cancel = (error: unknown, reason: string) => {
+        if (!this.take(id)) return;
+        done();
+        reject(error);
+        options.cancelled(id, reason);
+      };
+      const onAbort = () =>
+        cancel(signal?.reason ?? new Error('aborted'), String(signal?.reason ?? 'cancelled'));
+      if (signal?.aborted) return reject(signal.reason ?? new Error('aborted'));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const expired = `no answer within ${timeoutMs} ms`;
+      this.add(id, {
+        settle: (answer) => {
+          done();
+          resolve(answer);
+        },
+        fail: (error) => {
+          done();
+          reject(error);
+        },
+        deadline: timeoutMs === undefined ? Number.POSITIVE_INFINITY : this.clock.now() + timeoutMs,
+        expire: () => cancel(new ConnectionError('TIMEOUT', expired), expired),
+      });
+      options.post(id).catch((error: unknown) => {
+        if (!this.take(id)) return;
+        done();
+        reject(error);
+      });
+    });
+  }
+
+  private add(id: string, call: DirectCall): void {
     this.calls.set(id, call);
     if (call.deadline < this.sweepAt) this.arm(call.deadline);
   }

@@ -2,7 +2,7 @@
 // step from (state, event) to the next state. The Connection class runs the effects around it
 // (connecting, pinging, closing, scheduling the retries that retry.ts times).
 
-import type { ConnectionState } from './connection.js';
+import type { ConnectionState } from './types.js';
 
 /** What the machine keeps of a connection. */
 export interface MachineState {

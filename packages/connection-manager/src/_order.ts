@@ -1,30 +1,44 @@
+// The one workaround for the SDK client's message order (kept here, tested in _order.test.ts):
+// the SDK runs a notification's handler one microtask after the message arrives but settles a
+// response at once, so progress sent just before a result (in the same chunk, or through a
+// remote's channel) would reach a request already settled and be dropped.
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 
 /**
- * Makes a connected SDK client see an instance's messages in the order they were sent. The
- * SDK handles a notification one microtask after it arrives but a response at once, so
- * progress sent just before a result (in the same chunk, or through a remote's channel)
- * would reach a request already settled and be dropped. A response that follows
- * notifications now waits for their handlers; with none before it, it goes through at once.
- * Call after `client.connect(transport)`.
+ * Orders deliveries: a response waits for the handlers of the notifications delivered before
+ * it (queued after the SDK's own microtask for each); with none before it, it goes at once.
+ */
+export class ResponseOrder {
+  /** Settles after the handlers of the notifications delivered so far (undefined: none). */
+  private behind: Promise<void> | undefined;
+
+  /** Delivers a notification (or a server-to-client request) now. */
+  notification(deliver: () => void): void {
+    deliver();
+    const mark = Promise.resolve();
+    this.behind = mark;
+    void mark.then(() => {
+      if (this.behind === mark) this.behind = undefined;
+    });
+  }
+
+  /** Delivers a response once the notifications before it are handled. */
+  response(deliver: () => void): void {
+    if (this.behind) void this.behind.then(deliver);
+    else deliver();
+  }
+}
+
+/**
+ * Makes a connected SDK client see a transport's messages in the order they were sent (see
+ * {@link ResponseOrder}). Call after `client.connect(transport)`.
  */
 export function deliverInOrder(transport: Transport): void {
   const inner = transport.onmessage;
   if (!inner) return;
-  /** Settles after the handlers of the notifications delivered so far (undefined: none). */
-  let behind: Promise<void> | undefined;
+  const order = new ResponseOrder();
   transport.onmessage = (message, extra) => {
-    if ('method' in message) {
-      inner(message, extra);
-      // Queued after the SDK's own microtask for this message, so it settles after it.
-      const mark = Promise.resolve();
-      behind = mark;
-      void mark.then(() => {
-        if (behind === mark) behind = undefined;
-      });
-      return;
-    }
-    if (behind) void behind.then(() => inner(message, extra));
-    else inner(message, extra);
+    if ('method' in message) order.notification(() => inner(message, extra));
+    else order.response(() => inner(message, extra));
   };
 }

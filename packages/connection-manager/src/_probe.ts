@@ -1,4 +1,6 @@
 import { connect } from 'node:net';
+import type { InstanceRecord, LoopbackAddress } from '@mcp-beacon/registry';
+import type { ConnectionDeps } from './types.js';
 
 /**
  * Whether something accepts TCP connections at `host:port` now: one connect, closed at once,
@@ -27,4 +29,51 @@ export function urlEndpoint(url: string): { host: string; port: number } {
     host: parsed.hostname.replace(/^\[|\]$/g, ''),
     port: Number(parsed.port) || (parsed.protocol === 'https:' ? 443 : 80),
   };
+}
+
+/**
+ * The record to connect to: for a `localhost` URL, the literal loopback address at which the
+ * record's process listens (127.0.0.1 first), so every socket goes where the port-owner check
+ * looked, not wherever `localhost` resolves (another user may listen on the other family).
+ * Undefined when the process listens on neither; the record itself when `owned` is unknown.
+ */
+export function loopbackTarget(
+  record: InstanceRecord,
+  owned: readonly LoopbackAddress[] | undefined,
+): InstanceRecord | undefined {
+  const url = new URL(record.url);
+  if (url.hostname !== 'localhost' || owned === undefined) return record;
+  const address = owned.includes('127.0.0.1') ? '127.0.0.1' : owned[0];
+  if (address === undefined) return undefined;
+  url.hostname = address === '::1' ? '[::1]' : address;
+  return { ...record, url: url.href };
+}
+
+/**
+ * Where a connection attempt may send the record's token, or why it may not: a retry first
+ * knocks (a port that refuses fails the attempt with no client built); the record's port must
+ * still be the record's process's (after it dies another process, another user's even, may
+ * listen there); and a `localhost` URL is reached at the loopback address the process holds.
+ */
+export async function safeTarget(
+  record: InstanceRecord,
+  deps: Pick<ConnectionDeps, 'probe' | 'portOwner' | 'loopbacks'>,
+  knock: boolean,
+): Promise<{ record: InstanceRecord } | { refused: string }> {
+  const { pid, port } = record;
+  if (knock && !(await deps.probe(record).catch(() => true)))
+    return { refused: `nothing accepts connections on port ${port}` };
+  const owner = await deps.portOwner(pid, port).catch(() => 'unknown' as const);
+  if (owner === 'other')
+    return {
+      refused: `port ${port} is held by a process other than ${pid}; not connecting, so its token stays private`,
+    };
+  if (new URL(record.url).hostname !== 'localhost') return { record };
+  const owned = await deps.loopbacks(pid, port).catch(() => undefined);
+  const target = loopbackTarget(record, owned);
+  return target
+    ? { record: target }
+    : {
+        refused: `process ${pid} holds no socket on localhost port ${port}; not connecting, so its token stays private`,
+      };
 }

@@ -2,6 +2,12 @@
 // that sends notifications in a loop costs one fetch per interval, never a pile of them.
 
 import type { Clock } from '@mcp-beacon/registry';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import {
+  PromptListChangedNotificationSchema,
+  ResourceListChangedNotificationSchema,
+  ToolListChangedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
 import type { CatalogPart } from './_catalog.js';
 
 /** Schedules refetches of catalog parts; see {@link createRefresher}. */
@@ -74,4 +80,17 @@ export function createRefresher(options: {
         if (state.timer !== undefined) clock.clearTimeout(state.timer);
     },
   };
+}
+
+/** Has `client`'s `list_changed` notifications request a refetch of their part. */
+export function refreshOnListChanged(client: Client, refresher: Refresher): void {
+  client.setNotificationHandler(ToolListChangedNotificationSchema, async () =>
+    refresher.request('tools'),
+  );
+  client.setNotificationHandler(ResourceListChangedNotificationSchema, async () =>
+    refresher.request('resources'),
+  );
+  client.setNotificationHandler(PromptListChangedNotificationSchema, async () =>
+    refresher.request('prompts'),
+  );
 }

@@ -1,8 +1,10 @@
-// Reading a server-sent event stream of JSON-RPC messages, within a size bound, on
-// eventsource-parser: `data`, `id` and `retry` fields, LF, CRLF and CR line ends.
+// Reading answers within a size bound: a server-sent event stream of JSON-RPC messages (on
+// eventsource-parser: `data`, `id` and `retry` fields, LF, CRLF and CR line ends), a JSON
+// body, and the text of a refusal.
 
 import { createParser } from 'eventsource-parser';
 import type { HttpResponse } from './_undici.js';
+import { ConnectionError } from './errors.js';
 
 /** What {@link readEventStream} reports while it reads. */
 export interface EventStreamHandlers {
@@ -113,4 +115,38 @@ export async function readBodyText(
       if (cut === undefined) throw error;
     });
   return cut === undefined ? { text: pieces.join('') } : { cut };
+}
+
+/**
+ * A JSON body's messages (an array is a batch).
+ * @throws {ConnectionError} `TOO_LARGE` past its bounds, `NOT_MCP` when it is not JSON; the
+ *   read's error when the connection fails first.
+ */
+export async function readBodyJson(
+  response: HttpResponse,
+  bounds: MessageBounds,
+  url: string,
+): Promise<unknown[]> {
+  const read = await readBodyText(response, bounds);
+  if ('cut' in read) throw new ConnectionError('TOO_LARGE', read.cut);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(read.text);
+  } catch {
+    throw new ConnectionError('NOT_MCP', `not JSON from ${url}: ${read.text.slice(0, 200)}`);
+  }
+  return Array.isArray(parsed) ? parsed : [parsed];
+}
+
+/** The error for a response whose status refuses the request, with the start of its body. */
+export async function refusal(response: HttpResponse, url: string): Promise<ConnectionError> {
+  const read = await readBodyText(response, { maxLength: 4_096 }).catch(() => undefined);
+  const text = read && 'text' in read ? read.text.trim().slice(0, 200) : '';
+  return new ConnectionError(
+    'HTTP_STATUS',
+    `${url} refused the request${text ? `: ${text}` : ''}`,
+    {
+      status: response.status,
+    },
+  );
 }

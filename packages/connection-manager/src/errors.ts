@@ -38,3 +38,15 @@ export class ConnectionError extends Error {
     this.status = options?.status;
   }
 }
+
+/** A one-line reason: the message plus the HTTP status or socket error code when known. */
+export function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  if (error instanceof ConnectionError && error.status !== undefined)
+    return `${error.message} (HTTP ${error.status})`;
+  const { code, cause } = error as { code?: unknown; cause?: { code?: string } };
+  // The SDK's StreamableHTTPError carries the HTTP status as a numeric `code`.
+  if (typeof code === 'number' && code >= 100 && code < 600)
+    return `${error.message.trim()} (HTTP ${code})`;
+  return cause?.code ? `${error.message} (${cause.code})` : error.message;
+}

@@ -8,51 +8,19 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { type DirectAnswer, DirectCalls } from './_direct-calls.js';
 import { EventStream, type EventStreamStatus } from './_event-stream.js';
-import { type MessageBounds, readBodyText, readEventStream } from './_sse.js';
+import { ResponseOrder } from './_order.js';
+import { SessionRenewal } from './_session-renewal.js';
+import { type MessageBounds, readBodyJson, readEventStream, refusal } from './_sse.js';
 import { type HttpResponse, UndiciPool } from './_undici.js';
 import { ConnectionError } from './errors.js';
+import type { CallOptions, HttpClientTransportOptions } from './types.js';
 
 export type { DirectAnswer } from './_direct-calls.js';
 export type { EventStreamStatus } from './_event-stream.js';
-
-/** Options of {@link HttpClientTransport}. */
-export interface HttpClientTransportOptions {
-  /** Sent as `Authorization: Bearer <token>` on every request. */
-  token?: string | undefined;
-  /** Timeout of the `DELETE` that ends the session, in ms (default 1 000). */
-  terminateTimeoutMs?: number;
-  /**
-   * Delays before reopening a lost server event stream, in ms, one per consecutive failure; the
-   * last repeats for as long as the transport lives (default 250, 1 000, 4 000, 15 000, 30 000).
-   * A server's SSE `retry` raises a delay, never lowers it.
-   */
-  reopenDelaysMs?: readonly number[];
-  /**
-   * Longest message taken from the server, in characters (default 64 Mi): a longer JSON body or
-   * SSE event ends its response while it is read, so a misbehaving server cannot grow the
-   * hub's memory. {@link HttpClientTransport.call} can lower it per call.
-   */
-  maxMessageLength?: number;
-  /** Timers of call timeouts and event-stream reopening (default: the real clock). */
-  clock?: Clock;
-}
-
-/** Options of {@link HttpClientTransport.call}. */
-export interface CallOptions {
-  /** Aborting it cancels the call (`notifications/cancelled`) and ends its exchange. */
-  signal?: AbortSignal | undefined;
-  /** No answer within this many ms cancels the call with `TIMEOUT`. */
-  timeoutMs?: number | undefined;
-  /** Longest answer taken, in characters (default: the transport's `maxMessageLength`). */
-  maxLength?: number | undefined;
-  /** Most `{` and `[` an answer may hold (default: no bound). */
-  maxValues?: number | undefined;
-}
+export type { CallOptions, HttpClientTransportOptions } from './types.js';
 
 const MAX_MESSAGE_LENGTH = 64 * 1024 * 1024;
 const REOPEN_DELAYS_MS = [250, 1_000, 4_000, 15_000, 30_000];
-/** Bound of the requests that renew an expired session, in ms. */
-const RENEW_TIMEOUT_MS = 10_000;
 
 /** JSON-RPC error code for a request whose connection ended before its answer. */
 const CONNECTION_CLOSED = -32000;
@@ -63,9 +31,6 @@ interface InFlight {
   bounds: MessageBounds;
   cancelled: boolean;
 }
-
-const httpError = (status: number, message: string) =>
-  new ConnectionError('HTTP_STATUS', message, { status });
 
 const requestIdOf = (message: JSONRPCMessage): RequestId | undefined =>
   'method' in message && 'id' in message ? message.id : undefined;
@@ -100,13 +65,9 @@ export class HttpClientTransport implements Transport {
   private closed = false;
   private readonly events: EventStream;
   private readonly direct: DirectCalls;
+  private readonly order = new ResponseOrder();
   private readonly inflight = new Map<RequestId, InFlight>();
-  /** What a renewed session must be told again. */
-  private initializeParams: Record<string, unknown> | undefined;
-  private readonly subscriptions = new Set<string>();
-  private logLevel: string | undefined;
-  private renewing: Promise<void> | undefined;
-  private renewals = 0;
+  private readonly session: SessionRenewal;
 
   constructor(
     url: URL | string,
@@ -120,6 +81,15 @@ export class HttpClientTransport implements Transport {
     this.maxLength = options.maxMessageLength ?? MAX_MESSAGE_LENGTH;
     this.pool = new UndiciPool(this.url.origin);
     this.direct = new DirectCalls(this.clock);
+    this.session = new SessionRenewal({
+      url: this.url.href,
+      session: () => this.sessionId,
+      forget: () => {
+        this.sessionId = undefined;
+      },
+      request: (method, params, timeoutMs) => this.request(method, params, { timeoutMs }, true),
+      notify: (method) => this.post({ jsonrpc: '2.0', method }, undefined, true),
+    });
     this.events = new EventStream(
       {
         get: (lastEventId) =>
@@ -129,9 +99,9 @@ export class HttpClientTransport implements Transport {
           }),
         session: () => this.sessionId,
         renew: (session) =>
-          this.renewSession(session).catch((error: Error) => this.onerror?.(error)),
-        renewing: () => this.renewing,
-        renewals: () => this.renewals,
+          this.session.renew(session).catch((error: Error) => this.onerror?.(error)),
+        renewing: () => this.session.renewing,
+        renewals: () => this.session.renewals,
         message: (data) => {
           const m = this.parse(data, 'event stream');
           if (m) this.deliver(m);
@@ -161,12 +131,13 @@ export class HttpClientTransport implements Transport {
    * check calls it); does nothing while the stream is open, opening, or not offered.
    */
   reopenEventStream(): void {
-    if (this.events.status?.state === 'lost' && !this.renewing && !this.closed) this.events.open();
+    if (this.events.status?.state === 'lost' && !this.session.renewing && !this.closed)
+      this.events.open();
   }
 
   /** Sessions renewed after the server answered 404 for this one. */
   get sessionRenewals(): number {
-    return this.renewals;
+    return this.session.renewals;
   }
 
   /**
@@ -196,49 +167,17 @@ export class HttpClientTransport implements Transport {
     options: CallOptions,
     renewal: boolean,
   ): Promise<DirectAnswer> {
-    const { signal, timeoutMs } = options;
-    const id = this.direct.nextId();
-    return new Promise<DirectAnswer>((resolve, reject) => {
-      const done = () => signal?.removeEventListener('abort', onAbort);
-      const cancel = (error: unknown, reason: string) => {
-        if (!this.direct.take(id)) return;
-        done();
-        reject(error);
+    const bounds = { maxLength: options.maxLength ?? this.maxLength, maxValues: options.maxValues };
+    return this.direct.call({
+      signal: options.signal,
+      timeoutMs: options.timeoutMs,
+      post: (id) => this.post({ jsonrpc: '2.0', id, method, params }, bounds, renewal),
+      cancelled: (requestId, reason) =>
         void this.send({
           jsonrpc: '2.0',
           method: 'notifications/cancelled',
-          params: { requestId: id, reason },
-        }).catch(() => undefined);
-      };
-      const onAbort = () =>
-        cancel(signal?.reason ?? new Error('aborted'), String(signal?.reason ?? 'cancelled'));
-      if (signal?.aborted) return reject(signal.reason ?? new Error('aborted'));
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.direct.add(id, {
-        settle: (answer) => {
-          done();
-          resolve(answer);
-        },
-        fail: (error) => {
-          done();
-          reject(error);
-        },
-        deadline: timeoutMs === undefined ? Number.POSITIVE_INFINITY : this.clock.now() + timeoutMs,
-        expire: () =>
-          cancel(
-            new ConnectionError('TIMEOUT', `no answer within ${timeoutMs} ms`),
-            `no answer within ${timeoutMs} ms`,
-          ),
-      });
-      const bounds = {
-        maxLength: options.maxLength ?? this.maxLength,
-        maxValues: options.maxValues,
-      };
-      this.post({ jsonrpc: '2.0', id, method, params }, bounds, renewal).catch((error: unknown) => {
-        if (!this.direct.take(id)) return;
-        done();
-        reject(error);
-      });
+          params: { requestId, reason },
+        }).catch(() => undefined),
     });
   }
 
@@ -248,7 +187,7 @@ export class HttpClientTransport implements Transport {
 
   async send(message: JSONRPCMessage): Promise<void> {
     if (this.closed) throw new ConnectionError('CLOSED', 'transport is closed');
-    if ('method' in message) this.remember(message);
+    if ('method' in message) this.session.sent(message);
     if ('method' in message && message.method === 'notifications/cancelled') {
       // The cancelled request's exchange ends now: its socket is freed whatever the server does.
       const inflight = this.inflight.get(message.params?.requestId as RequestId);
@@ -258,18 +197,6 @@ export class HttpClientTransport implements Transport {
       }
     }
     await this.post(message);
-  }
-
-  /** Notes what a renewed session must be told again. */
-  private remember(message: JSONRPCMessage & { method: string }): void {
-    const params = (message as { params?: Record<string, unknown> }).params ?? {};
-    if (message.method === 'initialize') this.initializeParams = params;
-    else if (message.method === 'logging/setLevel' && typeof params.level === 'string')
-      this.logLevel = params.level;
-    else if (message.method === 'resources/subscribe' && typeof params.uri === 'string')
-      this.subscriptions.add(params.uri);
-    else if (message.method === 'resources/unsubscribe' && typeof params.uri === 'string')
-      this.subscriptions.delete(params.uri);
   }
 
   /**
@@ -282,7 +209,7 @@ export class HttpClientTransport implements Transport {
     bounds: MessageBounds = { maxLength: this.maxLength },
     renewed = false,
   ): Promise<void> {
-    if (this.renewing && !renewed) await this.renewing.catch(() => undefined);
+    if (this.session.renewing && !renewed) await this.session.renewing.catch(() => undefined);
     if (this.closed) throw new ConnectionError('CLOSED', 'transport is closed');
     const requestId = requestIdOf(message);
     const inflight: InFlight | undefined =
@@ -315,17 +242,12 @@ export class HttpClientTransport implements Transport {
       // The server no longer knows the session (restarted, or expired it) and took nothing.
       response.discard();
       release();
-      await this.renewSession(session);
+      await this.session.renew(session);
       return this.post(message, bounds, true);
     }
     if (status < 200 || status >= 300) {
       release();
-      const read = await readBodyText(response, { maxLength: 4_096 }).catch(() => undefined);
-      const text = read && 'text' in read ? read.text : '';
-      const error = httpError(
-        status,
-        `${this.url.href} refused the request${text ? `: ${text.trim().slice(0, 200)}` : ''}`,
-      );
+      const error = await refusal(response, this.url.href);
       this.onerror?.(error);
       throw error;
     }
@@ -352,9 +274,9 @@ export class HttpClientTransport implements Transport {
       });
       return;
     }
-    let read: { text: string } | { cut: string };
+    let messages: unknown[];
     try {
-      read = await readBodyText(response, bounds);
+      messages = await readBodyJson(response, bounds, this.url.href);
     } catch (error) {
       if (inflight!.cancelled) return;
       this.onerror?.(error as Error);
@@ -362,24 +284,7 @@ export class HttpClientTransport implements Transport {
     } finally {
       release();
     }
-    if ('cut' in read) {
-      const error = new ConnectionError('TOO_LARGE', read.cut);
-      this.onerror?.(error);
-      throw error;
-    }
-    const { text } = read;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      const error = new ConnectionError(
-        'NOT_MCP',
-        `not JSON from ${this.url.href}: ${text.slice(0, 200)}`,
-      );
-      this.onerror?.(error);
-      throw error;
-    }
-    for (const m of Array.isArray(parsed) ? parsed : [parsed]) this.deliver(m);
+    for (const m of messages) this.deliver(m);
   }
 
   /** A request whose stream ended unanswered: its direct call fails, or the client hears why. */
@@ -402,50 +307,6 @@ export class HttpClientTransport implements Transport {
         message: cut ?? 'the instance closed the stream before answering',
       },
     });
-  }
-
-  /**
-   * Renews the session once after a 404 (shared by every request that met it): a fresh
-   * `initialize` with the first one's parameters, `notifications/initialized`, then the
-   * subscriptions and log level of the old session.
-   * @throws {ConnectionError} `HTTP_STATUS` when the transport never initialized, or the
-   *   renewal's own failure.
-   */
-  private renewSession(stale: string): Promise<void> {
-    if (this.renewing) return this.renewing;
-    if (this.sessionId !== stale) return Promise.resolve();
-    this.renewing ??= (async () => {
-      const params = this.initializeParams;
-      if (params === undefined) throw httpError(404, `${this.url.href} does not know the session`);
-      this.sessionId = undefined;
-      this.renewals++;
-      const answer = await this.request(
-        'initialize',
-        params,
-        { timeoutMs: RENEW_TIMEOUT_MS },
-        true,
-      );
-      if ('error' in answer)
-        throw new ConnectionError(
-          'HTTP_STATUS',
-          `${this.url.href} refused a new session: ${answer.error.message}`,
-          { status: 404 },
-        );
-      await this.post({ jsonrpc: '2.0', method: 'notifications/initialized' }, undefined, true);
-      const again: Array<[string, Record<string, unknown>]> = [
-        ...(this.logLevel === undefined
-          ? []
-          : [['logging/setLevel', { level: this.logLevel }] as [string, Record<string, unknown>]]),
-        ...[...this.subscriptions].map(
-          (uri) => ['resources/subscribe', { uri }] as [string, Record<string, unknown>],
-        ),
-      ];
-      for (const [method, p] of again)
-        await this.request(method, p, { timeoutMs: RENEW_TIMEOUT_MS }, true).catch(() => undefined);
-    })().finally(() => {
-      this.renewing = undefined;
-    });
-    return this.renewing;
   }
 
   /** Ends the session on the server (`DELETE`), best effort and bounded in time; never throws. */
@@ -518,12 +379,13 @@ export class HttpClientTransport implements Transport {
       this.onerror?.(new Error(`not a JSON-RPC message: ${JSON.stringify(message).slice(0, 200)}`));
       return;
     }
-    // The SDK runs notification handlers a microtask later but settles responses at once: a
-    // response is handed on a microtask later too, so progress sent before it is seen first.
-    if ('method' in message) this.onmessage?.(message as JSONRPCMessage);
-    else if ('id' in message && this.direct.has(message.id)) {
+    // A response (to the SDK client or a direct call) is handed on after the handlers of the
+    // notifications before it: see `_order.ts`.
+    if ('id' in message && !('method' in message) && this.direct.has(message.id)) {
       const call = this.direct.take(message.id);
-      queueMicrotask(() => call?.settle(message as DirectAnswer));
-    } else queueMicrotask(() => this.closed || this.onmessage?.(message as JSONRPCMessage));
+      this.order.response(() => call?.settle(message as DirectAnswer));
+    } else if ('method' in message)
+      this.order.notification(() => this.onmessage?.(message as JSONRPCMessage));
+    else this.order.response(() => this.closed || this.onmessage?.(message as JSONRPCMessage));
   }
 }

@@ -1,11 +1,3 @@
-export type { CatalogLimits } from './_catalog.js';
-export {
-  CONNECTION_STATES,
-  type ConnectionInfo,
-  type ConnectionState,
-  type InstanceCatalog,
-  type PingOptions,
-} from './connection.js';
 export { ConnectionError, type ConnectionErrorCode } from './errors.js';
 export {
   type CallOptions,
@@ -22,3 +14,15 @@ export {
   type TransitionEvent,
 } from './manager.js';
 export type { BackoffOptions } from './retry.js';
+export {
+  type CatalogLimits,
+  CONNECTION_STATES,
+  type ConnectionInfo,
+  type ConnectionState,
+  type InstanceCatalog,
+  type InstanceLocation,
+  isLocal,
+  type PingOptions,
+  remoteOf,
+  sameMachine,
+} from './types.js';

@@ -342,7 +342,7 @@ describe('routed instances (a remote hub relays them)', () => {
     let routes = 0;
     const routed = record({ name: 'box/web', pid: 999_999 });
     manager.upsert(routed, {
-      via: 'box',
+      remote: 'box',
       createTransport: () => {
         routes++;
         return linkedTo(server);
@@ -350,7 +350,7 @@ describe('routed instances (a remote hub relays them)', () => {
     });
     await waitForState(manager, routed.id, 'active');
     const info = manager.get(routed.id)!;
-    expect(info.via).toBe('box');
+    expect(info.location).toEqual({ kind: 'remote', remote: 'box', path: routed.path });
     expect(info.catalog.tools.map((t) => t.name)).toEqual(['echo']);
     expect(routes).toBe(1);
     expect({ removed, portChecks, localTransports }).toEqual({
@@ -362,9 +362,9 @@ describe('routed instances (a remote hub relays them)', () => {
     // A local record with the same checks is removed at once: the checks were live.
     const local = record({ name: 'here' });
     manager.upsert(local);
+    expect(manager.get(local.id)?.location).toEqual({ kind: 'local', path: local.path });
     await waitForState(manager, local.id, 'removed');
     expect(removed).toEqual([local.id]);
-    expect(manager.get(local.id)?.via ?? undefined).toBeUndefined();
   });
 });
 

@@ -14,18 +14,18 @@ import {
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { ClientCapabilities, Implementation } from '@modelcontextprotocol/sdk/types.js';
-import type { CatalogLimits } from './_catalog.js';
 import { probePort, urlEndpoint } from './_probe.js';
-import {
-  Connection,
-  type ConnectionDeps,
-  type ConnectionInfo,
-  type ConnectionState,
-  type PingOptions,
-} from './connection.js';
+import { Connection } from './connection.js';
 import { ConnectionError } from './errors.js';
 import { HttpClientTransport } from './http-transport.js';
 import type { BackoffOptions } from './retry.js';
+import type {
+  CatalogLimits,
+  ConnectionDeps,
+  ConnectionInfo,
+  ConnectionState,
+  PingOptions,
+} from './types.js';
 
 /** A state change of one connection. */
 export interface TransitionEvent {
@@ -42,8 +42,8 @@ export interface TransitionEvent {
  * alive, port owner, knock, loopback address, record removal); the route's transport is used.
  */
 export interface InstanceRoute {
-  /** The remote's name (`ConnectionInfo.via`). */
-  via: string;
+  /** The remote's name (`ConnectionInfo.location.remote`). */
+  remote: string;
   /** A new transport to the instance through the remote, one per connection attempt. */
   createTransport: () => Transport;
 }
@@ -265,7 +265,7 @@ export function createConnectionManager(options: ConnectionManagerOptions = {}):
         return;
       }
       const connection = route
-        ? new Connection(record, routedDeps(deps, route), route.via)
+        ? new Connection(record, routedDeps(deps, route), route.remote)
         : new Connection(record, deps);
       connections.set(record.id, connection);
       safely(transitionListeners, {
@@ -318,7 +318,7 @@ export function createConnectionManager(options: ConnectionManagerOptions = {}):
       return () => clientListeners.delete(listener);
     },
     whenFirstAttemptsDone: async () => {
-      await Promise.all([...connections.values()].map((c) => c.firstAttempt));
+      await Promise.all([...connections.values()].map((c) => c.firstAttemptEnded));
     },
     close,
     [Symbol.asyncDispose]: close,
