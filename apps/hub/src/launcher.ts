@@ -7,7 +7,11 @@ import { constants, existsSync } from 'node:fs';
 import { open, readdir, readFile, realpath, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ConnectionInfo, ConnectionManager } from '@mcp-beacon/connection-manager';
+import {
+  type ConnectionInfo,
+  type ConnectionManager,
+  isLocal,
+} from '@mcp-beacon/connection-manager';
 import { folderKey, HubError, type StartedInstance } from '@mcp-beacon/hub-mcp';
 import { type BeaconPaths, ensureTrustedDir } from '@mcp-beacon/paths';
 import { type Clock, cleanText, findProgram, signalGroup, systemClock } from '@mcp-beacon/registry';
@@ -149,13 +153,13 @@ async function projectFolder(folder: string): Promise<string> {
 }
 
 /**
- * Whether a record names this folder. Strings only: a record's fields are never followed into
- * the file system (a hung network mount would freeze the hub). beacon-instance records its
- * working directory, which the system already resolved, so the real path compares equal.
+ * Whether a local record's folder is `real` (hub-mcp's folder keys: one normaliser for both).
+ * Strings only: a record's fields are never followed into the file system (a hung network
+ * mount would freeze the hub). beacon-instance records its working directory, which the
+ * system already resolved, so the real path compares equal.
  */
-/** True when a record's folder is `real` (hub-mcp's folder keys: one normaliser for both). */
-function samePath(recordPath: string, real: string): boolean {
-  return folderKey(recordPath) === folderKey(real);
+function isFolder(info: ConnectionInfo, real: string): boolean {
+  return isLocal(info.location) && folderKey(info.location.path) === folderKey(real);
 }
 
 /** Creates the {@link Launcher} of a hub. */
@@ -174,9 +178,7 @@ export function createLauncher(options: LauncherOptions): Launcher {
   let closed = false;
 
   const liveFor = (real: string): ConnectionInfo | undefined =>
-    manager
-      .list()
-      .find((c) => c.via === undefined && LIVE.has(c.state) && samePath(c.record.path, real));
+    manager.list().find((c) => LIVE.has(c.state) && isFolder(c, real));
 
   const launch = async (real: string, signal?: AbortSignal): Promise<StartedInstance> => {
     program ??= instanceCommand(options.instanceBin);
@@ -232,12 +234,9 @@ export function createLauncher(options: LauncherOptions): Launcher {
         };
         const fail = (message: string) => settle(new HubError('START_FAILED', message));
         const check = (info: ConnectionInfo) => {
-          if (before.has(info.id) || info.via !== undefined) return;
-          // Its pid when node runs it directly; else its folder (realpath only on a name match).
-          const ours =
-            info.record.pid === child.pid ||
-            (path.basename(info.record.path) === path.basename(real) &&
-              samePath(info.record.path, real));
+          if (before.has(info.id) || !isLocal(info.location)) return;
+          // Its pid when node runs it directly; else its folder.
+          const ours = info.record.pid === child.pid || isFolder(info, real);
           if (!ours) return;
           if (info.state === 'active') settle({ info, started: true });
           else if (info.state === 'dead' || info.state === 'removed')

@@ -2,6 +2,7 @@ import {
   type ConnectionInfo,
   type ConnectionManager,
   createConnectionManager,
+  isLocal,
 } from '@mcp-beacon/connection-manager';
 import type { BeaconPaths } from '@mcp-beacon/paths';
 import { type Clock, cleanText, removeInstance, systemClock } from '@mcp-beacon/registry';
@@ -33,7 +34,7 @@ export function watchRows(connections: readonly ConnectionInfo[]): WatchRow[] {
       id: c.id.slice(0, 8),
       state: c.state,
       tools: c.catalog.tools.length,
-      url: cleanText(c.via ? `${c.via}:${c.record.url}` : c.record.url),
+      url: cleanText(isLocal(c.location) ? c.record.url : `${c.location.remote}:${c.record.url}`),
       since: c.since,
     }))
     .sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));

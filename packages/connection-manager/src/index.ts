@@ -13,7 +13,7 @@ export {
   type InstanceRoute,
   type TransitionEvent,
 } from './manager.js';
-export type { BackoffOptions } from './retry.js';
+export { type BackoffOptions, backoffDelay } from './retry.js';
 export {
   type CatalogLimits,
   CONNECTION_STATES,

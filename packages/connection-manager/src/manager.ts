@@ -140,10 +140,10 @@ export interface ConnectionManager {
    */
   onClient(listener: (client: Client, info: ConnectionInfo) => void): () => void;
   /**
-   * Resolves once every connection known now has ended its first attempt (active, failed or
-   * removed); later records are not waited for.
+   * Resolves once every connection known now (or those of `ids`) has ended its first attempt
+   * (active, failed or removed); later records are not waited for.
    */
-  whenFirstAttemptsDone(): Promise<void>;
+  whenFirstAttemptsDone(ids?: readonly string[]): Promise<void>;
   /** Closes every connection; idempotent. */
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -317,8 +317,9 @@ export function createConnectionManager(options: ConnectionManagerOptions = {}):
       clientListeners.add(listener);
       return () => clientListeners.delete(listener);
     },
-    whenFirstAttemptsDone: async () => {
-      await Promise.all([...connections.values()].map((c) => c.firstAttemptEnded));
+    whenFirstAttemptsDone: async (ids) => {
+      const waited = ids ? ids.flatMap((id) => connections.get(id) ?? []) : connections.values();
+      await Promise.all([...waited].map((c) => c.firstAttemptEnded));
     },
     close,
     [Symbol.asyncDispose]: close,

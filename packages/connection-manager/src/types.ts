@@ -42,7 +42,7 @@ export type InstanceLocation =
 /** Whether an instance runs on this machine. */
 export const isLocal = (
   location: InstanceLocation,
-): location is InstanceLocation & { kind: 'local' } => location.kind === 'local';
+): location is Extract<InstanceLocation, { kind: 'local' }> => location.kind === 'local';
 
 /** The remote an instance runs on, or undefined on this machine. */
 export const remoteOf = (location: InstanceLocation): string | undefined =>

@@ -4,6 +4,7 @@ import type {
   CreateMessageRequest,
   ElicitRequest,
 } from '@modelcontextprotocol/sdk/types.js';
+import { isRecord } from './_values.js';
 
 type SamplingParams = CreateMessageRequest['params'];
 type ElicitParams = ElicitRequest['params'];
@@ -82,9 +83,6 @@ export interface Answerer {
   /** `/path`, or `remote:/path` for a remote instance (cleaned). */
   location: string;
 }
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The line a result ends with: who answered, where. */
 const answeredLine = (who: Answerer) => `answered by ${who.name} (${who.location})`;

@@ -2,12 +2,10 @@ import { createHash } from 'node:crypto';
 import { cleanText } from '@mcp-beacon/registry';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { proxiedUri } from './_names.js';
+import { isRecord } from './_values.js';
 
 /** The argument the hub adds to a grouped tool to pick the instance that runs it. */
 export const INSTANCE_ARG = 'instance';
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Multi-line text from an instance, safe for a terminal, a client and a model. */
 export const cleanDescription = (text: string) => cleanText(text, { newlines: true });

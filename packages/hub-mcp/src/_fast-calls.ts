@@ -5,6 +5,7 @@ import {
   type JSONRPCMessage,
   type RequestId,
 } from '@modelcontextprotocol/sdk/types.js';
+import { isRecord } from './_values.js';
 
 /** Where an instance tool call goes: the instance, its own tool name, the arguments to send. */
 export interface ToolCall {
@@ -21,9 +22,6 @@ export interface FastCallOptions {
   call(call: ToolCall, signal: AbortSignal): Promise<CallToolResult>;
   log: (message: string) => void;
 }
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * Answers `tools/call` requests for instance tools straight from the transport, ahead of the

@@ -14,6 +14,7 @@ import {
   type Result,
   ResultSchema,
 } from '@modelcontextprotocol/sdk/types.js';
+import { toolError } from './_values.js';
 
 /** The request context the SDK hands to handlers (the parts the hub uses). */
 export interface ToolExtra {
@@ -145,11 +146,6 @@ export function createForwarder(manager: ConnectionManager, callTimeoutMs: numbe
       return { ok: false, code: ErrorCode.InternalError, message: describeFailure(name, error) };
     }
   };
-
-  const toolError = (text: string): CallToolResult => ({
-    isError: true,
-    content: [{ type: 'text', text }],
-  });
 
   // Tool calls without a progress token go straight through the instance's HTTP transport:
   // no second JSON-RPC bookkeeping, no timers of the SDK client, the answer passed on as the

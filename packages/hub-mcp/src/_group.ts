@@ -3,10 +3,12 @@
 // came first) and stays valid for all of them; the instance that runs a call checks its own
 // arguments.
 
+import { type InstanceLocation, isLocal } from '@mcp-beacon/connection-manager';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { tag } from './_attribution.js';
 import { withInstanceArg } from './_definitions.js';
 import { instanceLabel } from './_location.js';
+import { isRecord } from './_values.js';
 
 /** One member's tool, as the group lists it. */
 export interface GroupEntry {
@@ -15,7 +17,7 @@ export interface GroupEntry {
     readonly name: string;
     readonly slug: string;
     readonly path: string;
-    readonly via: string | undefined;
+    readonly location: InstanceLocation;
     readonly started: string;
   };
   /** Its definition as the hub shows it (text cleaned, UI resource URI made hub-side). */
@@ -30,9 +32,6 @@ const NAMED_MEMBERS = 3;
 const MERGED_DEFINITIONS = 4;
 
 const json = (value: unknown) => JSON.stringify(value) ?? 'undefined';
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 /** Instance start order (then id): the order of descriptions and messages. */
 export const byStart = (a: GroupEntry['member'], b: GroupEntry['member']) =>
   a.started.localeCompare(b.started) || a.id.localeCompare(b.id);
@@ -57,13 +56,13 @@ function rankVariants(entries: readonly GroupEntry[]): Variant[] {
       byKey.set(entry.key, variant);
     }
     variant.entries.push(entry);
-    if (entry.member.via === undefined) variant.local = true;
+    if (isLocal(entry.member.location)) variant.local = true;
   }
   const variants = [...byKey.values()];
   for (const variant of variants) {
     variant.entries.sort((a, b) => byStart(a.member, b.member));
     // Its text and UI come from its first local member (start order), else its first.
-    const first = variant.entries.find((e) => e.member.via === undefined) ?? variant.entries[0]!;
+    const first = variant.entries.find((e) => isLocal(e.member.location)) ?? variant.entries[0]!;
     variant.tool = first.tool;
   }
   return variants.sort(
@@ -151,7 +150,7 @@ export function listGroup(name: string, entries: readonly GroupEntry[]): Tool {
   const more = members.length - named.length;
   const offered = `${named.join(', ')}${more > 0 ? ` and ${more} more (instances_list)` : ''}`;
   // Its text is one instance's words: marked as such, like every text an instance writes.
-  const author = chosen.entries.find((e) => e.member.via === undefined) ?? chosen.entries[0]!;
+  const author = chosen.entries.find((e) => isLocal(e.member.location)) ?? chosen.entries[0]!;
   const own = chosen.tool.description
     ? `${tag(author.member.name)} ${chosen.tool.description}`
     : '';

@@ -4,6 +4,7 @@ import {
   CONNECTION_STATES,
   type ConnectionInfo,
   type ConnectionManager,
+  remoteOf,
 } from '@mcp-beacon/connection-manager';
 import { cleanText } from '@mcp-beacon/registry';
 import { type CallToolResult, ErrorCode, type Tool } from '@modelcontextprotocol/sdk/types.js';
@@ -206,7 +207,8 @@ function input<N extends HubToolName>(name: N, args: unknown): z.infer<(typeof I
   return parsed.data as z.infer<(typeof INPUTS)[N]>;
 }
 
-function describeInstance(c: ConnectionInfo, slug: string): InstanceSummary {
+/** An instance as `instances_list` shows it to a client and a model (cleaned text). */
+function instanceSummary(c: ConnectionInfo, slug: string): InstanceSummary {
   return {
     id: c.id,
     name: cleanText(c.record.name),
@@ -221,7 +223,7 @@ function describeInstance(c: ConnectionInfo, slug: string): InstanceSummary {
     started: c.record.started,
     last_seen: c.record.last_seen,
     tool_count: c.catalog.tools.length,
-    remote: c.via ?? null,
+    remote: remoteOf(c.location) ?? null,
     catalog_truncated: c.catalogTruncated === undefined ? null : cleanText(c.catalogTruncated),
     degraded: c.degraded === undefined ? null : cleanText(c.degraded),
   };
@@ -279,7 +281,7 @@ export async function handleHubTool(
               a.record.name.localeCompare(b.record.name) ||
               a.record.started.localeCompare(b.record.started),
           )
-          .map((c) => describeInstance(c, slugs.get(c.id) ?? ''));
+          .map((c) => instanceSummary(c, slugs.get(c.id) ?? ''));
         const remotes = ctx.remotes?.() ?? [];
         return {
           content: [{ type: 'text', text: table(instances, remotes) }],
@@ -297,7 +299,7 @@ export async function handleHubTool(
             : `${cleanText(info.record.name)} is ${info.state}: ${cleanText(info.reason ?? '')}`;
         return {
           content: [{ type: 'text', text }],
-          structuredContent: { ...describeInstance(info, slug), tools },
+          structuredContent: { ...instanceSummary(info, slug), tools },
           isError: info.state !== 'active',
         };
       }
@@ -312,7 +314,7 @@ export async function handleHubTool(
               text: `${cleanText(info.record.name)} disconnected; its tools are hidden until instances_connect`,
             },
           ],
-          structuredContent: describeInstance(info, slugs.get(info.id) ?? ''),
+          structuredContent: instanceSummary(info, slugs.get(info.id) ?? ''),
         };
       }
       case 'instances_start': {
@@ -327,7 +329,7 @@ export async function handleHubTool(
           : `${name} was already running (pid ${info.record.pid}, ${info.state}) with ${tools.length} tools: ${list}`;
         return {
           content: [{ type: 'text', text }],
-          structuredContent: { ...describeInstance(info, slug), tools, launched: started },
+          structuredContent: { ...instanceSummary(info, slug), tools, launched: started },
         };
       }
       case 'instances_tools': {

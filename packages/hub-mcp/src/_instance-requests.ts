@@ -1,4 +1,4 @@
-import type { ConnectionInfo } from '@mcp-beacon/connection-manager';
+import { type ConnectionInfo, isLocal } from '@mcp-beacon/connection-manager';
 import { cleanText } from '@mcp-beacon/registry';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import {
@@ -27,7 +27,7 @@ export function handleInstanceRequests(ctx: HubContext, client: Client, info: Co
   const slug = () => view.slugs.slugOf(info.id) ?? info.record.name;
   // Who asks, for the person approving: a remote instance by its `<remote>/<name>`, so the
   // machine is in plain sight; a local one by its slug.
-  const asker = () => (info.via ? cleanText(info.record.name) : slug());
+  const asker = () => (isLocal(info.location) ? slug() : cleanText(info.record.name));
   const upstreamCan = (capability: keyof ClientCapabilities): boolean =>
     server.getClientCapabilities()?.[capability] !== undefined;
   const unsupported = (what: string) =>
@@ -71,7 +71,7 @@ export function handleInstanceRequests(ctx: HubContext, client: Client, info: Co
   client.setRequestHandler(ListRootsRequestSchema, async (_request, extra) => {
     // The client's roots are this machine's folders: they mean nothing on another machine or in
     // a container, and would tell it the laptop's folder layout. A remote instance gets none.
-    if (info.via !== undefined) return { roots: [] };
+    if (!isLocal(info.location)) return { roots: [] };
     if (!upstreamCan('roots')) throw unsupported('roots');
     return server.listRoots(undefined, { signal: extra.signal }).catch(asUpstream);
   });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
+import type { InstanceLocation } from '@mcp-beacon/connection-manager';
 import { cleanText } from '@mcp-beacon/registry';
-import { formatLocation, type InstanceLocation, locationIdentity } from './_location.js';
+import { formatLocation, locationIdentity } from './_location.js';
 
 /**
  * Longest tool or prompt name the hub lists by default: a client that calls the tool
@@ -110,7 +111,9 @@ export class SlugBook {
   assign(subject: SlugSubject): string {
     const existing = this.byId.get(subject.id);
     if (existing !== undefined) return existing;
-    const location = { remote: subject.remote, path: subject.path };
+    const { remote, path } = subject;
+    const location: InstanceLocation =
+      remote === undefined ? { kind: 'local', path } : { kind: 'remote', remote, path };
     const identity = locationIdentity(location);
     const base =
       subject.remote === undefined

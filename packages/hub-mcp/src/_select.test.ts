@@ -13,7 +13,7 @@ function source(
   name: string,
   path: string,
   started: number,
-  options: { via?: string; tools?: Tool[] } = {},
+  options: { remote?: string; tools?: Tool[] } = {},
 ): ViewSource {
   return {
     id: randomUUID(),
@@ -27,7 +27,9 @@ function source(
       resourceTemplates: [],
       prompts: [],
     },
-    ...(options.via ? { via: options.via } : {}),
+    location: options.remote
+      ? { kind: 'remote', remote: options.remote, path }
+      : { kind: 'local', path },
   };
 }
 
@@ -57,7 +59,7 @@ function setup(sources: ViewSource[], remotes: string[] = []) {
 
 describe('the default instance of a grouped call', () => {
   it('never takes a remote instance for a client root, even at the same path', () => {
-    const remote = source('box/web', '/home/u/web', 1, { via: 'box' });
+    const remote = source('box/web', '/home/u/web', 1, { remote: 'box' });
     const local = source('web', '/home/u/web', 2);
     expect(setup([remote, local]).choose(['/home/u/web'])).toEqual({
       ok: true,
@@ -67,7 +69,7 @@ describe('the default instance of a grouped call', () => {
   });
 
   it('asks for `instance` when only a remote instance has the root path', () => {
-    const remote = source('box/web', '/home/u/web', 1, { via: 'box' });
+    const remote = source('box/web', '/home/u/web', 1, { remote: 'box' });
     const other = source('api', '/home/u/api', 2);
     const result = setup([remote, other]).choose(['/home/u/web']);
     expect(result.ok).toBe(false);
@@ -127,7 +129,7 @@ describe('the default instance of a grouped call', () => {
 
 describe('an instance argument', () => {
   it('matches a folder on the machine it names: local paths never reach a remote', () => {
-    const remote = source('box/shop', '/home/me/shop', 1, { via: 'box' });
+    const remote = source('box/shop', '/home/me/shop', 1, { remote: 'box' });
     const local = source('shop', '/home/me/shop', 2);
     const { all, match, choose } = setup([remote, local], ['box']);
     expect(matchInstances(all, match, '/home/me/shop/').map((c) => c.id)).toEqual([local.id]);
@@ -142,7 +144,7 @@ describe('an instance argument', () => {
 
   it('never lets a local record answer to a remote’s name', () => {
     const poser = source('devbox/web', '/tmp/poser', 1);
-    const real = source('devbox/web', '/srv/web', 2, { via: 'devbox' });
+    const real = source('devbox/web', '/srv/web', 2, { remote: 'devbox' });
     const { all, match, view } = setup([poser, real], ['devbox']);
     expect(matchInstances(all, match, 'devbox/web').map((c) => c.id)).toEqual([real.id]);
     // Its slug stays its own: remote slugs hold a dot, which no local slug has.

@@ -1,7 +1,12 @@
 // Which instance a call means: by the `instance` a caller names, or, for a grouped tool, by the
 // client's roots and by who offers the tool. Never by who came first.
 
-import type { ConnectionInfo } from '@mcp-beacon/connection-manager';
+import {
+  type ConnectionInfo,
+  type InstanceLocation,
+  isLocal,
+  sameMachine,
+} from '@mcp-beacon/connection-manager';
 import { cleanText } from '@mcp-beacon/registry';
 import { folderKey, holds } from './_folders.js';
 import { byStart } from './_group.js';
@@ -28,7 +33,7 @@ export interface MatchContext {
 /** True for a local record named like a remote's instance (`devbox/web` with remote devbox). */
 function posesAsRemote(info: ConnectionInfo, remotes: ReadonlySet<string>): boolean {
   const slash = info.record.name.indexOf('/');
-  return info.via === undefined && slash > 0 && remotes.has(info.record.name.slice(0, slash));
+  return isLocal(info.location) && slash > 0 && remotes.has(info.record.name.slice(0, slash));
 }
 
 /**
@@ -46,17 +51,15 @@ export function matchInstances(
   const { slugs } = context;
   const remotes = context.remotes();
   const folder = parseFolderQuery(query, remotes);
-  const localKey = folder && folder.remote === undefined ? context.folderKey(folder.path) : '';
-  const remoteKey = folder?.remote === undefined ? '' : folderKey(folder.path);
+  // A folder is compared on its own machine only: local keys resolve links, remote ones cannot.
+  const keyOf = (location: InstanceLocation) =>
+    isLocal(location) ? context.folderKey(location.path) : folderKey(location.path);
+  const wanted = folder === undefined ? undefined : keyOf(folder);
   for (const rule of [
     (c: ConnectionInfo) => c.record.name === query && !posesAsRemote(c, remotes),
     (c: ConnectionInfo) => c.id === q,
     (c: ConnectionInfo) =>
-      folder !== undefined &&
-      c.via === folder.remote &&
-      (c.via === undefined
-        ? context.folderKey(c.record.path) === localKey
-        : folderKey(c.record.path) === remoteKey),
+      folder !== undefined && sameMachine(c.location, folder) && keyOf(c.location) === wanted,
     (c: ConnectionInfo) => slugs.get(c.id) === q,
     (c: ConnectionInfo) => q.length >= 4 && c.id.startsWith(q),
   ]) {
@@ -67,7 +70,11 @@ export function matchInstances(
 }
 
 const infoLabel = (c: ConnectionInfo) =>
-  instanceLabel({ name: cleanText(c.record.name), path: cleanText(c.record.path), via: c.via });
+  instanceLabel({
+    name: cleanText(c.record.name),
+    path: cleanText(c.record.path),
+    location: c.location,
+  });
 
 /** `a (path), b (path) and 3 more`, for messages. */
 function some(labels: readonly string[]): string {
@@ -134,8 +141,8 @@ function rootsChoice(
 ): SliceInfo | SliceInfo[] | undefined {
   // The client's roots are this machine's folders: a remote instance is never in one.
   const local = members
-    .filter((m) => m.via === undefined)
-    .map((m) => ({ member: m, key: folderKeyOf(m.folder) }));
+    .filter((m) => isLocal(m.location))
+    .map((m) => ({ member: m, key: folderKeyOf(m.location.path) }));
   const picked = new Set<SliceInfo>();
   for (const root of roots) {
     const holding = local.filter((m) => holds(m.key, root));

@@ -64,8 +64,7 @@ export function buildSlice(source: ViewSource, slug: string, rules: SliceRules):
     // Names and paths come from other processes: escaped so no terminal gets them raw.
     name: cleanText(source.record.name),
     path: cleanText(source.record.path),
-    folder: source.record.path,
-    via: source.via,
+    location: source.location,
     started: source.record.started,
     toolNames: new Map(),
     toolKeys: new Map(),

@@ -18,12 +18,8 @@ import { type HubToolContext, handleHubTool } from './_hub-tools.js';
 import { formatLocation } from './_location.js';
 import { departed, SEPARATOR } from './_names.js';
 import { type ChoiceResult, chooseInstance } from './_select.js';
+import { toolError } from './_values.js';
 import type { ToolGroup } from './types.js';
-
-const toolError = (text: string): CallToolResult => ({
-  isError: true,
-  content: [{ type: 'text', text }],
-});
 
 function choose(
   ctx: HubContext,
@@ -45,6 +41,9 @@ function choose(
 const needsRoots = (group: ToolGroup, instance: unknown) =>
   instance === undefined && group.members.size > 1;
 
+/** Where an instance that left before it was seen is said to be: its path only. */
+const unknownPlace = { kind: 'local', path: '' } as const;
+
 /** Who an instance is, as a result names it (taken before the call: it may leave meanwhile). */
 export function answerer(ctx: HubContext, id: string): Answerer {
   const slice = ctx.view.slice(id);
@@ -55,7 +54,7 @@ export function answerer(ctx: HubContext, id: string): Answerer {
     id,
     name,
     slug: slice?.slug ?? ctx.view.slugs.slugOf(id) ?? '',
-    location: formatLocation({ remote: slice?.via ?? info?.via, path }),
+    location: formatLocation({ ...(slice?.location ?? info?.location ?? unknownPlace), path }),
   };
 }
 

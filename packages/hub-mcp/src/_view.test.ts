@@ -31,6 +31,7 @@ function source(name: string, state: ConnectionState, cat = catalog('run')): Vie
       path: `/work/${name}`,
       started: new Date(clock).toISOString(),
     } as ViewSource['record'],
+    location: { kind: 'local', path: `/work/${name}` },
     state,
     catalog: cat,
   };

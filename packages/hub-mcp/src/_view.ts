@@ -2,6 +2,7 @@
 // tools for the rest, and every instance's resources and prompts. Each instance is a slice
 // rebuilt only when its own catalog or state changes; the lists are assembled on demand.
 
+import { remoteOf } from '@mcp-beacon/connection-manager';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { byStart, type GroupEntry, listGroup } from './_group.js';
 import { DEFAULT_MAX_NAME_LENGTH, plainName, SEPARATOR, SlugBook } from './_names.js';
@@ -180,7 +181,7 @@ export function createView(options: ViewOptions): HubView {
         id: source.id,
         name: source.record.name,
         path: source.record.path,
-        remote: source.via,
+        remote: remoteOf(source.location),
       });
       const old = slices.get(source.id);
       const catalog = source.state === 'active' ? source.catalog : undefined;

@@ -414,7 +414,7 @@ describe('hub MCP server: proxying, --tools namespaced', () => {
   it('answers a remote instance’s roots request with none: this machine’s folders stay here', async () => {
     const rec = record('box/fixture', '/srv/fixture');
     manager.upsert(rec, {
-      via: 'box',
+      remote: 'box',
       createTransport: () => {
         const [client, server] = InMemoryTransport.createLinkedPair();
         void makeFixture(rec.id).server.connect(server);

@@ -1,4 +1,4 @@
-import type { ConnectionManager } from '@mcp-beacon/connection-manager';
+import { type ConnectionManager, isLocal, remoteOf } from '@mcp-beacon/connection-manager';
 import { type Clock, systemClock } from '@mcp-beacon/registry';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
@@ -161,7 +161,10 @@ export function createHubServer(options: HubServerOptions): HubServer {
   for (const connection of manager.list()) view.update(connection);
   const remoteNames = () => {
     const names = new Set((options.remotes?.() ?? []).map((r) => r.name));
-    for (const c of manager.list()) if (c.via !== undefined) names.add(c.via);
+    for (const c of manager.list()) {
+      const remote = remoteOf(c.location);
+      if (remote !== undefined) names.add(remote);
+    }
     return names;
   };
   const ctx: HubContext = {
@@ -203,7 +206,7 @@ export function createHubServer(options: HubServerOptions): HubServer {
     // A transition that changes no list schedules nothing.
     const listsChanged = info.state === 'removed' ? view.remove(info.id) : view.update(info);
     // A local folder's realpath is started now, so routing by roots rarely waits for it.
-    if (info.state !== 'removed' && info.via === undefined) folders.keyOf(info.record.path);
+    if (info.state !== 'removed' && isLocal(info.location)) folders.keyOf(info.record.path);
     if (listsChanged) ctx.notifier.changed();
   };
   const offTransition = manager.onTransition((event) => {

@@ -1,11 +1,10 @@
 // The view's shared shapes: what it reads from a connection and what it hands out.
 
-import type { ConnectionInfo } from '@mcp-beacon/connection-manager';
+import type { ConnectionInfo, InstanceLocation } from '@mcp-beacon/connection-manager';
 import type { Prompt, Resource, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/types.js';
 
 /** What the view needs of a connection. */
-export type ViewSource = Pick<ConnectionInfo, 'id' | 'record' | 'state' | 'catalog'> &
-  Partial<Pick<ConnectionInfo, 'via'>>;
+export type ViewSource = Pick<ConnectionInfo, 'id' | 'record' | 'state' | 'catalog' | 'location'>;
 
 /** Where a hub-side tool or prompt name leads: the instance and its own name. */
 export interface Route {
@@ -31,10 +30,8 @@ export interface SliceInfo {
   readonly name: string;
   /** Its folder as shown (cleaned of control characters). */
   readonly path: string;
-  /** Its folder as the record has it, for comparisons only: never shown. */
-  readonly folder: string;
-  /** The remote it runs on; its path is that machine's, never compared with local folders. */
-  readonly via: string | undefined;
+  /** Where it runs, its folder as the record has it: for comparisons only, never shown. */
+  readonly location: InstanceLocation;
   readonly started: string;
   /** Hub-side name of each of its tools by its own name: grouped or namespaced. */
   readonly toolNames: ReadonlyMap<string, string>;

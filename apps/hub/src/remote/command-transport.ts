@@ -1,6 +1,11 @@
+// The SDK's `ReadBuffer` is not used for the lines: it cannot say which line was not JSON-RPC
+// (the reason a remote is refused quotes it: `"Welcome to devbox!"`), it bounds the bytes
+// buffered rather than one line, it takes a blank line for garbage, and it copies the whole
+// buffer for every chunk of a long line. Each line is parsed with the SDK's `deserializeMessage`.
 import type { Readable, Writable } from 'node:stream';
+import { deserializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { type JSONRPCMessage, JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { MAX_MESSAGE_CHARS } from './fragments.js';
 
 /** True for the error a {@link CommandTransport} ends with when stdout is not MCP. */
@@ -76,19 +81,14 @@ export class CommandTransport implements Transport {
   private deliver(line: string): void {
     const text = line.trim();
     if (text === '') return;
-    let parsed: unknown;
+    let message: JSONRPCMessage;
     try {
-      parsed = JSON.parse(text);
+      message = deserializeMessage(text);
     } catch {
       this.fail(notMcp(`not JSON-RPC on stdout: ${JSON.stringify(text.slice(0, 120))}`));
       return;
     }
-    const message = JSONRPCMessageSchema.safeParse(parsed);
-    if (!message.success) {
-      this.fail(notMcp(`not JSON-RPC on stdout: ${JSON.stringify(text.slice(0, 120))}`));
-      return;
-    }
-    this.onmessage?.(message.data);
+    this.onmessage?.(message);
   }
 
   private fail(error: Error): void {

@@ -109,6 +109,9 @@ export async function writeRemotes(
 /**
  * Splits `--remote NAME=CMD`'s command as a shell would split plain words: on spaces, with
  * '…' and "…" quoting and backslash escapes; nothing is expanded (no variables, no globs).
+ * Written here rather than taken from shell-quote, the kept library for this: its `parse`
+ * accepts an unclosed quote without a word, rewrites `${X}` as `$X`, and turns `*`, `|` and
+ * `#…` into objects, where a remote's command must stay exactly the words the user typed.
  */
 export function splitCommand(text: string): string[] {
   const words: string[] = [];

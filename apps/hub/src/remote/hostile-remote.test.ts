@@ -36,7 +36,7 @@ describe('a remote hub that lies', () => {
     expect(stderr.length).toBeLessThan(64 * 1024);
     const { instances, remotes } = await listed();
     expect(instances).toEqual([]);
-    // Only the valid description counts; it is still connecting there, so not mirrored.
+    // Only the valid description counts; it is still connecting there, so not added to the manager.
     expect(remotes).toEqual([expect.objectContaining({ name: 'liar', instances: 1 })]);
   });
 });

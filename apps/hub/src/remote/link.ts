@@ -1,37 +1,31 @@
-// Over 300 lines on purpose: one link's life, start to retry (spawn, handshake, identity, listing,
-// pings, drop, backoff), reads best in one class. What it holds has files of its own: the
-// instances (mirror.ts), the channels (channels.ts), the stderr (stderr-tail.ts).
-import { type ChildProcess, spawn } from 'node:child_process';
-import type { ConnectionInfo } from '@mcp-beacon/connection-manager';
-import { type Clock, cleanText, signalGroup, sleep, systemClock } from '@mcp-beacon/registry';
+// One link's life, start to retry: run the command, handshake, check the identity, list the
+// instances, ping, drop, back off. What it holds has files of its own: the child process
+// (command.ts), the instances (remote-instances.ts), the channels (channels.ts).
+import { backoffDelay, type ConnectionInfo } from '@mcp-beacon/connection-manager';
+import { type Clock, cleanText, sleep, systemClock } from '@mcp-beacon/registry';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import * as v from 'valibot';
 import { z } from 'zod';
 import { ChannelTable } from './channels.js';
+import { RemoteCommand } from './command.js';
 import { CommandTransport, isNotMcp } from './command-transport.js';
-import { RemoteMirror } from './mirror.js';
 import {
   InstancesResultSchema,
   METHODS,
+  onNotification,
   REMOTE_CAPABILITY,
   REMOTE_OFFER,
-  REMOTE_PROTOCOL_VERSION,
   type RemoteInstance,
   RemoteInstanceSchema,
+  remoteHubOf,
   StartResultSchema,
   takesFragments,
-  zCloseNotification,
-  zFragmentNotification,
-  zInstanceNotification,
-  zMessageNotification,
 } from './protocol.js';
-import { StderrTail } from './stderr-tail.js';
+import { RemoteInstances } from './remote-instances.js';
 import type { RemoteInfo, RemoteLinkOptions, RemoteState } from './types.js';
 import { waitActive } from './wait-active.js';
 
-/** Longest wait for a command's stderr to end after it exited, in ms. */
-const STDERR_DRAIN_MS = 1_000;
 /** Longest wait in `close()` for commands that were SIGKILLed, past the kill, in ms. */
 const CLOSE_GRACE_MS = 1_000;
 
@@ -51,22 +45,24 @@ export class RemoteLink {
   private reason: string | undefined;
   private since: number;
   private hub: { name: string; version: string } | undefined;
-  private child: ChildProcess | undefined;
+  private command: RemoteCommand | undefined;
   private client: Client | undefined;
-  private readonly stderr = new StderrTail();
   /** Commands dropped but not exited yet (SIGTERM sent, SIGKILL due 2 s later). */
-  private readonly dying = new Set<ChildProcess>();
+  private readonly dying = new Set<Promise<void>>();
   private attempt = 0;
   private connectedAt = 0;
   private timer: unknown;
   private pingTimer: unknown;
   private closed = false;
   private readonly channels: ChannelTable;
-  private readonly mirror: RemoteMirror;
+  private readonly listed: RemoteInstances;
   private readonly clock: Clock;
   private endFirstAttempt: () => void = () => undefined;
-  /** Resolves once the first attempt has ended (connected with its instances listed, or failed). */
-  readonly firstAttempt = new Promise<void>((resolve) => {
+  /**
+   * Resolves once the first attempt has ended: failed, or connected with its instances listed
+   * and their own first connection attempts over.
+   */
+  readonly firstAttemptEnded = new Promise<void>((resolve) => {
     this.endFirstAttempt = resolve;
   });
 
@@ -78,12 +74,12 @@ export class RemoteLink {
       () => (this.state === 'connected' ? this.client : undefined),
       () => takesFragments(this.client?.getServerCapabilities()?.experimental?.[REMOTE_CAPABILITY]),
     );
-    this.mirror = new RemoteMirror({
+    this.listed = new RemoteInstances({
       remote: options.spec.name,
       manager: options.manager,
       host: this.channels,
       clock: this.clock,
-      mirror: options.mirror !== false,
+      addToManager: options.addToManager !== false,
       onChange: () => this.options.onChange?.(this.info()),
       ...(options.log ? { log: options.log } : {}),
     });
@@ -100,19 +96,19 @@ export class RemoteLink {
       state: this.state,
       reason: this.reason,
       since: this.since,
-      instances: this.mirror.size,
+      instances: this.listed.size,
       hub: this.hub,
     };
   }
 
   /** The remote's instances as it last described them, with their local ids. */
   instances(): Array<RemoteInstance & { localId: string }> {
-    return this.mirror.instances();
+    return this.listed.instances();
   }
 
   /** Starts the first attempt. */
   start(): void {
-    if (!this.closed && this.child === undefined && this.timer === undefined)
+    if (!this.closed && this.command === undefined && this.timer === undefined)
       void this.attemptNow();
   }
 
@@ -147,7 +143,7 @@ export class RemoteLink {
     // An answer that arrives after the link dropped shows nothing: it would stay as a ghost.
     if (this.client !== client || this.state !== 'connected')
       throw new Error(`remote ${this.name} dropped before the instance could be shown`);
-    const id = this.mirror.show(instance.output);
+    const id = this.listed.show(instance.output);
     if (id === undefined) throw new Error(`remote ${this.name} has too many instances`);
     const info = await waitActive(this.options.manager, id, {
       timeoutMs: options.timeoutMs ?? 20_000,
@@ -169,12 +165,7 @@ export class RemoteLink {
     await this.drop('the hub is closing', { killAfterMs: 500 });
     // Every command this link ran is gone before it says it is closed, a hung one too (it was
     // SIGKILLed at 0.5 s); one that still has not exited a second later is given up on.
-    const exited = Promise.all(
-      [...this.dying].map(
-        (child) => new Promise<void>((resolve) => child.once('exit', () => resolve())),
-      ),
-    );
-    await Promise.race([exited, sleep(this.clock, 500 + CLOSE_GRACE_MS)]);
+    await Promise.race([Promise.all(this.dying), sleep(this.clock, 500 + CLOSE_GRACE_MS)]);
     this.endFirstAttempt();
   }
 
@@ -191,45 +182,12 @@ export class RemoteLink {
     this.timer = undefined;
     if (this.closed) return;
     this.setState('connecting');
-    const [file, ...args] = this.options.spec.command as [string, ...string[]];
-    this.stderr.clear();
-    let child: ChildProcess;
-    try {
-      child = spawn(file, args, {
-        stdio: ['pipe', 'pipe', 'pipe'],
-        detached: true,
-        windowsHide: true,
-      });
-    } catch (error) {
-      return this.failed('unreachable', `cannot run ${file}: ${(error as Error).message}`);
-    }
-    this.child = child;
-    let exited: string | undefined;
-    let markExited: () => void = () => undefined;
-    const exit = new Promise<void>((resolve) => {
-      markExited = resolve;
-    });
-    child.once('error', (error) => {
-      exited ??= `cannot run ${file}: ${error.message}`;
-      markExited();
-      void this.lost(child, exited);
-    });
-    // The reason is built once the command's stderr is read to its end ('close'), so its last
-    // line (`Permission denied (publickey).`) is in it; a grandchild holding stderr open gets
-    // a second.
-    const drained = new Promise<void>((resolve) => child.once('close', () => resolve()));
-    child.once('exit', (code, signal) => {
-      exited ??= `the command exited (${signal ?? `code ${code}`})`;
-      markExited();
-      const why = exited;
-      void Promise.race([drained, sleep(this.clock, STDERR_DRAIN_MS)]).then(() =>
-        this.lost(child, why),
-      );
-    });
-    child.stderr?.setEncoding('utf8').on('data', (text: string) => this.stderr.add(text));
-    child.stdin?.on('error', () => undefined);
+    const command = RemoteCommand.run(this.options.spec.command, this.clock);
+    if (!(command instanceof RemoteCommand)) return this.failed('unreachable', command.error);
+    this.command = command;
+    void command.ended.then((why) => this.lost(command, why));
 
-    const transport = new CommandTransport(child.stdout!, child.stdin!);
+    const transport = new CommandTransport(command.stdout, command.stdin);
     let notMcp: string | undefined;
     transport.onerror = (error) => {
       if (isNotMcp(error)) notMcp ??= error.message;
@@ -241,7 +199,7 @@ export class RemoteLink {
     try {
       await client.connect(transport, { timeout: this.options.handshakeTimeoutMs ?? 20_000 });
     } catch (error) {
-      if (this.child !== child) return; // already reported as lost
+      if (this.command !== command) return; // already reported as lost
       // Something answered, but not as a hub: its stdout is not MCP, or it refused initialize.
       const answered =
         error instanceof McpError &&
@@ -255,18 +213,21 @@ export class RemoteLink {
       }
       // A command that is exiting often fails the handshake first (a closed pipe): give its
       // exit a moment to arrive, so it is reported as what it is, with its stderr.
-      await Promise.race([exit, sleep(this.clock, 1_000)]);
+      await Promise.race([command.exited, sleep(this.clock, 1_000)]);
       await client.close().catch(() => undefined);
-      if (exited !== undefined || this.child !== child) return; // `lost` reports it
+      if (command.hasExited || this.command !== command) return; // `lost` reports it
       if (error instanceof McpError && error.code === ErrorCode.RequestTimeout)
-        return this.kill(`no MCP answer within ${this.options.handshakeTimeoutMs ?? 20_000} ms`);
-      return this.kill(`the MCP handshake failed: ${cleanText((error as Error).message)}`);
+        return this.dropAndRetry(
+          `no MCP answer within ${this.options.handshakeTimeoutMs ?? 20_000} ms`,
+        );
+      return this.dropAndRetry(`the MCP handshake failed: ${cleanText((error as Error).message)}`);
     }
-    if (this.closed || this.child !== child) {
+    if (this.closed || this.command !== command) {
       await client.close().catch(() => undefined);
       return; // closed, or the command ended meanwhile (reported as lost)
     }
-    const refusal = this.checkIdentity(client);
+    const { hub, refusal } = remoteHubOf(client);
+    this.hub = hub;
     if (refusal) {
       await client.close().catch(() => undefined);
       return this.refuse(refusal);
@@ -280,46 +241,25 @@ export class RemoteLink {
       });
     } catch (error) {
       if (this.client !== client) return; // dropped meanwhile, and reported
-      return this.kill(`cannot list its instances: ${cleanText((error as Error).message)}`);
+      return this.dropAndRetry(`cannot list its instances: ${cleanText((error as Error).message)}`);
     }
     if (this.client !== client) return;
     const parsed = v.safeParse(InstancesResultSchema, listed);
     if (!parsed.success) return this.refuse('answered beacon/instances with something else');
     this.setState('connected');
-    this.mirror.replaceAll(parsed.output.instances);
+    this.listed.replaceAll(parsed.output.instances);
     this.schedulePing(client);
-    await this.options.manager.whenFirstAttemptsDone();
+    await this.options.manager.whenFirstAttemptsDone(this.listed.localIds());
     this.endFirstAttempt();
   }
 
-  private checkIdentity(client: Client): string | undefined {
-    const server = client.getServerVersion();
-    const name = cleanText(String(server?.name ?? '?')).slice(0, 80);
-    const version = cleanText(String(server?.version ?? '?')).slice(0, 40);
-    this.hub = { name, version };
-    if (name !== 'beacon-hub') return `not a Beacon hub: it answered as ${name} ${version}`;
-    const offered = client.getServerCapabilities()?.experimental?.[REMOTE_CAPABILITY] as
-      | { version?: unknown }
-      | undefined;
-    if (offered === undefined)
-      return `beacon-hub ${version} there is too old to serve as a remote; upgrade it on that machine`;
-    if (offered.version !== REMOTE_PROTOCOL_VERSION)
-      return `beacon-hub ${version} there speaks remote protocol ${String(offered.version)}, this one speaks ${REMOTE_PROTOCOL_VERSION}`;
-    return undefined;
-  }
-
   private installHandlers(client: Client): void {
-    client.setNotificationHandler(zMessageNotification, async ({ params }) =>
-      this.channels.delivered(params.channel, params.message),
-    );
-    client.setNotificationHandler(zFragmentNotification, async ({ params }) =>
-      this.channels.fragment(params.channel, params.data, params.last),
-    );
-    client.setNotificationHandler(zCloseNotification, async ({ params }) =>
-      this.channels.closedByRemote(params.channel, params.reason),
-    );
-    client.setNotificationHandler(zInstanceNotification, async ({ params }) => {
-      if (this.client === client) this.mirror.change(params);
+    const { channels } = this;
+    onNotification(client, METHODS.message, (p) => channels.delivered(p.channel, p.message));
+    onNotification(client, METHODS.fragment, (p) => channels.fragment(p.channel, p.data, p.last));
+    onNotification(client, METHODS.close, (p) => channels.closedByRemote(p.channel, p.reason));
+    onNotification(client, METHODS.instance, (params) => {
+      if (this.client === client) this.listed.change(params);
     });
   }
 
@@ -331,24 +271,24 @@ export class RemoteLink {
         await client.ping({ timeout: timeoutMs });
       } catch {
         if (this.client === client)
-          this.kill(`stopped answering (no ping answer within ${timeoutMs} ms)`);
+          this.dropAndRetry(`stopped answering (no ping answer within ${timeoutMs} ms)`);
         return;
       }
       this.schedulePing(client);
     }, intervalMs);
   }
 
-  /** The command ended: drop the instances and retry later. */
-  private async lost(child: ChildProcess, why: string): Promise<void> {
-    // A command already dropped (refused, killed, or replaced by a newer attempt) is reported.
-    if (this.child !== child) return;
-    const reason = this.stderr.explain(why);
+  /** The command ended (`reason` says why, with its stderr): drop the instances, retry later. */
+  private async lost(command: RemoteCommand, reason: string): Promise<void> {
+    // A command already dropped (refused, dropped, or replaced by a newer attempt) is reported.
+    if (this.command !== command) return;
     await this.drop(reason);
     this.failed('unreachable', reason);
   }
 
-  private kill(why: string): void {
-    const reason = this.stderr.explain(why);
+  /** The remote hub is unusable (`why`): ends the command and retries with backoff. */
+  private dropAndRetry(why: string): void {
+    const reason = this.command?.explain(why) ?? why;
     void this.drop(reason).then(() => this.failed('unreachable', reason));
   }
 
@@ -364,20 +304,16 @@ export class RemoteLink {
     if (this.pingTimer !== undefined) this.clock.clearTimeout(this.pingTimer);
     this.pingTimer = undefined;
     const client = this.client;
-    const child = this.child;
+    const command = this.command;
     this.client = undefined;
-    this.child = undefined;
+    this.command = undefined;
     this.channels.endAll(reason);
-    this.mirror.hideAll(reason);
+    this.listed.hideAll(reason);
     await client?.close().catch(() => undefined);
-    if (child && child.exitCode === null && child.signalCode === null) {
-      this.dying.add(child);
-      signalGroup(child.pid, 'SIGTERM');
-      const killer = this.clock.setTimeout(() => signalGroup(child.pid, 'SIGKILL'), killAfterMs);
-      child.once('exit', () => {
-        this.clock.clearTimeout(killer);
-        this.dying.delete(child);
-      });
+    if (command) {
+      const stopped = command.stop(killAfterMs, this.clock);
+      this.dying.add(stopped);
+      void stopped.then(() => this.dying.delete(stopped));
     }
   }
 
@@ -387,9 +323,8 @@ export class RemoteLink {
     this.connectedAt = 0;
     this.setState(state, reason);
     this.endFirstAttempt();
-    const { initialMs = 1_000, maxMs = 60_000 } = this.options.backoff ?? {};
-    const ceiling = Math.min(maxMs, initialMs * 2 ** this.attempt++);
-    const delay = Math.round(ceiling / 2 + (this.options.random ?? Math.random)() * (ceiling / 2));
+    const backoff = { initialMs: 1_000, maxMs: 60_000, ...this.options.backoff };
+    const delay = backoffDelay(this.attempt++, backoff, this.options.random);
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = this.clock.setTimeout(() => void this.attemptNow(), delay);
   }

@@ -1,6 +1,6 @@
 import { createConnectionManager } from '@mcp-beacon/connection-manager';
 import type { ListedInstance } from '../list.js';
-import { localRecord } from './mirror.js';
+import { localRecord } from './remote-instances.js';
 import { createRemotes } from './remotes.js';
 import type { RemoteInfo, RemoteSpec } from './types.js';
 
@@ -19,7 +19,7 @@ export async function listRemoteInstances(
     specs,
     manager,
     clientInfo: { name: 'beacon-hub-list', version: options.version },
-    mirror: false,
+    addToManager: false,
     ...(options.handshakeTimeoutMs === undefined
       ? {}
       : { handshakeTimeoutMs: options.handshakeTimeoutMs }),

@@ -4,7 +4,16 @@
 // are tunnelled as channels: each carries one MCP session between the local hub's connection
 // and the remote instance, so everything MCP does (lists, calls, progress, cancellation,
 // sampling, elicitation, subscriptions) works through both hops without being named here.
-import { InstanceRecordSchema } from '@mcp-beacon/registry';
+import { cleanText, InstanceRecordSchema } from '@mcp-beacon/registry';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Protocol } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import {
+  ErrorCode,
+  McpError,
+  type Notification,
+  type Request,
+  type Result,
+} from '@modelcontextprotocol/sdk/types.js';
 import * as v from 'valibot';
 import { z } from 'zod';
 
@@ -42,6 +51,36 @@ export const takesFragments = (offer: unknown): boolean =>
   offer !== null &&
   (offer as { fragments?: unknown }).fragments === true;
 
+/**
+ * Who answered a remote's command (name and version, cleaned), and why it cannot serve as a
+ * remote: not a beacon-hub, too old to offer {@link REMOTE_CAPABILITY}, or another version.
+ */
+export function remoteHubOf(client: Client): {
+  hub: { name: string; version: string };
+  refusal?: string;
+} {
+  const server = client.getServerVersion();
+  const name = cleanText(String(server?.name ?? '?')).slice(0, 80);
+  const version = cleanText(String(server?.version ?? '?')).slice(0, 40);
+  const hub = { name, version };
+  if (name !== 'beacon-hub')
+    return { hub, refusal: `not a Beacon hub: it answered as ${name} ${version}` };
+  const offered = client.getServerCapabilities()?.experimental?.[REMOTE_CAPABILITY] as
+    | { version?: unknown }
+    | undefined;
+  if (offered === undefined)
+    return {
+      hub,
+      refusal: `beacon-hub ${version} there is too old to serve as a remote; upgrade it on that machine`,
+    };
+  if (offered.version !== REMOTE_PROTOCOL_VERSION)
+    return {
+      hub,
+      refusal: `beacon-hub ${version} there speaks remote protocol ${String(offered.version)}, this one speaks ${REMOTE_PROTOCOL_VERSION}`,
+    };
+  return { hub };
+}
+
 /** Longest `data` of one fragment taken (a sender cuts at 64 Ki characters). */
 const FRAGMENT_LIMIT = 1024 * 1024;
 
@@ -78,35 +117,63 @@ export const InstancesResultSchema = v.object({
 
 export const StartResultSchema = v.object({ instance: v.unknown(), started: v.boolean() });
 
-// The SDK dispatches on zod schemas; these only name the method and keep params loose, and
-// each handler validates what it uses.
-const loose = z.record(z.string(), z.unknown()).optional();
-export const zInstancesRequest = z.object({ method: z.literal(METHODS.instances), params: loose });
-export const zOpenRequest = z.object({
-  method: z.literal(METHODS.open),
-  params: z.object({ channel: z.number().int(), instance: z.string().max(64) }),
-});
-export const zStartRequest = z.object({
-  method: z.literal(METHODS.start),
-  params: z.object({ path: z.string().min(1).max(4096) }),
-});
-export const zInstanceNotification = z.object({
-  method: z.literal(METHODS.instance),
-  params: loose,
-});
-export const zMessageNotification = z.object({
-  method: z.literal(METHODS.message),
-  params: z.object({ channel: z.number().int(), message: z.unknown() }),
-});
-export const zFragmentNotification = z.object({
-  method: z.literal(METHODS.fragment),
-  params: z.object({
-    channel: z.number().int(),
-    data: z.string().max(FRAGMENT_LIMIT),
-    last: z.boolean(),
+const Channel = v.pipe(v.number(), v.integer());
+
+/** The params of each method, checked once where the message arrives (see {@link onRequest}). */
+export const PARAMS = {
+  [METHODS.instances]: v.optional(v.record(v.string(), v.unknown())),
+  [METHODS.open]: v.object({ channel: Channel, instance: v.pipe(v.string(), v.maxLength(64)) }),
+  [METHODS.start]: v.object({ path: v.pipe(v.string(), v.minLength(1), v.maxLength(4096)) }),
+  /** `{ instance }` (checked by the receiver against {@link RemoteInstanceSchema}), or removal. */
+  [METHODS.instance]: v.union([
+    v.object({ id: v.pipe(v.string(), v.maxLength(64)), removed: v.literal(true) }),
+    v.object({ instance: v.unknown() }),
+  ]),
+  [METHODS.message]: v.object({ channel: Channel, message: v.unknown() }),
+  [METHODS.fragment]: v.object({
+    channel: Channel,
+    data: v.pipe(v.string(), v.maxLength(FRAGMENT_LIMIT)),
+    last: v.boolean(),
   }),
-});
-export const zCloseNotification = z.object({
-  method: z.literal(METHODS.close),
-  params: z.object({ channel: z.number().int(), reason: z.string().max(2_000).optional() }),
-});
+  [METHODS.close]: v.object({
+    channel: Channel,
+    reason: v.optional(v.pipe(v.string(), v.maxLength(2_000))),
+  }),
+} as const;
+
+type Method = keyof typeof PARAMS;
+type Params<M extends Method> = v.InferOutput<(typeof PARAMS)[M]>;
+type Endpoint = Protocol<Request, Notification, Result>;
+
+// The SDK dispatches on a zod schema: this one names the method only, and its params are checked
+// once, with the valibot schema above.
+const dispatch = (method: string) => z.object({ method: z.literal(method) }).passthrough();
+
+/**
+ * Answers `method` on a client or server: params failing {@link PARAMS} are refused with
+ * `InvalidParams`; `handler` gets them checked.
+ */
+export function onRequest<M extends Method>(
+  endpoint: { setRequestHandler: Endpoint['setRequestHandler'] },
+  method: M,
+  handler: (params: Params<M>, extra: { signal: AbortSignal }) => Promise<Result>,
+): void {
+  endpoint.setRequestHandler(dispatch(method), async (request, extra) => {
+    const parsed = v.safeParse(PARAMS[method], (request as { params?: unknown }).params);
+    if (!parsed.success)
+      throw new McpError(ErrorCode.InvalidParams, `${method}: ${v.summarize(parsed.issues)}`);
+    return handler(parsed.output as Params<M>, extra);
+  });
+}
+
+/** Takes `method` notifications on a client or server; ones failing {@link PARAMS} are dropped. */
+export function onNotification<M extends Method>(
+  endpoint: { setNotificationHandler: Endpoint['setNotificationHandler'] },
+  method: M,
+  handler: (params: Params<M>) => void,
+): void {
+  endpoint.setNotificationHandler(dispatch(method), async (notification) => {
+    const parsed = v.safeParse(PARAMS[method], (notification as { params?: unknown }).params);
+    if (parsed.success) handler(parsed.output as Params<M>);
+  });
+}

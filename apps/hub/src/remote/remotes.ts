@@ -98,7 +98,7 @@ export function createRemotes(options: RemotesOptions): Remotes {
     },
     async whenFirstAttemptsDone() {
       await decided;
-      await Promise.all([...links.values()].map((link) => link.firstAttempt));
+      await Promise.all([...links.values()].map((link) => link.firstAttemptEnded));
     },
     launcher(local) {
       if (links.size === 0) return local;

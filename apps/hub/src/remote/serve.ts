@@ -2,6 +2,7 @@ import {
   type ConnectionInfo,
   type ConnectionManager,
   HttpClientTransport,
+  isLocal,
 } from '@mcp-beacon/connection-manager';
 import type { LaunchInstance } from '@mcp-beacon/hub-mcp';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
@@ -11,16 +12,12 @@ import { ChannelOutbox, FragmentInbox } from './fragments.js';
 import {
   MAX_CHANNELS,
   METHODS,
+  onNotification,
+  onRequest,
   REMOTE_CAPABILITY,
   REMOTE_OFFER,
   type RemoteInstance,
   takesFragments,
-  zCloseNotification,
-  zFragmentNotification,
-  zInstancesRequest,
-  zMessageNotification,
-  zOpenRequest,
-  zStartRequest,
 } from './protocol.js';
 
 /** What {@link serveRemoteProtocol} needs. */
@@ -36,8 +33,8 @@ export interface ServeRemoteOptions {
   ready?: Promise<unknown>;
 }
 
-/** A remote instance as the protocol describes it. */
-export function describeInstance(info: ConnectionInfo): RemoteInstance {
+/** An instance of this machine as the remote protocol sends it to another hub (raw fields). */
+export function remoteInstanceOf(info: ConnectionInfo): RemoteInstance {
   const { record } = info;
   return {
     id: info.id,
@@ -67,7 +64,7 @@ export function serveRemoteProtocol(options: ServeRemoteOptions): { close(): Pro
   });
   const channels = new Map<number, HttpClientTransport>();
   let following = false;
-  const local = (info: ConnectionInfo) => info.via === undefined && info.state !== 'removed';
+  const local = (info: ConnectionInfo) => isLocal(info.location) && info.state !== 'removed';
 
   const notify = (method: string, params: Record<string, unknown>) =>
     server.notification({ method, params }).catch(() => undefined);
@@ -95,23 +92,22 @@ export function serveRemoteProtocol(options: ServeRemoteOptions): { close(): Pro
   };
 
   const offTransition = manager.onTransition((event) => {
-    if (!following || event.info.via !== undefined) return;
+    if (!following || !isLocal(event.info.location)) return;
     void notify(
       METHODS.instance,
       event.to === 'removed'
         ? { id: event.id, removed: true }
-        : { instance: describeInstance(event.info) },
+        : { instance: remoteInstanceOf(event.info) },
     );
   });
 
-  server.setRequestHandler(zInstancesRequest, async () => {
+  onRequest(server, METHODS.instances, async () => {
     await options.ready;
     following = true;
-    return { instances: manager.list().filter(local).map(describeInstance) };
+    return { instances: manager.list().filter(local).map(remoteInstanceOf) };
   });
 
-  server.setRequestHandler(zOpenRequest, async ({ params }) => {
-    const { channel, instance } = params;
+  onRequest(server, METHODS.open, async ({ channel, instance }) => {
     const info = manager.get(instance);
     if (!info || !local(info))
       throw new McpError(ErrorCode.InvalidParams, `no instance ${instance} on this machine`);
@@ -151,24 +147,19 @@ export function serveRemoteProtocol(options: ServeRemoteOptions): { close(): Pro
       .send(message as JSONRPCMessage)
       .catch((error: Error) => closeChannel(channel, { reason: error.message }));
   };
-  server.setNotificationHandler(zMessageNotification, async ({ params }) =>
-    forward(params.channel, params.message),
-  );
-  server.setNotificationHandler(zFragmentNotification, async ({ params }) => {
-    const taken = inbox.take(params.channel, params.data, params.last);
-    if (taken.kind === 'message') forward(params.channel, taken.message);
-    else if (taken.kind === 'refused') closeChannel(params.channel, { reason: taken.reason });
+  onNotification(server, METHODS.message, ({ channel, message }) => forward(channel, message));
+  onNotification(server, METHODS.fragment, ({ channel, data, last }) => {
+    const taken = inbox.take(channel, data, last);
+    if (taken.kind === 'message') forward(channel, taken.message);
+    else if (taken.kind === 'refused') closeChannel(channel, { reason: taken.reason });
   });
+  onNotification(server, METHODS.close, ({ channel }) => closeChannel(channel, { tell: false }));
 
-  server.setNotificationHandler(zCloseNotification, async ({ params }) => {
-    closeChannel(params.channel, { tell: false });
-  });
-
-  server.setRequestHandler(zStartRequest, async ({ params }, extra) => {
+  onRequest(server, METHODS.start, async ({ path }, extra) => {
     if (!options.launch)
       throw new McpError(ErrorCode.InvalidRequest, 'this hub cannot start instances');
-    const { info, started } = await options.launch(params.path, { signal: extra.signal });
-    return { instance: describeInstance(info), started };
+    const { info, started } = await options.launch(path, { signal: extra.signal });
+    return { instance: remoteInstanceOf(info), started };
   });
 
   return {

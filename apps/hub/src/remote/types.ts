@@ -51,5 +51,5 @@ export interface RemoteLinkOptions {
    * Whether the remote's instances are added to `manager` (default true). Off, they are only
    * kept as the remote describes them (`RemoteLink.instances()`), as `beacon-hub list` needs.
    */
-  mirror?: boolean;
+  addToManager?: boolean;
 }

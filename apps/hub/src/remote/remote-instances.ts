@@ -40,36 +40,41 @@ export function localRecord(
   };
 }
 
-/** What a {@link RemoteMirror} needs. */
-export interface RemoteMirrorOptions {
+/** What {@link RemoteInstances} needs. */
+export interface RemoteInstancesOptions {
   remote: string;
   manager: ConnectionManager;
-  /** Where the mirrored instances' channels open. */
+  /** Where the added instances' channels open. */
   host: ChannelHost;
   clock: Clock;
   /** False: keep the descriptions only, add nothing to the manager (`beacon-hub list`). */
-  mirror: boolean;
+  addToManager: boolean;
   onChange: () => void;
   log?: (message: string) => void;
 }
 
 /**
- * One remote's instances, as its hub describes them, mirrored into the local manager as
- * routed records named `<remote>/<name>`. An instance is added once the remote reaches it
+ * One remote's instances, as its hub describes them, and (with `addToManager`) added to the
+ * local manager as routed records named `<remote>/<name>`. An instance is added once the remote reaches it
  * (one still connecting there would only fail its first attempt here) and stays until the
  * remote removes it or the link drops; at most {@link MAX_REMOTE_INSTANCES} are kept.
  */
-export class RemoteMirror {
+export class RemoteInstances {
   /** Remote id -> local id, for the instances known now. */
   private readonly ids = new Map<string, string>();
   /** Remote id -> the instance as the remote last described it. */
   private readonly described = new Map<string, RemoteInstance>();
   /** Remote ids of the instances added to the local manager. */
-  private readonly mirrored = new Set<string>();
+  private readonly added = new Set<string>();
   /** Rejected descriptions already reported. */
   private readonly reported = new Set<string>();
 
-  constructor(private readonly options: RemoteMirrorOptions) {}
+  constructor(private readonly options: RemoteInstancesOptions) {}
+
+  /** The local ids of the instances added to the manager. */
+  localIds(): string[] {
+    return [...this.added].map((remoteId) => this.ids.get(remoteId)!);
+  }
 
   get size(): number {
     return this.ids.size;
@@ -96,12 +101,12 @@ export class RemoteMirror {
   }
 
   /** One `notifications/beacon/instance`. */
-  change(params: Record<string, unknown> | undefined): void {
-    if (params?.removed === true && typeof params.id === 'string') {
+  change(params: { id: string; removed: true } | { instance: unknown }): void {
+    if ('removed' in params) {
       this.hide(params.id, 'removed on the remote');
       return;
     }
-    const instance = this.parse(params?.instance);
+    const instance = this.parse(params.instance);
     if (!instance.success) return;
     if (instance.output.state === 'removed') {
       this.hide(instance.output.id, 'removed on the remote');
@@ -150,12 +155,12 @@ export class RemoteMirror {
       this.ids.set(instance.id, id);
     }
     this.described.set(instance.id, instance);
-    const known = this.mirrored.has(instance.id);
-    if (!this.options.mirror || (!known && instance.state !== 'active')) {
+    const known = this.added.has(instance.id);
+    if (!this.options.addToManager || (!known && instance.state !== 'active')) {
       this.options.onChange();
       return id;
     }
-    this.mirrored.add(instance.id);
+    this.added.add(instance.id);
     const record = localRecord(
       remote,
       instance,
@@ -164,7 +169,7 @@ export class RemoteMirror {
     );
     const remoteId = instance.id;
     manager.upsert(record, {
-      via: remote,
+      remote,
       createTransport: () => new TunnelTransport(this.options.host, remoteId),
     });
     this.options.onChange();
@@ -176,7 +181,7 @@ export class RemoteMirror {
     if (id === undefined) return;
     this.ids.delete(remoteId);
     this.described.delete(remoteId);
-    if (this.mirrored.delete(remoteId))
+    if (this.added.delete(remoteId))
       void this.options.manager.remove(id, `remote ${this.options.remote}: ${why}`);
     this.options.onChange();
   }
