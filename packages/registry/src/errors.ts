@@ -16,7 +16,9 @@ export type RegistryErrorCode =
   | 'ID_MISMATCH'
   | 'READ_FAILED'
   | 'WRITE_FAILED'
-  | 'REMOVE_FAILED';
+  | 'REMOVE_FAILED'
+  /** A command line that does not parse (see `parseCommandLine`). */
+  | 'USAGE';
 
 /** The one error class of `@mcp-beacon/registry`. `file` names the record file when known. */
 export class RegistryError extends Error {

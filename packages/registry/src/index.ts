@@ -1,4 +1,11 @@
 export { type Clock, sleep, systemClock } from './clock.js';
+export {
+  type OptionSpec,
+  type OptionTable,
+  type OptionValues,
+  optionsHelp,
+  parseCommandLine,
+} from './command-line.js';
 export { RegistryError, type RegistryErrorCode } from './errors.js';
 export {
   createLogger,

@@ -1,0 +1,38 @@
+// `beacon-hub setup CLIENT [--write] [--start-roots]`.
+import { homedir } from 'node:os';
+import type { BeaconPaths } from '@mcp-beacon/paths';
+import { SETUP_CLIENTS, type SetupClient, setupText, writeSetup } from '../setup.js';
+
+/** Prints (or, with `write`, writes) how `client` launches this hub, whose entry is `cli`. */
+export async function runSetup(
+  words: readonly string[],
+  values: { write?: boolean; 'start-roots'?: boolean },
+  paths: BeaconPaths,
+  cli: string,
+): Promise<void> {
+  const client = words[0];
+  if (!SETUP_CLIENTS.includes(client as SetupClient) || words.length > 1) {
+    process.stderr.write(
+      `beacon-hub: setup needs one client: ${SETUP_CLIENTS.join(', ')}; got ${JSON.stringify(words.join(' '))}\n`,
+    );
+    process.exit(2);
+  }
+  const launch = {
+    node: process.execPath,
+    cli,
+    dataDir: paths.root,
+    flags: values['start-roots'] ? ['--start-roots'] : [],
+  };
+  const env = { home: homedir(), platform: process.platform, appData: process.env.APPDATA };
+  if (!values.write)
+    return void process.stdout.write(setupText(client as SetupClient, launch, env));
+  try {
+    const { file, backup } = await writeSetup(client as SetupClient, launch, env);
+    process.stdout.write(
+      `Added beacon to ${file}${backup ? ` (previous version kept in ${backup})` : ''}; restart ${client} to load it.\n`,
+    );
+  } catch (error) {
+    process.stderr.write(`beacon-hub: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+}
