@@ -81,7 +81,6 @@ describe('RemoteInstances, given a hostile remote hub', () => {
     const [info] = manager.list();
     // Colour codes dropped, other control characters shown as text.
     expect(info!.record.name).toBe('box/../web\\x07');
-    expect(info!.record.name).not.toMatch(/[\u0000-\u001f]/);
     // Its local id is derived from the remote's name and its id there: never the id it sent.
     expect(info!.id).toBe(remoteInstanceId('box', local));
     expect(info!.id).not.toBe(local);
