@@ -45,7 +45,8 @@ function cycles(graph) {
       if (!meta.has(w)) {
         visit(w);
         meta.get(v).low = Math.min(meta.get(v).low, meta.get(w).low);
-      } else if (meta.get(w).onStack) meta.get(v).low = Math.min(meta.get(v).low, meta.get(w).index);
+      } else if (meta.get(w).onStack)
+        meta.get(v).low = Math.min(meta.get(v).low, meta.get(w).index);
     }
     if (meta.get(v).low !== meta.get(v).index) return;
     const component = [];
