@@ -1,59 +1,15 @@
-// Over 300 lines on purpose: the runner owns every run's life (start through the guardian,
-// output into the log ring, stop by group, the kept-runs bound); the pieces with a policy of
-// their own are elsewhere: the log ring in `ring.ts`, URL detection in `urls.ts`, the
-// guardian in `guardian.ts`, the command line in `project.ts`.
-import { type ChildProcess, spawn } from 'node:child_process';
+// The runs of a project's scripts: which may start, stopping by group, the kept-runs bound
+// and the log budget. One run's process and output are in `run.ts`, the log ring in `ring.ts`,
+// URL detection in `urls.ts`, the guardian in `guardian.ts`, the command line in `project.ts`.
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import {
-  type Clock,
-  exitStatus,
-  findProgram,
-  signalGroup,
-  systemClock,
-} from '@mcp-beacon/registry';
+import { type Clock, findProgram, signalGroup, systemClock } from '@mcp-beacon/registry';
 import { InstanceError } from './errors.js';
 import { readProject, scriptCommand } from './project.js';
 import { type LogLine, LogRing } from './ring.js';
-import { UrlSet } from './urls.js';
+import { type Run, type RunInfo, type RunLine, type RunState, spawnRun } from './run.js';
 
-/** Where a run is in its life. */
-export type RunState = 'running' | 'exited' | 'failed' | 'stopped';
-
-/** A run as the tools report it. */
-export interface RunInfo {
-  id: string;
-  script: string;
-  args: string[];
-  command: string;
-  state: RunState;
-  pid: number | undefined;
-  exitCode: number | null;
-  started: string;
-  ended: string | null;
-  droppedLines: number;
-  /** Loopback http(s) URLs the run printed, first seen first (at most 16). */
-  urls: string[];
-  /** The same through Beacon's page proxy (pages opened there report to the instance). */
-  pageUrls: string[];
-}
-
-interface Run {
-  info: RunInfo;
-  child: ChildProcess;
-  logs: LogRing;
-  urls: UrlSet;
-  exited: Promise<void>;
-  stopRequested: boolean;
-}
-
-/** A line of a run, as {@link ScriptRunner.onLine} listeners get it. */
-export interface RunLine {
-  run: string;
-  line: LogLine;
-  /** URLs first seen on this line. */
-  newUrls: string[];
-}
+export type { RunInfo, RunLine, RunState } from './run.js';
 
 /** Options of {@link ScriptRunner}. */
 export interface ScriptRunnerOptions {
@@ -143,64 +99,33 @@ export class ScriptRunner {
         'PROGRAM_NOT_FOUND',
         `${command} is not on PATH (relative PATH entries are ignored); install it to run ${JSON.stringify(script)}`,
       );
-    const child = spawn(process.execPath, [this.guardian, String(this.graceMs), program, ...argv], {
-      cwd: this.options.cwd,
-      detached: true, // leader of a new process group: one signal reaches the whole tree
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: scriptEnv(),
-    });
     const id = `run-${this.nextId++}`;
-    const logs = new LogRing({
-      lines: this.options.logCapacity ?? 2_000,
-      chars: Math.floor(this.logChars / 4),
-    });
-    const info: RunInfo = {
+    const run = spawnRun({
       id,
       script,
-      args: [...args],
-      command: [command, ...argv].join(' '),
-      state: 'running',
-      pid: child.pid,
-      exitCode: null,
-      started: new Date(this.clock.now()).toISOString(),
-      ended: null,
-      droppedLines: 0,
-      urls: [], // filled in by describe()
-      pageUrls: [],
-    };
-    const urls = new UrlSet();
-    logs.onLine = (line) => {
-      const newUrls = urls.add(line.text);
-      if (this.lineListeners.size === 0) return;
-      const event: RunLine = { run: id, line, newUrls };
-      for (const listener of this.lineListeners) {
-        try {
-          listener(event);
-        } catch {
-          // A listener's failure is its own; the run keeps logging.
+      args,
+      command,
+      argv,
+      program,
+      guardian: this.guardian,
+      graceMs: this.graceMs,
+      cwd: this.options.cwd,
+      clock: this.clock,
+      logs: new LogRing({
+        lines: this.options.logCapacity ?? 2_000,
+        chars: Math.floor(this.logChars / 4),
+      }),
+      onLine: (event) => {
+        for (const listener of this.lineListeners) {
+          try {
+            listener(event);
+          } catch {
+            // A listener's failure is its own; the run keeps logging.
+          }
         }
-      }
-    };
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => logs.write('stdout', chunk));
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => logs.write('stderr', chunk));
-    child.stdin?.on('error', () => undefined);
-    const run: Run = { info, child, logs, urls, stopRequested: false, exited: Promise.resolve() };
-    run.exited = new Promise<void>((resolve) => {
-      child.once('error', (error) => {
-        logs.write('stderr', `beacon: cannot start ${command}: ${error.message}\n`);
-        this.finish(run, 'failed', null);
-        resolve();
-      });
-      child.once('close', (code, signal) => {
-        // A guardian killed by a signal reports it as 128 + its number, as shells do.
-        const exitCode = code === null && signal === null ? null : exitStatus(code, signal);
-        this.finish(
-          run,
-          run.stopRequested ? 'stopped' : exitCode === 0 ? 'exited' : 'failed',
-          exitCode,
-        );
-        resolve();
-      });
+      },
+      hasListeners: () => this.lineListeners.size > 0,
+      onEnd: (ended, state, exitCode) => this.finish(ended, state, exitCode),
     });
     this.runs.set(id, run);
     this.evict();
@@ -347,16 +272,4 @@ export class ScriptRunner {
     const pageUrls = urls.flatMap((url) => this.options.pageUrl?.(url) ?? []);
     return { ...run.info, droppedLines: run.logs.dropped, urls, pageUrls };
   }
-}
-
-/**
- * The environment for a script: this process's, minus the `npm_*` variables an outer package
- * manager set for beacon-instance itself (they would leak its config into the project's run).
- */
-function scriptEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { FORCE_COLOR: '0' };
-  for (const [key, value] of Object.entries(process.env)) {
-    if (!/^npm_/i.test(key)) env[key] = value;
-  }
-  return env;
 }
