@@ -101,6 +101,20 @@ export class DirectCalls {
     return call;
   }
 
+  /**
+   * Fails the direct call `id` whose answer stream ended without it (`cut`: why it was cut).
+   * @returns false when `id` is no direct call in flight.
+   */
+  unanswered(id: unknown, cut: string | undefined): boolean {
+    if (!this.has(id)) return false;
+    this.take(id)?.fail(
+      cut === undefined
+        ? new ConnectionError('CLOSED', 'the instance closed the stream before answering')
+        : new ConnectionError('TOO_LARGE', cut),
+    );
+    return true;
+  }
+
   /** Fails every call in flight and stops the timer; later calls are not timed. */
   close(error: Error): void {
     this.closed = true;

@@ -1,8 +1,9 @@
 // The MCP streamable-HTTP client transport of the hub: requests and their JSON or SSE answers,
 // the server's GET event stream (reopened with backoff for as long as the transport lives),
 // one recovery of an expired session, cancellation that frees the exchange, and the direct-call
-// fast path. The wire is `_undici.ts`, SSE reading `_sse.ts`, the call table `_direct-calls.ts`,
-// the GET stream's life `_event-stream.ts`.
+// fast path. The session's requests are `_session-wire.ts` (on `_undici.ts`), reading answers
+// `_sse.ts`, the call table `_direct-calls.ts`, the GET stream's life `_event-stream.ts`, the
+// renewal of a forgotten session `_session-renewal.ts`, the order of deliveries `_order.ts`.
 import { type Clock, systemClock } from '@mcp-beacon/registry';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
@@ -10,8 +11,9 @@ import { type DirectAnswer, DirectCalls } from './_direct-calls.js';
 import { EventStream, type EventStreamStatus } from './_event-stream.js';
 import { ResponseOrder } from './_order.js';
 import { SessionRenewal } from './_session-renewal.js';
+import { SessionWire } from './_session-wire.js';
 import { type MessageBounds, readBodyJson, readEventStream, refusal } from './_sse.js';
-import { type HttpResponse, UndiciPool } from './_undici.js';
+import type { HttpResponse } from './_undici.js';
 import { ConnectionError } from './errors.js';
 import type { CallOptions, HttpClientTransportOptions } from './types.js';
 
@@ -53,15 +55,10 @@ export class HttpClientTransport implements Transport {
   onmessage?: ((message: JSONRPCMessage) => void) | undefined;
   /** Every change of {@link eventStream}. */
   oneventstream?: ((status: EventStreamStatus) => void) | undefined;
-  sessionId?: string | undefined;
-
   private readonly url: URL;
-  /** The request target: path and query of `url`. */
-  private readonly path: string;
-  private readonly pool: UndiciPool;
+  private readonly wire: SessionWire;
   private readonly clock: Clock;
   private readonly maxLength: number;
-  private protocolVersion: string | undefined;
   private closed = false;
   private readonly events: EventStream;
   private readonly direct: DirectCalls;
@@ -77,15 +74,14 @@ export class HttpClientTransport implements Transport {
     this.url = new URL(url);
     if (this.url.protocol !== 'http:')
       throw new ConnectionError('BAD_URL', `only http URLs are supported, got ${this.url.href}`);
-    this.path = `${this.url.pathname}${this.url.search}`;
     this.maxLength = options.maxMessageLength ?? MAX_MESSAGE_LENGTH;
-    this.pool = new UndiciPool(this.url.origin);
+    this.wire = new SessionWire(this.url, options.token);
     this.direct = new DirectCalls(this.clock);
     this.session = new SessionRenewal({
       url: this.url.href,
       session: () => this.sessionId,
       forget: () => {
-        this.sessionId = undefined;
+        this.wire.sessionId = undefined;
       },
       request: (method, params, timeoutMs) => this.request(method, params, { timeoutMs }, true),
       notify: (method) => this.post({ jsonrpc: '2.0', method }, undefined, true),
@@ -93,7 +89,7 @@ export class HttpClientTransport implements Transport {
     this.events = new EventStream(
       {
         get: (lastEventId) =>
-          this.exchange('GET', {
+          this.wire.exchange('GET', {
             accept: 'text/event-stream',
             extraHeaders: lastEventId === undefined ? {} : { 'last-event-id': lastEventId },
           }),
@@ -120,6 +116,16 @@ export class HttpClientTransport implements Transport {
   }
 
   async start(): Promise<void> {}
+
+  /** The session the server gave, once it did (the SDK's `Transport.sessionId`). */
+  get sessionId(): string | undefined {
+    return this.wire.sessionId;
+  }
+
+  /** Resumes a session the server gave earlier (or forgets it, with undefined). */
+  set sessionId(id: string | undefined) {
+    this.wire.sessionId = id;
+  }
 
   /** The server's event stream as last seen (undefined before the session is initialized). */
   get eventStream(): EventStreamStatus | undefined {
@@ -182,7 +188,7 @@ export class HttpClientTransport implements Transport {
   }
 
   setProtocolVersion(version: string): void {
-    this.protocolVersion = version;
+    this.wire.protocolVersion = version;
   }
 
   async send(message: JSONRPCMessage): Promise<void> {
@@ -224,7 +230,7 @@ export class HttpClientTransport implements Transport {
     const session = this.sessionId;
     let response: HttpResponse;
     try {
-      response = await this.exchange('POST', {
+      response = await this.wire.exchange('POST', {
         body: JSON.stringify(message),
         accept: 'application/json, text/event-stream',
         signal: inflight?.abort.signal,
@@ -236,7 +242,7 @@ export class HttpClientTransport implements Transport {
       throw error;
     }
     const sessionId = response.headers['mcp-session-id'];
-    if (sessionId !== undefined) this.sessionId = sessionId;
+    if (sessionId !== undefined) this.wire.sessionId = sessionId;
     const status = response.status;
     if (status === 404 && session !== undefined && !renewed) {
       // The server no longer knows the session (restarted, or expired it) and took nothing.
@@ -290,78 +296,24 @@ export class HttpClientTransport implements Transport {
   /** A request whose stream ended unanswered: its direct call fails, or the client hears why. */
   private unanswered(requestId: RequestId, cut: string | undefined): void {
     if (cut !== undefined) this.onerror?.(new ConnectionError('TOO_LARGE', cut));
-    if (this.direct.has(requestId)) {
-      const call = this.direct.take(requestId);
-      call?.fail(
-        cut === undefined
-          ? new ConnectionError('CLOSED', 'the instance closed the stream before answering')
-          : new ConnectionError('TOO_LARGE', cut),
-      );
-      return;
-    }
-    this.deliver({
-      jsonrpc: '2.0',
-      id: requestId,
-      error: {
-        code: CONNECTION_CLOSED,
-        message: cut ?? 'the instance closed the stream before answering',
-      },
-    });
+    if (this.direct.unanswered(requestId, cut)) return;
+    const message = cut ?? 'the instance closed the stream before answering';
+    this.deliver({ jsonrpc: '2.0', id: requestId, error: { code: CONNECTION_CLOSED, message } });
   }
 
   /** Ends the session on the server (`DELETE`), best effort and bounded in time; never throws. */
   async terminateSession(): Promise<void> {
-    if (this.sessionId === undefined || this.closed) return;
-    const timeoutMs = this.options.terminateTimeoutMs ?? 1_000;
-    try {
-      const response = await this.exchange('DELETE', { timeoutMs });
-      response.discard();
-    } catch {
-      // Best effort: the server expires sessions on its own.
-    }
-    this.sessionId = undefined;
+    if (!this.closed) await this.wire.endSession(this.options.terminateTimeoutMs ?? 1_000);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.events.stop();
-    this.pool.close();
+    this.wire.close();
     this.inflight.clear();
     this.direct.close(new ConnectionError('CLOSED', 'transport is closed'));
     this.onclose?.();
-  }
-
-  /** One HTTP request; resolves with the response head (the body is the caller's to read). */
-  private async exchange(
-    method: 'POST' | 'GET' | 'DELETE',
-    options: {
-      body?: string;
-      accept?: string;
-      timeoutMs?: number;
-      signal?: AbortSignal | undefined;
-      extraHeaders?: Record<string, string>;
-    },
-  ): Promise<HttpResponse> {
-    const headers: Record<string, string> = { ...options.extraHeaders };
-    if (options.accept) headers.accept = options.accept;
-    if (options.body !== undefined) headers['content-type'] = 'application/json';
-    if (this.sessionId !== undefined) headers['mcp-session-id'] = this.sessionId;
-    if (this.protocolVersion !== undefined) headers['mcp-protocol-version'] = this.protocolVersion;
-    if (this.options.token !== undefined) headers.authorization = `Bearer ${this.options.token}`;
-    try {
-      return await this.pool.request({
-        method,
-        path: this.path,
-        headers,
-        body: options.body,
-        idleTimeoutMs: options.timeoutMs,
-        signal: options.signal,
-      });
-    } catch (error) {
-      if (this.closed) throw new ConnectionError('CLOSED', 'transport is closed');
-      throw error;
-    }
   }
 
   private parse(text: string, where: string): JSONRPCMessage | undefined {
