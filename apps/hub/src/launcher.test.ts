@@ -3,12 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createTempDir } from '@mcp-beacon/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  instanceCommand,
-  LAUNCH_LOG_MAX_AGE_MS,
-  MAX_LAUNCH_LOGS,
-  pruneLaunchLogs,
-} from './launcher.js';
+import { LAUNCH_LOG_MAX_AGE_MS, MAX_LAUNCH_LOGS, pruneLaunchLogs } from './launch-logs.js';
+import { instanceCommand } from './launcher.js';
 
 const temps: string[] = [];
 afterEach(async () => {

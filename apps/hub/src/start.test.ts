@@ -19,7 +19,7 @@ import {
   type Root,
 } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { launchLogFile } from './launcher.js';
+import { launchLogFile } from './launch-logs.js';
 
 const HUB = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const INSTANCE = fileURLToPath(new URL('../../instance/dist/cli.js', import.meta.url));
