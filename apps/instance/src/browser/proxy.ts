@@ -6,9 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import { Pool } from 'undici';
 import { WebSocket, WebSocketServer } from 'ws';
+import { decode, endToEnd, readAll } from './bodies.js';
 import { allowPageScript, injectScript } from './csp.js';
 import { BEACON_PATH } from './page-script.js';
 
@@ -39,47 +39,6 @@ export const MAX_HTML_BYTES = 16 * 1024 * 1024;
 const MAX_CHANNEL_BODY = 256 * 1024;
 const MAX_TEXT = 8 * 1024 * 1024;
 
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'host',
-]);
-
-function decode(body: Buffer, encoding: string | undefined): Buffer | undefined {
-  switch ((encoding ?? 'identity').trim().toLowerCase()) {
-    case 'identity':
-    case '':
-      return body;
-    case 'gzip':
-    case 'x-gzip':
-      return gunzipSync(body);
-    case 'br':
-      return brotliDecompressSync(body);
-    case 'deflate':
-      return inflateSync(body);
-    default:
-      return undefined;
-  }
-}
-
-/** Reads a stream to its end, or undefined past `max` bytes. */
-async function readAll(stream: AsyncIterable<Buffer>, max: number): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let length = 0;
-  for await (const chunk of stream) {
-    length += chunk.length;
-    if (length > max) return undefined;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}
-
 /**
  * Starts a proxy for `upstream` (an origin such as `http://localhost:5173`) on 127.0.0.1.
  * It answers only requests whose Host is its own address.
@@ -99,9 +58,7 @@ export async function startPageProxy(options: {
   const ownOrigin = () => `http://127.0.0.1:${port}`;
 
   const forwardHeaders = (req: IncomingMessage): Record<string, string | string[]> => {
-    const headers: Record<string, string | string[]> = {};
-    for (const [name, value] of Object.entries(req.headers))
-      if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
+    const headers = endToEnd(req.headers);
     headers.host = upstream.host;
     return headers;
   };
@@ -167,9 +124,7 @@ export async function startPageProxy(options: {
           .end(`beacon page proxy: ${upstream.origin} did not answer: ${(error as Error).message}`);
       return;
     }
-    const headers: Record<string, string | string[]> = {};
-    for (const [name, value] of Object.entries(answer.headers))
-      if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
+    const headers = endToEnd(answer.headers);
     const location = headers.location;
     if (typeof location === 'string') {
       try {
