@@ -58,7 +58,7 @@ describe('names', () => {
     expect(book.slugOf(ID_A)).toBeUndefined();
     expect(book.retiredHolder('web')).toEqual({
       name: 'web',
-      location: { remote: undefined, path: '/a/web' },
+      location: { kind: 'local', path: '/a/web' },
     });
     expect(book.assign({ id: ID_B, name: 'web', path: '/b/web' })).toBe('web_b');
     // The same project restarting in its folder (a new id) takes its slug back.
