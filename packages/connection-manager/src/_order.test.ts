@@ -2,7 +2,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
-import { deliverInOrder, ResponseOrder } from './_order.js';
+import { inOrder, ResponseOrder } from './_order.js';
 
 /**
  * A server in a transport: answers `initialize`, and answers `tools/call` with a progress
@@ -10,6 +10,8 @@ import { deliverInOrder, ResponseOrder } from './_order.js';
  */
 class BackToBack implements Transport {
   onmessage?: (message: JSONRPCMessage) => void;
+  /** Hands messages on through a ResponseOrder, as Beacon's transports do. */
+  constructor(private readonly order?: ResponseOrder) {}
   onclose?: () => void;
   onerror?: (error: Error) => void;
   async start(): Promise<void> {}
@@ -30,22 +32,28 @@ class BackToBack implements Transport {
     }
     const token = (message.params as { _meta?: { progressToken?: string | number } })._meta
       ?.progressToken;
+    const progress: JSONRPCMessage = {
+      jsonrpc: '2.0',
+      method: 'notifications/progress',
+      params: { progressToken: token!, progress: 1, total: 1 },
+    };
+    const result: JSONRPCMessage = { jsonrpc: '2.0', id, result: { content: [] } };
     setImmediate(() => {
-      this.onmessage?.({
-        jsonrpc: '2.0',
-        method: 'notifications/progress',
-        params: { progressToken: token!, progress: 1, total: 1 },
-      });
-      this.onmessage?.({ jsonrpc: '2.0', id, result: { content: [] } });
+      if (!this.order) {
+        this.onmessage?.(progress);
+        this.onmessage?.(result);
+        return;
+      }
+      this.order.notification(() => this.onmessage?.(progress));
+      this.order.response(() => this.onmessage?.(result));
     });
   }
 }
 
 async function progressSeen(ordered: boolean): Promise<number> {
   const client = new Client({ name: 'order-test', version: '1.0.0' });
-  const transport = new BackToBack();
+  const transport = new BackToBack(ordered ? new ResponseOrder() : undefined);
   await client.connect(transport);
-  if (ordered) deliverInOrder(transport);
   let seen = 0;
   await client.callTool({ name: 'x', arguments: {} }, undefined, {
     onprogress: () => {
@@ -56,15 +64,27 @@ async function progressSeen(ordered: boolean): Promise<number> {
   return seen;
 }
 
-describe('deliverInOrder', () => {
+describe('the SDK client and ResponseOrder', () => {
   it('the SDK client drops progress delivered just before its result (the reason this file exists)', async () => {
-    // If this starts failing, the SDK now orders messages itself: deliverInOrder and
-    // ResponseOrder can go.
+    // If this starts failing, the SDK now orders messages itself: ResponseOrder can go.
     expect(await progressSeen(false)).toBe(0);
   });
 
-  it('with deliverInOrder, the progress reaches the call before its result', async () => {
+  it('through a ResponseOrder, the progress reaches the call before its result', async () => {
     expect(await progressSeen(true)).toBe(1);
+  });
+
+  it('through inOrder, a transport that does not order itself delivers progress first', async () => {
+    const client = new Client({ name: 'order-test', version: '1.0.0' });
+    await client.connect(inOrder(new BackToBack()));
+    let seen = 0;
+    await client.callTool({ name: 'x', arguments: {} }, undefined, {
+      onprogress: () => {
+        seen++;
+      },
+    });
+    await client.close();
+    expect(seen).toBe(1);
   });
 });
 

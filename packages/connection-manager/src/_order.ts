@@ -1,12 +1,15 @@
 // The one workaround for the SDK client's message order (kept here, tested in _order.test.ts):
 // the SDK runs a notification's handler one microtask after the message arrives but settles a
 // response at once, so progress sent just before a result (in the same chunk, or through a
-// remote's channel) would reach a request already settled and be dropped.
+// remote's channel) would reach a request already settled and be dropped. HttpClientTransport
+// hands its messages on through a ResponseOrder; any other transport is wrapped in `inOrder` before the client
+// connects, so nothing of the SDK is patched.
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 
 /**
- * Orders deliveries: a response waits for the handlers of the notifications delivered before
- * it (queued after the SDK's own microtask for each); with none before it, it goes at once.
+ * Orders a transport's deliveries: a response waits for the handlers of the notifications
+ * delivered before it (queued after the SDK's own microtask for each); with none before it, it
+ * goes at once.
  */
 export class ResponseOrder {
   /** Settles after the handlers of the notifications delivered so far (undefined: none). */
@@ -30,15 +33,29 @@ export class ResponseOrder {
 }
 
 /**
- * Makes a connected SDK client see a transport's messages in the order they were sent (see
- * {@link ResponseOrder}). Call after `client.connect(transport)`.
+ * A transport whose messages reach the SDK client in the order they were sent (through a
+ * {@link ResponseOrder}): for a transport that does not order its own deliveries. Wrap it
+ * before `client.connect`; it is a transport like any other, so nothing of the SDK is patched.
  */
-export function deliverInOrder(transport: Transport): void {
-  const inner = transport.onmessage;
-  if (!inner) return;
+export function inOrder(inner: Transport): Transport {
   const order = new ResponseOrder();
-  transport.onmessage = (message, extra) => {
-    if ('method' in message) order.notification(() => inner(message, extra));
-    else order.response(() => inner(message, extra));
+  const outer: Transport = {
+    async start() {
+      inner.onmessage = (message, extra) => {
+        const hand = () => outer.onmessage?.(message, extra);
+        if ('method' in message) order.notification(hand);
+        else order.response(hand);
+      };
+      inner.onerror = (error) => outer.onerror?.(error);
+      inner.onclose = () => outer.onclose?.();
+      await inner.start();
+    },
+    send: (message, options) => inner.send(message, options),
+    close: () => inner.close(),
+    setProtocolVersion: (version) => inner.setProtocolVersion?.(version),
+    get sessionId() {
+      return inner.sessionId;
+    },
   };
+  return outer;
 }

@@ -10,7 +10,7 @@ import { CatalogBook, type CatalogPart } from './_catalog.js';
 import { endClient } from './_end-client.js';
 import { HealthCheck } from './_health.js';
 import { INITIAL, type MachineEvent, type MachineState, transition } from './_machine.js';
-import { deliverInOrder } from './_order.js';
+import { inOrder } from './_order.js';
 import { safeTarget } from './_probe.js';
 import { createRefresher, type Refresher, refreshOnListChanged } from './_refresh.js';
 import { degradedReason, StreamReopener } from './_stream-health.js';
@@ -215,11 +215,12 @@ export class Connection implements ConnectionInfo {
     const client = new Client(this.deps.clientInfo, { capabilities: this.deps.clientCapabilities });
     try {
       this.deps.configureClient(client, this);
-      const transport = this.deps.createTransport(target.record);
+      const raw = this.deps.createTransport(target.record);
+      // HttpClientTransport orders its own deliveries; any other is wrapped (see `_order.ts`).
+      const transport = raw instanceof HttpClientTransport ? raw : inOrder(raw);
       // The SDK chains handlers that are already set when it connects.
       transport.onerror = () => this.checkSoon(generation);
       await client.connect(transport, { timeout: this.deps.connectTimeoutMs });
-      deliverInOrder(transport);
       if (generation !== this.generation) {
         await this.endClient(client, true);
         return;
@@ -233,8 +234,8 @@ export class Connection implements ConnectionInfo {
       this.serverInfo = client.getServerVersion();
       this.capabilities = client.getServerCapabilities();
       this.listenForListChanges(client, generation);
-      if (transport instanceof HttpClientTransport)
-        transport.oneventstream = (status) => this.eventStreamChanged(status, generation);
+      if (raw instanceof HttpClientTransport)
+        raw.oneventstream = (status) => this.eventStreamChanged(status, generation);
       const keep = await this.book.fetch(client, ['tools', 'resources', 'prompts']);
       if (generation !== this.generation) return;
       keep();

@@ -24,15 +24,13 @@ export interface FastCallOptions {
 }
 
 /**
- * Answers `tools/call` requests for instance tools straight from the transport, ahead of the
- * SDK server's dispatch (request re-validation, handler bookkeeping), and routes their
- * `notifications/cancelled`. Calls with a progress token, hub tools, unknown names and every
- * other message go to the server as before. Must run after `server.connect(transport)`.
+ * Wraps the client's transport so that `tools/call` requests for instance tools are answered
+ * here, ahead of the SDK server's dispatch (request re-validation, handler bookkeeping), with
+ * their `notifications/cancelled` routed here too. Calls with a progress token, hub tools,
+ * unknown names and every other message go to the server as before. Pass the wrapper to
+ * `server.connect`: it is a transport like any other, so nothing of the SDK is patched.
  */
-export function installFastToolCalls(transport: Transport, options: FastCallOptions): void {
-  const inner = transport.onmessage;
-  const innerClose = transport.onclose;
-  if (!inner) throw new Error('installFastToolCalls: connect the server first');
+export function withFastToolCalls(inner: Transport, options: FastCallOptions): Transport {
   /** Calls answered here, by request id: how to cancel each. */
   const inFlight = new Map<RequestId, (reason: string) => void>();
 
@@ -44,8 +42,7 @@ export function installFastToolCalls(transport: Transport, options: FastCallOpti
     const cancel = (reason: string) => controller.abort(reason);
     inFlight.set(id, cancel);
     // A cancelled request gets no answer, as the SDK does it.
-    const send = (message: JSONRPCMessage) =>
-      signal.aborted ? undefined : transport.send(message);
+    const send = (message: JSONRPCMessage) => (signal.aborted ? undefined : inner.send(message));
     pending
       .then(
         (result) => send({ jsonrpc: '2.0', id, result }),
@@ -66,29 +63,51 @@ export function installFastToolCalls(transport: Transport, options: FastCallOpti
       .finally(() => inFlight.delete(id));
   };
 
-  transport.onmessage = (message, extra) => {
-    if ('method' in message) {
-      const params = message.params as Record<string, unknown> | undefined;
-      if ('id' in message && message.method === 'tools/call' && isRecord(params)) {
-        const meta = params._meta;
-        const args = params.arguments;
-        const call =
-          typeof params.name === 'string' &&
-          !(isRecord(meta) && meta.progressToken !== undefined) &&
-          (args === undefined || isRecord(args))
-            ? options.route(params.name, args as Record<string, unknown> | undefined)
-            : undefined;
-        if (call) return answer(message.id, call);
-      } else if (message.method === 'notifications/cancelled' && isRecord(params)) {
-        const cancel = inFlight.get(params.requestId as RequestId);
-        if (cancel) return cancel(String(params.reason ?? 'cancelled'));
-      }
+  /** True when the message was taken here. */
+  const take = (message: JSONRPCMessage): boolean => {
+    if (!('method' in message)) return false;
+    const params = message.params as Record<string, unknown> | undefined;
+    if ('id' in message && message.method === 'tools/call' && isRecord(params)) {
+      const meta = params._meta;
+      const args = params.arguments;
+      const call =
+        typeof params.name === 'string' &&
+        !(isRecord(meta) && meta.progressToken !== undefined) &&
+        (args === undefined || isRecord(args))
+          ? options.route(params.name, args as Record<string, unknown> | undefined)
+          : undefined;
+      if (!call) return false;
+      answer(message.id, call);
+      return true;
     }
-    inner(message, extra);
+    if (message.method === 'notifications/cancelled' && isRecord(params)) {
+      const cancel = inFlight.get(params.requestId as RequestId);
+      if (!cancel) return false;
+      cancel(String(params.reason ?? 'cancelled'));
+      return true;
+    }
+    return false;
   };
-  transport.onclose = () => {
-    for (const cancel of inFlight.values()) cancel('connection closed');
-    inFlight.clear();
-    innerClose?.();
+
+  const outer: Transport = {
+    async start() {
+      inner.onmessage = (message, extra) => {
+        if (!take(message)) outer.onmessage?.(message, extra);
+      };
+      inner.onerror = (error) => outer.onerror?.(error);
+      inner.onclose = () => {
+        for (const cancel of inFlight.values()) cancel('connection closed');
+        inFlight.clear();
+        outer.onclose?.();
+      };
+      await inner.start();
+    },
+    send: (message, options) => inner.send(message, options),
+    close: () => inner.close(),
+    setProtocolVersion: (version) => inner.setProtocolVersion?.(version),
+    get sessionId() {
+      return inner.sessionId;
+    },
   };
+  return outer;
 }

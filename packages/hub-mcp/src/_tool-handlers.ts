@@ -1,5 +1,4 @@
 import { cleanText } from '@mcp-beacon/registry';
-import { Protocol } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
   CallToolRequestSchema,
   type CallToolResult,
@@ -128,31 +127,25 @@ export function registerToolHandlers(
     return { tools };
   });
 
-  // Registered on Protocol directly: the low-level Server would parse every result against
-  // CallToolResultSchema again, though the instance's SDK built it and the client checks it.
-  Protocol.prototype.setRequestHandler.call(
-    server,
-    CallToolRequestSchema,
-    async (request, extra) => {
-      const { name, arguments: args } = request.params;
-      if (hubTools.some((t) => t.name === name)) {
-        // A client may call instances_list first thing: it sees what a first list would.
-        await gate.wait();
-        return handleHubTool(hubContext, name, args ?? {}, extra);
-      }
-      const target = await gate.lookup(() => view.tool(name));
-      if (!target) throw unknownTool(ctx, name);
-      if (target.kind === 'route')
-        return callInstanceTool(ctx, target.route.id, target.route.name, args, extra);
-      const { group } = target;
-      const { instance, rest } = takeInstanceArg(args);
-      const roots = needsRoots(group, instance) ? await ctx.roots.keys() : undefined;
-      if (typeof instance === 'string' && looksLikeFolder(instance))
-        await ctx.folders.resolve(instance);
-      await ctx.folders.settled();
-      const chosen = choose(ctx, group, instance, roots);
-      if (!chosen.ok) return toolError(chosen.message);
-      return callInstanceTool(ctx, chosen.id, chosen.tool, rest, extra);
-    },
-  );
+  server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+    const { name, arguments: args } = request.params;
+    if (hubTools.some((t) => t.name === name)) {
+      // A client may call instances_list first thing: it sees what a first list would.
+      await gate.wait();
+      return handleHubTool(hubContext, name, args ?? {}, extra);
+    }
+    const target = await gate.lookup(() => view.tool(name));
+    if (!target) throw unknownTool(ctx, name);
+    if (target.kind === 'route')
+      return callInstanceTool(ctx, target.route.id, target.route.name, args, extra);
+    const { group } = target;
+    const { instance, rest } = takeInstanceArg(args);
+    const roots = needsRoots(group, instance) ? await ctx.roots.keys() : undefined;
+    if (typeof instance === 'string' && looksLikeFolder(instance))
+      await ctx.folders.resolve(instance);
+    await ctx.folders.settled();
+    const chosen = choose(ctx, group, instance, roots);
+    if (!chosen.ok) return toolError(chosen.message);
+    return callInstanceTool(ctx, chosen.id, chosen.tool, rest, extra);
+  });
 }

@@ -9,7 +9,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { createClientRoots } from './_client-roots.js';
 import type { HubContext } from './_context.js';
-import { installFastToolCalls } from './_fast-calls.js';
+import { withFastToolCalls } from './_fast-calls.js';
 import { createFirstContact } from './_first-contact.js';
 import { createFolderResolver, type FolderResolverOptions } from './_folders.js';
 import { createForwarder } from './_forward.js';
@@ -281,8 +281,7 @@ export function createHubServer(options: HubServerOptions): HubServer {
   };
 
   const connect = async (transport: Transport) => {
-    await server.connect(transport);
-    installFastToolCalls(transport, {
+    const fast = withFastToolCalls(transport, {
       route: (name, args) =>
         ctx.gate.isPassed() && !closed ? routeToolCall(ctx, name, args) : undefined,
       call: (call, signal) =>
@@ -292,6 +291,7 @@ export function createHubServer(options: HubServerOptions): HubServer {
         }),
       log,
     });
+    await server.connect(fast);
   };
 
   return { server, connect, firstContact: ctx.gate.passed, close, [Symbol.asyncDispose]: close };
