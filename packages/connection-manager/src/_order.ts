@@ -5,6 +5,7 @@
 // hands its messages on through a ResponseOrder; any other transport is wrapped in `inOrder` before the client
 // connects, so nothing of the SDK is patched.
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { wrapTransport } from './_wrap.js';
 
 /**
  * Orders a transport's deliveries: a response waits for the handlers of the notifications
@@ -39,23 +40,11 @@ export class ResponseOrder {
  */
 export function inOrder(inner: Transport): Transport {
   const order = new ResponseOrder();
-  const outer: Transport = {
-    async start() {
-      inner.onmessage = (message, extra) => {
-        const hand = () => outer.onmessage?.(message, extra);
-        if ('method' in message) order.notification(hand);
-        else order.response(hand);
-      };
-      inner.onerror = (error) => outer.onerror?.(error);
-      inner.onclose = () => outer.onclose?.();
-      await inner.start();
+  return wrapTransport(inner, {
+    receive(message, extra, deliver) {
+      const hand = () => deliver(message, extra);
+      if ('method' in message) order.notification(hand);
+      else order.response(hand);
     },
-    send: (message, options) => inner.send(message, options),
-    close: () => inner.close(),
-    setProtocolVersion: (version) => inner.setProtocolVersion?.(version),
-    get sessionId() {
-      return inner.sessionId;
-    },
-  };
-  return outer;
+  });
 }

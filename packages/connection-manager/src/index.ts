@@ -1,3 +1,4 @@
+export { type TransportHooks, wrapTransport } from './_wrap.js';
 export { ConnectionError, type ConnectionErrorCode } from './errors.js';
 export {
   type CallOptions,

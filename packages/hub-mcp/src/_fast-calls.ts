@@ -1,3 +1,4 @@
+import { wrapTransport } from '@mcp-beacon/connection-manager';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   type CallToolResult,
@@ -89,25 +90,13 @@ export function withFastToolCalls(inner: Transport, options: FastCallOptions): T
     return false;
   };
 
-  const outer: Transport = {
-    async start() {
-      inner.onmessage = (message, extra) => {
-        if (!take(message)) outer.onmessage?.(message, extra);
-      };
-      inner.onerror = (error) => outer.onerror?.(error);
-      inner.onclose = () => {
-        for (const cancel of inFlight.values()) cancel('connection closed');
-        inFlight.clear();
-        outer.onclose?.();
-      };
-      await inner.start();
+  return wrapTransport(inner, {
+    receive(message, extra, deliver) {
+      if (!take(message)) deliver(message, extra);
     },
-    send: (message, options) => inner.send(message, options),
-    close: () => inner.close(),
-    setProtocolVersion: (version) => inner.setProtocolVersion?.(version),
-    get sessionId() {
-      return inner.sessionId;
+    closed() {
+      for (const cancel of inFlight.values()) cancel('connection closed');
+      inFlight.clear();
     },
-  };
-  return outer;
+  });
 }
