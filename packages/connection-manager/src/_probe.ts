@@ -1,5 +1,5 @@
 import { connect } from 'node:net';
-import type { InstanceRecord, LoopbackAddress } from '@mcp-beacon/registry';
+import type { InstanceRecord } from '@mcp-beacon/registry';
 import type { ConnectionDeps } from './types.js';
 
 /**
@@ -32,24 +32,6 @@ export function urlEndpoint(url: string): { host: string; port: number } {
 }
 
 /**
- * The record to connect to: for a `localhost` URL, the literal loopback address at which the
- * record's process listens (127.0.0.1 first), so every socket goes where the port-owner check
- * looked, not wherever `localhost` resolves (another user may listen on the other family).
- * Undefined when the process listens on neither; the record itself when `owned` is unknown.
- */
-export function loopbackTarget(
-  record: InstanceRecord,
-  owned: readonly LoopbackAddress[] | undefined,
-): InstanceRecord | undefined {
-  const url = new URL(record.url);
-  if (url.hostname !== 'localhost' || owned === undefined) return record;
-  const address = owned.includes('127.0.0.1') ? '127.0.0.1' : owned[0];
-  if (address === undefined) return undefined;
-  url.hostname = address === '::1' ? '[::1]' : address;
-  return { ...record, url: url.href };
-}
-
-/**
  * Where a connection attempt may send the record's token, or why it may not: a retry first
  * knocks (a port that refuses fails the attempt with no client built); the record's port must
  * still be the record's process's (after it dies another process, another user's even, may
@@ -68,12 +50,18 @@ export async function safeTarget(
     return {
       refused: `port ${port} is held by a process other than ${pid}; not connecting, so its token stays private`,
     };
-  if (new URL(record.url).hostname !== 'localhost') return { record };
+  // A `localhost` URL goes to the literal address the process holds (127.0.0.1 first), so every
+  // socket goes where the port-owner check looked, not wherever `localhost` resolves (another
+  // user may listen on the other family). Unknown (no /proc): the record as it is.
+  const url = new URL(record.url);
+  if (url.hostname !== 'localhost') return { record };
   const owned = await deps.loopbacks(pid, port).catch(() => undefined);
-  const target = loopbackTarget(record, owned);
-  return target
-    ? { record: target }
-    : {
-        refused: `process ${pid} holds no socket on localhost port ${port}; not connecting, so its token stays private`,
-      };
+  if (owned === undefined) return { record };
+  const address = owned.includes('127.0.0.1') ? '127.0.0.1' : owned[0];
+  if (address === undefined)
+    return {
+      refused: `process ${pid} holds no socket on localhost port ${port}; not connecting, so its token stays private`,
+    };
+  url.hostname = address === '::1' ? '[::1]' : address;
+  return { record: { ...record, url: url.href } };
 }

@@ -6,7 +6,7 @@
 import type { InstanceRecord } from '@mcp-beacon/registry';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Implementation, ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
-import { CatalogBook, type CatalogPart } from './_catalog.js';
+import { CatalogBook } from './_catalog.js';
 import { endClient } from './_end-client.js';
 import { HealthCheck } from './_health.js';
 import { INITIAL, type MachineEvent, type MachineState, transition } from './_machine.js';
@@ -259,7 +259,7 @@ export class Connection implements ConnectionInfo {
       fetch: async (part) => {
         if (generation !== this.generation || this.client !== client) return;
         try {
-          const keep = await this.book.fetch(client, [part as CatalogPart]);
+          const keep = await this.book.fetch(client, [part]);
           if (generation !== this.generation) return;
           keep();
           this.deps.onCatalog(this);

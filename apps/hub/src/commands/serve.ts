@@ -18,10 +18,11 @@ export async function runServe(
   paths: BeaconPaths,
 ): Promise<void> {
   const level = values['log-level'] ?? 'warn';
-  if (!isLogLevel(level)) usage('--log-level must be silent, error, warn, info or debug');
-  const logger = createLogger(level as Parameters<typeof createLogger>[0]);
+  if (!isLogLevel(level)) return usage('--log-level must be silent, error, warn, info or debug');
+  const logger = createLogger(level);
   const tools = values.tools ?? 'grouped';
-  if (tools !== 'grouped' && tools !== 'namespaced') usage('--tools must be grouped or namespaced');
+  if (tools !== 'grouped' && tools !== 'namespaced')
+    return usage('--tools must be grouped or namespaced');
   if (values['http-client'] !== undefined)
     logger.warn('--http-client is ignored: instances are always reached with undici');
   const remotes = await remoteSpecs(values, paths, (message) => logger.warn(message), {
@@ -47,7 +48,7 @@ export async function runServe(
     })),
     transport,
     logger,
-    tools: tools as 'grouped' | 'namespaced',
+    tools,
     ...only(values['max-name-length'], (maxNameLength) => ({ maxNameLength })),
     ...only(values['max-tools'], (maxTools) => ({ maxTools })),
     ...only(values['call-timeout'], (callTimeoutMs) => ({ callTimeoutMs })),
