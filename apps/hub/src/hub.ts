@@ -9,11 +9,12 @@ import {
   HUB_CLIENT_CAPABILITIES,
   type HubServer,
   type HubServerOptions,
+  type ProtocolEra,
 } from '@mcp-beacon/hub-mcp';
 import { type BeaconPaths, resolvePaths } from '@mcp-beacon/paths';
 import { type Logger, removeInstance } from '@mcp-beacon/registry';
 import { type InstanceWatcher, watchInstances } from '@mcp-beacon/watcher';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { Server, Transport } from '@modelcontextprotocol/server';
 import { followRecords } from './follow.js';
 import { createLauncher, type LauncherOptions } from './launcher.js';
 import { REMOTE_CAPABILITY } from './remote/protocol.js';
@@ -134,7 +135,33 @@ export async function startHub(options: StartHubOptions): Promise<Hub> {
       else logger.warn(`remote ${r.name} ${r.state}: ${r.reason ?? ''}`);
     }
   });
+  // A client that opens with 2025's `initialize` may be another hub using this one as its
+  // remote: its server answers the remote protocol, and the remotes start unless it is one.
+  // A 2026-07-28 client is never a hub; the remotes start at once.
+  const remoteEndpoints: { close(): Promise<void> }[] = [];
+  const onServer = (server: Server, era: ProtocolEra) => {
+    if (era === 'modern') {
+      remotes.start();
+      return;
+    }
+    remoteEndpoints.push(
+      serveRemoteProtocol({
+        server,
+        manager,
+        launch: launcher.start,
+        ready: hub.firstContact,
+      }),
+    );
+    const initialized = server.oninitialized;
+    server.oninitialized = () => {
+      initialized?.();
+      if (server.getClientCapabilities()?.experimental?.[REMOTE_CAPABILITY] === undefined)
+        remotes.start();
+      else remotes.skip();
+    };
+  };
   const hub = createHubServer({
+    onServer,
     manager,
     launchInstance: remotes.launcher(launcher.start),
     remotes: () => remotes.list().map(remoteSummary),
@@ -151,27 +178,13 @@ export async function startHub(options: StartHubOptions): Promise<Hub> {
       : { firstListTimeoutMs: options.firstListTimeoutMs }),
     log: (message) => logger.warn(message),
   });
-  const remoteEndpoint = serveRemoteProtocol({
-    server: hub.server,
-    manager,
-    launch: launcher.start,
-    ready: hub.firstContact,
-  });
-  const { server } = hub;
-  const initialized = server.oninitialized;
-  server.oninitialized = () => {
-    initialized?.();
-    if (server.getClientCapabilities()?.experimental?.[REMOTE_CAPABILITY] === undefined)
-      remotes.start();
-    else remotes.skip();
-  };
   await hub.connect(options.transport);
 
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
       transitions.close();
-      await remoteEndpoint.close();
+      await Promise.all(remoteEndpoints.map((endpoint) => endpoint.close()));
       await remotes.close();
       await launcher.close();
       await watcher.close();

@@ -1,6 +1,6 @@
 import { cleanText } from '@mcp-beacon/registry';
-import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { type FolderResolver, rootFolder } from './_folders.js';
+import type { ClientPeer } from './_peer.js';
 
 /** Bound on the client's answer to `roots/list`, in ms. */
 const LIST_ROOTS_TIMEOUT_MS = 5_000;
@@ -28,7 +28,7 @@ export interface ClientRoots {
 
 /** Creates the roots cache of the hub's client; one `roots/list` in flight at a time. */
 export function createClientRoots(
-  server: Server,
+  peer: ClientPeer,
   resolver: FolderResolver,
   log: (message: string) => void,
 ): ClientRoots {
@@ -38,7 +38,8 @@ export function createClientRoots(
   let generation = 0;
 
   const ask = async (): Promise<RootFolders | undefined> => {
-    if (!server.getClientCapabilities()?.roots) return undefined;
+    const server = peer.server;
+    if (!server || !peer.askable()?.roots) return undefined;
     const { roots } = await server.listRoots(undefined, { timeout: LIST_ROOTS_TIMEOUT_MS });
     const folders: string[] = [];
     for (const root of roots) {

@@ -1,17 +1,19 @@
 import type { ConnectionManager } from '@mcp-beacon/connection-manager';
-import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { CacheHints } from './_cache-hints.js';
 import type { ClientRoots } from './_client-roots.js';
 import type { FirstContact } from './_first-contact.js';
 import type { FolderResolver } from './_folders.js';
 import type { Forwarder } from './_forward.js';
 import type { ListNotifier } from './_list-changed.js';
+import type { ClientPeer } from './_peer.js';
 import type { MatchContext } from './_select.js';
 import type { SessionState } from './_session-state.js';
 import type { HubView } from './_view.js';
 
 /** What the hub server's handler groups share. */
 export interface HubContext {
-  server: Server;
+  /** The hub's client, through the server serving its connection now. */
+  peer: ClientPeer;
   manager: ConnectionManager;
   view: HubView;
   forwarder: Forwarder;
@@ -22,6 +24,8 @@ export interface HubContext {
   session: SessionState;
   /** Local folders as comparison keys (realpath). */
   folders: FolderResolver;
+  /** How long a modern client may keep a list. */
+  hints: CacheHints;
   /** What matching an `instance` argument needs now (slugs, folders, remote names). */
   match(): MatchContext;
   log: (message: string) => void;

@@ -1,12 +1,26 @@
 import { wrapTransport } from '@mcp-beacon/connection-manager';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import {
-  type CallToolResult,
-  ErrorCode,
-  type JSONRPCMessage,
-  type RequestId,
-} from '@modelcontextprotocol/sdk/types.js';
+import { type CallToolResult, ErrorCode } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, RequestId, Transport } from '@modelcontextprotocol/server';
+import type { ProtocolEra } from './_peer.js';
 import { isRecord } from './_values.js';
+
+/** The 2026-07-28 revision, as requests name it in their envelope. */
+export const MODERN_REVISION = '2026-07-28';
+const VERSION_KEY = 'io.modelcontextprotocol/protocolVersion';
+const SERVER_INFO_KEY = 'io.modelcontextprotocol/serverInfo';
+
+/**
+ * The era a request's `_meta` claims: `modern` for a well-formed 2026-07-28 envelope, `legacy`
+ * for none, undefined for anything else (left to the SDK to refuse).
+ */
+function eraOf(meta: unknown): ProtocolEra | undefined {
+  if (!isRecord(meta) || !(VERSION_KEY in meta)) return 'legacy';
+  return meta[VERSION_KEY] === MODERN_REVISION &&
+    isRecord(meta['io.modelcontextprotocol/clientCapabilities']) &&
+    isRecord(meta['io.modelcontextprotocol/clientInfo'])
+    ? 'modern'
+    : undefined;
+}
 
 /** Where an instance tool call goes: the instance, its own tool name, the arguments to send. */
 export interface ToolCall {
@@ -17,10 +31,19 @@ export interface ToolCall {
 
 /** What the fast path needs from the hub server. */
 export interface FastCallOptions {
-  /** The instance tool a call of a hub tool name means; undefined sends it the ordinary way. */
-  route(name: string, args: Record<string, unknown> | undefined): ToolCall | undefined;
+  /**
+   * The instance tool a call of a hub tool name means, for a request of `era`; undefined sends
+   * it the ordinary way (as it must when the connection serves another era).
+   */
+  route(
+    name: string,
+    args: Record<string, unknown> | undefined,
+    era: ProtocolEra,
+  ): ToolCall | undefined;
   /** The call, cancelled by `signal` (straight on the instance's HTTP transport when it has one). */
   call(call: ToolCall, signal: AbortSignal): Promise<CallToolResult>;
+  /** The hub's name and version, which a 2026-07-28 result carries in its `_meta`. */
+  serverInfo: { name: string; version: string };
   log: (message: string) => void;
 }
 
@@ -35,7 +58,17 @@ export function withFastToolCalls(inner: Transport, options: FastCallOptions): T
   /** Calls answered here, by request id: how to cancel each. */
   const inFlight = new Map<RequestId, (reason: string) => void>();
 
-  const answer = (id: RequestId, call: ToolCall) => {
+  /** A result as the request's era shapes it (2026-07-28: `resultType` and who answered). */
+  const shaped = (result: CallToolResult, era: ProtocolEra) =>
+    era === 'legacy'
+      ? result
+      : {
+          ...result,
+          resultType: 'complete',
+          _meta: { ...result._meta, [SERVER_INFO_KEY]: options.serverInfo },
+        };
+
+  const answer = (id: RequestId, call: ToolCall, era: ProtocolEra) => {
     // One cancellation path: the client's notifications/cancelled aborts this signal.
     const controller = new AbortController();
     const { signal } = controller;
@@ -46,7 +79,7 @@ export function withFastToolCalls(inner: Transport, options: FastCallOptions): T
     const send = (message: JSONRPCMessage) => (signal.aborted ? undefined : inner.send(message));
     pending
       .then(
-        (result) => send({ jsonrpc: '2.0', id, result }),
+        (result) => send({ jsonrpc: '2.0', id, result: shaped(result, era) }),
         (error: { code?: unknown; message?: string; data?: unknown }) =>
           send({
             jsonrpc: '2.0',
@@ -71,14 +104,16 @@ export function withFastToolCalls(inner: Transport, options: FastCallOptions): T
     if ('id' in message && message.method === 'tools/call' && isRecord(params)) {
       const meta = params._meta;
       const args = params.arguments;
+      const era = eraOf(meta);
       const call =
+        era !== undefined &&
         typeof params.name === 'string' &&
         !(isRecord(meta) && meta.progressToken !== undefined) &&
         (args === undefined || isRecord(args))
-          ? options.route(params.name, args as Record<string, unknown> | undefined)
+          ? options.route(params.name, args as Record<string, unknown> | undefined, era)
           : undefined;
       if (!call) return false;
-      answer(message.id, call);
+      answer(message.id, call, era as ProtocolEra);
       return true;
     }
     if (message.method === 'notifications/cancelled' && isRecord(params)) {

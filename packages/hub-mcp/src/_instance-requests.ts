@@ -11,10 +11,14 @@ import {
   McpError,
   ResourceUpdatedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
+import type { Server } from '@modelcontextprotocol/server';
 import { attributeElicitation, attributeSampling } from './_attribution.js';
 import type { HubContext } from './_context.js';
 import { upstreamError, wireError } from './_forward.js';
 import { proxiedUri } from './_names.js';
+
+/** Sampling parameters as the hub's SDK server takes them (the same JSON, typed by the other SDK). */
+type SamplingParams = Parameters<Server['createMessage']>[0];
 
 /**
  * Installs, on one instance's client, the handlers of what the instance sends the hub's client:
@@ -23,18 +27,22 @@ import { proxiedUri } from './_names.js';
  * remote instance is answered no roots).
  */
 export function handleInstanceRequests(ctx: HubContext, client: Client, info: ConnectionInfo) {
-  const { server, view } = ctx;
+  const { peer, view } = ctx;
   const slug = () => view.slugs.slugOf(info.id) ?? info.record.name;
   // Who asks, for the person approving: a remote instance by its `<remote>/<name>`, so the
   // machine is in plain sight; a local one by its slug.
   const asker = () => (isLocal(info.location) ? slug() : cleanText(info.record.name));
-  const upstreamCan = (capability: keyof ClientCapabilities): boolean =>
-    server.getClientCapabilities()?.[capability] !== undefined;
-  const unsupported = (what: string) =>
-    wireError(
+  /** The server to ask the client through, when the client can answer `capability`. */
+  const askable = (capability: keyof ClientCapabilities, what: string) => {
+    const server = peer.server;
+    if (server && peer.askable()?.[capability] !== undefined) return server;
+    throw wireError(
       ErrorCode.InvalidRequest,
-      `the MCP client connected to the Beacon hub does not support ${what}`,
+      peer.era === 'modern'
+        ? `the MCP client connected to the Beacon hub with MCP 2026-07-28, which the hub cannot ask for ${what} on an instance's behalf`
+        : `the MCP client connected to the Beacon hub does not support ${what}`,
     );
+  };
   /** The client's own errors go back to the instance as the client sent them. */
   const asUpstream = (error: unknown): never => {
     throw error instanceof McpError ? upstreamError(error) : error;
@@ -42,29 +50,29 @@ export function handleInstanceRequests(ctx: HubContext, client: Client, info: Co
 
   client.setNotificationHandler(LoggingMessageNotificationSchema, async (notification) => {
     const { logger, ...rest } = notification.params;
-    if (server.transport === undefined) return;
-    await server
-      .sendLoggingMessage({ ...rest, logger: logger ? `${slug()}/${logger}` : slug() })
+    if (!peer.connected()) return;
+    await peer.server
+      ?.sendLoggingMessage({ ...rest, logger: logger ? `${slug()}/${logger}` : slug() })
       .catch(() => undefined);
   });
   client.setNotificationHandler(ResourceUpdatedNotificationSchema, async (notification) => {
-    if (server.transport === undefined) return;
-    await server
-      .sendResourceUpdated({
+    if (!peer.connected()) return;
+    await peer.server
+      ?.sendResourceUpdated({
         ...notification.params,
         uri: proxiedUri(slug(), notification.params.uri),
       })
       .catch(() => undefined);
   });
   client.setRequestHandler(CreateMessageRequestSchema, async (request, extra) => {
-    if (!upstreamCan('sampling')) throw unsupported('sampling');
-    return server
-      .createMessage(attributeSampling(request.params, asker()), { signal: extra.signal })
+    return askable('sampling', 'sampling')
+      .createMessage(attributeSampling(request.params, asker()) as SamplingParams, {
+        signal: extra.signal,
+      })
       .catch(asUpstream);
   });
   client.setRequestHandler(ElicitRequestSchema, async (request, extra) => {
-    if (!upstreamCan('elicitation')) throw unsupported('elicitation');
-    return server
+    return askable('elicitation', 'elicitation')
       .elicitInput(attributeElicitation(request.params, asker()), { signal: extra.signal })
       .catch(asUpstream);
   });
@@ -72,7 +80,8 @@ export function handleInstanceRequests(ctx: HubContext, client: Client, info: Co
     // The client's roots are this machine's folders: they mean nothing on another machine or in
     // a container, and would tell it the laptop's folder layout. A remote instance gets none.
     if (!isLocal(info.location)) return { roots: [] };
-    if (!upstreamCan('roots')) throw unsupported('roots');
-    return server.listRoots(undefined, { signal: extra.signal }).catch(asUpstream);
+    return askable('roots', 'roots')
+      .listRoots(undefined, { signal: extra.signal })
+      .catch(asUpstream);
   });
 }

@@ -1,5 +1,5 @@
 import type { Clock } from '@mcp-beacon/registry';
-import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { ClientPeer } from './_peer.js';
 import type { HubView } from './_view.js';
 import type { ViewSignature } from './types.js';
 
@@ -24,7 +24,7 @@ export interface ListNotifier {
  * it began sends nothing, and a change the client already listed is never silently undone.
  */
 export function createListNotifier(options: {
-  server: Server;
+  peer: ClientPeer;
   view: HubView;
   clock: Clock;
   debounceMs: number;
@@ -32,16 +32,16 @@ export function createListNotifier(options: {
   maxWaitMs?: number;
   log: (message: string) => void;
 }): ListNotifier {
-  const { server, view, clock } = options;
+  const { peer, view, clock } = options;
   const maxWait = Math.max(options.debounceMs, options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS);
   const seen: ViewSignature = { ...view.signature() };
   let timer: unknown;
   /** When the first change not yet flushed happened. */
   let first: number | undefined;
   const send: Record<keyof ViewSignature, () => Promise<void>> = {
-    tools: () => server.sendToolListChanged(),
-    resources: () => server.sendResourceListChanged(),
-    prompts: () => server.sendPromptListChanged(),
+    tools: async () => peer.server?.sendToolListChanged(),
+    resources: async () => peer.server?.sendResourceListChanged(),
+    prompts: async () => peer.server?.sendPromptListChanged(),
   };
   const flush = () => {
     timer = undefined;
@@ -50,7 +50,7 @@ export function createListNotifier(options: {
     for (const kind of ['tools', 'resources', 'prompts'] as const) {
       if (now[kind] === seen[kind]) continue;
       seen[kind] = now[kind];
-      if (server.transport === undefined) continue;
+      if (!peer.connected()) continue;
       send[kind]().catch((error: Error) =>
         options.log(`cannot send list_changed: ${error.message}`),
       );

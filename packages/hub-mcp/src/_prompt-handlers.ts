@@ -1,41 +1,39 @@
-import {
-  CompleteRequestSchema,
-  ErrorCode,
-  GetPromptRequestSchema,
-  ListPromptsRequestSchema,
-} from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
+import type { Server } from '@modelcontextprotocol/server';
 import type { HubContext } from './_context.js';
 import { wireError } from './_forward.js';
+import { listHint } from './_list-hint.js';
+import { extraOf } from './_peer.js';
 import { routeUri } from './_resource-handlers.js';
 
 /**
  * `prompts/list`, `prompts/get`, and `completion/complete`, which is routed by the prompt or
  * resource template it completes.
  */
-export function registerPromptHandlers(ctx: HubContext): void {
-  const { server, view, gate, forwarder, manager } = ctx;
-  server.setRequestHandler(ListPromptsRequestSchema, async () => {
+export function registerPromptHandlers(server: Server, ctx: HubContext): void {
+  const { view, gate, forwarder, manager } = ctx;
+  server.setRequestHandler('prompts/list', async (_request, handlerCtx) => {
     await gate.wait();
     const { prompts } = view.lists();
     ctx.notifier.shown('prompts');
-    return { prompts };
+    return { prompts, ...listHint(ctx, handlerCtx) };
   });
   const routePrompt = async (name: string) => {
     const route = await gate.lookup(() => view.promptRoute(name));
     if (!route) throw wireError(ErrorCode.InvalidParams, `Unknown prompt: ${name}`);
     return route;
   };
-  server.setRequestHandler(GetPromptRequestSchema, async (request, extra) => {
+  server.setRequestHandler('prompts/get', async (request, handlerCtx) => {
     const route = await routePrompt(request.params.name);
     return forwarder.request(
       route.id,
       'prompts/get',
       { ...request.params, name: route.name },
-      extra,
+      extraOf(handlerCtx),
     ) as never;
   });
 
-  server.setRequestHandler(CompleteRequestSchema, async (request, extra) => {
+  server.setRequestHandler('completion/complete', async (request, handlerCtx) => {
     const { ref } = request.params;
     let target: { id: string; ref: typeof ref };
     if (ref.type === 'ref/prompt') {
@@ -53,7 +51,7 @@ export function registerPromptHandlers(ctx: HubContext): void {
       target.id,
       'completion/complete',
       { ...request.params, ref: target.ref },
-      extra,
+      extraOf(handlerCtx),
     ) as never;
   });
 }

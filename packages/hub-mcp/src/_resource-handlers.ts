@@ -1,16 +1,11 @@
 import { cleanText } from '@mcp-beacon/registry';
-import {
-  ErrorCode,
-  ListResourcesRequestSchema,
-  ListResourceTemplatesRequestSchema,
-  ReadResourceRequestSchema,
-  type ReadResourceResult,
-  SubscribeRequestSchema,
-  UnsubscribeRequestSchema,
-} from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, type ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
+import type { Server } from '@modelcontextprotocol/server';
 import type { HubContext } from './_context.js';
 import { wireError } from './_forward.js';
+import { listHint } from './_list-hint.js';
 import { departed, parseProxiedUri, proxiedUri } from './_names.js';
+import { extraOf } from './_peer.js';
 
 /** The instance and its own URI behind a hub-side resource URI (`beacon://` or `ui://`). */
 export interface UriRoute {
@@ -36,27 +31,29 @@ export async function routeUri(ctx: HubContext, uri: string): Promise<UriRoute> 
  * `resources/list`, `resources/templates/list`, `resources/read` and subscriptions: every
  * instance resource under its hub-side URI, read and subscribed on the instance that owns it.
  */
-export function registerResourceHandlers(ctx: HubContext): void {
-  const { server, view, gate, forwarder, manager } = ctx;
+export function registerResourceHandlers(server: Server, ctx: HubContext): void {
+  const { view, gate, forwarder, manager } = ctx;
   const lists = async () => {
     await gate.wait();
     const all = view.lists();
     ctx.notifier.shown('resources');
     return all;
   };
-  server.setRequestHandler(ListResourcesRequestSchema, async () => ({
+  server.setRequestHandler('resources/list', async (_request, handlerCtx) => ({
     resources: (await lists()).resources,
+    ...listHint(ctx, handlerCtx),
   }));
-  server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({
+  server.setRequestHandler('resources/templates/list', async (_request, handlerCtx) => ({
     resourceTemplates: (await lists()).resourceTemplates,
+    ...listHint(ctx, handlerCtx),
   }));
-  server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
+  server.setRequestHandler('resources/read', async (request, handlerCtx) => {
     const { id, slug, uri } = await routeUri(ctx, request.params.uri);
     const result = (await forwarder.request(
       id,
       'resources/read',
       { ...request.params, uri },
-      extra,
+      extraOf(handlerCtx),
     )) as ReadResourceResult;
     return {
       ...result,
@@ -65,22 +62,24 @@ export function registerResourceHandlers(ctx: HubContext): void {
   });
 
   const subscription = (method: 'resources/subscribe' | 'resources/unsubscribe') =>
-    server.setRequestHandler(
-      method === 'resources/subscribe' ? SubscribeRequestSchema : UnsubscribeRequestSchema,
-      async (request, extra) => {
-        const { id, uri } = await routeUri(ctx, request.params.uri);
-        const info = manager.get(id);
-        if (info?.state === 'active' && !info.capabilities?.resources?.subscribe)
-          throw wireError(
-            ErrorCode.InvalidRequest,
-            `instance ${info.record.name} does not support resource subscriptions (its server does not declare resources.subscribe)`,
-          );
-        const result = await forwarder.request(id, method, { ...request.params, uri }, extra);
-        if (method === 'resources/subscribe') ctx.session.subscribed(id, uri);
-        else ctx.session.unsubscribed(id, uri);
-        return result;
-      },
-    );
+    server.setRequestHandler(method, async (request, handlerCtx) => {
+      const { id, uri } = await routeUri(ctx, request.params.uri);
+      const info = manager.get(id);
+      if (info?.state === 'active' && !info.capabilities?.resources?.subscribe)
+        throw wireError(
+          ErrorCode.InvalidRequest,
+          `instance ${info.record.name} does not support resource subscriptions (its server does not declare resources.subscribe)`,
+        );
+      const result = await forwarder.request(
+        id,
+        method,
+        { ...request.params, uri },
+        extraOf(handlerCtx),
+      );
+      if (method === 'resources/subscribe') ctx.session.subscribed(id, uri);
+      else ctx.session.unsubscribed(id, uri);
+      return result;
+    });
   subscription('resources/subscribe');
   subscription('resources/unsubscribe');
 }

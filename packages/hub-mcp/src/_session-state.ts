@@ -3,9 +3,9 @@
 // makes a new session on the instance, which knows neither.
 
 import type { ConnectionInfo, ConnectionManager } from '@mcp-beacon/connection-manager';
-import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { LoggingLevel } from '@modelcontextprotocol/sdk/types.js';
 import { proxiedUri } from './_names.js';
+import type { ClientPeer } from './_peer.js';
 
 /** See {@link createSessionState}. */
 export interface SessionState {
@@ -28,7 +28,7 @@ export const MAX_KEPT_SUBSCRIPTIONS = 1_000;
 
 /** Creates the hub's record of its client's subscriptions and log level. */
 export function createSessionState(
-  server: Server,
+  peer: ClientPeer,
   manager: ConnectionManager,
   log: (message: string) => void,
 ): SessionState {
@@ -68,8 +68,10 @@ export function createSessionState(
             return false;
           },
         );
-        if (ok && server.transport !== undefined)
-          await server.sendResourceUpdated({ uri: proxiedUri(slug, uri) }).catch(() => undefined);
+        if (ok && peer.connected())
+          await peer.server
+            ?.sendResourceUpdated({ uri: proxiedUri(slug, uri) })
+            .catch(() => undefined);
       }
     },
     forget(id) {

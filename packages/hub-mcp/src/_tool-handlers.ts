@@ -1,11 +1,6 @@
 import { cleanText } from '@mcp-beacon/registry';
-import {
-  CallToolRequestSchema,
-  type CallToolResult,
-  ErrorCode,
-  ListToolsRequestSchema,
-  type Tool,
-} from '@modelcontextprotocol/sdk/types.js';
+import { type CallToolResult, ErrorCode, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { ListToolsResult, Server } from '@modelcontextprotocol/server';
 import { type Answerer, attributeError, attributeResult } from './_attribution.js';
 import type { HubContext } from './_context.js';
 import { takeInstanceArg } from './_definitions.js';
@@ -14,8 +9,10 @@ import { looksLikeFolder } from './_folders.js';
 import type { ToolExtra } from './_forward.js';
 import { wireError } from './_forward.js';
 import { type HubToolContext, handleHubTool } from './_hub-tools.js';
+import { listHint } from './_list-hint.js';
 import { formatLocation } from './_location.js';
 import { departed, SEPARATOR } from './_names.js';
+import { extraOf } from './_peer.js';
 import { type ChoiceResult, chooseInstance } from './_select.js';
 import { toolError } from './_values.js';
 import type { ToolGroup } from './types.js';
@@ -115,19 +112,21 @@ export function routeToolCall(
  * result says which instance answered.
  */
 export function registerToolHandlers(
+  server: Server,
   ctx: HubContext,
   hubTools: readonly Tool[],
   hubContext: HubToolContext,
 ): void {
-  const { server, view, gate } = ctx;
-  server.setRequestHandler(ListToolsRequestSchema, async () => {
+  const { view, gate } = ctx;
+  server.setRequestHandler('tools/list', async (_request, handlerCtx) => {
     await gate.wait();
     const { tools } = view.lists();
     ctx.notifier.shown('tools');
-    return { tools };
+    return { tools: tools as ListToolsResult['tools'], ...listHint(ctx, handlerCtx) };
   });
 
-  server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+  server.setRequestHandler('tools/call', async (request, handlerCtx) => {
+    const extra = extraOf(handlerCtx);
     const { name, arguments: args } = request.params;
     if (hubTools.some((t) => t.name === name)) {
       // A client may call instances_list first thing: it sees what a first list would.

@@ -6,6 +6,7 @@ export type {
   StartedInstance,
 } from './_hub-tools.js';
 export { qualifiedName, SlugBook, type SlugSubject } from './_names.js';
+export type { ProtocolEra } from './_peer.js';
 export { HubError, type HubErrorCode } from './errors.js';
 export {
   createHubServer,

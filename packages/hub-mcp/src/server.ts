@@ -1,12 +1,9 @@
 import { type ConnectionManager, isLocal, remoteOf } from '@mcp-beacon/connection-manager';
 import { type Clock, systemClock } from '@mcp-beacon/registry';
-import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import {
-  type ClientCapabilities,
-  RootsListChangedNotificationSchema,
-  SetLevelRequestSchema,
-} from '@modelcontextprotocol/sdk/types.js';
+import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
+import { Server, type Transport } from '@modelcontextprotocol/server';
+import { type StdioServerHandle, serveStdio } from '@modelcontextprotocol/server/stdio';
+import { createCacheHints } from './_cache-hints.js';
 import { createClientRoots } from './_client-roots.js';
 import type { HubContext } from './_context.js';
 import { withFastToolCalls } from './_fast-calls.js';
@@ -22,6 +19,7 @@ import {
 import { handleInstanceRequests } from './_instance-requests.js';
 import { createListNotifier } from './_list-changed.js';
 import { DEFAULT_MAX_NAME_LENGTH, MIN_NAME_LENGTH } from './_names.js';
+import { createClientPeer, type ProtocolEra } from './_peer.js';
 import { registerPromptHandlers } from './_prompt-handlers.js';
 import { registerResourceHandlers } from './_resource-handlers.js';
 import { createRootStarter } from './_roots.js';
@@ -86,14 +84,23 @@ export interface HubServerOptions {
   startRoots?: boolean;
   /** The hub's remotes now, shown by `instances_list` (see `beacon-hub remote`). */
   remotes?: () => readonly RemoteSummary[];
+  /**
+   * Called with each SDK server built for the client's connection, before it serves: one per
+   * connection, of the era the client opened with (a `server/discover` probe followed by
+   * `initialize` builds a modern one, then a legacy one). For handlers of the host's own.
+   */
+  onServer?: (server: Server, era: ProtocolEra) => void;
 }
 
 /** The hub's MCP server. */
 export interface HubServer {
-  readonly server: Server;
+  /** The SDK server serving the client now; undefined before the client's first message. */
+  readonly server: Server | undefined;
   /**
-   * Connects the server to its client's transport, with the fast path for instance tool
-   * calls (use this rather than `server.connect`).
+   * Serves the client on its transport (stdio, or any transport of JSON-RPC messages): a
+   * client that opens with `initialize` gets MCP 2025-11-25 and earlier, one that opens with
+   * `server/discover` or a 2026-07-28 request gets 2026-07-28. Instance tool calls take the
+   * fast path.
    */
   connect(transport: Transport): Promise<void>;
   /** Resolves once the first list would be answered (start-up settled, or the bound passed). */
@@ -141,16 +148,8 @@ export function createHubServer(options: HubServerOptions): HubServer {
     ? HUB_TOOLS
     : HUB_TOOLS.filter((t) => t.name !== 'instances_start');
   checkOptions(options, hubTools.length);
-  const server = new Server(options.serverInfo ?? { name: 'beacon-hub', version: '0.0.0' }, {
-    capabilities: {
-      tools: { listChanged: true },
-      resources: { listChanged: true, subscribe: true },
-      prompts: { listChanged: true },
-      completions: {},
-      logging: {},
-    },
-    instructions: INSTRUCTIONS,
-  });
+  const serverInfo = options.serverInfo ?? { name: 'beacon-hub', version: '0.0.0' };
+  const peer = createClientPeer();
   const view = createView({
     hubTools,
     surface: options.tools ?? 'grouped',
@@ -168,7 +167,7 @@ export function createHubServer(options: HubServerOptions): HubServer {
     return names;
   };
   const ctx: HubContext = {
-    server,
+    peer,
     manager,
     view,
     log,
@@ -180,7 +179,7 @@ export function createHubServer(options: HubServerOptions): HubServer {
       clock,
     }),
     notifier: createListNotifier({
-      server,
+      peer,
       view,
       clock,
       debounceMs: options.debounceMs ?? 50,
@@ -189,9 +188,10 @@ export function createHubServer(options: HubServerOptions): HubServer {
         : { maxWaitMs: options.maxListChangedWaitMs }),
       log,
     }),
-    roots: createClientRoots(server, folders, log),
-    session: createSessionState(server, manager, log),
+    roots: createClientRoots(peer, folders, log),
+    session: createSessionState(peer, manager, log),
     folders,
+    hints: createCacheHints(manager, clock),
     match: () => ({
       slugs: view.slugs.all(),
       folderKey: folders.keyOf,
@@ -207,7 +207,9 @@ export function createHubServer(options: HubServerOptions): HubServer {
     const listsChanged = info.state === 'removed' ? view.remove(info.id) : view.update(info);
     // A local folder's realpath is started now, so routing by roots rarely waits for it.
     if (info.state !== 'removed' && isLocal(info.location)) folders.keyOf(info.record.path);
-    if (listsChanged) ctx.notifier.changed();
+    if (!listsChanged) return;
+    ctx.hints.changed();
+    ctx.notifier.changed();
   };
   const offTransition = manager.onTransition((event) => {
     changed(event.info);
@@ -230,40 +232,57 @@ export function createHubServer(options: HubServerOptions): HubServer {
     ...(options.launchInstance ? { launchInstance: options.launchInstance } : {}),
     ...(options.remotes ? { remotes: options.remotes } : {}),
   };
-  registerToolHandlers(ctx, hubTools, hubContext);
-  registerResourceHandlers(ctx);
-  registerPromptHandlers(ctx);
-
   const active = () => manager.list().filter((c) => c.state === 'active');
-  server.setRequestHandler(SetLevelRequestSchema, async (request) => {
-    ctx.session.levelSet(request.params.level);
-    await Promise.allSettled(
-      active().map((c) =>
-        c.capabilities?.logging
-          ? manager.client(c.id).setLoggingLevel(request.params.level)
-          : undefined,
-      ),
-    );
-    return {};
-  });
-
   const starter =
     options.startRoots && options.launchInstance
       ? createRootStarter(ctx.roots, options.launchInstance, log)
       : undefined;
-  server.oninitialized = () => {
-    if (!server.getClientCapabilities()?.roots) {
-      if (starter) log('--start-roots: the client does not report roots; nothing to start');
-      return;
-    }
-    if (starter) ctx.gate.include(starter.firstPass(clock, options.firstListTimeoutMs ?? 2_000));
-    else void ctx.roots.folders();
+
+  /** One SDK server for the client's connection, of the era it opened with. */
+  const build = (era: ProtocolEra): Server => {
+    const server = new Server(serverInfo, {
+      capabilities: {
+        tools: { listChanged: true },
+        resources: { listChanged: true, subscribe: true },
+        prompts: { listChanged: true },
+        completions: {},
+        logging: {},
+      },
+      instructions: INSTRUCTIONS,
+    });
+    registerToolHandlers(server, ctx, hubTools, hubContext);
+    registerResourceHandlers(server, ctx);
+    registerPromptHandlers(server, ctx);
+    server.setRequestHandler('logging/setLevel', async (request) => {
+      ctx.session.levelSet(request.params.level);
+      await Promise.allSettled(
+        active().map((c) =>
+          c.capabilities?.logging
+            ? manager.client(c.id).setLoggingLevel(request.params.level)
+            : undefined,
+        ),
+      );
+      return {};
+    });
+    server.oninitialized = () => {
+      if (!server.getClientCapabilities()?.roots) {
+        if (starter) log('--start-roots: the client does not report roots; nothing to start');
+        return;
+      }
+      if (starter) ctx.gate.include(starter.firstPass(clock, options.firstListTimeoutMs ?? 2_000));
+      else void ctx.roots.folders();
+    };
+    server.setNotificationHandler('notifications/roots/list_changed', async () => {
+      ctx.roots.invalidate();
+      if (starter) void starter.sync();
+      await Promise.allSettled(active().map((c) => manager.client(c.id).sendRootsListChanged()));
+    });
+    if (era === 'modern' && starter)
+      log('--start-roots: a 2026-07-28 client is not asked for its roots; nothing to start');
+    options.onServer?.(server, era);
+    peer.serve(server, era);
+    return server;
   };
-  server.setNotificationHandler(RootsListChangedNotificationSchema, async () => {
-    ctx.roots.invalidate();
-    if (starter) void starter.sync();
-    await Promise.allSettled(active().map((c) => manager.client(c.id).sendRootsListChanged()));
-  });
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -275,24 +294,40 @@ export function createHubServer(options: HubServerOptions): HubServer {
       offTransition();
       offCatalog();
       offClient();
-      await server.close();
+      await handle?.close();
     })();
     return closing;
   };
 
+  let handle: StdioServerHandle | undefined;
   const connect = async (transport: Transport) => {
+    if (handle) throw new HubError('BAD_OPTION', 'the hub server is already connected');
     const fast = withFastToolCalls(transport, {
-      route: (name, args) =>
-        ctx.gate.isPassed() && !closed ? routeToolCall(ctx, name, args) : undefined,
+      route: (name, args, era) =>
+        ctx.gate.isPassed() && !closed && era === peer.era
+          ? routeToolCall(ctx, name, args)
+          : undefined,
       call: (call, signal) =>
         callInstanceTool(ctx, call.id, call.name, call.args, {
           signal,
           sendNotification: async () => undefined,
         }),
+      serverInfo,
       log,
     });
-    await server.connect(fast);
+    handle = serveStdio(({ era }) => build(era), {
+      transport: fast,
+      onerror: (error) => log(`MCP connection: ${error.message}`),
+    });
   };
 
-  return { server, connect, firstContact: ctx.gate.passed, close, [Symbol.asyncDispose]: close };
+  return {
+    get server() {
+      return peer.server;
+    },
+    connect,
+    firstContact: ctx.gate.passed,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
 }

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { BeaconPaths } from '@mcp-beacon/paths';
 import { createLogger, isLogLevel, type OptionValues, onShutdown } from '@mcp-beacon/registry';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { StdioServerTransport } from '@modelcontextprotocol/server/stdio';
 import { startHub } from '../hub.js';
 import type { HUB_OPTIONS } from '../options.js';
 import { remoteSpecs } from './remotes-of-run.js';

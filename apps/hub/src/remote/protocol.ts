@@ -14,6 +14,7 @@ import {
   type Request,
   type Result,
 } from '@modelcontextprotocol/sdk/types.js';
+import type { Server } from '@modelcontextprotocol/server';
 import * as v from 'valibot';
 import { z } from 'zod';
 
@@ -174,6 +175,35 @@ export function onNotification<M extends Method>(
 ): void {
   endpoint.setNotificationHandler(dispatch(method), async (notification) => {
     const parsed = v.safeParse(PARAMS[method], (notification as { params?: unknown }).params);
+    if (parsed.success) handler(parsed.output as Params<M>);
+  });
+}
+
+/** The hub's own server (SDK 2), which takes non-spec methods with a params schema. */
+const ANY_PARAMS = { params: v.unknown() };
+
+/** {@link onRequest} on the hub's server (the side that serves another hub). */
+export function serveRequest<M extends Method>(
+  server: Server,
+  method: M,
+  handler: (params: Params<M>, extra: { signal: AbortSignal }) => Promise<Result>,
+): void {
+  server.setRequestHandler(method, ANY_PARAMS, async (params, ctx) => {
+    const parsed = v.safeParse(PARAMS[method], params);
+    if (!parsed.success)
+      throw new McpError(ErrorCode.InvalidParams, `${method}: ${v.summarize(parsed.issues)}`);
+    return handler(parsed.output as Params<M>, { signal: ctx.mcpReq.signal });
+  });
+}
+
+/** {@link onNotification} on the hub's server. */
+export function serveNotification<M extends Method>(
+  server: Server,
+  method: M,
+  handler: (params: Params<M>) => void,
+): void {
+  server.setNotificationHandler(method, ANY_PARAMS, async (params) => {
+    const parsed = v.safeParse(PARAMS[method], params);
     if (parsed.success) handler(parsed.output as Params<M>);
   });
 }

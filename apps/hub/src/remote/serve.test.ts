@@ -8,8 +8,8 @@ import {
 } from '@mcp-beacon/test-utils';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { EmptyResultSchema, ErrorCode, ResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { Server } from '@modelcontextprotocol/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChannelTable } from './channels.js';
 import { METHODS, onNotification, REMOTE_CAPABILITY, REMOTE_OFFER } from './protocol.js';

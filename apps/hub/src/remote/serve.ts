@@ -5,18 +5,18 @@ import {
   isLocal,
 } from '@mcp-beacon/connection-manager';
 import type { LaunchInstance } from '@mcp-beacon/hub-mcp';
-import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import type { Server } from '@modelcontextprotocol/server';
 import { ChannelOutbox, FragmentInbox } from './fragments.js';
 import {
   MAX_CHANNELS,
   METHODS,
-  onNotification,
-  onRequest,
   REMOTE_CAPABILITY,
   REMOTE_OFFER,
   type RemoteInstance,
+  serveNotification,
+  serveRequest,
   takesFragments,
 } from './protocol.js';
 
@@ -101,13 +101,13 @@ export function serveRemoteProtocol(options: ServeRemoteOptions): { close(): Pro
     );
   });
 
-  onRequest(server, METHODS.instances, async () => {
+  serveRequest(server, METHODS.instances, async () => {
     await options.ready;
     following = true;
     return { instances: manager.list().filter(local).map(remoteInstanceOf) };
   });
 
-  onRequest(server, METHODS.open, async ({ channel, instance }) => {
+  serveRequest(server, METHODS.open, async ({ channel, instance }) => {
     const info = manager.get(instance);
     if (!info || !local(info))
       throw new McpError(ErrorCode.InvalidParams, `no instance ${instance} on this machine`);
@@ -147,15 +147,15 @@ export function serveRemoteProtocol(options: ServeRemoteOptions): { close(): Pro
       .send(message as JSONRPCMessage)
       .catch((error: Error) => closeChannel(channel, { reason: error.message }));
   };
-  onNotification(server, METHODS.message, ({ channel, message }) => forward(channel, message));
-  onNotification(server, METHODS.fragment, ({ channel, data, last }) => {
+  serveNotification(server, METHODS.message, ({ channel, message }) => forward(channel, message));
+  serveNotification(server, METHODS.fragment, ({ channel, data, last }) => {
     const taken = inbox.take(channel, data, last);
     if (taken.kind === 'message') forward(channel, taken.message);
     else if (taken.kind === 'refused') closeChannel(channel, { reason: taken.reason });
   });
-  onNotification(server, METHODS.close, ({ channel }) => closeChannel(channel, { tell: false }));
+  serveNotification(server, METHODS.close, ({ channel }) => closeChannel(channel, { tell: false }));
 
-  onRequest(server, METHODS.start, async ({ path }, extra) => {
+  serveRequest(server, METHODS.start, async ({ path }, extra) => {
     if (!options.launch)
       throw new McpError(ErrorCode.InvalidRequest, 'this hub cannot start instances');
     const { info, started } = await options.launch(path, { signal: extra.signal });
