@@ -1,8 +1,12 @@
 import { cleanText } from '@mcp-beacon/registry';
-import { ErrorCode, type ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
+import {
+  ErrorCode,
+  type ReadResourceResult,
+  type Result,
+} from '@modelcontextprotocol/sdk/types.js';
 import type { Server } from '@modelcontextprotocol/server';
 import type { HubContext } from './_context.js';
-import { wireError } from './_forward.js';
+import { type ToolExtra, wireError } from './_forward.js';
 import { listHint } from './_list-hint.js';
 import { departed, parseProxiedUri, proxiedUri } from './_names.js';
 import { extraOf } from './_peer.js';
@@ -32,7 +36,7 @@ export async function routeUri(ctx: HubContext, uri: string): Promise<UriRoute> 
  * instance resource under its hub-side URI, read and subscribed on the instance that owns it.
  */
 export function registerResourceHandlers(server: Server, ctx: HubContext): void {
-  const { view, gate, forwarder, manager } = ctx;
+  const { view, gate, forwarder } = ctx;
   const lists = async () => {
     await gate.wait();
     const all = view.lists();
@@ -61,25 +65,35 @@ export function registerResourceHandlers(server: Server, ctx: HubContext): void 
     };
   });
 
-  const subscription = (method: 'resources/subscribe' | 'resources/unsubscribe') =>
-    server.setRequestHandler(method, async (request, handlerCtx) => {
-      const { id, uri } = await routeUri(ctx, request.params.uri);
-      const info = manager.get(id);
-      if (info?.state === 'active' && !info.capabilities?.resources?.subscribe)
-        throw wireError(
-          ErrorCode.InvalidRequest,
-          `instance ${info.record.name} does not support resource subscriptions (its server does not declare resources.subscribe)`,
-        );
-      const result = await forwarder.request(
-        id,
-        method,
-        { ...request.params, uri },
-        extraOf(handlerCtx),
-      );
-      if (method === 'resources/subscribe') ctx.session.subscribed(id, uri);
-      else ctx.session.unsubscribed(id, uri);
-      return result;
-    });
+  const subscription = (method: SubscriptionMethod) =>
+    server.setRequestHandler(method, async (request, handlerCtx) =>
+      changeSubscription(ctx, method, request.params, extraOf(handlerCtx)),
+    );
   subscription('resources/subscribe');
   subscription('resources/unsubscribe');
+}
+
+type SubscriptionMethod = 'resources/subscribe' | 'resources/unsubscribe';
+
+/**
+ * Subscribes to (or unsubscribes from) a hub-side resource on its instance, and keeps it in the
+ * session state so a new instance session is told again.
+ */
+export async function changeSubscription(
+  ctx: HubContext,
+  method: SubscriptionMethod,
+  params: { uri: string } & Record<string, unknown>,
+  extra: ToolExtra,
+): Promise<Result> {
+  const { id, uri } = await routeUri(ctx, params.uri);
+  const info = ctx.manager.get(id);
+  if (info?.state === 'active' && !info.capabilities?.resources?.subscribe)
+    throw wireError(
+      ErrorCode.InvalidRequest,
+      `instance ${info.record.name} does not support resource subscriptions (its server does not declare resources.subscribe)`,
+    );
+  const result = await ctx.forwarder.request(id, method, { ...params, uri }, extra);
+  if (method === 'resources/subscribe') ctx.session.subscribed(id, uri);
+  else ctx.session.unsubscribed(id, uri);
+  return result;
 }

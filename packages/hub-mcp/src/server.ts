@@ -18,10 +18,11 @@ import {
 } from './_hub-tools.js';
 import { handleInstanceRequests } from './_instance-requests.js';
 import { createListNotifier } from './_list-changed.js';
+import { watchListens } from './_listen-watch.js';
 import { DEFAULT_MAX_NAME_LENGTH, MIN_NAME_LENGTH } from './_names.js';
 import { createClientPeer, type ProtocolEra } from './_peer.js';
 import { registerPromptHandlers } from './_prompt-handlers.js';
-import { registerResourceHandlers } from './_resource-handlers.js';
+import { changeSubscription, registerResourceHandlers } from './_resource-handlers.js';
 import { createRootStarter } from './_roots.js';
 import { createSessionState } from './_session-state.js';
 import { callInstanceTool, registerToolHandlers, routeToolCall } from './_tool-handlers.js';
@@ -300,6 +301,11 @@ export function createHubServer(options: HubServerOptions): HubServer {
   };
 
   let handle: StdioServerHandle | undefined;
+  /** The request context of what the hub does on its own account: never cancelled, no progress. */
+  const detached = {
+    signal: new AbortController().signal,
+    sendNotification: async () => undefined,
+  };
   const connect = async (transport: Transport) => {
     if (handle) throw new HubError('BAD_OPTION', 'the hub server is already connected');
     const fast = withFastToolCalls(transport, {
@@ -315,8 +321,18 @@ export function createHubServer(options: HubServerOptions): HubServer {
       serverInfo,
       log,
     });
+    // A 2026-07-28 client follows resources with `subscriptions/listen`: while one does, the
+    // resource is subscribed on its instance, as a 2025 client's resources/subscribe does.
+    const follow = (method: 'resources/subscribe' | 'resources/unsubscribe') => (uri: string) =>
+      void changeSubscription(ctx, method, { uri }, detached).catch((error: Error) =>
+        log(`${method} ${uri} for a listen: ${error.message}`),
+      );
+    const watched = watchListens(fast, {
+      follow: follow('resources/subscribe'),
+      unfollow: follow('resources/unsubscribe'),
+    });
     handle = serveStdio(({ era }) => build(era), {
-      transport: fast,
+      transport: watched,
       onerror: (error) => log(`MCP connection: ${error.message}`),
     });
   };

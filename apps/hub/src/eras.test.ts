@@ -1,0 +1,206 @@
+// Both protocol eras on the hub's stdio: a client that opens with `server/discover` or a
+// 2026-07-28 request is served 2026-07-28 on that connection, with no fallback round trip; the
+// instances behind it are 2025 servers (beacon-instance, an SDK 1.x fixture).
+import { fileURLToPath } from 'node:url';
+import type { InstanceSummary } from '@mcp-beacon/hub-mcp';
+import { startProcess, testNode, waitFor } from '@mcp-beacon/test-utils';
+import { type CallToolResult, Client } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { describe, expect, it } from 'vitest';
+import { HUB, useHubFixture } from './_hub-fixture.js';
+
+const SERVER = fileURLToPath(new URL('./_fixtures/remote-server.mjs', import.meta.url));
+const MODERN = '2026-07-28';
+const ENVELOPE = {
+  'io.modelcontextprotocol/protocolVersion': MODERN,
+  'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1.0.0' },
+  'io.modelcontextprotocol/clientCapabilities': {},
+};
+
+const fx = useHubFixture();
+
+/** The beacon-hub process on raw stdio lines: each request's answer, by id. */
+function rawHub() {
+  const proc = fx.track(
+    startProcess(testNode, [HUB, '--log-level', 'debug'], {
+      env: { ...process.env, MCP_BEACON_HOME: fx.home },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    }),
+  );
+  let next = 0;
+  const lines = () =>
+    proc
+      .stdout()
+      .split('\n')
+      .filter((l) => l !== '');
+  const request = async (method: string, params: Record<string, unknown>) => {
+    const id = ++next;
+    proc.child.stdin?.write(`${JSON.stringify({ jsonrpc: '2.0', id, method, params })}\n`);
+    return waitFor(
+      () =>
+        lines()
+          .map((l) => JSON.parse(l) as { id?: number; result?: any; error?: any })
+          .find((m) => m.id === id),
+      { what: `the answer to ${method}` },
+    );
+  };
+  return { proc, lines, request };
+}
+
+/** A v2 SDK client pinned to 2026-07-28, on the hub over stdio. */
+async function modernClient(onElicit?: (message: string) => Record<string, unknown>) {
+  const client = new Client(
+    { name: 'modern-test', version: '1.0.0' },
+    {
+      versionNegotiation: { mode: { pin: MODERN } },
+      capabilities: onElicit ? { elicitation: {} } : {},
+    },
+  );
+  if (onElicit)
+    client.setRequestHandler('elicitation/create', async (request) => ({
+      action: 'accept',
+      content: onElicit((request.params as { message: string }).message) as never,
+    }));
+  const transport = new StdioClientTransport({
+    command: testNode,
+    args: [HUB, '--log-level', 'debug', '--ping-interval', '200', '--ping-timeout', '300'],
+    env: { ...(process.env as Record<string, string>), MCP_BEACON_HOME: fx.home },
+    stderr: 'pipe',
+  });
+  await client.connect(transport);
+  fx.trackClient(client);
+  return client;
+}
+
+const text = (result: unknown) =>
+  ((result as CallToolResult).content[0] as { text?: string } | undefined)?.text ?? '';
+
+async function instances(client: Client): Promise<InstanceSummary[]> {
+  const result = await client.callTool({ name: 'instances_list', arguments: {} });
+  return (result.structuredContent as { instances: InstanceSummary[] }).instances;
+}
+
+/** Starts the SDK 1.x fixture server (confirm, wait, cancelled, ...) announced as `fixture`. */
+async function startFixture() {
+  const cwd = await fx.makeProject('fixture-home');
+  fx.track(
+    startProcess(testNode, [SERVER, 'eras-fixture'], {
+      cwd,
+      env: { ...process.env, MCP_BEACON_HOME: fx.home },
+    }),
+  );
+  return waitFor(async () => (await fx.records()).find((r) => r.name === 'fixture'), {
+    what: 'the fixture record',
+  });
+}
+
+describe('beacon-hub on MCP 2026-07-28', () => {
+  it('answers server/discover on stdio, then serves that connection 2026-07-28 only', async () => {
+    await fx.startInstance('web');
+    const hub = rawHub();
+    const discover = await hub.request('server/discover', { _meta: ENVELOPE });
+    expect(discover.result.supportedVersions).toContain(MODERN);
+    expect(discover.result.capabilities.tools).toEqual({ listChanged: true });
+    expect(discover.result.capabilities.resources).toEqual({ listChanged: true, subscribe: true });
+    expect(discover.result._meta['io.modelcontextprotocol/serverInfo'].name).toBe('beacon-hub');
+    expect(discover.result.instructions).toMatch(/instances_list/);
+
+    // The first list waits for the instance already announced, as for a 2025 client.
+    const list = await hub.request('tools/list', { _meta: ENVELOPE });
+    expect(list.result.resultType).toBe('complete');
+    expect(list.result.cacheScope).toBe('private');
+    expect(Number.isInteger(list.result.ttlMs)).toBe(true);
+    const names = (list.result.tools as { name: string }[]).map((t) => t.name);
+    expect(names).toContain('instances_list');
+    expect(names).toContain('scripts_run');
+
+    const call = await hub.request('tools/call', {
+      name: 'scripts_list',
+      arguments: { instance: 'web' },
+      _meta: ENVELOPE,
+    });
+    expect(call.result.resultType).toBe('complete');
+    expect(call.result._meta['io.modelcontextprotocol/serverInfo'].name).toBe('beacon-hub');
+    expect(JSON.stringify(call.result.content)).toContain('hello');
+
+    // The era is chosen once: a 2025 handshake on this connection is refused.
+    const late = await hub.request('initialize', {
+      protocolVersion: '2025-11-25',
+      capabilities: {},
+      clientInfo: { name: 'raw', version: '1.0.0' },
+    });
+    expect(late.error.code).toBe(-32022);
+    // Nothing but JSON-RPC on stdout.
+    for (const line of hub.lines()) expect(() => JSON.parse(line)).not.toThrow();
+  });
+
+  it('lists, calls, reads, follows a resource and cancels through the hub to 2025 servers', async () => {
+    await fx.startInstance('web', [], {
+      tick: `node -e "let i=0;const t=setInterval(()=>{console.log('tick '+(++i));if(i===40)clearInterval(t)},100)"`,
+    });
+    await startFixture();
+    const client = await modernClient();
+    expect(client.getProtocolEra()).toBe('modern');
+    expect(client.getNegotiatedProtocolVersion()).toBe(MODERN);
+
+    const listed = await waitFor(
+      async () => {
+        const all = await instances(client);
+        return all.filter((i) => i.state === 'active').length === 2 ? all : undefined;
+      },
+      { what: 'both instances active' },
+    );
+    const web = listed.find((i) => i.name === 'web')!;
+    const names = (await client.listTools()).tools.map((t) => t.name);
+    expect(names).toEqual(expect.arrayContaining(['scripts_run', 'wait', 'confirm']));
+
+    const run = await client.callTool({
+      name: 'scripts_run',
+      arguments: { instance: 'web', name: 'tick', waitFor: { pattern: 'tick 1' } },
+    });
+    expect(run.isError).toBeFalsy();
+    const runId = (run.structuredContent as { id: string }).id;
+    const uri = `beacon://${web.slug}/logs://${runId}`;
+
+    // A listen that follows the run's log is told of each update; the hub subscribed for it.
+    const updates: string[] = [];
+    client.setNotificationHandler('notifications/resources/updated', async (n) => {
+      updates.push(n.params.uri);
+    });
+    let toolChanges = 0;
+    client.setNotificationHandler('notifications/tools/list_changed', async () => {
+      toolChanges++;
+    });
+    const subscription = await client.listen({
+      resourceSubscriptions: [uri],
+      toolsListChanged: true,
+    });
+    expect(subscription.honoredFilter).toEqual({
+      resourceSubscriptions: [uri],
+      toolsListChanged: true,
+    });
+    await waitFor(() => updates.includes(uri), { what: 'a resources/updated on the listen' });
+    const read = await client.readResource({ uri });
+    expect((read.contents[0] as { text: string }).text).toContain('tick');
+
+    // A project that starts meanwhile is announced on the same stream.
+    await fx.startInstance('api');
+    await waitFor(() => toolChanges > 0, { what: 'list_changed on the listen' });
+    await subscription.close();
+
+    // Cancelling a call reaches the instance.
+    const controller = new AbortController();
+    const waiting = client
+      .callTool({ name: 'wait', arguments: { instance: 'fixture' } }, { signal: controller.signal })
+      .catch((error: Error) => error);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    controller.abort();
+    expect(await waiting).toBeInstanceOf(Error);
+    await waitFor(
+      async () =>
+        text(await client.callTool({ name: 'cancelled', arguments: { instance: 'fixture' } })) ===
+        '1',
+      { what: 'the cancellation reached the fixture' },
+    );
+  });
+});
