@@ -78,7 +78,7 @@ export interface HubFixture {
   /** Registers a process to kill after the test. */
   track(proc: TestProcess): TestProcess;
   /** Registers a client to close after the test. */
-  trackClient(client: Client): Client;
+  trackClient<C extends { close(): Promise<void> }>(client: C): C;
 }
 
 /**

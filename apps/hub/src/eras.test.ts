@@ -19,6 +19,15 @@ const ENVELOPE = {
 
 const fx = useHubFixture();
 
+/** One JSON-RPC answer as read from stdout. */
+interface Answer {
+  id?: number;
+  result?: Record<string, unknown>;
+  error?: { code: number; message: string };
+}
+
+const SERVER_INFO = 'io.modelcontextprotocol/serverInfo';
+
 /** The beacon-hub process on raw stdio lines: each request's answer, by id. */
 function rawHub() {
   const proc = fx.track(
@@ -39,7 +48,7 @@ function rawHub() {
     return waitFor(
       () =>
         lines()
-          .map((l) => JSON.parse(l) as { id?: number; result?: any; error?: any })
+          .map((l) => JSON.parse(l) as Answer)
           .find((m) => m.id === id),
       { what: `the answer to ${method}` },
     );
@@ -99,18 +108,21 @@ describe('beacon-hub on MCP 2026-07-28', () => {
     await fx.startInstance('web');
     const hub = rawHub();
     const discover = await hub.request('server/discover', { _meta: ENVELOPE });
-    expect(discover.result.supportedVersions).toContain(MODERN);
-    expect(discover.result.capabilities.tools).toEqual({ listChanged: true });
-    expect(discover.result.capabilities.resources).toEqual({ listChanged: true, subscribe: true });
-    expect(discover.result._meta['io.modelcontextprotocol/serverInfo'].name).toBe('beacon-hub');
-    expect(discover.result.instructions).toMatch(/instances_list/);
+    expect(discover.result?.supportedVersions).toContain(MODERN);
+    expect(discover.result).toMatchObject({
+      capabilities: {
+        tools: { listChanged: true },
+        resources: { listChanged: true, subscribe: true },
+      },
+      instructions: expect.stringMatching(/instances_list/),
+      _meta: { [SERVER_INFO]: { name: 'beacon-hub' } },
+    });
 
     // The first list waits for the instance already announced, as for a 2025 client.
     const list = await hub.request('tools/list', { _meta: ENVELOPE });
-    expect(list.result.resultType).toBe('complete');
-    expect(list.result.cacheScope).toBe('private');
-    expect(Number.isInteger(list.result.ttlMs)).toBe(true);
-    const names = (list.result.tools as { name: string }[]).map((t) => t.name);
+    expect(list.result).toMatchObject({ resultType: 'complete', cacheScope: 'private' });
+    expect(Number.isInteger(list.result?.ttlMs)).toBe(true);
+    const names = (list.result?.tools as { name: string }[]).map((t) => t.name);
     expect(names).toContain('instances_list');
     expect(names).toContain('scripts_run');
 
@@ -119,9 +131,11 @@ describe('beacon-hub on MCP 2026-07-28', () => {
       arguments: { instance: 'web' },
       _meta: ENVELOPE,
     });
-    expect(call.result.resultType).toBe('complete');
-    expect(call.result._meta['io.modelcontextprotocol/serverInfo'].name).toBe('beacon-hub');
-    expect(JSON.stringify(call.result.content)).toContain('hello');
+    expect(call.result).toMatchObject({
+      resultType: 'complete',
+      _meta: { [SERVER_INFO]: { name: 'beacon-hub' } },
+    });
+    expect(JSON.stringify(call.result?.content)).toContain('hello');
 
     // The era is chosen once: a 2025 handshake on this connection is refused.
     const late = await hub.request('initialize', {
@@ -129,7 +143,7 @@ describe('beacon-hub on MCP 2026-07-28', () => {
       capabilities: {},
       clientInfo: { name: 'raw', version: '1.0.0' },
     });
-    expect(late.error.code).toBe(-32022);
+    expect(late.error?.code).toBe(-32022);
     // Nothing but JSON-RPC on stdout.
     for (const line of hub.lines()) expect(() => JSON.parse(line)).not.toThrow();
   });
