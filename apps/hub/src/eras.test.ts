@@ -217,4 +217,27 @@ describe('beacon-hub on MCP 2026-07-28', () => {
       { what: 'the cancellation reached the fixture' },
     );
   });
+
+  it('carries an instance’s elicitation to the client as input_required, and its answer back', async () => {
+    await startFixture();
+    const asked: string[] = [];
+    const client = await modernClient((message) => {
+      asked.push(message);
+      return { ok: true };
+    });
+    await waitFor(
+      async () => (await instances(client)).some((i) => i.name === 'fixture' && i.state === 'active'),
+      { what: 'the fixture active' },
+    );
+    const confirm = await client.callTool({ name: 'confirm', arguments: { instance: 'fixture' } });
+    expect(text(confirm)).toBe('answer {"action":"accept","content":{"ok":true}}');
+    // Attributed to the instance, as for a 2025 client.
+    expect(asked).toEqual(['[fixture] ok?']);
+
+    // A client that cannot answer elicitation is not asked; the instance hears why.
+    const mute = await modernClient();
+    const refused = await mute.callTool({ name: 'confirm', arguments: { instance: 'fixture' } });
+    expect(refused.isError).toBe(true);
+    expect(text(refused)).toMatch(/does not support elicitation/);
+  });
 });

@@ -1,6 +1,5 @@
 import type { ConnectionManager } from '@mcp-beacon/connection-manager';
 import type { Clock } from '@mcp-beacon/registry';
-import type { ServerContext } from '@modelcontextprotocol/server';
 
 /**
  * How long a 2026-07-28 client may keep a list (`ttlMs`), by how settled the instances are:
@@ -47,7 +46,3 @@ export function createCacheHints(manager: ConnectionManager, clock: Clock): Cach
     },
   };
 }
-
-/** True for a request of the 2026-07-28 era (it carries the per-request envelope). */
-export const isModernRequest = (ctx: ServerContext): boolean =>
-  'envelope' in ctx.mcpReq && ctx.mcpReq.envelope !== undefined;

@@ -4,6 +4,7 @@ import type { ClientRoots } from './_client-roots.js';
 import type { FirstContact } from './_first-contact.js';
 import type { FolderResolver } from './_folders.js';
 import type { Forwarder } from './_forward.js';
+import type { InputRelay } from './_input-relay.js';
 import type { ListNotifier } from './_list-changed.js';
 import type { ClientPeer } from './_peer.js';
 import type { MatchContext } from './_select.js';
@@ -24,6 +25,8 @@ export interface HubContext {
   session: SessionState;
   /** Local folders as comparison keys (realpath). */
   folders: FolderResolver;
+  /** An instance's requests to a 2026-07-28 client, carried by that client's calls. */
+  relay: InputRelay;
   /** How long a modern client may keep a list. */
   hints: CacheHints;
   /** What matching an `instance` argument needs now (slugs, folders, remote names). */

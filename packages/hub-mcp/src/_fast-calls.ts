@@ -1,12 +1,18 @@
 import { wrapTransport } from '@mcp-beacon/connection-manager';
 import { type CallToolResult, ErrorCode } from '@modelcontextprotocol/sdk/types.js';
-import type { JSONRPCMessage, RequestId, Transport } from '@modelcontextprotocol/server';
+import type {
+  InputRequiredResult,
+  JSONRPCMessage,
+  RequestId,
+  Transport,
+} from '@modelcontextprotocol/server';
 import type { ProtocolEra } from './_peer.js';
 import { isRecord } from './_values.js';
 
 /** The 2026-07-28 revision, as requests name it in their envelope. */
 export const MODERN_REVISION = '2026-07-28';
 const VERSION_KEY = 'io.modelcontextprotocol/protocolVersion';
+const CAPABILITIES_KEY = 'io.modelcontextprotocol/clientCapabilities';
 const SERVER_INFO_KEY = 'io.modelcontextprotocol/serverInfo';
 
 /**
@@ -16,7 +22,7 @@ const SERVER_INFO_KEY = 'io.modelcontextprotocol/serverInfo';
 function eraOf(meta: unknown): ProtocolEra | undefined {
   if (!isRecord(meta) || !(VERSION_KEY in meta)) return 'legacy';
   return meta[VERSION_KEY] === MODERN_REVISION &&
-    isRecord(meta['io.modelcontextprotocol/clientCapabilities']) &&
+    isRecord(meta[CAPABILITIES_KEY]) &&
     isRecord(meta['io.modelcontextprotocol/clientInfo'])
     ? 'modern'
     : undefined;
@@ -40,8 +46,16 @@ export interface FastCallOptions {
     args: Record<string, unknown> | undefined,
     era: ProtocolEra,
   ): ToolCall | undefined;
-  /** The call, cancelled by `signal` (straight on the instance's HTTP transport when it has one). */
-  call(call: ToolCall, signal: AbortSignal): Promise<CallToolResult>;
+  /**
+   * The call, cancelled by `signal` (straight on the instance's HTTP transport when it has one);
+   * `modern` holds a 2026-07-28 request's client capabilities, and its call may come back as
+   * `input_required`.
+   */
+  call(
+    call: ToolCall,
+    signal: AbortSignal,
+    modern: { capabilities: Record<string, unknown> | undefined } | undefined,
+  ): Promise<CallToolResult | InputRequiredResult>;
   /** The hub's name and version, which a 2026-07-28 result carries in its `_meta`. */
   serverInfo: { name: string; version: string };
   log: (message: string) => void;
@@ -59,20 +73,27 @@ export function withFastToolCalls(inner: Transport, options: FastCallOptions): T
   const inFlight = new Map<RequestId, (reason: string) => void>();
 
   /** A result as the request's era shapes it (2026-07-28: `resultType` and who answered). */
-  const shaped = (result: CallToolResult, era: ProtocolEra) =>
+  const shaped = (result: CallToolResult | InputRequiredResult, era: ProtocolEra) =>
     era === 'legacy'
       ? result
       : {
           ...result,
-          resultType: 'complete',
+          resultType: (result as { resultType?: unknown }).resultType ?? 'complete',
           _meta: { ...result._meta, [SERVER_INFO_KEY]: options.serverInfo },
         };
 
-  const answer = (id: RequestId, call: ToolCall, era: ProtocolEra) => {
+  const answer = (id: RequestId, call: ToolCall, meta: unknown, era: ProtocolEra) => {
     // One cancellation path: the client's notifications/cancelled aborts this signal.
     const controller = new AbortController();
     const { signal } = controller;
-    const pending = options.call(call, signal);
+    const capabilities = isRecord(meta) ? meta[CAPABILITIES_KEY] : undefined;
+    const pending = options.call(
+      call,
+      signal,
+      era === 'modern'
+        ? { capabilities: isRecord(capabilities) ? capabilities : undefined }
+        : undefined,
+    );
     const cancel = (reason: string) => controller.abort(reason);
     inFlight.set(id, cancel);
     // A cancelled request gets no answer, as the SDK does it.
@@ -107,13 +128,16 @@ export function withFastToolCalls(inner: Transport, options: FastCallOptions): T
       const era = eraOf(meta);
       const call =
         era !== undefined &&
+        // A call answering what an instance asked carries on where it waits: the slow path.
+        params.requestState === undefined &&
+        params.inputResponses === undefined &&
         typeof params.name === 'string' &&
         !(isRecord(meta) && meta.progressToken !== undefined) &&
         (args === undefined || isRecord(args))
           ? options.route(params.name, args as Record<string, unknown> | undefined, era)
           : undefined;
       if (!call) return false;
-      answer(message.id, call, era as ProtocolEra);
+      answer(message.id, call, meta, era as ProtocolEra);
       return true;
     }
     if (message.method === 'notifications/cancelled' && isRecord(params)) {

@@ -15,6 +15,7 @@ import type { Server } from '@modelcontextprotocol/server';
 import { attributeElicitation, attributeSampling } from './_attribution.js';
 import type { HubContext } from './_context.js';
 import { upstreamError, wireError } from './_forward.js';
+import type { InputAsk } from './_input-relay.js';
 import { proxiedUri } from './_names.js';
 
 /** Sampling parameters as the hub's SDK server takes them (the same JSON, typed by the other SDK). */
@@ -38,9 +39,21 @@ export function handleInstanceRequests(ctx: HubContext, client: Client, info: Co
     if (server && peer.askable()?.[capability] !== undefined) return server;
     throw wireError(
       ErrorCode.InvalidRequest,
-      peer.era === 'modern'
-        ? `the MCP client connected to the Beacon hub with MCP 2026-07-28, which the hub cannot ask for ${what} on an instance's behalf`
-        : `the MCP client connected to the Beacon hub does not support ${what}`,
+      `the MCP client connected to the Beacon hub does not support ${what}`,
+    );
+  };
+  /**
+   * For a 2026-07-28 client, which takes no requests from a server: the request, carried by one
+   * of its calls to this instance as an `input_required` result.
+   */
+  const carried = (ask: InputAsk, what: string): Promise<never> => {
+    const answer = ctx.relay.ask(info.id, ask);
+    if (typeof answer !== 'string') return answer as Promise<never>;
+    throw wireError(
+      ErrorCode.InvalidRequest,
+      answer === 'unsupported'
+        ? `the MCP client connected to the Beacon hub does not support ${what}`
+        : `the MCP client connected to the Beacon hub with MCP 2026-07-28, which takes an instance's ${what} request only during one of its calls to that instance`,
     );
   };
   /** The client's own errors go back to the instance as the client sent them. */
@@ -65,21 +78,32 @@ export function handleInstanceRequests(ctx: HubContext, client: Client, info: Co
       .catch(() => undefined);
   });
   client.setRequestHandler(CreateMessageRequestSchema, async (request, extra) => {
+    const params = attributeSampling(request.params, asker());
+    if (peer.era === 'modern')
+      return carried({ method: 'sampling/createMessage', params }, 'sampling');
     return askable('sampling', 'sampling')
-      .createMessage(attributeSampling(request.params, asker()) as SamplingParams, {
+      .createMessage(params as SamplingParams, {
         signal: extra.signal,
       })
       .catch(asUpstream);
   });
   client.setRequestHandler(ElicitRequestSchema, async (request, extra) => {
+    const params = attributeElicitation(request.params, asker());
+    if (peer.era === 'modern')
+      return carried(
+        // 2026-07-28 names the mode of every elicitation; a 2025 form request may not.
+        { method: 'elicitation/create', params: { mode: 'form', ...params } },
+        'elicitation',
+      );
     return askable('elicitation', 'elicitation')
-      .elicitInput(attributeElicitation(request.params, asker()), { signal: extra.signal })
+      .elicitInput(params, { signal: extra.signal })
       .catch(asUpstream);
   });
   client.setRequestHandler(ListRootsRequestSchema, async (_request, extra) => {
     // The client's roots are this machine's folders: they mean nothing on another machine or in
     // a container, and would tell it the laptop's folder layout. A remote instance gets none.
     if (!isLocal(info.location)) return { roots: [] };
+    if (peer.era === 'modern') return carried({ method: 'roots/list', params: {} }, 'roots');
     return askable('roots', 'roots')
       .listRoots(undefined, { signal: extra.signal })
       .catch(asUpstream);

@@ -54,3 +54,23 @@ export function extraOf(ctx: ServerContext): ToolExtra {
     sendNotification: (notification) => notify(notification),
   };
 }
+
+/** True for a request of the 2026-07-28 era (it carries the per-request envelope). */
+export const isModernRequest = (ctx: ServerContext): boolean =>
+  'envelope' in ctx.mcpReq && ctx.mcpReq.envelope !== undefined;
+
+/** What a 2026-07-28 request says its client can answer (sampling, elicitation, roots). */
+export function clientCapabilitiesOf(ctx: ServerContext): Record<string, unknown> | undefined {
+  const envelope = (ctx.mcpReq as { envelope?: Record<string, unknown> }).envelope;
+  const capabilities = envelope?.['io.modelcontextprotocol/clientCapabilities'];
+  return capabilities !== null && typeof capabilities === 'object'
+    ? (capabilities as Record<string, unknown>)
+    : undefined;
+}
+
+/** The `requestState` a 2026-07-28 request echoes, if any. */
+export function requestStateOf(ctx: ServerContext): string | undefined {
+  const read = (ctx.mcpReq as { requestState?: () => unknown }).requestState;
+  const state = typeof read === 'function' ? read() : undefined;
+  return typeof state === 'string' ? state : undefined;
+}

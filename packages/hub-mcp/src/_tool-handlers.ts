@@ -12,7 +12,7 @@ import { type HubToolContext, handleHubTool } from './_hub-tools.js';
 import { listHint } from './_list-hint.js';
 import { formatLocation } from './_location.js';
 import { departed, SEPARATOR } from './_names.js';
-import { extraOf } from './_peer.js';
+import { clientCapabilitiesOf, extraOf, isModernRequest, requestStateOf } from './_peer.js';
 import { type ChoiceResult, chooseInstance } from './_select.js';
 import { toolError } from './_values.js';
 import type { ToolGroup } from './types.js';
@@ -127,6 +127,27 @@ export function registerToolHandlers(
 
   server.setRequestHandler('tools/call', async (request, handlerCtx) => {
     const extra = extraOf(handlerCtx);
+    const modern = isModernRequest(handlerCtx);
+    const state = modern ? requestStateOf(handlerCtx) : undefined;
+    if (state !== undefined) {
+      // A 2026-07-28 client answering what an instance asked during this call.
+      try {
+        return await ctx.relay.resume(state, handlerCtx.mcpReq.inputResponses, extra.signal);
+      } catch (error) {
+        if (extra.signal.aborted) throw error;
+        return toolError((error as Error).message);
+      }
+    }
+    /** The instance call; a 2026-07-28 client's may come back first as `input_required`. */
+    const call = (id: string, tool: string, args: Record<string, unknown> | undefined) =>
+      modern
+        ? ctx.relay.run(
+            id,
+            (signal) => callInstanceTool(ctx, id, tool, args, { ...extra, signal }),
+            extra.signal,
+            clientCapabilitiesOf(handlerCtx),
+          )
+        : callInstanceTool(ctx, id, tool, args, extra);
     const { name, arguments: args } = request.params;
     if (hubTools.some((t) => t.name === name)) {
       // A client may call instances_list first thing: it sees what a first list would.
@@ -135,8 +156,7 @@ export function registerToolHandlers(
     }
     const target = await gate.lookup(() => view.tool(name));
     if (!target) throw unknownTool(ctx, name);
-    if (target.kind === 'route')
-      return callInstanceTool(ctx, target.route.id, target.route.name, args, extra);
+    if (target.kind === 'route') return call(target.route.id, target.route.name, args);
     const { group } = target;
     const { instance, rest } = takeInstanceArg(args);
     const roots = needsRoots(group, instance) ? await ctx.roots.keys() : undefined;
@@ -145,6 +165,6 @@ export function registerToolHandlers(
     await ctx.folders.settled();
     const chosen = choose(ctx, group, instance, roots);
     if (!chosen.ok) return toolError(chosen.message);
-    return callInstanceTool(ctx, chosen.id, chosen.tool, rest, extra);
+    return call(chosen.id, chosen.tool, rest);
   });
 }

@@ -16,6 +16,7 @@ import {
   type LaunchInstance,
   type RemoteSummary,
 } from './_hub-tools.js';
+import { InputRelay } from './_input-relay.js';
 import { handleInstanceRequests } from './_instance-requests.js';
 import { createListNotifier } from './_list-changed.js';
 import { watchListens } from './_listen-watch.js';
@@ -193,6 +194,7 @@ export function createHubServer(options: HubServerOptions): HubServer {
     session: createSessionState(peer, manager, log),
     folders,
     hints: createCacheHints(manager, clock),
+    relay: new InputRelay(clock),
     match: () => ({
       slugs: view.slugs.all(),
       folderKey: folders.keyOf,
@@ -290,6 +292,7 @@ export function createHubServer(options: HubServerOptions): HubServer {
     closing ??= (async () => {
       closed = true;
       ctx.notifier.close();
+      ctx.relay.close();
       ctx.gate.close();
       starter?.close();
       offTransition();
@@ -313,11 +316,14 @@ export function createHubServer(options: HubServerOptions): HubServer {
         ctx.gate.isPassed() && !closed && era === peer.era
           ? routeToolCall(ctx, name, args)
           : undefined,
-      call: (call, signal) =>
-        callInstanceTool(ctx, call.id, call.name, call.args, {
-          signal,
-          sendNotification: async () => undefined,
-        }),
+      call: (call, signal, modern) => {
+        const start = (callSignal: AbortSignal) =>
+          callInstanceTool(ctx, call.id, call.name, call.args, {
+            signal: callSignal,
+            sendNotification: async () => undefined,
+          });
+        return modern ? ctx.relay.run(call.id, start, signal, modern.capabilities) : start(signal);
+      },
       serverInfo,
       log,
     });

@@ -1,0 +1,124 @@
+import { manualClock } from '@mcp-beacon/test-utils';
+import type { CallToolResult, Result } from '@modelcontextprotocol/sdk/types.js';
+import { describe, expect, it } from 'vitest';
+import { InputRelay, MAX_PARKED_CALLS, PARKED_CALL_MS } from './_input-relay.js';
+
+const ELICIT = {
+  method: 'elicitation/create',
+  params: { mode: 'form', message: '[web] ok?', requestedSchema: { type: 'object' } },
+} as const;
+const CAN_ELICIT = { elicitation: {} };
+
+/** A call on an instance that asks once, then answers with what it was told. */
+function askingCall(relay: InputRelay, instance = 'web') {
+  let aborted: unknown;
+  const start = (signal: AbortSignal) =>
+    new Promise<CallToolResult>((resolve, reject) => {
+      signal.addEventListener('abort', () => {
+        aborted = signal.reason;
+        reject(new Error('aborted'));
+      });
+      queueMicrotask(() => {
+        const answer = relay.ask(instance, ELICIT);
+        if (typeof answer === 'string') return reject(new Error(answer));
+        answer.then(
+          (result: Result) =>
+            resolve({ content: [{ type: 'text', text: `told ${JSON.stringify(result)}` }] }),
+          reject,
+        );
+      });
+    });
+  return { start, aborted: () => aborted };
+}
+
+const signal = () => new AbortController().signal;
+
+describe('InputRelay', () => {
+  it('returns an ask as input_required and carries the answer back to the instance', async () => {
+    const relay = new InputRelay(manualClock());
+    const call = askingCall(relay);
+    const first = await relay.run('web', call.start, signal(), CAN_ELICIT);
+    expect(first).toMatchObject({
+      resultType: 'input_required',
+      inputRequests: { ask1: ELICIT },
+      requestState: expect.any(String),
+    });
+    const state = (first as { requestState: string }).requestState;
+    const done = await relay.resume(
+      state,
+      { ask1: { action: 'accept', content: { ok: true } } },
+      signal(),
+    );
+    expect(done).toEqual({
+      content: [{ type: 'text', text: 'told {"action":"accept","content":{"ok":true}}' }],
+    });
+    // A state is good once.
+    expect(() => relay.resume(state, {}, signal())).toThrow(/no longer waits/);
+  });
+
+  it('refuses an ask no call can carry, or that the client cannot answer', async () => {
+    const relay = new InputRelay(manualClock());
+    expect(relay.ask('web', ELICIT)).toBe('none');
+    const call = askingCall(relay);
+    const result = relay.run('web', call.start, signal(), {});
+    await expect(result).rejects.toThrow('unsupported');
+  });
+
+  it('tells the instance when the client answers without the asked key', async () => {
+    const relay = new InputRelay(manualClock());
+    const call = askingCall(relay);
+    const first = await relay.run('web', call.start, signal(), CAN_ELICIT);
+    const state = (first as { requestState: string }).requestState;
+    await expect(relay.resume(state, {}, signal())).rejects.toThrow(/gave no answer/);
+  });
+
+  it('cancels a call on its instance when the client never comes back', async () => {
+    const clock = manualClock();
+    const relay = new InputRelay(clock);
+    const call = askingCall(relay);
+    const first = await relay.run('web', call.start, signal(), CAN_ELICIT);
+    const state = (first as { requestState: string }).requestState;
+    await clock.advance(PARKED_CALL_MS);
+    expect(String(call.aborted())).toMatch(/no answer within 10 minutes/);
+    expect(() => relay.resume(state, {}, signal())).toThrow(/no longer waits/);
+  });
+
+  it(`keeps at most ${MAX_PARKED_CALLS} calls waiting, dropping the oldest`, async () => {
+    const relay = new InputRelay(manualClock());
+    const calls = [];
+    const states: string[] = [];
+    for (let i = 0; i <= MAX_PARKED_CALLS; i++) {
+      const call = askingCall(relay, `i${i}`);
+      calls.push(call);
+      const first = await relay.run(`i${i}`, call.start, signal(), CAN_ELICIT);
+      states.push((first as { requestState: string }).requestState);
+    }
+    expect(String(calls[0]?.aborted())).toMatch(/more than 100 calls waited/);
+    expect(calls[1]?.aborted()).toBeUndefined();
+    expect(() => relay.resume(states[0] ?? '', {}, signal())).toThrow(/no longer waits/);
+    relay.close();
+    expect(String(calls[1]?.aborted())).toMatch(/went away/);
+  });
+
+  it('cancels the instance call when the client cancels while it runs', async () => {
+    const relay = new InputRelay(manualClock());
+    let aborted = false;
+    const controller = new AbortController();
+    const running = relay.run(
+      'web',
+      (callSignal) =>
+        new Promise<CallToolResult>((_resolve, reject) => {
+          callSignal.addEventListener('abort', () => {
+            aborted = true;
+            reject(new Error('aborted'));
+          });
+        }),
+      controller.signal,
+      CAN_ELICIT,
+    );
+    controller.abort('cancelled');
+    await expect(running).rejects.toThrow();
+    expect(aborted).toBe(true);
+    expect(relay.ask('web', ELICIT)).toBe('none');
+  });
+});
