@@ -122,7 +122,7 @@ describe('beacon-hub on MCP 2026-07-28', () => {
     const list = await hub.request('tools/list', { _meta: ENVELOPE });
     expect(list.result).toMatchObject({ resultType: 'complete', cacheScope: 'private' });
     expect(Number.isInteger(list.result?.ttlMs)).toBe(true);
-    const names = (list.result?.tools as { name: string }[]).map((t) => t.name);
+    const names = ((list.result?.tools ?? []) as { name: string }[]).map((t) => t.name);
     expect(names).toContain('instances_list');
     expect(names).toContain('scripts_run');
 
@@ -226,7 +226,8 @@ describe('beacon-hub on MCP 2026-07-28', () => {
       return { ok: true };
     });
     await waitFor(
-      async () => (await instances(client)).some((i) => i.name === 'fixture' && i.state === 'active'),
+      async () =>
+        (await instances(client)).some((i) => i.name === 'fixture' && i.state === 'active'),
       { what: 'the fixture active' },
     );
     const confirm = await client.callTool({ name: 'confirm', arguments: { instance: 'fixture' } });
