@@ -10,6 +10,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Client as ModernClient } from '@modelcontextprotocol/client';
+import { StdioClientTransport as ModernStdio } from '@modelcontextprotocol/client/stdio';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -229,6 +231,51 @@ try {
     calls_per_s_direct: Math.round(CALLS / (directTotal / 1000)),
   };
   log('proxy overhead: done');
+
+  // (b2) the same, with the hub's client on MCP 2026-07-28 (SDK 2, pinned); same direct baseline.
+  const modern = new ModernClient(
+    { name: 'bench-modern', version: '1.0.0' },
+    { versionNegotiation: { mode: { pin: '2026-07-28' } } },
+  );
+  await modern.connect(
+    new ModernStdio({
+      command: process.execPath,
+      args: [...HUB_NODE_FLAGS, HUB, '--log-level', 'error', '--tools', 'namespaced'],
+      env,
+      stderr: 'inherit',
+    }),
+  );
+  clients.push(modern);
+  for (;;) {
+    const r = await modern
+      .callTool({ name: 'direct-target__scripts_list', arguments: {} })
+      .catch(() => undefined);
+    if (r && !r.isError) break;
+  }
+  const viaModern = [];
+  const straight2 = [];
+  for (let i = 0; i < 50; i++) {
+    await modern.callTool({ name: 'direct-target__scripts_list', arguments: {} });
+    await direct.callTool({ name: 'scripts_list', arguments: {} });
+  }
+  for (let i = 0; i < CALLS; i++) {
+    let t0 = performance.now();
+    await modern.callTool({ name: 'direct-target__scripts_list', arguments: {} });
+    viaModern.push(performance.now() - t0);
+    t0 = performance.now();
+    await direct.callTool({ name: 'scripts_list', arguments: {} });
+    straight2.push(performance.now() - t0);
+  }
+  const modernStats = summarize(viaModern);
+  const directStats2 = summarize(straight2);
+  report.b2_tool_call_modern_client_ms = {
+    era: modern.getProtocolEra(),
+    via_hub: modernStats,
+    direct_baseline: directStats2,
+    added_p50_ms: Math.round((modernStats.p50 - directStats2.p50) * 1000) / 1000,
+    ratio_p50: ratio(modernStats.p50, directStats2.p50),
+  };
+  log('proxy overhead, 2026-07-28 client: done');
 
   // (c) memory and tools/list with many instances.
   const { client: fresh, transport: freshTransport } = await connectHub();

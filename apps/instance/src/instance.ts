@@ -4,11 +4,11 @@ import path from 'node:path';
 import { type BeaconPaths, resolvePaths } from '@mcp-beacon/paths';
 import type { Logger } from '@mcp-beacon/registry';
 import { type Registration, register } from '@mcp-beacon/registry';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { McpServer } from '@modelcontextprotocol/server';
 import { createBrowserPages } from './browser/pages.js';
 import { registerBrowserTools } from './browser/tools.js';
 import { readProject } from './project.js';
-import { registerLogResources } from './resources.js';
+import { publishLogUpdates, registerLogResources } from './resources.js';
 import { ScriptRunner, type ScriptRunnerOptions } from './scripts.js';
 import { startHttpServer } from './server.js';
 import { registerTools } from './tools.js';
@@ -78,6 +78,7 @@ export async function startInstance(options: StartInstanceOptions): Promise<Inst
     ...(options.logBytes === undefined ? {} : { logBytes: options.logBytes }),
     onRunsChanged: () => {
       for (const session of http.sessions()) session.sendResourceListChanged();
+      http.modern.resourcesChanged();
     },
     onExit: (run) => {
       logger.info(`run ${run.id} (${run.script}) ended: ${run.state}, exit code ${run.exitCode}`);
@@ -111,6 +112,7 @@ export async function startInstance(options: StartInstanceOptions): Promise<Inst
     },
   });
   url = http.url;
+  const stopLogUpdates = publishLogUpdates(runner, http.modern);
   // Every dev server a run prints gets a page proxy in front of it.
   runner.onLine(({ newUrls }) => {
     for (const printed of newUrls) pages.proxy(printed);
@@ -149,6 +151,7 @@ export async function startInstance(options: StartInstanceOptions): Promise<Inst
         ?.close()
         .catch((error: Error) => logger.warn(`cannot remove record: ${error.message}`));
       await runner.stopAll();
+      stopLogUpdates();
       await pages.close();
       await http.close();
     })();

@@ -1,11 +1,10 @@
 import { type Clock, systemClock } from '@mcp-beacon/registry';
-import { type McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import {
-  ErrorCode,
-  McpError,
-  SubscribeRequestSchema,
-  UnsubscribeRequestSchema,
-} from '@modelcontextprotocol/sdk/types.js';
+  type McpServer,
+  ProtocolError,
+  ProtocolErrorCode,
+  ResourceTemplate,
+} from '@modelcontextprotocol/server';
 import type { RunInfo, ScriptRunner } from './scripts.js';
 
 /** Options of {@link registerLogResources}. */
@@ -72,7 +71,7 @@ export function registerLogResources(
           ],
         };
       } catch (error) {
-        throw new McpError(ErrorCode.InvalidParams, (error as Error).message);
+        throw new ProtocolError(ProtocolErrorCode.InvalidParams, (error as Error).message);
       }
     },
   );
@@ -106,17 +105,17 @@ export function registerLogResources(
     if (entry.timer === undefined) release(run);
   };
 
-  server.server.setRequestHandler(SubscribeRequestSchema, async ({ params }) => {
+  server.server.setRequestHandler('resources/subscribe', async ({ params }) => {
     const id = runOf(params.uri);
     if (id === undefined || !runner.list().some((r) => r.id === id))
-      throw new McpError(
-        ErrorCode.InvalidParams,
+      throw new ProtocolError(
+        ProtocolErrorCode.InvalidParams,
         `no resource ${params.uri}; resources/list shows the kept runs as logs://<run id>`,
       );
     if (!subscribed.has(id)) {
       if (subscribed.size >= maxSubscriptions)
-        throw new McpError(
-          ErrorCode.InvalidRequest,
+        throw new ProtocolError(
+          ProtocolErrorCode.InvalidRequest,
           `this session already holds ${maxSubscriptions} subscriptions; unsubscribe first`,
         );
       subscribed.set(id, { dirty: false, timer: undefined });
@@ -124,7 +123,7 @@ export function registerLogResources(
     }
     return {};
   });
-  server.server.setRequestHandler(UnsubscribeRequestSchema, async ({ params }) => {
+  server.server.setRequestHandler('resources/unsubscribe', async ({ params }) => {
     const id = runOf(params.uri);
     const entry = id === undefined ? undefined : subscribed.get(id);
     if (entry && id !== undefined) {
@@ -144,5 +143,53 @@ export function registerLogResources(
     for (const entry of subscribed.values())
       if (entry.timer !== undefined) clock.clearTimeout(entry.timer);
     subscribed.clear();
+  };
+}
+
+/** Where {@link publishLogUpdates} tells of changes: the 2026-07-28 listen streams. */
+export interface LogUpdateSink {
+  resourceUpdated(uri: string): void;
+  /** False while nobody listens: nothing is published then. */
+  listening(): boolean;
+}
+
+/**
+ * Tells 2026-07-28 listeners of new lines in each run's log, at most one update per run per
+ * `throttleMs` (the listen stream delivers it only to those who named that log). Returns the
+ * function that stops it.
+ */
+export function publishLogUpdates(
+  runner: ScriptRunner,
+  sink: LogUpdateSink,
+  options: LogResourceOptions = {},
+): () => void {
+  const clock = options.clock ?? systemClock;
+  const throttleMs = options.throttleMs ?? 250;
+  /** Runs with an update sent within the throttle: whether lines came since. */
+  const recent = new Map<string, { dirty: boolean; timer: unknown }>();
+  const fire = (run: string) => {
+    const entry = recent.get(run);
+    if (!entry?.dirty) {
+      recent.delete(run);
+      return;
+    }
+    entry.dirty = false;
+    sink.resourceUpdated(logsUri(run));
+    entry.timer = clock.setTimeout(() => fire(run), throttleMs);
+  };
+  const off = runner.onLine(({ run }) => {
+    if (!sink.listening()) return;
+    const entry = recent.get(run);
+    if (entry) {
+      entry.dirty = true;
+      return;
+    }
+    recent.set(run, { dirty: true, timer: undefined });
+    fire(run);
+  });
+  return () => {
+    off();
+    for (const entry of recent.values()) clock.clearTimeout(entry.timer);
+    recent.clear();
   };
 }

@@ -2,9 +2,18 @@ import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { type Clock, isLoopbackHost, type Logger, systemClock } from '@mcp-beacon/registry';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import {
+  type NodeIncomingMessageLike,
+  NodeStreamableHTTPServerTransport,
+  toNodeHandler,
+} from '@modelcontextprotocol/node';
+import {
+  createMcpHandler,
+  InMemoryServerEventBus,
+  isInitializeRequest,
+  isLegacyRequest,
+  type McpServer,
+} from '@modelcontextprotocol/server';
 import { InstanceError } from './errors.js';
 
 /** Options of {@link startHttpServer}. */
@@ -14,7 +23,7 @@ export interface HttpServerOptions {
   /** Bearer token every request must carry; `undefined` turns authentication off. */
   token: string | undefined;
   logger: Logger;
-  /** Builds the MCP server for one new session. */
+  /** Builds the MCP server for one new session (2025), or for one request (2026-07-28). */
   createSession: () => McpServer;
   /** Largest request body accepted, in bytes (default 4 MiB). */
   maxBodyBytes?: number;
@@ -38,12 +47,22 @@ export interface HttpServer {
   readonly sessionCount: number;
   /** MCP servers of the open sessions (for broadcasting log messages). */
   sessions(): McpServer[];
+  /** Tells the 2026-07-28 clients' open `subscriptions/listen` streams of a change. */
+  readonly modern: ModernNotifier;
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
 
+/** What changed, for the 2026-07-28 clients listening. */
+export interface ModernNotifier {
+  resourcesChanged(): void;
+  resourceUpdated(uri: string): void;
+  /** True while some listen stream is open (so updates are worth computing). */
+  listening(): boolean;
+}
+
 interface Session {
-  transport: StreamableHTTPServerTransport;
+  transport: NodeStreamableHTTPServerTransport;
   server: McpServer;
   /** Requests and streams open now. */
   open: number;
@@ -91,6 +110,14 @@ function sendError(
   res.end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
 }
 
+/** The request's method and headers as a web Request (its body is read already). */
+function headersOnly(req: IncomingMessage): Request {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers))
+    if (typeof value === 'string') headers.set(name, value);
+  return new Request('http://127.0.0.1/mcp', { method: req.method ?? 'POST', headers });
+}
+
 async function readBody(req: IncomingMessage, limit: number): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -117,6 +144,14 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   const unauthenticatedMs = options.unauthenticatedMs ?? 10_000;
   const sessions = new Map<string, Session>();
   const trusted = new WeakSet<Socket>();
+  // 2026-07-28 requests: stateless, one server per request, no session held between them.
+  const bus = new InMemoryServerEventBus();
+  const modernHandler = createMcpHandler(() => options.createSession(), {
+    legacy: 'reject',
+    bus,
+    onerror: (error) => logger.debug(`2026-07-28 request: ${error.message}`),
+  });
+  const serveModern = toNodeHandler(modernHandler);
   let port = options.port;
 
   // A session lives while it has a request or stream open, and for `idleMs` after the last.
@@ -188,6 +223,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
         tooBig ? error.message : 'Parse error: body is not JSON',
       );
     }
+    // A request of 2026-07-28 (its envelope names the revision) needs no session.
+    if (!(await isLegacyRequest(headersOnly(req), body)))
+      return serveModern(req as NodeIncomingMessageLike, res, body);
     if (!isInitializeRequest(body)) {
       return sendError(
         res,
@@ -207,7 +245,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       );
     }
     const server = options.createSession();
-    const transport = new StreamableHTTPServerTransport({
+    const transport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
         const session: Session = { transport, server, open: 0, lastActive: clock.now() };
@@ -280,6 +318,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       clock.clearTimeout(sweep);
       for (const timer of unauthenticated.values()) clock.clearTimeout(timer);
       await Promise.allSettled([...sessions.values()].map((s) => s.transport.close()));
+      await modernHandler.close().catch(() => undefined);
       sessions.clear();
       await new Promise<void>((resolve) => {
         http.close(() => resolve());
@@ -295,6 +334,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       return sessions.size;
     },
     sessions: () => [...sessions.values()].map((s) => s.server),
+    modern: {
+      resourcesChanged: () => modernHandler.notify.resourcesChanged(),
+      resourceUpdated: (uri) => modernHandler.notify.resourceUpdated(uri),
+      listening: () => bus.listenerCount > 0,
+    },
     close,
     [Symbol.asyncDispose]: close,
   };

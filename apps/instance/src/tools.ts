@@ -1,7 +1,7 @@
 // Over 300 lines on purpose: the instance's tool list, one registration per tool with its
 // schema and description, reads best as one table; each tool's work is in the runner
 // (`scripts.ts`), the ready-wait (`ready.ts`), the grep (`grep.ts`) or `diagnostics.ts`.
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { BrowserPages } from './browser/pages.js';
 import { describePageError, pageErrors } from './browser/tools.js';
@@ -154,18 +154,18 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
       const { run, alreadyRunning } = await ctx.runner.run(name, args ?? []);
       if (waitFor === undefined) return result({ ...run, alreadyRunning });
       const timeoutMs = waitFor.timeoutMs ?? WAIT_DEFAULT_MS;
-      const progressToken = extra._meta?.progressToken;
+      const progressToken = extra.mcpReq._meta?.progressToken;
       const { waited, line } = await waitUntilReady(ctx.runner, run.id, {
         ...(matcher === undefined ? {} : { pattern: matcher }),
         url: waitFor.url === true,
         timeoutMs,
-        signal: extra.signal,
+        signal: extra.mcpReq.signal,
         ...(progressToken === undefined
           ? {}
           : {
               onProgress: (elapsed: number, lines: number) => {
-                void extra
-                  .sendNotification({
+                void extra.mcpReq
+                  .notify({
                     method: 'notifications/progress',
                     params: {
                       progressToken,
@@ -195,7 +195,7 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
       inputSchema: { run: z.string().min(1).describe('Run id from scripts_run or scripts_status') },
       annotations: { destructiveHint: true, idempotentHint: true, openWorldHint: false },
     },
-    async ({ run }, extra) => result({ ...(await ctx.runner.stop(run, extra.signal)) }),
+    async ({ run }, extra) => result({ ...(await ctx.runner.stop(run, extra.mcpReq.signal)) }),
   );
 
   server.registerTool(
@@ -220,7 +220,7 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
       annotations: { destructiveHint: true, openWorldHint: false },
     },
     async ({ run }, extra) => {
-      const { run: next, previous } = await ctx.runner.restart(run, extra.signal);
+      const { run: next, previous } = await ctx.runner.restart(run, extra.mcpReq.signal);
       return result({
         ...next,
         previous: { id: previous.id, state: previous.state, exitCode: previous.exitCode },

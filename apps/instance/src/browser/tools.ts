@@ -1,7 +1,7 @@
 // The browser half's tools: what pages served through the page proxies reported (errors with
 // their source lines, console, requests), the connected pages, and reload and eval in a page.
 
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { compileGrep } from '../grep.js';
 import { type BrowserPages, CHANNEL_BOUNDS } from './pages.js';
