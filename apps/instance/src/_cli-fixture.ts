@@ -40,7 +40,7 @@ export interface CliFixture {
   ): Promise<{ proc: TestProcess; record: InstanceRecord }>;
   connectClient(record: InstanceRecord, token?: string): Promise<Client>;
   /** Registers a client to close after the test. */
-  track(client: Client): Client;
+  track<C extends { close(): Promise<void> }>(client: C): C;
 }
 
 /** What {@link rawPost} got back. */

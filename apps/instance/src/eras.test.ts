@@ -1,19 +1,15 @@
 // beacon-instance serves both protocol eras on one endpoint: 2026-07-28 requests statelessly
 // (no session is opened), 2025 clients with sessions as before; the Host, Origin and token
 // checks come first for both.
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { createLogger } from '@mcp-beacon/registry';
-import { createTempDir, type TempDir, waitFor } from '@mcp-beacon/test-utils';
+import type { InstanceRecord } from '@mcp-beacon/registry';
+import { waitFor } from '@mcp-beacon/test-utils';
 import {
   type CallToolResult,
   Client,
   StreamableHTTPClientTransport,
 } from '@modelcontextprotocol/client';
-import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport as LegacyHttp } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Instance, startInstance } from './instance.js';
+import { describe, expect, it } from 'vitest';
+import { INITIALIZE, rawPost, useCliFixture } from './_cli-fixture.js';
 
 const MODERN = '2026-07-28';
 const ENVELOPE = {
@@ -22,32 +18,15 @@ const ENVELOPE = {
   'io.modelcontextprotocol/clientCapabilities': {},
 };
 
-let tmp: TempDir;
-let served: Instance;
-const closers: Array<() => Promise<unknown>> = [];
-
-beforeEach(async () => {
-  tmp = await createTempDir();
-  const project = path.join(tmp.path, 'shop');
-  await mkdir(project);
-  await writeFile(
-    path.join(project, 'package.json'),
-    JSON.stringify({
-      name: 'shop',
-      scripts: {
-        tick: `node -e "let i=0;const t=setInterval(()=>{console.log('tick '+(++i));if(i===40)clearInterval(t)},100)"`,
-      },
-    }),
-  );
-  served = await startInstance({ cwd: project, logger: createLogger('silent'), register: false });
-});
-afterEach(async () => {
-  for (const close of closers.splice(0).reverse()) await close().catch(() => undefined);
-  await served.close();
-  await tmp[Symbol.asyncDispose]();
+const fx = useCliFixture({
+  tick: `node -e "let i=0;const t=setInterval(()=>{console.log('tick '+(++i));if(i===40)clearInterval(t)},100)"`,
 });
 
-const auth = () => ({ authorization: `Bearer ${served.token}` });
+let served: InstanceRecord;
+const start = async () => {
+  served = (await fx.startAndWaitForRecord()).record;
+};
+const auth = (): Record<string, string> => ({ authorization: `Bearer ${served.token}` });
 
 async function modernClient(): Promise<Client> {
   const client = new Client(
@@ -57,8 +36,7 @@ async function modernClient(): Promise<Client> {
   await client.connect(
     new StreamableHTTPClientTransport(new URL(served.url), { requestInit: { headers: auth() } }),
   );
-  closers.push(() => client.close());
-  return client;
+  return fx.track(client);
 }
 
 const post = (body: { method: string }, headers: Record<string, string>) =>
@@ -76,6 +54,7 @@ const post = (body: { method: string }, headers: Record<string, string>) =>
 
 describe('beacon-instance on MCP 2026-07-28', () => {
   it('serves a pinned client without a session: tools, a run, its log, and its updates', async () => {
+    await start();
     const client = await modernClient();
     expect(client.getProtocolEra()).toBe('modern');
     const names = (await client.listTools()).tools.map((t) => t.name);
@@ -101,10 +80,9 @@ describe('beacon-instance on MCP 2026-07-28', () => {
     await subscription.close();
   });
 
-  it('keeps 2025 sessions as they were, next to 2026-07-28 requests', async () => {
-    const legacy = new LegacyClient({ name: 'legacy-test', version: '1.0.0' });
-    await legacy.connect(new LegacyHttp(new URL(served.url), { requestInit: { headers: auth() } }));
-    closers.push(() => legacy.close());
+  it('keeps 2025 sessions as they were, next to 2026-07-28 requests, which hold none', async () => {
+    served = (await fx.startAndWaitForRecord(['--max-sessions', '1'])).record;
+    const legacy = await fx.connectClient(served);
     const modern = await modernClient();
     const [a, b] = await Promise.all([
       legacy.callTool({ name: 'scripts_list', arguments: {} }),
@@ -112,9 +90,15 @@ describe('beacon-instance on MCP 2026-07-28', () => {
     ]);
     expect(a.structuredContent).toEqual(b.structuredContent);
     expect(legacy.getServerVersion()?.name).toBe('beacon-instance');
+    // The one session allowed is the 2025 client's: 2026-07-28 calls hold none, and keep working.
+    for (let i = 0; i < 5; i++) await modernClient();
+    expect((await modern.callTool({ name: 'scripts_list', arguments: {} })).isError).toBeFalsy();
+    const second = await rawPost(served.url, { body: INITIALIZE, token: served.token });
+    expect(second.status).toBe(503);
   });
 
   it('checks the token, Host and Origin of a 2026-07-28 request as of any other', async () => {
+    await start();
     const discover = {
       jsonrpc: '2.0',
       id: 1,
@@ -126,10 +110,10 @@ describe('beacon-instance on MCP 2026-07-28', () => {
     expect(JSON.stringify(await ok.json())).toContain(MODERN);
     expect((await post(discover, {})).status).toBe(401);
     expect((await post(discover, { ...auth(), origin: 'https://evil.example' })).status).toBe(403);
-    const wrongHost = await fetch(served.url.replace('127.0.0.1', 'localhost'), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...auth() },
-      body: JSON.stringify(discover),
+    const wrongHost = await rawPost(served.url, {
+      body: discover,
+      token: served.token,
+      headers: { host: `evil.example:${served.port}`, 'mcp-protocol-version': MODERN },
     });
     expect(wrongHost.status).toBe(403);
   });
