@@ -6,10 +6,15 @@ import type { InstanceSummary } from '@mcp-beacon/hub-mcp';
 import { startProcess, testNode, waitFor } from '@mcp-beacon/test-utils';
 import { type CallToolResult, Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import {
+  CallToolResultSchema,
+  ResourceUpdatedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
 import { HUB, useHubFixture } from './_hub-fixture.js';
 
 const SERVER = fileURLToPath(new URL('./_fixtures/remote-server.mjs', import.meta.url));
+const MODERN_ONLY = fileURLToPath(new URL('./_fixtures/modern-server.mjs', import.meta.url));
 const MODERN = '2026-07-28';
 const ENVELOPE = {
   'io.modelcontextprotocol/protocolVersion': MODERN,
@@ -100,6 +105,20 @@ async function startFixture() {
   );
   return waitFor(async () => (await fx.records()).find((r) => r.name === 'fixture'), {
     what: 'the fixture record',
+  });
+}
+
+/** Starts the modern-only fixture (SDK 2, `legacy: 'reject'`), announced as `modern`. */
+async function startModernOnly() {
+  const cwd = await fx.makeProject('modern-home');
+  fx.track(
+    startProcess(testNode, [MODERN_ONLY, 'eras-modern'], {
+      cwd,
+      env: { ...process.env, MCP_BEACON_HOME: fx.home },
+    }),
+  );
+  return waitFor(async () => (await fx.records()).find((r) => r.name === 'modern'), {
+    what: 'the modern-only record',
   });
 }
 
@@ -240,5 +259,134 @@ describe('beacon-hub on MCP 2026-07-28', () => {
     const refused = await mute.callTool({ name: 'confirm', arguments: { instance: 'fixture' } });
     expect(refused.isError).toBe(true);
     expect(text(refused)).toMatch(/does not support elicitation/);
+  });
+});
+
+describe('beacon-hub and a server that speaks MCP 2026-07-28 only', () => {
+  /** What {@link exercise} needs of a client of either SDK. */
+  interface AnyClient {
+    callTool(params: { name: string; arguments: Record<string, unknown> }): Promise<unknown>;
+    listTools(): Promise<{ tools: { name: string }[] }>;
+    readResource(params: { uri: string }): Promise<{ contents: unknown[] }>;
+  }
+  type Cancellable = (
+    name: string,
+    args: Record<string, unknown>,
+    signal: AbortSignal,
+  ) => Promise<unknown>;
+
+  /**
+   * Everything a client does with the modern-only server through the hub: list, call, an
+   * elicitation (answered `ok: true`), a read, an update of a followed resource, a cancel.
+   */
+  async function exercise(
+    client: AnyClient,
+    follow: (uri: string) => Promise<() => boolean>,
+    callCancellable: Cancellable,
+  ) {
+    const names = (await client.listTools()).tools.map((t) => t.name);
+    expect(names).toEqual(expect.arrayContaining(['echo', 'confirm', 'wait', 'touch']));
+    const call = (name: string, args: Record<string, unknown> = {}) =>
+      client.callTool({ name, arguments: { instance: 'modern', ...args } });
+    expect(text(await call('echo', { text: 'hi' }))).toBe('echo hi');
+    expect(text(await call('confirm'))).toBe('answer {"ok":true}');
+    const listed = await client.callTool({ name: 'instances_list', arguments: {} });
+    const modern = (
+      listed as CallToolResult & { structuredContent: { instances: InstanceSummary[] } }
+    ).structuredContent.instances.find((i) => i.name === 'modern');
+    const uri = `beacon://${modern?.slug}/note://pad`;
+    expect(JSON.stringify((await client.readResource({ uri })).contents)).toContain('pad touched');
+    const updated = await follow(uri);
+    await waitFor(
+      async () => {
+        await call('touch');
+        return updated();
+      },
+      { what: 'resources/updated through the hub' },
+    );
+    const controller = new AbortController();
+    const waiting = callCancellable('wait', { instance: 'modern' }, controller.signal).catch(
+      (error: Error) => error,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    controller.abort();
+    expect(await waiting).toBeInstanceOf(Error);
+    await waitFor(async () => text(await call('cancelled')) === '1', {
+      what: 'the cancellation reached the server',
+    });
+    return names;
+  }
+
+  it('reaches it for a 2026-07-28 client: call, elicitation, resource, update, cancel', async () => {
+    await startModernOnly();
+    const asked: string[] = [];
+    const client = await modernClient((message) => {
+      asked.push(message);
+      return { ok: true };
+    });
+    await waitFor(
+      async () =>
+        (await instances(client)).some((i) => i.name === 'modern' && i.state === 'active'),
+      { what: 'the modern-only server active' },
+    );
+    await exercise(
+      client,
+      async (uri) => {
+        const seen: string[] = [];
+        client.setNotificationHandler('notifications/resources/updated', async (n) => {
+          seen.push(n.params.uri);
+        });
+        await client.listen({ resourceSubscriptions: [uri] });
+        return () => seen.includes(uri);
+      },
+      (name, args, signal) => client.callTool({ name, arguments: args }, { signal }),
+    );
+    expect(asked).toEqual(['[modern] ok?']);
+  });
+
+  it('reaches it for a 2025 SDK 1.x client, with the same tools', async () => {
+    await startModernOnly();
+    const asked: string[] = [];
+    const hub = await fx.startHubClient([], {
+      onElicit: (message) => {
+        asked.push(message);
+        return { action: 'accept', content: { ok: true } };
+      },
+    });
+    await waitFor(
+      async () => {
+        const result = (await hub.client.callTool({
+          name: 'instances_list',
+          arguments: {},
+        })) as CallToolResult;
+        return (result.structuredContent as { instances: InstanceSummary[] }).instances.some(
+          (i) => i.name === 'modern' && i.state === 'active',
+        );
+      },
+      { what: 'the modern-only server active' },
+    );
+    const legacyNames = await exercise(
+      hub.client as unknown as AnyClient,
+      async (uri) => {
+        const seen: string[] = [];
+        hub.client.setNotificationHandler(ResourceUpdatedNotificationSchema, async (n) => {
+          seen.push(n.params.uri);
+        });
+        await hub.client.subscribeResource({ uri });
+        return () => seen.includes(uri);
+      },
+      (name, args, signal) =>
+        hub.client.request(
+          { method: 'tools/call', params: { name, arguments: args } },
+          CallToolResultSchema,
+          {
+            signal,
+          },
+        ),
+    );
+    expect(asked).toEqual(['[modern] ok?']);
+    const modern = await modernClient();
+    const modernNames = (await modern.listTools()).tools.map((t) => t.name);
+    expect(modernNames.sort()).toEqual([...legacyNames].sort());
   });
 });

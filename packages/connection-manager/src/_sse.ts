@@ -141,7 +141,12 @@ export async function readBodyJson(
 /** The error for a response whose status refuses the request, with the start of its body. */
 export async function refusal(response: HttpResponse, url: string): Promise<ConnectionError> {
   const read = await readBodyText(response, { maxLength: 4_096 }).catch(() => undefined);
-  const text = read && 'text' in read ? read.text.trim().slice(0, 200) : '';
+  const full = read && 'text' in read ? read.text.trim() : '';
+  const text = full.slice(0, 200);
+  if (offersOnlyModern(full))
+    return new ConnectionError('MODERN_ONLY', `${url} speaks MCP 2026-07-28 only: ${text}`, {
+      status: response.status,
+    });
   return new ConnectionError(
     'HTTP_STATUS',
     `${url} refused the request${text ? `: ${text}` : ''}`,
@@ -149,4 +154,20 @@ export async function refusal(response: HttpResponse, url: string): Promise<Conn
       status: response.status,
     },
   );
+}
+
+/**
+ * True for the answer of a server that refuses 2025's `initialize` and names 2026-07-28 among
+ * what it supports (JSON-RPC error -32022, `data.supported`).
+ */
+function offersOnlyModern(body: string): boolean {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return false;
+  }
+  const error = (parsed as { error?: { code?: unknown; data?: { supported?: unknown } } })?.error;
+  const supported = error?.data?.supported;
+  return error?.code === -32022 && Array.isArray(supported) && supported.includes('2026-07-28');
 }

@@ -14,7 +14,7 @@ import { inOrder } from './_order.js';
 import { safeTarget } from './_probe.js';
 import { createRefresher, type Refresher, refreshOnListChanged } from './_refresh.js';
 import { degradedReason, StreamReopener } from './_stream-health.js';
-import { describeError as describe } from './errors.js';
+import { ConnectionError, describeError as describe } from './errors.js';
 import { type EventStreamStatus, HttpClientTransport } from './http-transport.js';
 import { retryDelay } from './retry.js';
 import type {
@@ -194,6 +194,12 @@ export class Connection implements ConnectionInfo {
     return endClient(client, { endSession, timeoutMs, clock });
   }
 
+  /**
+   * `modern` once the server refused the 2025 handshake as a 2026-07-28-only server: its
+   * connections then speak 2026-07-28 (the verdict is kept for this record).
+   */
+  private era: 'modern' | undefined;
+
   private connectNow(why?: string): Promise<void> {
     this.attemptInFlight ??= this.attemptConnect(why).finally(() => {
       this.attemptInFlight = undefined;
@@ -201,7 +207,7 @@ export class Connection implements ConnectionInfo {
     return this.attemptInFlight;
   }
 
-  private async attemptConnect(why?: string): Promise<void> {
+  private async attemptConnect(why?: string, switched = false): Promise<void> {
     if (this.state === 'removed' || this.machine.held) return;
     if (await this.removeIfDead()) return;
     const generation = ++this.generation;
@@ -215,7 +221,7 @@ export class Connection implements ConnectionInfo {
     const client = new Client(this.deps.clientInfo, { capabilities: this.deps.clientCapabilities });
     try {
       this.deps.configureClient(client, this);
-      const raw = this.deps.createTransport(target.record);
+      const raw = this.deps.createTransport(target.record, this.era);
       // HttpClientTransport orders its own deliveries; any other is wrapped (see `_order.ts`).
       const transport = raw instanceof HttpClientTransport ? raw : inOrder(raw);
       // The SDK chains handlers that are already set when it connects.
@@ -245,6 +251,14 @@ export class Connection implements ConnectionInfo {
     } catch (error) {
       if (generation !== this.generation) return;
       if (this.client !== client) await this.endClient(client, true);
+      const era = eraAfter(this.era, error);
+      if (era !== this.era) {
+        // Learned what the server speaks: kept for this record, and tried again at once (once;
+        // a server that changes its mind again waits for the ordinary retry).
+        this.era = era;
+        if (!switched)
+          return this.attemptConnect(`${this.record.url} speaks MCP ${era ?? '2025-11-25'}`, true);
+      }
       await this.fail(describe(error), generation);
     }
   }
@@ -323,4 +337,16 @@ export class Connection implements ConnectionInfo {
   private checkSoon(generation: number, why?: string): void {
     this.health.checkSoon(generation, this.state === 'connecting', why);
   }
+}
+
+/**
+ * The era to try next after a failed connection attempt: `modern` when a 2025 handshake was
+ * refused by a 2026-07-28-only server; back to 2025 when a 2026-07-28 attempt found a server
+ * that does not offer it (it was replaced by an older one).
+ */
+function eraAfter(era: 'modern' | undefined, error: unknown): 'modern' | undefined {
+  if (!(error instanceof ConnectionError)) return era;
+  if (era === undefined && error.code === 'MODERN_ONLY') return 'modern';
+  if (era === 'modern' && error.code === 'NOT_MCP') return undefined;
+  return era;
 }

@@ -19,7 +19,9 @@ export type ConnectionErrorCode =
    */
   | 'RESET'
   /** A direct call got no answer within its timeout. */
-  | 'TIMEOUT';
+  | 'TIMEOUT'
+  /** The server refused the 2025 handshake and speaks MCP 2026-07-28 only. */
+  | 'MODERN_ONLY';
 
 /** The one error class of `@mcp-beacon/connection-manager`. */
 export class ConnectionError extends Error {

@@ -14,6 +14,12 @@ export {
   type InstanceRoute,
   type TransitionEvent,
 } from './manager.js';
+export {
+  MAX_INPUT_ROUNDS,
+  MODERN_REVISION,
+  ModernHttpTransport,
+  type ModernHttpTransportOptions,
+} from './modern-transport.js';
 export { type BackoffOptions, backoffDelay } from './retry.js';
 export {
   type CatalogLimits,

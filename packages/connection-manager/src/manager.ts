@@ -18,6 +18,7 @@ import { probePort, urlEndpoint } from './_probe.js';
 import { Connection } from './connection.js';
 import { ConnectionError } from './errors.js';
 import { HttpClientTransport } from './http-transport.js';
+import { ModernHttpTransport } from './modern-transport.js';
 import type { BackoffOptions } from './retry.js';
 import type {
   CatalogLimits,
@@ -83,9 +84,10 @@ export interface ConnectionManagerOptions {
   removeRecord?: (record: InstanceRecord) => Promise<void>;
   /**
    * Builds the transport for a record (default: {@link HttpClientTransport}, streamable HTTP
-   * with the record's bearer token).
+   * with the record's bearer token). `era` is `modern` once the server refused the 2025
+   * handshake as a 2026-07-28-only server (default: {@link ModernHttpTransport} then).
    */
-  createTransport?: (record: InstanceRecord) => Transport;
+  createTransport?: (record: InstanceRecord, era?: 'modern') => Transport;
   clientInfo?: Implementation;
   /** Capabilities the hub's clients declare to instances (e.g. sampling, when it forwards them). */
   clientCapabilities?: ClientCapabilities;
@@ -151,8 +153,10 @@ export interface ConnectionManager {
 
 const defaultTransport =
   (clock: Clock) =>
-  (record: InstanceRecord): Transport =>
-    new HttpClientTransport(record.url, { token: record.token, clock });
+  (record: InstanceRecord, era?: 'modern'): Transport =>
+    era === 'modern'
+      ? new ModernHttpTransport(record.url, { token: record.token, clock })
+      : new HttpClientTransport(record.url, { token: record.token, clock });
 
 /** A routed connection's dependencies: the local machine's checks do not apply to it. */
 function routedDeps(deps: ConnectionDeps, route: InstanceRoute): ConnectionDeps {

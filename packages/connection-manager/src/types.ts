@@ -137,7 +137,7 @@ export interface ConnectionDeps {
   probe: (record: InstanceRecord) => Promise<boolean>;
   /** The loopback addresses at which `pid` listens on `port` (undefined: cannot be told). */
   loopbacks: (pid: number, port: number) => Promise<LoopbackAddress[] | undefined>;
-  createTransport: (record: InstanceRecord) => Transport;
+  createTransport: (record: InstanceRecord, era?: 'modern') => Transport;
   removeRecord: (record: InstanceRecord) => Promise<void>;
   clientInfo: Implementation;
   clientCapabilities: ClientCapabilities;
