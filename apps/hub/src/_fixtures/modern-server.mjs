@@ -10,7 +10,12 @@ import { createServer } from 'node:http';
 import { resolvePaths } from '@mcp-beacon/paths';
 import { register } from '@mcp-beacon/registry';
 import { toNodeHandler } from '@modelcontextprotocol/node';
-import { acceptedContent, createMcpHandler, inputRequired, McpServer } from '@modelcontextprotocol/server';
+import {
+  acceptedContent,
+  createMcpHandler,
+  inputRequired,
+  McpServer,
+} from '@modelcontextprotocol/server';
 import { z } from 'zod';
 
 let cancelled = 0;
@@ -68,7 +73,9 @@ function build() {
   server.registerPrompt(
     'greet',
     { description: 'greets', argsSchema: z.object({ who: z.string() }) },
-    ({ who }) => ({ messages: [{ role: 'user', content: { type: 'text', text: `hello ${who}` } }] }),
+    ({ who }) => ({
+      messages: [{ role: 'user', content: { type: 'text', text: `hello ${who}` } }],
+    }),
   );
   return server;
 }
