@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Hub benchmark, with same-run baselines:
 //  (a) rename() of a record -> its tools callable through the hub (p50/p99), and -> list_changed;
-//  (b) tool-call latency and calls/s through the hub vs the same instance called directly;
+//  (b) tool-call latency and calls/s through the hub vs the same instance called directly, on
+//      MCP 2025-11-25 (SDK 1 client) and on 2026-07-28 (b2: an SDK 2 client pinned to it);
 //  (c) hub RSS and tools/list latency with 50 instances connected (vs 0 connected);
 //  (d) hub start -> first initialize answer (vs a minimal SDK stdio server).
 // Usage: pnpm bench:hub [-- --samples N --calls N --instances N --node-flags "..."]
@@ -10,7 +11,10 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Client as ModernClient } from '@modelcontextprotocol/client';
+import {
+  Client as ModernClient,
+  StreamableHTTPClientTransport as ModernHttp,
+} from '@modelcontextprotocol/client';
 import { StdioClientTransport as ModernStdio } from '@modelcontextprotocol/client/stdio';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -232,7 +236,7 @@ try {
   };
   log('proxy overhead: done');
 
-  // (b2) the same, with the hub's client on MCP 2026-07-28 (SDK 2, pinned); same direct baseline.
+  // (b2) the same on MCP 2026-07-28: an SDK 2 client pinned to it, via the hub and directly.
   const modern = new ModernClient(
     { name: 'bench-modern', version: '1.0.0' },
     { versionNegotiation: { mode: { pin: '2026-07-28' } } },
@@ -252,24 +256,32 @@ try {
       .catch(() => undefined);
     if (r && !r.isError) break;
   }
+  // The baseline: the same SDK 2 client, pinned to 2026-07-28, straight to the instance.
+  const modernDirect = new ModernClient(
+    { name: 'bench-modern-direct', version: '1.0.0' },
+    { versionNegotiation: { mode: { pin: '2026-07-28' } } },
+  );
+  await modernDirect.connect(new ModernHttp(new URL(target.url)));
+  clients.push(modernDirect);
   const viaModern = [];
   const straight2 = [];
   for (let i = 0; i < 50; i++) {
     await modern.callTool({ name: 'direct-target__scripts_list', arguments: {} });
-    await direct.callTool({ name: 'scripts_list', arguments: {} });
+    await modernDirect.callTool({ name: 'scripts_list', arguments: {} });
   }
   for (let i = 0; i < CALLS; i++) {
     let t0 = performance.now();
     await modern.callTool({ name: 'direct-target__scripts_list', arguments: {} });
     viaModern.push(performance.now() - t0);
     t0 = performance.now();
-    await direct.callTool({ name: 'scripts_list', arguments: {} });
+    await modernDirect.callTool({ name: 'scripts_list', arguments: {} });
     straight2.push(performance.now() - t0);
   }
   const modernStats = summarize(viaModern);
   const directStats2 = summarize(straight2);
-  report.b2_tool_call_modern_client_ms = {
-    era: modern.getProtocolEra(),
+  report.b2_tool_call_2026_07_28_ms = {
+    era_via_hub: modern.getProtocolEra(),
+    era_direct: modernDirect.getProtocolEra(),
     via_hub: modernStats,
     direct_baseline: directStats2,
     added_p50_ms: Math.round((modernStats.p50 - directStats2.p50) * 1000) / 1000,
@@ -337,6 +349,8 @@ try {
 
   report.targets = {
     added_overhead_p50_under_1ms: report.b_tool_call_ms.added_p50_ms < 1,
+    hub_vs_direct_at_most_1_both_eras:
+      report.b_tool_call_ms.ratio_p50 <= 1 && report.b2_tool_call_2026_07_28_ms.ratio_p50 <= 1,
     rss_50_instances_under_100mib: report.c_many_instances.hub_rss_mib < 100,
     first_answer_under_300ms: report.d_start_to_initialize_ms.hub.p50 < 300,
   };
