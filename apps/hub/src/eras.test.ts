@@ -1,7 +1,7 @@
 // Both protocol eras on the hub's stdio: a client that opens with `server/discover` or a
 // 2026-07-28 request is served 2026-07-28 on that connection, with no fallback round trip; the
 // instances behind it are 2025 servers (beacon-instance, an SDK 1.x fixture).
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { InstanceSummary } from '@mcp-beacon/hub-mcp';
 import { startProcess, testNode, waitFor } from '@mcp-beacon/test-utils';
 import { type CallToolResult, Client } from '@modelcontextprotocol/client';
@@ -61,15 +61,22 @@ function rawHub() {
   return { proc, lines, request };
 }
 
-/** A v2 SDK client pinned to 2026-07-28, on the hub over stdio. */
-async function modernClient(onElicit?: (message: string) => Record<string, unknown>) {
+/** A v2 SDK client pinned to 2026-07-28, on the hub over stdio (with `roots`, it has those). */
+async function modernClient(
+  onElicit?: (message: string) => Record<string, unknown>,
+  roots?: string[],
+) {
   const client = new Client(
     { name: 'modern-test', version: '1.0.0' },
     {
       versionNegotiation: { mode: { pin: MODERN } },
-      capabilities: onElicit ? { elicitation: {} } : {},
+      capabilities: { ...(onElicit ? { elicitation: {} } : {}), ...(roots ? { roots: {} } : {}) },
     },
   );
+  if (roots)
+    client.setRequestHandler('roots/list', async () => ({
+      roots: roots.map((folder) => ({ uri: pathToFileURL(folder).href })),
+    }));
   if (onElicit)
     client.setRequestHandler('elicitation/create', async (request) => ({
       action: 'accept',
@@ -259,6 +266,22 @@ describe('beacon-hub on MCP 2026-07-28', () => {
     const refused = await mute.callTool({ name: 'confirm', arguments: { instance: 'fixture' } });
     expect(refused.isError).toBe(true);
     expect(text(refused)).toMatch(/does not support elicitation/);
+  });
+});
+
+describe('beacon-hub routing a 2026-07-28 client by its roots', () => {
+  it('asks for the roots within the call, and routes to the project that holds them', async () => {
+    await fx.startInstance('web');
+    const api = await fx.startInstance('api');
+    const client = await modernClient(undefined, [api.record.path]);
+    await waitFor(
+      async () => (await instances(client)).filter((i) => i.state === 'active').length === 2,
+      { what: 'both instances active' },
+    );
+    const result = await client.callTool({ name: 'project_info', arguments: {} });
+    expect(result.isError).toBeFalsy();
+    expect((result.structuredContent as { name: string }).name).toBe('api');
+    expect(text({ content: result.content.slice(-1) })).toMatch(/^answered by api /);
   });
 });
 

@@ -22,6 +22,11 @@ export interface ClientRoots {
   keys(): Promise<readonly string[] | undefined>;
   /** The keys as last answered, without asking. */
   knownKeys(): readonly string[] | undefined;
+  /**
+   * The keys of roots a 2026-07-28 client gave in a retried call. Not kept: that revision has
+   * no notice of a change of roots, so each call that needs them asks.
+   */
+  keysOf(roots: readonly { uri: string }[]): Promise<readonly string[]>;
   /** The client said its roots changed: the next {@link folders} asks again. */
   invalidate(): void;
 }
@@ -41,6 +46,10 @@ export function createClientRoots(
     const server = peer.server;
     if (!server || !peer.askable()?.roots) return undefined;
     const { roots } = await server.listRoots(undefined, { timeout: LIST_ROOTS_TIMEOUT_MS });
+    return foldersOf(roots);
+  };
+
+  const foldersOf = async (roots: readonly { uri: string }[]): Promise<RootFolders> => {
     const folders: string[] = [];
     for (const root of roots) {
       if (!root.uri.startsWith('file:')) continue;
@@ -77,6 +86,10 @@ export function createClientRoots(
     folders: async () => (await roots())?.folders,
     keys: async () => (await roots())?.keys,
     knownKeys: () => current?.keys,
+    async keysOf(list) {
+      const answer = await foldersOf(list.slice(0, 1_000));
+      return answer.keys;
+    },
     invalidate() {
       generation++;
       current = undefined;

@@ -1,6 +1,6 @@
 import { cleanText } from '@mcp-beacon/registry';
 import { type CallToolResult, ErrorCode, type Tool } from '@modelcontextprotocol/sdk/types.js';
-import type { ListToolsResult, Server } from '@modelcontextprotocol/server';
+import type { InputRequiredResult, ListToolsResult, Server } from '@modelcontextprotocol/server';
 import { type Answerer, attributeError, attributeResult } from './_attribution.js';
 import type { HubContext } from './_context.js';
 import { takeInstanceArg } from './_definitions.js';
@@ -14,7 +14,7 @@ import { formatLocation } from './_location.js';
 import { departed, SEPARATOR } from './_names.js';
 import { clientCapabilitiesOf, extraOf, isModernRequest, requestStateOf } from './_peer.js';
 import { type ChoiceResult, chooseInstance } from './_select.js';
-import { toolError } from './_values.js';
+import { isRecord, toolError } from './_values.js';
 import type { ToolGroup } from './types.js';
 
 function choose(
@@ -159,7 +159,13 @@ export function registerToolHandlers(
     if (target.kind === 'route') return call(target.route.id, target.route.name, args);
     const { group } = target;
     const { instance, rest } = takeInstanceArg(args);
-    const roots = needsRoots(group, instance) ? await ctx.roots.keys() : undefined;
+    let roots = needsRoots(group, instance) ? await ctx.roots.keys() : undefined;
+    if (modern && roots === undefined && needsRoots(group, instance)) {
+      // A 2026-07-28 client is asked for its roots within the call (input_required).
+      const answer = rootsAnswer(handlerCtx.mcpReq.inputResponses);
+      if (answer) roots = await ctx.roots.keysOf(answer);
+      else if (clientCapabilitiesOf(handlerCtx)?.roots !== undefined) return askRoots();
+    }
     if (typeof instance === 'string' && looksLikeFolder(instance))
       await ctx.folders.resolve(instance);
     await ctx.folders.settled();
@@ -167,4 +173,20 @@ export function registerToolHandlers(
     if (!chosen.ok) return toolError(chosen.message);
     return call(chosen.id, chosen.tool, rest);
   });
+}
+
+/** The `input_required` that asks a 2026-07-28 client for its roots. */
+const askRoots = () =>
+  ({
+    resultType: 'input_required',
+    inputRequests: { roots: { method: 'roots/list', params: {} } },
+  }) as unknown as InputRequiredResult;
+
+/** The roots in a 2026-07-28 client's answer to {@link askRoots}, if it gave them. */
+function rootsAnswer(responses: unknown): { uri: string }[] | undefined {
+  const roots =
+    isRecord(responses) && isRecord(responses.roots) ? responses.roots.roots : undefined;
+  return Array.isArray(roots)
+    ? roots.filter((r): r is { uri: string } => isRecord(r) && typeof r.uri === 'string')
+    : undefined;
 }
