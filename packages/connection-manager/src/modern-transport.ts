@@ -147,8 +147,16 @@ export class ModernHttpTransport implements Transport {
   private async initialize(id: RequestId, params: Json): Promise<void> {
     if (isRecord(params.clientInfo)) this.clientInfo = params.clientInfo;
     if (isRecord(params.capabilities)) this.capabilities = params.capabilities;
-    return this.answer(id, async () => {
-      const discover = await this.exchange(id, 'server/discover', {});
+    // A failure is thrown from `send`, so the connection sees why (and may try 2025 again).
+    try {
+      const discover = await this.exchange(id, 'server/discover', {}).catch((error: unknown) => {
+        // The server answered, but not as a 2026-07-28 server does: it is not one (any more).
+        if (error instanceof ConnectionError) throw error;
+        throw new ConnectionError(
+          'NOT_MCP',
+          `${this.wire.url.href} does not answer server/discover: ${(error as Error).message}`,
+        );
+      });
       const versions = Array.isArray(discover.supportedVersions) ? discover.supportedVersions : [];
       if (!versions.includes(MODERN_REVISION))
         throw new ConnectionError(
@@ -157,18 +165,24 @@ export class ModernHttpTransport implements Transport {
         );
       this.serverCapabilities = isRecord(discover.capabilities) ? discover.capabilities : {};
       const meta = isRecord(discover._meta) ? discover._meta : {};
-      return {
-        // The client checks the version it asked for; what is spoken is 2026-07-28.
-        protocolVersion: params.protocolVersion,
-        capabilities: this.serverCapabilities,
-        serverInfo: isRecord(meta[KEY.serverInfo])
-          ? meta[KEY.serverInfo]
-          : { name: 'unknown', version: '0.0.0' },
-        ...(typeof discover.instructions === 'string'
-          ? { instructions: discover.instructions }
-          : {}),
-      };
-    });
+      this.deliver({
+        jsonrpc: '2.0',
+        id,
+        result: {
+          // The client checks the version it asked for; what is spoken is 2026-07-28.
+          protocolVersion: params.protocolVersion,
+          capabilities: this.serverCapabilities,
+          serverInfo: isRecord(meta[KEY.serverInfo])
+            ? meta[KEY.serverInfo]
+            : { name: 'unknown', version: '0.0.0' },
+          ...(typeof discover.instructions === 'string'
+            ? { instructions: discover.instructions }
+            : {}),
+        },
+      } as JSONRPCMessage);
+    } finally {
+      this.exchanges.delete(id);
+    }
   }
 
   private notify(method: string, params: unknown): void {
