@@ -93,6 +93,23 @@ async function modernClient(
   return client;
 }
 
+/**
+ * A pinned client that answers every elicitation `ok: true` (the messages kept in `asked`), once
+ * instance `name` is active.
+ */
+async function askingClient(name: string) {
+  const asked: string[] = [];
+  const client = await modernClient((message) => {
+    asked.push(message);
+    return { ok: true };
+  });
+  await waitFor(
+    async () => (await instances(client)).some((i) => i.name === name && i.state === 'active'),
+    { what: `${name} active` },
+  );
+  return { client, asked };
+}
+
 const text = (result: unknown) =>
   ((result as CallToolResult).content[0] as { text?: string } | undefined)?.text ?? '';
 
@@ -246,16 +263,7 @@ describe('beacon-hub on MCP 2026-07-28', () => {
 
   it('carries an instance’s elicitation to the client as input_required, and its answer back', async () => {
     await startFixture();
-    const asked: string[] = [];
-    const client = await modernClient((message) => {
-      asked.push(message);
-      return { ok: true };
-    });
-    await waitFor(
-      async () =>
-        (await instances(client)).some((i) => i.name === 'fixture' && i.state === 'active'),
-      { what: 'the fixture active' },
-    );
+    const { client, asked } = await askingClient('fixture');
     const confirm = await client.callTool({ name: 'confirm', arguments: { instance: 'fixture' } });
     expect(text(confirm)).toBe('answer {"action":"accept","content":{"ok":true}}');
     // Attributed to the instance, as for a 2025 client.
@@ -342,16 +350,7 @@ describe('beacon-hub and a server that speaks MCP 2026-07-28 only', () => {
 
   it('reaches it for a 2026-07-28 client: call, elicitation, resource, update, cancel', async () => {
     await startModernOnly();
-    const asked: string[] = [];
-    const client = await modernClient((message) => {
-      asked.push(message);
-      return { ok: true };
-    });
-    await waitFor(
-      async () =>
-        (await instances(client)).some((i) => i.name === 'modern' && i.state === 'active'),
-      { what: 'the modern-only server active' },
-    );
+    const { client, asked } = await askingClient('modern');
     await exercise(
       client,
       async (uri) => {
