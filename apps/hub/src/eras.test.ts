@@ -268,6 +268,13 @@ describe('beacon-hub on MCP 2026-07-28', () => {
     expect(text(confirm)).toBe('answer {"action":"accept","content":{"ok":true}}');
     // Attributed to the instance, as for a 2025 client.
     expect(asked).toEqual(['[fixture] ok?']);
+    // The same through instances_call.
+    const viaCall = await client.callTool({
+      name: 'instances_call',
+      arguments: { instance: 'fixture', tool: 'confirm' },
+    });
+    expect(text(viaCall)).toBe('answer {"action":"accept","content":{"ok":true}}');
+    expect(asked).toEqual(['[fixture] ok?', '[fixture] ok?']);
 
     // A client that cannot answer elicitation is not asked; the instance hears why.
     const mute = await modernClient();

@@ -152,7 +152,14 @@ export function registerToolHandlers(
     if (hubTools.some((t) => t.name === name)) {
       // A client may call instances_list first thing: it sees what a first list would.
       await gate.wait();
-      return handleHubTool(hubContext, name, args ?? {}, extra);
+      // instances_call by a 2026-07-28 client carries its instance's requests as that one does.
+      const hubCtx: HubToolContext = modern
+        ? {
+            ...hubContext,
+            callTool: (id, tool, toolArgs) => call(id, tool, toolArgs) as Promise<CallToolResult>,
+          }
+        : hubContext;
+      return handleHubTool(hubCtx, name, args ?? {}, extra);
     }
     const target = await gate.lookup(() => view.tool(name));
     if (!target) throw unknownTool(ctx, name);
