@@ -180,6 +180,34 @@ describe('beacon-hub on MCP 2026-07-28', () => {
     });
     expect(JSON.stringify(call.result?.content)).toContain('hello');
 
+    // Progress crosses both hops ahead of the result (read as raw lines: an SDK client may
+    // drop progress that arrives in one chunk with its result).
+    await startFixture();
+    await waitFor(
+      async () => {
+        const listed = await hub.request('tools/list', { _meta: ENVELOPE });
+        return JSON.stringify(listed.result).includes('"count"');
+      },
+      { what: 'the fixture’s tools listed' },
+    );
+    const counted = await hub.request('tools/call', {
+      name: 'count',
+      arguments: { instance: 'fixture' },
+      _meta: { ...ENVELOPE, progressToken: 7 },
+    });
+    expect(JSON.stringify(counted.result?.content)).toContain('counted');
+    const wire = hub
+      .lines()
+      .map(
+        (l) => JSON.parse(l) as { id?: number; method?: string; params?: { progress?: number } },
+      );
+    const answerAt = wire.findIndex((m) => m.id === counted.id);
+    const progress = wire
+      .slice(0, answerAt)
+      .filter((m) => m.method === 'notifications/progress')
+      .map((m) => m.params?.progress);
+    expect(progress).toEqual([1, 2, 3]);
+
     // The era is chosen once: a 2025 handshake on this connection is refused.
     const late = await hub.request('initialize', {
       protocolVersion: '2025-11-25',
