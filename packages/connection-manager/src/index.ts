@@ -15,6 +15,7 @@ export {
   type TransitionEvent,
 } from './manager.js';
 export {
+  MAX_INPUT_REQUESTS,
   MAX_INPUT_ROUNDS,
   MODERN_REVISION,
   ModernHttpTransport,

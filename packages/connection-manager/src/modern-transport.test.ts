@@ -9,7 +9,12 @@ import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { createMcpHandler, inputRequired, McpServer } from '@modelcontextprotocol/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { type ConnectionManager, createConnectionManager, MAX_INPUT_ROUNDS } from './index.js';
+import {
+  type ConnectionManager,
+  createConnectionManager,
+  MAX_INPUT_REQUESTS,
+  MAX_INPUT_ROUNDS,
+} from './index.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -31,6 +36,19 @@ async function startModernOnly(port = 0) {
           });
         return { content: [{ type: 'text', text: 'counted' }] };
       });
+      server.registerTool('flood', { description: 'asks 17 things at once' }, async () =>
+        inputRequired({
+          inputRequests: Object.fromEntries(
+            Array.from({ length: MAX_INPUT_REQUESTS + 1 }, (_, i) => [
+              `q${i}`,
+              inputRequired.elicit({
+                message: `q${i}`,
+                requestedSchema: z.object({ ok: z.boolean() }),
+              }),
+            ]),
+          ),
+        }),
+      );
       server.registerTool('nag', { description: 'asks forever' }, async () => {
         rounds++;
         return inputRequired({
@@ -60,14 +78,20 @@ async function startModernOnly(port = 0) {
   return { port: (http.address() as AddressInfo).port, close, rounds: () => rounds };
 }
 
+/** Elicitations the managers' clients answered. */
+let asked = 0;
+
 function managerFor(port: number): { manager: ConnectionManager; id: string } {
   const manager = createConnectionManager({
     clientCapabilities: { elicitation: {} },
     configureClient: (client) => {
-      client.setRequestHandler(ElicitRequestSchema, async () => ({
-        action: 'accept',
-        content: { ok: true },
-      }));
+      client.setRequestHandler(ElicitRequestSchema, async () => {
+        asked++;
+        return {
+          action: 'accept',
+          content: { ok: true },
+        };
+      });
     },
   });
   cleanups.push(() => manager.close());
@@ -87,7 +111,7 @@ describe('a server that speaks MCP 2026-07-28 only', () => {
         .get(id)
         ?.catalog.tools.map((t) => t.name)
         .sort(),
-    ).toEqual(['count', 'nag']);
+    ).toEqual(['count', 'flood', 'nag']);
     const progress: number[] = [];
     const result = await manager.client(id).callTool({ name: 'count', arguments: {} }, undefined, {
       onprogress: (p) => progress.push(p.progress),
@@ -98,14 +122,21 @@ describe('a server that speaks MCP 2026-07-28 only', () => {
     await manager.client(id).ping();
   });
 
-  it(`fails a request still asking after ${MAX_INPUT_ROUNDS} rounds, and stays connected`, async () => {
+  it(`fails a request still asking after ${MAX_INPUT_ROUNDS} rounds, or asking ${MAX_INPUT_REQUESTS + 1} things`, async () => {
     const server = await startModernOnly();
     const { manager, id } = managerFor(server.port);
     await waitForState(manager, id, 'active');
+    asked = 0;
     await expect(manager.client(id).callTool({ name: 'nag', arguments: {} })).rejects.toThrow(
       /still required input after 10 rounds/,
     );
     expect(server.rounds()).toBe(MAX_INPUT_ROUNDS + 1);
+    expect(asked).toBe(MAX_INPUT_ROUNDS);
+    asked = 0;
+    await expect(manager.client(id).callTool({ name: 'flood', arguments: {} })).rejects.toThrow(
+      /asked the client 17 things at once; at most 16/,
+    );
+    expect(asked).toBe(0);
     expect(manager.get(id)?.state).toBe('active');
   });
 

@@ -16,6 +16,12 @@ export const MODERN_REVISION = '2026-07-28';
 /** Most `input_required` rounds one request may take before it fails. */
 export const MAX_INPUT_ROUNDS = 10;
 
+/** Most requests one `input_required` round may make of the client. */
+export const MAX_INPUT_REQUESTS = 16;
+
+/** What a server may ask the client within a request (2026-07-28's input requests). */
+const INPUT_METHODS = new Set(['sampling/createMessage', 'elicitation/create', 'roots/list']);
+
 const MAX_MESSAGE_LENGTH = 64 * 1024 * 1024;
 /** The listen stream's reopening: from 250 ms, at most 30 s apart. */
 const LISTEN_BACKOFF = { initialMs: 250, maxMs: 30_000 };
@@ -229,9 +235,17 @@ export class ModernHttpTransport implements Transport {
           { code: -32603 },
         );
       const requests = isRecord(result.inputRequests) ? result.inputRequests : {};
+      const asks = Object.entries(requests);
+      if (asks.length > MAX_INPUT_REQUESTS)
+        throw Object.assign(
+          new Error(
+            `${method} asked the client ${asks.length} things at once; at most ${MAX_INPUT_REQUESTS} are carried`,
+          ),
+          { code: -32603 },
+        );
       const answers: Json = {};
       await Promise.all(
-        Object.entries(requests).map(async ([key, ask]) => {
+        asks.map(async ([key, ask]) => {
           answers[key] = await this.askClient(id, ask);
         }),
       );
@@ -245,9 +259,14 @@ export class ModernHttpTransport implements Transport {
 
   /** One request of the server's, made of the client; resolves with its result. */
   private askClient(exchange: RequestId, ask: unknown): Promise<unknown> {
-    if (!isRecord(ask) || typeof ask.method !== 'string')
+    if (!isRecord(ask) || typeof ask.method !== 'string' || !INPUT_METHODS.has(ask.method))
       return Promise.reject(
-        new ConnectionError('NOT_MCP', 'the server asked for input in an unknown shape'),
+        Object.assign(
+          new Error(
+            `the server asked the client for ${isRecord(ask) ? String(ask.method).slice(0, 64) : 'something'}, which is not an input request`,
+          ),
+          { code: -32602 },
+        ),
       );
     const id = `modern-input-${++this.asks}`;
     return new Promise((resolve, reject) => {
