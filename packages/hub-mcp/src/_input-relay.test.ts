@@ -53,7 +53,10 @@ describe('InputRelay', () => {
       content: [{ type: 'text', text: 'told {"action":"accept","content":{"ok":true}}' }],
     });
     // A state is good once.
-    expect(() => relay.resume(state, {}, signal())).toThrow(/no longer waits/);
+    expect(await relay.resume(state, {}, signal())).toMatchObject({
+      isError: true,
+      content: [{ text: expect.stringMatching(/no longer waits/) }],
+    });
   });
 
   it('refuses an ask no call can carry, or that the client cannot answer', async () => {
@@ -80,7 +83,7 @@ describe('InputRelay', () => {
     const state = (first as { requestState: string }).requestState;
     await clock.advance(PARKED_CALL_MS);
     expect(String(call.aborted())).toMatch(/no answer within 10 minutes/);
-    expect(() => relay.resume(state, {}, signal())).toThrow(/no longer waits/);
+    expect(await relay.resume(state, {}, signal())).toMatchObject({ isError: true });
   });
 
   it(`keeps at most ${MAX_PARKED_CALLS} calls waiting, dropping the oldest`, async () => {
@@ -95,7 +98,7 @@ describe('InputRelay', () => {
     }
     expect(String(calls[0]?.aborted())).toMatch(/more than 100 calls waited/);
     expect(calls[1]?.aborted()).toBeUndefined();
-    expect(() => relay.resume(states[0] ?? '', {}, signal())).toThrow(/no longer waits/);
+    expect(await relay.resume(states[0] ?? '', {}, signal())).toMatchObject({ isError: true });
     relay.close();
     expect(String(calls[1]?.aborted())).toMatch(/went away/);
   });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '@mcp-beacon/registry';
 import type { CallToolResult, Result } from '@modelcontextprotocol/sdk/types.js';
 import type { InputRequiredResult } from '@modelcontextprotocol/server';
+import { toolError } from './_values.js';
 
 /** What an instance asks the client during a call: sampling, elicitation or roots. */
 export interface InputAsk {
@@ -92,8 +93,8 @@ export class InputRelay {
   }
 
   /**
-   * Carries on a call that returned `input_required` with the client's answers.
-   * @throws when `state` names no waiting call (it ended, expired, or was never issued here).
+   * Carries on a call that returned `input_required` with the client's answers. A `state` that
+   * names no waiting call (it ended, expired, or was never issued here) is a tool error.
    */
   resume(
     state: string,
@@ -102,8 +103,10 @@ export class InputRelay {
   ): Promise<CallToolResult | InputRequired> {
     const call = this.parked.get(state);
     if (!call)
-      throw new Error(
-        'this call no longer waits for input (it ended, or waited longer than the hub keeps it); call the tool again',
+      return Promise.resolve(
+        toolError(
+          'this call no longer waits for input (it ended, or waited longer than the hub keeps it); call the tool again',
+        ),
       );
     this.parked.delete(state);
     if (call.expiry !== undefined) this.clock.clearTimeout(call.expiry);

@@ -129,15 +129,9 @@ export function registerToolHandlers(
     const extra = extraOf(handlerCtx);
     const modern = isModernRequest(handlerCtx);
     const state = modern ? requestStateOf(handlerCtx) : undefined;
-    if (state !== undefined) {
-      // A 2026-07-28 client answering what an instance asked during this call.
-      try {
-        return await ctx.relay.resume(state, handlerCtx.mcpReq.inputResponses, extra.signal);
-      } catch (error) {
-        if (extra.signal.aborted) throw error;
-        return toolError((error as Error).message);
-      }
-    }
+    // A 2026-07-28 client answering what an instance asked during this call.
+    if (state !== undefined)
+      return ctx.relay.resume(state, handlerCtx.mcpReq.inputResponses, extra.signal);
     /** The instance call; a 2026-07-28 client's may come back first as `input_required`. */
     const call = (id: string, tool: string, args: Record<string, unknown> | undefined) =>
       modern

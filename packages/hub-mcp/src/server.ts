@@ -280,8 +280,6 @@ export function createHubServer(options: HubServerOptions): HubServer {
       if (starter) void starter.sync();
       await Promise.allSettled(active().map((c) => manager.client(c.id).sendRootsListChanged()));
     });
-    if (era === 'modern' && starter)
-      log('--start-roots: a 2026-07-28 client is not asked for its roots; nothing to start');
     options.onServer?.(server, era);
     peer.serve(server, era);
     return server;
