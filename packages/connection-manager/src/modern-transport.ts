@@ -204,8 +204,11 @@ export class ModernHttpTransport implements Transport {
       this.deliver({ jsonrpc: '2.0', id, result: await work() } as JSONRPCMessage);
     } catch (error) {
       if (this.closed) return;
-      const rpc = error as { code?: unknown; message?: string; data?: unknown };
       if (this.exchanges.get(id)?.abort.signal.aborted) return; // cancelled: no answer
+      // The request did not get through (or its answer did not): the send fails, as it does on
+      // the 2025 transport, and the caller reports the instance as failing.
+      if (error instanceof ConnectionError) throw error;
+      const rpc = error as { code?: unknown; message?: string; data?: unknown };
       this.deliver({
         jsonrpc: '2.0',
         id,
