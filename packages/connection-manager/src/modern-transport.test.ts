@@ -5,8 +5,11 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { makeRecord, startMcpHttpServer, waitFor, waitForState } from '@mcp-beacon/test-utils';
 import { type NodeIncomingMessageLike, toNodeHandler } from '@modelcontextprotocol/node';
-import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
-import { createMcpHandler, inputRequired, McpServer } from '@modelcontextprotocol/server';
+import {
+  ElicitRequestSchema,
+  ResourceUpdatedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
+import { createMcpHandler, inputRequired, McpServer, Server } from '@modelcontextprotocol/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
@@ -100,7 +103,59 @@ function managerFor(port: number): { manager: ConnectionManager; id: string } {
   return { manager, id: record.id };
 }
 
+/** A modern-only server with one resource and `resources.subscribe`, and no `listChanged` at all. */
+async function startSubscribable() {
+  const handler = createMcpHandler(
+    () => {
+      const server = new Server(
+        { name: 'subscribable', version: '2.0.0' },
+        { capabilities: { tools: {}, resources: { subscribe: true } } },
+      );
+      server.setRequestHandler('tools/list', async () => ({ tools: [] }));
+      server.setRequestHandler('resources/list', async () => ({
+        resources: [{ uri: 'note://a', name: 'a' }],
+      }));
+      server.setRequestHandler('resources/templates/list', async () => ({ resourceTemplates: [] }));
+      server.setRequestHandler('resources/read', async () => ({
+        contents: [{ uri: 'note://a', text: 'a' }],
+      }));
+      return server;
+    },
+    { legacy: 'reject' },
+  );
+  const serve = toNodeHandler(handler);
+  const http: HttpServer = createServer(
+    (req, res) => void serve(req as NodeIncomingMessageLike, res),
+  );
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  cleanups.push(async () => {
+    await handler.close();
+    http.closeAllConnections();
+    await new Promise((resolve) => http.close(resolve));
+  });
+  return { port: (http.address() as AddressInfo).port, handler };
+}
+
 describe('a server that speaks MCP 2026-07-28 only', () => {
+  it('tells the client of a subscribed resource through a listen stream opened for it', async () => {
+    const { port, handler } = await startSubscribable();
+    const { manager, id } = managerFor(port);
+    await waitForState(manager, id, 'active');
+    const client = manager.client(id);
+    const updates: string[] = [];
+    client.setNotificationHandler(ResourceUpdatedNotificationSchema, async (n) => {
+      updates.push(n.params.uri);
+    });
+    await client.subscribeResource({ uri: 'note://a' });
+    await waitFor(
+      () => {
+        handler.notify.resourceUpdated('note://a');
+        return updates.includes('note://a');
+      },
+      { what: 'resources/updated for note://a' },
+    );
+  });
+
   it('is connected after its refusal of the 2025 handshake, and carries progress', async () => {
     const server = await startModernOnly();
     const { manager, id } = managerFor(server.port);

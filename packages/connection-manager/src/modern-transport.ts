@@ -85,7 +85,8 @@ export class ModernHttpTransport implements Transport {
   private listen: AbortController | undefined;
   private listenAttempt = 0;
   private listenTimer: unknown;
-  private listening = false;
+  /** The client said `initialized`: the listen stream may open. */
+  private initialized = false;
   private closed = false;
 
   constructor(
@@ -192,8 +193,10 @@ export class ModernHttpTransport implements Transport {
   }
 
   private notify(method: string, params: unknown): void {
-    if (method === 'notifications/initialized') this.openListen();
-    else if (method === 'notifications/cancelled' && isRecord(params))
+    if (method === 'notifications/initialized') {
+      this.initialized = true;
+      this.openListen();
+    } else if (method === 'notifications/cancelled' && isRecord(params))
       this.exchanges.get(params.requestId as RequestId)?.abort.abort();
     // Nothing else a client notifies has a 2026-07-28 counterpart (roots changes are asked for).
   }
@@ -379,7 +382,6 @@ export class ModernHttpTransport implements Transport {
     if (Object.keys(filter).length === 0) return;
     const abort = new AbortController();
     this.listen = abort;
-    this.listening = true;
     const id = `listen-${++this.asks}`;
     void this.wire
       .exchange('POST', {
@@ -422,14 +424,13 @@ export class ModernHttpTransport implements Transport {
       .finally(() => {
         if (this.listen !== abort || this.closed) return;
         // The stream ended: it is opened again, later each time it fails.
-        this.listening = false;
         const delay = backoffDelay(this.listenAttempt++, LISTEN_BACKOFF);
         this.listenTimer = this.clock.setTimeout(() => this.openListen(), delay);
       });
   }
 
   private reopenListen(): void {
-    if (!this.listening && this.listen === undefined) return; // not initialized yet
+    if (!this.initialized) return; // opened with what it follows at `initialized`
     const old = this.listen;
     this.listen = undefined;
     this.clock.clearTimeout(this.listenTimer);
