@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The end-to-end demo: two throwaway projects, a beacon-instance in each, and beacon-hub
 // driven by the official MCP SDK client over stdio, exactly as an MCP client would; then a
-// third project on a stand-in "dev box" (a data folder of its own, reached through a remote).
+// third project on a stand-in "dev box" (a data folder of its own, reached through a remote),
+// and a second client on MCP 2026-07-28.
 // Everything lives in a temp MCP_BEACON_HOME and is cleaned up, also on Ctrl-C.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -10,6 +11,8 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Client as ModernClient } from '@modelcontextprotocol/client';
+import { StdioClientTransport as ModernStdioTransport } from '@modelcontextprotocol/client/stdio';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
@@ -276,6 +279,33 @@ cart.dataset.total = String(items[0]!.price.toFixed(2));
 
   step('Each run is a resource too (resources/list)');
   for (const r of (await client.listResources()).resources) console.log(`  ${r.uri}  ${r.title}`);
+
+  step('A client on MCP 2026-07-28: server/discover, no handshake, the same tools');
+  const modern = new ModernClient(
+    { name: 'beacon-demo-2026', version: '1.0.0' },
+    { versionNegotiation: { mode: { pin: '2026-07-28' } } },
+  );
+  try {
+    await modern.connect(
+      new ModernStdioTransport({
+        command: process.execPath,
+        args: [HUB, '--log-level', 'warn'],
+        env,
+        stderr: 'inherit',
+      }),
+    );
+    const modernTools = (await modern.listTools()).tools;
+    console.log(
+      `  era ${modern.getProtocolEra()} (${modern.getNegotiatedProtocolVersion()}); ${modernTools.length} tools, as the 2025 client sees ${listed.length}`,
+    );
+    const scripts = await modern.callTool({
+      name: 'scripts_list',
+      arguments: { instance: 'payments-api' },
+    });
+    console.log(`  scripts_list: ${scripts.content.at(-1).text}`);
+  } finally {
+    await modern.close();
+  }
 
   step('Stop payments-api (SIGTERM) and watch it leave');
   const before = changes;
