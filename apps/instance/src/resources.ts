@@ -76,33 +76,16 @@ export function registerLogResources(
     },
   );
 
-  /** Per subscribed run: whether lines arrived since the last update, and its throttle timer. */
-  const subscribed = new Map<string, { dirty: boolean; timer: unknown }>();
-  const send = (id: string) => {
+  /** The subscribed runs. */
+  const subscribed = new Set<string>();
+  const updates = throttledUpdates(clock, throttleMs, (id) => {
     server.server.sendResourceUpdated({ uri: logsUri(id) }).catch(() => undefined);
-  };
-  const release = (id: string) => {
-    const entry = subscribed.get(id);
-    if (!entry) return;
-    const fire = () => {
-      if (!entry.dirty) {
-        entry.timer = undefined;
-        return;
-      }
-      entry.dirty = false;
-      send(id);
-      entry.timer = clock.setTimeout(fire, throttleMs);
-    };
-    fire();
-  };
+  });
   // Listens to the runner only while something is subscribed, so a session that never
   // subscribes holds nothing.
   let offLine: (() => void) | undefined;
   const onLine = ({ run }: { run: string }) => {
-    const entry = subscribed.get(run);
-    if (!entry) return;
-    entry.dirty = true;
-    if (entry.timer === undefined) release(run);
+    if (subscribed.has(run)) updates.line(run);
   };
 
   server.server.setRequestHandler('resources/subscribe', async ({ params }) => {
@@ -118,16 +101,15 @@ export function registerLogResources(
           ProtocolErrorCode.InvalidRequest,
           `this session already holds ${maxSubscriptions} subscriptions; unsubscribe first`,
         );
-      subscribed.set(id, { dirty: false, timer: undefined });
+      subscribed.add(id);
       offLine ??= runner.onLine(onLine);
     }
     return {};
   });
   server.server.setRequestHandler('resources/unsubscribe', async ({ params }) => {
     const id = runOf(params.uri);
-    const entry = id === undefined ? undefined : subscribed.get(id);
-    if (entry && id !== undefined) {
-      if (entry.timer !== undefined) clock.clearTimeout(entry.timer);
+    if (id !== undefined && subscribed.has(id)) {
+      updates.drop(id);
       subscribed.delete(id);
       if (subscribed.size === 0) {
         offLine?.();
@@ -140,8 +122,7 @@ export function registerLogResources(
   return () => {
     offLine?.();
     offLine = undefined;
-    for (const entry of subscribed.values())
-      if (entry.timer !== undefined) clock.clearTimeout(entry.timer);
+    updates.clear();
     subscribed.clear();
   };
 }
@@ -163,9 +144,24 @@ export function publishLogUpdates(
   sink: LogUpdateSink,
   options: LogResourceOptions = {},
 ): () => void {
-  const clock = options.clock ?? systemClock;
-  const throttleMs = options.throttleMs ?? 250;
-  /** Runs with an update sent within the throttle: whether lines came since. */
+  const updates = throttledUpdates(options.clock ?? systemClock, options.throttleMs ?? 250, (run) =>
+    sink.resourceUpdated(logsUri(run)),
+  );
+  const off = runner.onLine(({ run }) => {
+    if (sink.listening()) updates.line(run);
+  });
+  return () => {
+    off();
+    updates.clear();
+  };
+}
+
+/**
+ * Updates of runs' logs, throttled per run: the first line of a burst is told at once, then at
+ * most one update every `throttleMs` while lines keep coming, and one after the last of them.
+ */
+function throttledUpdates(clock: Clock, throttleMs: number, send: (run: string) => void) {
+  /** Runs told within the last `throttleMs`: whether lines came since, and the timer. */
   const recent = new Map<string, { dirty: boolean; timer: unknown }>();
   const fire = (run: string) => {
     const entry = recent.get(run);
@@ -174,22 +170,27 @@ export function publishLogUpdates(
       return;
     }
     entry.dirty = false;
-    sink.resourceUpdated(logsUri(run));
+    send(run);
     entry.timer = clock.setTimeout(() => fire(run), throttleMs);
   };
-  const off = runner.onLine(({ run }) => {
-    if (!sink.listening()) return;
-    const entry = recent.get(run);
-    if (entry) {
-      entry.dirty = true;
-      return;
-    }
-    recent.set(run, { dirty: true, timer: undefined });
-    fire(run);
-  });
-  return () => {
-    off();
-    for (const entry of recent.values()) clock.clearTimeout(entry.timer);
-    recent.clear();
+  return {
+    /** A line of `run` arrived. */
+    line(run: string) {
+      const entry = recent.get(run);
+      if (entry) entry.dirty = true;
+      else {
+        recent.set(run, { dirty: true, timer: undefined });
+        fire(run);
+      }
+    },
+    /** Nothing more is told of `run` (until its next line). */
+    drop(run: string) {
+      clock.clearTimeout(recent.get(run)?.timer);
+      recent.delete(run);
+    },
+    clear() {
+      for (const entry of recent.values()) clock.clearTimeout(entry.timer);
+      recent.clear();
+    },
   };
 }
