@@ -1,29 +1,24 @@
-import { wrapTransport } from '@mcp-beacon/connection-manager';
+import { MODERN_REVISION, wrapTransport } from '@mcp-beacon/connection-manager';
 import { type CallToolResult, ErrorCode } from '@modelcontextprotocol/sdk/types.js';
-import type {
-  InputRequiredResult,
-  JSONRPCMessage,
-  RequestId,
-  Transport,
+import {
+  type InputRequiredResult,
+  type JSONRPCMessage,
+  type RequestId,
+  SERVER_INFO_META_KEY,
+  type Transport,
 } from '@modelcontextprotocol/server';
-import type { ProtocolEra } from './_peer.js';
+import { capabilitiesIn, ENVELOPE, type ProtocolEra } from './_peer.js';
 import { isRecord } from './_values.js';
-
-/** The 2026-07-28 revision, as requests name it in their envelope. */
-export const MODERN_REVISION = '2026-07-28';
-const VERSION_KEY = 'io.modelcontextprotocol/protocolVersion';
-const CAPABILITIES_KEY = 'io.modelcontextprotocol/clientCapabilities';
-const SERVER_INFO_KEY = 'io.modelcontextprotocol/serverInfo';
 
 /**
  * The era a request's `_meta` claims: `modern` for a well-formed 2026-07-28 envelope, `legacy`
  * for none, undefined for anything else (left to the SDK to refuse).
  */
 function eraOf(meta: unknown): ProtocolEra | undefined {
-  if (!isRecord(meta) || !(VERSION_KEY in meta)) return 'legacy';
-  return meta[VERSION_KEY] === MODERN_REVISION &&
-    isRecord(meta[CAPABILITIES_KEY]) &&
-    isRecord(meta['io.modelcontextprotocol/clientInfo'])
+  if (!isRecord(meta) || !(ENVELOPE.version in meta)) return 'legacy';
+  return meta[ENVELOPE.version] === MODERN_REVISION &&
+    capabilitiesIn(meta) !== undefined &&
+    isRecord(meta[ENVELOPE.clientInfo])
     ? 'modern'
     : undefined;
 }
@@ -79,20 +74,17 @@ export function withFastToolCalls(inner: Transport, options: FastCallOptions): T
       : {
           ...result,
           resultType: (result as { resultType?: unknown }).resultType ?? 'complete',
-          _meta: { ...result._meta, [SERVER_INFO_KEY]: options.serverInfo },
+          _meta: { ...result._meta, [SERVER_INFO_META_KEY]: options.serverInfo },
         };
 
   const answer = (id: RequestId, call: ToolCall, meta: unknown, era: ProtocolEra) => {
     // One cancellation path: the client's notifications/cancelled aborts this signal.
     const controller = new AbortController();
     const { signal } = controller;
-    const capabilities = isRecord(meta) ? meta[CAPABILITIES_KEY] : undefined;
     const pending = options.call(
       call,
       signal,
-      era === 'modern'
-        ? { capabilities: isRecord(capabilities) ? capabilities : undefined }
-        : undefined,
+      era === 'modern' ? { capabilities: capabilitiesIn(meta) } : undefined,
     );
     const cancel = (reason: string) => controller.abort(reason);
     inFlight.set(id, cancel);

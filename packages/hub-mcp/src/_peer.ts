@@ -1,5 +1,6 @@
 import type { ClientCapabilities, Server, ServerContext } from '@modelcontextprotocol/server';
 import type { ToolExtra } from './_forward.js';
+import { isRecord } from './_values.js';
 
 /** The two protocol families: `legacy` (an `initialize` handshake, up to 2025-11-25), `modern` (2026-07-28, no handshake). */
 export type ProtocolEra = 'legacy' | 'modern';
@@ -61,12 +62,21 @@ export const isModernRequest = (ctx: ServerContext): boolean =>
 
 /** What a 2026-07-28 request says its client can answer (sampling, elicitation, roots). */
 export function clientCapabilitiesOf(ctx: ServerContext): Record<string, unknown> | undefined {
-  const envelope = (ctx.mcpReq as { envelope?: Record<string, unknown> }).envelope;
-  const capabilities = envelope?.['io.modelcontextprotocol/clientCapabilities'];
-  return capabilities !== null && typeof capabilities === 'object'
-    ? (capabilities as Record<string, unknown>)
-    : undefined;
+  return capabilitiesIn((ctx.mcpReq as { envelope?: unknown }).envelope);
 }
+
+/** The client capabilities a 2026-07-28 `_meta` envelope carries, if it carries them. */
+export function capabilitiesIn(meta: unknown): Record<string, unknown> | undefined {
+  const capabilities = isRecord(meta) ? meta[ENVELOPE.capabilities] : undefined;
+  return isRecord(capabilities) ? capabilities : undefined;
+}
+
+/** The keys of a 2026-07-28 request's `_meta` envelope. */
+export const ENVELOPE = {
+  version: 'io.modelcontextprotocol/protocolVersion',
+  clientInfo: 'io.modelcontextprotocol/clientInfo',
+  capabilities: 'io.modelcontextprotocol/clientCapabilities',
+} as const;
 
 /** The `requestState` a 2026-07-28 request echoes, if any. */
 export function requestStateOf(ctx: ServerContext): string | undefined {
