@@ -13,8 +13,7 @@ import {
   sleep,
   systemClock,
 } from '@mcp-beacon/registry';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { InstanceError } from './errors.js';
 import { VERSION } from './instance.js';
 
@@ -55,9 +54,16 @@ export interface Announcement {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-/** An MCP session with the announced server: `initialize` done, kept for pings. */
+/**
+ * An MCP connection with the announced server, kept for pings: a 2025-11-25 session after
+ * `initialize`, or, for a server that speaks only MCP 2026-07-28, that revision after
+ * `server/discover` (the SDK probes first and falls back to `initialize`).
+ */
 async function openSession(url: string, token: string | undefined, timeoutMs: number) {
-  const client = new Client({ name: 'beacon-announce', version: VERSION });
+  const client = new Client(
+    { name: 'beacon-announce', version: VERSION },
+    { versionNegotiation: { mode: 'auto' } },
+  );
   const transport = new StreamableHTTPClientTransport(new URL(url), {
     requestInit: token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } },
   });

@@ -3,14 +3,7 @@
 
 import { setImmediate as turn } from 'node:timers/promises';
 import type { Clock } from '@mcp-beacon/registry';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import {
-  PromptSchema,
-  ResourceSchema,
-  ResourceTemplateSchema,
-  ResultSchema,
-  ToolSchema,
-} from '@modelcontextprotocol/sdk/types.js';
+import { type Client, specTypeSchemas } from '@modelcontextprotocol/client';
 import { ConnectionError } from './errors.js';
 import { HttpClientTransport } from './http-transport.js';
 import type { CatalogLimits, InstanceCatalog } from './types.js';
@@ -26,14 +19,14 @@ export const PART_LISTS: Record<CatalogPart, readonly (keyof InstanceCatalog)[]>
 };
 
 const LISTS = {
-  tools: { method: 'tools/list', field: 'tools', schema: ToolSchema },
-  resources: { method: 'resources/list', field: 'resources', schema: ResourceSchema },
+  tools: { method: 'tools/list', field: 'tools', schema: specTypeSchemas.Tool },
+  resources: { method: 'resources/list', field: 'resources', schema: specTypeSchemas.Resource },
   resourceTemplates: {
     method: 'resources/templates/list',
     field: 'resourceTemplates',
-    schema: ResourceTemplateSchema,
+    schema: specTypeSchemas.ResourceTemplate,
   },
-  prompts: { method: 'prompts/list', field: 'prompts', schema: PromptSchema },
+  prompts: { method: 'prompts/list', field: 'prompts', schema: specTypeSchemas.Prompt },
 } as const;
 
 const DEFAULTS: Required<CatalogLimits> = {
@@ -82,7 +75,7 @@ async function fetchPage(
 ): Promise<Record<string, unknown>> {
   const transport = client.transport;
   if (!(transport instanceof HttpClientTransport))
-    return (await client.request({ method, params } as never, ResultSchema, {
+    return (await client.request({ method, params }, specTypeSchemas.Result, {
       timeout: timeoutMs,
     })) as Record<string, unknown>;
   const answer = await transport.call(method, params, {
@@ -153,19 +146,19 @@ export async function fetchList(
         await turn();
         sliceStart = clock.now();
       }
-      const parsed = schema.safeParse(entry);
-      if (!parsed.success) {
+      const parsed = schema['~standard'].validate(entry);
+      if (parsed.issues !== undefined) {
         dropped++;
         continue;
       }
-      const size = JSON.stringify(parsed.data).length;
+      const size = JSON.stringify(parsed.value).length;
       if (size > options.budget.left) {
         truncated = `${list}: the catalog is over ${limits.bytes} bytes`;
         break;
       }
       options.budget.left -= size;
       bytes += size;
-      items.push(parsed.data);
+      items.push(parsed.value);
     }
     if (truncated) break;
     cursor = typeof result.nextCursor === 'string' ? result.nextCursor : undefined;

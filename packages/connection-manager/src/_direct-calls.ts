@@ -2,10 +2,7 @@
 // how each settles, and one shared timer for all their deadlines.
 
 import type { Clock } from '@mcp-beacon/registry';
-import type {
-  JSONRPCErrorResponse,
-  JSONRPCResultResponse,
-} from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCErrorResponse, JSONRPCResultResponse } from '@modelcontextprotocol/client';
 import { ConnectionError } from './errors.js';
 
 /** The answer to a direct call: a result or an error, as the server wrote it. */

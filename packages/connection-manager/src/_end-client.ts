@@ -1,5 +1,5 @@
 import type { Clock } from '@mcp-beacon/registry';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Client } from '@modelcontextprotocol/client';
 
 /**
  * Closes an instance client; with `endSession`, first ends its session on the instance

@@ -1,12 +1,12 @@
 // The health check of an active connection: a ping every interval, a miss counted on timeout,
 // and a failure after so many misses in a row (or at once on any other error).
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import type { Client } from '@modelcontextprotocol/client';
+import { SdkError, SdkErrorCode } from '@modelcontextprotocol/client';
 import { describeError } from './errors.js';
 import type { ConnectionDeps } from './types.js';
 
 const isTimeout = (error: unknown): boolean =>
-  error instanceof McpError && error.code === ErrorCode.RequestTimeout;
+  error instanceof SdkError && error.code === SdkErrorCode.RequestTimeout;
 
 /** What the health check needs of its connection; `generation` tells a stale step. */
 export interface HealthHost {

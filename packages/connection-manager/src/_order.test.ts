@@ -1,6 +1,4 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { Client, type JSONRPCMessage, type Transport } from '@modelcontextprotocol/client';
 import { describe, expect, it } from 'vitest';
 import { inOrder, ResponseOrder } from './_order.js';
 
@@ -55,11 +53,14 @@ async function progressSeen(ordered: boolean): Promise<number> {
   const transport = new BackToBack(ordered ? new ResponseOrder() : undefined);
   await client.connect(transport);
   let seen = 0;
-  await client.callTool({ name: 'x', arguments: {} }, undefined, {
-    onprogress: () => {
-      seen++;
+  await client.callTool(
+    { name: 'x', arguments: {} },
+    {
+      onprogress: () => {
+        seen++;
+      },
     },
-  });
+  );
   await client.close();
   return seen;
 }
@@ -78,11 +79,14 @@ describe('the SDK client and ResponseOrder', () => {
     const client = new Client({ name: 'order-test', version: '1.0.0' });
     await client.connect(inOrder(new BackToBack()));
     let seen = 0;
-    await client.callTool({ name: 'x', arguments: {} }, undefined, {
-      onprogress: () => {
-        seen++;
+    await client.callTool(
+      { name: 'x', arguments: {} },
+      {
+        onprogress: () => {
+          seen++;
+        },
       },
-    });
+    );
     await client.close();
     expect(seen).toBe(1);
   });

@@ -1,10 +1,10 @@
 // The one workaround for the SDK client's message order (kept here, tested in _order.test.ts):
-// the SDK runs a notification's handler one microtask after the message arrives but settles a
+// the SDK 2 client (as SDK 1 did) runs a notification's handler one microtask after the message arrives but settles a
 // response at once, so progress sent just before a result (in the same chunk, or through a
 // remote's channel) would reach a request already settled and be dropped. HttpClientTransport
 // hands its messages on through a ResponseOrder; any other transport is wrapped in `inOrder` before the client
 // connects, so nothing of the SDK is patched.
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { Transport } from '@modelcontextprotocol/client';
 import { wrapTransport } from './_wrap.js';
 
 /**

@@ -2,12 +2,7 @@
 // that sends notifications in a loop costs one fetch per interval, never a pile of them.
 
 import type { Clock } from '@mcp-beacon/registry';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import {
-  PromptListChangedNotificationSchema,
-  ResourceListChangedNotificationSchema,
-  ToolListChangedNotificationSchema,
-} from '@modelcontextprotocol/sdk/types.js';
+import type { Client } from '@modelcontextprotocol/client';
 import type { CatalogPart } from './_catalog.js';
 
 /** Schedules refetches of catalog parts; see {@link createRefresher}. */
@@ -84,13 +79,13 @@ export function createRefresher(options: {
 
 /** Has `client`'s `list_changed` notifications request a refetch of their part. */
 export function refreshOnListChanged(client: Client, refresher: Refresher): void {
-  client.setNotificationHandler(ToolListChangedNotificationSchema, async () =>
+  client.setNotificationHandler('notifications/tools/list_changed', async () =>
     refresher.request('tools'),
   );
-  client.setNotificationHandler(ResourceListChangedNotificationSchema, async () =>
+  client.setNotificationHandler('notifications/resources/list_changed', async () =>
     refresher.request('resources'),
   );
-  client.setNotificationHandler(PromptListChangedNotificationSchema, async () =>
+  client.setNotificationHandler('notifications/prompts/list_changed', async () =>
     refresher.request('prompts'),
   );
 }

@@ -1,7 +1,7 @@
 // One recovery of an expired session: what a renewed session must be told again (the
 // `initialize` parameters, the log level and the resource subscriptions of the session it
 // replaces), and the renewal itself, shared by every request that met the 404.
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/client';
 import type { DirectAnswer } from './_direct-calls.js';
 import { ConnectionError } from './errors.js';
 

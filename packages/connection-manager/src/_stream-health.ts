@@ -1,6 +1,6 @@
 // The server's event stream as part of a connection's health: why a connection without it is
 // degraded, and when an answered ping reopens it.
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { Transport } from '@modelcontextprotocol/client';
 import { HttpClientTransport } from './http-transport.js';
 
 /** Why an active connection over `transport` is not whole, or undefined when it is. */

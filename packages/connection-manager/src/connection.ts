@@ -4,8 +4,8 @@
 // its bounds in `_catalog.ts`, the refetch policy in `_refresh.ts`, the port knock and the
 // loopback target in `_probe.ts`.
 import type { InstanceRecord } from '@mcp-beacon/registry';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import type { Implementation, ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
+import type { Implementation, ServerCapabilities } from '@modelcontextprotocol/client';
+import { Client } from '@modelcontextprotocol/client';
 import { CatalogBook } from './_catalog.js';
 import { endClient } from './_end-client.js';
 import { HealthCheck } from './_health.js';

@@ -5,8 +5,7 @@
 // `_sse.ts`, the call table `_direct-calls.ts`, the GET stream's life `_event-stream.ts`, the
 // renewal of a forgotten session `_session-renewal.ts`, the order of deliveries `_order.ts`.
 import { type Clock, systemClock } from '@mcp-beacon/registry';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, RequestId, Transport } from '@modelcontextprotocol/client';
 import { type DirectAnswer, DirectCalls } from './_direct-calls.js';
 import { EventStream, type EventStreamStatus } from './_event-stream.js';
 import { ResponseOrder } from './_order.js';

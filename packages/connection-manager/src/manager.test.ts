@@ -404,11 +404,12 @@ describe('message order', () => {
     manager.upsert(r);
     await waitForState(manager, r.id, 'active');
     const progress: number[] = [];
-    const result = await manager
-      .client(r.id)
-      .callTool({ name: 'count', arguments: {} }, undefined, {
+    const result = await manager.client(r.id).callTool(
+      { name: 'count', arguments: {} },
+      {
         onprogress: (p) => void progress.push(p.progress),
-      });
+      },
+    );
     expect(result.content).toEqual([{ type: 'text', text: 'counted' }]);
     expect(progress).toEqual([1, 2, 3]);
   });

@@ -11,9 +11,12 @@ import {
   type PortOwnership,
   systemClock,
 } from '@mcp-beacon/registry';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { ClientCapabilities, Implementation } from '@modelcontextprotocol/sdk/types.js';
+import type {
+  Client,
+  ClientCapabilities,
+  Implementation,
+  Transport,
+} from '@modelcontextprotocol/client';
 import { probePort, urlEndpoint } from './_probe.js';
 import { Connection } from './connection.js';
 import { ConnectionError } from './errors.js';

@@ -5,10 +5,6 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { makeRecord, startMcpHttpServer, waitFor, waitForState } from '@mcp-beacon/test-utils';
 import { type NodeIncomingMessageLike, toNodeHandler } from '@modelcontextprotocol/node';
-import {
-  ElicitRequestSchema,
-  ResourceUpdatedNotificationSchema,
-} from '@modelcontextprotocol/sdk/types.js';
 import { createMcpHandler, inputRequired, McpServer, Server } from '@modelcontextprotocol/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -88,7 +84,7 @@ function managerFor(port: number): { manager: ConnectionManager; id: string } {
   const manager = createConnectionManager({
     clientCapabilities: { elicitation: {} },
     configureClient: (client) => {
-      client.setRequestHandler(ElicitRequestSchema, async () => {
+      client.setRequestHandler('elicitation/create', async () => {
         asked++;
         return {
           action: 'accept',
@@ -143,7 +139,7 @@ describe('a server that speaks MCP 2026-07-28 only', () => {
     await waitForState(manager, id, 'active');
     const client = manager.client(id);
     const updates: string[] = [];
-    client.setNotificationHandler(ResourceUpdatedNotificationSchema, async (n) => {
+    client.setNotificationHandler('notifications/resources/updated', async (n) => {
       updates.push(n.params.uri);
     });
     await client.subscribeResource({ uri: 'note://a' });
@@ -168,9 +164,12 @@ describe('a server that speaks MCP 2026-07-28 only', () => {
         .sort(),
     ).toEqual(['count', 'flood', 'nag']);
     const progress: number[] = [];
-    const result = await manager.client(id).callTool({ name: 'count', arguments: {} }, undefined, {
-      onprogress: (p) => progress.push(p.progress),
-    });
+    const result = await manager.client(id).callTool(
+      { name: 'count', arguments: {} },
+      {
+        onprogress: (p) => progress.push(p.progress),
+      },
+    );
     expect(result.content).toEqual([{ type: 'text', text: 'counted' }]);
     expect(progress).toEqual([1, 2, 3]);
     // A ping is a server/discover.

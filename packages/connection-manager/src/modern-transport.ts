@@ -3,8 +3,7 @@
 // server's `input_required` results become requests to the client. The hub keeps one model of
 // an instance (the 2025 one) and meets the newer revision here, at the edge.
 import { type Clock, systemClock } from '@mcp-beacon/registry';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, RequestId, Transport } from '@modelcontextprotocol/client';
 import { SessionWire } from './_session-wire.js';
 import { readBodyJson, readEventStream, refusal } from './_sse.js';
 import { ConnectionError } from './errors.js';

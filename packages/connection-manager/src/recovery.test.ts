@@ -130,7 +130,7 @@ describe('cancel frees everything', () => {
     const sdkAbort = new AbortController();
     const viaSdk = manager
       .client(id)
-      .callTool({ name: 'slow', arguments: {} }, undefined, { signal: sdkAbort.signal });
+      .callTool({ name: 'slow', arguments: {} }, { signal: sdkAbort.signal });
     await waitFor(() => server.hanging() === 1, { what: 'the SDK call hanging' });
     sdkAbort.abort();
     await expect(viaSdk).rejects.toThrow();

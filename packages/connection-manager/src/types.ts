@@ -1,17 +1,17 @@
 // The types a connection is seen through, shared by the connection, its machine, its catalog
 // and the manager (here, so that none of them imports another for a type).
 import type { Clock, InstanceRecord, LoopbackAddress, PortOwnership } from '@mcp-beacon/registry';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type {
+  Client,
   ClientCapabilities,
   Implementation,
   Prompt,
   Resource,
-  ResourceTemplate,
+  ResourceTemplateType as ResourceTemplate,
   ServerCapabilities,
   Tool,
-} from '@modelcontextprotocol/sdk/types.js';
+  Transport,
+} from '@modelcontextprotocol/client';
 import type { BackoffOptions } from './retry.js';
 
 /** How much of one instance's catalog the hub keeps; the rest is cut, and said so. */

@@ -3,7 +3,7 @@ import type {
   CallToolResult,
   CreateMessageRequest,
   ElicitRequest,
-} from '@modelcontextprotocol/sdk/types.js';
+} from '@modelcontextprotocol/server';
 import { isRecord } from './_values.js';
 
 type SamplingParams = CreateMessageRequest['params'];

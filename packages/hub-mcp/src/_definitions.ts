@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { cleanText } from '@mcp-beacon/registry';
-import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Tool } from '@modelcontextprotocol/server';
 import { proxiedUri } from './_names.js';
 import { isRecord } from './_values.js';
 

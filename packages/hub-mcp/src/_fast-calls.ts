@@ -1,8 +1,9 @@
 import { MODERN_REVISION, wrapTransport } from '@mcp-beacon/connection-manager';
-import { type CallToolResult, ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import {
+  type CallToolResult,
   type InputRequiredResult,
   type JSONRPCMessage,
+  ProtocolErrorCode,
   type RequestId,
   SERVER_INFO_META_KEY,
   type Transport,
@@ -100,7 +101,7 @@ export function withFastToolCalls(inner: Transport, options: FastCallOptions): T
             error: {
               code: Number.isSafeInteger(error.code)
                 ? (error.code as number)
-                : ErrorCode.InternalError,
+                : ProtocolErrorCode.InternalError,
               message: error.message ?? String(error),
               ...(error.data === undefined ? {} : { data: error.data }),
             },

@@ -4,16 +4,18 @@ import {
   type DirectAnswer,
   HttpClientTransport,
 } from '@mcp-beacon/connection-manager';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
   type CallToolResult,
-  ErrorCode,
-  McpError,
+  type Client,
   type Progress,
+  ProtocolError,
+  ProtocolErrorCode,
+  type RequestOptions,
   type Result,
-  ResultSchema,
-} from '@modelcontextprotocol/sdk/types.js';
+  SdkError,
+  SdkErrorCode,
+  specTypeSchemas,
+} from '@modelcontextprotocol/client';
 import { toolError } from './_values.js';
 
 /** The request context the SDK hands to handlers (the parts the hub uses). */
@@ -34,27 +36,34 @@ export const wireError = (code: number, message: string): WireError =>
   Object.assign(new Error(message), { code });
 
 /**
- * An upstream JSON-RPC error as the peer sent it. The SDK's `McpError` prefixes its message
- * with `MCP error <code>: `; forwarded as is, every hop would add another prefix.
+ * JSON-RPC codes that are not an instance's own answer: a lost connection (which the instance's
+ * HTTP transport reports for a stream that closed before its answer) and a timeout.
  */
-export function upstreamError(error: McpError): WireError {
-  const prefix = `MCP error ${error.code}: `;
-  const message = error.message.startsWith(prefix)
-    ? error.message.slice(prefix.length)
-    : error.message;
-  const wire = wireError(error.code, message);
+const CONNECTION_CLOSED = -32000;
+const REQUEST_TIMEOUT = -32001;
+
+/**
+ * An upstream JSON-RPC error as the peer sent it: code, message and data. (The SDK's
+ * `ProtocolError` keeps the peer's message as it was; nothing is added on any hop.)
+ */
+export function upstreamError(error: ProtocolError): WireError {
+  const wire = wireError(error.code, error.message);
   if (error.data !== undefined) wire.data = error.data;
   return wire;
 }
 
 /** True for errors the peer itself answered with (not a timeout or a lost connection). */
-function isPeerError(error: unknown): error is McpError {
+function isPeerError(error: unknown): error is ProtocolError {
   return (
-    error instanceof McpError &&
-    error.code !== ErrorCode.RequestTimeout &&
-    error.code !== ErrorCode.ConnectionClosed
+    error instanceof ProtocolError &&
+    error.code !== REQUEST_TIMEOUT &&
+    error.code !== CONNECTION_CLOSED
   );
 }
+
+/** Whether the SDK gave up waiting for the answer. */
+const timedOut = (error: unknown): boolean =>
+  error instanceof SdkError && error.code === SdkErrorCode.RequestTimeout;
 
 /** Sends requests to instances on behalf of the hub's client. */
 export interface Forwarder {
@@ -114,10 +123,9 @@ export function createForwarder(manager: ConnectionManager, callTimeoutMs: numbe
   };
 
   const describeFailure = (name: string, error: unknown): string => {
-    if (error instanceof McpError && error.code === ErrorCode.RequestTimeout)
-      return `instance ${name} did not answer within ${callTimeoutMs} ms`;
+    if (timedOut(error)) return `instance ${name} did not answer within ${callTimeoutMs} ms`;
     const message =
-      error instanceof McpError ? upstreamError(error).message : (error as Error).message;
+      error instanceof ProtocolError ? upstreamError(error).message : (error as Error).message;
     return `instance ${name} failed: ${message}`;
   };
 
@@ -131,19 +139,27 @@ export function createForwarder(manager: ConnectionManager, callTimeoutMs: numbe
     try {
       client = clientFor(id);
     } catch (error) {
-      return { ok: false, code: ErrorCode.InvalidRequest, message: (error as Error).message };
+      return {
+        ok: false,
+        code: ProtocolErrorCode.InvalidRequest,
+        message: (error as Error).message,
+      };
     }
     // Taken now: the instance may be gone by the time the call fails.
     const name = manager.get(id)?.record.name ?? id;
     const { options, drain } = requestOptions(extra);
     try {
-      const result = await client.request({ method, params } as never, ResultSchema, options);
+      const result = await client.request({ method, params }, specTypeSchemas.Result, options);
       await drain();
       return { ok: true, result };
     } catch (error) {
       if (extra.signal.aborted) throw error;
       if (isPeerError(error)) throw upstreamError(error);
-      return { ok: false, code: ErrorCode.InternalError, message: describeFailure(name, error) };
+      return {
+        ok: false,
+        code: ProtocolErrorCode.InternalError,
+        message: describeFailure(name, error),
+      };
     }
   };
 
@@ -174,7 +190,7 @@ export function createForwarder(manager: ConnectionManager, callTimeoutMs: numbe
     if ('result' in answer) return answer.result as CallToolResult;
     const { code, message, data } = answer.error;
     // As on the SDK path: a lost stream or a timeout is the hub's to report, not the peer's.
-    if (code === ErrorCode.ConnectionClosed || code === ErrorCode.RequestTimeout)
+    if (code === CONNECTION_CLOSED || code === REQUEST_TIMEOUT)
       return toolError(`instance ${instance} failed: ${message}`);
     const wire = wireError(code, message);
     if (data !== undefined) wire.data = data;

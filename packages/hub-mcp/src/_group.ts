@@ -4,7 +4,7 @@
 // arguments.
 
 import { type InstanceLocation, isLocal } from '@mcp-beacon/connection-manager';
-import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Tool } from '@modelcontextprotocol/server';
 import { tag } from './_attribution.js';
 import { withInstanceArg } from './_definitions.js';
 import { instanceLabel } from './_location.js';

@@ -7,7 +7,7 @@ import {
   remoteOf,
 } from '@mcp-beacon/connection-manager';
 import { cleanText } from '@mcp-beacon/registry';
-import { type CallToolResult, ErrorCode, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { type CallToolResult, ProtocolErrorCode, type Tool } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { looksLikeFolder } from './_folders.js';
 import { type Forwarder, type ToolExtra, wireError } from './_forward.js';
@@ -201,7 +201,7 @@ function input<N extends HubToolName>(name: N, args: unknown): z.infer<(typeof I
   const parsed = INPUTS[name].safeParse(args);
   if (!parsed.success)
     throw wireError(
-      ErrorCode.InvalidParams,
+      ProtocolErrorCode.InvalidParams,
       `${name}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'arguments'}: ${i.message}`).join('; ')}`,
     );
   return parsed.data as z.infer<(typeof INPUTS)[N]>;
@@ -320,7 +320,7 @@ export async function handleHubTool(
       case 'instances_start': {
         const { path } = input('instances_start', args);
         if (!ctx.launchInstance)
-          throw wireError(ErrorCode.InvalidParams, 'this hub cannot start instances');
+          throw wireError(ProtocolErrorCode.InvalidParams, 'this hub cannot start instances');
         const { info, started } = await ctx.launchInstance(path, { signal: extra.signal });
         const { slug, tools, list } = hubNames(info, ctx.view);
         const name = cleanText(info.record.name);
@@ -347,7 +347,7 @@ export async function handleHubTool(
         return ctx.callTool(target.id, tool, toolArgs, extra);
       }
       default:
-        throw wireError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
+        throw wireError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${name}`);
     }
   } catch (error) {
     if (error instanceof HubError)

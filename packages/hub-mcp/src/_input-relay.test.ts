@@ -1,5 +1,5 @@
 import { manualClock } from '@mcp-beacon/test-utils';
-import type { CallToolResult, Result } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, Result } from '@modelcontextprotocol/server';
 import { describe, expect, it } from 'vitest';
 import { InputRelay, MAX_PARKED_CALLS, PARKED_CALL_MS } from './_input-relay.js';
 

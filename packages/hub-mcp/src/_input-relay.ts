@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '@mcp-beacon/registry';
-import type { CallToolResult, Result } from '@modelcontextprotocol/sdk/types.js';
-import type { InputRequiredResult } from '@modelcontextprotocol/server';
+import type { CallToolResult, InputRequiredResult, Result } from '@modelcontextprotocol/server';
 import { toolError } from './_values.js';
 
 /** What an instance asks the client during a call: sampling, elicitation or roots. */

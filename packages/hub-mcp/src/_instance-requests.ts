@@ -1,16 +1,11 @@
 import { type ConnectionInfo, isLocal } from '@mcp-beacon/connection-manager';
 import { cleanText } from '@mcp-beacon/registry';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import {
+  type Client,
   type ClientCapabilities,
-  CreateMessageRequestSchema,
-  ElicitRequestSchema,
-  ErrorCode,
-  ListRootsRequestSchema,
-  LoggingMessageNotificationSchema,
-  McpError,
-  ResourceUpdatedNotificationSchema,
-} from '@modelcontextprotocol/sdk/types.js';
+  ProtocolError,
+  ProtocolErrorCode,
+} from '@modelcontextprotocol/client';
 import type { Server } from '@modelcontextprotocol/server';
 import { attributeElicitation, attributeSampling } from './_attribution.js';
 import type { HubContext } from './_context.js';
@@ -38,7 +33,7 @@ export function handleInstanceRequests(ctx: HubContext, client: Client, info: Co
     const server = peer.server;
     if (server && peer.askable()?.[capability] !== undefined) return server;
     throw wireError(
-      ErrorCode.InvalidRequest,
+      ProtocolErrorCode.InvalidRequest,
       `the MCP client connected to the Beacon hub does not support ${what}`,
     );
   };
@@ -50,7 +45,7 @@ export function handleInstanceRequests(ctx: HubContext, client: Client, info: Co
     const answer = ctx.relay.ask(info.id, ask);
     if (typeof answer !== 'string') return answer as Promise<never>;
     throw wireError(
-      ErrorCode.InvalidRequest,
+      ProtocolErrorCode.InvalidRequest,
       answer === 'unsupported'
         ? `the MCP client connected to the Beacon hub does not support ${what}`
         : `the MCP client connected to the Beacon hub with MCP 2026-07-28, which takes an instance's ${what} request only during one of its calls to that instance`,
@@ -58,17 +53,17 @@ export function handleInstanceRequests(ctx: HubContext, client: Client, info: Co
   };
   /** The client's own errors go back to the instance as the client sent them. */
   const asUpstream = (error: unknown): never => {
-    throw error instanceof McpError ? upstreamError(error) : error;
+    throw error instanceof ProtocolError ? upstreamError(error) : error;
   };
 
-  client.setNotificationHandler(LoggingMessageNotificationSchema, async (notification) => {
+  client.setNotificationHandler('notifications/message', async (notification) => {
     const { logger, ...rest } = notification.params;
     if (!peer.connected()) return;
     await peer.server
       ?.sendLoggingMessage({ ...rest, logger: logger ? `${slug()}/${logger}` : slug() })
       .catch(() => undefined);
   });
-  client.setNotificationHandler(ResourceUpdatedNotificationSchema, async (notification) => {
+  client.setNotificationHandler('notifications/resources/updated', async (notification) => {
     if (!peer.connected()) return;
     await peer.server
       ?.sendResourceUpdated({
@@ -77,17 +72,17 @@ export function handleInstanceRequests(ctx: HubContext, client: Client, info: Co
       })
       .catch(() => undefined);
   });
-  client.setRequestHandler(CreateMessageRequestSchema, async (request, extra) => {
+  client.setRequestHandler('sampling/createMessage', async (request, ctx) => {
     const params = attributeSampling(request.params, asker());
     if (peer.era === 'modern')
       return carried({ method: 'sampling/createMessage', params }, 'sampling');
     return askable('sampling', 'sampling')
       .createMessage(params as SamplingParams, {
-        signal: extra.signal,
+        signal: ctx.mcpReq.signal,
       })
       .catch(asUpstream);
   });
-  client.setRequestHandler(ElicitRequestSchema, async (request, extra) => {
+  client.setRequestHandler('elicitation/create', async (request, ctx) => {
     const params = attributeElicitation(request.params, asker());
     if (peer.era === 'modern')
       return carried(
@@ -96,16 +91,16 @@ export function handleInstanceRequests(ctx: HubContext, client: Client, info: Co
         'elicitation',
       );
     return askable('elicitation', 'elicitation')
-      .elicitInput(params, { signal: extra.signal })
+      .elicitInput(params, { signal: ctx.mcpReq.signal })
       .catch(asUpstream);
   });
-  client.setRequestHandler(ListRootsRequestSchema, async (_request, extra) => {
+  client.setRequestHandler('roots/list', async (_request, ctx) => {
     // The client's roots are this machine's folders: they mean nothing on another machine or in
     // a container, and would tell it the laptop's folder layout. A remote instance gets none.
     if (!isLocal(info.location)) return { roots: [] };
     if (peer.era === 'modern') return carried({ method: 'roots/list', params: {} }, 'roots');
     return askable('roots', 'roots')
-      .listRoots(undefined, { signal: extra.signal })
+      .listRoots(undefined, { signal: ctx.mcpReq.signal })
       .catch(asUpstream);
   });
 }

@@ -1,5 +1,5 @@
-import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import type { Server } from '@modelcontextprotocol/server';
+import { ProtocolErrorCode } from '@modelcontextprotocol/server';
 import type { HubContext } from './_context.js';
 import { wireError } from './_forward.js';
 import { listHint } from './_list-hint.js';
@@ -20,7 +20,7 @@ export function registerPromptHandlers(server: Server, ctx: HubContext): void {
   });
   const routePrompt = async (name: string) => {
     const route = await gate.lookup(() => view.promptRoute(name));
-    if (!route) throw wireError(ErrorCode.InvalidParams, `Unknown prompt: ${name}`);
+    if (!route) throw wireError(ProtocolErrorCode.InvalidParams, `Unknown prompt: ${name}`);
     return route;
   };
   server.setRequestHandler('prompts/get', async (request, handlerCtx) => {

@@ -1,10 +1,10 @@
 import { cleanText } from '@mcp-beacon/registry';
+import type { Server } from '@modelcontextprotocol/server';
 import {
-  ErrorCode,
+  ProtocolErrorCode,
   type ReadResourceResult,
   type Result,
-} from '@modelcontextprotocol/sdk/types.js';
-import type { Server } from '@modelcontextprotocol/server';
+} from '@modelcontextprotocol/server';
 import type { HubContext } from './_context.js';
 import { type ToolExtra, wireError } from './_forward.js';
 import { listHint } from './_list-hint.js';
@@ -26,7 +26,7 @@ export async function routeUri(ctx: HubContext, uri: string): Promise<UriRoute> 
   // A URI of an instance that left stays its own: it fails, naming who served it.
   const gone = parsed && ctx.view.slugs.retiredHolder(parsed.slug);
   throw wireError(
-    ErrorCode.InvalidParams,
+    ProtocolErrorCode.InvalidParams,
     `Unknown resource: ${cleanText(uri)}${gone ? `: it was served by ${departed(gone)}` : ''}`,
   );
 }
@@ -89,7 +89,7 @@ export async function changeSubscription(
   const info = ctx.manager.get(id);
   if (info?.state === 'active' && !info.capabilities?.resources?.subscribe)
     throw wireError(
-      ErrorCode.InvalidRequest,
+      ProtocolErrorCode.InvalidRequest,
       `instance ${info.record.name} does not support resource subscriptions (its server does not declare resources.subscribe)`,
     );
   const result = await ctx.forwarder.request(id, method, { ...params, uri }, extra);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ConnectionInfo } from '@mcp-beacon/connection-manager';
-import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Tool } from '@modelcontextprotocol/server';
 import { describe, expect, it } from 'vitest';
 import { folderKey } from './_folders.js';
 import { chooseInstance, type MatchContext, matchInstances } from './_select.js';

@@ -3,7 +3,7 @@
 // makes a new session on the instance, which knows neither.
 
 import type { ConnectionInfo, ConnectionManager } from '@mcp-beacon/connection-manager';
-import type { LoggingLevel } from '@modelcontextprotocol/sdk/types.js';
+import type { LoggingLevel } from '@modelcontextprotocol/server';
 import { proxiedUri } from './_names.js';
 import type { ClientPeer } from './_peer.js';
 

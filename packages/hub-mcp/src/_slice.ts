@@ -3,7 +3,12 @@
 
 import { createHash } from 'node:crypto';
 import { cleanText } from '@mcp-beacon/registry';
-import type { Prompt, Resource, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/types.js';
+import type {
+  Prompt,
+  Resource,
+  ResourceTemplateType as ResourceTemplate,
+  Tool,
+} from '@modelcontextprotocol/server';
 import { tag } from './_attribution.js';
 import { cleanEntry, defineTool } from './_definitions.js';
 import { proxiedUri, qualifiedName } from './_names.js';

@@ -1,6 +1,6 @@
 import { cleanText } from '@mcp-beacon/registry';
-import { type CallToolResult, ErrorCode, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { InputRequiredResult, ListToolsResult, Server } from '@modelcontextprotocol/server';
+import { type CallToolResult, ProtocolErrorCode, type Tool } from '@modelcontextprotocol/server';
 import { type Answerer, attributeError, attributeResult } from './_attribution.js';
 import type { HubContext } from './_context.js';
 import { takeInstanceArg } from './_definitions.js';
@@ -76,7 +76,7 @@ function unknownTool(ctx: HubContext, name: string): Error {
   const gone = at > 0 ? ctx.view.slugs.retiredHolder(name.slice(0, at)) : undefined;
   const was = gone ? ` ${name.slice(0, at)} was ${departed(gone)}.` : '';
   return wireError(
-    ErrorCode.InvalidParams,
+    ProtocolErrorCode.InvalidParams,
     `Unknown tool: ${cleanText(name)}.${was} Call instances_list to see what is connected.`,
   );
 }

@@ -1,6 +1,6 @@
 // instances_tools: finding instance tools by words, including those --max-tools left out.
 
-import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Tool } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { HubView } from './_view.js';
 

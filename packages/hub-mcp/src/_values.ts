@@ -1,5 +1,5 @@
 // Small shapes shared by the view and the handlers: a JSON object test and a tool error result.
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/server';
 
 /** Whether a JSON value is an object (not null, not an array). */
 export const isRecord = (value: unknown): value is Record<string, unknown> =>

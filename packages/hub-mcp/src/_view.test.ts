@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ConnectionState, InstanceCatalog } from '@mcp-beacon/connection-manager';
-import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Tool } from '@modelcontextprotocol/server';
 import { describe, expect, it } from 'vitest';
 import { createView, type HubView } from './_view.js';
 import type { ViewSource } from './types.js';

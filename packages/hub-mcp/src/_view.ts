@@ -3,7 +3,7 @@
 // rebuilt only when its own catalog or state changes; the lists are assembled on demand.
 
 import { remoteOf } from '@mcp-beacon/connection-manager';
-import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Tool } from '@modelcontextprotocol/server';
 import { byStart, type GroupEntry, listGroup } from './_group.js';
 import { DEFAULT_MAX_NAME_LENGTH, plainName, SEPARATOR, SlugBook } from './_names.js';
 import { buildSlice, digest, type Slice } from './_slice.js';

@@ -846,13 +846,14 @@ describe('hub MCP server: faithful pass-through', () => {
       .readResource({ uri: 'beacon://fixture/nope://x' })
       .catch((e: McpError) => e);
     expect(viaHub).toBeInstanceOf(Error);
-    expect({ code: viaHub.code, message: viaHub.message, data: viaHub.data }).toEqual({
+    expect({ code: viaHub.code, data: viaHub.data }).toEqual({
       code: direct.code,
-      message: direct.message,
       data: direct.data,
     });
-    // The instance's SDK already prefixes its own message once on the wire; the hub adds none.
-    expect(viaHub.message).toBe('MCP error -32602: MCP error -32602: Resource nope://x not found');
+    // The hub's SDK 2 client reads the instance's message as it is on the wire (the instance's
+    // SDK 1 prefixed it there once); this SDK 1 client adds its own prefix; the hub adds none.
+    expect(direct.message).toBe('MCP error -32602: Resource nope://x not found');
+    expect(viaHub.message).toBe(`MCP error -32602: ${direct.message}`);
   });
 
   it('returns the client’s refusal of an elicitation to the instance as the client said it', async () => {

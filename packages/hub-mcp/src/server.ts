@@ -1,6 +1,6 @@
 import { type ConnectionManager, isLocal, remoteOf } from '@mcp-beacon/connection-manager';
 import { type Clock, systemClock } from '@mcp-beacon/registry';
-import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
+import type { ClientCapabilities } from '@modelcontextprotocol/server';
 import { Server, type Transport } from '@modelcontextprotocol/server';
 import { type StdioServerHandle, serveStdio } from '@modelcontextprotocol/server/stdio';
 import { createCacheHints } from './_cache-hints.js';

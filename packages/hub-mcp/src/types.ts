@@ -1,7 +1,12 @@
 // The view's shared shapes: what it reads from a connection and what it hands out.
 
 import type { ConnectionInfo, InstanceLocation } from '@mcp-beacon/connection-manager';
-import type { Prompt, Resource, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/types.js';
+import type {
+  Prompt,
+  Resource,
+  ResourceTemplateType as ResourceTemplate,
+  Tool,
+} from '@modelcontextprotocol/server';
 
 /** What the view needs of a connection. */
 export type ViewSource = Pick<ConnectionInfo, 'id' | 'record' | 'state' | 'catalog' | 'location'>;

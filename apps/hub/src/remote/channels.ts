@@ -1,10 +1,5 @@
 import { cleanText } from '@mcp-beacon/registry';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import {
-  EmptyResultSchema,
-  type JSONRPCMessage,
-  JSONRPCMessageSchema,
-} from '@modelcontextprotocol/sdk/types.js';
+import { type Client, type JSONRPCMessage, specTypeSchemas } from '@modelcontextprotocol/client';
 import { ChannelOutbox, FragmentInbox } from './fragments.js';
 import { MAX_CHANNELS, METHODS } from './protocol.js';
 import type { ChannelHost, TunnelTransport } from './tunnel.js';
@@ -47,11 +42,12 @@ export class ChannelTable implements ChannelHost {
     try {
       await client.request(
         { method: METHODS.open, params: { channel, instance } },
-        EmptyResultSchema,
+        specTypeSchemas.EmptyResult,
         { timeout: 10_000 },
       );
     } catch (error) {
       this.tunnels.delete(channel);
+      // A remote hub on an older SDK may have prefixed its message once or more.
       const message = (error as Error).message.replace(/^(MCP error -?\d+: )+/, '');
       throw new Error(`remote ${this.remote}: ${cleanText(message)}`);
     }
@@ -75,8 +71,8 @@ export class ChannelTable implements ChannelHost {
   /** A message of a channel arrived from the remote hub. */
   delivered(channel: number, message: unknown): void {
     const tunnel = this.tunnels.get(channel);
-    const parsed = JSONRPCMessageSchema.safeParse(message);
-    if (tunnel && parsed.success) tunnel.deliver(parsed.data);
+    const parsed = specTypeSchemas.JSONRPCMessage['~standard'].validate(message);
+    if (tunnel && parsed.issues === undefined) tunnel.deliver(parsed.value);
   }
 
   /** A fragment of a channel's message arrived from the remote hub. */

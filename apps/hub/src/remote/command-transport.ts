@@ -3,9 +3,8 @@
 // buffered rather than one line, it takes a blank line for garbage, and it copies the whole
 // buffer for every chunk of a long line. Each line is parsed with the SDK's `deserializeMessage`.
 import type { Readable, Writable } from 'node:stream';
-import { deserializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, Transport } from '@modelcontextprotocol/client';
+import { deserializeMessage } from '@modelcontextprotocol/client';
 import { MAX_MESSAGE_CHARS } from './fragments.js';
 
 /** True for the error a {@link CommandTransport} ends with when stdout is not MCP. */

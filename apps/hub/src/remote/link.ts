@@ -3,10 +3,8 @@
 // (command.ts), the instances (remote-instances.ts), the channels (channels.ts).
 import { backoffDelay, type ConnectionInfo } from '@mcp-beacon/connection-manager';
 import { type Clock, cleanText, sleep, systemClock } from '@mcp-beacon/registry';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { Client, ProtocolError, SdkError, SdkErrorCode } from '@modelcontextprotocol/client';
 import * as v from 'valibot';
-import { z } from 'zod';
 import { ChannelTable } from './channels.js';
 import { RemoteCommand } from './command.js';
 import { CommandTransport, isNotMcp } from './command-transport.js';
@@ -127,7 +125,7 @@ export class RemoteLink {
       );
     const answer = await client.request(
       { method: METHODS.start, params: { path: folder } },
-      z.object({}).passthrough(),
+      v.looseObject({}),
       {
         timeout: options.timeoutMs ?? 60_000,
         resetTimeoutOnProgress: true,
@@ -201,10 +199,7 @@ export class RemoteLink {
     } catch (error) {
       if (this.command !== command) return; // already reported as lost
       // Something answered, but not as a hub: its stdout is not MCP, or it refused initialize.
-      const answered =
-        error instanceof McpError &&
-        error.code !== ErrorCode.ConnectionClosed &&
-        error.code !== ErrorCode.RequestTimeout;
+      const answered = error instanceof ProtocolError;
       if (notMcp !== undefined || answered) {
         await client.close().catch(() => undefined);
         return this.refuse(
@@ -216,7 +211,7 @@ export class RemoteLink {
       await Promise.race([command.exited, sleep(this.clock, 1_000)]);
       await client.close().catch(() => undefined);
       if (command.hasExited || this.command !== command) return; // `lost` reports it
-      if (error instanceof McpError && error.code === ErrorCode.RequestTimeout)
+      if (error instanceof SdkError && error.code === SdkErrorCode.RequestTimeout)
         return this.dropAndRetry(
           `no MCP answer within ${this.options.handshakeTimeoutMs ?? 20_000} ms`,
         );
@@ -236,7 +231,7 @@ export class RemoteLink {
     this.connectedAt = this.clock.now();
     let listed: unknown;
     try {
-      listed = await client.request({ method: METHODS.instances }, z.object({}).passthrough(), {
+      listed = await client.request({ method: METHODS.instances }, v.looseObject({}), {
         timeout: 10_000,
       });
     } catch (error) {

@@ -5,18 +5,13 @@
 // and the remote instance, so everything MCP does (lists, calls, progress, cancellation,
 // sampling, elicitation, subscriptions) works through both hops without being named here.
 import { cleanText, InstanceRecordSchema } from '@mcp-beacon/registry';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import type { Protocol } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
-  ErrorCode,
-  McpError,
-  type Notification,
-  type Request,
+  type Client,
+  ProtocolError,
+  ProtocolErrorCode,
   type Result,
-} from '@modelcontextprotocol/sdk/types.js';
-import type { Server } from '@modelcontextprotocol/server';
+} from '@modelcontextprotocol/client';
 import * as v from 'valibot';
-import { z } from 'zod';
 
 /** The capability key, and the protocol version this hub speaks. */
 export const REMOTE_CAPABILITY = 'beacon/remote';
@@ -144,65 +139,51 @@ export const PARAMS = {
 
 type Method = keyof typeof PARAMS;
 type Params<M extends Method> = v.InferOutput<(typeof PARAMS)[M]>;
-type Endpoint = Protocol<Request, Notification, Result>;
 
-// The SDK dispatches on a zod schema: this one names the method only, and its params are checked
-// once, with the valibot schema above.
-const dispatch = (method: string) => z.object({ method: z.literal(method) }).passthrough();
+/** Non-spec methods are registered with a params schema; theirs are checked with {@link PARAMS}. */
+const ANY_PARAMS = { params: v.unknown() };
+
+/** What the link's client and the serving hub's server (both SDK 2) offer for custom methods. */
+interface Endpoint {
+  setRequestHandler(
+    method: string,
+    schemas: typeof ANY_PARAMS,
+    handler: (params: unknown, ctx: { mcpReq: { signal: AbortSignal } }) => Promise<Result>,
+  ): void;
+  setNotificationHandler(
+    method: string,
+    schemas: typeof ANY_PARAMS,
+    handler: (params: unknown) => Promise<void>,
+  ): void;
+}
 
 /**
  * Answers `method` on a client or server: params failing {@link PARAMS} are refused with
  * `InvalidParams`; `handler` gets them checked.
  */
 export function onRequest<M extends Method>(
-  endpoint: { setRequestHandler: Endpoint['setRequestHandler'] },
+  endpoint: Endpoint,
   method: M,
   handler: (params: Params<M>, extra: { signal: AbortSignal }) => Promise<Result>,
 ): void {
-  endpoint.setRequestHandler(dispatch(method), async (request, extra) => {
-    const parsed = v.safeParse(PARAMS[method], (request as { params?: unknown }).params);
+  endpoint.setRequestHandler(method, ANY_PARAMS, async (params, ctx) => {
+    const parsed = v.safeParse(PARAMS[method], params);
     if (!parsed.success)
-      throw new McpError(ErrorCode.InvalidParams, `${method}: ${v.summarize(parsed.issues)}`);
-    return handler(parsed.output as Params<M>, extra);
+      throw new ProtocolError(
+        ProtocolErrorCode.InvalidParams,
+        `${method}: ${v.summarize(parsed.issues)}`,
+      );
+    return handler(parsed.output as Params<M>, { signal: ctx.mcpReq.signal });
   });
 }
 
 /** Takes `method` notifications on a client or server; ones failing {@link PARAMS} are dropped. */
 export function onNotification<M extends Method>(
-  endpoint: { setNotificationHandler: Endpoint['setNotificationHandler'] },
+  endpoint: Endpoint,
   method: M,
   handler: (params: Params<M>) => void,
 ): void {
-  endpoint.setNotificationHandler(dispatch(method), async (notification) => {
-    const parsed = v.safeParse(PARAMS[method], (notification as { params?: unknown }).params);
-    if (parsed.success) handler(parsed.output as Params<M>);
-  });
-}
-
-/** The hub's own server (SDK 2), which takes non-spec methods with a params schema. */
-const ANY_PARAMS = { params: v.unknown() };
-
-/** {@link onRequest} on the hub's server (the side that serves another hub). */
-export function serveRequest<M extends Method>(
-  server: Server,
-  method: M,
-  handler: (params: Params<M>, extra: { signal: AbortSignal }) => Promise<Result>,
-): void {
-  server.setRequestHandler(method, ANY_PARAMS, async (params, ctx) => {
-    const parsed = v.safeParse(PARAMS[method], params);
-    if (!parsed.success)
-      throw new McpError(ErrorCode.InvalidParams, `${method}: ${v.summarize(parsed.issues)}`);
-    return handler(parsed.output as Params<M>, { signal: ctx.mcpReq.signal });
-  });
-}
-
-/** {@link onNotification} on the hub's server. */
-export function serveNotification<M extends Method>(
-  server: Server,
-  method: M,
-  handler: (params: Params<M>) => void,
-): void {
-  server.setNotificationHandler(method, ANY_PARAMS, async (params) => {
+  endpoint.setNotificationHandler(method, ANY_PARAMS, async (params) => {
     const parsed = v.safeParse(PARAMS[method], params);
     if (parsed.success) handler(parsed.output as Params<M>);
   });

@@ -6,9 +6,12 @@ import {
   startMcpHttpServer,
   waitFor,
 } from '@mcp-beacon/test-utils';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import { EmptyResultSchema, ErrorCode, ResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import {
+  Client,
+  InMemoryTransport,
+  ProtocolErrorCode,
+  specTypeSchemas,
+} from '@modelcontextprotocol/client';
 import { Server } from '@modelcontextprotocol/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChannelTable } from './channels.js';
@@ -75,7 +78,7 @@ describe('serveRemoteProtocol', () => {
     const { client, local } = await setup();
     const { instances } = (await client.request(
       { method: METHODS.instances },
-      ResultSchema.passthrough(),
+      specTypeSchemas.Result,
     )) as { instances: Array<{ id: string; name: string; state: string }> };
     expect(instances.map((i) => [i.id, i.name, i.state])).toEqual([[local.id, 'web', 'active']]);
     // The record's token stays on this machine.
@@ -98,7 +101,7 @@ describe('serveRemoteProtocol', () => {
   it('refuses, by the params checked once at the edge, what a hostile hub asks', async () => {
     const { client, routed } = await setup();
     const open = (params: Record<string, unknown>) =>
-      refusal(client.request({ method: METHODS.open, params }, EmptyResultSchema));
+      refusal(client.request({ method: METHODS.open, params }, specTypeSchemas.EmptyResult));
     for (const params of [
       { channel: 1.5, instance: randomUUID() },
       { channel: 1, instance: 'x'.repeat(65) },
@@ -106,7 +109,7 @@ describe('serveRemoteProtocol', () => {
       {},
     ]) {
       const error = await open(params);
-      expect(error.code).toBe(ErrorCode.InvalidParams);
+      expect(error.code).toBe(ProtocolErrorCode.InvalidParams);
       expect(error.message).toMatch(/beacon\/open: /);
     }
     // An instance this hub reaches through its own remote is not this machine's to lend.
@@ -114,13 +117,13 @@ describe('serveRemoteProtocol', () => {
       /no instance .* on this machine/,
     );
     const start = await refusal(
-      client.request({ method: METHODS.start, params: { path: '/x' } }, ResultSchema),
+      client.request({ method: METHODS.start, params: { path: '/x' } }, specTypeSchemas.Result),
     );
     expect(start.message).toMatch(/this hub cannot start instances/);
     const path = await refusal(
-      client.request({ method: METHODS.start, params: { path: '' } }, ResultSchema),
+      client.request({ method: METHODS.start, params: { path: '' } }, specTypeSchemas.Result),
     );
-    expect(path.code).toBe(ErrorCode.InvalidParams);
+    expect(path.code).toBe(ProtocolErrorCode.InvalidParams);
   });
 });
 

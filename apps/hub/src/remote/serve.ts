@@ -5,18 +5,21 @@ import {
   isLocal,
 } from '@mcp-beacon/connection-manager';
 import type { LaunchInstance } from '@mcp-beacon/hub-mcp';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
-import type { Server } from '@modelcontextprotocol/server';
+import {
+  type JSONRPCMessage,
+  ProtocolError,
+  ProtocolErrorCode,
+  type Server,
+} from '@modelcontextprotocol/server';
 import { ChannelOutbox, FragmentInbox } from './fragments.js';
 import {
   MAX_CHANNELS,
   METHODS,
+  onNotification,
+  onRequest,
   REMOTE_CAPABILITY,
   REMOTE_OFFER,
   type RemoteInstance,
-  serveNotification,
-  serveRequest,
   takesFragments,
 } from './protocol.js';
 
@@ -101,24 +104,30 @@ export function serveRemoteProtocol(options: ServeRemoteOptions): { close(): Pro
     );
   });
 
-  serveRequest(server, METHODS.instances, async () => {
+  onRequest(server, METHODS.instances, async () => {
     await options.ready;
     following = true;
     return { instances: manager.list().filter(local).map(remoteInstanceOf) };
   });
 
-  serveRequest(server, METHODS.open, async ({ channel, instance }) => {
+  onRequest(server, METHODS.open, async ({ channel, instance }) => {
     const info = manager.get(instance);
     if (!info || !local(info))
-      throw new McpError(ErrorCode.InvalidParams, `no instance ${instance} on this machine`);
+      throw new ProtocolError(
+        ProtocolErrorCode.InvalidParams,
+        `no instance ${instance} on this machine`,
+      );
     if (info.state !== 'active')
-      throw new McpError(
-        ErrorCode.InvalidRequest,
+      throw new ProtocolError(
+        ProtocolErrorCode.InvalidRequest,
         `${info.record.name} is ${info.state}${info.reason ? `: ${info.reason}` : ''}`,
       );
     if (channels.has(channel)) closeChannel(channel, { tell: false });
     if (channels.size >= MAX_CHANNELS)
-      throw new McpError(ErrorCode.InvalidRequest, `${MAX_CHANNELS} channels are open already`);
+      throw new ProtocolError(
+        ProtocolErrorCode.InvalidRequest,
+        `${MAX_CHANNELS} channels are open already`,
+      );
     // Where this hub's own connection goes: a `localhost` record at the literal address its
     // process listens on, as the port-owner check found it.
     const transport = new HttpClientTransport(info.connectedUrl ?? info.record.url, {
@@ -147,17 +156,17 @@ export function serveRemoteProtocol(options: ServeRemoteOptions): { close(): Pro
       .send(message as JSONRPCMessage)
       .catch((error: Error) => closeChannel(channel, { reason: error.message }));
   };
-  serveNotification(server, METHODS.message, ({ channel, message }) => forward(channel, message));
-  serveNotification(server, METHODS.fragment, ({ channel, data, last }) => {
+  onNotification(server, METHODS.message, ({ channel, message }) => forward(channel, message));
+  onNotification(server, METHODS.fragment, ({ channel, data, last }) => {
     const taken = inbox.take(channel, data, last);
     if (taken.kind === 'message') forward(channel, taken.message);
     else if (taken.kind === 'refused') closeChannel(channel, { reason: taken.reason });
   });
-  serveNotification(server, METHODS.close, ({ channel }) => closeChannel(channel, { tell: false }));
+  onNotification(server, METHODS.close, ({ channel }) => closeChannel(channel, { tell: false }));
 
-  serveRequest(server, METHODS.start, async ({ path }, extra) => {
+  onRequest(server, METHODS.start, async ({ path }, extra) => {
     if (!options.launch)
-      throw new McpError(ErrorCode.InvalidRequest, 'this hub cannot start instances');
+      throw new ProtocolError(ProtocolErrorCode.InvalidRequest, 'this hub cannot start instances');
     const { info, started } = await options.launch(path, { signal: extra.signal });
     return { instance: remoteInstanceOf(info), started };
   });

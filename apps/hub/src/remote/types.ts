@@ -1,6 +1,6 @@
 import type { ConnectionManager } from '@mcp-beacon/connection-manager';
 import type { Clock } from '@mcp-beacon/registry';
-import type { Implementation } from '@modelcontextprotocol/sdk/types.js';
+import type { Implementation } from '@modelcontextprotocol/client';
 
 /** A configured remote: its name and the command that runs a hub there. */
 export interface RemoteSpec {
