@@ -219,6 +219,59 @@ describe('beacon-hub on MCP 2026-07-28', () => {
     for (const line of hub.lines()) expect(() => JSON.parse(line)).not.toThrow();
   });
 
+  it('sends an instance’s log messages only to a call that asked for them, never unasked', async () => {
+    const hub = rawHub();
+    await hub.request('server/discover', { _meta: ENVELOPE });
+    await startFixture();
+    await waitFor(
+      async () => {
+        const listed = await hub.request('tools/list', { _meta: ENVELOPE });
+        return JSON.stringify(listed.result).includes('"log"');
+      },
+      { what: 'the fixture’s tools listed' },
+    );
+    const wire = () =>
+      hub.lines().map(
+        (l) =>
+          JSON.parse(l) as {
+            id?: number;
+            method?: string;
+            params?: { level?: string; logger?: string; data?: unknown };
+          },
+      );
+    const logs = () => wire().filter((m) => m.method === 'notifications/message');
+
+    // Asked for (`logLevel` in the call's `_meta`): the message of the call, ahead of its result.
+    const asked = await hub.request('tools/call', {
+      name: 'log',
+      arguments: { instance: 'fixture' },
+      _meta: { ...ENVELOPE, 'io.modelcontextprotocol/logLevel': 'info' },
+    });
+    expect(JSON.stringify(asked.result?.content)).toContain('logged');
+    const answerAt = wire().findIndex((m) => m.id === asked.id);
+    expect(
+      wire()
+        .slice(0, answerAt)
+        .filter((m) => m.method === 'notifications/message'),
+    ).toEqual([
+      expect.objectContaining({
+        params: { level: 'info', logger: 'fixture/fx', data: 'during the call' },
+      }),
+    ]);
+
+    // Not asked for, and after any call: nothing. (A later ping's answer shows the hub has
+    // read what the fixture sent after each call by then.)
+    const unasked = await hub.request('tools/call', {
+      name: 'log',
+      arguments: { instance: 'fixture' },
+      _meta: ENVELOPE,
+    });
+    expect(JSON.stringify(unasked.result?.content)).toContain('logged');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await hub.request('ping', { _meta: ENVELOPE });
+    expect(logs()).toHaveLength(1);
+  });
+
   it('lists, calls, reads, follows a resource and cancels through the hub to 2025 servers', async () => {
     await fx.startInstance('web', [], {
       tick: `node -e "let i=0;const t=setInterval(()=>{console.log('tick '+(++i));if(i===40)clearInterval(t)},100)"`,

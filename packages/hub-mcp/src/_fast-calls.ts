@@ -121,9 +121,11 @@ export function withFastToolCalls(inner: Transport, options: FastCallOptions): T
       const era = eraOf(meta);
       const call =
         era !== undefined &&
-        // A call answering what an instance asked carries on where it waits: the slow path.
+        // A call answering what an instance asked carries on where it waits, and one that asks
+        // for log messages gets them as its own notifications: the slow path.
         params.requestState === undefined &&
         params.inputResponses === undefined &&
+        !(isRecord(meta) && meta[ENVELOPE.logLevel] !== undefined) &&
         typeof params.name === 'string' &&
         !(isRecord(meta) && meta.progressToken !== undefined) &&
         (args === undefined || isRecord(args))

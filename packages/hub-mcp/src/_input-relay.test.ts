@@ -125,3 +125,50 @@ describe('InputRelay', () => {
     expect(relay.ask('web', ELICIT)).toBe('none');
   });
 });
+
+describe('InputRelay log messages', () => {
+  /** A sink that wants `at` and above (warning is above info), keeping what it is sent. */
+  const sink = (at: 'info' | 'warning') => {
+    const sent: unknown[] = [];
+    const order = ['info', 'warning'];
+    return {
+      sent,
+      wants: (level: string) => order.indexOf(level) >= order.indexOf(at),
+      send: async (params: unknown) => void sent.push(params),
+    };
+  };
+  const message = (level: 'info' | 'warning') => ({ level, logger: 'web', data: level });
+
+  it('go to a waiting request that wants their level, and nowhere once no call waits', async () => {
+    const relay = new InputRelay(manualClock());
+    const finishers: Array<(result: CallToolResult) => void> = [];
+    const start = () =>
+      new Promise<CallToolResult>((resolve) => {
+        finishers.push(resolve);
+      });
+    const strict = sink('warning');
+    const loose = sink('info');
+    const first = relay.run('web', start, signal(), undefined, strict);
+    const second = relay.run('web', start, signal(), undefined, loose);
+    // Nothing wants a message from another instance.
+    expect(relay.log('api', message('warning'))).toBe(false);
+    // The first call wants only warnings and up; the second takes the info message.
+    expect(relay.log('web', message('info'))).toBe(true);
+    expect(relay.log('web', message('warning'))).toBe(true);
+    expect(strict.sent).toEqual([message('warning')]);
+    expect(loose.sent).toEqual([message('info')]);
+    for (const finish of finishers) finish({ content: [] });
+    await Promise.all([first, second]);
+    expect(relay.log('web', message('warning'))).toBe(false);
+  });
+
+  it('go to no request while its call waits for the client’s answer', async () => {
+    const relay = new InputRelay(manualClock());
+    const call = askingCall(relay);
+    const wants = sink('info');
+    const parked = await relay.run('web', call.start, signal(), CAN_ELICIT, wants);
+    expect(parked).toMatchObject({ resultType: 'input_required' });
+    expect(relay.log('web', message('info'))).toBe(false);
+    expect(wants.sent).toEqual([]);
+  });
+});

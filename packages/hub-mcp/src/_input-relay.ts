@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '@mcp-beacon/registry';
-import type { CallToolResult, InputRequiredResult, Result } from '@modelcontextprotocol/server';
+import type {
+  CallToolResult,
+  InputRequiredResult,
+  LoggingMessageNotification,
+  Result,
+} from '@modelcontextprotocol/server';
+import type { LogSink } from './_peer.js';
 import { toolError } from './_values.js';
 
 /** What an instance asks the client during a call: sampling, elicitation or roots. */
@@ -43,6 +49,8 @@ interface RelayedCall {
   wake: (() => void) | undefined;
   expiry?: unknown;
   asks: number;
+  /** The log sink of the client request the call answers now, while it waits on the call. */
+  log: LogSink | undefined;
 }
 
 /**
@@ -52,7 +60,9 @@ interface RelayedCall {
  * same `requestState`) answer the instance's requests. The client's calls to one instance
  * carry that instance's asks, the longest-running call first. Calls waiting for the client are
  * bounded in number ({@link MAX_PARKED_CALLS}) and time ({@link PARKED_CALL_MS}); one dropped
- * for either is cancelled on its instance.
+ * for either is cancelled on its instance. The same calls carry the instance's log messages to
+ * the client, as notifications of the request that asked for them (`logLevel` in its `_meta`);
+ * a message no running request asked for is not sent, as 2026-07-28 requires.
  */
 export class InputRelay {
   private readonly running = new Map<string, Set<RelayedCall>>();
@@ -62,13 +72,15 @@ export class InputRelay {
 
   /**
    * Runs a client's call on `instance` (`start` gets the call's own signal): resolves with its
-   * result, or with `input_required` when the instance asks something first.
+   * result, or with `input_required` when the instance asks something first. `log` is where the
+   * request wants the instance's log messages, if it wants any.
    */
   run(
     instance: string,
     start: (signal: AbortSignal) => Promise<CallToolResult>,
     signal: AbortSignal,
     capabilities: Record<string, unknown> | undefined,
+    log?: LogSink,
   ): Promise<CallToolResult | InputRequired> {
     const controller = new AbortController();
     const call: RelayedCall = {
@@ -80,6 +92,7 @@ export class InputRelay {
       sent: new Map(),
       wake: undefined,
       asks: 0,
+      log: undefined,
     };
     const calls = this.running.get(instance) ?? new Set();
     calls.add(call);
@@ -88,7 +101,7 @@ export class InputRelay {
       () => this.end(call),
       () => this.end(call),
     );
-    return this.await(call, signal);
+    return this.await(call, signal, log);
   }
 
   /**
@@ -99,6 +112,7 @@ export class InputRelay {
     state: string,
     answers: Record<string, unknown> | undefined,
     signal: AbortSignal,
+    log?: LogSink,
   ): Promise<CallToolResult | InputRequired> {
     const call = this.parked.get(state);
     if (!call)
@@ -116,7 +130,7 @@ export class InputRelay {
       else pending.reject(new Error(`the MCP client gave no answer to ${pending.ask.method}`));
     }
     call.sent.clear();
-    return this.await(call, signal);
+    return this.await(call, signal, log);
   }
 
   /**
@@ -133,6 +147,19 @@ export class InputRelay {
     });
   }
 
+  /**
+   * Sends an instance's log message to the first of the client's requests waiting on a call to
+   * it that wants the message's level; false when none does (the message is not sent).
+   */
+  log(instance: string, params: LoggingMessageNotification['params']): boolean {
+    for (const call of this.running.get(instance) ?? []) {
+      if (!call.log?.wants(params.level)) continue;
+      void call.log.send(params).catch(() => undefined);
+      return true;
+    }
+    return false;
+  }
+
   /** Ends every call waiting for the client (the connection closed). */
   close(): void {
     for (const [state, call] of this.parked) this.drop(state, call, 'the MCP client went away');
@@ -141,6 +168,7 @@ export class InputRelay {
   private async await(
     call: RelayedCall,
     signal: AbortSignal,
+    log: LogSink | undefined,
   ): Promise<CallToolResult | InputRequired> {
     if (signal.aborted) {
       call.abort('cancelled');
@@ -148,6 +176,7 @@ export class InputRelay {
     }
     const onAbort = () => call.abort('cancelled');
     signal.addEventListener('abort', onAbort, { once: true });
+    call.log = log;
     try {
       while (call.queued.length === 0) {
         const woken = new Promise<'asked'>((resolve) => {
@@ -159,6 +188,7 @@ export class InputRelay {
       }
       return this.park(call);
     } finally {
+      call.log = undefined;
       signal.removeEventListener('abort', onAbort);
     }
   }

@@ -59,9 +59,10 @@ export function handleInstanceRequests(ctx: HubContext, client: Client, info: Co
   client.setNotificationHandler('notifications/message', async (notification) => {
     const { logger, ...rest } = notification.params;
     if (!peer.connected()) return;
-    await peer.server
-      ?.sendLoggingMessage({ ...rest, logger: logger ? `${slug()}/${logger}` : slug() })
-      .catch(() => undefined);
+    const params = { ...rest, logger: logger ? `${slug()}/${logger}` : slug() };
+    // 2026-07-28: a log message goes to a request that asked for it, or nowhere.
+    if (peer.era === 'modern') ctx.relay.log(info.id, params);
+    else await peer.server?.sendLoggingMessage(params).catch(() => undefined);
   });
   client.setNotificationHandler('notifications/resources/updated', async (notification) => {
     if (!peer.connected()) return;

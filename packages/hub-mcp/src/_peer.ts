@@ -1,4 +1,10 @@
-import type { ClientCapabilities, Server, ServerContext } from '@modelcontextprotocol/server';
+import type {
+  ClientCapabilities,
+  LoggingLevel,
+  LoggingMessageNotification,
+  Server,
+  ServerContext,
+} from '@modelcontextprotocol/server';
 import type { ToolExtra } from './_forward.js';
 import { isRecord } from './_values.js';
 
@@ -76,7 +82,43 @@ export const ENVELOPE = {
   version: 'io.modelcontextprotocol/protocolVersion',
   clientInfo: 'io.modelcontextprotocol/clientInfo',
   capabilities: 'io.modelcontextprotocol/clientCapabilities',
+  /** The least severe log level the request wants log messages at; absent, it wants none. */
+  logLevel: 'io.modelcontextprotocol/logLevel',
 } as const;
+
+/** MCP log levels, least severe first. */
+const LEVELS: readonly LoggingLevel[] = [
+  'debug',
+  'info',
+  'notice',
+  'warning',
+  'error',
+  'critical',
+  'alert',
+  'emergency',
+];
+
+/** Where the log messages a 2026-07-28 request asked for go: that request's own notifications. */
+export interface LogSink {
+  /** Whether the request wants a message at `level`. */
+  wants(level: LoggingLevel): boolean;
+  send(params: LoggingMessageNotification['params']): Promise<void>;
+}
+
+/**
+ * The log sink of a 2026-07-28 request whose `_meta` names a log level; undefined for one that
+ * names none (it gets no log messages at all).
+ */
+export function logSinkOf(ctx: ServerContext): LogSink | undefined {
+  const envelope = (ctx.mcpReq as { envelope?: unknown }).envelope;
+  const asked = isRecord(envelope) ? envelope[ENVELOPE.logLevel] : undefined;
+  const threshold = LEVELS.indexOf(asked as LoggingLevel);
+  if (threshold < 0) return undefined;
+  return {
+    wants: (level) => LEVELS.indexOf(level) >= threshold,
+    send: (params) => ctx.mcpReq.notify({ method: 'notifications/message', params }),
+  };
+}
 
 /** The `requestState` a 2026-07-28 request echoes, if any. */
 export function requestStateOf(ctx: ServerContext): string | undefined {

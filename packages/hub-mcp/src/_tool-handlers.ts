@@ -12,7 +12,13 @@ import { type HubToolContext, handleHubTool } from './_hub-tools.js';
 import { listHint } from './_list-hint.js';
 import { formatLocation } from './_location.js';
 import { departed, SEPARATOR } from './_names.js';
-import { clientCapabilitiesOf, extraOf, isModernRequest, requestStateOf } from './_peer.js';
+import {
+  clientCapabilitiesOf,
+  extraOf,
+  isModernRequest,
+  logSinkOf,
+  requestStateOf,
+} from './_peer.js';
 import { type ChoiceResult, chooseInstance } from './_select.js';
 import { isRecord, toolError } from './_values.js';
 import type { ToolGroup } from './types.js';
@@ -131,7 +137,12 @@ export function registerToolHandlers(
     const state = modern ? requestStateOf(handlerCtx) : undefined;
     // A 2026-07-28 client answering what an instance asked during this call.
     if (state !== undefined)
-      return ctx.relay.resume(state, handlerCtx.mcpReq.inputResponses, extra.signal);
+      return ctx.relay.resume(
+        state,
+        handlerCtx.mcpReq.inputResponses,
+        extra.signal,
+        logSinkOf(handlerCtx),
+      );
     /** The instance call; a 2026-07-28 client's may come back first as `input_required`. */
     const call = (id: string, tool: string, args: Record<string, unknown> | undefined) =>
       modern
@@ -140,6 +151,7 @@ export function registerToolHandlers(
             (signal) => callInstanceTool(ctx, id, tool, args, { ...extra, signal }),
             extra.signal,
             clientCapabilitiesOf(handlerCtx),
+            logSinkOf(handlerCtx),
           )
         : callInstanceTool(ctx, id, tool, args, extra);
     const { name, arguments: args } = request.params;

@@ -1,7 +1,8 @@
 // An MCP server for the remote tests, announced in $MCP_BEACON_HOME like any instance: `confirm`
 // asks the client (elicitation) and answers with what it said; `roots` lists the client's
 // roots; `wait` runs until cancelled,
-// and `cancelled` says how many calls were; `big` answers with `chars` characters; `count` reports progress; the prompt `greet`
+// and `cancelled` says how many calls were; `big` answers with `chars` characters; `count` reports progress;
+// `log` sends a log message with the call's result and another on the session 100 ms after it; the prompt `greet`
 // completes its argument. It listens on 127.0.0.1 of whatever network
 // namespace it runs in.
 // Usage: node remote-server.mjs <marker>
@@ -19,7 +20,29 @@ let cancelled = 0;
 const sessions = new Map();
 
 function makeServer() {
-  const server = new McpServer({ name: 'remote-fixture', version: '1.0.0' });
+  const server = new McpServer(
+    { name: 'remote-fixture', version: '1.0.0' },
+    { capabilities: { logging: {} } },
+  );
+  server.registerTool(
+    'log',
+    { description: 'logs during the call and after it' },
+    async (extra) => {
+      // The first as a notification of the call (ahead of its result), the second on the session.
+      await extra.sendNotification({
+        method: 'notifications/message',
+        params: { level: 'info', logger: 'fx', data: 'during the call' },
+      });
+      setTimeout(
+        () =>
+          void server
+            .sendLoggingMessage({ level: 'info', logger: 'fx', data: 'after the call' })
+            .catch(() => undefined),
+        100,
+      );
+      return { content: [{ type: 'text', text: 'logged' }] };
+    },
+  );
   server.registerTool('confirm', { description: 'asks the user' }, async () => {
     const answer = await server.server.elicitInput({
       message: 'ok?',
