@@ -58,7 +58,16 @@ function rawHub() {
       { what: `the answer to ${method}` },
     );
   };
-  return { proc, lines, request };
+  /** Waits until the hub's 2026-07-28 `tools/list` lists `tool`. */
+  const listed = (tool: string) =>
+    waitFor(
+      async () => {
+        const list = await request('tools/list', { _meta: ENVELOPE });
+        return JSON.stringify(list.result).includes(`"${tool}"`);
+      },
+      { what: `${tool} listed` },
+    );
+  return { proc, lines, request, listed };
 }
 
 /** A v2 SDK client pinned to 2026-07-28, on the hub over stdio (with `roots`, it has those). */
@@ -183,13 +192,7 @@ describe('beacon-hub on MCP 2026-07-28', () => {
     // Progress crosses both hops ahead of the result (read as raw lines: an SDK client may
     // drop progress that arrives in one chunk with its result).
     await startFixture();
-    await waitFor(
-      async () => {
-        const listed = await hub.request('tools/list', { _meta: ENVELOPE });
-        return JSON.stringify(listed.result).includes('"count"');
-      },
-      { what: 'the fixture’s tools listed' },
-    );
+    await hub.listed('count');
     const counted = await hub.request('tools/call', {
       name: 'count',
       arguments: { instance: 'fixture' },
@@ -223,13 +226,7 @@ describe('beacon-hub on MCP 2026-07-28', () => {
     const hub = rawHub();
     await hub.request('server/discover', { _meta: ENVELOPE });
     await startFixture();
-    await waitFor(
-      async () => {
-        const listed = await hub.request('tools/list', { _meta: ENVELOPE });
-        return JSON.stringify(listed.result).includes('"log"');
-      },
-      { what: 'the fixture’s tools listed' },
-    );
+    await hub.listed('log');
     const wire = () =>
       hub.lines().map(
         (l) =>
