@@ -1,4 +1,5 @@
 import type { ConnectionManager } from '@mcp-beacon/connection-manager';
+import type { Clock } from '@mcp-beacon/registry';
 import type { CacheHints } from './_cache-hints.js';
 import type { ClientRoots } from './_client-roots.js';
 import type { FirstContact } from './_first-contact.js';
@@ -32,4 +33,6 @@ export interface HubContext {
   /** What matching an `instance` argument needs now (slugs, folders, remote names). */
   match(): MatchContext;
   log: (message: string) => void;
+  /** The timers of debounces, bounds and waits. */
+  clock: Clock;
 }

@@ -3,6 +3,7 @@ import { cleanText } from '@mcp-beacon/registry';
 import {
   type Client,
   type ClientCapabilities,
+  type LoggingMessageNotification,
   ProtocolError,
   ProtocolErrorCode,
 } from '@modelcontextprotocol/client';
@@ -11,6 +12,7 @@ import { attributeElicitation, attributeSampling } from './_attribution.js';
 import type { HubContext } from './_context.js';
 import { upstreamError, wireError } from './_forward.js';
 import type { InputAsk } from './_input-relay.js';
+import { createLogBound, LOGS_PER_SECOND } from './_log-bound.js';
 import { proxiedUri } from './_names.js';
 
 /** Sampling parameters as the hub's SDK server takes them (the same JSON, typed by the other SDK). */
@@ -56,13 +58,23 @@ export function handleInstanceRequests(ctx: HubContext, client: Client, info: Co
     throw error instanceof ProtocolError ? upstreamError(error) : error;
   };
 
-  client.setNotificationHandler('notifications/message', async (notification) => {
-    const { logger, ...rest } = notification.params;
+  /** A log message to the client. 2026-07-28: to a request that asked for it, or nowhere. */
+  const passLog = async (params: LoggingMessageNotification['params']) => {
     if (!peer.connected()) return;
-    const params = { ...rest, logger: logger ? `${slug()}/${logger}` : slug() };
-    // 2026-07-28: a log message goes to a request that asked for it, or nowhere.
     if (peer.era === 'modern') ctx.relay.log(info.id, params);
     else await peer.server?.sendLoggingMessage(params).catch(() => undefined);
+  };
+  const logs = createLogBound(ctx.clock, (count) =>
+    passLog({
+      level: 'warning',
+      logger: slug(),
+      data: `${count} log messages of ${asker()} dropped: more than ${LOGS_PER_SECOND} a second`,
+    }),
+  );
+  client.setNotificationHandler('notifications/message', async (notification) => {
+    if (!peer.connected() || !logs.admit()) return;
+    const { logger, ...rest } = notification.params;
+    await passLog({ ...rest, logger: logger ? `${slug()}/${logger}` : slug() });
   });
   client.setNotificationHandler('notifications/resources/updated', async (notification) => {
     if (!peer.connected()) return;

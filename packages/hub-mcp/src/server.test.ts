@@ -26,6 +26,7 @@ import {
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { FolderResolverOptions } from './_folders.js';
+import { LOGS_PER_SECOND } from './_log-bound.js';
 import {
   createHubServer,
   HUB_CLIENT_CAPABILITIES,
@@ -440,6 +441,44 @@ describe('hub MCP server: proxying, --tools namespaced', () => {
     await call('fixture__log');
     await waitFor(() => logs.length > 0);
     expect(logs[0]).toEqual({ level: 'warning', logger: 'fixture/build', data: 'careful' });
+  });
+
+  it('passes at most 100 log messages a second per instance, then says how many it dropped', async () => {
+    await upstream.close();
+    await hub.close();
+    await manager.close();
+    const extraTools = new Map([
+      [
+        'noisy',
+        (server: McpServer) => {
+          server.registerTool('flood', { description: 'logs 1,000 times' }, async () => {
+            for (let i = 0; i < 1_000; i++)
+              await server.server.sendLoggingMessage({ level: 'info', logger: 'x', data: i });
+            return { content: [{ type: 'text', text: 'flooded' }] };
+          });
+        },
+      ],
+    ]);
+    // The hub's clock stands still, so the 1,000 messages fall in one second however slow
+    // this machine is, and that second ends when the test says so.
+    const clock = manualClock();
+    await setup({ extraTools, clock });
+    await addInstance('noisy');
+    await call('noisy__flood');
+    await waitFor(() => logs.length >= LOGS_PER_SECOND, { what: 'the messages passed' });
+    expect(logs.some((l) => l.level === 'warning')).toBe(false);
+    await clock.advance(1_000);
+    await waitFor(() => logs.some((l) => l.level === 'warning'), { what: 'the summary' });
+    const passed = logs.filter((l) => l.logger === 'noisy/x');
+    expect(passed).toHaveLength(LOGS_PER_SECOND);
+    expect(passed.map((l) => l.data)).toEqual(Array.from({ length: LOGS_PER_SECOND }, (_, i) => i));
+    expect(logs.filter((l) => l.level === 'warning')).toEqual([
+      {
+        level: 'warning',
+        logger: 'noisy',
+        data: `${1_000 - LOGS_PER_SECOND} log messages of noisy dropped: more than ${LOGS_PER_SECOND} a second`,
+      },
+    ]);
   });
 
   it('proxies resources, templates and prompts under routable names', async () => {

@@ -173,6 +173,7 @@ export function createHubServer(options: HubServerOptions): HubServer {
     manager,
     view,
     log,
+    clock,
     forwarder: createForwarder(manager, options.callTimeoutMs ?? 60_000),
     gate: createFirstContact({
       manager,
