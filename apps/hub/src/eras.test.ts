@@ -127,33 +127,25 @@ async function instances(client: Client): Promise<InstanceSummary[]> {
   return (result.structuredContent as { instances: InstanceSummary[] }).instances;
 }
 
-/** Starts the SDK 1.x fixture server (confirm, wait, cancelled, ...) announced as `fixture`. */
-async function startFixture() {
-  const cwd = await fx.makeProject('fixture-home');
+/** Starts fixture `script` in its own project folder and waits for its record, `name`. */
+async function startAnnounced(script: string, marker: string, name: string) {
+  const cwd = await fx.makeProject(`${name}-home`);
   fx.track(
-    startProcess(testNode, [SERVER, 'eras-fixture'], {
+    startProcess(testNode, [script, marker], {
       cwd,
       env: { ...process.env, MCP_BEACON_HOME: fx.home },
     }),
   );
-  return waitFor(async () => (await fx.records()).find((r) => r.name === 'fixture'), {
-    what: 'the fixture record',
+  return waitFor(async () => (await fx.records()).find((r) => r.name === name), {
+    what: `the ${name} record`,
   });
 }
 
+/** Starts the SDK 1.x fixture server (confirm, wait, cancelled, ...) announced as `fixture`. */
+const startFixture = () => startAnnounced(SERVER, 'eras-fixture', 'fixture');
+
 /** Starts the modern-only fixture (SDK 2, `legacy: 'reject'`), announced as `modern`. */
-async function startModernOnly() {
-  const cwd = await fx.makeProject('modern-home');
-  fx.track(
-    startProcess(testNode, [MODERN_ONLY, 'eras-modern'], {
-      cwd,
-      env: { ...process.env, MCP_BEACON_HOME: fx.home },
-    }),
-  );
-  return waitFor(async () => (await fx.records()).find((r) => r.name === 'modern'), {
-    what: 'the modern-only record',
-  });
-}
+const startModernOnly = () => startAnnounced(MODERN_ONLY, 'eras-modern', 'modern');
 
 describe('beacon-hub on MCP 2026-07-28', () => {
   it('answers server/discover on stdio, then serves that connection 2026-07-28 only', async () => {

@@ -7,8 +7,6 @@
 // Usage: node modern-server.mjs <marker>
 
 import { createServer } from 'node:http';
-import { resolvePaths } from '@mcp-beacon/paths';
-import { register } from '@mcp-beacon/registry';
 import { toNodeHandler } from '@modelcontextprotocol/node';
 import {
   acceptedContent,
@@ -17,6 +15,7 @@ import {
   McpServer,
 } from '@modelcontextprotocol/server';
 import { z } from 'zod';
+import { listenAndAnnounce } from './_announce.mjs';
 
 let cancelled = 0;
 let touched = 0;
@@ -83,24 +82,4 @@ function build() {
 const handler = createMcpHandler(build, { legacy: 'reject' });
 const serve = toNodeHandler(handler);
 const http = createServer((req, res) => void serve(req, res));
-await new Promise((resolve) => http.listen(0, '127.0.0.1', resolve));
-const { port } = http.address();
-const registration = await register({
-  paths: resolvePaths(),
-  record: {
-    pid: process.pid,
-    path: process.cwd(),
-    port,
-    name: 'modern',
-    has_package_json: false,
-    url: `http://127.0.0.1:${port}/mcp`,
-  },
-});
-process.stderr.write(`listening on ${port}\n`);
-const stop = async () => {
-  await registration.close();
-  await handler.close();
-  process.exit(0);
-};
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
+await listenAndAnnounce(http, 'modern', () => handler.close());

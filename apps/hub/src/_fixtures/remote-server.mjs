@@ -9,12 +9,11 @@
 
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
-import { resolvePaths } from '@mcp-beacon/paths';
-import { register } from '@mcp-beacon/registry';
 import { completable } from '@modelcontextprotocol/sdk/server/completable.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { z } from 'zod';
+import { listenAndAnnounce } from './_announce.mjs';
 
 let cancelled = 0;
 const sessions = new Map();
@@ -111,22 +110,4 @@ const http = createServer(async (req, res) => {
   }
   await transport.handleRequest(req, res);
 });
-await new Promise((resolve) => http.listen(0, '127.0.0.1', resolve));
-const { port } = http.address();
-const registration = await register({
-  paths: resolvePaths(),
-  record: {
-    pid: process.pid,
-    path: process.cwd(),
-    port,
-    name: 'fixture',
-    has_package_json: false,
-    url: `http://127.0.0.1:${port}/mcp`,
-  },
-});
-const stop = async () => {
-  await registration.close();
-  process.exit(0);
-};
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
+await listenAndAnnounce(http, 'fixture');
