@@ -28,9 +28,9 @@ export interface AnnounceOptions {
   token?: string;
   logger: Logger;
   paths?: BeaconPaths;
-  /** Ping period over the kept session, in ms (default 5 000). */
+  /** Ping period over the kept session, in ms (default 5 000); in 2026-07-28 a ping is `server/discover`. */
   intervalMs?: number;
-  /** Bound on `initialize` and on each ping, in ms (default 2 000). */
+  /** Bound on the handshake and on each ping, in ms (default 2 000). */
   timeoutMs?: number;
   /** Starts this server first (`announce -- <command> [args]`) and announces it once it answers. */
   command?: readonly string[];
@@ -55,9 +55,9 @@ export interface Announcement {
 }
 
 /**
- * An MCP connection with the announced server, kept for pings: a 2025-11-25 session after
- * `initialize`, or, for a server that speaks only MCP 2026-07-28, that revision after
- * `server/discover` (the SDK probes first and falls back to `initialize`).
+ * An MCP connection with the announced server, kept for pings: MCP 2026-07-28 with any server
+ * that answers `server/discover` (the SDK probes first, so also one serving both revisions),
+ * else a 2025-11-25 session after `initialize`.
  */
 async function openSession(url: string, token: string | undefined, timeoutMs: number) {
   const client = new Client(
@@ -81,7 +81,17 @@ async function openSession(url: string, token: string | undefined, timeoutMs: nu
 }
 
 /**
- * Announces an MCP server: writes its record only after an MCP `initialize` succeeds, keeps
+ * Asks the server, within `timeoutMs`, whether it still answers, in the session's revision:
+ * `ping` in 2025-11-25; 2026-07-28 has no `ping`, so there `server/discover`, which every
+ * server of that revision answers.
+ */
+async function checkAlive(client: Client, timeoutMs: number): Promise<void> {
+  if (client.getProtocolEra() === 'modern') await client.discover({ timeout: timeoutMs });
+  else await client.ping({ timeout: timeoutMs });
+}
+
+/**
+ * Announces an MCP server: writes its record only after the MCP handshake succeeds, keeps
  * that one session and pings over it, and withdraws the record as soon as a ping fails, the
  * session is lost, or (with `command`) the server process exits. The record's pid is the
  * server's: the started child, else the process that holds the URL's port (Linux), else this
@@ -197,7 +207,7 @@ export async function announce(options: AnnounceOptions): Promise<Announcement> 
   const ping = async () => {
     if (ending) return;
     try {
-      await session.client.ping({ timeout: timeoutMs });
+      await checkAlive(session.client, timeoutMs);
     } catch (error) {
       await end({ how: 'unreachable', reason: `stopped answering (${(error as Error).message})` });
       return;
