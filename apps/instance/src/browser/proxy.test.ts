@@ -116,7 +116,7 @@ describe('the page proxy', () => {
       const check = () => (messages.length >= 2 ? resolve() : setTimeout(check, 5));
       check();
     });
-    expect(messages).toEqual([`protocol vite-hmr origin ${proxy.origin}`, 'echo ping']);
+    expect(messages).toEqual([`protocol vite-hmr origin ${up.origin}`, 'echo ping']);
     socket.close();
   });
 

@@ -1,10 +1,12 @@
 // A proxy in front of one dev server origin, on 127.0.0.1 and a port of its own: everything is
 // forwarded unchanged (methods, bodies, streaming, compression, redirects, WebSocket upgrades
-// for HMR) on undici and ws, except that HTML documents get the page script, and the script's
-// own paths (`/__beacon/...`) are answered here.
+// for HMR) on undici and ws, except that HTML documents get the page script, the script's own
+// paths (`/__beacon/...`) are answered here, and the proxy's origin is the dev server's on the
+// way in (Host, Origin, Referer) and the proxy's again on the way out (Location, CORS, cookies).
 
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Pool } from 'undici';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -57,9 +59,53 @@ export async function startPageProxy(options: {
   const origins = () => new Set([`http://127.0.0.1:${port}`, `http://localhost:${port}`]);
   const ownOrigin = () => `http://127.0.0.1:${port}`;
 
+  // The dev server is sent what it would get from the browser directly: its own Host, and its
+  // own origin where the page's (the proxy's) is, in Origin and Referer. Another site's origin
+  // stays as it is, so a dev server that refuses other origins (Next.js) still refuses it.
+  const toUpstream = (value: string) => {
+    for (const origin of origins())
+      if (value === origin || value.startsWith(`${origin}/`))
+        return `${upstream.origin}${value.slice(origin.length)}`;
+    return value;
+  };
   const forwardHeaders = (req: IncomingMessage): Record<string, string | string[]> => {
     const headers = endToEnd(req.headers);
     headers.host = upstream.host;
+    for (const name of ['origin', 'referer']) {
+      const value = headers[name];
+      if (typeof value === 'string') headers[name] = toUpstream(value);
+    }
+    return headers;
+  };
+  // And back: the dev server's origin in a redirect or a CORS answer becomes the proxy origin
+  // the page is at (the request's Host, checked to be the proxy's), and a cookie for the dev
+  // server's host or a loopback name becomes the proxy host's.
+  const answerHeaders = (
+    req: IncomingMessage,
+    raw: Record<string, string | string[] | undefined>,
+  ): Record<string, string | string[]> => {
+    const headers = endToEnd(raw);
+    const page = `http://${req.headers.host}`;
+    const location = headers.location;
+    if (typeof location === 'string') {
+      try {
+        const target = new URL(location, upstream);
+        if (target.origin === upstream.origin)
+          headers.location = `${page}${target.pathname}${target.search}${target.hash}`;
+      } catch {
+        // Not a URL: passed on as it is.
+      }
+    }
+    if (headers['access-control-allow-origin'] === upstream.origin) {
+      const origin = req.headers.origin;
+      headers['access-control-allow-origin'] =
+        origin !== undefined && origins().has(origin) ? origin : page;
+    }
+    const cookies = headers['set-cookie'];
+    if (cookies !== undefined)
+      headers['set-cookie'] = (Array.isArray(cookies) ? cookies : [cookies]).map((line) =>
+        withoutDomainOf(line, [upstream.hostname, '127.0.0.1', 'localhost']),
+      );
     return headers;
   };
 
@@ -124,17 +170,7 @@ export async function startPageProxy(options: {
           .end(`beacon page proxy: ${upstream.origin} did not answer: ${(error as Error).message}`);
       return;
     }
-    const headers = endToEnd(answer.headers);
-    const location = headers.location;
-    if (typeof location === 'string') {
-      try {
-        const target = new URL(location, upstream);
-        if (target.origin === upstream.origin)
-          headers.location = `${ownOrigin()}${target.pathname}${target.search}${target.hash}`;
-      } catch {
-        // Not a URL: passed on as it is.
-      }
-    }
+    const headers = answerHeaders(req, answer.headers);
     const type = String(headers['content-type'] ?? '');
     const html =
       /^text\/html\b/i.test(type) &&
@@ -215,9 +251,10 @@ export async function startPageProxy(options: {
       .split(',')
       .map((p) => p.trim())
       .filter((p) => p !== '');
+    const forwarded = forwardHeaders(req);
     const headers: Record<string, string> = {};
-    for (const name of ['origin', 'cookie', 'user-agent']) {
-      const value = req.headers[name];
+    for (const name of ['origin', 'referer', 'cookie', 'user-agent']) {
+      const value = forwarded[name];
       if (typeof value === 'string') headers[name] = value;
     }
     const up = new WebSocket(target, protocols, { headers, perMessageDeflate: false });
@@ -280,4 +317,20 @@ export async function startPageProxy(options: {
       await pool.destroy().catch(() => undefined);
     },
   };
+}
+
+/**
+ * A `Set-Cookie` line without its Domain attribute when that names one of `hosts` (or, for a
+ * host name, a parent of it): the cookie becomes the proxy host's alone, as a browser at
+ * `127.0.0.1` refuses `Domain=localhost` and one at `localhost` refuses `Domain=127.0.0.1`.
+ */
+function withoutDomainOf(line: string, hosts: string[]): string {
+  const [pair, ...attributes] = line.split(';');
+  const kept = attributes.filter((attribute) => {
+    const [name = '', ...value] = attribute.split('=');
+    if (name.trim().toLowerCase() !== 'domain') return true;
+    const domain = value.join('=').trim().toLowerCase().replace(/^\./, '');
+    return !hosts.some((host) => host === domain || (!isIP(host) && host.endsWith(`.${domain}`)));
+  });
+  return [pair, ...kept].join(';');
 }
