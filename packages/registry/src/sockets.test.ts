@@ -1,13 +1,20 @@
+import { once } from 'node:events';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { createServer, type Server } from 'node:net';
-import { startProcess, testNode } from '@mcp-beacon/test-utils';
+import { connect, createServer, type Server } from 'node:net';
+import path from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { createTempDir, startProcess, type TestProcess, testNode } from '@mcp-beacon/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkPortOwner, findPortOwner } from './sockets.js';
+import { checkPortOwner, findPortOwner, ownedLoopbacks } from './sockets.js';
 
 const servers: Server[] = [];
 const fresh = { maxAgeMs: 0 };
+const children: TestProcess[] = [];
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
+  await Promise.all(children.splice(0).map((child) => child.kill()));
 });
 
 async function listen(host = '127.0.0.1'): Promise<number> {
@@ -53,5 +60,180 @@ describe('checkPortOwner elsewhere', () => {
     if (process.platform === 'linux')
       expect(await checkPortOwner(process.pid, 1, { proc: '/nonexistent' })).toBe('none');
     else expect(await checkPortOwner(process.pid, 1)).toBe('unknown');
+  });
+});
+
+/** Another process listening on `host` (and `port`, else any free one); its pid and port. */
+async function listenElsewhere(host: string, port = 0): Promise<{ pid: number; port: number }> {
+  const script = `const s = require('node:net').createServer();
+s.listen(${port}, ${JSON.stringify(host)}, () => console.error('port ' + s.address().port));`;
+  const child = startProcess(testNode, ['-e', script]);
+  children.push(child);
+  const said = await child.waitForStderr(/port \d+/);
+  return { pid: child.pid, port: Number(/port (\d+)/.exec(said)?.[1]) };
+}
+
+const canListenOnIPv6Loopback = async () => {
+  try {
+    await listen('::1');
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe.runIf(process.platform === 'linux')('ownedLoopbacks (Linux /proc)', () => {
+  it('finds the loopback address a socket of the process listens on', async () => {
+    expect(await ownedLoopbacks(process.pid, await listen('127.0.0.1'))).toEqual(['127.0.0.1']);
+    if (await canListenOnIPv6Loopback())
+      expect(await ownedLoopbacks(process.pid, await listen('::1'))).toEqual(['::1']);
+  });
+
+  it('finds none on a free port, for a pid that is gone, or for a socket that only connects', async () => {
+    const free = await listen();
+    await new Promise((resolve) => servers.pop()!.close(resolve));
+    expect(await ownedLoopbacks(process.pid, free)).toEqual([]);
+    const port = await listen();
+    expect(await ownedLoopbacks(999_999_999, port)).toEqual([]);
+    const client = connect(port, '127.0.0.1');
+    await once(client, 'connect');
+    try {
+      expect(await ownedLoopbacks(process.pid, client.localPort!)).toEqual([]);
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it("finds none for another process's socket, and that process's own", async () => {
+    const other = await listenElsewhere('127.0.0.1');
+    expect(await ownedLoopbacks(process.pid, other.port)).toEqual([]);
+    expect(await ownedLoopbacks(other.pid, other.port)).toEqual(['127.0.0.1']);
+    // A live process that holds no socket on the port.
+    expect(await ownedLoopbacks(other.pid, await listen())).toEqual([]);
+  });
+
+  it('tells apart two processes on one port number, one per loopback family', async () => {
+    if (!(await canListenOnIPv6Loopback())) return;
+    const port = await listen('127.0.0.1');
+    const other = await listenElsewhere('::1', port);
+    expect(await ownedLoopbacks(process.pid, port)).toEqual(['127.0.0.1']);
+    expect(await ownedLoopbacks(other.pid, port)).toEqual(['::1']);
+  });
+});
+
+/** A line of /proc/net/tcp or tcp6: `address` in its hex words, `state` 0A is LISTEN. */
+const procLine = (address: string, port: number, inode: number, state = '0A') =>
+  `   0: ${address}:${port.toString(16).toUpperCase().padStart(4, '0')} ` +
+  `00000000:0000 ${state} 00000000:00000000 00:00000000 00000000  1000        0 ${inode} 1 0 100 0 0 10 0`;
+const PROC_HEADER =
+  '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode';
+const HEX = {
+  '127.0.0.1': '0100007F',
+  '0.0.0.0': '00000000',
+  '192.168.1.5': '0501A8C0',
+  '::': '0'.repeat(32),
+  '::1': '00000000000000000000000001000000',
+  '::ffff:127.0.0.1': '0000000000000000FFFF00000100007F',
+} as const;
+
+/**
+ * A stand-in /proc: the listening sockets of `sockets` (address, inode, and whose they are) on
+ * port 8080, each process holding its own through a descriptor link `socket:[inode]`.
+ */
+async function fakeProc(
+  dir: string,
+  sockets: Array<{ address: keyof typeof HEX; inode: number; pid: number; state?: string }>,
+): Promise<void> {
+  await mkdir(path.join(dir, 'net'), { recursive: true });
+  for (const file of ['tcp', 'tcp6']) {
+    const lines = sockets
+      .filter(({ address }) => address.includes(':') === (file === 'tcp6'))
+      .map(({ address, inode, state }) => procLine(HEX[address], 8080, inode, state));
+    await writeFile(path.join(dir, 'net', file), `${[PROC_HEADER, ...lines].join('\n')}\n`);
+  }
+  for (const { pid, inode } of sockets) {
+    await mkdir(path.join(dir, String(pid), 'fd'), { recursive: true });
+    await symlink(`socket:[${inode}]`, path.join(dir, String(pid), 'fd', String(inode)));
+  }
+}
+
+describe.runIf(process.platform !== 'win32')('ownedLoopbacks on a stand-in /proc', () => {
+  // Wildcard binds listen on every interface: their cases are read from files, not opened.
+  const answers = async (sockets: Parameters<typeof fakeProc>[1], pids: number[]) => {
+    await using dir = await createTempDir();
+    await fakeProc(dir.path, sockets);
+    return Promise.all(pids.map((pid) => ownedLoopbacks(pid, 8080, { proc: dir.path })));
+  };
+
+  it('reads wildcard, mapped and other binds', async () => {
+    const one = (address: keyof typeof HEX, state?: string) =>
+      answers([{ address, inode: 11, pid: 100, ...(state ? { state } : {}) }], [100]);
+    expect(await one('0.0.0.0')).toEqual([['127.0.0.1']]);
+    expect(await one('::')).toEqual([['127.0.0.1', '::1']]);
+    expect(await one('::ffff:127.0.0.1')).toEqual([['127.0.0.1']]);
+    expect(await one('192.168.1.5')).toEqual([[]]);
+    expect(await one('127.0.0.1', '01')).toEqual([[]]); // established, not listening
+    expect(await answers([{ address: '127.0.0.1', inode: 11, pid: 100 }], [200])).toEqual([[]]);
+  });
+
+  it('gives a loopback address to the process whose socket takes its connections', async () => {
+    // An IPv6-only socket on :: beside another user's on 127.0.0.1: 127.0.0.1 goes there.
+    expect(
+      await answers(
+        [
+          { address: '::', inode: 11, pid: 100 },
+          { address: '127.0.0.1', inode: 12, pid: 200 },
+        ],
+        [100, 200],
+      ),
+    ).toEqual([['::1'], ['127.0.0.1']]);
+    // 0.0.0.0 takes 127.0.0.1's connections before ::.
+    expect(
+      await answers(
+        [
+          { address: '::', inode: 11, pid: 100 },
+          { address: '0.0.0.0', inode: 12, pid: 200 },
+        ],
+        [100, 200],
+      ),
+    ).toEqual([['::1'], ['127.0.0.1']]);
+    // SO_REUSEPORT siblings of two processes share the connections: neither is given them.
+    expect(
+      await answers(
+        [
+          { address: '127.0.0.1', inode: 11, pid: 100 },
+          { address: '127.0.0.1', inode: 12, pid: 200 },
+          { address: '127.0.0.1', inode: 13, pid: 100 },
+        ],
+        [100, 200],
+      ),
+    ).toEqual([[], []]);
+  });
+});
+
+describe.runIf(process.platform !== 'win32')('the socket table', () => {
+  it('holds the addresses of its last read only, however many sockets came and went', async () => {
+    // The bound is on retained memory, so it is measured after a full collection.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const heap = () => {
+      gc();
+      return process.memoryUsage().heapUsed;
+    };
+    await using dir = await createTempDir();
+    await mkdir(path.join(dir.path, 'net'));
+    const sockets = 20_000;
+    const read = async (round: number) => {
+      const lines = Array.from({ length: sockets }, (_, i) =>
+        procLine(HEX['127.0.0.1'], 1024 + i, round * sockets + i),
+      );
+      await writeFile(path.join(dir.path, 'net', 'tcp'), [PROC_HEADER, ...lines].join('\n'));
+      await ownedLoopbacks(1, 1024, { proc: dir.path });
+    };
+    await read(0);
+    const before = heap();
+    // A hub's days in brief: 25 tables of 20,000 sockets each, none outliving its table.
+    for (let round = 1; round <= 25; round++) await read(round);
+    expect((heap() - before) / 2 ** 20).toBeLessThan(8);
   });
 });

@@ -20,11 +20,15 @@ export interface PortOwnerOptions {
   maxAgeMs?: number;
 }
 
+/** Listening sockets by port, each as its inode and the local address it is bound to. */
+type ListeningTable = Map<number, Map<string, string>>;
+
 // The socket tables are reused for 250 ms: a burst of checks (a hub starting with hundreds of
-// records) parses them once. A port missing from a reused table is looked up afresh.
-const tables = new Map<string, { at: number; listening: Promise<Map<number, Set<string>>> }>();
-/** Listening sockets' local addresses by inode, filled by the same reads. */
-const addresses = new Map<string, string>();
+// records) parses them once. A port missing from a reused table is looked up afresh. A socket's
+// address lives in the table that listed it, and each read replaces the proc root's table: what
+// is kept is one table per proc root (one in production), the sockets listening at its last
+// read, never the addresses of sockets that came and went over the days a hub runs.
+const tables = new Map<string, { at: number; listening: Promise<ListeningTable> }>();
 
 /** An address of /proc/net/tcp (4 bytes) or tcp6 (16), in hex words of host byte order. */
 function procAddress(hex: string): string {
@@ -43,7 +47,7 @@ function procAddress(hex: string): string {
 }
 
 /** Listening sockets by port; concurrent asks share one read. */
-function listeningTable(proc: string, maxAgeMs: number): Promise<Map<number, Set<string>>> {
+function listeningTable(proc: string, maxAgeMs: number): Promise<ListeningTable> {
   const cached = tables.get(proc);
   if (cached && performance.now() - cached.at < maxAgeMs) return cached.listening;
   const listening = readListening(proc);
@@ -51,8 +55,8 @@ function listeningTable(proc: string, maxAgeMs: number): Promise<Map<number, Set
   return listening;
 }
 
-async function readListening(proc: string): Promise<Map<number, Set<string>>> {
-  const listening = new Map<number, Set<string>>();
+async function readListening(proc: string): Promise<ListeningTable> {
+  const listening: ListeningTable = new Map();
   for (const file of ['tcp', 'tcp6']) {
     let text: string;
     try {
@@ -66,18 +70,21 @@ async function readListening(proc: string): Promise<Map<number, Set<string>>> {
       if (fields[3] !== '0A' || !fields[1] || !fields[9]) continue;
       const colon = fields[1].lastIndexOf(':');
       const port = Number.parseInt(fields[1].slice(colon + 1), 16);
-      addresses.set(fields[9], procAddress(fields[1].slice(0, colon)));
-      const inodes = listening.get(port) ?? new Set<string>();
-      inodes.add(fields[9]);
-      listening.set(port, inodes);
+      const sockets = listening.get(port) ?? new Map<string, string>();
+      sockets.set(fields[9], procAddress(fields[1].slice(0, colon)));
+      listening.set(port, sockets);
     }
   }
   return listening;
 }
 
-/** Inodes of TCP sockets in LISTEN state on `port`, from /proc/net/tcp and tcp6. */
-async function listeningInodes(proc: string, port: number, maxAgeMs = 250): Promise<Set<string>> {
-  return (await listeningTable(proc, maxAgeMs)).get(port) ?? new Set();
+/** TCP sockets in LISTEN state on `port` (inode to local address), from /proc/net/tcp and tcp6. */
+async function listeningOn(
+  proc: string,
+  port: number,
+  maxAgeMs = 250,
+): Promise<Map<string, string>> {
+  return (await listeningTable(proc, maxAgeMs)).get(port) ?? new Map();
 }
 
 /**
@@ -93,13 +100,13 @@ export async function checkPortOwner(
 ): Promise<PortOwnership> {
   const proc = options.proc ?? '/proc';
   if (options.proc === undefined && process.platform !== 'linux') return 'unknown';
-  let inodes = await listeningInodes(proc, port, options.maxAgeMs);
+  let sockets = await listeningOn(proc, port, options.maxAgeMs);
   // A port missing from a recent table may have started listening since: read afresh.
-  if (inodes.size === 0) inodes = await listeningInodes(proc, port, 0);
-  if (inodes.size === 0) return 'none';
+  if (sockets.size === 0) sockets = await listeningOn(proc, port, 0);
+  if (sockets.size === 0) return 'none';
   let owned = await socketInodes(proc, pid, options.maxAgeMs ?? 250);
   if (owned === undefined) return 'other';
-  const holds = (set: Set<string>) => [...inodes].some((inode) => set.has(inode));
+  const holds = (set: Set<string>) => [...sockets.keys()].some((inode) => set.has(inode));
   // A socket missing from a recent scan may have been opened since: scan afresh.
   if (!holds(owned)) owned = await socketInodes(proc, pid, 0);
   return owned !== undefined && holds(owned) ? 'owner' : 'other';
@@ -109,10 +116,22 @@ export async function checkPortOwner(
 export type LoopbackAddress = '127.0.0.1' | '::1';
 
 /**
+ * For each loopback address, the local addresses a listening socket may be bound to and take
+ * its connections, most specific first (an IPv4-mapped `::ffff:127.0.0.1` reads as `127.0.0.1`).
+ */
+const REACHED_THROUGH: ReadonlyArray<readonly [LoopbackAddress, readonly string[]]> = [
+  ['127.0.0.1', ['127.0.0.1', '0.0.0.0', '::']],
+  ['::1', ['::1', '::']],
+];
+
+/**
  * The loopback addresses at which process `pid`'s socket listening on TCP `port` accepts
  * connections (Linux, from /proc): `127.0.0.1` for a socket on 127.0.0.1 or 0.0.0.0, `::1` for
- * one on ::1, both for one on ::. A client that connects to one of these literal addresses
- * reaches that process, whatever `localhost` resolves to; undefined where it cannot be told.
+ * one on ::1, both for one on ::, each only when no other process's socket on the port takes
+ * that address's connections (a more specific bind, or a SO_REUSEPORT sibling). A client that
+ * connects to one of these literal addresses reaches that process, whatever `localhost`
+ * resolves to; `[]` when it holds none (or its descriptors are unreadable), undefined where
+ * it cannot be told (no /proc).
  */
 export async function ownedLoopbacks(
   pid: number,
@@ -121,21 +140,22 @@ export async function ownedLoopbacks(
 ): Promise<LoopbackAddress[] | undefined> {
   const proc = options.proc ?? '/proc';
   if (options.proc === undefined && process.platform !== 'linux') return undefined;
-  const inodes = await listeningInodes(proc, port, 0);
+  const sockets = await listeningOn(proc, port, 0);
   const owned = await socketInodes(proc, pid, 0);
   if (owned === undefined) return [];
-  const found = new Set<LoopbackAddress>();
-  for (const inode of inodes) {
-    if (!owned.has(inode)) continue;
-    const address = addresses.get(inode);
-    if (address === '127.0.0.1' || address === '0.0.0.0') found.add('127.0.0.1');
-    else if (address === '::1') found.add('::1');
-    else if (address === '::') {
-      found.add('127.0.0.1');
-      found.add('::1');
+  const found: LoopbackAddress[] = [];
+  for (const [loopback, binds] of REACHED_THROUGH) {
+    // The kernel hands a connection to the most specific bind that listens: that bind's
+    // sockets must all be the process's (another user's 127.0.0.1 beside an IPv6-only `::`,
+    // or SO_REUSEPORT siblings of another process, would get some of the connections).
+    for (const bind of binds) {
+      const inodes = [...sockets].filter(([, address]) => address === bind);
+      if (inodes.length === 0) continue;
+      if (inodes.every(([inode]) => owned.has(inode))) found.push(loopback);
+      break;
     }
   }
-  return [...found];
+  return found;
 }
 
 // The socket inodes of each process are reused for 250 ms too: a process that serves many
@@ -196,13 +216,13 @@ async function scanSockets(proc: string, pid: number): Promise<Set<string> | und
  */
 export async function findPortOwner(port: number, proc = '/proc'): Promise<number | undefined> {
   if (process.platform !== 'linux' && proc === '/proc') return undefined;
-  const inodes = await listeningInodes(proc, port, 0);
-  if (inodes.size === 0) return undefined;
+  const listening = await listeningOn(proc, port, 0);
+  if (listening.size === 0) return undefined;
   for (const name of await readdir(proc)) {
     const pid = Number(name);
     if (!Number.isInteger(pid)) continue;
     const sockets = await scanSockets(proc, pid);
-    if (sockets && [...inodes].some((inode) => sockets.has(inode))) return pid;
+    if (sockets && [...listening.keys()].some((inode) => sockets.has(inode))) return pid;
   }
   return undefined;
 }

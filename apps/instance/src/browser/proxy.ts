@@ -35,8 +35,12 @@ export interface PageProxy {
   close(): Promise<void>;
 }
 
-/** Largest HTML document rewritten, in bytes (a larger one passes unchanged). */
+/**
+ * Largest HTML document rewritten, in bytes, both as received and once decoded from its
+ * content encoding (a larger one, or one that inflates past it, is answered with 502).
+ */
 export const MAX_HTML_BYTES = 16 * 1024 * 1024;
+const MAX_HTML_MIB = MAX_HTML_BYTES / 1024 / 1024;
 /** Largest body of a page's own request, in bytes. */
 const MAX_CHANNEL_BODY = 256 * 1024;
 const MAX_TEXT = 8 * 1024 * 1024;
@@ -184,21 +188,25 @@ export async function startPageProxy(options: {
       return;
     }
     const raw = await readAll(answer.body, MAX_HTML_BYTES).catch(() => undefined);
-    const encoding = headers['content-encoding'];
-    let decoded: Buffer | undefined;
-    try {
-      decoded = raw && decode(raw, Array.isArray(encoding) ? encoding.join(',') : encoding);
-    } catch {
-      decoded = undefined;
-    }
-    if (raw === undefined || decoded === undefined) {
-      // Too large or in an encoding not read here: not rewritten (and not cut).
+    const header = headers['content-encoding'];
+    const encoding = Array.isArray(header) ? header.join(',') : header;
+    const decoded = raw && (await decode(raw, encoding, MAX_HTML_BYTES));
+    if (decoded === undefined || !decoded.ok) {
+      // Too large, cut off, or in an encoding not read here: not rewritten (and not cut).
+      const why =
+        decoded === undefined
+          ? `the document is larger than ${MAX_HTML_MIB} MiB or was cut off`
+          : decoded.reason === 'too-large'
+            ? `the dev server's response inflates past ${MAX_HTML_MIB} MiB (${encoding})`
+            : decoded.reason === 'corrupt'
+              ? `the document is not valid ${encoding}`
+              : `the document's encoding (${encoding}) is not one read here`;
       res.writeHead(502, { 'content-type': 'text/plain' });
-      res.end('beacon page proxy: the document is too large or in an unknown encoding');
+      res.end(`beacon page proxy: ${why}; not rewritten`);
       return;
     }
     const nonce = randomBytes(16).toString('base64');
-    const text = injectScript(decoded.toString('utf8'), `${BEACON_PATH}/page.js`, nonce);
+    const text = injectScript(decoded.body.toString('utf8'), `${BEACON_PATH}/page.js`, nonce);
     delete headers['content-encoding'];
     delete headers['content-length'];
     delete headers.etag;
