@@ -60,7 +60,7 @@ try {
   ]);
   servers.push(healthy);
   await announce(healthy, 'healthy');
-  const hub = spawn(process.execPath, [HUB, '--log-level', 'silent'], {
+  const hub = spawn(process.execPath, [HUB, '--standalone', '--log-level', 'silent'], {
     env,
     stdio: ['pipe', 'pipe', 'inherit'],
   });

@@ -105,7 +105,7 @@ async function stage(record) {
 /** The built hub on raw pipes: requests timed from write to the answer line. */
 function startRawHub(args = []) {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [HUB, '--log-level', 'error', ...args], {
+  const child = spawn(process.execPath, [HUB, '--standalone', '--log-level', 'error', ...args], {
     env,
     stdio: ['pipe', 'pipe', 'inherit'],
   });
@@ -238,7 +238,7 @@ async function echoThreeWays() {
   const direct = await connect(new StreamableHTTPClientTransport(new URL(url)));
   const hubTransport = new StdioClientTransport({
     command: process.execPath,
-    args: [HUB, '--log-level', 'error'],
+    args: [HUB, '--standalone', '--log-level', 'error'],
     env,
   });
   const viaHub = await connect(hubTransport);

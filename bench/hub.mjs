@@ -90,7 +90,7 @@ async function writeRecord(inst, id = randomUUID(), name = inst.name) {
 async function connectHub(args = []) {
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [...HUB_NODE_FLAGS, HUB, '--log-level', 'error', ...args],
+    args: [...HUB_NODE_FLAGS, HUB, '--standalone', '--log-level', 'error', ...args],
     env,
     stderr: 'inherit',
   });
@@ -244,7 +244,7 @@ try {
   await modern.connect(
     new ModernStdio({
       command: process.execPath,
-      args: [...HUB_NODE_FLAGS, HUB, '--log-level', 'error', '--tools', 'namespaced'],
+      args: [...HUB_NODE_FLAGS, HUB, '--standalone', '--log-level', 'error', '--tools', 'namespaced'],
       env,
       stderr: 'inherit',
     }),
@@ -321,7 +321,7 @@ try {
   // The same request on raw pipes: the hub's own cost, without an SDK client parsing 300 tools.
   const raw = spawn(
     process.execPath,
-    [...HUB_NODE_FLAGS, HUB, '--log-level', 'error', '--tools', 'namespaced'],
+    [...HUB_NODE_FLAGS, HUB, '--standalone', '--log-level', 'error', '--tools', 'namespaced'],
     {
       env,
       stdio: ['pipe', 'pipe', 'inherit'],

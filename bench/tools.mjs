@@ -77,7 +77,7 @@ async function announce(server, name) {
 
 /** The hub's first tools/list (it waits for the instances present at start), measured. */
 async function measure(args, size) {
-  const child = spawn(process.execPath, [HUB, '--log-level', 'error', ...args], {
+  const child = spawn(process.execPath, [HUB, '--standalone', '--log-level', 'error', ...args], {
     env,
     stdio: ['pipe', 'pipe', 'inherit'],
   });

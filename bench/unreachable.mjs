@@ -55,7 +55,7 @@ async function scenario(present, ports) {
     const { temp, final } = await stageUnreachable(ports[i], `down${i}`);
     await rename(temp, final);
   }
-  const child = spawn(process.execPath, [HUB, '--log-level', 'silent'], {
+  const child = spawn(process.execPath, [HUB, '--standalone', '--log-level', 'silent'], {
     env,
     stdio: ['pipe', 'pipe', 'inherit'],
   });

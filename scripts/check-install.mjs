@@ -91,7 +91,7 @@ try {
 async function startThroughHub(folder) {
   mkdirSync(folder);
   writeFileSync(path.join(folder, 'package.json'), JSON.stringify({ name: 'started-check' }));
-  const hub = spawn(bin('beacon-hub'), ['--log-level', 'silent'], {
+  const hub = spawn(bin('beacon-hub'), ['--log-level', 'silent', '--idle-exit', '0'], {
     env,
     stdio: ['pipe', 'pipe', 'ignore'],
   });

@@ -146,7 +146,7 @@ cart.dataset.total = String(items[0]!.price.toFixed(2));
   console.log(`  beacon-hub --remote devbox=${JSON.stringify(boxCommand)}`);
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [HUB, '--log-level', 'warn', '--remote', `devbox=${boxCommand}`],
+    args: [HUB, '--standalone', '--log-level', 'warn', '--remote', `devbox=${boxCommand}`],
     env,
     stderr: 'inherit',
   });
@@ -289,7 +289,7 @@ cart.dataset.total = String(items[0]!.price.toFixed(2));
     await modern.connect(
       new ModernStdioTransport({
         command: process.execPath,
-        args: [HUB, '--log-level', 'warn'],
+        args: [HUB, '--standalone', '--log-level', 'warn'],
         env,
         stderr: 'inherit',
       }),

@@ -140,6 +140,7 @@ export function useHubFixture(): HubFixture {
       command: testNode,
       args: [
         HUB,
+        '--standalone',
         '--log-level',
         'debug',
         '--ping-interval',

@@ -7,4 +7,4 @@ import { setFlagsFromString } from 'node:v8';
 // which made a proxied call slower than a direct one, so it is not set (bench/README.md).
 // Set before anything else is loaded.
 setFlagsFromString('--optimize-for-size');
-await import('./main.js');
+await import('./route.js');

@@ -36,7 +36,7 @@ const SERVER_INFO = 'io.modelcontextprotocol/serverInfo';
 /** The beacon-hub process on raw stdio lines: each request's answer, by id. */
 function rawHub() {
   const proc = fx.track(
-    startProcess(testNode, [HUB, '--log-level', 'debug'], {
+    startProcess(testNode, [HUB, '--standalone', '--log-level', 'debug'], {
       env: { ...process.env, MCP_BEACON_HOME: fx.home },
       stdio: ['pipe', 'pipe', 'pipe'],
     }),
@@ -93,7 +93,7 @@ async function modernClient(
     }));
   const transport = new StdioClientTransport({
     command: testNode,
-    args: [HUB, '--log-level', 'debug', '--ping-interval', '200', '--ping-timeout', '300'],
+    args: [HUB, '--standalone', '--log-level', 'debug', '--ping-interval', '200', '--ping-timeout', '300'],
     env: { ...(process.env as Record<string, string>), MCP_BEACON_HOME: fx.home },
     stderr: 'pipe',
   });

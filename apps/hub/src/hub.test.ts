@@ -296,7 +296,7 @@ describe('beacon-hub over stdio', () => {
     const client = new Client({ name: 'test', version: '1.0.0' });
     const transport = new StdioClientTransport({
       command: testNode,
-      args: [HUB],
+      args: [HUB, '--standalone', '--standalone'],
       env: { ...(process.env as Record<string, string>), MCP_BEACON_HOME: 'relative/dir' },
       stderr: 'pipe',
     });
@@ -307,7 +307,7 @@ describe('beacon-hub over stdio', () => {
   });
 
   it('exits cleanly when stdin closes', async () => {
-    const proc = startProcess(testNode, [HUB], {
+    const proc = startProcess(testNode, [HUB, '--standalone', '--standalone'], {
       env: { ...process.env, MCP_BEACON_HOME: fx.home },
       stdio: ['pipe', 'pipe', 'pipe'],
     });

@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import {
   type ConnectionManager,
   createConnectionManager,
@@ -22,14 +21,19 @@ import { createRemotes, type Remotes, remoteSummary } from './remote/remotes.js'
 import { serveRemoteProtocol } from './remote/serve.js';
 import type { RemoteLinkOptions, RemoteSpec } from './remote/types.js';
 import { createTransitionLog } from './transition-log.js';
+import { VERSION } from './version.js';
 
-/** This package's version, shown by `--version` and in the MCP server info. */
-export const VERSION: string = createRequire(import.meta.url)('../package.json').version;
+export { VERSION } from './version.js';
 
 /** Options of {@link startHub}. */
 export interface StartHubOptions {
-  /** Where the hub talks MCP (stdio for `beacon-hub`). */
-  transport: Transport;
+  /**
+   * A client to serve at once (stdio for `beacon-hub --standalone`); more are served with
+   * `hub.server.connect` (the shared hub serves each bridge so).
+   */
+  transport?: Transport;
+  /** The folder that client works in: a call without `instance` prefers the project holding it. */
+  workingFolder?: string;
   logger: Logger;
   paths?: BeaconPaths;
   /** Per-call timeout for proxied requests in ms (default 60 000). */
@@ -138,20 +142,26 @@ export async function startHub(options: StartHubOptions): Promise<Hub> {
   // A client that opens with 2025's `initialize` may be another hub using this one as its
   // remote: its server answers the remote protocol, and the remotes start unless it is one.
   // A 2026-07-28 client is never a hub; the remotes start at once.
-  const remoteEndpoints: { close(): Promise<void> }[] = [];
+  const remoteEndpoints = new Set<{ close(): Promise<void> }>();
   const onServer = (server: Server, era: ProtocolEra) => {
     if (era === 'modern') {
       remotes.start();
       return;
     }
-    remoteEndpoints.push(
-      serveRemoteProtocol({
-        server,
-        manager,
-        launch: launcher.start,
-        ready: hub.firstContact,
-      }),
-    );
+    const endpoint = serveRemoteProtocol({
+      server,
+      manager,
+      launch: launcher.start,
+      ready: hub.firstContact,
+    });
+    remoteEndpoints.add(endpoint);
+    // Each session's server serves the remote protocol while that session lasts.
+    const closed = server.onclose;
+    server.onclose = () => {
+      closed?.();
+      remoteEndpoints.delete(endpoint);
+      void endpoint.close();
+    };
     const initialized = server.oninitialized;
     server.oninitialized = () => {
       initialized?.();
@@ -178,13 +188,17 @@ export async function startHub(options: StartHubOptions): Promise<Hub> {
       : { firstListTimeoutMs: options.firstListTimeoutMs }),
     log: (message) => logger.warn(message),
   });
-  await hub.connect(options.transport);
+  if (options.transport)
+    await hub.connect(
+      options.transport,
+      options.workingFolder === undefined ? {} : { workingFolder: options.workingFolder },
+    );
 
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
       transitions.close();
-      await Promise.all(remoteEndpoints.map((endpoint) => endpoint.close()));
+      await Promise.all([...remoteEndpoints].map((endpoint) => endpoint.close()));
       await remotes.close();
       await launcher.close();
       await watcher.close();

@@ -9,13 +9,10 @@ import { answerFirstRequest } from './commands/first-request.js';
 import { runList } from './commands/list.js';
 import { runServe } from './commands/serve.js';
 import { runSetup } from './commands/setup.js';
+import { runStatus } from './commands/status.js';
 import { VERSION } from './hub.js';
 import { HELP, HUB_OPTIONS } from './options.js';
 import { REMOTE_USAGE, remoteCommand } from './remote/cli.js';
-
-// stdout belongs to JSON-RPC: anything that calls console.log goes to stderr instead.
-console.log = console.error;
-console.info = console.error;
 
 /** `remote add NAME -- COMMAND ARGS` takes the command's own options verbatim. */
 async function runRemote(words: string[]): Promise<void> {
@@ -51,7 +48,7 @@ async function main(): Promise<void> {
   if (values.help) return void process.stdout.write(HELP);
   if (values.version) return void process.stdout.write(`${VERSION}\n`);
   const [command, ...words] = positionals;
-  if (command !== undefined && command !== 'list' && command !== 'setup') {
+  if (command !== undefined && command !== 'list' && command !== 'setup' && command !== 'status') {
     process.stderr.write(
       `beacon-hub: unknown command ${JSON.stringify(command)}\nRun beacon-hub --help for usage.\n`,
     );
@@ -74,6 +71,7 @@ async function main(): Promise<void> {
 
   const warn = (message: string) => process.stderr.write(`beacon-hub: ${message}\n`);
   if (command === 'list') return runList(values, paths, warn);
+  if (command === 'status') return runStatus(values, paths);
   if (command === 'setup') {
     const cli = realpathSync(fileURLToPath(new URL('./cli.js', import.meta.url)));
     return runSetup(words, values, paths, cli);

@@ -66,7 +66,7 @@ beforeAll(async () => {
   await hub.connect(
     new StdioClientTransport({
       command: testNode,
-      args: [HUB],
+      args: [HUB, '--standalone', '--standalone'],
       env: { ...(process.env as Record<string, string>), MCP_BEACON_HOME: home },
       stderr: 'ignore',
     }),

@@ -1,6 +1,6 @@
 // beacon-hub's options: one table drives both their parsing and the help.
 import { type OptionTable, optionsHelp } from '@mcp-beacon/registry';
-import { VERSION } from './hub.js';
+import { VERSION } from './version.js';
 
 /** Every option of beacon-hub (the `remote` subcommand parses its own words). */
 export const HUB_OPTIONS = {
@@ -78,7 +78,17 @@ export const HUB_OPTIONS = {
     help: "how long a remote's command may take to answer as a hub (default\n20000), and each of its health pings (at most 10000, every MS\nup to 15000); one that does not is unreachable, and retried",
     int: { min: 1, unit: 'ms' },
   },
-  json: { type: 'boolean', help: 'with list: print JSON' },
+  standalone: {
+    type: 'boolean',
+    help: "serve this client from a hub of its own, in this process, rather\nthrough the user's shared hub (containers, CI, one-shot use)",
+  },
+  'idle-exit': {
+    type: 'string',
+    arg: 'MS',
+    help: 'how long the shared hub stays after its last client leaves\n(default 300000)',
+    int: { min: 0, unit: 'ms' },
+  },
+  json: { type: 'boolean', help: 'with list and status: print JSON' },
   write: { type: 'boolean', help: '' },
   watch: { type: 'boolean', help: '' },
   /** Accepted (and ignored) so that configurations written for older hubs keep starting. */
@@ -94,7 +104,12 @@ them, and offers instances_list plus every instance tool, listed once per defini
 \`instance\` argument naming the project.
 
 Usage:
-  beacon-hub [options]          serve MCP on stdin/stdout (what MCP clients launch)
+  beacon-hub [options]          serve MCP on stdin/stdout (what MCP clients launch): a bridge
+                                to the user's shared hub, started when none runs; with
+                                --standalone, a hub of its own in this process
+  beacon-hub status [--json]    show the shared hubs running: version, uptime, memory, and
+                                each client session (client, protocol era, folder, since)
+  beacon-hub daemon [options]   run the shared hub in the foreground (bridges start it)
   beacon-hub list [--json]      print the instances found and exit
   beacon-hub list --watch       connect to them and show every change as it happens (a table
                                 redrawn in place on a terminal, one line per change

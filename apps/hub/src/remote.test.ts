@@ -149,7 +149,7 @@ describe('remotes', () => {
   const remoteRecords = () => readValidRecords(resolvePaths({ home: remoteHome! }).instances);
   /** The command that runs the remote hub (what `ssh devbox beacon-hub` is for a real box). */
   const remoteCommand = () => {
-    const [command, argv] = inside(testNode, [MARK, HUB]);
+    const [command, argv] = inside(testNode, [MARK, HUB, '--idle-exit', '0']);
     return ['env', `MCP_BEACON_HOME=${remoteHome}`, command, ...argv].map(quote).join(' ');
   };
   const setupRemote = async () => {
@@ -227,7 +227,7 @@ describe('remotes', () => {
 
     // Progress sent right before a result crosses both hops ahead of it. Read as raw lines,
     // since an SDK client drops progress that shares a chunk with its result.
-    const raw = spawn(testNode, [HUB, '--remote', `box=${remoteCommand()}`], {
+    const raw = spawn(testNode, [HUB, '--standalone', '--remote', `box=${remoteCommand()}`], {
       env: { ...process.env, MCP_BEACON_HOME: fx.home },
       stdio: ['pipe', 'pipe', 'ignore'],
     });

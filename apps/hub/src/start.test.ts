@@ -62,7 +62,7 @@ async function startHub(args: string[] = [], roots?: { list: Root[] }) {
   let stderr = '';
   const transport = new StdioClientTransport({
     command: testNode,
-    args: [HUB, '--log-level', 'info', ...args],
+    args: [HUB, '--standalone', '--log-level', 'info', ...args],
     env: { ...(process.env as Record<string, string>), MCP_BEACON_HOME: home },
     stderr: 'pipe',
   });

@@ -82,7 +82,7 @@ beforeAll(async () => {
   const transport = new StdioClientTransport({
     command: testNode,
     // Namespaced: this suite compares the server's catalog name for name with the hub's.
-    args: [HUB, '--tools', 'namespaced'],
+    args: [HUB, '--standalone', '--tools', 'namespaced'],
     env: { ...(process.env as Record<string, string>), MCP_BEACON_HOME: home },
     stderr: 'ignore',
   });

@@ -1,5 +1,6 @@
 import type { ConnectionManager } from '@mcp-beacon/connection-manager';
 import type { Clock } from '@mcp-beacon/registry';
+import type { LoggingLevel } from '@modelcontextprotocol/server';
 import type { CacheHints } from './_cache-hints.js';
 import type { ClientRoots } from './_client-roots.js';
 import type { FirstContact } from './_first-contact.js';
@@ -9,10 +10,20 @@ import type { InputRelay } from './_input-relay.js';
 import type { ListNotifier } from './_list-changed.js';
 import type { ClientPeer } from './_peer.js';
 import type { MatchContext } from './_select.js';
-import type { SessionState } from './_session-state.js';
 import type { HubView } from './_view.js';
 
-/** What the hub server's handler groups share. */
+/** What one client session keeps with the hub: its subscriptions and log level. */
+export interface SessionState {
+  /** The session subscribed to `uri` (the instance's own) on instance `id`. */
+  subscribed(id: string, uri: string): void;
+  unsubscribed(id: string, uri: string): void;
+  /** True when another session holds `uri` on `id` (so the instance keeps it). */
+  heldByOthers(id: string, uri: string): boolean;
+  /** The session set its log level. */
+  levelSet(level: LoggingLevel): void;
+}
+
+/** What one client session's handler groups use: the hub's shared parts and the session's own. */
 export interface HubContext {
   /** The hub's client, through the server serving its connection now. */
   peer: ClientPeer;
@@ -22,8 +33,10 @@ export interface HubContext {
   gate: FirstContact;
   notifier: ListNotifier;
   roots: ClientRoots;
-  /** The client's subscriptions and log level, restored on every new instance session. */
+  /** This session's subscriptions and log level, kept by the hub for every instance session. */
   session: SessionState;
+  /** The folder the client works in (its bridge's, or the hub's own), for a call without `instance`. */
+  workingFolder: string | undefined;
   /** Local folders as comparison keys (realpath). */
   folders: FolderResolver;
   /** An instance's requests to a 2026-07-28 client, carried by that client's calls. */

@@ -75,3 +75,33 @@ export function createFirstContact(options: FirstContactOptions): FirstContact {
     },
   };
 }
+
+/**
+ * One client session's gate: the hub's start-up wait, plus what that session adds with
+ * {@link FirstContact.include} (the first start of its roots), which no other session waits for.
+ */
+export function sessionGate(hub: FirstContact): FirstContact {
+  let extra: Promise<void> | undefined;
+  const wait = async () => {
+    await hub.wait();
+    if (extra) await extra;
+  };
+  return {
+    passed: hub.passed,
+    isPassed: hub.isPassed,
+    include(pass) {
+      const mine: Promise<void> = pass.then(() => {
+        if (extra === mine) extra = undefined;
+      });
+      extra = mine;
+    },
+    wait,
+    async lookup(find) {
+      const found = find();
+      if (found !== undefined || hub.isPassed()) return found;
+      await wait();
+      return find();
+    },
+    close() {},
+  };
+}

@@ -155,7 +155,7 @@ export function listGroup(name: string, entries: readonly GroupEntry[]): Tool {
     ? `${tag(author.member.name)} ${chosen.tool.description}`
     : '';
   const pick =
-    'Pick one with `instance`; without it, the one holding your workspace root is used, else the only one.';
+    'Pick one with `instance`; without it: the one holding your workspace root, else your working folder, else the only one.';
   let description = `${own}${own ? '\n\n' : ''}On: ${offered}. ${pick}`;
   if (variants.length === 1)
     return {

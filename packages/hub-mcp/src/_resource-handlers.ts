@@ -92,6 +92,11 @@ export async function changeSubscription(
       ProtocolErrorCode.InvalidRequest,
       `instance ${info.record.name} does not support resource subscriptions (its server does not declare resources.subscribe)`,
     );
+  // Another session still following the resource keeps it subscribed on the instance.
+  if (method === 'resources/unsubscribe' && ctx.session.heldByOthers(id, uri)) {
+    ctx.session.unsubscribed(id, uri);
+    return {};
+  }
   const result = await ctx.forwarder.request(id, method, { ...params, uri }, extra);
   if (method === 'resources/subscribe') ctx.session.subscribed(id, uri);
   else ctx.session.unsubscribed(id, uri);

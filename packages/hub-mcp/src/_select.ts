@@ -116,6 +116,8 @@ export interface GroupChoice {
   match: MatchContext;
   /** Keys ({@link MatchContext.folderKey}) of the client's root folders; undefined when unknown. */
   roots: readonly string[] | undefined;
+  /** Key of the folder the client works in (its bridge's, or the hub's own), if known. */
+  workingFolder?: string | undefined;
   /** What the view knows of an instance (its hub names, for a pointer to the right one). */
   slice(id: string): SliceInfo | undefined;
 }
@@ -158,8 +160,9 @@ function rootsChoice(
 /**
  * Picks the instance for a grouped tool, by the client's intent: the one `instance` names, if
  * it offers a tool of this name; with `instance` omitted, the one offering it whose folder holds
- * the client's root (the deepest, when a root lies in several), else the only one offering it;
- * otherwise none, and the message lists the candidates.
+ * the client's root (the deepest, when a root lies in several), else the one whose folder holds
+ * the client's working folder (the deepest), else the only one offering it; otherwise none, and
+ * the message lists the candidates.
  */
 export function chooseInstance(choice: GroupChoice): ChoiceResult {
   const { group, instance } = choice;
@@ -208,6 +211,12 @@ export function chooseInstance(choice: GroupChoice): ChoiceResult {
     ? rootsChoice(members, choice.roots, choice.match.folderKey)
     : undefined;
   if (byRoots !== undefined && !Array.isArray(byRoots)) return pick(byRoots);
+  // No root lies in a member: the project the client was started in, if one holds that folder.
+  const byFolder =
+    byRoots === undefined && choice.workingFolder !== undefined
+      ? rootsChoice(members, [choice.workingFolder], choice.match.folderKey)
+      : undefined;
+  if (byFolder !== undefined && !Array.isArray(byFolder)) return pick(byFolder);
   if (byRoots === undefined && members.length === 1) return pick(members[0]!);
   return {
     ok: false,

@@ -35,6 +35,8 @@ function choose(
     all: () => ctx.manager.list(),
     match: ctx.match(),
     roots,
+    workingFolder:
+      ctx.workingFolder === undefined ? undefined : ctx.folders.keyOf(ctx.workingFolder),
     slice: ctx.view.slice,
   });
 }

@@ -148,7 +148,7 @@ describe('hub view, grouped (one tool per name)', () => {
     expect(names(view)).toEqual(['instances_list', 'logs_get', 'scripts_run']);
     const tool = view.lists().tools[2]!;
     expect(tool.description).toBe(
-      '[svc0] Runs a script\n\nOn: svc0 (/work/svc0), svc1 (/work/svc1), svc2 (/work/svc2) and 97 more (instances_list). Pick one with `instance`; without it, the one holding your workspace root is used, else the only one.',
+      '[svc0] Runs a script\n\nOn: svc0 (/work/svc0), svc1 (/work/svc1), svc2 (/work/svc2) and 97 more (instances_list). Pick one with `instance`; without it: the one holding your workspace root, else your working folder, else the only one.',
     );
     expect(tool.inputSchema).toEqual({
       type: 'object',

@@ -9,7 +9,11 @@ export type HubErrorCode =
   /** An option of the hub server is out of range. */
   | 'BAD_OPTION'
   /** A remote's name or command, or the remotes file, cannot be used (beacon-hub remotes). */
-  | 'BAD_REMOTE';
+  | 'BAD_REMOTE'
+  /** The hub already serves its most client sessions. */
+  | 'TOO_MANY_SESSIONS'
+  /** The hub server is closed. */
+  | 'CLOSED';
 
 /** The one error class of `@mcp-beacon/hub-mcp`. */
 export class HubError extends Error {

@@ -13,4 +13,7 @@ export {
   HUB_CLIENT_CAPABILITIES,
   type HubServer,
   type HubServerOptions,
+  type HubSession,
+  MAX_SESSIONS,
 } from './server.js';
+export type { HubSessionInfo, HubSessionOptions } from './sessions/session.js';

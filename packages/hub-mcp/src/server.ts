@@ -1,34 +1,35 @@
-import { type ConnectionManager, isLocal, remoteOf } from '@mcp-beacon/connection-manager';
+import {
+  type ConnectionInfo,
+  type ConnectionManager,
+  isLocal,
+  remoteOf,
+} from '@mcp-beacon/connection-manager';
 import { type Clock, systemClock } from '@mcp-beacon/registry';
-import type { ClientCapabilities } from '@modelcontextprotocol/server';
-import { Server, type Transport } from '@modelcontextprotocol/server';
-import { type StdioServerHandle, serveStdio } from '@modelcontextprotocol/server/stdio';
+import type {
+  ClientCapabilities,
+  LoggingLevel,
+  Server,
+  Transport,
+} from '@modelcontextprotocol/server';
 import { createCacheHints } from './_cache-hints.js';
-import { createClientRoots } from './_client-roots.js';
-import type { HubContext } from './_context.js';
-import { withFastToolCalls } from './_fast-calls.js';
 import { createFirstContact } from './_first-contact.js';
 import { createFolderResolver, type FolderResolverOptions } from './_folders.js';
 import { createForwarder } from './_forward.js';
-import {
-  HUB_TOOLS,
-  type HubToolContext,
-  type LaunchInstance,
-  type RemoteSummary,
-} from './_hub-tools.js';
-import { InputRelay } from './_input-relay.js';
-import { handleInstanceRequests } from './_instance-requests.js';
-import { createListNotifier } from './_list-changed.js';
-import { watchListens } from './_listen-watch.js';
-import { DEFAULT_MAX_NAME_LENGTH, MIN_NAME_LENGTH } from './_names.js';
-import { createClientPeer, type ProtocolEra } from './_peer.js';
-import { registerPromptHandlers } from './_prompt-handlers.js';
-import { changeSubscription, registerResourceHandlers } from './_resource-handlers.js';
-import { createRootStarter } from './_roots.js';
-import { createSessionState } from './_session-state.js';
-import { callInstanceTool, registerToolHandlers, routeToolCall } from './_tool-handlers.js';
+import { HUB_TOOLS, type LaunchInstance, type RemoteSummary } from './_hub-tools.js';
+import { DEFAULT_MAX_NAME_LENGTH, MIN_NAME_LENGTH, proxiedUri } from './_names.js';
+import type { ProtocolEra } from './_peer.js';
+import type { HubView } from './_view.js';
 import { createView } from './_view.js';
 import { HubError } from './errors.js';
+import { handleInstanceRequests } from './sessions/instance-requests.js';
+import {
+  type ClientSession,
+  type HubSessionInfo,
+  type HubSessionOptions,
+  type HubShared,
+  openSession,
+} from './sessions/session.js';
+import { createSubscriptionBook } from './sessions/subscriptions.js';
 import type { ToolSurface, ViewSource } from './types.js';
 
 /** Capabilities the hub declares to instances, so their server->client requests reach it. */
@@ -79,44 +80,74 @@ export interface HubServerOptions {
   /** Starts beacon-instance in a folder; offers the `instances_start` tool when given. */
   launchInstance?: LaunchInstance;
   /**
-   * With {@link launchInstance}: once the client is initialized, and on each
+   * With {@link launchInstance}: once a client is initialized, and on each
    * `roots/list_changed`, start an instance in every root that holds a package.json and has
-   * none. The first list also waits for that first pass (same bound as the start-up wait).
+   * none. That client's first list also waits for that first pass (same bound as the start-up
+   * wait). A default for every session; {@link HubSessionOptions.startRoots} sets it per session.
    */
   startRoots?: boolean;
+  /**
+   * The folder clients work in, for a call without `instance` (a standalone hub's own working
+   * folder); a default for every session, {@link HubSessionOptions.workingFolder} sets it per
+   * session.
+   */
+  workingFolder?: string;
   /** The hub's remotes now, shown by `instances_list` (see `beacon-hub remote`). */
   remotes?: () => readonly RemoteSummary[];
   /**
-   * Called with each SDK server built for the client's connection, before it serves: one per
+   * Called with each SDK server built for a client's connection, before it serves: one per
    * connection, of the era the client opened with (a `server/discover` probe followed by
    * `initialize` builds a modern one, then a legacy one). For handlers of the host's own.
    */
   onServer?: (server: Server, era: ProtocolEra) => void;
 }
 
-/** The hub's MCP server. */
+/** The hub's MCP server: any number of client sessions over one set of instance connections. */
 export interface HubServer {
-  /** The SDK server serving the client now; undefined before the client's first message. */
+  /** The SDK server of the newest session; undefined before its client's first message. */
   readonly server: Server | undefined;
   /**
-   * Serves the client on its transport (stdio, or any transport of JSON-RPC messages): a
-   * client that opens with `initialize` gets MCP 2025-11-25 and earlier, one that opens with
-   * `server/discover` or a 2026-07-28 request gets 2026-07-28. Instance tool calls take the
-   * fast path.
+   * Serves a client on its transport (stdio, a bridge's socket, or any transport of JSON-RPC
+   * messages) as a session of its own: a client that opens with `initialize` gets MCP
+   * 2025-11-25 and earlier, one that opens with `server/discover` or a 2026-07-28 request gets
+   * 2026-07-28. Instance tool calls take the fast path. The session ends when the transport
+   * closes.
+   * @throws {HubError} `BAD_OPTION` for a session option out of range, `TOO_MANY_SESSIONS`
+   *   beyond {@link MAX_SESSIONS}, `CLOSED` after {@link close}.
    */
-  connect(transport: Transport): Promise<void>;
+  connect(transport: Transport, session?: HubSessionOptions): Promise<HubSession>;
+  /** The sessions being served now, oldest first. */
+  sessions(): HubSessionInfo[];
+  /** Called when a session ends (its client went away), with the sessions left. */
+  onSessionEnd(listener: (left: number) => void): () => void;
   /** Resolves once the first list would be answered (start-up settled, or the bound passed). */
   readonly firstContact: Promise<void>;
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
 
+/** One client's session, as {@link HubServer.connect} returns it. */
+export interface HubSession {
+  info(): HubSessionInfo;
+  /** Resolves when the session ends. */
+  readonly ended: Promise<void>;
+  /** Ends the session and closes its transport. */
+  close(): Promise<void>;
+}
+
+/** Most client sessions one hub serves at once. */
+export const MAX_SESSIONS = 64;
+
 const INSTRUCTIONS =
   'Beacon hub: every running project that announces itself appears here (instances_list). ' +
-  "Instance tools are listed once with an `instance` argument naming the project; without it, the project holding the client's root is used. " +
-  'instances_tools finds tools that are not listed; instances_call calls any of them.';
+  'Project tools are listed once, with an `instance` argument naming the project (name, id or folder). ' +
+  'Without it, the call goes to the project holding your workspace root, else the one holding the folder your client was started in, else the only project offering the tool; otherwise the answer lists the candidates. ' +
+  'Every result says which project answered. instances_tools finds tools that are not listed; instances_call calls any of them.';
 
-function checkOptions(options: HubServerOptions, hubToolCount: number): void {
+function checkOptions(
+  options: Pick<HubServerOptions, 'maxNameLength' | 'maxTools'>,
+  hubToolCount: number,
+): void {
   const { maxNameLength, maxTools } = options;
   if (
     maxNameLength !== undefined &&
@@ -151,15 +182,30 @@ export function createHubServer(options: HubServerOptions): HubServer {
     : HUB_TOOLS.filter((t) => t.name !== 'instances_start');
   checkOptions(options, hubTools.length);
   const serverInfo = options.serverInfo ?? { name: 'beacon-hub', version: '0.0.0' };
-  const peer = createClientPeer();
-  const view = createView({
-    hubTools,
-    surface: options.tools ?? 'grouped',
-    maxNameLength: options.maxNameLength ?? DEFAULT_MAX_NAME_LENGTH,
-    ...(options.maxTools === undefined ? {} : { maxTools: options.maxTools }),
-  });
   const folders = createFolderResolver(options.folders);
-  for (const connection of manager.list()) view.update(connection);
+
+  // One view per listing setting in use; sessions with equal settings share theirs.
+  const views = new Map<string, HubView>();
+  const viewFor = (settings: Pick<HubSessionOptions, 'tools' | 'maxNameLength' | 'maxTools'>) => {
+    const surface = settings.tools ?? options.tools ?? 'grouped';
+    const maxNameLength =
+      settings.maxNameLength ?? options.maxNameLength ?? DEFAULT_MAX_NAME_LENGTH;
+    const maxTools = settings.maxTools ?? options.maxTools;
+    const key = `${surface}/${maxNameLength}/${maxTools ?? ''}`;
+    let view = views.get(key);
+    if (!view) {
+      view = createView({
+        hubTools,
+        surface,
+        maxNameLength,
+        ...(maxTools === undefined ? {} : { maxTools }),
+      });
+      for (const connection of manager.list()) view.update(connection);
+      views.set(key, view);
+    }
+    return view;
+  };
+  viewFor({});
   const remoteNames = () => {
     const names = new Set((options.remotes?.() ?? []).map((r) => r.name));
     for (const c of manager.list()) {
@@ -168,12 +214,30 @@ export function createHubServer(options: HubServerOptions): HubServer {
     }
     return names;
   };
-  const ctx: HubContext = {
-    peer,
+
+  const sessions = new Map<number, ClientSession>();
+  const endListeners = new Set<(left: number) => void>();
+  const book = createSubscriptionBook<ClientSession>();
+  const active = () => manager.list().filter((c) => c.state === 'active');
+  const applyLevel = async (level: LoggingLevel) => {
+    await Promise.allSettled(
+      active().map((c) =>
+        c.capabilities?.logging ? manager.client(c.id).setLoggingLevel(level) : undefined,
+      ),
+    );
+  };
+  const hub: HubShared = {
     manager,
-    view,
-    log,
     clock,
+    log,
+    serverInfo,
+    instructions: INSTRUCTIONS,
+    hubTools,
+    reach: {
+      ...(options.launchInstance ? { launchInstance: options.launchInstance } : {}),
+      ...(options.remotes ? { remotes: options.remotes } : {}),
+    },
+    folders,
     forwarder: createForwarder(manager, options.callTimeoutMs ?? 60_000),
     gate: createFirstContact({
       manager,
@@ -181,26 +245,30 @@ export function createHubServer(options: HubServerOptions): HubServer {
       boundMs: options.firstListTimeoutMs ?? 2_000,
       clock,
     }),
-    notifier: createListNotifier({
-      peer,
-      view,
-      clock,
-      debounceMs: options.debounceMs ?? 50,
-      ...(options.maxListChangedWaitMs === undefined
-        ? {}
-        : { maxWaitMs: options.maxListChangedWaitMs }),
-      log,
-    }),
-    roots: createClientRoots(peer, folders, log),
-    session: createSessionState(peer, manager, log),
-    folders,
     hints: createCacheHints(manager, clock),
-    relay: new InputRelay(clock),
-    match: () => ({
-      slugs: view.slugs.all(),
-      folderKey: folders.keyOf,
-      remotes: remoteNames,
-    }),
+    book,
+    viewFor,
+    remoteNames,
+    debounceMs: options.debounceMs ?? 50,
+    maxListChangedWaitMs: options.maxListChangedWaitMs,
+    firstListTimeoutMs: options.firstListTimeoutMs ?? 2_000,
+    async levelSet(session, level) {
+      const changed = book.setLevel(session, level);
+      if (changed !== undefined) await applyLevel(changed);
+    },
+    async rootsChanged() {
+      await Promise.allSettled(active().map((c) => manager.client(c.id).sendRootsListChanged()));
+    },
+    onServer: options.onServer,
+    ended(session) {
+      if (!sessions.delete(session.id)) return;
+      // What only this session followed ends on its instances.
+      for (const { id, uri } of book.dropSession(session))
+        void hub.forwarder
+          .request(id, 'resources/unsubscribe', { uri }, detached)
+          .catch(() => undefined);
+      for (const listener of endListeners) listener(sessions.size);
+    },
   };
 
   let closed = false;
@@ -208,146 +276,116 @@ export function createHubServer(options: HubServerOptions): HubServer {
     if (closed) return;
     // Routing sees the change at once; lists are assembled when asked for or at the flush.
     // A transition that changes no list schedules nothing.
-    const listsChanged = info.state === 'removed' ? view.remove(info.id) : view.update(info);
+    const moved = new Set<HubView>();
+    for (const view of views.values())
+      if (info.state === 'removed' ? view.remove(info.id) : view.update(info)) moved.add(view);
     // A local folder's realpath is started now, so routing by roots rarely waits for it.
     if (info.state !== 'removed' && isLocal(info.location)) folders.keyOf(info.record.path);
-    if (!listsChanged) return;
-    ctx.hints.changed();
-    ctx.notifier.changed();
+    if (moved.size === 0) return;
+    hub.hints.changed();
+    for (const session of sessions.values())
+      if (moved.has(session.ctx.view)) session.ctx.notifier.changed();
+  };
+  /**
+   * A new session on an instance (first contact, reconnect, relink) knows nothing of the
+   * sessions' subscriptions and log level until told again.
+   */
+  const restore = async (info: ConnectionInfo) => {
+    const uris = book.urisOf(info.id);
+    const level = book.instanceLevel();
+    if (uris.length === 0 && level === undefined) return;
+    let client: ReturnType<ConnectionManager['client']>;
+    try {
+      client = manager.client(info.id);
+    } catch {
+      return; // gone again already; the next session restores
+    }
+    if (level !== undefined && info.capabilities?.logging)
+      await client.setLoggingLevel(level).catch((error: Error) => {
+        log(`${info.record.name}: log level not restored: ${error.message}`);
+      });
+    if (!info.capabilities?.resources?.subscribe) return;
+    for (const uri of uris) {
+      const ok = await client.subscribeResource({ uri }).then(
+        () => true,
+        (error: Error) => {
+          log(`${info.record.name}: subscription to ${uri} not restored: ${error.message}`);
+          return false;
+        },
+      );
+      if (!ok) continue;
+      // It may have changed meanwhile: each session that follows it is told.
+      for (const session of book.holders(info.id, uri)) {
+        const slug = session.ctx.view.slugs.slugOf(info.id) ?? info.record.name;
+        if (session.ctx.peer.connected())
+          await session.ctx.peer.server
+            ?.sendResourceUpdated({ uri: proxiedUri(slug, uri) })
+            .catch(() => undefined);
+      }
+    }
   };
   const offTransition = manager.onTransition((event) => {
     changed(event.info);
     if (closed) return;
-    if (event.to === 'removed') ctx.session.forget(event.id);
-    // A new session on the instance (first contact, reconnect, relink) knows nothing of the
-    // client's subscriptions and log level until told again.
-    else if (event.to === 'active' && event.from !== 'active')
-      void ctx.session.restore(event.info, view.slugs.slugOf(event.id) ?? event.info.record.name);
+    if (event.to === 'removed') book.forget(event.id);
+    else if (event.to === 'active' && event.from !== 'active') void restore(event.info);
   });
   const offCatalog = manager.onCatalog(changed);
-  const offClient = manager.onClient((client, info) => handleInstanceRequests(ctx, client, info));
+  const directory = { list: () => [...sessions.values()], book, clock };
+  const offClient = manager.onClient((client, info) =>
+    handleInstanceRequests(directory, client, info),
+  );
 
-  const hubContext: HubToolContext = {
-    manager,
-    view,
-    callTool: (id, name, args, extra) => callInstanceTool(ctx, id, name, args, extra),
-    match: ctx.match,
-    resolveFolder: folders.resolve,
-    ...(options.launchInstance ? { launchInstance: options.launchInstance } : {}),
-    ...(options.remotes ? { remotes: options.remotes } : {}),
-  };
-  const active = () => manager.list().filter((c) => c.state === 'active');
-  const starter =
-    options.startRoots && options.launchInstance
-      ? createRootStarter(ctx.roots, options.launchInstance, log)
-      : undefined;
-
-  /** One SDK server for the client's connection, of the era it opened with. */
-  const build = (era: ProtocolEra): Server => {
-    const server = new Server(serverInfo, {
-      capabilities: {
-        tools: { listChanged: true },
-        resources: { listChanged: true, subscribe: true },
-        prompts: { listChanged: true },
-        completions: {},
-        logging: {},
-      },
-      instructions: INSTRUCTIONS,
-    });
-    registerToolHandlers(server, ctx, hubTools, hubContext);
-    registerResourceHandlers(server, ctx);
-    registerPromptHandlers(server, ctx);
-    server.setRequestHandler('logging/setLevel', async (request) => {
-      ctx.session.levelSet(request.params.level);
-      await Promise.allSettled(
-        active().map((c) =>
-          c.capabilities?.logging
-            ? manager.client(c.id).setLoggingLevel(request.params.level)
-            : undefined,
-        ),
-      );
-      return {};
-    });
-    server.oninitialized = () => {
-      if (!server.getClientCapabilities()?.roots) {
-        if (starter) log('--start-roots: the client does not report roots; nothing to start');
-        return;
-      }
-      if (starter) ctx.gate.include(starter.firstPass(clock, options.firstListTimeoutMs ?? 2_000));
-      else void ctx.roots.folders();
-    };
-    server.setNotificationHandler('notifications/roots/list_changed', async () => {
-      ctx.roots.invalidate();
-      if (starter) void starter.sync();
-      await Promise.allSettled(active().map((c) => manager.client(c.id).sendRootsListChanged()));
-    });
-    options.onServer?.(server, era);
-    peer.serve(server, era);
-    return server;
-  };
-
-  let closing: Promise<void> | undefined;
-  const close = () => {
-    closing ??= (async () => {
-      closed = true;
-      ctx.notifier.close();
-      ctx.relay.close();
-      ctx.gate.close();
-      starter?.close();
-      offTransition();
-      offCatalog();
-      offClient();
-      await handle?.close();
-    })();
-    return closing;
-  };
-
-  let handle: StdioServerHandle | undefined;
   /** The request context of what the hub does on its own account: never cancelled, no progress. */
   const detached = {
     signal: new AbortController().signal,
     sendNotification: async () => undefined,
   };
-  const connect = async (transport: Transport) => {
-    if (handle) throw new HubError('BAD_OPTION', 'the hub server is already connected');
-    const fast = withFastToolCalls(transport, {
-      route: (name, args, era) =>
-        ctx.gate.isPassed() && !closed && era === peer.era
-          ? routeToolCall(ctx, name, args)
-          : undefined,
-      call: (call, signal, modern) => {
-        const start = (callSignal: AbortSignal) =>
-          callInstanceTool(ctx, call.id, call.name, call.args, {
-            signal: callSignal,
-            sendNotification: async () => undefined,
-          });
-        return modern ? ctx.relay.run(call.id, start, signal, modern.capabilities) : start(signal);
-      },
-      serverInfo,
-      log,
-    });
-    // A 2026-07-28 client follows resources with `subscriptions/listen`: while one does, the
-    // resource is subscribed on its instance, as a 2025 client's resources/subscribe does.
-    const follow = (method: 'resources/subscribe' | 'resources/unsubscribe') => (uri: string) =>
-      void changeSubscription(ctx, method, { uri }, detached).catch((error: Error) =>
-        log(`${method} ${uri} for a listen: ${error.message}`),
+
+  let next = 1;
+  const connect = async (transport: Transport, settings: HubSessionOptions = {}) => {
+    if (closed) throw new HubError('CLOSED', 'the hub server is closed');
+    checkOptions(settings, hubTools.length);
+    if (sessions.size >= MAX_SESSIONS)
+      throw new HubError(
+        'TOO_MANY_SESSIONS',
+        `the hub serves at most ${MAX_SESSIONS} client sessions at once`,
       );
-    const watched = watchListens(fast, {
-      follow: follow('resources/subscribe'),
-      unfollow: follow('resources/unsubscribe'),
+    const session = openSession(hub, next++, transport, {
+      ...(options.startRoots ? { startRoots: true } : {}),
+      ...(options.workingFolder === undefined ? {} : { workingFolder: options.workingFolder }),
+      ...settings,
     });
-    handle = serveStdio(({ era }) => build(era), {
-      transport: watched,
-      onerror: (error) => log(`MCP connection: ${error.message}`),
-    });
+    sessions.set(session.id, session);
+    newest = session;
+    return { info: session.info, ended: session.ended, close: session.close };
+  };
+  let newest: ClientSession | undefined;
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      closed = true;
+      hub.gate.close();
+      offTransition();
+      offCatalog();
+      offClient();
+      await Promise.all([...sessions.values()].map((session) => session.close()));
+    })();
+    return closing;
   };
 
   return {
     get server() {
-      return peer.server;
+      return newest?.ctx.peer.server;
     },
     connect,
-    firstContact: ctx.gate.passed,
+    sessions: () => [...sessions.values()].map((session) => session.info()),
+    onSessionEnd(listener) {
+      endListeners.add(listener);
+      return () => endListeners.delete(listener);
+    },
+    firstContact: hub.gate.passed,
     close,
     [Symbol.asyncDispose]: close,
   };

@@ -39,7 +39,7 @@ export class CheckedStdioTransport implements Transport {
   ) {}
 
   async start(): Promise<void> {
-    const child = spawn(testNode, [HUB, ...this.args], {
+    const child = spawn(testNode, [HUB, '--standalone', ...this.args], {
       env: this.env,
       stdio: ['pipe', 'pipe', 'pipe'],
     });

@@ -118,7 +118,7 @@ describe('the remotes file', () => {
     let stderr = '';
     const transport = new StdioClientTransport({
       command: testNode,
-      args: [HUB],
+      args: [HUB, '--standalone', '--standalone'],
       env: { ...(process.env as Record<string, string>), MCP_BEACON_HOME: home },
       stderr: 'pipe',
     });

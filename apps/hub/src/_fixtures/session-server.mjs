@@ -1,0 +1,81 @@
+// An MCP server for the shared-hub tests, announced in $MCP_BEACON_HOME as <name> from its own
+// folder: `work {tag}` reports progress three times, asks the client to confirm `<tag>` within
+// the call (elicitation on the call's own stream) and answers `done <tag> at <name>: <answer>`;
+// `wait` runs until cancelled and `cancelled` says how many were; `sessions` says how many MCP
+// sessions clients opened on it.
+// Usage: node session-server.mjs <marker> <name>
+
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { ElicitResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import { listenAndAnnounce } from './_announce.mjs';
+
+const name = process.argv[3] ?? 'session-fixture';
+let cancelled = 0;
+let opened = 0;
+const sessions = new Map();
+
+function makeServer() {
+  const server = new McpServer({ name, version: '1.0.0' });
+  server.registerTool(
+    'work',
+    { description: 'reports progress, asks, answers', inputSchema: { tag: z.string() } },
+    async ({ tag }, extra) => {
+      const token = extra._meta?.progressToken;
+      for (let i = 1; i <= 3 && token !== undefined; i++)
+        await extra.sendNotification({
+          method: 'notifications/progress',
+          params: { progressToken: token, progress: i, total: 3, message: `${tag} ${i}` },
+        });
+      const answer = await extra.sendRequest(
+        {
+          method: 'elicitation/create',
+          params: {
+            message: `confirm ${tag}`,
+            requestedSchema: { type: 'object', properties: { who: { type: 'string' } } },
+          },
+        },
+        ElicitResultSchema,
+      );
+      return {
+        content: [
+          { type: 'text', text: `done ${tag} at ${name}: ${JSON.stringify(answer.content)}` },
+        ],
+      };
+    },
+  );
+  server.registerTool('wait', { description: 'runs until cancelled' }, async (extra) => {
+    await new Promise((resolve) => extra.signal.addEventListener('abort', resolve, { once: true }));
+    cancelled++;
+    return { content: [{ type: 'text', text: 'cancelled' }] };
+  });
+  server.registerTool('cancelled', { description: 'cancelled calls so far' }, async () => ({
+    content: [{ type: 'text', text: String(cancelled) }],
+  }));
+  server.registerTool('sessions', { description: 'sessions opened so far' }, async () => ({
+    content: [{ type: 'text', text: String(opened) }],
+  }));
+  return server;
+}
+
+const http = createServer(async (req, res) => {
+  const id = req.headers['mcp-session-id'];
+  let transport = id ? sessions.get(id) : undefined;
+  if (!transport) {
+    if (id) return void res.writeHead(404).end();
+    transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (sid) => {
+        opened++;
+        sessions.set(sid, transport);
+      },
+    });
+    transport.onclose = () => sessions.delete(transport.sessionId);
+    await makeServer().connect(transport);
+  }
+  await transport.handleRequest(req, res);
+});
+await listenAndAnnounce(http, name);
