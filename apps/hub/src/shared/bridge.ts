@@ -56,8 +56,14 @@ export async function runBridge(options: BridgeOptions): Promise<void> {
     if (LEVELS.indexOf(at) <= LEVELS.indexOf(level))
       process.stderr.write(`beacon-hub: ${message}\n`);
   };
+  // Each side is read only as fast as the other takes it, so a large result crossing a slow
+  // client pipe holds the hub's later messages (a remote link's pings among them) in the hub,
+  // where they can pass it, not queued behind it here.
   const out = (text: string) => {
-    process.stdout.write(text);
+    if (process.stdout.write(text)) return;
+    const from = socket;
+    from?.pause();
+    process.stdout.once('drain', () => from?.resume());
   };
 
   /** The client's requests the hub has not answered, by id: their method. */
@@ -85,7 +91,9 @@ export async function runBridge(options: BridgeOptions): Promise<void> {
   let failing: string | undefined;
 
   const toHub = (line: string) => {
-    if (socket && !socket.destroyed) socket.write(`${line}\n`);
+    if (!socket || socket.destroyed || socket.write(`${line}\n`)) return;
+    process.stdin.pause();
+    socket.once('drain', () => process.stdin.resume());
   };
 
   /** A line from the client: noted as needed, then passed on (or held while reconnecting). */
@@ -205,6 +213,8 @@ export async function runBridge(options: BridgeOptions): Promise<void> {
   /** The hub went away: fail what it held, start or find a new one, set the session up again. */
   const recover = async () => {
     const was = hubPid;
+    // The client is read again (it may have waited for the old socket to drain).
+    process.stdin.resume();
     generation++;
     stale = new Set([...stale, ...asked]);
     asked = new Set();

@@ -17,6 +17,8 @@ import { type HubLine, type HubStatus, parseLine, type SessionRequest } from './
 
 /** How long the hub stays after its last session ends, by default, in ms (5 minutes). */
 export const DEFAULT_IDLE_EXIT_MS = 5 * 60_000;
+/** How long a hub waits for its first client however short `--idle-exit` is, in ms. */
+const FIRST_CLIENT_MS = 15_000;
 /** How long a new connection may take to say hello, in ms. */
 const HELLO_TIMEOUT_MS = 10_000;
 /** Longest hello line taken, in bytes. */
@@ -94,13 +96,16 @@ export async function serveShared(options: SharedHubOptions): Promise<void> {
   );
 
   let idle: NodeJS.Timeout | undefined;
+  let served = false;
   const armIdle = () => {
     if (idle) clearTimeout(idle);
     idle = undefined;
     if (hub.server.sessions().length > 0) return;
     // A newer Beacon installed over this one: its bridges start their own hub; this one goes.
     if (installedVersion() !== VERSION) return void stop('a newer Beacon is installed');
-    idle = setTimeout(() => stop(`no client for ${options.idleExitMs} ms`), options.idleExitMs);
+    // Before its first client, the hub waits for the bridge that started it at least a while.
+    const wait = served ? options.idleExitMs : Math.max(options.idleExitMs, FIRST_CLIENT_MS);
+    idle = setTimeout(() => stop(`no client for ${wait} ms`), wait);
   };
   hub.server.onSessionEnd(() => armIdle());
 
@@ -162,6 +167,7 @@ export async function serveShared(options: SharedHubOptions): Promise<void> {
     try {
       const opened = await hub.server.connect(transport, session);
       reply({ beacon: 'welcome', version: VERSION, pid: process.pid });
+      served = true;
       socket.resume();
       listeners.add(listener);
       void opened.ended.then(() => socket.destroy());

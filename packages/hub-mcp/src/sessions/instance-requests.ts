@@ -79,8 +79,14 @@ export function handleInstanceRequests(
   /** The session that asks: the caller whose call this is, else {@link askerFor}. */
   const target = (capability: keyof ClientCapabilities, what: string): ClientSession => {
     const calling = callingSession<ClientSession>(info.id);
-    const session =
-      calling?.open === true ? calling : askerFor(sessions.list(), info.id, capability);
+    if (calling?.open === true) return calling;
+    // Sent outside the call's own stream: a session with a call running on this instance
+    // (the one that called it last), else one that can answer it at any time.
+    const running = sessions
+      .list()
+      .filter((s) => s.open && s.running(info.id) > 0)
+      .sort((a, b) => (b.lastCalled(info.id) ?? 0) - (a.lastCalled(info.id) ?? 0));
+    const session = running[0] ?? askerFor(sessions.list(), info.id, capability);
     if (!session) throw noClient(what);
     return session;
   };

@@ -70,6 +70,8 @@ export interface ClientSession extends CallCounter {
   readonly open: boolean;
   /** When (clock ms) this session last sent a request to `instance`. */
   lastCalled(instance: string): number | undefined;
+  /** How many of this session's requests to `instance` are running now. */
+  running(instance: string): number;
   info(): HubSessionInfo;
   /** Resolves once the session has ended (its client went away, or {@link close}). */
   readonly ended: Promise<void>;
@@ -205,6 +207,7 @@ export function openSession(
       calls.set(instance, entry);
     },
     lastCalled: (instance) => calls.get(instance)?.last,
+    running: (instance) => calls.get(instance)?.running ?? 0,
     info: () => ({
       id,
       era: peer.era,
