@@ -93,7 +93,16 @@ async function modernClient(
     }));
   const transport = new StdioClientTransport({
     command: testNode,
-    args: [HUB, '--standalone', '--log-level', 'debug', '--ping-interval', '200', '--ping-timeout', '300'],
+    args: [
+      HUB,
+      '--standalone',
+      '--log-level',
+      'debug',
+      '--ping-interval',
+      '200',
+      '--ping-timeout',
+      '300',
+    ],
     env: { ...(process.env as Record<string, string>), MCP_BEACON_HOME: fx.home },
     stderr: 'pipe',
   });
@@ -310,8 +319,9 @@ describe('beacon-hub on MCP 2026-07-28', () => {
     const read = await client.readResource({ uri });
     expect((read.contents[0] as { text: string }).text).toContain('tick');
 
-    // A project that starts meanwhile is announced on the same stream.
-    await fx.startInstance('api');
+    // A project that starts meanwhile with tools of its own is announced on the same stream
+    // (one with the same tools as web would change no list, and is not).
+    await startModernOnly();
     await waitFor(() => toolChanges > 0, { what: 'list_changed on the listen' });
     await subscription.close();
 

@@ -1,4 +1,5 @@
 import type { InstanceSummary } from '@mcp-beacon/hub-mcp';
+import { schemaOffences } from '@mcp-beacon/registry';
 import { startProcess, testNode, waitFor } from '@mcp-beacon/test-utils';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -33,8 +34,23 @@ describe('one tool per definition through beacon-hub', () => {
     expect(three.map((t) => t.name)).toContain('scripts_run');
     for (const tool of three) expect(tool.name.length).toBeLessThanOrEqual(48);
     const run = three.find((t) => t.name === 'scripts_run')!;
-    expect(run.description).toMatch(/On: web \(.*\), api \(.*\), docs \(.*\)\./);
+    // A project's words, read right from any project: the same list for one and for three.
+    expect(run.description).toMatch(/^\[project\] Starts a package\.json script/);
+    expect(JSON.stringify(three)).toBe(JSON.stringify(one));
     expect(run.inputSchema.properties).toHaveProperty('instance');
+  });
+
+  it('lists every hub and beacon-instance tool with schemas every model API takes, within 8 KB', async () => {
+    await fx.startInstance('web');
+    const hub = await fx.startHubClient();
+    const { tools } = await hub.client.listTools();
+    expect(tools).toHaveLength(18);
+    for (const tool of tools) {
+      expect(schemaOffences(tool.inputSchema), tool.name).toEqual([]);
+      expect(tool.outputSchema, tool.name).toBeUndefined();
+    }
+    // Every byte of it is paid on every model turn.
+    expect(Buffer.byteLength(JSON.stringify({ tools }))).toBeLessThanOrEqual(8 * 1024);
   });
 
   it('reaches a project started after the client’s only tools/list through a listed name', async () => {

@@ -302,6 +302,8 @@ describe('the shared hub', () => {
     const legacy = await legacyClient('L');
     const modern = await modernClient('M');
     await waitActive(legacy.client, 'alpha');
+    // It has listed tools, so it is told to list them again after the restart.
+    await legacy.client.listTools();
     const [first] = await hubPids();
     expect(first).toBeDefined();
 

@@ -1,6 +1,7 @@
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { type AddressInfo, connect, createServer } from 'node:net';
 import path from 'node:path';
+import { schemaOffences } from '@mcp-beacon/registry';
 import { canMount, fillDisk, isGroupAlive, mountTmpfs, waitFor } from '@mcp-beacon/test-utils';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -112,6 +113,13 @@ describe('beacon-instance lifecycle', () => {
     const url = /at (http:\S+)/.exec(proc.stderr())?.[1];
     expect(url).toBeDefined();
     expect(proc.child.exitCode).toBeNull();
+    // Once there is room, the next heartbeat writes the record: the instance is found.
+    await rm(path.join(disk.path, 'filler'));
+    await waitFor(async () => (await readdir(path.join(disk.path, 'instances'))).length === 1, {
+      what: 'the record, written by a heartbeat',
+      intervalMs: 50,
+      timeoutMs: 10_000,
+    });
     await proc.kill();
   });
 
@@ -210,6 +218,17 @@ describe('beacon-instance security', () => {
 });
 
 describe('beacon-instance tools', () => {
+  it('lists schemas every model API takes: no $schema, additionalProperties or the like', async () => {
+    const { record } = await startAndWaitForRecord();
+    const client = await connectClient(record);
+    const { tools } = await client.listTools();
+    expect(tools.length).toBeGreaterThan(10);
+    for (const tool of tools) {
+      expect(schemaOffences(tool.inputSchema), tool.name).toEqual([]);
+      expect(tool.outputSchema, tool.name).toBeUndefined();
+    }
+  });
+
   it('lists the project and its scripts', async () => {
     const { record } = await startAndWaitForRecord();
     const client = await connectClient(record);

@@ -3,6 +3,7 @@
 // (`scripts.ts`), the ready-wait (`ready.ts`), the grep (`grep.ts`) or `diagnostics.ts`.
 import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
+import { portable } from './_portable.js';
 import type { BrowserPages } from './browser/pages.js';
 import { describePageError, pageErrors } from './browser/tools.js';
 import { findDiagnostics } from './diagnostics.js';
@@ -30,25 +31,6 @@ function result<T extends Record<string, unknown>>(data: T) {
   };
 }
 
-const runShape = {
-  id: z.string(),
-  script: z.string(),
-  args: z.array(z.string()),
-  command: z.string(),
-  state: z.enum(['running', 'exited', 'failed', 'stopped']),
-  pid: z.number().optional(),
-  exitCode: z.number().nullable(),
-  started: z.string(),
-  ended: z.string().nullable(),
-  droppedLines: z.number(),
-  urls: z.array(z.string()).describe('Loopback http(s) URLs the run printed'),
-  pageUrls: z
-    .array(z.string())
-    .describe(
-      'The same through Beacon’s page proxy: open these so page errors, console and requests reach browser_* tools',
-    ),
-};
-
 /** Ready-waits: bounds of `waitFor.timeoutMs`. */
 export const WAIT_DEFAULT_MS = 30_000;
 export const WAIT_MAX_MS = 300_000;
@@ -69,10 +51,8 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
   server.registerTool(
     'project_info',
     {
-      title: 'Project info',
-      description:
-        'Name, path, package manager, package.json presence, script count and git branch of this project, and the URLs its running scripts printed.',
-      annotations: { readOnlyHint: true, openWorldHint: false },
+      description: 'Name, folder, package manager, scripts, git branch, and URLs its runs printed.',
+      annotations: { readOnlyHint: true },
     },
     async () => {
       const [project, branch] = await Promise.all([
@@ -98,9 +78,8 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
   server.registerTool(
     'scripts_list',
     {
-      title: 'List scripts',
       description: "The project's package.json scripts with their commands.",
-      annotations: { readOnlyHint: true, openWorldHint: false },
+      annotations: { readOnlyHint: true },
     },
     async () => {
       const project = await readProject(ctx.cwd, ctx.name);
@@ -114,40 +93,27 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
   server.registerTool(
     'scripts_run',
     {
-      title: 'Run a script',
       description:
-        'Starts a package.json script with the project package manager. Arguments are passed as argv, never through a shell. A script already running is reported, not started twice. Without waitFor it returns at once; with waitFor it returns when a new output line matches `pattern`, when the run prints a local URL (`url: true`), when it exits, or at `timeoutMs`, whichever comes first, and says which in `waited`. Cancelling the call ends the wait, not the script.',
-      inputSchema: {
-        name: z.string().min(1).max(256).describe('A script name defined in package.json'),
-        args: z
-          .array(z.string().max(4096))
-          .max(64)
-          .optional()
-          .describe('Extra arguments for the script'),
+        'Starts a package.json script (argv, no shell) unless it runs. waitFor: answer once output matches `pattern`, a local URL is printed (`url`), it exits, or `timeoutMs`. Open pageUrls so page errors reach browser_report.',
+      inputSchema: portable({
+        name: z.string().min(1).max(256).describe('Script name in package.json'),
+        args: z.array(z.string().max(4096)).max(64).optional().describe('Extra arguments'),
         waitFor: z
           .object({
-            pattern: z
-              .string()
-              .min(1)
-              .max(200)
-              .optional()
-              .describe('Case-insensitive RE2 regular expression a new output line must match'),
-            url: z
-              .boolean()
-              .optional()
-              .describe('Return once the run prints a localhost / 127.0.0.1 / [::1] URL'),
+            pattern: z.string().min(1).max(200).optional().describe('RE2 regex (case-insensitive)'),
+            url: z.boolean().optional().describe('Once it prints a local URL'),
             timeoutMs: z
               .number()
               .int()
               .min(1)
               .max(WAIT_MAX_MS)
               .optional()
-              .describe(`Give up waiting after this many ms (default ${WAIT_DEFAULT_MS})`),
+              .describe(`Default ${WAIT_DEFAULT_MS}`),
           })
           .optional()
-          .describe('Wait until the script is ready before answering'),
-      },
-      annotations: { destructiveHint: false, openWorldHint: false },
+          .describe('Answer once it is ready'),
+      }),
+      annotations: { destructiveHint: false },
     },
     async ({ name, args, waitFor }, extra) => {
       const matcher = waitFor?.pattern === undefined ? undefined : compileGrep(waitFor.pattern);
@@ -189,11 +155,9 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
   server.registerTool(
     'scripts_stop',
     {
-      title: 'Stop a run',
-      description:
-        "Stops a run's process group (SIGTERM, then SIGKILL after a grace period) and reports how it ended.",
-      inputSchema: { run: z.string().min(1).describe('Run id from scripts_run or scripts_status') },
-      annotations: { destructiveHint: true, idempotentHint: true, openWorldHint: false },
+      description: "Stops a run's process group (SIGTERM, then SIGKILL) and says how it ended.",
+      inputSchema: portable({ run: z.string().min(1).describe('Run id') }),
+      annotations: { destructiveHint: true, idempotentHint: true },
     },
     async ({ run }, extra) => result({ ...(await ctx.runner.stop(run, extra.mcpReq.signal)) }),
   );
@@ -201,11 +165,8 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
   server.registerTool(
     'scripts_status',
     {
-      title: 'Script runs',
-      description:
-        'Every kept run with its state, pid, exit code, start and end time, and the local URLs it printed.',
-      annotations: { readOnlyHint: true, openWorldHint: false },
-      outputSchema: { runs: z.array(z.object(runShape)) },
+      description: 'Every kept run: state, pid, exit code, times, urls and pageUrls.',
+      annotations: { readOnlyHint: true },
     },
     async () => result({ runs: ctx.runner.list() }),
   );
@@ -213,11 +174,9 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
   server.registerTool(
     'scripts_restart',
     {
-      title: 'Restart a run',
-      description:
-        "Stops a run's whole process group (if it is running) and starts the same script with the same arguments; answers with the new run.",
-      inputSchema: { run: z.string().min(1).describe('Run id from scripts_run or scripts_status') },
-      annotations: { destructiveHint: true, openWorldHint: false },
+      description: 'Stops a run if running and starts it again.',
+      inputSchema: portable({ run: z.string().min(1).describe('Run id') }),
+      annotations: { destructiveHint: true },
     },
     async ({ run }, extra) => {
       const { run: next, previous } = await ctx.runner.restart(run, extra.mcpReq.signal);
@@ -231,20 +190,13 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
   server.registerTool(
     'errors_get',
     {
-      title: 'Errors in script output',
       description:
-        'Errors recognised in the output of the kept runs (TypeScript, ESLint, npm, Node errors with their stack, Vite and webpack build errors, Vitest and Jest failures), newest last, each with its run, line numbers, and file, line and column when the text names them.',
-      inputSchema: {
-        run: z.string().min(1).optional().describe('Only this run (default: every kept run)'),
-        limit: z
-          .number()
-          .int()
-          .min(1)
-          .max(ERRORS_MAX)
-          .optional()
-          .describe('Newest N errors (default 50)'),
-      },
-      annotations: { readOnlyHint: true, openWorldHint: false },
+        'Errors in run output (TypeScript, ESLint, build, test, Node) and pages, newest last, at file:line:column.',
+      inputSchema: portable({
+        run: z.string().min(1).optional().describe('Only this run'),
+        limit: z.number().int().min(1).max(ERRORS_MAX).optional().describe('Newest N (default 50)'),
+      }),
+      annotations: { readOnlyHint: true },
     },
     async ({ run, limit }) => {
       const runs = ctx.runner.runLines(run === undefined ? undefined : [run]);
@@ -273,31 +225,19 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
   server.registerTool(
     'logs_search',
     {
-      title: 'Search script output',
-      description:
-        'Lines matching a pattern across every kept run (or the given runs), oldest first, at most `limit` of the newest matches.',
-      inputSchema: {
-        pattern: z
-          .string()
-          .min(1)
-          .max(200)
-          .describe(
-            'Case-insensitive RE2 regular expression (linear time: no backreferences or lookaround); plain text matches as a substring',
-          ),
-        runs: z
-          .array(z.string().min(1))
-          .max(64)
-          .optional()
-          .describe('Run ids (default: all kept runs)'),
+      description: 'Output lines of the kept runs matching a pattern, oldest first.',
+      inputSchema: portable({
+        pattern: z.string().min(1).max(200).describe('RE2 regex, case-insensitive'),
+        runs: z.array(z.string().min(1)).max(64).optional().describe('Only these runs'),
         limit: z
           .number()
           .int()
           .min(1)
           .max(SEARCH_MAX)
           .optional()
-          .describe('Newest N matching lines (default 100)'),
-      },
-      annotations: { readOnlyHint: true, openWorldHint: false },
+          .describe('Newest N (default 100)'),
+      }),
+      annotations: { readOnlyHint: true },
     },
     async ({ pattern, runs, limit }) => {
       const matcher = compileGrep(pattern);
@@ -312,29 +252,20 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
   server.registerTool(
     'logs_get',
     {
-      title: 'Get script output',
       description:
-        'Output lines of a run (default: the newest), oldest first, from a bounded buffer. Pass the returned `next` as `since` to fetch only newer lines.',
-      inputSchema: {
-        run: z.string().min(1).optional().describe('Run id; default the newest run'),
+        'Output lines of a run (default: the newest), oldest first; pass `next` back as `since` for newer ones.',
+      inputSchema: portable({
+        run: z.string().min(1).optional().describe('Run id'),
         grep: z
           .string()
           .min(1)
           .max(200)
           .optional()
-          .describe(
-            'Case-insensitive RE2 regular expression lines must match (linear time: no backreferences or lookaround)',
-          ),
-        limit: z
-          .number()
-          .int()
-          .min(1)
-          .max(2000)
-          .optional()
-          .describe('Newest N matching lines (default 200)'),
-        since: z.number().int().min(0).optional().describe('Only lines with seq greater than this'),
-      },
-      annotations: { readOnlyHint: true, openWorldHint: false },
+          .describe('RE2 regex lines must match (case-insensitive)'),
+        limit: z.number().int().min(1).max(2000).optional().describe('Newest N (default 200)'),
+        since: z.number().int().min(0).optional().describe('Only lines after this seq'),
+      }),
+      annotations: { readOnlyHint: true },
     },
     async ({ run, grep, limit, since }) => {
       const matcher = grep === undefined ? undefined : compileGrep(grep);

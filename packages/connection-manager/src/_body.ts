@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import { StringDecoder } from 'node:string_decoder';
 
 /**
@@ -39,13 +40,18 @@ export class BodyText {
     this.settle = undefined;
   }
 
-  /** Hands each piece to `onText` (what came so far at once); resolves when the body ends. */
+  /**
+   * Hands each piece to `onText` (what came so far at once); resolves when the body ends.
+   * `onText` runs in the async context of this call, not in that of the socket that carries
+   * the body (a pooled socket keeps the context of the request that opened it), so whoever
+   * asks what a message belongs to (the hub: which client session's call) finds the reader.
+   */
   read(onText: (text: string) => void): Promise<void> {
     if (this.queued) onText(this.queued);
     this.queued = '';
     if (this.failure) return Promise.reject(this.failure);
     if (this.finished) return Promise.resolve();
-    this.onText = onText;
+    this.onText = AsyncResource.bind(onText);
     return new Promise((resolve, reject) => {
       this.settle = { resolve, reject };
     });

@@ -2,10 +2,14 @@
 // initialized, reopened after a loss with `Last-Event-ID` and backoff for as long as its
 // transport lives, its state reported (the connection shows a lost one as degraded).
 
+import { AsyncResource } from 'node:async_hooks';
 import type { Clock } from '@mcp-beacon/registry';
 import { readEventStream } from './_sse.js';
 import type { HttpResponse } from './_undici.js';
 import { ConnectionError } from './errors.js';
+
+/** The async context of no request, in which the event stream runs. */
+const DETACHED = new AsyncResource('beacon-event-stream');
 
 /** The server's own event stream, as last seen. */
 export type EventStreamStatus =
@@ -64,8 +68,16 @@ export class EventStream {
     return this.current;
   }
 
-  /** Opens the stream, or reopens it now; does nothing while it is open or opening. */
+  /**
+   * Opens the stream, or reopens it now; does nothing while it is open or opening. It runs in
+   * the async context the module was loaded in, whatever request's context asks for it: what
+   * arrives on it belongs to no request.
+   */
   open(): void {
+    DETACHED.runInAsyncScope(() => this.openNow());
+  }
+
+  private openNow(): void {
     if (this.host.closed() || this.current?.state === 'opening' || this.current?.state === 'open')
       return;
     this.stop();

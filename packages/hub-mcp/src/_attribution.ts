@@ -88,17 +88,46 @@ export interface Answerer {
 const answeredLine = (who: Answerer) => `answered by ${who.name} (${who.location})`;
 
 /**
- * A routed tool result that says who answered: one last text block (clients show every block
- * to the model; the instance's own blocks stay first and unchanged, so nothing it wrote can
- * follow the hub's line) and `_meta["beacon/instance"]` with its id, name, slug and location.
+ * The property of a routed result's `structuredContent` (and of its listed output schema) that
+ * says who answered, for clients that show the model only structured content (Codex CLI).
+ */
+export const ANSWERED_BY_PROPERTY = 'answeredBy';
+
+/**
+ * A routed tool result that says who answered, however the client shows it: one last text block
+ * (the instance's own blocks stay first and unchanged, so nothing it wrote can follow the hub's
+ * line), {@link ANSWERED_BY_PROPERTY} in an object `structuredContent` (the hub's word replaces
+ * any of the instance's own), and `_meta["beacon/instance"]` with its id, name, slug and
+ * location.
  */
 export function attributeResult(result: CallToolResult, who: Answerer): CallToolResult {
   const content = Array.isArray(result.content) ? result.content : [];
   const meta = isRecord(result._meta) ? result._meta : {};
+  const line = answeredLine(who);
   return {
     ...result,
-    content: [...content, { type: 'text', text: answeredLine(who) }],
+    content: [...content, { type: 'text', text: line }],
+    ...(isRecord(result.structuredContent)
+      ? { structuredContent: { ...result.structuredContent, [ANSWERED_BY_PROPERTY]: line } }
+      : {}),
     _meta: { ...meta, [ANSWERED_BY]: { ...who } },
+  };
+}
+
+/**
+ * An instance tool's output schema as the hub lists it: an object schema gains
+ * {@link ANSWERED_BY_PROPERTY}, so what the hub returns stays valid for it; any other schema is
+ * left as it is.
+ */
+export function withAnsweredBy(schema: Record<string, unknown>): Record<string, unknown> {
+  if (schema.type !== 'object') return schema;
+  const properties = isRecord(schema.properties) ? schema.properties : {};
+  return {
+    ...schema,
+    properties: {
+      ...properties,
+      [ANSWERED_BY_PROPERTY]: { type: 'string', description: 'The project that answered' },
+    },
   };
 }
 

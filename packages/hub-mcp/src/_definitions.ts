@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { cleanText } from '@mcp-beacon/registry';
 import type { Tool } from '@modelcontextprotocol/server';
+import { withAnsweredBy } from './_attribution.js';
 import { proxiedUri } from './_names.js';
 import { isRecord } from './_values.js';
 
@@ -102,7 +103,11 @@ export function defineTool(tool: Tool, slug: string): ToolDefinition {
     inputSchema: cleanSchema(tool.inputSchema) as Tool['inputSchema'],
     ...(tool.outputSchema === undefined
       ? {}
-      : { outputSchema: cleanSchema(tool.outputSchema) as Tool['outputSchema'] }),
+      : {
+          outputSchema: withAnsweredBy(
+            cleanSchema(tool.outputSchema) as Record<string, unknown>,
+          ) as Tool['outputSchema'],
+        }),
     ...(tool.annotations?.title === undefined
       ? {}
       : { annotations: { ...tool.annotations, title: cleanText(tool.annotations.title) } }),
@@ -128,7 +133,7 @@ export function withInstanceArg(schema: Tool['inputSchema']): Tool['inputSchema'
       ...(isRecord(schema.properties) ? schema.properties : {}),
       [INSTANCE_ARG]: {
         type: 'string',
-        description: 'Which project runs it: its name, id or folder (see instances_list)',
+        description: 'Project: name, id or folder (default: the one you work in)',
       },
     },
   };

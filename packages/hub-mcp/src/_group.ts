@@ -5,9 +5,7 @@
 
 import { type InstanceLocation, isLocal } from '@mcp-beacon/connection-manager';
 import type { Tool } from '@modelcontextprotocol/server';
-import { tag } from './_attribution.js';
 import { withInstanceArg } from './_definitions.js';
-import { instanceLabel } from './_location.js';
 import { isRecord } from './_values.js';
 
 /** One member's tool, as the group lists it. */
@@ -26,8 +24,6 @@ export interface GroupEntry {
   readonly key: string;
 }
 
-/** Instances named in a grouped tool's description; the rest are counted. */
-const NAMED_MEMBERS = 3;
 /** Most distinct definitions whose input properties the listed schema combines. */
 const MERGED_DEFINITIONS = 4;
 
@@ -138,34 +134,25 @@ function commonAnnotations(tools: readonly Tool[]): Tool['annotations'] {
 
 /**
  * The tool a group lists under `name`: its chosen definition (see {@link rankVariants}) with an
- * `instance` argument, described with the instances that offer it. When the members' definitions
- * differ, it accepts the arguments of the most common ones ({@link mergeInputSchemas}), keeps an
- * output schema, annotations and `_meta` only where all agree, and says whose text it shows.
+ * `instance` argument, its text marked as a project's. When the members' definitions differ, it
+ * accepts the arguments of the most common ones ({@link mergeInputSchemas}), keeps an output
+ * schema, annotations and `_meta` only where all agree, and says that projects differ without
+ * naming one as the owner.
  */
 export function listGroup(name: string, entries: readonly GroupEntry[]): Tool {
   const variants = rankVariants(entries);
   const chosen = variants[0]!;
-  const members = entries.map((e) => e.member).sort(byStart);
-  const named = members.slice(0, NAMED_MEMBERS).map(instanceLabel);
-  const more = members.length - named.length;
-  const offered = `${named.join(', ')}${more > 0 ? ` and ${more} more (instances_list)` : ''}`;
-  // Its text is one instance's words: marked as such, like every text an instance writes.
-  const author = chosen.entries.find((e) => isLocal(e.member.location)) ?? chosen.entries[0]!;
-  const own = chosen.tool.description
-    ? `${tag(author.member.name)} ${chosen.tool.description}`
-    : '';
-  const pick =
-    'Pick one with `instance`; without it: the one holding your workspace root, else your working folder, else the only one.';
-  let description = `${own}${own ? '\n\n' : ''}On: ${offered}. ${pick}`;
+  // Its text is a project's words, marked as such (like every text a project writes), and not
+  // as any one project's: a client working in another project reads it as its own.
+  const own = chosen.tool.description ? `${PROJECT_TAG} ${chosen.tool.description}` : '';
   if (variants.length === 1)
     return {
       ...chosen.tool,
       name,
-      description,
+      description: own,
       inputSchema: withInstanceArg(chosen.tool.inputSchema),
     };
-  const others = entries.length - chosen.entries.length;
-  description += ` Its instances define it ${variants.length} ways: this text is ${author.member.name}'s; ${others} instance${others === 1 ? ' has' : 's have'} another (instances_tools shows each), and the instance that runs a call checks its own arguments.`;
+  const description = `${own}${own ? '\n' : ''}Projects define it ${variants.length} ways; this is the most common (instances_tools shows each). The project that runs a call checks its arguments.`;
   const tools = variants.map((v) => v.tool);
   const output = tools.map((t) => json(t.outputSchema));
   const annotations = commonAnnotations(tools);
@@ -186,3 +173,6 @@ export function listGroup(name: string, entries: readonly GroupEntry[]): Tool {
     ...(annotations ? { annotations } : {}),
   };
 }
+
+/** What marks a grouped tool's description as a project's words. */
+export const PROJECT_TAG = '[project]';

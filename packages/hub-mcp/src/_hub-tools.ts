@@ -6,13 +6,13 @@ import {
   type ConnectionManager,
   remoteOf,
 } from '@mcp-beacon/connection-manager';
-import { cleanText } from '@mcp-beacon/registry';
+import { cleanText, portableSchema } from '@mcp-beacon/registry';
 import { type CallToolResult, ProtocolErrorCode, type Tool } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { looksLikeFolder } from './_folders.js';
 import { type Forwarder, type ToolExtra, wireError } from './_forward.js';
 import { type MatchContext, resolveInstance } from './_select.js';
-import { searchTools, ToolSearchResultSchema } from './_tool-search.js';
+import { searchTools } from './_tool-search.js';
 import type { HubView } from './_view.js';
 import { HubError } from './errors.js';
 
@@ -61,10 +61,7 @@ const RemoteSummarySchema = z.object({
 /** See {@link RemoteSummarySchema}. */
 export type RemoteSummary = z.infer<typeof RemoteSummarySchema>;
 
-const instanceArg = z
-  .string()
-  .min(1)
-  .describe('Instance name, id, project folder, or an unambiguous id prefix');
+const instanceArg = z.string().min(1).describe('Project name, id, folder or id prefix');
 
 /** One instance as `instances_list` reports it: the one definition of that shape. */
 const InstanceSummarySchema = z.object({
@@ -112,89 +109,65 @@ const INPUTS = {
   instances_disconnect: z.object({ instance: instanceArg }),
   instances_call: z.object({
     instance: instanceArg,
-    tool: z.string().min(1).describe("The instance's own tool name, e.g. scripts_list"),
-    arguments: z.record(z.string(), z.unknown()).optional().describe('Arguments for the tool'),
+    tool: z.string().min(1).describe("The project's own tool name"),
+    arguments: z.record(z.string(), z.unknown()).optional().describe('Its arguments'),
   }),
   instances_start: z.object({
-    path: z
-      .string()
-      .min(1)
-      .describe(
-        'Absolute path of a project folder holding a package.json (REMOTE:/path on a remote)',
-      ),
+    path: z.string().min(1).describe('Absolute project folder (REMOTE:/path on a remote)'),
   }),
   instances_tools: z.object({
-    instance: instanceArg.optional().describe('Only this instance (name, id or folder)'),
-    query: z.string().optional().describe('Words to look for in tool names and descriptions'),
+    instance: instanceArg.optional().describe('Only this project'),
+    query: z.string().optional().describe('Words to look for'),
   }),
 } as const;
 
 type HubToolName = keyof typeof INPUTS;
 
-const OUTPUTS: Partial<Record<HubToolName, z.ZodObject>> = {
-  instances_list: z.object({
-    instances: z.array(InstanceSummarySchema),
-    remotes: z.array(RemoteSummarySchema).optional(),
-  }),
-  instances_tools: ToolSearchResultSchema,
-};
-
-/** A zod object as the JSON Schema MCP wants for a tool's input or output. */
+/** A zod object as the JSON Schema a tool lists: only what every model API takes. */
 function jsonSchema(schema: z.ZodObject): Tool['inputSchema'] {
-  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io: 'input' }) as Record<
-    string,
-    unknown
-  >;
-  return { ...rest, type: 'object' };
+  return {
+    ...portableSchema(z.toJSONSchema(schema, { io: 'input' }), { lengths: false }),
+    type: 'object',
+  } as Tool['inputSchema'];
 }
 
-const META: Record<HubToolName, Pick<Tool, 'title' | 'description' | 'annotations'>> = {
+const META: Record<HubToolName, Pick<Tool, 'description' | 'annotations'>> = {
   instances_list: {
-    title: 'List Beacon instances',
-    description:
-      'Every known project instance with its id, name, path, port, url, pid, connection state and tool count.',
-    annotations: { readOnlyHint: true, openWorldHint: false },
+    description: 'Every running project Beacon knows: name, id, folder, state and tool count.',
+    annotations: { readOnlyHint: true },
   },
   instances_connect: {
-    title: 'Connect to an instance',
-    description: 'Connects (or reconnects) to an instance now and answers with its tools.',
-    annotations: { idempotentHint: true, openWorldHint: false },
+    description: 'Connects (or reconnects) to a project now; answers with its tools.',
+    annotations: { idempotentHint: true },
   },
   instances_disconnect: {
-    title: 'Disconnect an instance',
-    description: 'Drops the connection to an instance and hides its tools until instances_connect.',
-    annotations: { idempotentHint: true, openWorldHint: false },
+    description: 'Drops a project and hides its tools until instances_connect.',
+    annotations: { idempotentHint: true },
   },
   instances_call: {
-    title: 'Call an instance tool',
-    description:
-      'Calls a tool of an instance by routing, for clients that do not refresh their tool list.',
-    annotations: { openWorldHint: false },
+    description: "Calls any project's tool by its own name, also one not in your tool list.",
   },
   instances_tools: {
-    title: 'Find instance tools',
     description:
-      'Finds instance tools by words of a query, with their full definitions: also those not in the tool list, which instances_call reaches.',
-    annotations: { readOnlyHint: true, openWorldHint: false },
+      'Finds project tools by words, with full definitions, also unlisted ones (for instances_call).',
+    annotations: { readOnlyHint: true },
   },
   instances_start: {
-    title: 'Start an instance',
-    description:
-      'Starts beacon-instance in a project folder (it keeps running after the hub exits) and answers with its tools once it is connected; answers the running instance if the folder has one.',
-    annotations: { idempotentHint: true, openWorldHint: false },
+    description: 'Starts Beacon in a project folder (it keeps running); answers with its tools.',
+    annotations: { idempotentHint: true },
   },
 };
 
-/** The hub's own tools, their schemas derived from {@link INPUTS}. */
-export const HUB_TOOLS: Tool[] = (Object.keys(INPUTS) as HubToolName[]).map((name) => {
-  const output = OUTPUTS[name];
-  return {
-    name,
-    ...META[name],
-    inputSchema: jsonSchema(INPUTS[name]),
-    ...(output ? { outputSchema: jsonSchema(output) } : {}),
-  };
-});
+/**
+ * The hub's own tools, their input schemas derived from {@link INPUTS}. They list no output
+ * schema: every client shows their text, and a schema would cost every model turn its bytes
+ * (the structured content is the same data).
+ */
+export const HUB_TOOLS: Tool[] = (Object.keys(INPUTS) as HubToolName[]).map((name) => ({
+  name,
+  ...META[name],
+  inputSchema: jsonSchema(INPUTS[name]),
+}));
 
 /** Validates a hub tool's arguments against its one shape. */
 function input<N extends HubToolName>(name: N, args: unknown): z.infer<(typeof INPUTS)[N]> {

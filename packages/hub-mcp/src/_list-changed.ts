@@ -21,7 +21,8 @@ export interface ListNotifier {
 /**
  * Creates the notifier. It keeps what the client has been shown, by a list or by a
  * notification, and notifies whenever the current lists differ from it: a burst that ends where
- * it began sends nothing, and a change the client already listed is never silently undone.
+ * it began sends nothing, a change the client already listed is never silently undone, and a
+ * kind the client has never listed is never notified.
  */
 export function createListNotifier(options: {
   peer: ClientPeer;
@@ -35,6 +36,9 @@ export function createListNotifier(options: {
   const { peer, view, clock } = options;
   const maxWait = Math.max(options.debounceMs, options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS);
   const seen: ViewSignature = { ...view.signature() };
+  // A client that has not listed a kind yet has nothing to refresh: it is not told of changes
+  // to it (some clients list twice, and warn, when a notification comes before their first list).
+  const listed = { tools: false, resources: false, prompts: false };
   let timer: unknown;
   /** When the first change not yet flushed happened. */
   let first: number | undefined;
@@ -50,7 +54,8 @@ export function createListNotifier(options: {
     for (const kind of ['tools', 'resources', 'prompts'] as const) {
       if (now[kind] === seen[kind]) continue;
       seen[kind] = now[kind];
-      if (!peer.connected()) continue;
+      // A 2026-07-28 client says on its listen stream which changes it wants; the SDK keeps to it.
+      if ((!listed[kind] && peer.era !== 'modern') || !peer.connected()) continue;
       send[kind]().catch((error: Error) =>
         options.log(`cannot send list_changed: ${error.message}`),
       );
@@ -65,6 +70,7 @@ export function createListNotifier(options: {
       timer = clock.setTimeout(flush, Math.max(0, delay));
     },
     shown(kind) {
+      listed[kind] = true;
       seen[kind] = view.signature()[kind];
     },
     close() {

@@ -139,7 +139,7 @@ const withTools = (...tools: Tool[]): InstanceCatalog => ({
 });
 
 describe('hub view, grouped (one tool per name)', () => {
-  it('lists an identical definition once for 100 instances, naming the first three', () => {
+  it('lists an identical definition once for 100 instances, as no one project’s', () => {
     const view = grouped();
     const sources = Array.from({ length: 100 }, (_, i) =>
       source(`svc${i}`, 'active', withTools(scriptTool(), { ...scriptTool(), name: 'logs_get' })),
@@ -147,14 +147,17 @@ describe('hub view, grouped (one tool per name)', () => {
     for (const s of sources) view.update(s);
     expect(names(view)).toEqual(['instances_list', 'logs_get', 'scripts_run']);
     const tool = view.lists().tools[2]!;
-    expect(tool.description).toBe(
-      '[svc0] Runs a script\n\nOn: svc0 (/work/svc0), svc1 (/work/svc1), svc2 (/work/svc2) and 97 more (instances_list). Pick one with `instance`; without it: the one holding your workspace root, else your working folder, else the only one.',
-    );
+    // A project's words, marked as such, and read right from any project: none is named.
+    expect(tool.description).toBe('[project] Runs a script');
+    expect(tool.description).not.toMatch(/svc\d/);
     expect(tool.inputSchema).toEqual({
       type: 'object',
       properties: {
         name: { type: 'string', description: 'the script' },
-        instance: { type: 'string', description: expect.stringContaining('name, id or folder') },
+        instance: {
+          type: 'string',
+          description: expect.stringMatching(/name, id or folder.*the one you work in/),
+        },
       },
       required: ['name'],
       additionalProperties: false,
@@ -193,10 +196,9 @@ describe('hub view, grouped (one tool per name)', () => {
     expect(names(forward)).toEqual(['instances_list', 'scripts_run']);
     expect(JSON.stringify(backward.lists())).toBe(JSON.stringify(forward.lists()));
     const tool = forward.lists().tools[1]!;
-    // The definition two members share is shown; it says so, and whose text it is.
-    expect(tool.description).toMatch(/^\[old\] v1\n\nOn: old \(\/work\/old\), new .*, old2 .*\./);
-    expect(tool.description).toContain(
-      "Its instances define it 2 ways: this text is old's; 1 instance has another",
+    // The definition two members share is shown; it says projects differ, naming none.
+    expect(tool.description).toBe(
+      '[project] v1\nProjects define it 2 ways; this is the most common (instances_tools shows each). The project that runs a call checks its arguments.',
     );
     // Valid for every member: both properties, what all require, additionalProperties as all say.
     expect(tool.inputSchema).toEqual({

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type ConnectionManager, createConnectionManager } from '@mcp-beacon/connection-manager';
-import type { InstanceRecord } from '@mcp-beacon/registry';
+import { type InstanceRecord, schemaOffences } from '@mcp-beacon/registry';
 import {
   type ManualClock,
   makeRecord,
@@ -317,15 +317,20 @@ const call = (name: string, args: Record<string, unknown> = {}) =>
  * `who` (and says so in `_meta`), and returns it without them.
  */
 function unattributed(result: CallToolResult, who: string): CallToolResult {
-  expect(result.content.at(-1)).toEqual({
+  const line = result.content.at(-1);
+  expect(line).toEqual({
     type: 'text',
     text: expect.stringMatching(new RegExp(`^answered by ${who} \\(`)),
   });
-  const { _meta, ...rest } = result;
+  const { _meta, structuredContent, ...rest } = result;
   const { 'beacon/instance': by, ...meta } = _meta ?? {};
   expect(by).toMatchObject({ name: who });
+  // Structured content says who answered too, for clients that show only that.
+  const { answeredBy, ...structured } = (structuredContent ?? {}) as Record<string, unknown>;
+  if (structuredContent !== undefined) expect(answeredBy).toBe((line as { text: string }).text);
   return {
     ...rest,
+    ...(structuredContent === undefined ? {} : { structuredContent: structured }),
     ...(Object.keys(meta).length > 0 ? { _meta: meta } : {}),
     content: result.content.slice(0, -1),
   };
@@ -346,11 +351,45 @@ describe('hub MCP server: proxying, --tools namespaced', () => {
     const viaHub = await upstream.listTools();
     const rich = viaHub.tools.find((t) => t.name === 'fixture__rich')!;
     const original = direct.tools.find((t) => t.name === 'rich')!;
+    const output = original.outputSchema as { properties: Record<string, unknown> };
     expect(rich).toEqual({
       ...original,
       name: 'fixture__rich',
       description: '[fixture] every content type',
+      // What the hub adds to a result's structured content is in the schema it lists.
+      outputSchema: {
+        ...output,
+        properties: {
+          ...output.properties,
+          answeredBy: { type: 'string', description: 'The project that answered' },
+        },
+      },
     });
+  });
+
+  it('says who answered in structured content, valid for the output schema it lists', async () => {
+    await addInstance('fixture');
+    // The SDK client checks structured content against the listed output schema.
+    await upstream.listTools();
+    const result = (await upstream.callTool({
+      name: 'fixture__rich',
+      arguments: { n: 1 },
+    })) as CallToolResult;
+    expect(result.structuredContent).toEqual({
+      doubled: 2,
+      answeredBy: expect.stringMatching(/^answered by fixture \(/),
+    });
+  });
+
+  it('lists its own tools with schemas every model API takes', async () => {
+    await addInstance('fixture');
+    const { tools } = await upstream.listTools();
+    const own = tools.filter((t) => t.name.startsWith('instances_'));
+    expect(own.length).toBeGreaterThanOrEqual(5);
+    for (const tool of own) {
+      expect(schemaOffences(tool.inputSchema), tool.name).toEqual([]);
+      expect(tool.outputSchema, tool.name).toBeUndefined();
+    }
   });
 
   it('passes every content type, structured content and isError through', async () => {
@@ -576,9 +615,8 @@ describe('hub MCP server: one tool per definition (default)', () => {
       'whoami',
     ]);
     const rich = (await upstream.listTools()).tools.find((t) => t.name === 'rich')!;
-    expect(rich.description).toMatch(
-      /^\[one\] every content type\n\nOn: one \(\/code\/one\), two \(\/code\/two\), three \(\/code\/three\) and 2 more \(instances_list\)\./,
-    );
+    // A project's words, read right from any project: no project is named its owner.
+    expect(rich.description).toBe('[project] every content type');
     expect(Object.keys(rich.inputSchema.properties ?? {})).toEqual(['n', 'instance']);
     expect(rich.outputSchema).toBeDefined();
     expect(rich.annotations).toEqual({ readOnlyHint: true, title: 'Rich' });
@@ -593,6 +631,7 @@ describe('hub MCP server: one tool per definition (default)', () => {
     // The instance argument is the hub's: stripped before the call goes on the wire.
     expect((await call('rich', { n: 2, instance: 'late' })).structuredContent).toEqual({
       doubled: 4,
+      answeredBy: 'answered by late (/code/late)',
     });
     const sent = toInstances.filter(
       (m) => 'method' in m && m.method === 'tools/call' && m.params?.name === 'rich',
@@ -637,7 +676,8 @@ describe('hub MCP server: one tool per definition (default)', () => {
     const listed = await names();
     expect(listed).not.toContain('newer__whoami');
     const whoami = (await upstream.listTools()).tools.find((t) => t.name === 'whoami')!;
-    expect(whoami.description).toContain('Its instances define it 2 ways');
+    expect(whoami.description).toContain('Projects define it 2 ways');
+    expect(whoami.description).not.toMatch(/\bweb\b|\bnewer\b/);
     const fromNewer = await call('whoami', { instance: 'newer' });
     expect(text(fromNewer)).toBe(newer.id);
     expect(fromNewer.content.at(-1)).toEqual({
@@ -765,6 +805,24 @@ describe('hub MCP server: routing by the client’s intent', () => {
     expect(text(await call('whoami', { instance: 'web' }))).toBe(web.id);
     expect(text(await call('whoami', { instance: 'evil' }))).toBe(evil.id);
     expect(text(await call('evil__web__whoami'))).toBe('evil');
+  });
+
+  it('sends no list_changed of a kind the client has not listed yet', async () => {
+    const clock = manualClock();
+    await setup({ debounceMs: 50, clock, tools: 'namespaced' });
+    // Instances come and go before the client's first list: it is told nothing.
+    await addInstance('early', '/code/early');
+    await clock.advance(300);
+    await addInstance('later', '/code/later');
+    await clock.advance(300);
+    expect(clock.pending()).toBe(0);
+    expect(listChanged).toBe(0);
+    // Once it has listed tools, a change of tools is sent.
+    await upstream.listTools();
+    await addInstance('third', '/code/third');
+    await clock.advance(300);
+    await waitFor(() => listChanged > 0, { what: 'list_changed after the first list' });
+    expect(listChanged).toBe(1);
   });
 
   it('sends list_changed within its bound however long churn lasts', async () => {
@@ -1089,7 +1147,8 @@ describe('hub MCP server: starting instances', () => {
     await setup({ launchInstance, startRoots: true });
     // The first list waits for the first pass over roots.
     const first = (await upstream.listTools()).tools.find((t) => t.name === 'whoami');
-    expect(first?.description).toContain('web (/code/web)');
+    expect(first).toBeDefined();
+    expect(manager.list().some((c) => c.record.name === 'web' && c.state === 'active')).toBe(true);
     expect(starts.sort()).toEqual(['/code/notes', '/code/web']);
     roots = [...roots, { uri: 'file:///code/api' }];
     await upstream.sendRootsListChanged();

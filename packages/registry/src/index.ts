@@ -62,4 +62,10 @@ export {
   type PortOwnership,
 } from './sockets.js';
 export { type CleanTextOptions, cleanText } from './text.js';
+export {
+  PORTABLE_SCHEMA_KEYWORDS,
+  type PortableSchemaOptions,
+  portableSchema,
+  schemaOffences,
+} from './tool-schema.js';
 export { instanceFile, removeInstance, writeInstance } from './write.js';

@@ -39,6 +39,14 @@ export interface BridgeOptions {
 
 type Id = string | number;
 
+/** The list a request asks for, by its method. */
+const LISTS: Record<string, string> = {
+  'tools/list': 'tools',
+  'resources/list': 'resources',
+  'resources/templates/list': 'resources',
+  'prompts/list': 'prompts',
+};
+
 /** Log levels, most severe first (as `--log-level` orders them). */
 const LEVELS: readonly LogLevel[] = ['silent', 'error', 'warn', 'info', 'debug'];
 
@@ -80,6 +88,8 @@ export async function runBridge(options: BridgeOptions): Promise<void> {
   let initialized = false;
   let logLevel: unknown;
   const subscriptions = new Set<string>();
+  /** The kinds of list the client has asked for (only those are worth a `list_changed`). */
+  const listed = new Set<string>();
 
   let socket: Socket | undefined;
   let hubPid = 0;
@@ -116,6 +126,8 @@ export async function runBridge(options: BridgeOptions): Promise<void> {
     } else if (message && typeof message.method === 'string') {
       const params = message.params as Record<string, unknown> | undefined;
       if ('id' in message) pending.set(keyOf(message.id), message.method);
+      const kind = LISTS[message.method];
+      if (kind) listed.add(kind);
       if (message.method === 'initialize') initialize = message;
       else if (message.method === 'notifications/initialized') initialized = true;
       else if (message.method === 'logging/setLevel') logLevel = params?.level;
@@ -263,7 +275,7 @@ export async function runBridge(options: BridgeOptions): Promise<void> {
     flush();
     // What the client listed came from the hub that left: it lists again.
     if (initialize && initialized)
-      for (const kind of ['tools', 'resources', 'prompts'])
+      for (const kind of listed)
         out(
           `${JSON.stringify({ jsonrpc: '2.0', method: `notifications/${kind}/list_changed` })}\n`,
         );

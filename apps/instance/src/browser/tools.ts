@@ -3,6 +3,7 @@
 
 import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
+import { portable } from '../_portable.js';
 import { compileGrep } from '../grep.js';
 import { type BrowserPages, CHANNEL_BOUNDS } from './pages.js';
 import type { PageError, PageRecord } from './store.js';
@@ -53,21 +54,20 @@ export function registerBrowserTools(server: McpServer, pages: BrowserPages): vo
   server.registerTool(
     'browser_report',
     {
-      title: 'What the pages reported',
       description:
-        'What pages opened through the page proxy (the pageUrls of runs) reported: errors (uncaught, rejections, failed loads; deduplicated, at their source line), console lines, failed fetch/XHR calls, or the pages.',
-      inputSchema: {
+        'What pages at pageUrls reported: errors at their source line, console lines, failed requests, or the pages.',
+      inputSchema: portable({
         what: z
           .enum(['errors', 'console', 'requests', 'pages'])
           .optional()
           .describe('Default errors'),
-        page: pageArg.describe('Page id (from pages)'),
+        page: pageArg.describe('Page id'),
         level: z.enum(['error', 'warn', 'log']).optional().describe('console: only this level'),
         pattern: z.string().min(1).max(200).optional().describe('console: RE2 pattern'),
-        all: z.boolean().optional().describe('requests: every call, not only failed ones'),
+        all: z.boolean().optional().describe('requests: all, not only failed'),
         limit: z.number().int().min(1).max(500).optional().describe('Newest N (default 20)'),
-      },
-      annotations: { readOnlyHint: true, openWorldHint: false },
+      }),
+      annotations: { readOnlyHint: true },
     },
     async ({ what, page, level, pattern, all, limit }) => {
       const newest = <T>(list: T[]) => list.slice(-(limit ?? 20));
@@ -114,10 +114,9 @@ export function registerBrowserTools(server: McpServer, pages: BrowserPages): vo
   server.registerTool(
     'browser_reload',
     {
-      title: 'Reload pages',
       description: 'Reloads a page (default: every connected page).',
-      inputSchema: { page: pageArg.describe('Page id') },
-      annotations: { destructiveHint: false, openWorldHint: false },
+      inputSchema: portable({ page: pageArg.describe('Page id') }),
+      annotations: { destructiveHint: false },
     },
     async ({ page }) => result({ reloaded: pages.reload(page) }),
   );
@@ -125,10 +124,9 @@ export function registerBrowserTools(server: McpServer, pages: BrowserPages): vo
   server.registerTool(
     'browser_eval',
     {
-      title: 'Evaluate in the page',
       description:
-        'Evaluates a JavaScript expression in a page (default: the latest) and returns its value as JSON (promises awaited) or the error it threw; bounded in time.',
-      inputSchema: {
+        'Evaluates JavaScript in a page (default: the latest); answers its value as JSON, or its error.',
+      inputSchema: portable({
         expression: z.string().min(1).max(10_000).describe('e.g. document.title'),
         page: pageArg.describe('Page id'),
         timeoutMs: z
@@ -138,8 +136,8 @@ export function registerBrowserTools(server: McpServer, pages: BrowserPages): vo
           .max(CHANNEL_BOUNDS.evalMaxMs)
           .optional()
           .describe(`Bound in ms (default ${CHANNEL_BOUNDS.evalDefaultMs})`),
-      },
-      annotations: { destructiveHint: true, openWorldHint: false },
+      }),
+      annotations: { destructiveHint: true },
     },
     async ({ expression, page, timeoutMs }) => {
       const answer = await pages.evaluate(expression, {
