@@ -101,8 +101,14 @@ async function measure(args, size) {
     bytes,
     tokens_estimate: Math.round(bytes / 4),
     longest_name: Math.max(...tools.map((t) => t.name.length)),
+    bytes_per_tool: Object.fromEntries(
+      tools.map((t) => [t.name, Buffer.byteLength(JSON.stringify(t))]),
+    ),
   };
 }
+
+/** What a grouped `tools/list` may cost, in bytes, at any number of projects. */
+const BUDGET_BYTES = 8 * 1024;
 
 const report = { node: process.version, sizes: SIZES };
 try {
@@ -149,6 +155,9 @@ try {
       at_100_at_most_20_tools: hundred.tools <= 20,
       at_100_bytes_over_1_instance: Math.round((hundred.bytes / one.bytes) * 100) / 100,
       at_100_within_1_5x_bytes_of_1: hundred.bytes <= one.bytes * 1.5,
+      // The budget of the whole list, at 1 and at 100 projects (it was 17,741 and 19,697 bytes).
+      within_8_kib: [one, hundred].every((r) => r.bytes <= BUDGET_BYTES),
+      before: { at_1_bytes: 17_741, at_100_bytes: 19_697 },
       names_within_48: rows.every(
         (r) => r.grouped.longest_name <= 48 && r.namespaced.longest_name <= 48,
       ),
