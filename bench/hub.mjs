@@ -244,7 +244,15 @@ try {
   await modern.connect(
     new ModernStdio({
       command: process.execPath,
-      args: [...HUB_NODE_FLAGS, HUB, '--standalone', '--log-level', 'error', '--tools', 'namespaced'],
+      args: [
+        ...HUB_NODE_FLAGS,
+        HUB,
+        '--standalone',
+        '--log-level',
+        'error',
+        '--tools',
+        'namespaced',
+      ],
       env,
       stderr: 'inherit',
     }),

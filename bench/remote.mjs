@@ -66,10 +66,14 @@ try {
     await announce(home, server, name);
   }
   const command = ['env', `MCP_BEACON_HOME=${remote.home}`, process.execPath, MARK, HUB].join(' ');
-  hub = spawn(process.execPath, [HUB, '--standalone', '--log-level', 'silent', '--remote', `box=${command}`], {
-    env: local.env,
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  hub = spawn(
+    process.execPath,
+    [HUB, '--standalone', '--log-level', 'silent', '--remote', `box=${command}`],
+    {
+      env: local.env,
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   const { request, initialize } = rawPipe(hub);
   await initialize();
   for (;;) {
