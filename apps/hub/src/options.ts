@@ -120,9 +120,10 @@ Usage:
                                 beacon-hub); see beacon-hub remote --help
   beacon-hub setup CLIENT [--write] [--start-roots]
                                 print how to add this hub to CLIENT (claude-code,
-                                claude-desktop, cursor or vscode): the command, or the JSON
-                                for its config file; --write edits that file (backup kept);
-                                --start-roots launches the hub with that flag
+                                claude-desktop, codex, cursor, gemini or vscode): its add
+                                command, the entry for its config file, or both; --write
+                                edits that file (backup kept); --start-roots launches the
+                                hub with that flag
 
 Options:
 ${optionsHelp(HUB_OPTIONS)}

@@ -1,5 +1,14 @@
 import { realpathSync } from 'node:fs';
-import { lstat, mkdir, readFile, readlink, stat, symlink, writeFile } from 'node:fs/promises';
+import {
+  lstat,
+  mkdir,
+  readdir,
+  readFile,
+  readlink,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTempDir, startProcess, testNode } from '@mcp-beacon/test-utils';
@@ -17,9 +26,35 @@ describe('beacon-hub setup', () => {
       '/home/u/.config/Claude/claude_desktop_config.json',
     );
     expect(configFile('vscode', linux)).toEqual({
+      format: 'json',
       file: '/home/u/.config/Code/User/mcp.json',
       key: 'servers',
     });
+    expect(configFile('codex', linux)).toEqual({
+      format: 'toml',
+      file: '/home/u/.codex/config.toml',
+      key: 'mcp_servers',
+    });
+    expect(configFile('codex', { ...linux, codexHome: '/srv/codex' })?.file).toBe(
+      '/srv/codex/config.toml',
+    );
+    expect(configFile('codex', { ...linux, codexHome: '' })?.file).toBe(
+      '/home/u/.codex/config.toml',
+    );
+    expect(configFile('gemini', linux)).toEqual({
+      format: 'json',
+      file: '/home/u/.gemini/settings.json',
+      key: 'mcpServers',
+    });
+    expect(configFile('gemini', { ...linux, geminiHome: '/srv/g' })?.file).toBe(
+      '/srv/g/.gemini/settings.json',
+    );
+    expect(configFile('codex', { home: 'C:\\Users\\u', platform: 'win32' })?.file).toBe(
+      'C:\\Users\\u\\.codex\\config.toml',
+    );
+    expect(configFile('gemini', { home: 'C:\\Users\\u', platform: 'win32' })?.file).toBe(
+      'C:\\Users\\u\\.gemini\\settings.json',
+    );
     expect(configFile('claude-desktop', { home: '/Users/u', platform: 'darwin' })?.file).toBe(
       '/Users/u/Library/Application Support/Claude/claude_desktop_config.json',
     );
@@ -47,6 +82,54 @@ describe('beacon-hub setup', () => {
         },
       },
     });
+  });
+
+  it('prints the codex mcp add command with the TOML as comments, and the JSON and gemini mcp add', () => {
+    const env = { home: '/home/u', platform: 'linux' as const };
+    const spaced = { ...launch, dataDir: '/data/my beacon', flags: ['--start-roots'] };
+    expect(setupText('codex', spaced, env)).toBe(
+      [
+        "codex mcp add beacon --env MCP_BEACON_HOME='/data/my beacon' -- /opt/node/bin/node /opt/beacon/cli.js --start-roots",
+        '# or run: beacon-hub setup codex --write, which adds to /home/u/.codex/config.toml:',
+        '# [mcp_servers.beacon]',
+        '# command = "/opt/node/bin/node"',
+        '# args = ["/opt/beacon/cli.js", "--start-roots"]',
+        '#',
+        '# [mcp_servers.beacon.env]',
+        '# MCP_BEACON_HOME = "/data/my beacon"',
+        '',
+      ].join('\n'),
+    );
+    const gemini = setupText('gemini', spaced, env);
+    expect(gemini).toContain('Add to /home/u/.gemini/settings.json');
+    expect(JSON.parse(gemini.slice(gemini.indexOf('{'), gemini.lastIndexOf('}') + 1))).toEqual({
+      mcpServers: {
+        beacon: {
+          command: '/opt/node/bin/node',
+          args: ['/opt/beacon/cli.js', '--start-roots'],
+          env: { MCP_BEACON_HOME: '/data/my beacon' },
+        },
+      },
+    });
+    expect(gemini).toMatch(
+      /\nor run: gemini mcp add --scope user --env MCP_BEACON_HOME='\/data\/my beacon' beacon \/opt\/node\/bin\/node \/opt\/beacon\/cli\.js -- --start-roots\n$/,
+    );
+  });
+
+  it('leaves MCP_BEACON_HOME out when the data folder is the default one', () => {
+    const env = { home: '/home/u', platform: 'linux' as const };
+    const plain = { node: launch.node, cli: launch.cli };
+    expect(setupText('claude-code', plain, env)).toBe(
+      'claude mcp add --scope user beacon -- /opt/node/bin/node /opt/beacon/cli.js\n',
+    );
+    expect(setupText('codex', plain, env).split('\n')[0]).toBe(
+      'codex mcp add beacon -- /opt/node/bin/node /opt/beacon/cli.js',
+    );
+    expect(setupText('codex', plain, env)).not.toContain('env');
+    expect(setupText('gemini', plain, env)).toMatch(
+      /\nor run: gemini mcp add --scope user beacon \/opt\/node\/bin\/node \/opt\/beacon\/cli\.js\n$/,
+    );
+    expect(serverEntry('cursor', plain)).toEqual({ command: plain.node, args: [plain.cli] });
   });
 
   it('passes --start-roots on to the launch', () => {
@@ -120,6 +203,166 @@ describe('beacon-hub setup', () => {
     await expect(writeSetup('claude-code', launch, env)).rejects.toThrow(/run the command/);
   });
 
+  describe('Codex config.toml', () => {
+    const entry = [
+      '[mcp_servers.beacon]',
+      'command = "/opt/node/bin/node"',
+      'args = ["/opt/beacon/cli.js"]',
+      '',
+      '[mcp_servers.beacon.env]',
+      'MCP_BEACON_HOME = "/data/beacon"',
+      '',
+    ].join('\n');
+    const setUp = async (tmp: { path: string }, content: string, mode = 0o600) => {
+      const file = path.join(tmp.path, '.codex', 'config.toml');
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(file, content, { mode });
+      return { file, env: { home: tmp.path, platform: 'linux' as const } };
+    };
+
+    it('creates a missing config.toml, 0600, honouring CODEX_HOME', async () => {
+      await using tmp = await createTempDir();
+      const codexHome = path.join(tmp.path, 'codex-home');
+      const env = { home: tmp.path, platform: 'linux' as const, codexHome };
+      const created = await writeSetup('codex', launch, env);
+      expect(created).toEqual({ file: path.join(codexHome, 'config.toml'), backup: undefined });
+      expect(await readFile(created.file, 'utf8')).toBe(entry);
+      expect((await stat(created.file)).mode & 0o777).toBe(0o600);
+    });
+
+    it('appends the tables after everything else, keeping every byte and the mode', async () => {
+      await using tmp = await createTempDir();
+      const original = [
+        '# my codex settings',
+        'model = "o3"  # the default',
+        '',
+        '[mcp_servers.github]',
+        'command = "npx"',
+        'args = [',
+        '  "-y", # the package',
+        '  "@github/mcp",',
+        ']',
+        'env = { GITHUB_TOKEN = "t#k" }',
+        '',
+        '[profiles.fast]',
+        "notes = '''",
+        '[mcp_servers.beacon]',
+        "command = 'not a table: inside a string'",
+        "'''",
+        'when = 1979-05-27 07:32:00Z',
+      ].join('\n');
+      const { file, env } = await setUp(tmp, original, 0o640);
+      const { backup } = await writeSetup('codex', launch, env, new Date('2026-01-02T03:04:05Z'));
+      expect(await readFile(file, 'utf8')).toBe(`${original}\n\n${entry}`);
+      expect(await readFile(backup!, 'utf8')).toBe(original);
+      expect((await stat(file)).mode & 0o777).toBe(0o640);
+      expect((await stat(backup!)).mode & 0o777).toBe(0o640);
+    });
+
+    it('replaces its own tables in place, wherever they are, and nothing else', async () => {
+      await using tmp = await createTempDir();
+      const before = '[mcp_servers.other]\ncommand = "x"\n\n';
+      const kept =
+        '# the next one\n[mcp_servers.beacon.tools.scripts_run]\napproval_mode = "approve"\n';
+      const after = '[mcp_servers.zeta]\ncommand = "z"\n';
+      const original = [
+        before,
+        '[mcp_servers.beacon]   # added by hand\n',
+        'command = "/old/node"\n',
+        'args = ["/old/cli.js"]\n',
+        'startup_timeout_sec = 5\n',
+        '\n',
+        kept,
+        '\n',
+        '[ mcp_servers . "beacon" . env ]\n',
+        'MCP_BEACON_HOME = "/old/data"\n',
+        '\n',
+        after,
+      ].join('');
+      const { file, env } = await setUp(tmp, original);
+      await writeSetup('codex', { ...launch, flags: ['--start-roots'] }, env);
+      const rewritten = entry.replace(
+        '"/opt/beacon/cli.js"',
+        '"/opt/beacon/cli.js", "--start-roots"',
+      );
+      expect(await readFile(file, 'utf8')).toBe(`${before}${rewritten}\n${kept}\n${after}`);
+      // Again with the default data folder: the env table goes, and no blank line piles up.
+      await writeSetup('codex', { node: launch.node, cli: launch.cli }, env);
+      expect(await readFile(file, 'utf8')).toBe(
+        `${before}[mcp_servers.beacon]\ncommand = "/opt/node/bin/node"\nargs = ["/opt/beacon/cli.js"]\n\n${kept}\n${after}`,
+      );
+      await writeSetup('codex', launch, env);
+      expect(await readFile(file, 'utf8')).toBe(`${before}${entry}\n${kept}\n${after}`);
+    });
+
+    it('keeps CRLF line ends and escapes what TOML wants escaped', async () => {
+      await using tmp = await createTempDir();
+      const { file, env } = await setUp(tmp, 'model = "o3"\r\n');
+      const odd = { node: 'C:\\node\\node.exe', cli: '/a "quoted"\x7f/cli.js', dataDir: '/d' };
+      await writeSetup('codex', odd, env);
+      expect(await readFile(file, 'utf8')).toBe(
+        'model = "o3"\r\n\r\n[mcp_servers.beacon]\r\ncommand = "C:\\\\node\\\\node.exe"\r\n' +
+          'args = ["/a \\"quoted\\"\\u007F/cli.js"]\r\n\r\n[mcp_servers.beacon.env]\r\n' +
+          'MCP_BEACON_HOME = "/d"\r\n',
+      );
+    });
+
+    it('leaves a file it cannot edit safely untouched, with an error', async () => {
+      const cases: [string, RegExp][] = [
+        ['model = "o3\n', /could not be read as TOML \(unterminated string on line 1\)/],
+        ['[mcp_servers.github\ncommand = "x"\n', /expected \] after a table name on line 1/],
+        ['a = [1, 2\n[mcp_servers.x]\n', /expected , or \]/],
+        ['notes = """\nnever closed\n', /unterminated multi-line string/],
+        ['a = 1 b = 2\n', /unexpected text after a value on line 1/],
+        ['mcp_servers.beacon.command = "x"\n', /in a form setup does not edit \(line 1\)/],
+        ['[mcp_servers]\nbeacon = { command = "x" }\n', /in a form setup does not edit \(line 2\)/],
+        ['mcp_servers = { other = { command = "x" } }\n', /does not edit \(line 1\)/],
+        ['[[mcp_servers.beacon]]\ncommand = "x"\n', /does not edit \(line 1\)/],
+        ['[mcp_servers.beacon]\n\n[mcp_servers.beacon]\n', /does not edit \(line 3\)/],
+      ];
+      for (const [content, error] of cases) {
+        await using tmp = await createTempDir();
+        const { file, env } = await setUp(tmp, content);
+        await expect(writeSetup('codex', launch, env), content).rejects.toThrow(error);
+        expect(await readFile(file, 'utf8')).toBe(content);
+        expect(await readdir(path.dirname(file))).toEqual(['config.toml']);
+      }
+    });
+  });
+
+  it('writes Gemini CLI’s settings.json like the other JSON clients, and refuses a commented one', async () => {
+    await using tmp = await createTempDir();
+    const geminiHome = path.join(tmp.path, 'gh');
+    const env = { home: tmp.path, platform: 'linux' as const, geminiHome };
+    const file = path.join(geminiHome, '.gemini', 'settings.json');
+    await mkdir(path.dirname(file), { recursive: true });
+    const original = JSON.stringify({
+      security: { auth: { selectedType: 'oauth-personal' } },
+      mcpServers: { other: { command: 'x', trust: true } },
+    });
+    await writeFile(file, original, { mode: 0o644 });
+    const { backup } = await writeSetup('gemini', launch, env);
+    expect(await readFile(backup!, 'utf8')).toBe(original);
+    expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({
+      security: { auth: { selectedType: 'oauth-personal' } },
+      mcpServers: {
+        other: { command: 'x', trust: true },
+        beacon: {
+          command: '/opt/node/bin/node',
+          args: ['/opt/beacon/cli.js'],
+          env: { MCP_BEACON_HOME: '/data/beacon' },
+        },
+      },
+    });
+    expect((await stat(file)).mode & 0o777).toBe(0o644);
+    const commented = '{\n  // Gemini CLI reads comments\n  "mcpServers": {}\n}\n';
+    await writeFile(file, commented);
+    await expect(writeSetup('gemini', launch, env)).rejects.toThrow(
+      /is not valid JSON .*run the `gemini mcp add` command that setup prints/,
+    );
+    expect(await readFile(file, 'utf8')).toBe(commented);
+  });
+
   it('works from the built CLI against a real config in a temp HOME', async () => {
     await using tmp = await createTempDir();
     const env = { ...process.env, HOME: tmp.path, MCP_BEACON_HOME: path.join(tmp.path, 'data') };
@@ -134,5 +377,53 @@ describe('beacon-hub setup', () => {
     const bad = startProcess(testNode, [HUB, 'setup', 'emacs'], { env });
     expect((await bad.exited).code).toBe(2);
     expect(bad.stderr()).toContain('setup needs one client: claude-code, claude-desktop');
+  });
+  it('sets up Codex and Gemini CLI from the built CLI, pinning only a data folder that is not the default', async () => {
+    await using tmp = await createTempDir();
+    const {
+      CODEX_HOME: _c,
+      GEMINI_CLI_HOME: _g,
+      XDG_DATA_HOME: _x,
+      MCP_BEACON_HOME: _m,
+      ...inherited
+    } = process.env;
+    const env = { ...inherited, HOME: tmp.path };
+    const pinned = { ...env, MCP_BEACON_HOME: path.join(tmp.path, 'data') };
+    const toml = path.join(tmp.path, '.codex', 'config.toml');
+    await mkdir(path.dirname(toml), { recursive: true });
+    const original = 'model = "o3"\n\n[mcp_servers.other]\ncommand = "x"\n';
+    await writeFile(toml, original, { mode: 0o640 });
+    const codex = startProcess(testNode, [HUB, 'setup', 'codex', '--write', '--start-roots'], {
+      env: pinned,
+    });
+    expect((await codex.exited).code).toBe(0);
+    expect(codex.stdout()).toContain(`Added beacon to ${toml} (previous version kept in `);
+    expect(await readFile(toml, 'utf8')).toBe(
+      `${original}\n[mcp_servers.beacon]\ncommand = ${JSON.stringify(realpathSync(testNode))}\n` +
+        `args = [${JSON.stringify(realpathSync(HUB))}, "--start-roots"]\n\n` +
+        `[mcp_servers.beacon.env]\nMCP_BEACON_HOME = ${JSON.stringify(path.join(tmp.path, 'data'))}\n`,
+    );
+    expect((await stat(toml)).mode & 0o777).toBe(0o640);
+
+    const geminiHome = path.join(tmp.path, 'gemini-home');
+    const gemini = startProcess(testNode, [HUB, 'setup', 'gemini', '--write'], {
+      env: { ...env, GEMINI_CLI_HOME: geminiHome },
+    });
+    expect((await gemini.exited).code).toBe(0);
+    const settings = path.join(geminiHome, '.gemini', 'settings.json');
+    expect(JSON.parse(await readFile(settings, 'utf8'))).toEqual({
+      mcpServers: { beacon: { command: realpathSync(testNode), args: [realpathSync(HUB)] } },
+    });
+    const printed = startProcess(testNode, [HUB, 'setup', 'gemini'], { env });
+    expect((await printed.exited).code).toBe(0);
+    expect(printed.stdout()).toContain(`Add to ${path.join(tmp.path, '.gemini', 'settings.json')}`);
+    expect(printed.stdout()).not.toContain('MCP_BEACON_HOME');
+
+    const broken = 'model = "o3\n';
+    await writeFile(toml, broken);
+    const refused = startProcess(testNode, [HUB, 'setup', 'codex', '--write'], { env });
+    expect((await refused.exited).code).toBe(1);
+    expect(refused.stderr()).toContain('could not be read as TOML (unterminated string on line 1)');
+    expect(await readFile(toml, 'utf8')).toBe(broken);
   });
 });

@@ -1,6 +1,6 @@
 // `beacon-hub setup CLIENT [--write] [--start-roots]`.
 import { homedir } from 'node:os';
-import type { BeaconPaths } from '@mcp-beacon/paths';
+import { type BeaconPaths, resolvePaths } from '@mcp-beacon/paths';
 import { SETUP_CLIENTS, type SetupClient, setupText, writeSetup } from '../setup.js';
 
 /** Prints (or, with `write`, writes) how `client` launches this hub, whose entry is `cli`. */
@@ -17,13 +17,23 @@ export async function runSetup(
     );
     process.exit(2);
   }
+  const home = homedir();
+  // The folder a hub launched with nothing but HOME would use: clients pass on little of the
+  // shell's environment (Codex not even XDG_DATA_HOME), so any other folder is pinned.
+  const fallback = resolvePaths({ env: {}, platform: process.platform, homedir: home }).root;
   const launch = {
     node: process.execPath,
     cli,
-    dataDir: paths.root,
+    dataDir: paths.root === fallback ? undefined : paths.root,
     flags: values['start-roots'] ? ['--start-roots'] : [],
   };
-  const env = { home: homedir(), platform: process.platform, appData: process.env.APPDATA };
+  const env = {
+    home,
+    platform: process.platform,
+    appData: process.env.APPDATA,
+    codexHome: process.env.CODEX_HOME,
+    geminiHome: process.env.GEMINI_CLI_HOME,
+  };
   if (!values.write)
     return void process.stdout.write(setupText(client as SetupClient, launch, env));
   try {
