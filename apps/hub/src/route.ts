@@ -79,7 +79,13 @@ if (plain && values) {
     cwd: paths.root,
     logLevel: level,
   });
-} else if (command === 'daemon' && values && parsed?.positionals.length === 1) {
+} else if (
+  command === 'daemon' &&
+  values &&
+  !values.help &&
+  !values.version &&
+  parsed?.positionals.length === 1
+) {
   const { paths, endpoint, hubArgs } = await endpointOf(false);
   const lock = await takeLock(endpoint);
   if (!lock.taken) {
@@ -88,7 +94,7 @@ if (plain && values) {
     );
     process.exit(0);
   }
-  const { runDaemon } = await import('./commands/serve.js');
+  const { runDaemon } = await import('./daemon-entry.js');
   await runDaemon(values, paths, endpoint, hubArgs);
 } else {
   await import('./main.js');

@@ -32,7 +32,16 @@ function ask(endpoint: HubEndpoint): Promise<Answer> {
       () => done({ endpoint, ok: false, reason: 'no answer' }),
       STATUS_TIMEOUT_MS,
     );
-    socket.once('error', (error) => done({ endpoint, ok: false, reason: error.message }));
+    socket.once('error', (error: NodeJS.ErrnoException) =>
+      done({
+        endpoint,
+        ok: false,
+        reason:
+          error.code === 'ECONNREFUSED' || error.code === 'ENOENT'
+            ? 'no hub answers: one stopped without cleaning up; the next client replaces it'
+            : error.message,
+      }),
+    );
     socket.on(
       'data',
       lineReader(
