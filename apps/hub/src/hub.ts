@@ -105,6 +105,15 @@ export async function startHub(options: StartHubOptions): Promise<Hub> {
   const watcher = watchInstances({
     dir: paths.instances,
     onError: (error) => logger.warn(error.message),
+    // Said once per change: a refused back-end leaves discovery slower, never blind.
+    onDegraded: (failures) => {
+      if (failures.length === 0)
+        logger.info(`discovery whole again: every back-end watches ${paths.instances}`);
+      else
+        logger.warn(
+          `discovery degraded: ${failures.map((f) => `${f.backend} cannot watch ${paths.instances}: ${f.reason}`).join('; ')}; instances are still found, at worst by a listing of the folder every second`,
+        );
+    },
   });
   followRecords(watcher, manager, (event) =>
     logger.warn(`ignoring ${event.file}: ${event.reason}: ${event.message}`),

@@ -111,13 +111,14 @@ async function projectFolder(folder: string): Promise<string> {
 }
 
 /**
- * Whether a local record's folder is `real` (hub-mcp's folder keys: one normaliser for both).
- * Strings only: a record's fields are never followed into the file system (a hung network
- * mount would freeze the hub). beacon-instance records its working directory, which the
- * system already resolved, so the real path compares equal.
+ * Whether a local record's folder is `folder` (hub-mcp's folder keys: one normaliser for both,
+ * case folded on Windows). Strings only: a record's fields are never followed into the file
+ * system (a hung network mount would freeze the hub). beacon-instance records its folder's
+ * native realpath, as `projectFolder` resolves it, so the two compare equal however the folder
+ * was reached (a symlink, `/var` for `/private/var`, a case variant, a `subst` drive).
  */
-function isFolder(info: ConnectionInfo, real: string): boolean {
-  return isLocal(info.location) && folderKey(info.location.path) === folderKey(real);
+function isFolder(info: ConnectionInfo, folder: string): boolean {
+  return isLocal(info.location) && folderKey(info.location.path) === folderKey(folder);
 }
 
 /** Creates the {@link Launcher} of a hub. */
@@ -135,8 +136,10 @@ export function createLauncher(options: LauncherOptions): Launcher {
   const children = new Set<ChildProcess>();
   let closed = false;
 
-  const liveFor = (real: string): ConnectionInfo | undefined =>
-    manager.list().find((c) => LIVE.has(c.state) && isFolder(c, real));
+  // Also the folder as asked for: a beacon-instance older than real paths in records recorded
+  // the path it was started with.
+  const liveFor = (real: string, asked: string): ConnectionInfo | undefined =>
+    manager.list().find((c) => LIVE.has(c.state) && (isFolder(c, real) || isFolder(c, asked)));
 
   const launch = async (real: string, signal?: AbortSignal): Promise<StartedInstance> => {
     program ??= instanceCommand(options.instanceBin);
@@ -232,7 +235,7 @@ export function createLauncher(options: LauncherOptions): Launcher {
   const start: Launcher['start'] = async (folder, { signal } = {}) => {
     if (closed) throw new HubError('START_FAILED', 'the hub is shutting down');
     const real = await projectFolder(folder);
-    const live = liveFor(real);
+    const live = liveFor(real, folder);
     if (live) return { info: live, started: false };
     let shared = inFlight.get(real);
     if (!shared) {

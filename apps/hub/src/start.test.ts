@@ -7,6 +7,7 @@ import { readValidRecords } from '@mcp-beacon/registry';
 import {
   createTempDir,
   processesWith,
+  startProcess,
   type TempDir,
   testNode,
   waitFor,
@@ -117,7 +118,7 @@ describe('instances_start', () => {
     expect(text(result)).toMatch(/^started shop \(pid \d+/);
     // Its tools are offered at once, and the record is the instance's own.
     const listed = (await hub.client.listTools()).tools.find((t) => t.name === 'scripts_list');
-    expect(listed?.description).toContain(`shop (${dir})`);
+    expect(listed?.description).toMatch(/^\[project\] /);
     expect((await recordsAt(dir)).map((r) => r.pid)).toEqual([started.pid]);
     const hello = await call(hub.client, 'scripts_list', { instance: 'shop' });
     expect(text(hello)).toContain('hello');
@@ -138,6 +139,31 @@ describe('instances_start', () => {
     expect(await readdir(path.join(home, 'logs'))).toEqual([
       expect.stringMatching(/^shop-[0-9a-f]{8}\.log$/),
     ]);
+  });
+
+  it('answers the instance of a folder started through a symlink, by either path', async () => {
+    const dir = await makeProject('linked');
+    const via = path.join(tmp.path, 'via');
+    await symlink(dir, via, 'dir');
+    const byHand = startProcess(testNode, [INSTANCE, '--cwd', via], {
+      env: { ...process.env, MCP_BEACON_HOME: home },
+    });
+    const hub = await startHub();
+    await waitFor(
+      async () => {
+        const list = await call(hub.client, 'instances_list', {});
+        return (list.structuredContent as { instances: InstanceSummary[] }).instances.some(
+          (i) => i.pid === byHand.pid && i.state === 'active',
+        );
+      },
+      { what: 'the instance started by hand' },
+    );
+    for (const folder of [dir, via]) {
+      const again = await call(hub.client, 'instances_start', { path: folder });
+      expect(again.isError, text(again)).toBeFalsy();
+      expect(again.structuredContent).toMatchObject({ launched: false, pid: byHand.pid });
+    }
+    expect(processesWith(dir)).toEqual([]); // no second instance was launched
   });
 
   it('writes a launch log as a new 0600 file, never through a symlink planted at its name', async () => {
@@ -279,13 +305,16 @@ describe('--start-roots', () => {
     const roots = { list: [web, notes].map((dir) => ({ uri: pathToFileURL(dir).href })) };
     const hub = await startHub(['--start-roots', '--first-list-timeout', '15000'], roots);
 
-    // The client lists once, right away: web is already there.
+    // The client lists once, right away: web is already there (no other instance offers it).
     const offeredBy = async (name: string) => {
-      const { tools } = await hub.client.listTools();
-      return (tools.find((t) => t.name === 'scripts_run')?.description ?? '').includes(`${name} (`);
+      const list = await call(hub.client, 'instances_list', {});
+      return (list.structuredContent as { instances: InstanceSummary[] }).instances.some(
+        (i) => i.name === name && i.state === 'active',
+      );
     };
     const first = (await hub.client.listTools()).tools.find((t) => t.name === 'scripts_run');
-    expect(first?.description).toContain(`web (${web})`);
+    expect(first).toBeDefined();
+    expect(await offeredBy('web')).toBe(true);
     expect(await recordsAt(web)).toHaveLength(1);
     expect(await recordsAt(notes)).toEqual([]);
 

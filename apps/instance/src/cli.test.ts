@@ -1,4 +1,4 @@
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { type AddressInfo, connect, createServer } from 'node:net';
 import path from 'node:path';
 import { schemaOffences } from '@mcp-beacon/registry';
@@ -178,6 +178,16 @@ describe('beacon-instance lifecycle', () => {
     const announceFlag = startCli(['--url', 'http://127.0.0.1:1/mcp']);
     expect((await announceFlag.exited).code).toBe(2);
     expect(announceFlag.stderr()).toContain('--url is not an instance option');
+  });
+
+  it('records the real path of its folder when started through a symlink', async () => {
+    // link -> my-app: one project, one path, however it was reached (a symlink, /var on macOS,
+    // a subst drive on Windows), so the hub never takes it for two.
+    const link = path.join(fx.tmp.path, 'link');
+    await symlink(fx.project, link, 'dir');
+    const real = await realpath(fx.project);
+    const { record } = await startAndWaitForRecord(['--cwd', link]);
+    expect(record.path).toBe(real);
   });
 
   it('uses --name and --no-register', async () => {

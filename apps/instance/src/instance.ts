@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { realpath } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { type BeaconPaths, resolvePaths } from '@mcp-beacon/paths';
@@ -129,7 +130,7 @@ export async function startInstance(options: StartInstanceOptions): Promise<Inst
         ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
         record: {
           pid: process.pid,
-          path: cwd,
+          path: await recordedFolder(cwd),
           port: http.port,
           name: project.name,
           has_package_json: project.hasPackageJson,
@@ -158,4 +159,14 @@ export async function startInstance(options: StartInstanceOptions): Promise<Inst
     return closing;
   };
   return { url, port: http.port, token, registration, close, [Symbol.asyncDispose]: close };
+}
+
+/**
+ * The folder a record names: its real path (the native realpath: symlinks, `/var` ->
+ * `/private/var`, a `subst` drive resolved, and the case as the disk spells it on macOS and
+ * Windows), so one project reached two ways is one folder to the hub. As given when the
+ * system cannot resolve it.
+ */
+function recordedFolder(cwd: string): Promise<string> {
+  return realpath(cwd).catch(() => cwd);
 }

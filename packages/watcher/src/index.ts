@@ -1,8 +1,11 @@
 export type { InstanceEvent } from './_state.js';
 export {
   type BackendCallbacks,
+  type BackendFailure,
   type BackendSubscription,
+  createParcelBackend,
   nodeBackend,
+  type ParcelBackendOptions,
   parcelBackend,
   type WatchBackend,
 } from './backends.js';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { realpathSync } from 'node:fs';
+import { mkdir, realpath, rename, rm, stat, symlink, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type BeaconPaths, resolvePaths } from '@mcp-beacon/paths';
 import { type InstanceRecordInput, writeInstance } from '@mcp-beacon/registry';
@@ -10,8 +11,10 @@ import {
   type TempDir,
   waitFor,
 } from '@mcp-beacon/test-utils';
+import parcel from '@parcel/watcher';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  createParcelBackend,
   type InstanceEvent,
   type InstanceWatcher,
   nodeBackend,
@@ -331,5 +334,183 @@ describe('watchInstances when notifications are lost', () => {
     await clock.advance(1_000);
     await rec.next((e) => e.type === 'removed' && e.id === r.id);
     expect(w.records().size).toBe(0);
+  });
+});
+
+describe('watchInstances with one back-end refused', () => {
+  // Watchman's way: the subscription is refused outright (the folder is not a watched root).
+  const refused: WatchBackend = {
+    name: 'watchman',
+    subscribe: async (dir) => {
+      throw new Error(`unable to resolve root ${dir}: directory is not watched`);
+    },
+  };
+
+  it('still scans, discovers new records through the other, and says it is degraded', async () => {
+    await using tmp = await createTempDir();
+    const paths = resolvePaths({ home: tmp.path });
+    const present = record();
+    await writeInstance(paths, present);
+    const degraded: string[][] = [];
+    await using w = watchInstances({
+      dir: paths.instances,
+      backends: [refused, nodeBackend],
+      reconcile: false, // only a back-end can find the new record
+      onDegraded: (failures) => degraded.push(failures.map((f) => f.backend)),
+    });
+    const rec = recorder(w);
+    await w.ready;
+    expect([...w.records().keys()]).toEqual([present.id]);
+    const r = record();
+    await writeInstance(paths, r);
+    await rec.next((e) => e.type === 'added' && e.id === r.id);
+    expect(w.degraded()).toEqual([
+      { backend: 'watchman', reason: expect.stringContaining('unable to resolve root') },
+    ]);
+    expect(degraded).toEqual([['watchman']]); // said once
+  });
+
+  it('polls the folder when every back-end is refused', async () => {
+    await using tmp = await createTempDir();
+    const paths = resolvePaths({ home: tmp.path });
+    const clock = manualClock();
+    await using w = watchInstances({ dir: paths.instances, backends: [refused], clock });
+    const rec = recorder(w);
+    await w.ready;
+    const r = record();
+    await writeInstance(paths, r);
+    await clock.advance(1_000);
+    await rec.next((e) => e.type === 'added' && e.id === r.id);
+    expect(w.degraded().map((f) => f.backend)).toEqual(['watchman']);
+  });
+
+  it('fails `ready` when nothing could ever notice a change', async () => {
+    await using tmp = await createTempDir();
+    const paths = resolvePaths({ home: tmp.path });
+    const w = watchInstances({ dir: paths.instances, backends: [refused], livenessMs: 0 });
+    await expect(w.ready).rejects.toMatchObject({ code: 'SUBSCRIBE_FAILED' });
+    await w.close();
+  });
+
+  it('tries a refused back-end again, and says when discovery is whole again', async () => {
+    await using tmp = await createTempDir();
+    const paths = resolvePaths({ home: tmp.path });
+    const clock = manualClock();
+    let refuse = true;
+    const flaky: WatchBackend = {
+      name: 'flaky',
+      subscribe: (dir, callbacks) =>
+        refuse
+          ? Promise.reject(new Error('no watches left'))
+          : nodeBackend.subscribe(dir, callbacks),
+    };
+    const deaf: WatchBackend = {
+      name: 'deaf',
+      subscribe: async () => ({ close: async () => undefined }),
+    };
+    const degraded: string[][] = [];
+    await using w = watchInstances({
+      dir: paths.instances,
+      backends: [flaky, deaf], // only flaky can ever report the new record
+      clock,
+      reconcile: false,
+      onDegraded: (failures) => degraded.push(failures.map((f) => f.backend)),
+    });
+    const rec = recorder(w);
+    await w.ready;
+    const start = clock.now();
+    refuse = false;
+    await clock.advance(1_000);
+    expect(w.degraded().map((f) => f.backend)).toEqual(['flaky']); // not tried at every tick
+    await waitFor(
+      async () => {
+        await clock.advance(1_000);
+        return w.degraded().length === 0;
+      },
+      { what: 'flaky watching again' },
+    );
+    expect(clock.now() - start).toBeGreaterThanOrEqual(30_000);
+    expect(degraded).toEqual([['flaky'], []]);
+    const r = record();
+    await writeInstance(paths, r);
+    await rec.next((e) => e.type === 'added' && e.id === r.id);
+  });
+});
+
+describe('watchInstances on a folder reached through a symlink', () => {
+  // /tmp/x/link -> /tmp/x/real, as /var -> /private/var on macOS or a MCP_BEACON_HOME under a
+  // linked /tmp: the records are written through the real path.
+  async function linkedHome(tmp: TempDir) {
+    const real = path.join(tmp.path, 'real');
+    const link = path.join(tmp.path, 'link');
+    await mkdir(real);
+    await symlink(real, link, 'dir');
+    return { real: resolvePaths({ home: real }), link: resolvePaths({ home: link }) };
+  }
+
+  it('subscribes its back-ends to the real path', async () => {
+    await using tmp = await createTempDir();
+    const { real, link } = await linkedHome(tmp);
+    const watched: string[] = [];
+    const recording: WatchBackend = {
+      name: 'recording',
+      subscribe: (dir, callbacks) => {
+        watched.push(dir);
+        return nodeBackend.subscribe(dir, callbacks);
+      },
+    };
+    await using w = watchInstances({
+      dir: link.instances,
+      backends: [recording],
+      reconcile: false,
+    });
+    const rec = recorder(w);
+    await w.ready;
+    expect(watched).toEqual([await realpath(real.instances)]);
+    const r = record();
+    await writeInstance(real, r);
+    const added = await rec.next((e) => e.type === 'added' && e.id === r.id);
+    // Events name the file under the folder as the caller gave it.
+    expect(added).toMatchObject({ file: path.join(link.instances, `${r.id}.json`) });
+  });
+
+  it('reports records written through the real path when parcel names files by it (FSEvents)', async () => {
+    await using tmp = await createTempDir();
+    const { real, link } = await linkedHome(tmp);
+    // @parcel/watcher as FSEvents behaves: every event path is under the folder's real path.
+    const fsevents = createParcelBackend({
+      subscribe: (dir, fn, options) =>
+        parcel.subscribe(
+          dir,
+          (error, events) =>
+            fn(
+              error,
+              events.map((e) => ({
+                ...e,
+                path: path.join(realpathSync.native(path.dirname(e.path)), path.basename(e.path)),
+              })),
+            ),
+          options,
+        ),
+    });
+    await using w = watchInstances({ dir: link.instances, backends: [fsevents], reconcile: false });
+    const rec = recorder(w);
+    await w.ready;
+    const r = record();
+    await writeInstance(real, r);
+    await rec.next((e) => e.type === 'added' && e.id === r.id);
+  });
+
+  it('reports records with the real @parcel/watcher and fs.watch', async () => {
+    await using tmp = await createTempDir();
+    const { real, link } = await linkedHome(tmp);
+    for (const backends of [[parcelBackend], [nodeBackend]]) {
+      await using w = watchInstances({ dir: link.instances, backends, reconcile: false });
+      const rec = recorder(w);
+      await w.ready;
+      const r = record();
+      await writeInstance(real, r);
+      await rec.next((e) => e.type === 'added' && e.id === r.id);
+    }
   });
 });

@@ -8,7 +8,7 @@ import {
 import { DirectoryWatch } from './_directory.js';
 import { RecordReader } from './_reader.js';
 import type { InstanceEvent } from './_state.js';
-import { nodeBackend, parcelBackend, type WatchBackend } from './backends.js';
+import { type BackendFailure, nodeBackend, parcelBackend, type WatchBackend } from './backends.js';
 import { WatcherError } from './errors.js';
 
 /** Options of {@link watchInstances}. */
@@ -18,8 +18,9 @@ export interface WatchOptions {
   /** Aborting it closes the watcher. */
   signal?: AbortSignal;
   /**
-   * Notification sources. Default: Node's `fs.watch` for latency plus @parcel/watcher for
-   * robustness; every notification only schedules a re-read, so overlaps cost nothing visible.
+   * Notification sources. Default: Node's `fs.watch` for latency plus @parcel/watcher (on the
+   * OS's own back-end, never Watchman) for robustness; every notification only schedules a
+   * re-read, so overlaps cost nothing visible.
    */
   backends?: readonly WatchBackend[];
   /**
@@ -40,12 +41,25 @@ export interface WatchOptions {
   clock?: Clock;
   /** Problems the watcher recovered from (re-subscriptions, failed scans); default: ignored. */
   onError?: (error: WatcherError) => void;
+  /**
+   * Called each time the set of back-ends that cannot watch the directory changes: a
+   * non-empty list once one is refused (the others and the liveness check keep discovering),
+   * an empty one when every back-end watches again. Default: ignored; see
+   * {@link InstanceWatcher.degraded}.
+   */
+  onDegraded?: (failures: readonly BackendFailure[]) => void;
 }
 
 /** A live view of the instances directory. */
 export interface InstanceWatcher extends AsyncIterable<InstanceEvent> {
-  /** Resolves once subscribed and the initial scan has been processed. */
+  /**
+   * Resolves once subscribed and the initial scan has been processed. A refused back-end does
+   * not fail it (see {@link degraded}); it rejects (`SUBSCRIBE_FAILED`) only when the directory
+   * cannot be created, or when every back-end is refused and no liveness check lists it.
+   */
   readonly ready: Promise<void>;
+  /** The back-ends that cannot watch the directory now, with why; empty when all watch. */
+  degraded(): readonly BackendFailure[];
   /** The valid records known now, by id. */
   records(): ReadonlyMap<string, InstanceRecord>;
   /** Calls `listener` for every event from now on; returns the unsubscribe function. */
@@ -67,8 +81,10 @@ export interface InstanceWatcher extends AsyncIterable<InstanceEvent> {
  * Watches the instances directory and reports records as they are added, updated, removed
  * or rejected. It subscribes first and scans second, so no file falls in the gap; each file is
  * read once its atomic rename lands, never after a fixed delay. A deleted directory is
- * recreated and watched again. The reads and the events are `_reader.ts`; the back-ends, the
- * recovery and the liveness check are `_directory.ts`; a consumer's stream is `_cursor.ts`.
+ * recreated and watched again. The back-ends watch the directory's real path; events name
+ * files under `dir` as given. A refused back-end leaves the watcher degraded, not blind. The
+ * reads and the events are `_reader.ts`; the back-ends, the recovery and the liveness check
+ * are `_directory.ts`; a consumer's stream is `_cursor.ts`.
  */
 export function watchInstances(options: WatchOptions): InstanceWatcher {
   const dir = path.resolve(options.dir);
@@ -81,6 +97,13 @@ export function watchInstances(options: WatchOptions): InstanceWatcher {
     livenessMs: options.livenessMs ?? 1_000,
     reconcile: options.reconcile !== false,
     report: (error) => options.onError?.(error),
+    degraded: (failures) => {
+      try {
+        options.onDegraded?.(failures);
+      } catch {
+        // A throwing listener must not stop the watch.
+      }
+    },
   });
 
   // Memoised: every caller, the second one too, resolves only once the back-ends are closed.
@@ -106,6 +129,7 @@ export function watchInstances(options: WatchOptions): InstanceWatcher {
   return {
     ready,
     records: () => reader.records(),
+    degraded: () => directory.failures(),
     on: (listener) => reader.on(listener),
     [Symbol.asyncIterator]: () => reader.cursor(),
     caughtUp: () => reader.caughtUp(),
