@@ -137,9 +137,16 @@ export async function startInstance(options: StartInstanceOptions): Promise<Inst
           url,
           ...(token === undefined ? {} : { token }),
         },
+        // A record that cannot be written now is tried again with every heartbeat.
+        retryFirstWrite: true,
         onHeartbeatError: (error) => logger.warn(`heartbeat failed: ${error.message}`),
       });
-      logger.info(`announced as ${registration.id} in ${registration.file}`);
+      if (registration.written)
+        logger.info(`announced as ${registration.id} in ${registration.file}`);
+      else
+        logger.warn(
+          `running without discovery until ${registration.file} can be written (tried again with every heartbeat)`,
+        );
     } catch (error) {
       logger.warn(`running without discovery: ${(error as Error).message}`);
     }

@@ -1,6 +1,6 @@
 // One run of a script: its process group (through the guardian), its output into a log
 // ring, the URLs it prints, and how it ended.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
 import { type Clock, exitStatus } from '@mcp-beacon/registry';
 import type { LogLine, LogRing } from './ring.js';
 import { UrlSet } from './urls.js';
@@ -64,16 +64,31 @@ export interface SpawnRunOptions {
   hasListeners: () => boolean;
   /** The run ended: could not start (`failed`, no code), or exited. */
   onEnd: (run: Run, state: RunState, exitCode: number | null) => void;
+  /** The spawn edge that starts the guardian (default `child_process.spawn`). */
+  spawn?: SpawnProcess;
 }
+
+/** Starts a process: the shape of `child_process.spawn` that runs use. */
+export type SpawnProcess = (
+  command: string,
+  args: readonly string[],
+  options: SpawnOptions,
+) => ChildProcess;
 
 /**
  * Starts one run: the guardian, leader of a new process group (one signal reaches the whole
  * tree), runs `program`; its output goes into `logs`.
  */
 export function spawnRun(o: SpawnRunOptions): Run {
-  const child = spawn(process.execPath, [o.guardian, String(o.graceMs), o.program, ...o.argv], {
+  const start: SpawnProcess = o.spawn ?? spawn;
+  const child = start(process.execPath, [o.guardian, String(o.graceMs), o.program, ...o.argv], {
     cwd: o.cwd,
-    detached: true, // leader of a new process group: one signal reaches the whole tree
+    // POSIX: leader of a new process group, so one signal reaches the whole tree. Windows: out
+    // of the job that ends this process's children with it, so the guardian outlives a killed
+    // instance long enough to end the script's tree.
+    detached: true,
+    // Windows: no visible console window (the guardian hides the script's in turn).
+    windowsHide: true,
     stdio: ['pipe', 'pipe', 'pipe'],
     env: scriptEnv(),
   });

@@ -4,10 +4,18 @@
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { type Clock, findProgram, signalGroup, systemClock } from '@mcp-beacon/registry';
+import type { Taskkill } from '@mcp-beacon/registry/process';
 import { InstanceError } from './errors.js';
 import { readProject, scriptCommand } from './project.js';
 import { type LogLine, LogRing } from './ring.js';
-import { type Run, type RunInfo, type RunLine, type RunState, spawnRun } from './run.js';
+import {
+  type Run,
+  type RunInfo,
+  type RunLine,
+  type RunState,
+  type SpawnProcess,
+  spawnRun,
+} from './run.js';
 
 export type { RunInfo, RunLine, RunState } from './run.js';
 
@@ -36,6 +44,17 @@ export interface ScriptRunnerOptions {
   onRunsChanged?: () => void;
   /** Times runs and the stop backstop (default: the real clock). */
   clock?: Clock;
+  /**
+   * How runs are found and stopped (default `process.platform`): POSIX process groups, or on
+   * Windows the guardian's sweep of the script's tree (see `guardian.ts`).
+   */
+  platform?: NodeJS.Platform;
+  /** The fs edge finding the package manager (default `findProgram` for `platform`). */
+  findProgram?: (name: string) => string | undefined;
+  /** The spawn edge that starts a run's guardian (default `child_process.spawn`). */
+  spawn?: SpawnProcess;
+  /** The Windows edge that ends a stuck guardian's tree (default: the real taskkill). */
+  taskkill?: Taskkill;
 }
 
 /**
@@ -52,8 +71,10 @@ export class ScriptRunner {
   private readonly maxRuns: number;
   private readonly logChars: number;
   private readonly clock: Clock;
+  private readonly platform: NodeJS.Platform;
 
   constructor(private readonly options: ScriptRunnerOptions) {
+    this.platform = options.platform ?? process.platform;
     this.graceMs = options.graceMs ?? 3_000;
     this.maxRuns = options.maxRuns ?? 20;
     this.logChars = (options.logBytes ?? 64 * 1024 * 1024) / 2;
@@ -93,7 +114,10 @@ export class ScriptRunner {
     const [command, argv] = scriptCommand(project.packageManager, script, args);
     // By absolute path: the run's working directory is the project, which must not be able to
     // supply its own `npm` through a relative PATH entry.
-    const program = findProgram(command);
+    const find =
+      this.options.findProgram ??
+      ((name: string) => findProgram(name, { platform: this.platform }));
+    const program = find(command);
     if (program === undefined)
       throw new InstanceError(
         'PROGRAM_NOT_FOUND',
@@ -126,6 +150,7 @@ export class ScriptRunner {
       },
       hasListeners: () => this.lineListeners.size > 0,
       onEnd: (ended, state, exitCode) => this.finish(ended, state, exitCode),
+      ...(this.options.spawn === undefined ? {} : { spawn: this.options.spawn }),
     });
     this.runs.set(id, run);
     this.evict();
@@ -200,8 +225,10 @@ export class ScriptRunner {
 
   /**
    * Stops a run's process group: SIGTERM to the group, whose guardian SIGKILLs whatever is
-   * left after the grace period and exits last. Resolves with the final state; `signal`
-   * aborts the wait, not the stop.
+   * left after the grace period and exits last. On Windows, which has neither, the guardian's
+   * stdin is closed: it then runs `taskkill /T` on the script's tree and `taskkill /T /F` after
+   * the grace period. A guardian still there 2 s after that is ended with its whole tree.
+   * Resolves with the final state; `signal` aborts the wait, not the stop.
    * @throws {InstanceError} `UNKNOWN_RUN`.
    */
   async stop(id: string, signal?: AbortSignal): Promise<RunInfo> {
@@ -209,10 +236,16 @@ export class ScriptRunner {
     if (run.info.state === 'running') {
       run.stopRequested = true;
       const pgid = run.child.pid;
-      signalGroup(pgid, 'SIGTERM');
+      const edges = {
+        platform: this.platform,
+        ...(this.options.taskkill === undefined ? {} : { taskkill: this.options.taskkill }),
+      };
+      // A signal on Windows would end the guardian at once and orphan the script's tree.
+      if (this.platform === 'win32') run.child.stdin?.end();
+      else signalGroup(pgid, 'SIGTERM', edges);
       // Only if the guardian itself is stuck: it exits within the grace period otherwise.
       const backstop = this.clock.setTimeout(
-        () => signalGroup(pgid, 'SIGKILL'),
+        () => signalGroup(pgid, 'SIGKILL', edges),
         this.graceMs + 2_000,
       );
       void run.exited.then(() => this.clock.clearTimeout(backstop));

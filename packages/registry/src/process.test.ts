@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { checkStale, exitStatus, isProcessAlive, signalGroup } from './index.js';
+import { runTaskkill, taskkillTree } from './process.js';
 
 async function deadPid(): Promise<number> {
   const child = spawn(process.execPath, ['-e', '']);
@@ -85,5 +86,87 @@ describe.skipIf(process.platform === 'win32')('signalGroup', () => {
     expect(signalGroup(undefined, 'SIGTERM')).toBe(false);
     expect(signalGroup(0, 'SIGTERM')).toBe(false);
     expect(signalGroup(-1, 'SIGTERM')).toBe(false);
+  });
+});
+
+// Above Linux's largest pid (2^22): if a signal ever escaped the injected edges, it would reach
+// no process.
+const NO_SUCH_PID = 4_194_999;
+
+describe('signalGroup on Windows (platform injected)', () => {
+  const edges = () => {
+    const kills: [number, NodeJS.Signals | 0][] = [];
+    const taskkills: (readonly string[])[] = [];
+    return {
+      kills,
+      taskkills,
+      kill: (pid: number, signal: NodeJS.Signals | 0) => {
+        kills.push([pid, signal]);
+      },
+      taskkill: async (args: readonly string[]) => {
+        taskkills.push(args);
+      },
+    };
+  };
+
+  it('ends the whole tree with taskkill /T /F, not the leader alone', () => {
+    for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+      const e = edges();
+      const sent = signalGroup(NO_SUCH_PID, signal, {
+        platform: 'win32',
+        kill: e.kill,
+        taskkill: e.taskkill,
+      });
+      expect(sent).toBe(true);
+      expect(e.taskkills).toEqual([['/PID', String(NO_SUCH_PID), '/T', '/F']]);
+      // Only probed, never signalled: a signal would end the leader and orphan its tree.
+      expect(e.kills).toEqual([[NO_SUCH_PID, 0]]);
+    }
+  });
+
+  it('says false, and runs nothing, once the root of the tree is gone', () => {
+    const e = edges();
+    const gone = (pid: number, signal: NodeJS.Signals | 0) => {
+      e.kill(pid, signal);
+      throw Object.assign(new Error('kill ESRCH'), { code: 'ESRCH' });
+    };
+    expect(
+      signalGroup(NO_SUCH_PID, 'SIGTERM', { platform: 'win32', kill: gone, taskkill: e.taskkill }),
+    ).toBe(false);
+    expect(e.taskkills).toEqual([]);
+    expect(signalGroup(undefined, 'SIGTERM', { platform: 'win32', taskkill: e.taskkill })).toBe(
+      false,
+    );
+  });
+
+  it('asks a tree to close, or forces it, through taskkill /T', async () => {
+    const e = edges();
+    await taskkillTree(42, false, e.taskkill);
+    await taskkillTree(42, true, e.taskkill);
+    expect(e.taskkills).toEqual([
+      ['/PID', '42', '/T'],
+      ['/PID', '42', '/T', '/F'],
+    ]);
+  });
+
+  it('runTaskkill resolves when taskkill cannot even start (as here, on Linux)', async () => {
+    await expect(runTaskkill(['/PID', String(NO_SUCH_PID), '/T'])).resolves.toBeUndefined();
+  });
+});
+
+describe('signalGroup on macOS (platform injected)', () => {
+  it('signals the POSIX group (a negative pid) and never runs taskkill', () => {
+    const kills: [number, NodeJS.Signals | 0][] = [];
+    const taskkills: (readonly string[])[] = [];
+    const sent = signalGroup(NO_SUCH_PID, 'SIGTERM', {
+      platform: 'darwin',
+      kill: (pid, signal) => kills.push([pid, signal]),
+      taskkill: async (args) => {
+        taskkills.push(args);
+      },
+    });
+    expect(sent).toBe(true);
+    expect(kills).toEqual([[-NO_SUCH_PID, 'SIGTERM']]);
+    expect(taskkills).toEqual([]);
   });
 });

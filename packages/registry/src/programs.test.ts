@@ -39,3 +39,95 @@ describe('findProgram', () => {
     expect(findProgram('tool', { path: `${a}:${b}`, platform: 'linux' })).toBeUndefined();
   });
 });
+
+describe('findProgram on Windows (platform injected)', () => {
+  // A stand-in for a Windows disk: the files that exist, matched without regard to case.
+  const disk = (...files: string[]) => {
+    const set = new Set(files.map((f) => f.toLowerCase()));
+    const asked: string[] = [];
+    return {
+      asked,
+      isProgram: (file: string, platform: NodeJS.Platform) => {
+        expect(platform).toBe('win32');
+        asked.push(file);
+        return set.has(file.toLowerCase());
+      },
+    };
+  };
+  const PATHEXT = '.COM;.EXE;.BAT;.CMD;.VBS;.VBE;.JS;.JSE;.WSF;.WSH;.MSC';
+
+  it('finds npm.cmd, never the extensionless sh script npm installs beside it', () => {
+    const { isProgram, asked } = disk(
+      'C:\\Program Files\\nodejs\\npm',
+      'C:\\Program Files\\nodejs\\npm.cmd',
+      'C:\\Program Files\\nodejs\\npm.ps1',
+    );
+    const found = findProgram('npm', {
+      platform: 'win32',
+      path: 'C:\\Windows\\system32;"C:\\Program Files\\nodejs"',
+      pathExt: PATHEXT,
+      isProgram,
+    });
+    expect(found).toBe('C:\\Program Files\\nodejs\\npm.cmd');
+    expect(asked).not.toContain('C:\\Program Files\\nodejs\\npm');
+    expect(asked).not.toContain('C:\\Windows\\system32\\npm');
+  });
+
+  it('tries PATHEXT in its order within a folder, and folders in PATH order', () => {
+    const { isProgram } = disk('C:\\a\\tool.cmd', 'C:\\a\\tool.exe', 'C:\\b\\other.exe');
+    const win = { platform: 'win32', isProgram } as const;
+    expect(findProgram('tool', { ...win, path: 'C:\\a', pathExt: '.COM;.EXE;.BAT;.CMD' })).toBe(
+      'C:\\a\\tool.exe',
+    );
+    expect(findProgram('tool', { ...win, path: 'C:\\a', pathExt: '.CMD;.EXE' })).toBe(
+      'C:\\a\\tool.cmd',
+    );
+    expect(findProgram('other', { ...win, path: 'C:\\a;C:\\b', pathExt: '.CMD;.EXE' })).toBe(
+      'C:\\b\\other.exe',
+    );
+  });
+
+  it('never brings the extensionless file back through an empty PATHEXT entry', () => {
+    const { isProgram } = disk('C:\\a\\tool', 'C:\\a\\tool.cmd');
+    expect(
+      findProgram('tool', { platform: 'win32', path: 'C:\\a', pathExt: ';.EXE;;.CMD', isProgram }),
+    ).toBe('C:\\a\\tool.cmd');
+  });
+
+  it('takes a name with a PATHEXT extension as it is, and only then adds extensions', () => {
+    const { isProgram } = disk('C:\\nodejs\\node.exe', 'C:\\py\\python3.11.exe');
+    const win = {
+      platform: 'win32',
+      path: 'C:\\nodejs;C:\\py',
+      pathExt: PATHEXT,
+      isProgram,
+    } as const;
+    expect(findProgram('node.exe', win)).toBe('C:\\nodejs\\node.exe');
+    expect(findProgram('python3.11', win)).toBe('C:\\py\\python3.11.exe');
+  });
+
+  it('skips relative, drive-relative and empty entries, and refuses names with a folder or drive', () => {
+    const { isProgram, asked } = disk('C:\\real\\tool.exe', 'C:\\proj\\tool.exe');
+    const win = { platform: 'win32', pathExt: PATHEXT, isProgram } as const;
+    expect(findProgram('tool', { ...win, path: '.;node_modules\\.bin;;C:proj;C:\\real' })).toBe(
+      'C:\\real\\tool.exe',
+    );
+    expect(asked.every((file) => file.startsWith('C:\\real\\'))).toBe(true);
+    expect(findProgram('.\\tool', { ...win, path: 'C:\\real' })).toBeUndefined();
+    expect(findProgram('C:tool', { ...win, path: 'C:\\real' })).toBeUndefined();
+  });
+});
+
+describe('findProgram on macOS (platform injected)', () => {
+  it('follows the POSIX rules: `:` separates entries, the name is taken as it is', async () => {
+    await using tmp = await createTempDir();
+    await writeFile(path.join(tmp.path, 'tool'), '#!/bin/sh\n', { mode: 0o755 });
+    await writeFile(path.join(tmp.path, 'tool.cmd'), '@echo off\n', { mode: 0o755 });
+    expect(findProgram('tool', { path: `relative:${tmp.path}`, platform: 'darwin' })).toBe(
+      path.join(tmp.path, 'tool'),
+    );
+    expect(
+      findProgram('tool', { path: `${tmp.path};C:\\x`, platform: 'darwin', pathExt: '.CMD' }),
+    ).toBeUndefined();
+  });
+});

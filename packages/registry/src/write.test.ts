@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { rename as fsRename, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { type BeaconPaths, ensurePaths, resolvePaths } from '@mcp-beacon/paths';
 import {
@@ -13,6 +13,7 @@ import {
 } from '@mcp-beacon/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  type Clock,
   instanceFile,
   RegistryError,
   register,
@@ -182,21 +183,198 @@ describe('register', () => {
     await reg.close();
   });
 
-  it('does not leave a record behind when the first write fails', async () => {
+  it('does not leave a record behind when the first write fails, unless asked to retry it on heartbeats', async () => {
     const { writeFile } = await import('node:fs/promises');
     await writeFile(path.join(tmp.path, 'blocked'), 'x');
-    await expect(
+    const fields = { pid: process.pid, path: tmp.path, port: 4500, name: 'p' };
+    const blocked = resolvePaths({ home: path.join(tmp.path, 'blocked') });
+    for (const retry of [{}, { retryFirstWrite: true, heartbeatMs: 0 }]) {
+      await expect(
+        register({ paths: blocked, ...retry, record: { ...fields, has_package_json: false } }),
+      ).rejects.toMatchObject({ code: 'WRITE_FAILED' });
+    }
+  });
+  it('writes the record on a later heartbeat when the first write failed', async () => {
+    const { rm, writeFile } = await import('node:fs/promises');
+    const blocked = path.join(tmp.path, 'blocked');
+    await writeFile(blocked, 'x');
+    const clock = manualClock();
+    const errors: RegistryError[] = [];
+    const reg = await register({
+      paths: resolvePaths({ home: blocked }),
+      clock,
+      retryFirstWrite: true,
+      onHeartbeatError: (e) => errors.push(e),
+      record: { pid: process.pid, path: tmp.path, port: 4600, name: 'p', has_package_json: false },
+    });
+    expect(reg.written).toBe(false);
+    expect(errors).toMatchObject([{ code: 'WRITE_FAILED' }]);
+    expect((await safeReadInstance(reg.file)).ok).toBe(false);
+    await rm(blocked);
+    await clock.advance(5_000);
+    await reg.heartbeat();
+    expect(reg.written).toBe(true);
+    expect(await safeReadInstance(reg.file)).toMatchObject({
+      ok: true,
+      value: {
+        id: reg.id,
+        started: '2026-01-01T00:00:00.000Z',
+        last_seen: '2026-01-01T00:00:05.000Z',
+      },
+    });
+    await reg.close();
+    expect(await safeReadInstance(reg.file)).toMatchObject({ reason: 'NOT_FOUND' });
+  });
+});
+
+/** An fs error as Node raises it. */
+const fsError = (code: string) =>
+  Object.assign(new Error(`${code}: operation not permitted, rename`), { code });
+
+/** A clock whose waits happen at once and are written down (ms each). */
+const recordingClock = () => {
+  const waits: number[] = [];
+  const clock: Clock = {
+    now: () => 0,
+    setTimeout: (callback, ms) => {
+      waits.push(ms);
+      setImmediate(callback);
+      return waits.length;
+    },
+    clearTimeout: () => undefined,
+  };
+  return { clock, waits };
+};
+
+/** Advances `clock` in small steps until `promise` settles, so waits on it can end. */
+async function settleOn<T>(clock: ReturnType<typeof manualClock>, promise: Promise<T>): Promise<T> {
+  let settled = false;
+  promise.then(
+    () => {
+      settled = true;
+    },
+    () => {
+      settled = true;
+    },
+  );
+  while (!settled) {
+    await clock.advance(10);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  return promise;
+}
+
+describe('writeInstance on Windows (platform injected)', () => {
+  it('a renamed-over record on a transient EPERM is written after a retry', async () => {
+    const r = record();
+    const file = await writeInstance(paths, r);
+    let refusals = 0;
+    const rename = async (from: string, to: string) => {
+      if (refusals < 2) {
+        refusals++;
+        throw fsError('EPERM');
+      }
+      await fsRename(from, to);
+    };
+    const next = { ...r, last_seen: '2026-01-01T00:00:05.000Z' };
+    expect(await writeInstance(paths, next, { platform: 'win32', rename })).toBe(file);
+    expect(refusals).toBe(2);
+    expect(JSON.parse(await readFile(file, 'utf8'))).toEqual(next);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect(await readdir(paths.temp)).toEqual([]);
+  });
+
+  it('retries EBUSY and EACCES too, at most 10 tries over 950 ms, then fails with the old record intact', async () => {
+    const r = record();
+    const file = await writeInstance(paths, r);
+    for (const code of ['EBUSY', 'EACCES', 'EPERM']) {
+      const { clock, waits } = recordingClock();
+      let tries = 0;
+      const rename = async () => {
+        tries++;
+        throw fsError(code);
+      };
+      const error = await writeInstance(
+        paths,
+        { ...r, port: 4101 },
+        { platform: 'win32', rename, clock },
+      ).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'WRITE_FAILED', cause: { code } });
+      expect(tries).toBe(10);
+      expect(waits).toEqual([10, 20, 40, 80, 160, 160, 160, 160, 160]);
+      expect(waits.reduce((a, b) => a + b, 0)).toBe(950);
+      expect(await readdir(paths.temp)).toEqual([]);
+      expect(JSON.parse(await readFile(file, 'utf8'))).toEqual(r);
+    }
+  });
+
+  it('does not retry an error no wait mends (ENOSPC, EXDEV)', async () => {
+    for (const code of ['ENOSPC', 'EXDEV']) {
+      const { clock, waits } = recordingClock();
+      let tries = 0;
+      const rename = async () => {
+        tries++;
+        throw fsError(code);
+      };
+      await expect(
+        writeInstance(paths, record(), { platform: 'win32', rename, clock }),
+      ).rejects.toMatchObject({ code: 'WRITE_FAILED', cause: { code } });
+      expect(tries).toBe(1);
+      expect(waits).toEqual([]);
+    }
+  });
+
+  it('registers an instance whose first write stayed refused once a heartbeat gets through', async () => {
+    const clock = manualClock();
+    let held = true;
+    const rename = async (from: string, to: string) => {
+      if (held) throw fsError('EPERM');
+      await fsRename(from, to);
+    };
+    const errors: RegistryError[] = [];
+    const reg = await settleOn(
+      clock,
       register({
-        paths: resolvePaths({ home: path.join(tmp.path, 'blocked') }),
+        paths,
+        clock,
+        platform: 'win32',
+        rename,
+        retryFirstWrite: true,
+        onHeartbeatError: (e) => errors.push(e),
         record: {
           pid: process.pid,
           path: tmp.path,
-          port: 4500,
+          port: 4700,
           name: 'p',
           has_package_json: false,
         },
       }),
-    ).rejects.toMatchObject({ code: 'WRITE_FAILED' });
+    );
+    expect(errors).toMatchObject([{ code: 'WRITE_FAILED', cause: { code: 'EPERM' } }]);
+    expect(reg.written).toBe(false);
+    held = false;
+    await clock.advance(5_000);
+    await reg.heartbeat();
+    expect(reg.written).toBe(true);
+    expect(await safeReadInstance(reg.file)).toMatchObject({ ok: true, value: { id: reg.id } });
+    await reg.close();
+  });
+});
+
+describe('writeInstance on macOS (platform injected)', () => {
+  it('fails at once on EPERM: a permission problem there, not a passing hold', async () => {
+    const { clock, waits } = recordingClock();
+    let tries = 0;
+    const rename = async () => {
+      tries++;
+      throw fsError('EPERM');
+    };
+    await expect(
+      writeInstance(paths, record(), { platform: 'darwin', rename, clock }),
+    ).rejects.toMatchObject({ code: 'WRITE_FAILED', cause: { code: 'EPERM' } });
+    expect(tries).toBe(1);
+    expect(waits).toEqual([]);
+    expect(await readdir(paths.temp)).toEqual([]);
   });
 });
 
