@@ -1,7 +1,8 @@
 import { createServer } from 'node:net';
-import { freePort } from '@mcp-beacon/test-utils';
+import type { LoopbackAddress, PortOwnership } from '@mcp-beacon/registry';
+import { freePort, makeRecord } from '@mcp-beacon/test-utils';
 import { describe, expect, it } from 'vitest';
-import { probePort, urlEndpoint } from './_probe.js';
+import { probePort, safeTarget, urlEndpoint } from './_probe.js';
 
 describe('probePort', () => {
   it('says a listening port is open and a refusing one is not, sending nothing', async () => {
@@ -21,5 +22,51 @@ describe('probePort', () => {
     expect(urlEndpoint('http://127.0.0.1:7778/mcp')).toEqual({ host: '127.0.0.1', port: 7778 });
     expect(urlEndpoint('http://[::1]:9/mcp')).toEqual({ host: '::1', port: 9 });
     expect(urlEndpoint('http://localhost/mcp')).toEqual({ host: 'localhost', port: 80 });
+  });
+});
+
+describe('safeTarget', () => {
+  const record = makeRecord({ pid: 4321, port: 8080, url: 'http://localhost:8080/mcp' });
+  const deps = (
+    portOwner: () => Promise<PortOwnership>,
+    loopbacks: () => Promise<LoopbackAddress[] | undefined> = async () => ['127.0.0.1'],
+  ) => ({ probe: async () => true, portOwner, loopbacks });
+
+  it('refuses while the port-owner check fails, and goes ahead where it is off', async () => {
+    const failing = async (): Promise<never> => {
+      throw new Error('/usr/sbin/lsof failed: no answer within 5000 ms');
+    };
+    expect(await safeTarget(record, deps(failing), false)).toEqual({
+      refused:
+        'cannot tell which process holds port 8080 (/usr/sbin/lsof failed: no answer within 5000 ms); not connecting, so its token stays private',
+    });
+    expect(
+      await safeTarget(
+        record,
+        deps(async () => 'owner', failing),
+        false,
+      ),
+    ).toMatchObject({
+      refused: expect.stringMatching(/^cannot tell which process holds port 8080/),
+    });
+    expect(
+      await safeTarget(
+        record,
+        deps(
+          async () => 'unknown',
+          async () => undefined,
+        ),
+        false,
+      ),
+    ).toEqual({ record });
+    expect(
+      await safeTarget(
+        record,
+        deps(async () => 'owner'),
+        false,
+      ),
+    ).toEqual({
+      record: { ...record, url: 'http://127.0.0.1:8080/mcp' },
+    });
   });
 });

@@ -1,5 +1,5 @@
 import { connect } from 'node:net';
-import type { InstanceRecord } from '@mcp-beacon/registry';
+import type { InstanceRecord, LoopbackAddress, PortOwnership } from '@mcp-beacon/registry';
 import type { ConnectionDeps } from './types.js';
 
 /**
@@ -45,17 +45,33 @@ export async function safeTarget(
   const { pid, port } = record;
   if (knock && !(await deps.probe(record).catch(() => true)))
     return { refused: `nothing accepts connections on port ${port}` };
-  const owner = await deps.portOwner(pid, port).catch(() => 'unknown' as const);
+  // A check that fails (lsof or netstat failing where they answered before) is no answer: the
+  // attempt fails and is retried, rather than the token going to whoever holds the port now.
+  // `unknown` (the check is off here, which the check said once) goes ahead.
+  const cannotTell = (error: unknown) => ({
+    refused: `cannot tell which process holds port ${port} (${error instanceof Error ? error.message : String(error)}); not connecting, so its token stays private`,
+  });
+  let owner: PortOwnership;
+  try {
+    owner = await deps.portOwner(pid, port);
+  } catch (error) {
+    return cannotTell(error);
+  }
   if (owner === 'other')
     return {
       refused: `port ${port} is held by a process other than ${pid}; not connecting, so its token stays private`,
     };
   // A `localhost` URL goes to the literal address the process holds (127.0.0.1 first), so every
   // socket goes where the port-owner check looked, not wherever `localhost` resolves (another
-  // user may listen on the other family). Unknown (no /proc): the record as it is.
+  // user may listen on the other family). Unknown (the check is off): the record as it is.
   const url = new URL(record.url);
   if (url.hostname !== 'localhost') return { record };
-  const owned = await deps.loopbacks(pid, port).catch(() => undefined);
+  let owned: LoopbackAddress[] | undefined;
+  try {
+    owned = await deps.loopbacks(pid, port);
+  } catch (error) {
+    return cannotTell(error);
+  }
   if (owned === undefined) return { record };
   const address = owned.includes('127.0.0.1') ? '127.0.0.1' : owned[0];
   if (address === undefined)

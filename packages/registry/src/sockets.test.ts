@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { connect, createServer, type Server } from 'node:net';
@@ -7,7 +8,8 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createTempDir, startProcess, type TestProcess, testNode } from '@mcp-beacon/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkPortOwner, findPortOwner, ownedLoopbacks } from './sockets.js';
+import { runCommand } from './_port-tools.js';
+import { type CommandRunner, checkPortOwner, findPortOwner, ownedLoopbacks } from './sockets.js';
 
 const servers: Server[] = [];
 const fresh = { maxAgeMs: 0 };
@@ -55,13 +57,29 @@ describe.runIf(process.platform === 'linux')('checkPortOwner in a burst', () => 
   });
 });
 
-describe('checkPortOwner elsewhere', () => {
-  it('answers unknown without /proc', async () => {
-    if (process.platform === 'linux')
-      expect(await checkPortOwner(process.pid, 1, { proc: '/nonexistent' })).toBe('none');
-    else expect(await checkPortOwner(process.pid, 1)).toBe('unknown');
+describe('checkPortOwner with a proc root', () => {
+  it('reads it on any OS, and finds nothing where there is none', async () => {
+    expect(await checkPortOwner(process.pid, 1, { proc: '/nonexistent' })).toBe('none');
   });
 });
+
+// On the CI's macOS and Windows runners: the real lsof and netstat.
+describe.runIf(process.platform === 'darwin' || process.platform === 'win32')(
+  'checkPortOwner from the OS tool',
+  () => {
+    it('knows the pid that listens, and that another does not', async () => {
+      const lines: string[] = [];
+      const options = { ...fresh, log: (line: string) => lines.push(line) };
+      const port = await listen();
+      expect(await checkPortOwner(process.pid, port, options)).toBe('owner');
+      expect(await ownedLoopbacks(process.pid, port, options)).toEqual(['127.0.0.1']);
+      expect(await findPortOwner(port, options)).toBe(process.pid);
+      await using other = startProcess(testNode, ['-e', 'setInterval(() => {}, 1000)']);
+      expect(await checkPortOwner(other.pid, port, options)).toBe('other');
+      expect(lines).toEqual([]);
+    });
+  },
+);
 
 /** Another process listening on `host` (and `port`, else any free one); its pid and port. */
 async function listenElsewhere(host: string, port = 0): Promise<{ pid: number; port: number }> {
@@ -235,5 +253,189 @@ describe.runIf(process.platform !== 'win32')('the socket table', () => {
     // A hub's days in brief: 25 tables of 20,000 sockets each, none outliving its table.
     for (let round = 1; round <= 25; round++) await read(round);
     expect((heap() - before) / 2 ** 20).toBeLessThan(8);
+  });
+});
+
+// The samples below follow the tools' documented formats. lsof -F (lsof(8), OUTPUT FOR OTHER
+// PROGRAMS): one field per line, its letter first; `p` starts a process, `f` a file of it, `t`
+// is the file's type and `n` its name, `*` for a wildcard address, IPv6 in brackets.
+const LSOF_SAMPLE = [
+  'p512',
+  'f6',
+  'tIPv4',
+  'n127.0.0.1:8080',
+  'p733',
+  'f21',
+  'tIPv6',
+  'n[::1]:8080',
+  'f22',
+  'tIPv6',
+  'n*:9090',
+  'p901',
+  'f5',
+  'tIPv4',
+  'n*:7070',
+  '',
+].join('\n');
+
+// netstat -ano (Windows): CRLF lines, an address and port per endpoint (IPv6 in brackets, a zone
+// after `%`), the owning PID last; UDP lines have no state.
+const NETSTAT_SAMPLE = [
+  '',
+  'Active Connections',
+  '',
+  '  Proto  Local Address          Foreign Address        State           PID',
+  '  TCP    0.0.0.0:135            0.0.0.0:0              LISTENING       1004',
+  '  TCP    127.0.0.1:8080         0.0.0.0:0              LISTENING       4321',
+  '  TCP    127.0.0.1:8080         127.0.0.1:52311        ESTABLISHED     4321',
+  '  TCP    127.0.0.1:52311        127.0.0.1:8080         ESTABLISHED     9876',
+  '  TCP    [::]:135               [::]:0                 LISTENING       1004',
+  '  TCP    [::1]:8080             [::]:0                 LISTENING       5555',
+  '  UDP    0.0.0.0:500            *:*                                    3456',
+  '',
+].join('\r\n');
+
+/** A stand-in for running the OS's tool: answers `reply`, records what was run. */
+function fakeRunner(
+  reply: (file: string) => Promise<{ status: number; stdout: string; stderr: string }>,
+) {
+  const calls: Array<{ file: string; args: readonly string[] }> = [];
+  const run = async (file: string, args: readonly string[]) => {
+    calls.push({ file, args });
+    return reply(file);
+  };
+  return { run, calls };
+}
+const answer =
+  (stdout: string, status = 0, stderr = '') =>
+  async () => ({ status, stdout, stderr });
+
+describe('checkPortOwner on macOS, from lsof', () => {
+  it('runs /usr/sbin/lsof for listening TCP sockets and reads its fields', async () => {
+    const { run, calls } = fakeRunner(answer(LSOF_SAMPLE));
+    const mac = { platform: 'darwin' as const, run, log: () => undefined, maxAgeMs: 60_000 };
+    expect(await checkPortOwner(512, 8080, mac)).toBe('owner');
+    expect(await checkPortOwner(733, 8080, mac)).toBe('owner');
+    expect(await checkPortOwner(901, 8080, mac)).toBe('other');
+    expect(await checkPortOwner(733, 9090, mac)).toBe('owner');
+    // lsof lists the user's own processes only: a port none of them holds may be another
+    // user's, so it is never `none`.
+    expect(await checkPortOwner(512, 6060, mac)).toBe('other');
+    expect(calls[0]).toEqual({
+      file: '/usr/sbin/lsof',
+      args: ['-nP', '-w', '-iTCP', '-sTCP:LISTEN', '-Fptn'],
+    });
+    // Checks share a recent run; each of the two misses (901, 6060) ran it once more.
+    expect(calls).toHaveLength(3);
+  });
+
+  it('gives each loopback address to the process whose socket takes its connections', async () => {
+    const { run } = fakeRunner(answer(LSOF_SAMPLE));
+    const mac = { platform: 'darwin' as const, run, log: () => undefined };
+    expect(await ownedLoopbacks(512, 8080, mac)).toEqual(['127.0.0.1']);
+    expect(await ownedLoopbacks(733, 8080, mac)).toEqual(['::1']);
+    // An IPv6 wildcard takes both families' connections, as on Linux (dual-stack by default).
+    expect(await ownedLoopbacks(733, 9090, mac)).toEqual(['127.0.0.1', '::1']);
+    expect(await ownedLoopbacks(901, 7070, mac)).toEqual(['127.0.0.1']); // an IPv4 wildcard
+    expect(await ownedLoopbacks(901, 8080, mac)).toEqual([]);
+    expect(await findPortOwner(7070, mac)).toBe(901);
+  });
+});
+
+// macOS's way, run against a real lsof where Linux has one installed (at /usr/bin).
+describe.runIf(process.platform === 'linux' && existsSync('/usr/bin/lsof'))(
+  'checkPortOwner the macOS way, with a real lsof',
+  () => {
+    it('tells this process from another on a real port', async () => {
+      const atUsrBin: CommandRunner = (file, args, limits) =>
+        runCommand(file.replace('/usr/sbin/', '/usr/bin/'), args, limits);
+      const mac = { platform: 'darwin' as const, run: atUsrBin, log: () => undefined, ...fresh };
+      const port = await listen();
+      expect(await checkPortOwner(process.pid, port, mac)).toBe('owner');
+      expect(await ownedLoopbacks(process.pid, port, mac)).toEqual(['127.0.0.1']);
+      const other = await listenElsewhere('127.0.0.1');
+      expect(await checkPortOwner(process.pid, other.port, mac)).toBe('other');
+      expect(await findPortOwner(other.port, mac)).toBe(other.pid);
+    });
+  },
+);
+
+describe('checkPortOwner on Windows, from netstat', () => {
+  it('runs netstat.exe from %SystemRoot%\\System32 and reads LISTENING lines', async () => {
+    const { run, calls } = fakeRunner(answer(NETSTAT_SAMPLE));
+    const win = {
+      platform: 'win32' as const,
+      run,
+      env: { SystemRoot: 'D:\\Windows' },
+      log: () => undefined,
+    };
+    expect(await checkPortOwner(4321, 8080, win)).toBe('owner');
+    expect(await checkPortOwner(5555, 8080, win)).toBe('owner');
+    expect(await checkPortOwner(9876, 8080, win)).toBe('other'); // only connected to it
+    // netstat lists every user's sockets: a port in none of its lines is free.
+    expect(await checkPortOwner(4321, 6060, win)).toBe('none');
+    expect(calls[0]).toEqual({
+      file: 'D:\\Windows\\System32\\netstat.exe',
+      args: ['-a', '-n', '-o'],
+    });
+    expect(await ownedLoopbacks(4321, 8080, win)).toEqual(['127.0.0.1']);
+    expect(await ownedLoopbacks(5555, 8080, win)).toEqual(['::1']);
+    expect(await ownedLoopbacks(1004, 135, win)).toEqual(['127.0.0.1', '::1']);
+    expect(await findPortOwner(8080, win)).toBe(4321);
+  });
+});
+
+describe('a port-owner check that cannot run', () => {
+  it('says once that the check is off when the tool is missing, and goes ahead', async () => {
+    const lines: string[] = [];
+    const missing = Object.assign(new Error('spawn /usr/sbin/lsof ENOENT'), { code: 'ENOENT' });
+    const { run, calls } = fakeRunner(() => Promise.reject(missing));
+    const mac = { platform: 'darwin' as const, run, log: (line: string) => lines.push(line) };
+    const answers = await Promise.all([1, 2, 3].map((pid) => checkPortOwner(pid, 8080, mac)));
+    expect(answers).toEqual(['unknown', 'unknown', 'unknown']);
+    expect(await ownedLoopbacks(1, 8080, mac)).toBeUndefined();
+    expect(await checkPortOwner(1, 8080, mac)).toBe('unknown');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/port-owner check is off.*\/usr\/sbin\/lsof.*ENOENT/);
+    expect(calls).toHaveLength(1); // not run again once it is known missing
+  });
+
+  it('says so too when the tool fails on its first run', async () => {
+    const lines: string[] = [];
+    const { run } = fakeRunner(answer('', 1, 'lsof: unsupported option'));
+    const mac = { platform: 'darwin' as const, run, log: (line: string) => lines.push(line) };
+    expect(await checkPortOwner(1, 8080, mac)).toBe('unknown');
+    expect(lines).toEqual([expect.stringMatching(/port-owner check is off.*unsupported option/)]);
+  });
+
+  it('refuses to guess when a tool that worked fails later', async () => {
+    let fail = false;
+    const { run } = fakeRunner(async () =>
+      fail
+        ? { status: 2, stdout: '', stderr: 'out of memory' }
+        : { status: 0, stdout: NETSTAT_SAMPLE, stderr: '' },
+    );
+    const lines: string[] = [];
+    const win = {
+      platform: 'win32' as const,
+      run,
+      env: {},
+      maxAgeMs: 0,
+      log: (l: string) => lines.push(l),
+    };
+    expect(await checkPortOwner(4321, 8080, win)).toBe('owner');
+    fail = true;
+    await expect(checkPortOwner(4321, 8080, win)).rejects.toThrow(/out of memory/);
+    expect(lines).toEqual([]);
+  });
+
+  it('says the check is off on a system it has no tool for', async () => {
+    const lines: string[] = [];
+    const { run, calls } = fakeRunner(answer(''));
+    const bsd = { platform: 'freebsd' as const, run, log: (line: string) => lines.push(line) };
+    expect(await checkPortOwner(1, 8080, bsd)).toBe('unknown');
+    expect(await checkPortOwner(1, 8080, bsd)).toBe('unknown');
+    expect(lines).toEqual([expect.stringMatching(/port-owner check is off.*freebsd/)]);
+    expect(calls).toEqual([]);
   });
 });

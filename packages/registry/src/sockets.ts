@@ -1,5 +1,16 @@
 import { readlinkSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
+import {
+  type CommandOutput,
+  type CommandRunner,
+  type Listener,
+  runCommand,
+  type ToolListeners,
+  toolListeners,
+} from './_port-tools.js';
+import { createLogger } from './logger.js';
+
+export type { CommandOutput, CommandRunner };
 
 /** What {@link checkPortOwner} found. */
 export type PortOwnership =
@@ -9,15 +20,53 @@ export type PortOwnership =
   | 'other'
   /** Nothing listens on the port. */
   | 'none'
-  /** Not checkable on this platform (no /proc); callers go ahead. */
+  /** Not checkable here (no /proc, and no working lsof or netstat); callers go ahead. */
   | 'unknown';
 
-/** Options of {@link checkPortOwner}. */
+/** Options of {@link checkPortOwner}, {@link ownedLoopbacks} and {@link findPortOwner}. */
 export interface PortOwnerOptions {
-  /** The proc file system root (default `/proc`; tests may point elsewhere). */
+  /** The proc file system root (default `/proc`; tests may point elsewhere). Set, it is read on any OS. */
   proc?: string;
   /** Reuse socket tables read this recently, in ms (default 250). */
   maxAgeMs?: number;
+  /**
+   * Whose way of telling applies (default `process.platform`): Linux reads /proc, macOS runs
+   * `/usr/sbin/lsof`, Windows `netstat.exe` from `%SystemRoot%\System32`; elsewhere the check
+   * is off.
+   */
+  platform?: NodeJS.Platform;
+  /** Runs lsof or netstat (default: `execFile`, no shell, 5 s and 16 MiB at most). */
+  run?: CommandRunner;
+  /** Where `%SystemRoot%` is read on Windows (default `process.env`). */
+  env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Where the one line saying that the check is off goes, when the OS has no tool for it or
+   * its tool is missing or fails on its first run (default: a `warn` line on stderr).
+   */
+  log?: (message: string) => void;
+}
+
+const warnOnStderr = (message: string) => createLogger('warn').warn(message);
+
+/** The OS tool's view of `port`, or undefined where this is Linux's /proc to read. */
+function viaTool(options: PortOwnerOptions):
+  | {
+      port: (
+        port: number,
+        settled?: (l: Listener[]) => boolean,
+      ) => Promise<ToolListeners | undefined>;
+    }
+  | undefined {
+  const platform = options.platform ?? process.platform;
+  if (options.proc !== undefined || platform === 'linux') return undefined;
+  const tool = {
+    platform,
+    run: options.run ?? runCommand,
+    env: options.env ?? process.env,
+    log: options.log ?? warnOnStderr,
+    maxAgeMs: options.maxAgeMs ?? 250,
+  };
+  return { port: (port, settled) => toolListeners(port, tool, settled) };
 }
 
 /** Listening sockets by port, each as its inode and the local address it is bound to. */
@@ -88,18 +137,29 @@ async function listeningOn(
 }
 
 /**
- * Tells whether process `pid` holds the socket listening on TCP `port` (Linux, from /proc):
- * a record's port may be taken over by another process once the one that wrote the record
- * is gone, and a client must not send the record's token there. Another user's process
- * shows as `other`, since its descriptors are not readable.
+ * Tells whether process `pid` holds the socket listening on TCP `port`: a record's port may
+ * be taken over by another process once the one that wrote the record is gone, and a client
+ * must not send the record's token there. Linux reads /proc (another user's process shows as
+ * `other`, since its descriptors are not readable); macOS asks lsof, which lists the user's
+ * own processes only, so a port none of them holds is `other`, never `none`; Windows asks
+ * netstat, which lists every process's sockets. `unknown` where the check is off (said once
+ * through `options.log`).
+ * @throws {RegistryError} `READ_FAILED` when lsof or netstat, having answered before, fails.
  */
 export async function checkPortOwner(
   pid: number,
   port: number,
   options: PortOwnerOptions = {},
 ): Promise<PortOwnership> {
+  const tool = viaTool(options);
+  if (tool) {
+    // A pid missing from a recent table may have started listening since: read afresh.
+    const seen = await tool.port(port, (listeners) => listeners.some((l) => l.pid === pid));
+    if (seen === undefined) return 'unknown';
+    if (seen.listeners.some((l) => l.pid === pid)) return 'owner';
+    return seen.listeners.length > 0 || !seen.seesAllUsers ? 'other' : 'none';
+  }
   const proc = options.proc ?? '/proc';
-  if (options.proc === undefined && process.platform !== 'linux') return 'unknown';
   let sockets = await listeningOn(proc, port, options.maxAgeMs);
   // A port missing from a recent table may have started listening since: read afresh.
   if (sockets.size === 0) sockets = await listeningOn(proc, port, 0);
@@ -125,37 +185,58 @@ const REACHED_THROUGH: ReadonlyArray<readonly [LoopbackAddress, readonly string[
 ];
 
 /**
+ * The loopback addresses whose connections go to the process, from the sockets listening on a
+ * port (their local addresses, and whether each is the process's): the kernel hands a
+ * connection to the most specific bind that listens, and that bind's sockets must all be the
+ * process's (another user's 127.0.0.1 beside an IPv6-only `::`, or SO_REUSEPORT siblings of
+ * another process, would get some of the connections).
+ */
+function reachedLoopbacks(
+  sockets: ReadonlyArray<{ address: string; owned: boolean }>,
+): LoopbackAddress[] {
+  const found: LoopbackAddress[] = [];
+  for (const [loopback, binds] of REACHED_THROUGH) {
+    for (const bind of binds) {
+      const bound = sockets.filter(({ address }) => address === bind);
+      if (bound.length === 0) continue;
+      if (bound.every(({ owned }) => owned)) found.push(loopback);
+      break;
+    }
+  }
+  return found;
+}
+
+/**
  * The loopback addresses at which process `pid`'s socket listening on TCP `port` accepts
- * connections (Linux, from /proc): `127.0.0.1` for a socket on 127.0.0.1 or 0.0.0.0, `::1` for
- * one on ::1, both for one on ::, each only when no other process's socket on the port takes
- * that address's connections (a more specific bind, or a SO_REUSEPORT sibling). A client that
- * connects to one of these literal addresses reaches that process, whatever `localhost`
- * resolves to; `[]` when it holds none (or its descriptors are unreadable), undefined where
- * it cannot be told (no /proc).
+ * connections (Linux from /proc, macOS from lsof, Windows from netstat): `127.0.0.1` for a
+ * socket on 127.0.0.1 or 0.0.0.0, `::1` for one on ::1, both for one on ::, each only when no
+ * other process's socket on the port takes that address's connections (a more specific bind,
+ * or a SO_REUSEPORT sibling). A client that connects to one of these literal addresses reaches
+ * that process, whatever `localhost` resolves to; `[]` when it holds none (or its descriptors
+ * are unreadable), undefined where the check is off. lsof and netstat list a socket that two
+ * processes share under each: it counts as neither's alone.
+ * @throws {RegistryError} `READ_FAILED` when lsof or netstat, having answered before, fails.
  */
 export async function ownedLoopbacks(
   pid: number,
   port: number,
   options: PortOwnerOptions = {},
 ): Promise<LoopbackAddress[] | undefined> {
+  const tool = viaTool(options);
+  if (tool) {
+    const seen = await tool.port(port, (listeners) => listeners.some((l) => l.pid === pid));
+    if (seen === undefined) return undefined;
+    return reachedLoopbacks(
+      seen.listeners.map((l) => ({ address: l.address, owned: l.pid === pid })),
+    );
+  }
   const proc = options.proc ?? '/proc';
-  if (options.proc === undefined && process.platform !== 'linux') return undefined;
   const sockets = await listeningOn(proc, port, 0);
   const owned = await socketInodes(proc, pid, 0);
   if (owned === undefined) return [];
-  const found: LoopbackAddress[] = [];
-  for (const [loopback, binds] of REACHED_THROUGH) {
-    // The kernel hands a connection to the most specific bind that listens: that bind's
-    // sockets must all be the process's (another user's 127.0.0.1 beside an IPv6-only `::`,
-    // or SO_REUSEPORT siblings of another process, would get some of the connections).
-    for (const bind of binds) {
-      const inodes = [...sockets].filter(([, address]) => address === bind);
-      if (inodes.length === 0) continue;
-      if (inodes.every(([inode]) => owned.has(inode))) found.push(loopback);
-      break;
-    }
-  }
-  return found;
+  return reachedLoopbacks(
+    [...sockets].map(([inode, address]) => ({ address, owned: owned.has(inode) })),
+  );
 }
 
 // The socket inodes of each process are reused for 250 ms too: a process that serves many
@@ -210,12 +291,29 @@ async function scanSockets(proc: string, pid: number): Promise<Set<string> | und
   return inodes;
 }
 
+/** Binds in the order findPortOwner prefers them: the one that takes 127.0.0.1's connections first. */
+const PREFERRED_BINDS = ['127.0.0.1', '0.0.0.0', '::', '::1'];
+
 /**
- * The pid of a process holding the socket listening on `port`, by
- * scanning every readable process (Linux only); `undefined` when none is found or elsewhere.
+ * The pid of a process holding the socket listening on `port`: on Linux by scanning every
+ * readable process, on macOS and Windows from lsof's or netstat's table (the one that takes
+ * 127.0.0.1's connections first); `undefined` when none is found or the check is off.
+ * @throws {RegistryError} `READ_FAILED` when lsof or netstat, having answered before, fails.
  */
-export async function findPortOwner(port: number, proc = '/proc'): Promise<number | undefined> {
-  if (process.platform !== 'linux' && proc === '/proc') return undefined;
+export async function findPortOwner(
+  port: number,
+  options: PortOwnerOptions = {},
+): Promise<number | undefined> {
+  const tool = viaTool(options);
+  if (tool) {
+    const seen = await tool.port(port, (listeners) => listeners.length > 0);
+    const rank = (l: Listener) => {
+      const at = PREFERRED_BINDS.indexOf(l.address);
+      return at === -1 ? PREFERRED_BINDS.length : at;
+    };
+    return seen?.listeners.toSorted((a, b) => rank(a) - rank(b))[0]?.pid;
+  }
+  const proc = options.proc ?? '/proc';
   const listening = await listeningOn(proc, port, 0);
   if (listening.size === 0) return undefined;
   for (const name of await readdir(proc)) {

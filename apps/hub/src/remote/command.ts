@@ -1,6 +1,6 @@
 // A remote's command as a child process: run in a session of its own (so nothing it runs can
-// read the hub's terminal), its stderr's end kept to say why it failed, stopped by signalling
-// its whole process group.
+// read the hub's terminal), its stderr's end kept to say why it failed (UTF-8, or wsl.exe's
+// UTF-16LE), stopped by signalling its whole process group.
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { type Clock, signalGroup, sleep } from '@mcp-beacon/registry';
@@ -45,7 +45,8 @@ export class RemoteCommand {
         );
       });
     });
-    child.stderr?.setEncoding('utf8').on('data', (text: string) => this.stderr.add(text));
+    // Bytes, not text: wsl.exe writes its own errors in UTF-16LE (the tail tells them apart).
+    child.stderr?.on('data', (chunk: Buffer) => this.stderr.add(chunk));
     child.stdin?.on('error', () => undefined);
   }
 

@@ -175,6 +175,47 @@ describe('--remote NAME=COMMAND', () => {
     expect(() => splitCommand(`ssh 'devbox`)).toThrow(/unclosed '/);
   });
 
+  it('splits by Windows rules on Windows, keeping backslashes', () => {
+    const win = { platform: 'win32' } as const;
+    expect(splitCommand('C:\\Windows\\System32\\wsl.exe -e bash -lc beacon-hub', win)).toEqual([
+      'C:\\Windows\\System32\\wsl.exe',
+      '-e',
+      'bash',
+      '-lc',
+      'beacon-hub',
+    ]);
+    expect(
+      splitCommand('"C:\\Program Files\\Git\\usr\\bin\\ssh.exe" devbox beacon-hub', win),
+    ).toEqual(['C:\\Program Files\\Git\\usr\\bin\\ssh.exe', 'devbox', 'beacon-hub']);
+    // Microsoft's examples ("Parsing C++ command-line arguments"): backslashes are literal
+    // unless they precede a double quote; single quotes are plain characters.
+    expect(splitCommand('"abc" d e', win)).toEqual(['abc', 'd', 'e']);
+    expect(splitCommand('a\\\\b d"e f"g h', win)).toEqual(['a\\\\b', 'de fg', 'h']);
+    expect(splitCommand('a\\\\\\"b c d', win)).toEqual(['a\\"b', 'c', 'd']);
+    expect(splitCommand('a\\\\\\\\"b c" d e', win)).toEqual(['a\\\\b c', 'd', 'e']);
+    expect(splitCommand('a"b"" c d', win)).toEqual(['ab" c d']);
+    expect(splitCommand('wsl -e bash -lc \'beacon-hub\' ""', win)).toEqual([
+      'wsl',
+      '-e',
+      'bash',
+      '-lc',
+      "'beacon-hub'",
+      '',
+    ]);
+    // As on Windows, a quote left open closes at the end.
+    expect(splitCommand('ssh "devbox', win)).toEqual(['ssh', 'devbox']);
+    expect(
+      parseRemoteFlag('wsl=C:\\Windows\\System32\\wsl.exe -e bash -lc beacon-hub', win),
+    ).toEqual({
+      name: 'wsl',
+      command: ['C:\\Windows\\System32\\wsl.exe', '-e', 'bash', '-lc', 'beacon-hub'],
+    });
+    // Elsewhere a backslash still escapes, as a POSIX shell's does.
+    expect(splitCommand('C:\\Windows\\wsl.exe', { platform: 'linux' })).toEqual([
+      'C:Windowswsl.exe',
+    ]);
+  });
+
   it('takes NAME=COMMAND and nothing else', () => {
     expect(parseRemoteFlag('devbox=ssh devbox beacon-hub')).toEqual({
       name: 'devbox',

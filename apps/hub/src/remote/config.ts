@@ -106,14 +106,32 @@ export async function writeRemotes(
   }
 }
 
+/** Options of {@link splitCommand} and {@link parseRemoteFlag}. */
+export interface SplitCommandOptions {
+  /** Whose rules split the command (default `process.platform`): Windows', or a POSIX shell's. */
+  platform?: NodeJS.Platform;
+}
+
 /**
- * Splits `--remote NAME=CMD`'s command as a shell would split plain words: on spaces, with
- * '…' and "…" quoting and backslash escapes; nothing is expanded (no variables, no globs).
+ * Splits `--remote NAME=CMD`'s command into its words, as the system the hub runs on would:
+ * on Windows by the rules of its C runtime (so `C:\Windows\System32\wsl.exe` keeps its
+ * backslashes), elsewhere as a POSIX shell splits plain words. Nothing is expanded (no
+ * variables, no globs).
+ * @throws {HubError} `BAD_REMOTE` for an unclosed quote (POSIX rules; Windows closes it at the end).
+ */
+export function splitCommand(text: string, options: SplitCommandOptions = {}): string[] {
+  return (options.platform ?? process.platform) === 'win32'
+    ? splitWindowsCommand(text)
+    : splitPosixCommand(text);
+}
+
+/**
+ * Splits on spaces, with '…' and "…" quoting and backslash escapes.
  * Written here rather than taken from shell-quote, the kept library for this: its `parse`
  * accepts an unclosed quote without a word, rewrites `${X}` as `$X`, and turns `*`, `|` and
  * `#…` into objects, where a remote's command must stay exactly the words the user typed.
  */
-export function splitCommand(text: string): string[] {
+function splitPosixCommand(text: string): string[] {
   const words: string[] = [];
   let word = '';
   let inWord = false;
@@ -144,10 +162,62 @@ export function splitCommand(text: string): string[] {
   return words;
 }
 
-/** `NAME=CMD` of `--remote`. */
-export function parseRemoteFlag(value: string): RemoteSpec {
+/**
+ * Splits by the rules of the Microsoft C runtime ("Parsing C++ command-line arguments"), the
+ * ones Node's own `process.argv` follows on Windows: words end at spaces and tabs outside
+ * "…"; backslashes are literal unless they precede a `"`, where each pair gives one and an odd
+ * one makes the `"` literal; `""` inside quotes is a literal `"`; single quotes are plain
+ * characters; a quote still open at the end closes there. shell-quote, the kept splitter,
+ * follows POSIX rules (a backslash escapes), hence this loop, tested on Microsoft's examples.
+ */
+function splitWindowsCommand(text: string): string[] {
+  const words: string[] = [];
+  let word = '';
+  let inWord = false;
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '\\') {
+      let end = i;
+      while (text[end] === '\\') end++;
+      const slashes = end - i;
+      if (text[end] === '"') {
+        word += '\\'.repeat(slashes >> 1);
+        if (slashes % 2 === 1) {
+          word += '"';
+          i = end;
+        } else i = end - 1; // the quote is read next, as a quote
+      } else {
+        word += '\\'.repeat(slashes);
+        i = end - 1;
+      }
+      inWord = true;
+    } else if (c === '"') {
+      inWord = true;
+      if (quoted && text[i + 1] === '"') {
+        word += '"';
+        i++;
+      } else quoted = !quoted;
+    } else if ((c === ' ' || c === '\t') && !quoted) {
+      if (inWord) words.push(word);
+      word = '';
+      inWord = false;
+    } else {
+      word += c;
+      inWord = true;
+    }
+  }
+  if (inWord) words.push(word);
+  return words;
+}
+
+/** `NAME=CMD` of `--remote`, its command split by {@link splitCommand}'s rules for the platform. */
+export function parseRemoteFlag(value: string, options: SplitCommandOptions = {}): RemoteSpec {
   const eq = value.indexOf('=');
   if (eq <= 0)
     throw new HubError('BAD_REMOTE', `--remote takes NAME=COMMAND, got ${JSON.stringify(value)}`);
-  return checkRemote({ name: value.slice(0, eq), command: splitCommand(value.slice(eq + 1)) });
+  return checkRemote({
+    name: value.slice(0, eq),
+    command: splitCommand(value.slice(eq + 1), options),
+  });
 }
