@@ -18,10 +18,19 @@ export function splitAnswer(result: CallToolResult): SplitResult {
   const last = result.content.at(-1) as { type: string; text?: string } | undefined;
   const line =
     last?.type === 'text' && last.text?.startsWith('answered by ') ? last.text : undefined;
-  const { _meta, ...rest } = result;
+  const { _meta, structuredContent, ...rest } = result;
   const { [ANSWERED_BY]: by, ...meta } = (_meta ?? {}) as Record<string, unknown>;
+  // The hub also says who answered in object structured content; only its own word is taken.
+  const structured = structuredContent as Record<string, unknown> | undefined;
+  const { answeredBy, ...instanceStructured } = structured ?? {};
   const own: CallToolResult = {
     ...rest,
+    ...(structured === undefined
+      ? {}
+      : {
+          structuredContent:
+            answeredBy === line && line !== undefined ? instanceStructured : structured,
+        }),
     ...(Object.keys(meta).length > 0 ? { _meta: meta } : {}),
     content: line === undefined ? result.content : result.content.slice(0, -1),
   };
