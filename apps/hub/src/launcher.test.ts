@@ -1,10 +1,23 @@
-import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import {
+  mkdir,
+  mkdtemp,
+  readdir,
+  realpath,
+  rm,
+  symlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { ConnectionManager } from '@mcp-beacon/connection-manager';
+import { resolvePaths } from '@mcp-beacon/paths';
 import { createTempDir } from '@mcp-beacon/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { LaunchHost } from './_gui-env.js';
 import { LAUNCH_LOG_MAX_AGE_MS, MAX_LAUNCH_LOGS, pruneLaunchLogs } from './launch-logs.js';
-import { instanceCommand } from './launcher.js';
+import { createLauncher, instanceCommand } from './launcher.js';
 
 const temps: string[] = [];
 afterEach(async () => {
@@ -91,5 +104,134 @@ describe('instanceCommand', () => {
       command: process.execPath,
       args: ['/opt/x/cli.js'],
     });
+  });
+});
+
+const LAUNCHD = '/usr/bin:/bin:/usr/sbin:/sbin';
+
+/** Whether `dir` is a folder, for hosts whose other folders (/opt/homebrew/bin) do not exist. */
+const isDirectoryUnder = (root: string) => (dir: string) => {
+  try {
+    return dir.startsWith(`${root}/`) && statSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
+};
+
+describe('instanceCommand on macOS', () => {
+  /** An npm-style global install under `tmp`: lib/node_modules/…/cli.js and its bin links. */
+  async function installed(root: string) {
+    const cli = path.join(root, 'lib', 'node_modules', '@mcp-beacon', 'instance', 'dist', 'cli.js');
+    await mkdir(path.dirname(cli), { recursive: true });
+    await writeFile(cli, '#!/usr/bin/env node\n', { mode: 0o755 });
+    const bin = path.join(root, 'bin');
+    await mkdir(bin, { recursive: true });
+    await symlink(cli, path.join(bin, 'beacon-x'));
+    // A copied script (no .js name) and a pnpm-style sh shim.
+    await writeFile(path.join(bin, 'beacon-copy'), '#!/usr/bin/env node\n', { mode: 0o755 });
+    await writeFile(path.join(bin, 'beacon-sh'), '#!/bin/sh\nexec node "$0.js" "$@"\n', {
+      mode: 0o755,
+    });
+    return { cli: await realpath(cli), bin };
+  }
+
+  it('runs a #!/usr/bin/env node program with the hub’s node, never through the shim', async () => {
+    await using tmp = await createTempDir();
+    const { cli, bin } = await installed(tmp.path);
+    const darwin: Partial<LaunchHost> = {
+      platform: 'darwin',
+      env: { PATH: bin },
+      execPath: '/opt/homebrew/Cellar/node/22.1.0/bin/node',
+      home: tmp.path,
+    };
+    expect(instanceCommand('beacon-x', darwin)).toEqual({
+      command: '/opt/homebrew/Cellar/node/22.1.0/bin/node',
+      args: [cli],
+    });
+    expect(instanceCommand('beacon-copy', darwin)).toEqual({
+      command: '/opt/homebrew/Cellar/node/22.1.0/bin/node',
+      args: [path.join(await realpath(bin), 'beacon-copy')],
+    });
+    // A shell shim runs as it is: it finds node on the PATH instances get.
+    expect(instanceCommand('beacon-sh', darwin)).toEqual({
+      command: path.join(bin, 'beacon-sh'),
+      args: [],
+    });
+    // Linux is unchanged: what PATH finds runs as it is.
+    expect(instanceCommand('beacon-x', { ...darwin, platform: 'linux' })).toEqual({
+      command: path.join(bin, 'beacon-x'),
+      args: [],
+    });
+  });
+
+  it('finds beacon-instance in the package managers’ folders a launchd-started hub lacks', async () => {
+    await using tmp = await createTempDir();
+    const { cli } = await installed(path.join(tmp.path, '.volta'));
+    const darwin: Partial<LaunchHost> = {
+      platform: 'darwin',
+      env: { PATH: LAUNCHD },
+      execPath: '/opt/homebrew/Cellar/node/22.1.0/bin/node',
+      home: tmp.path,
+      isDirectory: isDirectoryUnder(tmp.path),
+    };
+    expect(instanceCommand('beacon-x', darwin)).toEqual({
+      command: '/opt/homebrew/Cellar/node/22.1.0/bin/node',
+      args: [cli],
+    });
+    expect(() => instanceCommand('beacon-x', { ...darwin, platform: 'linux' })).toThrow(
+      /beacon-x is not installed/,
+    );
+  });
+});
+
+describe('createLauncher on a GUI-started macOS hub', () => {
+  it('starts beacon-instance with the hub’s node first on PATH and the package managers after', async () => {
+    await using tmp = await createTempDir();
+    const home = path.join(tmp.path, 'home');
+    const project = path.join(tmp.path, 'project');
+    const nodeDir = path.join(tmp.path, 'Cellar', 'node', '22.1.0', 'bin');
+    for (const dir of [
+      project,
+      nodeDir,
+      path.join(home, '.volta', 'bin'),
+      path.join(home, '.bun', 'bin'),
+    ])
+      await mkdir(dir, { recursive: true });
+    await writeFile(path.join(project, 'package.json'), '{}');
+    // The hub's node, as a link in a versioned folder; the program says its PATH and exits.
+    await symlink(process.execPath, path.join(nodeDir, 'node'));
+    const program = path.join(tmp.path, 'says-path.mjs');
+    await writeFile(
+      program,
+      'process.stderr.write("PATH=" + process.env.PATH + "\\n"); process.exit(3);\n',
+    );
+    const manager = {
+      list: () => [],
+      onTransition: () => () => {},
+    } as unknown as ConnectionManager;
+    const start = (host: Partial<LaunchHost>) => {
+      const launcher = createLauncher({
+        paths: resolvePaths({ home: path.join(tmp.path, 'data') }),
+        manager,
+        instanceBin: program,
+        host,
+      });
+      return launcher.start(project).finally(() => launcher.close());
+    };
+    const darwin: Partial<LaunchHost> = {
+      platform: 'darwin',
+      env: { ...process.env, PATH: LAUNCHD },
+      execPath: path.join(nodeDir, 'node'),
+      home,
+      isDirectory: isDirectoryUnder(tmp.path),
+    };
+    await expect(start(darwin)).rejects.toThrow(
+      `PATH=${[nodeDir, LAUNCHD, path.join(home, '.volta', 'bin'), path.join(home, '.bun', 'bin')].join(':')}`,
+    );
+    // A PATH a shell set (a client started from a terminal) reaches the instance as it is.
+    const shell = `${path.join(home, '.volta', 'bin')}:${LAUNCHD}`;
+    await expect(start({ ...darwin, env: { ...process.env, PATH: shell } })).rejects.toThrow(
+      `PATH=${shell}`,
+    );
   });
 });

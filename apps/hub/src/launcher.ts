@@ -15,6 +15,13 @@ import {
 import { folderKey, HubError, type StartedInstance } from '@mcp-beacon/hub-mcp';
 import { type BeaconPaths, ensureTrustedDir } from '@mcp-beacon/paths';
 import { type Clock, cleanText, findProgram, signalGroup, systemClock } from '@mcp-beacon/registry';
+import {
+  instanceEnv,
+  instanceSearchPath,
+  type LaunchHost,
+  launchHost,
+  nodeScript,
+} from './_gui-env.js';
 import { launchLogFile, pruneLaunchLogs } from './launch-logs.js';
 
 /** Options of {@link createLauncher}. */
@@ -31,6 +38,12 @@ export interface LauncherOptions {
   timeoutMs?: number;
   /** Timer of the start deadline (default: the real clock). */
   clock?: Clock;
+  /**
+   * The OS, environment, Node and file system edges of the launch (default this machine's). On
+   * macOS, a hub whose PATH is launchd's passes its instances a PATH that finds its own Node and
+   * the user's package managers; see `_gui-env.ts`.
+   */
+  host?: Partial<LaunchHost>;
 }
 
 /** Starts beacon-instance processes for the hub's `instances_start` and `--start-roots`. */
@@ -54,22 +67,41 @@ const LIVE = new Set(['discovered', 'connecting', 'active', 'retrying', 'disconn
 
 const LOG_TAIL_BYTES = 2_048;
 
-/** The command that runs beacon-instance, resolved as {@link LauncherOptions.instanceBin} says. */
-export function instanceCommand(instanceBin?: string): { command: string; args: string[] } {
+/**
+ * The command that runs beacon-instance, resolved as {@link LauncherOptions.instanceBin} says, on
+ * `host` (default this machine). On macOS a bare name is also looked up on the PATH instances
+ * get, and a program that is a Node script (npm's link to `cli.js`, a `#!/usr/bin/env node` file)
+ * runs with the hub's Node rather than through its shebang.
+ * @throws {HubError} `START_FAILED` when a bare name is found nowhere.
+ */
+export function instanceCommand(
+  instanceBin?: string,
+  hostOverrides: Partial<LaunchHost> = {},
+): { command: string; args: string[] } {
+  const host = launchHost(hostOverrides);
   // dist/ of this app sits next to the instance package, in a clone or in node_modules/@mcp-beacon.
   const sibling = fileURLToPath(new URL('../../instance/dist/cli.js', import.meta.url));
   // A bare name is found on PATH by absolute path only: the launch runs in a project folder,
   // where a relative PATH entry would find a beacon-instance the project ships.
   const named = instanceBin ?? (existsSync(sibling) ? sibling : 'beacon-instance');
-  const bin = named.includes(path.sep) || named.includes('/') ? named : findProgram(named);
+  const bin =
+    named.includes(path.sep) || named.includes('/')
+      ? named
+      : findProgram(named, {
+          path: instanceSearchPath(host) ?? host.env.PATH ?? '',
+          pathExt: host.env.PATHEXT,
+          platform: host.platform,
+        });
   if (bin === undefined)
     throw new HubError(
       'START_FAILED',
       `${cleanText(named)} is not installed (not beside this hub, nor on PATH; relative PATH entries are ignored)`,
     );
-  return /\.[cm]?js$/.test(bin)
-    ? { command: process.execPath, args: [bin] }
-    : { command: bin, args: [] };
+  if (/\.[cm]?js$/.test(bin)) return { command: host.execPath, args: [bin] };
+  const script = host.platform === 'darwin' ? nodeScript(bin, host) : undefined;
+  return script === undefined
+    ? { command: bin, args: [] }
+    : { command: host.execPath, args: [script] };
 }
 
 async function projectFolder(folder: string): Promise<string> {
@@ -126,6 +158,7 @@ export function createLauncher(options: LauncherOptions): Launcher {
   const { manager, paths } = options;
   const timeoutMs = options.timeoutMs ?? 20_000;
   const clock = options.clock ?? systemClock;
+  const host = launchHost(options.host);
   // Resolved at the first start, so a hub without beacon-instance still serves everything else.
   let program: { command: string; args: string[] } | undefined;
   /** Launches under way by folder: the launch, its own cancel, and how many callers wait. */
@@ -142,7 +175,7 @@ export function createLauncher(options: LauncherOptions): Launcher {
     manager.list().find((c) => LIVE.has(c.state) && (isFolder(c, real) || isFolder(c, asked)));
 
   const launch = async (real: string, signal?: AbortSignal): Promise<StartedInstance> => {
-    program ??= instanceCommand(options.instanceBin);
+    program ??= instanceCommand(options.instanceBin, options.host);
     const { command, args } = program;
     const logFile = launchLogFile(paths, real);
     await ensureTrustedDir(path.dirname(logFile));
@@ -168,7 +201,7 @@ export function createLauncher(options: LauncherOptions): Launcher {
         cwd: real,
         detached: true,
         stdio: ['ignore', 'ignore', log.fd],
-        env: { ...process.env, MCP_BEACON_HOME: paths.root },
+        env: { ...instanceEnv(host), MCP_BEACON_HOME: paths.root },
         windowsHide: true,
       });
       child.on('error', (error) => onSpawnError(error));

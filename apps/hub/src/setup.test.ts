@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTempDir, startProcess, testNode } from '@mcp-beacon/test-utils';
 import { describe, expect, it } from 'vitest';
-import { configFile, serverEntry, setupText, writeSetup } from './setup.js';
+import { configFile, serverEntry, setupNode, setupText, writeSetup } from './setup.js';
 
 const launch = { node: '/opt/node/bin/node', cli: '/opt/beacon/cli.js', dataDir: '/data/beacon' };
 const HUB = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -361,6 +361,95 @@ describe('beacon-hub setup', () => {
       /is not valid JSON .*run the `gemini mcp add` command that setup prints/,
     );
     expect(await readFile(file, 'utf8')).toBe(commented);
+  });
+
+  describe('the node it names', () => {
+    const cellar = '/opt/homebrew/Cellar/node/22.1.0/bin/node';
+    /** A realpath edge over `links` (path -> target); other paths do not exist. */
+    const resolving = (links: Record<string, string>) => (file: string) => links[file];
+    const darwin = (links: Record<string, string>) => ({
+      home: '/Users/u',
+      platform: 'darwin' as const,
+      realpath: resolving(links),
+    });
+
+    it('on macOS, is a Homebrew link that survives brew upgrade rather than the Cellar path', () => {
+      const plain = { node: cellar, cli: '/opt/beacon/cli.js' };
+      const brew = darwin({
+        [cellar]: cellar,
+        '/opt/homebrew/bin/node': cellar,
+        '/opt/homebrew/opt/node/bin/node': cellar,
+      });
+      expect(setupText('claude-code', plain, brew)).toBe(
+        'claude mcp add --scope user beacon -- /opt/homebrew/bin/node /opt/beacon/cli.js\n',
+      );
+      expect(setupNode(cellar, brew)).toEqual({ node: '/opt/homebrew/bin/node' });
+      // A keg-only node@20 has only its opt link; Intel's Homebrew lives in /usr/local.
+      const keg = '/opt/homebrew/Cellar/node@20/20.11.1_1/bin/node';
+      expect(
+        setupNode(keg, darwin({ [keg]: keg, '/opt/homebrew/opt/node@20/bin/node': keg })),
+      ).toEqual({ node: '/opt/homebrew/opt/node@20/bin/node' });
+      const intel = '/usr/local/Cellar/node/22.1.0/bin/node';
+      expect(setupNode(intel, darwin({ [intel]: intel, '/usr/local/bin/node': intel }))).toEqual({
+        node: '/usr/local/bin/node',
+      });
+    });
+
+    it('keeps a Cellar path no link resolves to, and says that an upgrade removes it', () => {
+      // /opt/homebrew/bin/node is another version's: not the binary that runs the hub.
+      const other = '/opt/homebrew/Cellar/node/23.0.0/bin/node';
+      const env = darwin({ [cellar]: cellar, '/opt/homebrew/bin/node': other });
+      const chosen = setupNode(cellar, env);
+      expect(chosen.node).toBe(cellar);
+      expect(chosen.note).toMatch(/Node 22\.1\.0 from Homebrew.*upgrad/);
+      const text = setupText('cursor', { node: cellar, cli: '/opt/beacon/cli.js' }, env);
+      expect(text).toContain(`"command": "${cellar}"`);
+      expect(text).toMatch(/\n# .*Node 22\.1\.0 from Homebrew.*beacon-hub setup cursor/);
+    });
+
+    it('says that an upgrade changes an nvm or Volta path, on every OS, and writes it as it is', () => {
+      const nvm = '/Users/u/.nvm/versions/node/v20.11.1/bin/node';
+      const volta = '/Users/u/.volta/tools/image/node/22.1.0/bin/node';
+      const env = darwin({});
+      expect(setupNode(nvm, env).node).toBe(nvm);
+      expect(setupNode(nvm, env).note).toMatch(/Node v20\.11\.1 from nvm.*upgrad/);
+      expect(setupNode(volta, env).note).toMatch(/Node 22\.1\.0 from Volta.*upgrad/);
+      const linux = { home: '/home/u', platform: 'linux' as const };
+      const onLinux = '/home/u/.nvm/versions/node/v20.11.1/bin/node';
+      const text = setupText('claude-code', { node: onLinux, cli: '/opt/beacon/cli.js' }, linux);
+      expect(text.split('\n')[0]).toBe(
+        `claude mcp add --scope user beacon -- ${onLinux} /opt/beacon/cli.js`,
+      );
+      // A shell comment, so the output still runs as a script.
+      expect(text.split('\n')[1]).toMatch(/^# .*v20\.11\.1 from nvm.*upgrad.*claude-code/);
+      // A path without a version, and Linux's and Windows' nodes, are written as they are.
+      expect(setupNode('/usr/bin/node', linux)).toEqual({ node: '/usr/bin/node' });
+      expect(setupNode(cellar, linux)).toEqual({ node: cellar, note: expect.any(String) });
+      expect(
+        setupNode('C:\\Program Files\\nodejs\\node.exe', {
+          home: 'C:\\Users\\u',
+          platform: 'win32',
+        }),
+      ).toEqual({ node: 'C:\\Program Files\\nodejs\\node.exe' });
+    });
+
+    it('writes the stable link into the config, and answers the note', async () => {
+      await using tmp = await createTempDir();
+      const env = {
+        home: tmp.path,
+        platform: 'darwin' as const,
+        realpath: resolving({ [cellar]: cellar, '/opt/homebrew/bin/node': cellar }),
+      };
+      const written = await writeSetup('cursor', { node: cellar, cli: '/opt/beacon/cli.js' }, env);
+      expect(JSON.parse(await readFile(written.file, 'utf8')).mcpServers.beacon.command).toBe(
+        '/opt/homebrew/bin/node',
+      );
+      expect(written.note).toBe(undefined);
+      const nvm = `${tmp.path}/.nvm/versions/node/v20.11.1/bin/node`;
+      const again = await writeSetup('cursor', { node: nvm, cli: '/opt/beacon/cli.js' }, env);
+      expect(JSON.parse(await readFile(again.file, 'utf8')).mcpServers.beacon.command).toBe(nvm);
+      expect(again.note).toMatch(/from nvm/);
+    });
   });
 
   it('works from the built CLI against a real config in a temp HOME', async () => {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { realpathSync } from 'node:fs';
 import {
   chmod,
   chown,
@@ -11,6 +12,7 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import path from 'node:path';
+import { cleanText } from '@mcp-beacon/registry';
 
 /** The MCP clients `beacon-hub setup` knows. */
 export const SETUP_CLIENTS = [
@@ -26,7 +28,10 @@ export type SetupClient = (typeof SETUP_CLIENTS)[number];
 
 /** Where and how the hub is launched: absolute paths only. */
 export interface HubLaunch {
-  /** The Node binary. */
+  /**
+   * The Node binary (`process.execPath`). {@link setupText} and {@link writeSetup} name it as
+   * {@link setupNode} says: on macOS a Homebrew link to it rather than its versioned path.
+   */
   node: string;
   /** The hub's CLI script. */
   cli: string;
@@ -50,6 +55,74 @@ export interface SetupEnvironment {
   codexHome?: string | undefined;
   /** `$GEMINI_CLI_HOME`: the folder Gemini CLI keeps `.gemini` in (default the home folder). */
   geminiHome?: string | undefined;
+  /**
+   * The fs edge {@link setupNode} follows links with: `file` with every link resolved, or
+   * undefined when it does not exist (default the real file system).
+   */
+  realpath?: ((file: string) => string | undefined) | undefined;
+}
+
+const realpathOrNothing = (file: string) => {
+  try {
+    return realpathSync.native(file);
+  } catch {
+    return undefined;
+  }
+};
+
+/** A folder of a path named by a version (`v20.11.1`, `22.1.0`, Homebrew's `20.11.1_1`). */
+const VERSIONED = /[\\/](v?\d+\.\d+\.\d+(?:_\d+)?)[\\/]/;
+
+/** Who installed a Node kept under a versioned path, by where it is. */
+const INSTALLERS: [RegExp, string][] = [
+  [/[\\/]\.?nvm[\\/]/, 'nvm'],
+  [/[\\/]\.volta[\\/]/, 'Volta'],
+  [/[\\/]Cellar[\\/]/, 'Homebrew'],
+  [/[\\/]\.?fnm[\\/]/, 'fnm'],
+  [/[\\/]\.asdf[\\/]/, 'asdf'],
+  [/[\\/]mise[\\/]/, 'mise'],
+];
+
+/**
+ * The Node path that setup writes for `execPath`, and a note when that path changes with an
+ * upgrade. On macOS a Homebrew Node runs from `<prefix>/Cellar/node/<version>/bin/node`, which
+ * `brew upgrade` deletes: the stable link that resolves to the same binary is named instead,
+ * `<prefix>/bin/node` (`/opt/homebrew/bin/node`, `/usr/local/bin/node`) or the formula's opt link
+ * (`<prefix>/opt/node@20/bin/node`, for a keg-only Node). A path still named by a version (nvm,
+ * Volta, fnm, asdf, mise, a Cellar no link resolves to) is kept, on every OS, with a note saying
+ * that an upgrade changes it. Every other path is written as it is.
+ */
+export function setupNode(
+  execPath: string,
+  env: SetupEnvironment,
+): { node: string; note?: string } {
+  let node = execPath;
+  const cellar = /^(\/.+)\/Cellar\/(node(?:@\d+)?)\/[^/]+\/bin\/node$/.exec(execPath);
+  if (env.platform === 'darwin' && cellar) {
+    const realpath = env.realpath ?? realpathOrNothing;
+    const real = realpath(execPath);
+    const [, prefix, formula] = cellar;
+    const stable = [`${prefix}/bin/node`, `${prefix}/opt/${formula}/bin/node`].find(
+      (link) => real !== undefined && realpath(link) === real,
+    );
+    if (stable) node = stable;
+  }
+  const version = VERSIONED.exec(node)?.[1];
+  if (version === undefined) return { node };
+  const installer = INSTALLERS.find(([where]) => where.test(node))?.[1];
+  return {
+    node,
+    note: `${node} is Node ${version}${installer ? ` from ${installer}` : ''}: upgrading Node changes this path (and may remove it)`,
+  };
+}
+
+/** `launch` with its node as {@link setupNode} names it, and what to do when it changes. */
+function withSetupNode(client: SetupClient, launch: HubLaunch, env: SetupEnvironment) {
+  const { node, note } = setupNode(launch.node, env);
+  return {
+    launch: { ...launch, node },
+    note: note && `${note}; run beacon-hub setup ${client} again after an upgrade.`,
+  };
 }
 
 /** A client's user-level config file: JSON with its servers under `key`, or Codex's TOML. */
@@ -136,8 +209,18 @@ function addCommand(client: 'claude-code' | 'codex' | 'gemini', launch: HubLaunc
   return [...words, ...(client === 'gemini' && flags.length > 0 ? ['--'] : []), ...flags].join(' ');
 }
 
-/** What `beacon-hub setup <client>` prints: a command to run, the entry to add, or both. */
-export function setupText(client: SetupClient, launch: HubLaunch, env: SetupEnvironment): string {
+/**
+ * What `beacon-hub setup <client>` prints: a command to run, the entry to add, or both; then
+ * {@link setupNode}'s note, if any, as a `#` line.
+ */
+export function setupText(client: SetupClient, hub: HubLaunch, env: SetupEnvironment): string {
+  const { launch, note } = withSetupNode(client, hub, env);
+  // A shell comment (on one line, whatever the path holds): the output for Claude Code and
+  // Codex still runs as a script.
+  return printedText(client, launch, env) + (note ? `# ${cleanText(note)}\n` : '');
+}
+
+function printedText(client: SetupClient, launch: HubLaunch, env: SetupEnvironment): string {
   if (client === 'claude-code') return `${addCommand(client, launch)}\n`;
   const target = configFile(client, env)!;
   if (target.format === 'toml') {
@@ -162,16 +245,19 @@ export function setupText(client: SetupClient, launch: HubLaunch, env: SetupEnvi
  * its mode and owner (a new one is 0600: configs hold other servers' keys), the backup too.
  * Codex's TOML is edited in place: only the `[mcp_servers.beacon]` table and its `.env`
  * sub-table are replaced (or appended), every other byte kept.
- * @returns the config file and the backup (undefined when the file did not exist).
+ * The node is named as {@link setupNode} says.
+ * @returns the config file, the backup (undefined when the file did not exist), and
+ * {@link setupNode}'s note when the node's path changes with an upgrade.
  * @throws {Error} when the client has no config file, or the file is not a JSON object, or is
  * TOML that cannot be edited safely (the file is then left untouched).
  */
 export async function writeSetup(
   client: SetupClient,
-  launch: HubLaunch,
+  hub: HubLaunch,
   env: SetupEnvironment,
   now: Date = new Date(),
-): Promise<{ file: string; backup: string | undefined }> {
+): Promise<{ file: string; backup: string | undefined; note?: string }> {
+  const { launch, note } = withSetupNode(client, hub, env);
   const target = configFile(client, env);
   if (!target)
     throw new Error(`${client} is set up with a command, not a file: run the command it prints`);
@@ -205,7 +291,7 @@ export async function writeSetup(
   await writeFile(temp, content, { mode });
   await keepOwner(temp);
   await rename(temp, file);
-  return { file: target.file, backup };
+  return { file: target.file, backup, ...(note === undefined ? {} : { note }) };
 }
 
 /** `text` (a JSON config, or undefined for none) with the `beacon` entry added or replaced. */
