@@ -37,9 +37,9 @@ export async function runSetup(
   if (!values.write)
     return void process.stdout.write(setupText(client as SetupClient, launch, env));
   try {
-    const { file, backup } = await writeSetup(client as SetupClient, launch, env);
+    const { file, backup, note } = await writeSetup(client as SetupClient, launch, env);
     process.stdout.write(
-      `Added beacon to ${file}${backup ? ` (previous version kept in ${backup})` : ''}; restart ${client} to load it.\n`,
+      `Added beacon to ${file}${backup ? ` (previous version kept in ${backup})` : ''}; restart ${client} to load it.\n${note ? `${note}\n` : ''}`,
     );
   } catch (error) {
     process.stderr.write(`beacon-hub: ${(error as Error).message}\n`);
