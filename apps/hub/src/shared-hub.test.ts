@@ -13,6 +13,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import {
   type CallToolResult,
   ElicitRequestSchema,
+  LATEST_PROTOCOL_VERSION,
   ListRootsRequestSchema,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
@@ -162,6 +163,23 @@ async function waitActive(
     },
     { what: `${name} active` },
   );
+}
+
+/**
+ * A client whose bridge must refuse the hub's endpoint: it never gets a session of a hub. Its
+ * `initialize` may be answered from what the hub said before; then its first request fails with
+ * the refusal, and nothing reaches the endpoint.
+ */
+async function expectRefused(who: string, reason: RegExp): Promise<void> {
+  let client: Client;
+  try {
+    ({ client } = await legacyClient(who));
+  } catch (error) {
+    expect((error as Error).message).toMatch(reason);
+    return;
+  }
+  await expect(client.listTools()).rejects.toThrow(reason);
+  await client.close();
 }
 
 describe('the shared hub', () => {
@@ -336,6 +354,71 @@ describe('the shared hub', () => {
     expect(legacy.stderr()).toContain('stopped; starting a new one');
   });
 
+  it('answers initialize at once from what the hub said before, and carries the session on once a hub comes', async () => {
+    // A first client meets the hub; its bridge keeps what the hub answered.
+    const first = await legacyClient('first');
+    const capabilities = first.client.getServerCapabilities();
+    const instructions = first.client.getInstructions();
+    await first.client.close();
+    const [pid] = await hubPids();
+    process.kill(pid!, 'SIGTERM');
+    await waitFor(async () => !alive(pid!) || undefined, { what: 'hub gone' });
+    const dir = path.join(fx.home, 'hub');
+    const names = await readdir(dir);
+    expect(names.some((n) => n.endsWith('.initialize.json'))).toBe(true);
+
+    // Another process holds the hub's lock for now, so no hub can start yet.
+    const lock = path.join(dir, names.find((n) => n.endsWith('.log'))!.replace(/\.log$/, '.lock'));
+    const holder = fx.track(startProcess(testNode, ['-e', 'setInterval(() => {}, 1000)']));
+    await writeFile(lock, `${holder.pid}\n`);
+    const bridge = fx.track(
+      startProcess(testNode, [HUB, ...HUB_FLAGS], {
+        env: { ...process.env, MCP_BEACON_HOME: fx.home },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      }),
+    );
+    const send = (message: Record<string, unknown>) =>
+      bridge.child.stdin?.write(`${JSON.stringify({ jsonrpc: '2.0', ...message })}\n`);
+    send({
+      id: 1,
+      method: 'initialize',
+      params: {
+        protocolVersion: LATEST_PROTOCOL_VERSION,
+        capabilities: {},
+        clientInfo: { name: 'early', version: '1' },
+      },
+    });
+    await waitFor(() => bridge.stdout().includes('"id":1'), { what: 'the initialize answer' });
+    const answer = JSON.parse(bridge.stdout().split('\n')[0]!) as {
+      result: { protocolVersion: string; capabilities: unknown; instructions: string };
+    };
+    expect(answer.result.protocolVersion).toBe(LATEST_PROTOCOL_VERSION);
+    expect(answer.result.capabilities).toEqual(capabilities);
+    expect(answer.result.instructions).toBe(instructions);
+    // Answered with no hub running.
+    expect(await hubPids()).toEqual([holder.pid]);
+
+    // The lock's holder leaves and a hub starts: the session goes on there.
+    await holder.kill();
+    await rm(lock);
+    fx.track(
+      startProcess(testNode, [HUB, 'daemon', ...HUB_FLAGS], {
+        env: { ...process.env, MCP_BEACON_HOME: fx.home },
+      }),
+    );
+    send({ method: 'notifications/initialized' });
+    send({ id: 2, method: 'tools/list' });
+    await waitFor(() => bridge.stdout().includes('"id":2'), {
+      what: 'tools/list through the hub that came',
+      timeoutMs: 20_000,
+    });
+    // The hub's own answer to initialize was not relayed a second time.
+    expect(bridge.stdout().match(/"id":1\b/g)).toHaveLength(1);
+    expect(bridge.stdout()).toContain('"name":"instances_list"');
+    bridge.child.stdin?.end();
+    await bridge.exited;
+  });
+
   it('never lets bridges of two versions share a hub', async () => {
     // A copy of the built hub that says it is another version, beside the real one.
     const other = path.join(path.dirname(HUB), '..', `.test-version-${process.pid}`);
@@ -390,7 +473,7 @@ describe('the shared hub', () => {
     });
     await new Promise<void>((resolve) => fake.listen(path.join(dir, sock), resolve));
     try {
-      await expect(legacyClient('second')).rejects.toThrow(/version 99\.0\.0, not /);
+      await expectRefused('second', /version 99\.0\.0, not /);
     } finally {
       await new Promise((resolve) => fake.close(resolve));
     }
@@ -411,7 +494,7 @@ describe('the shared hub', () => {
     // A symlink where the socket goes: refused, and left as it was.
     const elsewhere = path.join(fx.tmp.path, 'elsewhere.sock');
     await symlink(elsewhere, sock);
-    await expect(legacyClient('second')).rejects.toThrow(/refusing .*: it is a symlink/);
+    await expectRefused('second', /refusing .*: it is a symlink/);
     expect((await lstat(sock)).isSymbolicLink()).toBe(true);
     await rm(sock);
 
@@ -422,7 +505,7 @@ describe('the shared hub', () => {
       const { chown } = await import('node:fs/promises');
       await chown(sock, 4242, 4242);
       try {
-        await expect(legacyClient('third')).rejects.toThrow(/owned by another user \(uid 4242\)/);
+        await expectRefused('third', /owned by another user \(uid 4242\)/);
       } finally {
         await new Promise((resolve) => foreign.close(resolve));
       }
@@ -431,7 +514,7 @@ describe('the shared hub', () => {
     // The hub folder made writable by others.
     const { chmod } = await import('node:fs/promises');
     await chmod(dir, 0o777);
-    await expect(legacyClient('fourth')).rejects.toThrow(/writable by other users/);
+    await expectRefused('fourth', /writable by other users/);
     await chmod(dir, 0o700);
   });
 });

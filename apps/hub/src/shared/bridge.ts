@@ -12,6 +12,7 @@ import { connect, type Socket } from 'node:net';
 import { isLogLevel, type LogLevel } from '@mcp-beacon/registry';
 import { VERSION } from '../version.js';
 import { checkPrivate, EndpointError, ensureHubDir, type HubEndpoint } from './endpoint.js';
+import { answerFrom, type Greeting, readGreeting, writeGreeting } from './greeting.js';
 import { tailOf } from './log-file.js';
 import { type Hello, isOwnLine, lineReader, parseLine, type SessionRequest } from './wire.js';
 
@@ -99,6 +100,12 @@ export async function runBridge(options: BridgeOptions): Promise<void> {
   const restarts: number[] = [];
   /** Why no hub can be reached: every request is answered with it until the bridge exits. */
   let failing: string | undefined;
+  /** What a hub of this endpoint answered to `initialize` before, if one did. */
+  let greeting: Greeting | undefined = readGreeting(endpoint.greeting, VERSION);
+  /** The client's `initialize` this bridge answered itself: the hub's answer is not relayed. */
+  let answered: string | undefined;
+  /** The client's `initialize` in flight to the hub: the version it asked for. */
+  let asking: { key: string; requested: unknown } | undefined;
 
   const toHub = (line: string) => {
     if (!socket || socket.destroyed || socket.write(`${line}\n`)) return;
@@ -128,8 +135,19 @@ export async function runBridge(options: BridgeOptions): Promise<void> {
       if ('id' in message) pending.set(keyOf(message.id), message.method);
       const kind = LISTS[message.method];
       if (kind) listed.add(kind);
-      if (message.method === 'initialize') initialize = message;
-      else if (message.method === 'notifications/initialized') initialized = true;
+      if (message.method === 'initialize' && 'id' in message) {
+        initialize = message;
+        const key = keyOf(message.id);
+        asking = { key, requested: params?.protocolVersion };
+        // Answered at once from what a hub of this endpoint said before; the hub is told too.
+        const result = answerFrom(greeting, params?.protocolVersion);
+        if (result) {
+          answered = key;
+          // Answered: if the hub goes away before its own answer, there is nothing to fail.
+          pending.delete(key);
+          out(`${JSON.stringify({ jsonrpc: '2.0', id: message.id, result })}\n`);
+        }
+      } else if (message.method === 'notifications/initialized') initialized = true;
       else if (message.method === 'logging/setLevel') logLevel = params?.level;
       else if (message.method === 'resources/subscribe' && typeof params?.uri === 'string')
         subscriptions.add(params.uri);
@@ -168,6 +186,13 @@ export async function runBridge(options: BridgeOptions): Promise<void> {
         return;
       }
       pending.delete(key);
+      if (asking?.key === key) keepGreeting(asking.requested, message.result);
+      if (answered === key) {
+        answered = undefined;
+        const error = message.error as { message?: string } | undefined;
+        if (error) say('error', `the hub refused this client's initialize: ${error.message ?? ''}`);
+        return;
+      }
       return out(`${line}\n`);
     }
     if ('id' in message && typeof message.method === 'string') {
@@ -181,6 +206,22 @@ export async function runBridge(options: BridgeOptions): Promise<void> {
       }
     }
     out(`${line}\n`);
+  };
+
+  /** Keeps what the hub answered to an `initialize` asking for `requested`, for the next bridge. */
+  const keepGreeting = (requested: unknown, result: unknown) => {
+    asking = undefined;
+    if (typeof requested !== 'string' || typeof result !== 'object' || result === null) return;
+    const { protocolVersion, ...rest } = result as Record<string, unknown>;
+    if (typeof protocolVersion !== 'string') return;
+    const next: Greeting = {
+      version: VERSION,
+      answers: { ...(greeting?.answers ?? {}), [requested]: protocolVersion },
+      result: rest,
+    };
+    if (JSON.stringify(next) === JSON.stringify(greeting)) return;
+    greeting = next;
+    writeGreeting(endpoint.greeting, next);
   };
 
   const stop = () => {

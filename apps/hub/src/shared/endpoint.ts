@@ -19,6 +19,8 @@ export interface HubEndpoint {
   lock: string;
   /** The hub's own log (bounded; see `daemon.ts`). */
   log: string;
+  /** What this hub answered to `initialize`, kept by bridges so the next can answer at once. */
+  greeting: string;
   /** Names this endpoint's version and settings (the first 16 hex digits of their digest). */
   key: string;
 }
@@ -75,6 +77,7 @@ export function endpointOfKey(
     address,
     lock: path.join(dir, `${key}.lock`),
     log: path.join(dir, `${key}.log`),
+    greeting: path.join(dir, `${key}.initialize.json`),
     key,
   };
 }
