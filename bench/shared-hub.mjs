@@ -209,9 +209,13 @@ async function endHubs() {
   }
 }
 
-/** The one shared hub running now (the bench starts one at a time). */
+/**
+ * The one shared hub running now (the bench starts one at a time). A bridge may answer
+ * `initialize` before the hub it started holds its lock (from what an earlier hub answered), so
+ * this waits for it up to 10 s.
+ */
 async function theHub() {
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 500; i++) {
     const pids = (await lockedHubPids()).filter(isOurHub);
     if (pids.length === 1) return pids[0];
     await sleep(20);

@@ -20,6 +20,8 @@ import { type Hello, isOwnLine, lineReader, parseLine, type SessionRequest } fro
 export const START_TIMEOUT_MS = 15_000;
 /** How long the hub may take to welcome a bridge, in ms. */
 const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** How often a bridge waiting for a hub starts one again when the last one found it taken. */
+const RESTART_HUB_MS = 1_000;
 /** Most new hubs a bridge starts in a minute after the one it used went away. */
 export const MAX_RESTARTS_PER_MINUTE = 5;
 /** Most client lines held while the bridge reconnects (more are answered with an error). */
@@ -354,6 +356,7 @@ async function reach(
   await ensureHubDir(endpoint.dir);
   const deadline = Date.now() + START_TIMEOUT_MS;
   let child: ChildProcess | undefined;
+  let nextStart = 0;
   let failed: string | undefined;
   for (;;) {
     if (process.platform !== 'win32') {
@@ -373,12 +376,18 @@ async function reach(
       if (pid !== undefined) return { socket, pid };
     }
     if (failed !== undefined) throw new EndpointError(failed);
-    if (!child) {
-      child = startHub(options);
-      say('info', `starting the Beacon hub (pid ${child.pid ?? '?'})`);
-      child.once('exit', (code, signal) => {
-        // One that found another hub starting exits 0; that one is waited for.
-        if (code === 0) return;
+    if (!child && Date.now() >= nextStart) {
+      const started = startHub(options);
+      child = started;
+      nextStart = Date.now() + RESTART_HUB_MS;
+      say('info', `starting the Beacon hub (pid ${started.pid ?? '?'})`);
+      started.once('exit', (code, signal) => {
+        // One that found another hub starting exits 0: that one is waited for, and if none
+        // comes to answer, a hub is started again (the lock's holder may have died meanwhile).
+        if (code === 0) {
+          if (child === started) child = undefined;
+          return;
+        }
         const tail = tailOf(endpoint.log, 2_000).trim();
         failed = `the Beacon hub did not start (${signal ?? `exit code ${code}`})${tail ? `:\n${tail}` : ''}`;
       });

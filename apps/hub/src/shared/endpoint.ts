@@ -3,7 +3,7 @@
 // hub its owner. Loaded by the bridge, so it uses nothing but Node's own modules.
 
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, readFileSync } from 'node:fs';
 import { link, lstat, mkdir, open, readFile, rmdir, stat, unlink } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { userInfo } from 'node:os';
@@ -152,12 +152,20 @@ export function answers(address: string, timeoutMs = 1_000): Promise<boolean> {
 /** A lock younger than this whose hub does not answer yet is still starting. */
 const STARTING_MS = 10_000;
 
+/**
+ * True while `pid` runs. A zombie (exited, not yet reaped: a detached hub whose parent is gone
+ * can stay one where nothing reaps orphans, as in many containers) counts as gone.
+ */
 const alive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return true; // no /proc (macOS, Windows): the signal's word stands
   }
 };
 
