@@ -5,6 +5,7 @@ import { cp, lstat, mkdir, readdir, readFile, rm, symlink, writeFile } from 'nod
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { isProcessAlive } from '@mcp-beacon/registry';
 import { startProcess, testNode, waitFor } from '@mcp-beacon/test-utils';
 import { Client as ModernClient } from '@modelcontextprotocol/client';
 import { StdioClientTransport as ModernStdio } from '@modelcontextprotocol/client/stdio';
@@ -39,20 +40,11 @@ async function hubPids(): Promise<number[]> {
   return pids;
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 // The shared hubs a test started outlive its bridges by design: each test ends them.
 afterEach(async () => {
   const pids = await hubPids();
-  for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGTERM');
-  await waitFor(async () => pids.every((pid) => !alive(pid)) || undefined, {
+  for (const pid of pids) if (isProcessAlive(pid)) process.kill(pid, 'SIGTERM');
+  await waitFor(async () => pids.every((pid) => !isProcessAlive(pid)) || undefined, {
     what: 'shared hubs gone',
   });
 });
@@ -180,6 +172,24 @@ async function expectRefused(who: string, reason: RegExp): Promise<void> {
   }
   await expect(client.listTools()).rejects.toThrow(reason);
   await client.close();
+}
+
+/**
+ * Lets a first client meet the hub (`seen` gets it before it leaves), then ends that hub: its
+ * endpoint's files stay, and their paths are returned.
+ */
+async function metThenStopped(
+  seen: (client: Client) => void = () => undefined,
+): Promise<{ dir: string; sock: string; lock: string }> {
+  const first = await legacyClient('first');
+  seen(first.client);
+  await first.client.close();
+  const [pid] = await hubPids();
+  process.kill(pid!, 'SIGTERM');
+  await waitFor(async () => !isProcessAlive(pid!) || undefined, { what: 'hub gone' });
+  const dir = path.join(fx.home, 'hub');
+  const key = (await readdir(dir)).find((n) => n.endsWith('.log'))!.replace(/\.log$/, '');
+  return { dir, sock: path.join(dir, `${key}.sock`), lock: path.join(dir, `${key}.lock`) };
 }
 
 describe('the shared hub', () => {
@@ -356,19 +366,15 @@ describe('the shared hub', () => {
 
   it('answers initialize at once from what the hub said before, and carries the session on once a hub comes', async () => {
     // A first client meets the hub; its bridge keeps what the hub answered.
-    const first = await legacyClient('first');
-    const capabilities = first.client.getServerCapabilities();
-    const instructions = first.client.getInstructions();
-    await first.client.close();
-    const [pid] = await hubPids();
-    process.kill(pid!, 'SIGTERM');
-    await waitFor(async () => !alive(pid!) || undefined, { what: 'hub gone' });
-    const dir = path.join(fx.home, 'hub');
-    const names = await readdir(dir);
-    expect(names.some((n) => n.endsWith('.initialize.json'))).toBe(true);
+    let capabilities: unknown;
+    let instructions: string | undefined;
+    const { dir, lock } = await metThenStopped((client) => {
+      capabilities = client.getServerCapabilities();
+      instructions = client.getInstructions();
+    });
+    expect((await readdir(dir)).some((n) => n.endsWith('.initialize.json'))).toBe(true);
 
     // Another process holds the hub's lock for now, so no hub can start yet.
-    const lock = path.join(dir, names.find((n) => n.endsWith('.log'))!.replace(/\.log$/, '.lock'));
     const holder = fx.track(startProcess(testNode, ['-e', 'setInterval(() => {}, 1000)']));
     await writeFile(lock, `${holder.pid}\n`);
     const bridge = fx.track(
@@ -449,8 +455,8 @@ describe('the shared hub', () => {
       await later.close();
     } finally {
       const pids = await hubPids();
-      for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGTERM');
-      await waitFor(async () => pids.every((pid) => !alive(pid)) || undefined, {
+      for (const pid of pids) if (isProcessAlive(pid)) process.kill(pid, 'SIGTERM');
+      await waitFor(async () => pids.every((pid) => !isProcessAlive(pid)) || undefined, {
         what: 'hubs gone',
       });
       await rm(other, { recursive: true, force: true });
@@ -459,19 +465,13 @@ describe('the shared hub', () => {
 
   it('refuses a hub endpoint that answers as another version', async () => {
     // Learn the endpoint, then stand a fake hub in its place.
-    const first = await legacyClient('first');
-    await first.client.close();
-    const [pid] = await hubPids();
-    process.kill(pid!, 'SIGTERM');
-    await waitFor(async () => !alive(pid!) || undefined, { what: 'hub gone' });
-    const dir = path.join(fx.home, 'hub');
-    const sock = (await readdir(dir)).find((n) => n.endsWith('.log'))!.replace(/\.log$/, '.sock');
+    const { sock } = await metThenStopped();
     const fake = createServer((socket) => {
       socket.once('data', () =>
         socket.write(`${JSON.stringify({ beacon: 'welcome', version: '99.0.0', pid: 1 })}\n`),
       );
     });
-    await new Promise<void>((resolve) => fake.listen(path.join(dir, sock), resolve));
+    await new Promise<void>((resolve) => fake.listen(sock, resolve));
     try {
       await expectRefused('second', /version 99\.0\.0, not /);
     } finally {
@@ -480,16 +480,7 @@ describe('the shared hub', () => {
   });
 
   it('refuses a planted endpoint: a symlink, another user’s socket, a folder others can write to', async () => {
-    const first = await legacyClient('first');
-    await first.client.close();
-    const [pid] = await hubPids();
-    process.kill(pid!, 'SIGTERM');
-    await waitFor(async () => !alive(pid!) || undefined, { what: 'hub gone' });
-    const dir = path.join(fx.home, 'hub');
-    const sock = path.join(
-      dir,
-      (await readdir(dir)).find((n) => n.endsWith('.log'))!.replace(/\.log$/, '.sock'),
-    );
+    const { dir, sock } = await metThenStopped();
 
     // A symlink where the socket goes: refused, and left as it was.
     const elsewhere = path.join(fx.tmp.path, 'elsewhere.sock');

@@ -15,12 +15,17 @@ export interface FirstContactOptions {
   clock: Clock;
 }
 
-/** The gate the first list and first calls wait at. */
-export interface FirstContact {
+/** The hub's gate: passed once start-up has settled, or its bound has passed. */
+export interface HubGate {
   /** Resolves once start-up has settled or the bound has passed. */
   readonly passed: Promise<void>;
   /** True once {@link passed} has resolved. */
   isPassed(): boolean;
+  close(): void;
+}
+
+/** The gate one session's first list and first calls wait at. */
+export interface FirstContact extends HubGate {
   /** Also waits for `pass` (bounded by its maker), e.g. the first start of the client's roots. */
   include(pass: Promise<void>): void;
   /** Resolves when everything the first list waits for is done. */
@@ -30,15 +35,13 @@ export interface FirstContact {
    * it, for a client that names a tool it remembers before it lists anything.
    */
   lookup<T>(find: () => T | undefined): Promise<T | undefined>;
-  close(): void;
 }
 
-/** Creates the gate; its timer starts now. */
-export function createFirstContact(options: FirstContactOptions): FirstContact {
+/** Creates the hub's gate; its timer starts now. */
+export function createFirstContact(options: FirstContactOptions): HubGate {
   const { clock } = options;
   let timer: unknown;
   let done = false;
-  let extra: Promise<void> | undefined;
   const passed = Promise.race([
     Promise.resolve(options.startup)
       .then(() => options.manager.whenFirstAttemptsDone())
@@ -50,26 +53,9 @@ export function createFirstContact(options: FirstContactOptions): FirstContact {
     done = true;
     if (timer !== undefined) clock.clearTimeout(timer);
   });
-  const wait = async () => {
-    if (!done) await passed;
-    if (extra) await extra;
-  };
   return {
     passed,
     isPassed: () => done,
-    include(pass) {
-      const mine: Promise<void> = pass.then(() => {
-        if (extra === mine) extra = undefined;
-      });
-      extra = mine;
-    },
-    wait,
-    async lookup(find) {
-      const found = find();
-      if (found !== undefined || done) return found;
-      await wait();
-      return find();
-    },
     close() {
       if (timer !== undefined) clock.clearTimeout(timer);
     },
@@ -80,10 +66,10 @@ export function createFirstContact(options: FirstContactOptions): FirstContact {
  * One client session's gate: the hub's start-up wait, plus what that session adds with
  * {@link FirstContact.include} (the first start of its roots), which no other session waits for.
  */
-export function sessionGate(hub: FirstContact): FirstContact {
+export function sessionGate(hub: HubGate): FirstContact {
   let extra: Promise<void> | undefined;
   const wait = async () => {
-    await hub.wait();
+    if (!hub.isPassed()) await hub.passed;
     if (extra) await extra;
   };
   return {

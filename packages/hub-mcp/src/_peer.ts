@@ -7,6 +7,7 @@ import type {
 } from '@modelcontextprotocol/server';
 import type { ToolExtra } from './_forward.js';
 import { isRecord } from './_values.js';
+import { LOG_LEVELS } from './sessions/subscriptions.js';
 
 /** The two protocol families: `legacy` (an `initialize` handshake, up to 2025-11-25), `modern` (2026-07-28, no handshake). */
 export type ProtocolEra = 'legacy' | 'modern';
@@ -86,18 +87,6 @@ export const ENVELOPE = {
   logLevel: 'io.modelcontextprotocol/logLevel',
 } as const;
 
-/** MCP log levels, least severe first. */
-const LEVELS: readonly LoggingLevel[] = [
-  'debug',
-  'info',
-  'notice',
-  'warning',
-  'error',
-  'critical',
-  'alert',
-  'emergency',
-];
-
 /** Where the log messages a 2026-07-28 request asked for go: that request's own notifications. */
 export interface LogSink {
   /** Whether the request wants a message at `level`. */
@@ -112,10 +101,10 @@ export interface LogSink {
 export function logSinkOf(ctx: ServerContext): LogSink | undefined {
   const envelope = (ctx.mcpReq as { envelope?: unknown }).envelope;
   const asked = isRecord(envelope) ? envelope[ENVELOPE.logLevel] : undefined;
-  const threshold = LEVELS.indexOf(asked as LoggingLevel);
+  const threshold = LOG_LEVELS.indexOf(asked as LoggingLevel);
   if (threshold < 0) return undefined;
   return {
-    wants: (level) => LEVELS.indexOf(level) >= threshold,
+    wants: (level) => LOG_LEVELS.indexOf(level) >= threshold,
     send: (params) => ctx.mcpReq.notify({ method: 'notifications/message', params }),
   };
 }

@@ -7,16 +7,12 @@
 // namespace it runs in.
 // Usage: node remote-server.mjs <marker>
 
-import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
 import { completable } from '@modelcontextprotocol/sdk/server/completable.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { z } from 'zod';
-import { listenAndAnnounce } from './_announce.mjs';
+import { listenAndAnnounce, sessionServer } from './_announce.mjs';
 
 let cancelled = 0;
-const sessions = new Map();
 
 function makeServer() {
   const server = new McpServer(
@@ -96,18 +92,5 @@ function makeServer() {
   return server;
 }
 
-const http = createServer(async (req, res) => {
-  const id = req.headers['mcp-session-id'];
-  let transport = id ? sessions.get(id) : undefined;
-  if (!transport) {
-    if (id) return void res.writeHead(404).end();
-    transport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: () => randomUUID(),
-      onsessioninitialized: (sid) => sessions.set(sid, transport),
-    });
-    transport.onclose = () => sessions.delete(transport.sessionId);
-    await makeServer().connect(transport);
-  }
-  await transport.handleRequest(req, res);
-});
+const http = sessionServer(makeServer);
 await listenAndAnnounce(http, 'fixture');

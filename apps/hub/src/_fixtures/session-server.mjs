@@ -5,18 +5,14 @@
 // sessions clients opened on it.
 // Usage: node session-server.mjs <marker> <name>
 
-import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { ElicitResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { listenAndAnnounce } from './_announce.mjs';
+import { listenAndAnnounce, sessionServer } from './_announce.mjs';
 
 const name = process.argv[3] ?? 'session-fixture';
 let cancelled = 0;
 let opened = 0;
-const sessions = new Map();
 
 function makeServer() {
   const server = new McpServer({ name, version: '1.0.0' });
@@ -61,21 +57,7 @@ function makeServer() {
   return server;
 }
 
-const http = createServer(async (req, res) => {
-  const id = req.headers['mcp-session-id'];
-  let transport = id ? sessions.get(id) : undefined;
-  if (!transport) {
-    if (id) return void res.writeHead(404).end();
-    transport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: () => randomUUID(),
-      onsessioninitialized: (sid) => {
-        opened++;
-        sessions.set(sid, transport);
-      },
-    });
-    transport.onclose = () => sessions.delete(transport.sessionId);
-    await makeServer().connect(transport);
-  }
-  await transport.handleRequest(req, res);
+const http = sessionServer(makeServer, () => {
+  opened++;
 });
 await listenAndAnnounce(http, name);

@@ -12,7 +12,7 @@ import type { CacheHints } from '../_cache-hints.js';
 import { createClientRoots } from '../_client-roots.js';
 import type { HubContext, SessionState } from '../_context.js';
 import { withFastToolCalls } from '../_fast-calls.js';
-import { type FirstContact, sessionGate } from '../_first-contact.js';
+import { type HubGate, sessionGate } from '../_first-contact.js';
 import type { FolderResolver } from '../_folders.js';
 import type { Forwarder } from '../_forward.js';
 import type { HubToolContext } from '../_hub-tools.js';
@@ -90,7 +90,7 @@ export interface HubShared {
   reach: Pick<HubToolContext, 'launchInstance' | 'remotes'>;
   folders: FolderResolver;
   forwarder: Forwarder;
-  gate: FirstContact;
+  gate: HubGate;
   hints: CacheHints;
   book: SubscriptionBook<ClientSession>;
   /** The view for a session's listing settings (shared by sessions with equal ones). */
