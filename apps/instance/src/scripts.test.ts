@@ -6,11 +6,12 @@ import { ScriptRunner } from './scripts.js';
 
 // Stand-ins for the guardian that say what reached them: a stop through stdin (Windows), or a
 // SIGTERM to the group (POSIX). The polite one then exits; the stuck one ignores both.
+// It says it is up only once it listens for both, so a stop sent at once is seen.
 const GUARDIAN = (stuck: boolean) => `
-process.stdout.write('guardian up, running ' + process.argv[3] + '\\n');
 process.on('SIGTERM', () => { process.stdout.write('got SIGTERM\\n'); ${stuck ? '' : 'process.exit(143);'} });
 process.stdin.on('end', () => { process.stdout.write('stdin ended\\n'); ${stuck ? '' : 'process.exit(0);'} });
 process.stdin.resume();
+process.stdout.write('guardian up, running ' + process.argv[3] + '\\n');
 setInterval(() => {}, 1000);
 `;
 
