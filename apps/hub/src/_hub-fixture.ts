@@ -28,6 +28,17 @@ import { afterEach, beforeEach } from 'vitest';
 /** The built hub and instance CLIs. */
 export const HUB = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 export const INSTANCE = fileURLToPath(new URL('../../instance/dist/cli.js', import.meta.url));
+/** The hub as the tests' clients launch it: in their process, with debug logs and 200 ms pings. */
+export const HUB_TEST_ARGS = [
+  HUB,
+  '--standalone',
+  '--log-level',
+  'debug',
+  '--ping-interval',
+  '200',
+  '--ping-timeout',
+  '300',
+];
 
 /** A hub started by {@link HubFixture.startHubClient}, with what its client saw. */
 export interface HubHandle {
@@ -138,17 +149,7 @@ export function useHubFixture(): HubFixture {
     let stderr = '';
     const transport = new StdioClientTransport({
       command: testNode,
-      args: [
-        HUB,
-        '--standalone',
-        '--log-level',
-        'debug',
-        '--ping-interval',
-        '200',
-        '--ping-timeout',
-        '300',
-        ...args,
-      ],
+      args: [...HUB_TEST_ARGS, ...args],
       env: { ...(process.env as Record<string, string>), MCP_BEACON_HOME: fx.home },
       stderr: 'pipe',
     });

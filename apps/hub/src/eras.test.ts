@@ -11,7 +11,7 @@ import {
   ResourceUpdatedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
-import { HUB, useHubFixture } from './_hub-fixture.js';
+import { HUB, HUB_TEST_ARGS, useHubFixture } from './_hub-fixture.js';
 
 const SERVER = fileURLToPath(new URL('./_fixtures/remote-server.mjs', import.meta.url));
 const MODERN_ONLY = fileURLToPath(new URL('./_fixtures/modern-server.mjs', import.meta.url));
@@ -93,16 +93,7 @@ async function modernClient(
     }));
   const transport = new StdioClientTransport({
     command: testNode,
-    args: [
-      HUB,
-      '--standalone',
-      '--log-level',
-      'debug',
-      '--ping-interval',
-      '200',
-      '--ping-timeout',
-      '300',
-    ],
+    args: HUB_TEST_ARGS,
     env: { ...(process.env as Record<string, string>), MCP_BEACON_HOME: fx.home },
     stderr: 'pipe',
   });
