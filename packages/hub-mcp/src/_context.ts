@@ -1,16 +1,16 @@
 import type { ConnectionManager } from '@mcp-beacon/connection-manager';
 import type { Clock } from '@mcp-beacon/registry';
 import type { LoggingLevel } from '@modelcontextprotocol/server';
-import type { CacheHints } from './_cache-hints.js';
-import type { ClientRoots } from './_client-roots.js';
-import type { FirstContact } from './_first-contact.js';
-import type { FolderResolver } from './_folders.js';
-import type { Forwarder } from './_forward.js';
-import type { InputRelay } from './_input-relay.js';
-import type { ListNotifier } from './_list-changed.js';
-import type { ClientPeer } from './_peer.js';
-import type { MatchContext } from './_select.js';
-import type { HubView } from './_view.js';
+import type { Forwarder } from './calls/forward.js';
+import type { InputRelay } from './calls/input-relay.js';
+import type { CacheHints } from './catalog/cache-hints.js';
+import type { ListNotifier } from './catalog/list-changed.js';
+import type { HubView } from './catalog/view.js';
+import type { ClientRoots } from './routing/client-roots.js';
+import type { FolderResolver } from './routing/folders.js';
+import type { MatchContext } from './routing/select.js';
+import type { FirstContact } from './sessions/first-contact.js';
+import type { ClientPeer } from './sessions/peer.js';
 
 /** What one client session keeps with the hub: its subscriptions and log level. */
 export interface SessionState {

@@ -1,13 +1,12 @@
-export { folderKey } from './_folders.js';
+export { qualifiedName, SlugBook, type SlugSubject } from './catalog/names.js';
+export { HubError, type HubErrorCode } from './errors.js';
 export type {
   InstanceSummary,
   LaunchInstance,
   RemoteSummary,
   StartedInstance,
-} from './_hub-tools.js';
-export { qualifiedName, SlugBook, type SlugSubject } from './_names.js';
-export type { ProtocolEra } from './_peer.js';
-export { HubError, type HubErrorCode } from './errors.js';
+} from './handlers/hub-tools.js';
+export { folderKey } from './routing/folders.js';
 export {
   createHubServer,
   HUB_CLIENT_CAPABILITIES,
@@ -16,4 +15,5 @@ export {
   type HubSession,
   MAX_SESSIONS,
 } from './server.js';
+export type { ProtocolEra } from './sessions/peer.js';
 export type { HubSessionInfo, HubSessionOptions } from './sessions/session.js';

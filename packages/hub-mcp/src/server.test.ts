@@ -25,8 +25,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { FolderResolverOptions } from './_folders.js';
-import { LOGS_PER_SECOND } from './_log-bound.js';
+import { LOGS_PER_SECOND } from './calls/log-bound.js';
 import {
   createHubServer,
   HUB_CLIENT_CAPABILITIES,
@@ -34,6 +33,7 @@ import {
   type HubServer,
   type LaunchInstance,
 } from './index.js';
+import type { FolderResolverOptions } from './routing/folders.js';
 
 const PNG =
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';

@@ -11,17 +11,17 @@ import type {
   Server,
   Transport,
 } from '@modelcontextprotocol/server';
-import { createCacheHints } from './_cache-hints.js';
-import { createFirstContact } from './_first-contact.js';
-import { createFolderResolver, type FolderResolverOptions } from './_folders.js';
-import { createForwarder } from './_forward.js';
-import { HUB_TOOLS, type LaunchInstance, type RemoteSummary } from './_hub-tools.js';
-import { DEFAULT_MAX_NAME_LENGTH, MIN_NAME_LENGTH, proxiedUri } from './_names.js';
-import type { ProtocolEra } from './_peer.js';
-import type { HubView } from './_view.js';
-import { createView } from './_view.js';
+import { createForwarder } from './calls/forward.js';
+import { createCacheHints } from './catalog/cache-hints.js';
+import { DEFAULT_MAX_NAME_LENGTH, MIN_NAME_LENGTH, proxiedUri } from './catalog/names.js';
+import type { HubView } from './catalog/view.js';
+import { createView } from './catalog/view.js';
 import { HubError } from './errors.js';
+import { HUB_TOOLS, type LaunchInstance, type RemoteSummary } from './handlers/hub-tools.js';
+import { createFolderResolver, type FolderResolverOptions } from './routing/folders.js';
+import { createFirstContact } from './sessions/first-contact.js';
 import { handleInstanceRequests } from './sessions/instance-requests.js';
+import type { ProtocolEra } from './sessions/peer.js';
 import {
   type ClientSession,
   type HubSessionInfo,

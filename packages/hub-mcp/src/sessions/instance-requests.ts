@@ -8,11 +8,11 @@ import {
   ProtocolErrorCode,
 } from '@modelcontextprotocol/client';
 import type { Server } from '@modelcontextprotocol/server';
-import { attributeElicitation, attributeSampling } from '../_attribution.js';
-import { upstreamError, wireError } from '../_forward.js';
-import type { InputAsk } from '../_input-relay.js';
-import { createLogBound, LOGS_PER_SECOND } from '../_log-bound.js';
-import { proxiedUri } from '../_names.js';
+import { attributeElicitation, attributeSampling } from '../calls/attribution.js';
+import { upstreamError, wireError } from '../calls/forward.js';
+import type { InputAsk } from '../calls/input-relay.js';
+import { createLogBound, LOGS_PER_SECOND } from '../calls/log-bound.js';
+import { proxiedUri } from '../catalog/names.js';
 import { callingSession } from './scope.js';
 import type { ClientSession } from './session.js';
 import { admits, type SubscriptionBook } from './subscriptions.js';

@@ -1,7 +1,7 @@
 import { AsyncResource } from 'node:async_hooks';
 import type { CallToolResult } from '@modelcontextprotocol/client';
 import { describe, expect, it } from 'vitest';
-import type { Forwarder, ToolExtra } from '../_forward.js';
+import type { Forwarder, ToolExtra } from '../calls/forward.js';
 import { type CallCounter, callingSession, scopedForwarder } from './scope.js';
 
 interface TestSession extends CallCounter {

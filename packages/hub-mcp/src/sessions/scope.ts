@@ -4,7 +4,7 @@
 // nothing one session caused is answered by, or shown to, another.
 
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Forwarder } from '../_forward.js';
+import type { Forwarder } from '../calls/forward.js';
 
 /** A request of one session running on one instance. */
 interface CallScope<S> {
