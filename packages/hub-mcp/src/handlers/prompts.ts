@@ -6,11 +6,17 @@ import { listHint } from '../catalog/cache-hints.js';
 import { extraOf } from '../sessions/peer.js';
 import { routeUri } from './resources.js';
 
+/** What the prompt and completion handlers use of a session. */
+export type PromptsContext = Pick<
+  HubContext,
+  'gate' | 'view' | 'manager' | 'forwarder' | 'notifier' | 'hints'
+>;
+
 /**
  * `prompts/list`, `prompts/get`, and `completion/complete`, which is routed by the prompt or
  * resource template it completes.
  */
-export function registerPromptHandlers(server: Server, ctx: HubContext): void {
+export function registerPromptHandlers(server: Server, ctx: PromptsContext): void {
   const { view, gate, forwarder, manager } = ctx;
   server.setRequestHandler('prompts/list', async (_request, handlerCtx) => {
     await gate.wait();

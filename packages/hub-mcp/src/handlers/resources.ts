@@ -19,7 +19,10 @@ export interface UriRoute {
 }
 
 /** Routes a hub-side URI, waiting for first contact if it is not known yet. */
-export async function routeUri(ctx: HubContext, uri: string): Promise<UriRoute> {
+export async function routeUri(
+  ctx: Pick<HubContext, 'gate' | 'view'>,
+  uri: string,
+): Promise<UriRoute> {
   const parsed = parseProxiedUri(uri);
   const id = parsed && (await ctx.gate.lookup(() => ctx.view.slugs.idOf(parsed.slug)));
   if (parsed && id) return { id, slug: parsed.slug, uri: parsed.uri };
@@ -35,7 +38,7 @@ export async function routeUri(ctx: HubContext, uri: string): Promise<UriRoute> 
  * `resources/list`, `resources/templates/list`, `resources/read` and subscriptions: every
  * instance resource under its hub-side URI, read and subscribed on the instance that owns it.
  */
-export function registerResourceHandlers(server: Server, ctx: HubContext): void {
+export function registerResourceHandlers(server: Server, ctx: ResourcesContext): void {
   const { view, gate, forwarder } = ctx;
   const lists = async () => {
     await gate.wait();
@@ -75,12 +78,21 @@ export function registerResourceHandlers(server: Server, ctx: HubContext): void 
 
 type SubscriptionMethod = 'resources/subscribe' | 'resources/unsubscribe';
 
+/** What changing a subscription uses: routing, the instance, and the session's book. */
+export type SubscriptionContext = Pick<
+  HubContext,
+  'gate' | 'view' | 'manager' | 'forwarder' | 'session'
+>;
+
+/** What the resource handlers use of a session. */
+export type ResourcesContext = SubscriptionContext & Pick<HubContext, 'notifier' | 'hints'>;
+
 /**
  * Subscribes to (or unsubscribes from) a hub-side resource on its instance, and keeps it in the
  * session state so a new instance session is told again.
  */
 export async function changeSubscription(
-  ctx: HubContext,
+  ctx: SubscriptionContext,
   method: SubscriptionMethod,
   params: { uri: string } & Record<string, unknown>,
   extra: ToolExtra,

@@ -23,8 +23,22 @@ import {
 import type { ToolGroup } from '../types.js';
 import { type HubToolContext, handleHubTool } from './hub-tools.js';
 
+/** What picking the instance of a grouped call uses. */
+export type RoutingContext = Pick<
+  HubContext,
+  'manager' | 'view' | 'match' | 'workingFolder' | 'folders' | 'roots'
+>;
+
+/** What calling an instance tool and naming who answered uses. */
+export type CallingContext = Pick<HubContext, 'manager' | 'view' | 'forwarder'>;
+
+/** What the tool handlers use of a session. */
+export type ToolsContext = RoutingContext &
+  CallingContext &
+  Pick<HubContext, 'gate' | 'notifier' | 'hints' | 'relay'>;
+
 function choose(
-  ctx: HubContext,
+  ctx: RoutingContext,
   group: ToolGroup,
   instance: unknown,
   roots: readonly string[] | undefined,
@@ -49,7 +63,7 @@ const needsRoots = (group: ToolGroup, instance: unknown) =>
 const unknownPlace = { kind: 'local', path: '' } as const;
 
 /** Who an instance is, as a result names it (taken before the call: it may leave meanwhile). */
-export function answerer(ctx: HubContext, id: string): Answerer {
+export function answerer(ctx: Pick<HubContext, 'view' | 'manager'>, id: string): Answerer {
   const slice = ctx.view.slice(id);
   const info = ctx.manager.get(id);
   const name = slice?.name ?? cleanText(info?.record.name ?? id);
@@ -64,7 +78,7 @@ export function answerer(ctx: HubContext, id: string): Answerer {
 
 /** Calls an instance tool; its result (or JSON-RPC error) says which instance answered. */
 export async function callInstanceTool(
-  ctx: HubContext,
+  ctx: CallingContext,
   id: string,
   name: string,
   args: Record<string, unknown> | undefined,
@@ -79,7 +93,7 @@ export async function callInstanceTool(
 }
 
 /** The error for a tool name nothing routes, saying who held a namespaced name that left. */
-function unknownTool(ctx: HubContext, name: string): Error {
+function unknownTool(ctx: Pick<HubContext, 'view'>, name: string): Error {
   const at = name.indexOf(SEPARATOR);
   const gone = at > 0 ? ctx.view.slugs.retiredHolder(name.slice(0, at)) : undefined;
   const was = gone ? ` ${name.slice(0, at)} was ${departed(gone)}.` : '';
@@ -95,7 +109,7 @@ function unknownTool(ctx: HubContext, name: string): Error {
  * client's roots, a folder's realpath) or fails; {@link registerToolHandlers} then answers it.
  */
 export function routeToolCall(
-  ctx: HubContext,
+  ctx: RoutingContext,
   name: string,
   args: Record<string, unknown> | undefined,
 ): ToolCall | undefined {
@@ -121,7 +135,7 @@ export function routeToolCall(
  */
 export function registerToolHandlers(
   server: Server,
-  ctx: HubContext,
+  ctx: ToolsContext,
   hubTools: readonly Tool[],
   hubContext: HubToolContext,
 ): void {
