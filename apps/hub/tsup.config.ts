@@ -36,7 +36,7 @@ export default defineConfig([
           }));
           // Built from their sources, module by module, so that what the bridge does not use
           // (the record schema and valibot with it) is left out.
-          build.onResolve({ filter: /^@mcp-beacon\/(paths|registry)$/ }, (args) => ({
+          build.onResolve({ filter: /^@mcp-beacon\/(paths|registry|runtime)$/ }, (args) => ({
             path: source(args.path.slice('@mcp-beacon/'.length)),
           }));
         },

@@ -11,7 +11,8 @@ import {
   type ProtocolEra,
 } from '@mcp-beacon/hub-mcp';
 import { type BeaconPaths, resolvePaths } from '@mcp-beacon/paths';
-import { type Logger, removeInstance } from '@mcp-beacon/registry';
+import { removeInstance } from '@mcp-beacon/registry';
+import type { Logger } from '@mcp-beacon/runtime';
 import { type InstanceWatcher, watchInstances } from '@mcp-beacon/watcher';
 import type { Server, Transport } from '@modelcontextprotocol/server';
 import { followRecords } from './follow.js';

@@ -1,2 +1,2 @@
-export type { Logger } from '@mcp-beacon/registry';
+export type { Logger } from '@mcp-beacon/runtime';
 export { type Hub, type StartHubOptions, startHub, VERSION } from './hub.js';

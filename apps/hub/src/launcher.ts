@@ -14,7 +14,7 @@ import {
 } from '@mcp-beacon/connection-manager';
 import { folderKey, HubError, type StartedInstance } from '@mcp-beacon/hub-mcp';
 import { type BeaconPaths, ensureTrustedDir } from '@mcp-beacon/paths';
-import { type Clock, cleanText, findProgram, signalGroup, systemClock } from '@mcp-beacon/registry';
+import { type Clock, cleanText, findProgram, signalGroup, systemClock } from '@mcp-beacon/runtime';
 import {
   instanceEnv,
   instanceSearchPath,

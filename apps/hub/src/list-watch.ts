@@ -5,7 +5,8 @@ import {
   isLocal,
 } from '@mcp-beacon/connection-manager';
 import type { BeaconPaths } from '@mcp-beacon/paths';
-import { type Clock, cleanText, removeInstance, systemClock } from '@mcp-beacon/registry';
+import { removeInstance } from '@mcp-beacon/registry';
+import { type Clock, cleanText, systemClock } from '@mcp-beacon/runtime';
 import { watchInstances } from '@mcp-beacon/watcher';
 import { followRecords } from './follow.js';
 import { VERSION } from './hub.js';

@@ -1,6 +1,7 @@
 import { SlugBook } from '@mcp-beacon/hub-mcp';
 import { type BeaconPaths, resolvePaths } from '@mcp-beacon/paths';
-import { checkStale, cleanText, readInstanceDir } from '@mcp-beacon/registry';
+import { checkStale, readInstanceDir } from '@mcp-beacon/registry';
+import { cleanText } from '@mcp-beacon/runtime';
 
 /** One row of `beacon-hub list`. */
 export interface ListedInstance {

@@ -4,7 +4,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type BeaconPaths, ensurePaths, PathsError, resolvePaths } from '@mcp-beacon/paths';
-import { parseCommandLine } from '@mcp-beacon/registry';
+import { parseCommandLine } from '@mcp-beacon/runtime';
 import { answerFirstRequest } from './commands/first-request.js';
 import { runList } from './commands/list.js';
 import { runServe } from './commands/serve.js';

@@ -1,5 +1,5 @@
 // beacon-hub's options: one table drives both their parsing and the help.
-import { type OptionTable, optionsHelp } from '@mcp-beacon/registry';
+import { type OptionTable, optionsHelp } from '@mcp-beacon/runtime';
 import { VERSION } from './version.js';
 
 /** Every option of beacon-hub (the `remote` subcommand parses its own words). */

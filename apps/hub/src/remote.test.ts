@@ -10,7 +10,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { InstanceSummary, RemoteSummary } from '@mcp-beacon/hub-mcp';
 import { resolvePaths } from '@mcp-beacon/paths';
-import { type InstanceRecord, isProcessAlive, readValidRecords } from '@mcp-beacon/registry';
+import { type InstanceRecord, readValidRecords } from '@mcp-beacon/registry';
+import { isProcessAlive } from '@mcp-beacon/runtime';
 import {
   processesWith,
   splitAnswer,

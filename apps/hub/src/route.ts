@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BeaconPaths, ensurePaths, PathsError, resolvePaths } from '@mcp-beacon/paths';
-import { isLogLevel, parseCommandLine } from '@mcp-beacon/registry';
+import { isLogLevel, parseCommandLine } from '@mcp-beacon/runtime';
 import { answerFirstRequest } from './commands/first-request.js';
 import { HUB_OPTIONS } from './options.js';
 import { runBridge } from './shared/bridge.js';

@@ -5,7 +5,7 @@ import { cp, lstat, mkdir, readdir, readFile, rm, symlink, writeFile } from 'nod
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { isProcessAlive } from '@mcp-beacon/registry';
+import { isProcessAlive } from '@mcp-beacon/runtime';
 import { startProcess, testNode, waitFor } from '@mcp-beacon/test-utils';
 import { Client as ModernClient } from '@modelcontextprotocol/client';
 import { StdioClientTransport as ModernStdio } from '@modelcontextprotocol/client/stdio';

@@ -4,7 +4,7 @@ import type {
   ConnectionState,
   TransitionEvent,
 } from '@mcp-beacon/connection-manager';
-import { createLogger } from '@mcp-beacon/registry';
+import { createLogger } from '@mcp-beacon/runtime';
 import { describe, expect, it } from 'vitest';
 import { createTransitionLog } from './transition-log.js';
 

@@ -1,5 +1,5 @@
 import type { TransitionEvent } from '@mcp-beacon/connection-manager';
-import { type Clock, type Logger, systemClock } from '@mcp-beacon/registry';
+import { type Clock, type Logger, systemClock } from '@mcp-beacon/runtime';
 
 /** Options of {@link createTransitionLog}. */
 export interface TransitionLogOptions {

@@ -2,17 +2,19 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { type BeaconPaths, resolvePaths } from '@mcp-beacon/paths';
 import {
+  findPortOwner,
+  isLoopbackHttpUrl,
+  type Registration,
+  register,
+} from '@mcp-beacon/registry';
+import {
   type Clock,
   cleanText,
   exitStatus,
-  findPortOwner,
-  isLoopbackHttpUrl,
   type Logger,
-  type Registration,
-  register,
   sleep,
   systemClock,
-} from '@mcp-beacon/registry';
+} from '@mcp-beacon/runtime';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { InstanceError } from './errors.js';
 import { VERSION } from './instance.js';

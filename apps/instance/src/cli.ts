@@ -7,8 +7,8 @@ import {
   type Logger,
   onShutdown,
   parseCommandLine,
-  RegistryError,
-} from '@mcp-beacon/registry';
+  RuntimeError,
+} from '@mcp-beacon/runtime';
 import { announce } from './announce.js';
 import { InstanceError } from './errors.js';
 import { startInstance, VERSION } from './instance.js';
@@ -33,8 +33,7 @@ function fail(logger: Logger, error: unknown): never {
   const message = error instanceof Error ? error.message : String(error);
   logger.error(message);
   const setup =
-    ((error instanceof InstanceError || error instanceof RegistryError) &&
-      error.code === 'USAGE') ||
+    ((error instanceof InstanceError || error instanceof RuntimeError) && error.code === 'USAGE') ||
     error instanceof PathsError;
   process.exit(setup ? 2 : 1);
 }

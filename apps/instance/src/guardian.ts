@@ -15,8 +15,8 @@ import { type ChildProcess, execFileSync, type SpawnOptions } from 'node:child_p
 import { readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 // Types only: at run time the guardian loads `/process` alone (no schema, no valibot).
-import type { Clock } from '@mcp-beacon/registry';
-import { exitStatus, signalGroup, type Taskkill, taskkillTree } from '@mcp-beacon/registry/process';
+import type { Clock } from '@mcp-beacon/runtime';
+import { exitStatus, signalGroup, type Taskkill, taskkillTree } from '@mcp-beacon/runtime';
 import crossSpawn from 'cross-spawn';
 
 /** The other processes of the guardian's group: `live` ones, and `zombies` not yet reaped. */
@@ -102,7 +102,7 @@ export interface GuardianOptions {
   members?: () => GroupMembers;
   /** The kill edge on POSIX (default `process.kill`). */
   kill?: (pid: number, signal: NodeJS.Signals | 0) => void;
-  /** The taskkill edge on Windows (default: the real one, see `@mcp-beacon/registry/process`). */
+  /** The taskkill edge on Windows (default: the real one, see `@mcp-beacon/runtime`). */
   taskkill?: Taskkill;
   /** Times the grace period (default: real, ref'd timers: they hold the guardian until done). */
   clock?: Clock;

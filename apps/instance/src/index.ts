@@ -1,4 +1,4 @@
-export type { Logger } from '@mcp-beacon/registry';
+export type { Logger } from '@mcp-beacon/runtime';
 export {
   type Announcement,
   type AnnouncementEnd,

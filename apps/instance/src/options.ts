@@ -1,5 +1,5 @@
 // beacon-instance's options, in one table per mode: each drives both the parsing and the help.
-import { type OptionTable, optionsHelp } from '@mcp-beacon/registry';
+import { type OptionTable, optionsHelp } from '@mcp-beacon/runtime';
 import { VERSION } from './instance.js';
 
 /** Options both modes take. */

@@ -1,7 +1,7 @@
 import { constants, existsSync } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { cleanText } from '@mcp-beacon/registry';
+import { cleanText } from '@mcp-beacon/runtime';
 
 /** Package managers Beacon can run scripts with. */
 export type PackageManager = 'pnpm' | 'npm' | 'yarn' | 'bun';

@@ -1,4 +1,4 @@
-import { type Clock, systemClock } from '@mcp-beacon/registry';
+import { type Clock, systemClock } from '@mcp-beacon/runtime';
 import type { LineMatcher } from './grep.js';
 import type { LogLine } from './ring.js';
 import type { ScriptRunner } from './scripts.js';

@@ -1,7 +1,7 @@
 // One run of a script: its process group (through the guardian), its output into a log
 // ring, the URLs it prints, and how it ended.
 import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
-import { type Clock, exitStatus } from '@mcp-beacon/registry';
+import { type Clock, exitStatus } from '@mcp-beacon/runtime';
 import type { LogLine, LogRing } from './ring.js';
 import { UrlSet } from './urls.js';
 

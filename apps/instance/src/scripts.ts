@@ -3,8 +3,8 @@
 // URL detection in `urls.ts`, the guardian in `guardian.ts`, the command line in `project.ts`.
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { type Clock, findProgram, signalGroup, systemClock } from '@mcp-beacon/registry';
-import type { Taskkill } from '@mcp-beacon/registry/process';
+import type { Taskkill } from '@mcp-beacon/runtime';
+import { type Clock, findProgram, signalGroup, systemClock } from '@mcp-beacon/runtime';
 import { InstanceError } from './errors.js';
 import { readProject, scriptCommand } from './project.js';
 import { type LogLine, LogRing } from './ring.js';

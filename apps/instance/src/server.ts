@@ -1,7 +1,7 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { type Clock, isLoopbackHost, type Logger, systemClock } from '@mcp-beacon/registry';
+import { type Clock, isLoopbackHost, type Logger, systemClock } from '@mcp-beacon/runtime';
 import {
   type NodeIncomingMessageLike,
   NodeStreamableHTTPServerTransport,

@@ -1,4 +1,4 @@
-import { isLoopbackHost } from '@mcp-beacon/registry';
+import { isLoopbackHost } from '@mcp-beacon/runtime';
 
 /** URLs kept per run; a dev server prints a handful, a chatty one the same few again. */
 export const MAX_URLS_PER_RUN = 16;

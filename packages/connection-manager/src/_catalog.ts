@@ -2,7 +2,7 @@
 // instance may list anything, but the hub keeps at most so many entries and bytes of it.
 
 import { setImmediate as turn } from 'node:timers/promises';
-import type { Clock } from '@mcp-beacon/registry';
+import type { Clock } from '@mcp-beacon/runtime';
 import { type Client, specTypeSchemas } from '@modelcontextprotocol/client';
 import { ConnectionError } from './errors.js';
 import { HttpClientTransport } from './http-transport.js';

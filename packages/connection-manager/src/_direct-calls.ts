@@ -1,7 +1,7 @@
 // The table of direct calls in flight (requests sent outside the SDK client's bookkeeping):
 // how each settles, and one shared timer for all their deadlines.
 
-import type { Clock } from '@mcp-beacon/registry';
+import type { Clock } from '@mcp-beacon/runtime';
 import type { JSONRPCErrorResponse, JSONRPCResultResponse } from '@modelcontextprotocol/client';
 import { ConnectionError } from './errors.js';
 

@@ -1,4 +1,4 @@
-import type { Clock } from '@mcp-beacon/registry';
+import type { Clock } from '@mcp-beacon/runtime';
 import type { Client } from '@modelcontextprotocol/client';
 
 /**

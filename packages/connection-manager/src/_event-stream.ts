@@ -3,7 +3,7 @@
 // transport lives, its state reported (the connection shows a lost one as degraded).
 
 import { AsyncResource } from 'node:async_hooks';
-import type { Clock } from '@mcp-beacon/registry';
+import type { Clock } from '@mcp-beacon/runtime';
 import { readEventStream } from './_sse.js';
 import type { HttpResponse } from './_undici.js';
 import { ConnectionError } from './errors.js';

@@ -1,7 +1,7 @@
 // Refetches after `list_changed`: coalesced and rate-limited per catalog part, so an instance
 // that sends notifications in a loop costs one fetch per interval, never a pile of them.
 
-import type { Clock } from '@mcp-beacon/registry';
+import type { Clock } from '@mcp-beacon/runtime';
 import type { Client } from '@modelcontextprotocol/client';
 import type { CatalogPart } from './_catalog.js';
 

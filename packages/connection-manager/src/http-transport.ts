@@ -4,7 +4,7 @@
 // fast path. The session's requests are `_session-wire.ts` (on `_undici.ts`), reading answers
 // `_sse.ts`, the call table `_direct-calls.ts`, the GET stream's life `_event-stream.ts`, the
 // renewal of a forgotten session `_session-renewal.ts`, the order of deliveries `_order.ts`.
-import { type Clock, systemClock } from '@mcp-beacon/registry';
+import { type Clock, systemClock } from '@mcp-beacon/runtime';
 import type { JSONRPCMessage, RequestId, Transport } from '@modelcontextprotocol/client';
 import { type DirectAnswer, DirectCalls } from './_direct-calls.js';
 import { EventStream, type EventStreamStatus } from './_event-stream.js';

@@ -2,15 +2,13 @@
 // each documented where it is declared; the work per instance is in connection.ts, the
 // decisions in _machine.ts and retry.ts.
 import {
-  type Clock,
   checkPortOwner,
   type InstanceRecord,
-  isProcessAlive,
   type LoopbackAddress,
   ownedLoopbacks,
   type PortOwnership,
-  systemClock,
 } from '@mcp-beacon/registry';
+import { type Clock, isProcessAlive, systemClock } from '@mcp-beacon/runtime';
 import type {
   Client,
   ClientCapabilities,

@@ -2,7 +2,7 @@
 // handshake, pings, subscriptions and log level become what that revision has instead, and the
 // server's `input_required` results become requests to the client. The hub keeps one model of
 // an instance (the 2025 one) and meets the newer revision here, at the edge.
-import { type Clock, systemClock } from '@mcp-beacon/registry';
+import { type Clock, systemClock } from '@mcp-beacon/runtime';
 import type { JSONRPCMessage, RequestId, Transport } from '@modelcontextprotocol/client';
 import { SessionWire } from './_session-wire.js';
 import { readBodyJson, readEventStream, refusal } from './_sse.js';

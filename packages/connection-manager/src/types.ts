@@ -1,6 +1,7 @@
 // The types a connection is seen through, shared by the connection, its machine, its catalog
 // and the manager (here, so that none of them imports another for a type).
-import type { Clock, InstanceRecord, LoopbackAddress, PortOwnership } from '@mcp-beacon/registry';
+import type { InstanceRecord, LoopbackAddress, PortOwnership } from '@mcp-beacon/registry';
+import type { Clock } from '@mcp-beacon/runtime';
 import type {
   Client,
   ClientCapabilities,

@@ -1,5 +1,5 @@
 import type { ConnectionManager } from '@mcp-beacon/connection-manager';
-import type { Clock } from '@mcp-beacon/registry';
+import type { Clock } from '@mcp-beacon/runtime';
 import type { LoggingLevel } from '@modelcontextprotocol/server';
 import type { Forwarder } from './calls/forward.js';
 import type { InputRelay } from './calls/input-relay.js';

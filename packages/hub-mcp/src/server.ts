@@ -4,7 +4,7 @@ import {
   isLocal,
   remoteOf,
 } from '@mcp-beacon/connection-manager';
-import { type Clock, systemClock } from '@mcp-beacon/registry';
+import { type Clock, systemClock } from '@mcp-beacon/runtime';
 import type {
   ClientCapabilities,
   LoggingLevel,

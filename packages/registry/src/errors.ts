@@ -17,8 +17,8 @@ export type RegistryErrorCode =
   | 'READ_FAILED'
   | 'WRITE_FAILED'
   | 'REMOVE_FAILED'
-  /** A command line that does not parse (see `parseCommandLine`). */
-  | 'USAGE';
+  /** A tool schema that is not an object (see `portableSchema`). */
+  | 'INVALID_SCHEMA';
 
 /** The one error class of `@mcp-beacon/registry`. `file` names the record file when known. */
 export class RegistryError extends Error {

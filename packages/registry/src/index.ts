@@ -1,29 +1,4 @@
-export { type Clock, sleep, systemClock } from './clock.js';
-export {
-  type OptionSpec,
-  type OptionTable,
-  type OptionValues,
-  optionsHelp,
-  parseCommandLine,
-} from './command-line.js';
 export { RegistryError, type RegistryErrorCode } from './errors.js';
-export {
-  createLogger,
-  isLogLevel,
-  type Logger,
-  type LoggerOptions,
-  type LogLevel,
-} from './logger.js';
-export { isLoopbackHost } from './loopback.js';
-export {
-  checkStale,
-  exitStatus,
-  isProcessAlive,
-  type StaleOptions,
-  type StaleReason,
-  signalGroup,
-} from './process.js';
-export { type FindProgramOptions, findProgram } from './programs.js';
 export {
   type DirEntryResult,
   type PrivateFileOptions,
@@ -52,7 +27,6 @@ export {
   parseRecord,
   RECORD_VERSION,
 } from './schema.js';
-export { onShutdown, type ShutdownOptions } from './shutdown.js';
 export {
   checkPortOwner,
   findPortOwner,
@@ -61,7 +35,7 @@ export {
   type PortOwnerOptions,
   type PortOwnership,
 } from './sockets.js';
-export { type CleanTextOptions, cleanText } from './text.js';
+export { checkStale, type StaleOptions, type StaleReason } from './stale.js';
 export {
   PORTABLE_SCHEMA_KEYWORDS,
   type PortableSchemaOptions,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { BeaconPaths } from '@mcp-beacon/paths';
-import { type Clock, systemClock } from './clock.js';
+import { type Clock, systemClock } from '@mcp-beacon/runtime';
 import { RegistryError } from './errors.js';
 import { type InstanceRecordInput, RECORD_VERSION } from './schema.js';
 import { instanceFile, removeInstance, type WriteInstanceOptions, writeInstance } from './write.js';

@@ -1,5 +1,5 @@
+import { isLoopbackHost } from '@mcp-beacon/runtime';
 import * as v from 'valibot';
-import { isLoopbackHost } from './loopback.js';
 
 /** Current record format version written by this package. */
 export const RECORD_VERSION = 1;

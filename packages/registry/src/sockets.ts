@@ -1,5 +1,6 @@
 import { readlinkSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
+import { createLogger } from '@mcp-beacon/runtime';
 import {
   type CommandOutput,
   type CommandRunner,
@@ -8,7 +9,6 @@ import {
   type ToolListeners,
   toolListeners,
 } from './_port-tools.js';
-import { createLogger } from './logger.js';
 
 export type { CommandOutput, CommandRunner };
 

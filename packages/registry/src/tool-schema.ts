@@ -54,7 +54,8 @@ export function portableSchema(
   schema: unknown,
   options: PortableSchemaOptions = {},
 ): Record<string, unknown> {
-  if (!isObject(schema)) throw new RegistryError('USAGE', 'a tool schema must be an object');
+  if (!isObject(schema))
+    throw new RegistryError('INVALID_SCHEMA', 'a tool schema must be an object');
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(schema)) {
     if (!KEPT.has(key) || (options.lengths === false && LENGTHS.has(key))) continue;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { rename as fsRename, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { type BeaconPaths, ensurePaths, resolvePaths } from '@mcp-beacon/paths';
+import type { Clock } from '@mcp-beacon/runtime';
 import {
   canMount,
   createTempDir,
@@ -13,7 +14,6 @@ import {
 } from '@mcp-beacon/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  type Clock,
   instanceFile,
   RegistryError,
   register,

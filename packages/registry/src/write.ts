@@ -3,7 +3,7 @@ import { rename as fsRename, open, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { type BeaconPaths, ensurePaths } from '@mcp-beacon/paths';
-import { type Clock, sleep } from './clock.js';
+import { type Clock, sleep } from '@mcp-beacon/runtime';
 import { RegistryError } from './errors.js';
 import { type InstanceRecordInput, isUuidV4, parseRecord } from './schema.js';
 

@@ -1,6 +1,6 @@
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { ensureDir } from '@mcp-beacon/paths';
-import type { Clock } from '@mcp-beacon/registry';
+import type { Clock } from '@mcp-beacon/runtime';
 import { isCandidate, type RecordReader } from './_reader.js';
 import type { BackendFailure, BackendSubscription, WatchBackend } from './backends.js';
 import { WatcherError } from './errors.js';

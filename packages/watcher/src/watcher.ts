@@ -1,10 +1,6 @@
 import path from 'node:path';
-import {
-  type Clock,
-  type InstanceRecord,
-  type ReadOptions,
-  systemClock,
-} from '@mcp-beacon/registry';
+import type { InstanceRecord, ReadOptions } from '@mcp-beacon/registry';
+import { type Clock, systemClock } from '@mcp-beacon/runtime';
 import { DirectoryWatch } from './_directory.js';
 import { RecordReader } from './_reader.js';
 import type { InstanceEvent } from './_state.js';

@@ -1,6 +1,6 @@
 // `beacon-hub list [--json]` and `beacon-hub list --watch`.
 import type { BeaconPaths } from '@mcp-beacon/paths';
-import { cleanText, createLogger, type OptionValues, onShutdown } from '@mcp-beacon/registry';
+import { cleanText, createLogger, type OptionValues, onShutdown } from '@mcp-beacon/runtime';
 import { VERSION } from '../hub.js';
 import { formatTable, listInstances } from '../list.js';
 import { watchList } from '../list-watch.js';

@@ -8,7 +8,7 @@ import {
   type Logger,
   type OptionValues,
   onShutdown,
-} from '@mcp-beacon/registry';
+} from '@mcp-beacon/runtime';
 import { StdioServerTransport } from '@modelcontextprotocol/server/stdio';
 import { type StartHubOptions, startHub } from '../hub.js';
 import type { HUB_OPTIONS } from '../options.js';

@@ -4,7 +4,7 @@ import { readdir } from 'node:fs/promises';
 import { connect } from 'node:net';
 import path from 'node:path';
 import type { BeaconPaths } from '@mcp-beacon/paths';
-import { cleanText, type OptionValues } from '@mcp-beacon/registry';
+import { cleanText, type OptionValues } from '@mcp-beacon/runtime';
 import type { HUB_OPTIONS } from '../options.js';
 import { checkPrivate, endpointOfKey, type HubEndpoint } from '../shared/endpoint.js';
 import { type HubStatus, lineReader, parseLine } from '../shared/wire.js';

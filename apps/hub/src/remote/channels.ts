@@ -1,4 +1,4 @@
-import { cleanText } from '@mcp-beacon/registry';
+import { cleanText } from '@mcp-beacon/runtime';
 import { type Client, type JSONRPCMessage, specTypeSchemas } from '@modelcontextprotocol/client';
 import { ChannelOutbox, FragmentInbox } from './fragments.js';
 import { MAX_CHANNELS, METHODS } from './protocol.js';

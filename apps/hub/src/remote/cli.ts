@@ -1,5 +1,5 @@
 import type { BeaconPaths } from '@mcp-beacon/paths';
-import { cleanText } from '@mcp-beacon/registry';
+import { cleanText } from '@mcp-beacon/runtime';
 import { checkRemote, parseRemoteFlag, readRemotes, remotesFile, writeRemotes } from './config.js';
 import type { RemoteSpec } from './types.js';
 

@@ -1,4 +1,4 @@
-import { systemClock } from '@mcp-beacon/registry';
+import { systemClock } from '@mcp-beacon/runtime';
 import { testNode } from '@mcp-beacon/test-utils';
 import { describe, expect, it } from 'vitest';
 import { RemoteCommand } from './command.js';

@@ -3,7 +3,7 @@
 // UTF-16LE), stopped by signalling its whole process group.
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import { type Clock, signalGroup, sleep } from '@mcp-beacon/registry';
+import { type Clock, signalGroup, sleep } from '@mcp-beacon/runtime';
 import { StderrTail } from './stderr-tail.js';
 
 /** Longest wait for a command's stderr to end after it exited, in ms. */

@@ -2,7 +2,7 @@
 // instances, ping, drop, back off. What it holds has files of its own: the child process
 // (command.ts), the instances (remote-instances.ts), the channels (channels.ts).
 import { backoffDelay, type ConnectionInfo } from '@mcp-beacon/connection-manager';
-import { type Clock, cleanText, sleep, systemClock } from '@mcp-beacon/registry';
+import { type Clock, cleanText, sleep, systemClock } from '@mcp-beacon/runtime';
 import { Client, ProtocolError, SdkError, SdkErrorCode } from '@modelcontextprotocol/client';
 import * as v from 'valibot';
 import { ChannelTable } from './channels.js';

@@ -4,7 +4,8 @@
 // are tunnelled as channels: each carries one MCP session between the local hub's connection
 // and the remote instance, so everything MCP does (lists, calls, progress, cancellation,
 // sampling, elicitation, subscriptions) works through both hops without being named here.
-import { cleanText, InstanceRecordSchema } from '@mcp-beacon/registry';
+import { InstanceRecordSchema } from '@mcp-beacon/registry';
+import { cleanText } from '@mcp-beacon/runtime';
 import {
   type Client,
   ProtocolError,

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ConnectionManager } from '@mcp-beacon/connection-manager';
-import { type Clock, cleanText, type InstanceRecord } from '@mcp-beacon/registry';
+import type { InstanceRecord } from '@mcp-beacon/registry';
+import { type Clock, cleanText } from '@mcp-beacon/runtime';
 import * as v from 'valibot';
 import { MAX_REMOTE_INSTANCES, type RemoteInstance, RemoteInstanceSchema } from './protocol.js';
 import { type ChannelHost, TunnelTransport } from './tunnel.js';

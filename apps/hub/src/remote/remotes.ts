@@ -5,7 +5,7 @@ import {
   type RemoteSummary,
   type StartedInstance,
 } from '@mcp-beacon/hub-mcp';
-import { cleanText } from '@mcp-beacon/registry';
+import { cleanText } from '@mcp-beacon/runtime';
 import { RemoteLink } from './link.js';
 import type { RemoteInfo, RemoteLinkOptions, RemoteSpec } from './types.js';
 

@@ -1,5 +1,5 @@
 import { StringDecoder } from 'node:string_decoder';
-import { cleanText } from '@mcp-beacon/registry';
+import { cleanText } from '@mcp-beacon/runtime';
 
 /** Characters of a remote command's stderr kept for its reason. */
 export const STDERR_KEEP = 4_096;

@@ -1,5 +1,5 @@
 import type { ConnectionManager } from '@mcp-beacon/connection-manager';
-import type { Clock } from '@mcp-beacon/registry';
+import type { Clock } from '@mcp-beacon/runtime';
 import type { Implementation } from '@modelcontextprotocol/client';
 
 /** A configured remote: its name and the command that runs a hub there. */

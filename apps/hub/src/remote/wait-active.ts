@@ -1,5 +1,5 @@
 import type { ConnectionInfo, ConnectionManager } from '@mcp-beacon/connection-manager';
-import type { Clock } from '@mcp-beacon/registry';
+import type { Clock } from '@mcp-beacon/runtime';
 
 /**
  * Resolves with connection `id` once it is active; rejects when it turns dead or removed,

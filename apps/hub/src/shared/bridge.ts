@@ -9,7 +9,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
-import { isLogLevel, type LogLevel } from '@mcp-beacon/registry';
+import { isLogLevel, type LogLevel } from '@mcp-beacon/runtime';
 import { VERSION } from '../version.js';
 import { checkPrivate, EndpointError, ensureHubDir, type HubEndpoint } from './endpoint.js';
 import { answerFrom, type Greeting, readGreeting, writeGreeting } from './greeting.js';

@@ -7,7 +7,7 @@ import { chmod, lstat, unlink } from 'node:fs/promises';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { HubSessionOptions } from '@mcp-beacon/hub-mcp';
-import { createLogger, type Logger, type LogLevel, onShutdown } from '@mcp-beacon/registry';
+import { createLogger, type Logger, type LogLevel, onShutdown } from '@mcp-beacon/runtime';
 import { StdioServerTransport } from '@modelcontextprotocol/server/stdio';
 import type { Hub } from '../hub.js';
 import { VERSION } from '../version.js';

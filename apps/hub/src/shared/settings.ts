@@ -4,7 +4,7 @@
 
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { OptionValues } from '@mcp-beacon/registry';
+import type { OptionValues } from '@mcp-beacon/runtime';
 import type { HUB_OPTIONS } from '../options.js';
 import type { SessionRequest } from './wire.js';
 

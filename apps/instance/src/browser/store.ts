@@ -1,7 +1,7 @@
 // What pages served through the proxy reported, within bounds: per page its errors
 // (deduplicated, with counts), console lines, requests and loads; pages themselves are few.
 
-import { cleanText } from '@mcp-beacon/registry';
+import { cleanText } from '@mcp-beacon/runtime';
 
 /** Bounds of what pages may leave in the instance. */
 export const PAGE_BOUNDS = {

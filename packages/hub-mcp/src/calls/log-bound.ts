@@ -1,7 +1,7 @@
 // The bound on an instance's log messages passed to the client. A flood costs the client a
 // summary a second, and never the hub's memory: whatever the hub writes to a client that reads
 // slowly waits in the hub.
-import type { Clock } from '@mcp-beacon/registry';
+import type { Clock } from '@mcp-beacon/runtime';
 
 /** Log messages passed on per instance connection and second; the rest are counted. */
 export const LOGS_PER_SECOND = 100;

@@ -1,5 +1,5 @@
 import type { ConnectionManager } from '@mcp-beacon/connection-manager';
-import type { Clock } from '@mcp-beacon/registry';
+import type { Clock } from '@mcp-beacon/runtime';
 import type { ServerContext } from '@modelcontextprotocol/server';
 import { isModernRequest } from '../sessions/peer.js';
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { cleanText } from '@mcp-beacon/registry';
+import { cleanText } from '@mcp-beacon/runtime';
 import type { Tool } from '@modelcontextprotocol/server';
 import { isRecord } from '../_values.js';
 import { withAnsweredBy } from '../calls/attribution.js';

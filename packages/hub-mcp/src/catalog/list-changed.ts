@@ -1,4 +1,4 @@
-import type { Clock } from '@mcp-beacon/registry';
+import type { Clock } from '@mcp-beacon/runtime';
 import type { ClientPeer } from '../sessions/peer.js';
 import type { ViewSignature } from '../types.js';
 import type { HubView } from './view.js';

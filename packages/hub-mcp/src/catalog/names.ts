@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { InstanceLocation } from '@mcp-beacon/connection-manager';
-import { cleanText } from '@mcp-beacon/registry';
+import { cleanText } from '@mcp-beacon/runtime';
 import { formatLocation, locationIdentity } from '../routing/location.js';
 
 /**

@@ -2,7 +2,7 @@
 // under hub-side names, with a fingerprint per list, built from its catalog alone.
 
 import { createHash } from 'node:crypto';
-import { cleanText } from '@mcp-beacon/registry';
+import { cleanText } from '@mcp-beacon/runtime';
 import type {
   Prompt,
   Resource,

@@ -6,7 +6,8 @@ import {
   type ConnectionManager,
   remoteOf,
 } from '@mcp-beacon/connection-manager';
-import { cleanText, portableSchema } from '@mcp-beacon/registry';
+import { portableSchema } from '@mcp-beacon/registry';
+import { cleanText } from '@mcp-beacon/runtime';
 import { type CallToolResult, ProtocolErrorCode, type Tool } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { type Forwarder, type ToolExtra, wireError } from '../calls/forward.js';

@@ -1,4 +1,4 @@
-import { cleanText } from '@mcp-beacon/registry';
+import { cleanText } from '@mcp-beacon/runtime';
 import type { Server } from '@modelcontextprotocol/server';
 import {
   ProtocolErrorCode,

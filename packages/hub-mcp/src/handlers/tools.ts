@@ -1,4 +1,4 @@
-import { cleanText } from '@mcp-beacon/registry';
+import { cleanText } from '@mcp-beacon/runtime';
 import type { InputRequiredResult, ListToolsResult, Server } from '@modelcontextprotocol/server';
 import { type CallToolResult, ProtocolErrorCode, type Tool } from '@modelcontextprotocol/server';
 import type { HubContext } from '../_context.js';

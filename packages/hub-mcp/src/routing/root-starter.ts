@@ -1,4 +1,4 @@
-import { type Clock, cleanText } from '@mcp-beacon/registry';
+import { type Clock, cleanText } from '@mcp-beacon/runtime';
 import { HubError } from '../errors.js';
 import type { LaunchInstance } from '../handlers/hub-tools.js';
 import type { ClientRoots } from './client-roots.js';

@@ -7,7 +7,7 @@ import {
   isLocal,
   sameMachine,
 } from '@mcp-beacon/connection-manager';
-import { cleanText } from '@mcp-beacon/registry';
+import { cleanText } from '@mcp-beacon/runtime';
 import { byStart } from '../catalog/group.js';
 import { HubError } from '../errors.js';
 import type { SliceInfo, ToolGroup } from '../types.js';

@@ -3,7 +3,7 @@
 // present at start-up have settled, at most a bound.
 
 import type { ConnectionManager } from '@mcp-beacon/connection-manager';
-import type { Clock } from '@mcp-beacon/registry';
+import type { Clock } from '@mcp-beacon/runtime';
 
 /** Options of {@link createFirstContact}. */
 export interface FirstContactOptions {

@@ -1,5 +1,5 @@
 import { type ConnectionInfo, isLocal } from '@mcp-beacon/connection-manager';
-import { type Clock, cleanText } from '@mcp-beacon/registry';
+import { type Clock, cleanText } from '@mcp-beacon/runtime';
 import {
   type Client,
   type ClientCapabilities,

@@ -5,7 +5,7 @@
 
 import type { ConnectionManager } from '@mcp-beacon/connection-manager';
 import { wrapTransport } from '@mcp-beacon/connection-manager';
-import type { Clock } from '@mcp-beacon/registry';
+import type { Clock } from '@mcp-beacon/runtime';
 import { Server, type Tool, type Transport } from '@modelcontextprotocol/server';
 import { type StdioServerHandle, serveStdio } from '@modelcontextprotocol/server/stdio';
 import type { HubContext, SessionState } from '../_context.js';

@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { checkStale, exitStatus, isProcessAlive, signalGroup } from './index.js';
-import { runTaskkill, taskkillTree } from './process.js';
+import { exitStatus, isProcessAlive, runTaskkill, signalGroup, taskkillTree } from './process.js';
 
 async function deadPid(): Promise<number> {
   const child = spawn(process.execPath, ['-e', '']);
@@ -20,27 +19,6 @@ describe('isProcessAlive', () => {
     expect(isProcessAlive(0)).toBe(false);
     expect(isProcessAlive(-5)).toBe(false);
     expect(isProcessAlive(1.5)).toBe(false);
-  });
-});
-
-describe('checkStale', () => {
-  const now = Date.parse('2026-01-01T00:01:00.000Z');
-  it('is proof when the pid is dead', async () => {
-    expect(
-      checkStale({ pid: await deadPid(), last_seen: new Date(now).toISOString() }, { now }),
-    ).toEqual({
-      stale: true,
-      reason: 'pid-dead',
-    });
-  });
-
-  it('hints when the heartbeat is old', () => {
-    const record = { pid: process.pid, last_seen: '2026-01-01T00:00:00.000Z' };
-    expect(checkStale(record, { now, maxAgeMs: 30_000 })).toEqual({
-      stale: true,
-      reason: 'heartbeat-expired',
-    });
-    expect(checkStale(record, { now, maxAgeMs: 120_000 })).toEqual({ stale: false });
   });
 });
 

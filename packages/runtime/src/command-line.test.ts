@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type OptionTable, optionsHelp, parseCommandLine } from './command-line.js';
-import { RegistryError } from './errors.js';
+import { RuntimeError } from './errors.js';
 
 const TABLE = {
   port: { type: 'string', arg: 'N', help: 'port to listen on', int: { min: 0, max: 65535 } },
@@ -52,8 +52,8 @@ describe('parseCommandLine', () => {
       } catch (e) {
         error = e;
       }
-      expect(error).toBeInstanceOf(RegistryError);
-      expect((error as RegistryError).code).toBe('USAGE');
+      expect(error).toBeInstanceOf(RuntimeError);
+      expect((error as RuntimeError).code).toBe('USAGE');
     }
   });
 

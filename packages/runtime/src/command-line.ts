@@ -1,7 +1,7 @@
 // One table per program drives both the parsing of its command line and the options part of
 // its help, so a flag cannot be parsed without being documented, or the other way round.
 import { parseArgs } from 'node:util';
-import { RegistryError } from './errors.js';
+import { RuntimeError } from './errors.js';
 
 /** One command-line option. */
 export interface OptionSpec {
@@ -54,7 +54,7 @@ function toInt(value: string, flag: string, int: NonNullable<OptionSpec['int']>)
   const { min, max, unit } = int;
   if (value.trim() === '' || !Number.isInteger(n) || n < min || (max !== undefined && n > max)) {
     const range = max === undefined ? `of at least ${min}` : `from ${min} to ${max}`;
-    throw new RegistryError(
+    throw new RuntimeError(
       'USAGE',
       `--${flag} must be an integer ${range}${unit ? ` (${unit})` : ''}, got ${JSON.stringify(value)}`,
     );
@@ -65,7 +65,7 @@ function toInt(value: string, flag: string, int: NonNullable<OptionSpec['int']>)
 /**
  * Parses `args` against `table`: options, then the positionals. Whole-number options come out
  * as numbers.
- * @throws {RegistryError} `USAGE` for an unknown option, a missing argument, or a number out of
+ * @throws {RuntimeError} `USAGE` for an unknown option, a missing argument, or a number out of
  *   its range.
  */
 export function parseCommandLine<T extends OptionTable>(
@@ -86,7 +86,7 @@ export function parseCommandLine<T extends OptionTable>(
   try {
     parsed = parseArgs({ args: [...args], allowPositionals: true, options, strict: true });
   } catch (error) {
-    throw new RegistryError('USAGE', (error as Error).message);
+    throw new RuntimeError('USAGE', (error as Error).message);
   }
   const values: Record<string, unknown> = { ...parsed.values };
   for (const [flag, spec] of Object.entries(table))
