@@ -1,4 +1,4 @@
-export { qualifiedName, SlugBook, type SlugSubject } from './catalog/names.js';
+export { SlugBook, type SlugSubject } from './catalog/names.js';
 export { HubError, type HubErrorCode } from './errors.js';
 export type {
   InstanceSummary,

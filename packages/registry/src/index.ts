@@ -37,7 +37,6 @@ export {
 } from './sockets.js';
 export { checkStale, type StaleOptions, type StaleReason } from './stale.js';
 export {
-  PORTABLE_SCHEMA_KEYWORDS,
   type PortableSchemaOptions,
   portableSchema,
   schemaOffences,

@@ -1,7 +1,7 @@
 // A downstream project using every published package through its public entry point only.
 import { type ConnectionInfo, createConnectionManager } from '@mcp-beacon/connection-manager';
 import type { Hub, startHub } from '@mcp-beacon/hub';
-import { createHubServer, HUB_CLIENT_CAPABILITIES, qualifiedName } from '@mcp-beacon/hub-mcp';
+import { createHubServer, HUB_CLIENT_CAPABILITIES } from '@mcp-beacon/hub-mcp';
 import type { Instance, startInstance } from '@mcp-beacon/instance';
 import { type BeaconPaths, ensurePaths, resolvePaths } from '@mcp-beacon/paths';
 import {
@@ -29,7 +29,7 @@ export async function wire(home: string): Promise<void> {
   manager.onClient((_client, info: ConnectionInfo) => console.log(info.record.name));
   await using hubServer = createHubServer({ manager, startup: watcher.ready });
   await hubServer.firstContact;
-  console.log(qualifiedName('web', 'scripts_run'), manager.list().length);
+  console.log(hubServer.sessions().length, manager.list().length);
 }
 
 export type Apps = [Hub, Instance, typeof startHub, typeof startInstance];
