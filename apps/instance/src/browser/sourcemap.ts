@@ -82,7 +82,9 @@ export class SourceMapper {
   ): Promise<SourceFrame | undefined> {
     const href = `${url.origin}${url.pathname}${url.search}`;
     // A script served again (a rebuilt bundle at the same URL) has its map read again.
-    const serial = this.served().find((s) => s.url === href)?.serial ?? 0;
+    // (Proxies list their scripts at 127.0.0.1; a page may have been opened at localhost.)
+    const own = href.replace(/^http:\/\/localhost:/, 'http://127.0.0.1:');
+    const serial = this.served().find((s) => s.url === own)?.serial ?? 0;
     const trace = await this.cached(`${href}#${serial}`, () => this.load(url));
     return this.position(trace, line, column, raw, url);
   }

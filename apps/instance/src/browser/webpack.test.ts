@@ -44,6 +44,11 @@ ${version === 1 ? '' : '// version 2\n'}setTimeout(() => {
   app.dataset.name = broken.name;
 }, 20);
 if (import.meta.webpackHot) import.meta.webpackHot.accept();
+if (${version} === 1) setTimeout(() => {
+  const printed = new Error('printed, then thrown');
+  console.error(printed);
+  throw printed;
+}, 30);
 `;
 
 const structured = <T>(r: CallToolResult) => {
@@ -56,6 +61,7 @@ interface ErrorView {
   message: string;
   at: string | null;
   code: string | null;
+  count: number;
 }
 
 let browser: Browser | undefined;
@@ -134,6 +140,18 @@ describe.each(['eval-source-map', 'source-map'])('webpack-dev-server, devtool %s
     );
     expect(first.message).toMatch(/TypeError/);
     expect(first.code).toBe('app.dataset.name = broken.name;');
+
+    // An Error printed with console.error, then thrown: one page error, at its line.
+    const printed = await waitFor(
+      async () =>
+        (await errorsOf()).find((e) => e.message.includes('printed, then thrown') && e.at),
+      { what: 'the printed error, mapped', timeoutMs: 30_000 },
+    );
+    expect(printed).toMatchObject({ message: 'Error: printed, then thrown', count: 1 });
+    expect(printed.at).toMatch(/^src\/index\.js:10:\d+$/);
+    expect(
+      (await errorsOf()).filter((e) => e.message.includes('printed, then thrown')),
+    ).toHaveLength(1);
 
     // The HMR socket is the proxy's; an edit is applied in the same document (no reload).
     await waitFor(() => sockets.length > 0, { what: 'the HMR socket', timeoutMs: 30_000 });
