@@ -49,6 +49,18 @@ export default { plugins: [sveltekit()], server: { host: '127.0.0.1', port: 0 } 
 }
 `,
   'src/routes/ssr/+page.svelte': '<p>ssr</p>\n',
+  // Svelte runs effects itself: an error in one is thrown on, with the component stack added.
+  'src/routes/effect/+page.svelte': `<script>
+  let n = $state(0);
+  $effect(() => {
+    if (n > 0) {
+      const broken = undefined;
+      document.title = broken.name;
+    }
+  });
+</script>
+<button id="e" onclick={() => n++}>n {n}</button>
+`,
   'src/routes/client-load/+page.js': `export function load() {
   if (typeof window !== 'undefined') {
     throw new Error('client load failed');
@@ -103,6 +115,7 @@ async function writeProject() {
   await symlink('../vite/bin/vite.js', path.join(modules, '.bin', 'vite'));
 }
 
+// Generous time: Vite's first dependency optimisation and a browser share two cores with others.
 describe('SvelteKit through the page proxy, in Chromium', () => {
   it('takes an edit by HMR, reports client errors at their .svelte / load line and server load errors from the output', async () => {
     await writeProject();
@@ -144,13 +157,27 @@ describe('SvelteKit through the page proxy, in Chromium', () => {
     expect(clicked?.message).toMatch(/TypeError: Cannot read properties of undefined/);
     expect(clicked?.code).toBe('document.title = broken.name;');
 
-    // An edit reaches the page in the same document.
+    // An edit reaches the page in the same document (before leaving it for other routes).
     await page.evaluate('window.__sameDocument = true');
     await writeFile(path.join(fx.project, 'src', 'routes', '+page.svelte'), PAGE(2));
     await page.waitForFunction(`document.querySelector('#v')?.textContent === 'version 2'`, {
       timeout: 60_000,
     });
     expect(await page.evaluate('window.__sameDocument')).toBe(true);
+
+    // An error in an $effect, at its line in the component.
+    await page.goto(new URL('/effect', proxied).href, { timeout: 120_000 });
+    const effectError = await waitFor(
+      async () => {
+        await page.click('#e');
+        return (await errorsOf()).find((e) =>
+          e.at?.startsWith('src/routes/effect/+page.svelte:6:'),
+        );
+      },
+      { what: 'the $effect’s TypeError at src/routes/effect/+page.svelte:6', timeoutMs: 30_000 },
+    );
+    expect(effectError.message).toMatch(/TypeError: Cannot read properties of undefined/);
+    expect(effectError.code).toBe('document.title = broken.name;');
 
     // A universal load that throws in the browser: SvelteKit catches it and prints it with
     // console.error; it is a page error once, at its line.
@@ -196,5 +223,5 @@ describe('SvelteKit through the page proxy, in Chromium', () => {
       what: 'the dev server gone',
       timeoutMs: 30_000,
     });
-  });
+  }, 300_000);
 });

@@ -104,6 +104,7 @@ async function writeProject(devtool: string) {
   await writeFile(path.join(fx.project, 'src', 'index.js'), INDEX(1));
 }
 
+// Generous time: a dev server's first build and a browser share two cores with other tests.
 describe.each(['eval-source-map', 'source-map'])('webpack-dev-server, devtool %s', (devtool) => {
   it('takes an edit through the proxied /ws socket and reports errors at src/index.js', async () => {
     await writeProject(devtool);
@@ -181,5 +182,5 @@ describe.each(['eval-source-map', 'source-map'])('webpack-dev-server, devtool %s
       what: 'the dev server gone',
       timeoutMs: 30_000,
     });
-  });
+  }, 300_000);
 });
