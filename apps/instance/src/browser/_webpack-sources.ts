@@ -45,43 +45,52 @@ export function webpackSourcePath(source: string, root: string): string | undefi
 }
 
 const MAP_MARK = '//# sourceMappingURL=data:application/json;';
-const EVAL_START = 'eval(';
+/** Occurrences of a module's `sourceURL` looked at in one script, the last ones first. */
+export const EVAL_MARKERS_READ = 16;
+/** Largest inline map read, in characters of its data URL. */
+const MAX_DATA_CHARS = 8 * 1024 * 1024;
 
 /**
  * The source map (JSON text) of the `eval` module whose `//# sourceURL=` is `moduleUrl`, read
  * from the script text that holds the module's string; the last such module when the script
- * holds several. Undefined when the script holds none, or holds it without an inline map.
+ * holds several. Undefined when the script holds none, or holds it without an inline map, or
+ * names the module more than {@link EVAL_MARKERS_READ} times after it (each look is a scan back).
  */
 export function evalModuleMap(script: string, moduleUrl: string): string | undefined {
   const marker = `//# sourceURL=${moduleUrl}`;
   let at = script.lastIndexOf(marker);
-  while (at !== -1) {
+  for (let n = 0; at !== -1 && n < EVAL_MARKERS_READ; n++) {
+    // In a module's string the map comes last but for the sourceURL: `…base64,<map>\n//# sourceURL=`.
     // The marker ends the module's string: an escaped line break or the closing quote follows.
     const next = script.slice(at + marker.length, at + marker.length + 2);
-    if (next.startsWith('\\n') || next.startsWith('"') || next.startsWith("'")) {
-      const start = script.lastIndexOf(EVAL_START, at);
-      const mapAt = script.lastIndexOf(MAP_MARK, at);
-      if (mapAt !== -1 && mapAt > start) return decodeDataUrl(script, mapAt + MAP_MARK.length);
+    const whole = next.startsWith('\\n') || /^["'\n]/.test(next);
+    const mapAt = whole ? script.lastIndexOf(MAP_MARK, at) : -1;
+    if (mapAt !== -1) {
+      const map = readDataUrl(script, mapAt + MAP_MARK.length);
+      const between = map ? script.slice(map.end, at) : '';
+      if (map && (between === '\\n' || between === '\n')) return map.json;
     }
     at = at === 0 ? -1 : script.lastIndexOf(marker, at - 1);
   }
   return undefined;
 }
 
-/** The JSON of an inline map whose `data:application/json;` ends just before `from`. */
-function decodeDataUrl(script: string, from: number): string | undefined {
+/** The JSON of an inline map whose `data:application/json;` ends at `from`, and where it ends. */
+function readDataUrl(script: string, from: number): { json: string; end: number } | undefined {
   const comma = script.indexOf(',', from);
   if (comma === -1 || comma - from > 64) return undefined;
   const meta = script.slice(from, comma);
-  // Inside a JS string literal the data ends at the first escape or quote.
-  const end = /[\\"'\s]/.exec(script.slice(comma + 1));
-  const data = script.slice(comma + 1, end ? comma + 1 + end.index : undefined);
+  // Inside a JS string literal the data ends at the first escape, quote or space.
+  const rest = /[\\"'\s]/.exec(script.slice(comma + 1, comma + 1 + MAX_DATA_CHARS));
+  if (!rest) return undefined;
+  const end = comma + 1 + rest.index;
+  const data = script.slice(comma + 1, end);
   if (!meta.endsWith('base64')) {
     try {
-      return decodeURIComponent(data);
+      return { json: decodeURIComponent(data), end };
     } catch {
       return undefined;
     }
   }
-  return Buffer.from(data, 'base64').toString('utf8');
+  return { json: Buffer.from(data, 'base64').toString('utf8'), end };
 }

@@ -8,7 +8,7 @@ import vm from 'node:vm';
 import { createTempDir, type TempDir } from '@mcp-beacon/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import webpack from 'webpack';
-import { evalModuleMap, webpackSourcePath } from './_webpack-sources.js';
+import { EVAL_MARKERS_READ, evalModuleMap, webpackSourcePath } from './_webpack-sources.js';
 import { type ServedScript, SourceMapper } from './sourcemap.js';
 
 const ORIGIN = 'http://127.0.0.1:1';
@@ -95,14 +95,23 @@ describe('webpack bundles', () => {
     ]);
     expect(evalModuleMap(bundle, 'webpack-internal:///./src/nope.js')).toBeUndefined();
     expect(evalModuleMap(bundle, 'webpack-internal:///./src/label')).toBeUndefined();
+    // A script naming the module over and over after it is not read past the bound.
+    const noisy = `${bundle}\n${'"//# sourceURL=webpack-internal:///./src/label.js"\n'.repeat(EVAL_MARKERS_READ)}`;
+    expect(evalModuleMap(noisy, 'webpack-internal:///./src/label.js')).toBeUndefined();
+    const quieter = `${bundle}\n${'"//# sourceURL=webpack-internal:///./src/label.js"\n'.repeat(EVAL_MARKERS_READ - 1)}`;
+    // (Each of those is passed over: no map of its own ends right before it.)
+    expect(
+      JSON.parse(evalModuleMap(quieter, 'webpack-internal:///./src/label.js')!).sources,
+    ).toEqual(json.sources);
   });
 
-  it('leaves an eval frame at its generated place when no served script holds the module', async () => {
+  it('leaves an eval frame at its module URL when no served script holds the module', async () => {
     await build('eval-source-map');
     const stack = await stackOf();
     const { map } = mapper(() => []);
     const frames = await map.map(stack);
-    expect(frames[0]?.file).toBe('src/label.js');
+    // Named by its module URL: its line is the generated code's, not src/label.js's.
+    expect(frames[0]?.file).toBe('webpack-internal:///./src/label.js');
     expect(frames[0]?.code).toBeUndefined();
   });
 

@@ -64,7 +64,8 @@ export class SourceMapper {
       ).catch(() => undefined);
       frames.push(
         mapped ?? {
-          file: webpackSourcePath(href, this.root) ?? url.pathname.replace(/^\//, ''),
+          // Unmapped, a webpack module keeps its URL: its lines are the generated code's.
+          file: webpackModule ? href : url.pathname.replace(/^\//, ''),
           line: Number(lineText),
           column: Number(columnText),
           raw,
