@@ -25,11 +25,10 @@ module.exports = {
   entry: './src/index.js',
   output: { path: path.resolve(__dirname, 'dist'), filename: 'main.js', publicPath: '/' },
   infrastructureLogging: { level: 'info' },
+  // The defaults but for the host (loopback only): port 8080 or the next free one, HMR, the
+  // error overlay.
   devServer: {
     host: '127.0.0.1',
-    port: 'auto',
-    hot: true,
-    client: { overlay: false },
     static: { directory: path.resolve(__dirname, 'public'), watch: false },
   },
 };
