@@ -203,6 +203,48 @@ const CASES: [string, Row[]][] = [
     ],
   ],
   [
+    // A server-side load, a component rendered on the server, an endpoint, a load calling a helper.
+    'sveltekit-dev.txt',
+    [
+      [
+        'sveltekit',
+        "TypeError: Cannot read properties of undefined (reading 'name') (500 GET /ssr)",
+        'src/routes/ssr/+page.server.js',
+        3,
+        25,
+        6,
+        8,
+      ],
+      [
+        'sveltekit',
+        "TypeError: Cannot read properties of undefined (reading 'name') (500 GET /comp)",
+        '/tmp/bx-sk/src/routes/comp/+page.svelte',
+        3,
+        23,
+        10,
+        16,
+      ],
+      [
+        'sveltekit',
+        'Error: api exploded (500 GET /api)',
+        'src/routes/api/+server.js',
+        2,
+        9,
+        18,
+        20,
+      ],
+      [
+        'sveltekit',
+        'RangeError: deep failure (500 GET /nested)',
+        'src/routes/nested/helper.js',
+        2,
+        9,
+        22,
+        25,
+      ],
+    ],
+  ],
+  [
     'jest.txt',
     [
       [

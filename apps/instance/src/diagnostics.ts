@@ -12,6 +12,7 @@ export type DiagnosticKind =
   | 'node'
   | 'vite'
   | 'webpack'
+  | 'sveltekit'
   | 'test'
   | 'error';
 
@@ -61,6 +62,9 @@ const VITE = linear(
 const VITE_BUILD = linear(/^error during build:/, 'error during build:');
 const BUNDLER_AT = linear(/^\s*(?:[╭┌]─+\[\s*|File: )(.+?):(\d+):(\d+)(?:\s*\])?$/);
 const WEBPACK = linear(/^ERROR in (.+?)(?: (\d+):(\d+)(?:-\d+)?)?$/, 'ERROR in');
+// SvelteKit's dev server: "[500] GET /path", then the error a server-side load threw and its stack.
+const SVELTEKIT_REQUEST = linear(/^\[(5\d\d)\] ([A-Z]+) (\S+)$/, '] ');
+const OUTSIDE_PROJECT = linear(/node_modules[\\/]|^node:/);
 const TEST_FAIL = linear(/^\s*FAIL\s+(.+)$/, 'FAIL');
 const JEST_CASE = linear(/^\s+● (.+)$/, '●');
 const VITEST_AT = linear(/^\s*❯ (.+?):(\d+):(\d+)$/, '❯');
@@ -227,6 +231,24 @@ const webpack: Recogniser = async (scan, i) => {
   return end + 1;
 };
 
+/** SvelteKit prints a failed request's status line, then the error and its stack. */
+const sveltekit: Recogniser = async (scan, i) => {
+  const m = SVELTEKIT_REQUEST.exec(scan.text(i));
+  if (!m) return undefined;
+  const error = JS_ERROR.exec(scan.text(i + 1).trim());
+  if (!error) return undefined;
+  const end = await scan.extend(i + 1, (t) => STACK_ANY.test(t), 40);
+  // The first frame in the project's own code (a load, an endpoint, a component), else the first.
+  let at: Position | null = null;
+  for (let j = i + 2; j <= end && !at; j++) {
+    const frame = STACK_FRAME.exec(scan.text(j));
+    if (frame && !OUTSIDE_PROJECT.test(frame[1]!)) at = pos(frame[1]!, frame[2]!, frame[3]!);
+  }
+  at ??= await scan.locate(i + 2, end, STACK_FRAME);
+  scan.add('sveltekit', `${error[1]}: ${error[2]} (${m[1]} ${m[2]} ${m[3]})`, i, end, at);
+  return end + 1;
+};
+
 /** Vitest names the test on its FAIL line; Jest names the file, then "● suite › test" per failure. */
 const testFailure: Recogniser = async (scan, i) => {
   const m = TEST_FAIL.exec(scan.text(i));
@@ -291,6 +313,7 @@ const RECOGNISERS: Recogniser[] = [
   viteServer,
   viteBuild,
   webpack,
+  sveltekit,
   testFailure,
   nodeError,
   eslint,
@@ -299,7 +322,8 @@ const RECOGNISERS: Recogniser[] = [
 /**
  * Finds the errors in output lines (ANSI codes already removed): TypeScript (`error TS`),
  * ESLint (stylish), `npm ERR!` / `npm error`, Node errors with their stack frames,
- * Vite and webpack build errors, and Vitest / Jest failures. Each comes with the seqs of the
+ * Vite and webpack build errors, SvelteKit's failed requests (a server-side `load` that threw),
+ * and Vitest / Jest failures. Each comes with the seqs of the
  * lines it spans and, when the text names one, its file, line and column. Oldest first. Every
  * pattern runs on the linear-time RE2 engine, and the scan yields to the event loop every
  * slice of `budget` (default: 1 s in 2 ms slices, as grep's), so other requests are served

@@ -83,6 +83,7 @@ export function createBrowserPages(options: {
     options.root,
     (url) => byOrigin.get(new URL(url).origin)?.fetchText(url) ?? Promise.resolve(undefined),
     (url) => byOrigin.has(url.origin),
+    () => [...started.values()].flatMap((proxy) => proxy.scripts()),
   );
 
   const mapFrames = (error: PageError) => {

@@ -2,6 +2,7 @@ import { createServer, request, type Server } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
+import { socketRouteScript } from './_socket-route.js';
 import { type PageChannel, type PageProxy, startPageProxy } from './proxy.js';
 
 const closers: Array<() => Promise<void> | void> = [];
@@ -89,7 +90,8 @@ describe('the page proxy', () => {
     expect(zipped.body).toContain('<head><script src="/__beacon/page.js"');
     expect(zipped.body).toContain('zipped');
     const script = await get(`${proxy.origin}/__beacon/page.js`);
-    expect(script.body).toBe('window.x = 1;');
+    // The channel's script, then the one routing sockets for the dev server through the proxy.
+    expect(script.body).toBe(`window.x = 1;\n${socketRouteScript(new URL(up.origin))}`);
     const missing = await get(`${proxy.origin}/missing`);
     expect(missing).toMatchObject({ status: 404, body: 'nope' });
   });

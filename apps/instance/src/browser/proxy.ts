@@ -10,6 +10,7 @@ import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Pool } from 'undici';
 import { WebSocket, WebSocketServer } from 'ws';
+import { socketRouteScript } from './_socket-route.js';
 import { decode, endToEnd, readAll } from './bodies.js';
 import { allowPageScript, injectScript } from './csp.js';
 import { BEACON_PATH } from './page-script.js';
@@ -32,6 +33,11 @@ export interface PageProxy {
   readonly upstream: string;
   /** A text from the dev server (a script or a source map), or undefined (8 MiB at most). */
   fetchText(url: string): Promise<string | undefined>;
+  /**
+   * The JavaScript it served lately (its own URLs, at most {@link SERVED_SCRIPTS}), newest
+   * first; `serial` grows each time a URL is served again (a rebuilt bundle).
+   */
+  scripts(): Array<{ url: string; serial: number }>;
   close(): Promise<void>;
 }
 
@@ -44,6 +50,8 @@ const MAX_HTML_MIB = MAX_HTML_BYTES / 1024 / 1024;
 /** Largest body of a page's own request, in bytes. */
 const MAX_CHANNEL_BODY = 256 * 1024;
 const MAX_TEXT = 8 * 1024 * 1024;
+/** Script URLs a proxy remembers having served (where webpack's `eval` modules are looked up). */
+export const SERVED_SCRIPTS = 16;
 
 /**
  * Starts a proxy for `upstream` (an origin such as `http://localhost:5173`) on 127.0.0.1.
@@ -62,6 +70,15 @@ export async function startPageProxy(options: {
   const hosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
   const origins = () => new Set([`http://127.0.0.1:${port}`, `http://localhost:${port}`]);
   const ownOrigin = () => `http://127.0.0.1:${port}`;
+  const routeScript = socketRouteScript(upstream);
+  const served = new Map<string, number>();
+  let serial = 0;
+  const remember = (path: string) => {
+    const url = `${ownOrigin()}${path}`;
+    served.delete(url);
+    served.set(url, ++serial);
+    if (served.size > SERVED_SCRIPTS) served.delete(served.keys().next().value!);
+  };
 
   // The dev server is sent what it would get from the browser directly: its own Host, and its
   // own origin where the page's (the proxy's) is, in Origin and Referer. Another site's origin
@@ -121,7 +138,7 @@ export async function startPageProxy(options: {
         'cache-control': 'no-store',
         'x-content-type-options': 'nosniff',
       });
-      res.end(options.channel.script());
+      res.end(`${options.channel.script()}\n${routeScript}`);
       return;
     }
     // The page's channel: same origin only (a page elsewhere cannot post here or read the
@@ -182,6 +199,12 @@ export async function startPageProxy(options: {
       answer.statusCode >= 200 &&
       answer.statusCode < 300;
     if (!html) {
+      if (
+        method === 'GET' &&
+        answer.statusCode === 200 &&
+        /^(?:text|application)\/(?:javascript|ecmascript)\b/i.test(type)
+      )
+        remember(req.url ?? '/');
       res.writeHead(answer.statusCode, headers);
       answer.body.pipe(res);
       answer.body.on('error', () => res.destroy());
@@ -315,6 +338,7 @@ export async function startPageProxy(options: {
         return undefined;
       }
     },
+    scripts: () => [...served].reverse().map(([url, n]) => ({ url, serial: n })),
     async close() {
       for (const client of wss.clients) client.terminate();
       await new Promise<void>((resolve) => {

@@ -3,6 +3,7 @@
 
 import path from 'node:path';
 import { originalPositionFor, sourceContentFor, TraceMap } from '@jridgewell/trace-mapping';
+import { evalModuleMap, isWebpackModuleUrl, webpackSourcePath } from './_webpack-sources.js';
 import type { SourceFrame } from './store.js';
 
 /** Frames of one stack mapped (the top ones: the rest rarely say more). */
@@ -12,11 +13,19 @@ const CACHED_MAPS = 64;
 /** Largest script or map read, in characters. */
 export const MAX_SOURCE_CHARS = 8 * 1024 * 1024;
 
-// `    at fn (http://host/src/main.ts?t=1:12:5)` or `    at http://host/src/main.ts:12:5`
-const FRAME = /^\s*at (?:.*? \()?(https?:\/\/[^\s()]+):(\d+):(\d+)\)?\s*$/;
+// `    at fn (http://host/src/main.ts?t=1:12:5)` or `    at http://host/src/main.ts:12:5`, and
+// webpack's eval modules: `    at eval (webpack-internal:///./src/x.js:7:10)`.
+const FRAME =
+  /^\s*at (?:.*? \()?((?:https?:\/\/|webpack-internal:\/\/\/|webpack:\/\/)[^\s()]+):(\d+):(\d+)\)?\s*$/;
 
 /** Reads a script or a map (through the proxy's upstream), or undefined. */
 export type FetchText = (url: string) => Promise<string | undefined>;
+
+/** A script a proxy served lately; `serial` grows each time it is served again. */
+export interface ServedScript {
+  url: string;
+  serial: number;
+}
 
 /** Maps frames of the scripts a set of origins serve; one per instance. */
 export class SourceMapper {
@@ -28,6 +37,8 @@ export class SourceMapper {
     private readonly fetchText: FetchText,
     /** Whether a frame's script URL is one this instance serves (its proxies' origins). */
     private readonly ours: (url: URL) => boolean,
+    /** The scripts the proxies served lately, newest first (where `eval` modules are found). */
+    private readonly served: () => ServedScript[] = () => [],
   ) {}
 
   /** The top frames of `stack` that map to a source file; unmapped frames are left out. */
@@ -44,14 +55,17 @@ export class SourceMapper {
       } catch {
         continue;
       }
-      if (!this.ours(url)) continue;
       const raw = line.trim();
-      const mapped = await this.mapOne(url, Number(lineText), Number(columnText), raw).catch(
-        () => undefined,
-      );
+      const webpackModule = isWebpackModuleUrl(href);
+      if (!webpackModule && !this.ours(url)) continue;
+      const mapped = await (webpackModule
+        ? this.mapEvalModule(href, Number(lineText), Number(columnText), raw)
+        : this.mapOne(url, Number(lineText), Number(columnText), raw)
+      ).catch(() => undefined);
       frames.push(
         mapped ?? {
-          file: url.pathname.replace(/^\//, ''),
+          // Unmapped, a webpack module keeps its URL: its lines are the generated code's.
+          file: webpackModule ? href : url.pathname.replace(/^\//, ''),
           line: Number(lineText),
           column: Number(columnText),
           raw,
@@ -67,14 +81,55 @@ export class SourceMapper {
     column: number,
     raw: string,
   ): Promise<SourceFrame | undefined> {
-    const key = `${url.origin}${url.pathname}${url.search}`;
+    const href = `${url.origin}${url.pathname}${url.search}`;
+    // A script served again (a rebuilt bundle at the same URL) has its map read again.
+    // (Proxies list their scripts at 127.0.0.1; a page may have been opened at localhost.)
+    const own = href.replace(/^http:\/\/localhost:/, 'http://127.0.0.1:');
+    const serial = this.served().find((s) => s.url === own)?.serial ?? 0;
+    const trace = await this.cached(`${href}#${serial}`, () => this.load(url));
+    return this.position(trace, line, column, raw, url);
+  }
+
+  /** A frame of a webpack `eval` module: its map is inside the newest served script holding it. */
+  private async mapEvalModule(
+    href: string,
+    line: number,
+    column: number,
+    raw: string,
+  ): Promise<SourceFrame | undefined> {
+    for (const script of this.served()) {
+      const trace = await this.cached(`${script.url}#${script.serial}|${href}`, async () => {
+        const text = await this.fetchText(script.url);
+        const json = text === undefined ? undefined : evalModuleMap(text, href);
+        return json === undefined || json.length > MAX_SOURCE_CHARS
+          ? undefined
+          : new TraceMap(json, href);
+      });
+      if (trace) return this.position(trace, line, column, raw, new URL(script.url));
+    }
+    return undefined;
+  }
+
+  private cached(
+    key: string,
+    load: () => Promise<TraceMap | undefined>,
+  ): Promise<TraceMap | undefined> {
     let map = this.maps.get(key);
     if (!map) {
-      map = this.load(url);
+      map = load().catch(() => undefined);
       this.maps.set(key, map);
       if (this.maps.size > CACHED_MAPS) this.maps.delete(this.maps.keys().next().value!);
     }
-    const trace = await map;
+    return map;
+  }
+
+  private position(
+    trace: TraceMap | undefined,
+    line: number,
+    column: number,
+    raw: string,
+    url: URL,
+  ): SourceFrame | undefined {
     if (!trace) return undefined;
     const position = originalPositionFor(trace, { line, column: Math.max(0, column - 1) });
     if (position.source === null || position.line === null) return undefined;
@@ -117,6 +172,8 @@ export class SourceMapper {
 
   /** A source as a project path: `src/main.ts`, or as the map names it when outside. */
   private projectPath(source: string, script: URL): string {
+    const fromWebpack = webpackSourcePath(source, this.root);
+    if (fromWebpack !== undefined) return fromWebpack;
     let pathname = source;
     try {
       const resolved = new URL(source, script);
