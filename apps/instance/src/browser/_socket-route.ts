@@ -4,7 +4,7 @@
 // to the dev server's own origin through the proxy instead, so the socket gets the proxy's
 // Origin and Host rewriting like every other request of the page.
 
-import { isLoopbackHost } from '@mcp-beacon/registry';
+import { isLoopbackHost } from '@mcp-beacon/runtime';
 
 /** The hosts (`host:port`) a page may name the dev server at `upstream` by. */
 export function upstreamHosts(upstream: URL): string[] {
