@@ -12,6 +12,7 @@ export type DiagnosticKind =
   | 'node'
   | 'vite'
   | 'webpack'
+  | 'next'
   | 'test'
   | 'error';
 
@@ -61,6 +62,12 @@ const VITE = linear(
 const VITE_BUILD = linear(/^error during build:/, 'error during build:');
 const BUNDLER_AT = linear(/^\s*(?:[╭┌]─+\[\s*|File: )(.+?):(\d+):(\d+)(?:\s*\])?$/);
 const WEBPACK = linear(/^ERROR in (.+?)(?: (\d+):(\d+)(?:-\d+)?)?$/, 'ERROR in');
+// Next.js dev (Turbopack and webpack): "⨯ Error: message", its stack, a code frame, a digest.
+const NEXT_ERROR = linear(
+  /^\s*⨯ (?:(?:unhandledRejection|uncaughtException):? )?((?:[A-Z]\w*)?(?:Error|Exception))(?: \[[\w.-]+\])?: (.+)$/,
+  '⨯',
+);
+const NEXT_MORE = linear(/^\s+at |^\s*>?\s*\d* \||^\s+digest: |^\s*[{}]\s*$/);
 const TEST_FAIL = linear(/^\s*FAIL\s+(.+)$/, 'FAIL');
 const JEST_CASE = linear(/^\s+● (.+)$/, '●');
 const VITEST_AT = linear(/^\s*❯ (.+?):(\d+):(\d+)$/, '❯');
@@ -227,6 +234,15 @@ const webpack: Recogniser = async (scan, i) => {
   return end + 1;
 };
 
+/** Next.js prints a server component's error with its stack, then a code frame at its top frame. */
+const nextServer: Recogniser = async (scan, i) => {
+  const m = NEXT_ERROR.exec(scan.text(i));
+  if (!m) return undefined;
+  const end = await scan.extend(i, (t) => NEXT_MORE.test(t), 40);
+  scan.add('next', `${m[1]}: ${m[2]}`, i, end, await scan.locate(i + 1, end, STACK_FRAME));
+  return end + 1;
+};
+
 /** Vitest names the test on its FAIL line; Jest names the file, then "● suite › test" per failure. */
 const testFailure: Recogniser = async (scan, i) => {
   const m = TEST_FAIL.exec(scan.text(i));
@@ -291,6 +307,7 @@ const RECOGNISERS: Recogniser[] = [
   viteServer,
   viteBuild,
   webpack,
+  nextServer,
   testFailure,
   nodeError,
   eslint,
@@ -299,7 +316,7 @@ const RECOGNISERS: Recogniser[] = [
 /**
  * Finds the errors in output lines (ANSI codes already removed): TypeScript (`error TS`),
  * ESLint (stylish), `npm ERR!` / `npm error`, Node errors with their stack frames,
- * Vite and webpack build errors, and Vitest / Jest failures. Each comes with the seqs of the
+ * Vite and webpack build errors, Next.js server errors, and Vitest / Jest failures. Each comes with the seqs of the
  * lines it spans and, when the text names one, its file, line and column. Oldest first. Every
  * pattern runs on the linear-time RE2 engine, and the scan yields to the event loop every
  * slice of `budget` (default: 1 s in 2 ms slices, as grep's), so other requests are served

@@ -2,7 +2,13 @@
 // `src/App.tsx:12:5`, with that line of source.
 
 import path from 'node:path';
-import { originalPositionFor, sourceContentFor, TraceMap } from '@jridgewell/trace-mapping';
+import {
+  FlattenMap,
+  originalPositionFor,
+  sourceContentFor,
+  type TraceMap,
+} from '@jridgewell/trace-mapping';
+import { turbopackSourcePath } from './_turbopack-source.js';
 import type { SourceFrame } from './store.js';
 
 /** Frames of one stack mapped (the top ones: the rest rarely say more). */
@@ -112,11 +118,14 @@ export class SourceMapper {
       json = await this.fetchText(mapUrl.href);
     }
     if (json === undefined || json.length > MAX_SOURCE_CHARS) return undefined;
-    return new TraceMap(json, url.href);
+    // An index map (`sections`, as Turbopack serves) is flattened into one.
+    return new FlattenMap(json, url.href);
   }
 
   /** A source as a project path: `src/main.ts`, or as the map names it when outside. */
   private projectPath(source: string, script: URL): string {
+    const turbopack = turbopackSourcePath(source, this.root);
+    if (turbopack !== undefined) return turbopack;
     let pathname = source;
     try {
       const resolved = new URL(source, script);
