@@ -56,6 +56,22 @@ export default function Broken() {
 }
 `;
 
+// The same throw under an error boundary of its own (Next's error.jsx): React catches it and
+// passes it to console.error only. The throw is on line 6, column 11.
+const CAUGHT = BROKEN.replace('client boom', 'caught boom').replace('Broken', 'Caught');
+const CAUGHT_BOUNDARY = `'use client';
+export default function CaughtError({ error }) {
+  return <p id="caught">caught: {error.message}</p>;
+}
+`;
+
+// Text that differs between the server's render and the browser's: a hydration mismatch.
+const MISMATCH = `'use client';
+export default function Mismatch() {
+  return <p id="where">{typeof window === 'undefined' ? 'rendered on the server' : 'rendered in the browser'}</p>;
+}
+`;
+
 // A server component that throws: the error is in the dev server's output, not the page.
 const SERVER = `export default async function ServerPage() {
   const where = 'on the server';
@@ -101,6 +117,8 @@ async function writeProject() {
   const app = path.join(fx.project, 'app');
   await mkdir(path.join(app, 'broken'), { recursive: true });
   await mkdir(path.join(app, 'server'), { recursive: true });
+  await mkdir(path.join(app, 'caught'), { recursive: true });
+  await mkdir(path.join(app, 'mismatch'), { recursive: true });
   await mkdir(path.join(fx.project, 'node_modules'));
   for (const name of ['next', 'react', 'react-dom'])
     await symlink(
@@ -113,6 +131,9 @@ async function writeProject() {
   await writeFile(path.join(app, 'page.jsx'), HOME(1));
   await writeFile(path.join(app, 'broken', 'page.jsx'), BROKEN);
   await writeFile(path.join(app, 'server', 'page.jsx'), SERVER);
+  await writeFile(path.join(app, 'caught', 'page.jsx'), CAUGHT);
+  await writeFile(path.join(app, 'caught', 'error.jsx'), CAUGHT_BOUNDARY);
+  await writeFile(path.join(app, 'mismatch', 'page.jsx'), MISMATCH);
 }
 
 describe('the browser half of a Next.js 16 project (Turbopack), in Chromium', () => {
@@ -168,6 +189,33 @@ describe('the browser half of a Next.js 16 project (Turbopack), in Chromium', ()
     expect(boom.code).toContain("throw new Error('client boom: '");
     const same = (await errorsOf()).filter((e) => e.message.includes('client boom'));
     expect(same).toHaveLength(1);
+    expect(same[0]?.count).toBe(1);
+
+    // Caught by the page's own error boundary: only console.error hears of it.
+    await page.goto(new URL('/caught', proxied).href, { timeout: 180_000 });
+    await page.waitForSelector('#caught', { timeout: 120_000 });
+    const caught = await waitFor(
+      async () =>
+        (await errorsOf()).find((e) => e.message.includes('caught boom') && e.at !== null),
+      { what: 'the caught error, mapped', timeoutMs: 120_000 },
+    );
+    // Worded as console.error heard it (window.onerror would say "Uncaught Error: ...").
+    expect(caught.message).toBe('Error: caught boom: undefined');
+    expect(caught.at).toBe('app/caught/page.jsx:6:11');
+    expect(caught.count).toBe(1);
+
+    // A hydration mismatch, which React recovers from and reports through console.error.
+    await page.goto(new URL('/mismatch', proxied).href, { timeout: 180_000 });
+    await page.waitForFunction(
+      `document.querySelector('#where')?.textContent === 'rendered in the browser'`,
+      null,
+      { timeout: 120_000 },
+    );
+    const hydration = await waitFor(
+      async () => (await errorsOf()).find((e) => /hydrat/i.test(e.message)),
+      { what: 'the hydration mismatch', timeoutMs: 60_000 },
+    );
+    expect(hydration.kind).toBe('error');
 
     // A server component's error: in the run's output, at app/server/page.jsx:3.
     await page.goto(new URL('/server', proxied).href, { timeout: 180_000 });
