@@ -58,6 +58,8 @@ describe('the page script and console.error', () => {
   it('reports an Error passed to console.error once, however many ways it comes', async () => {
     const { page, events } = await openPage();
     await page.evaluate(() => {
+      // The page's reportError (this package's types have no DOM library).
+      const reportError = (globalThis as unknown as { reportError(e: unknown): void }).reportError;
       const caught = new Error('caught by a boundary');
       console.error('The above error occurred in <Broken>', caught);
       console.error(caught);
