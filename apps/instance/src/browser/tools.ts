@@ -17,10 +17,7 @@ const pageArg = z.string().min(1).max(64).optional();
 
 /** A page error as the tools show it: where it is in the project first. */
 export function describePageError(error: PageError) {
-  // The first frame in the project's own files (not a dependency's, not the bundler's runtime).
-  const top =
-    error.frames.find((f) => !f.file.includes('node_modules/') && !f.file.startsWith('[')) ??
-    error.frames[0];
+  const top = error.frames[0];
   return {
     kind: error.kind,
     message: error.message,
