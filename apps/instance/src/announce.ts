@@ -1,7 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { type BeaconPaths, resolvePaths } from '@mcp-beacon/paths';
-import { findPortOwner, isLoopbackHttpUrl, type Registration, register } from '@mcp-beacon/registry';
+import {
+  findPortOwner,
+  isLoopbackHttpUrl,
+  type Registration,
+  register,
+} from '@mcp-beacon/registry';
 import {
   type Clock,
   cleanText,

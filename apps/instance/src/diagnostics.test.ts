@@ -272,6 +272,15 @@ const CASES: [string, Row[]][] = [
       ],
     ],
   ],
+  // A server component's error under `next dev` (Turbopack) and `next dev --webpack`.
+  [
+    'next-dev.txt',
+    [['next', 'Error: server boom on the server', 'app/server/page.jsx', 3, 9, 10, 19]],
+  ],
+  [
+    'next-dev-webpack.txt',
+    [['next', 'Error: server boom on the server', 'app/server/page.jsx', 3, 9, 10, 19]],
+  ],
   // Output without errors yields none.
   ['http-server.txt', []],
   ['vite-banner-color.txt', []],

@@ -13,6 +13,7 @@ export type DiagnosticKind =
   | 'vite'
   | 'webpack'
   | 'sveltekit'
+  | 'next'
   | 'test'
   | 'error';
 
@@ -65,6 +66,12 @@ const WEBPACK = linear(/^ERROR in (.+?)(?: (\d+):(\d+)(?:-\d+)?)?$/, 'ERROR in')
 // SvelteKit's dev server: "[500] GET /path", then the error a server-side load threw and its stack.
 const SVELTEKIT_REQUEST = linear(/^\[(5\d\d)\] ([A-Z]+) (\S+)$/, '] ');
 const OUTSIDE_PROJECT = linear(/node_modules[\\/]|^node:/);
+// Next.js dev (Turbopack and webpack): "⨯ Error: message", its stack, a code frame, a digest.
+const NEXT_ERROR = linear(
+  /^\s*⨯ (?:(?:unhandledRejection|uncaughtException):? )?((?:[A-Z]\w*)?(?:Error|Exception))(?: \[[\w.-]+\])?: (.+)$/,
+  '⨯',
+);
+const NEXT_MORE = linear(/^\s+at |^\s*>?\s*\d* \||^\s+digest: |^\s*[{}]\s*$/);
 const TEST_FAIL = linear(/^\s*FAIL\s+(.+)$/, 'FAIL');
 const JEST_CASE = linear(/^\s+● (.+)$/, '●');
 const VITEST_AT = linear(/^\s*❯ (.+?):(\d+):(\d+)$/, '❯');
@@ -249,6 +256,15 @@ const sveltekit: Recogniser = async (scan, i) => {
   return end + 1;
 };
 
+/** Next.js prints a server component's error with its stack, then a code frame at its top frame. */
+const nextServer: Recogniser = async (scan, i) => {
+  const m = NEXT_ERROR.exec(scan.text(i));
+  if (!m) return undefined;
+  const end = await scan.extend(i, (t) => NEXT_MORE.test(t), 40);
+  scan.add('next', `${m[1]}: ${m[2]}`, i, end, await scan.locate(i + 1, end, STACK_FRAME));
+  return end + 1;
+};
+
 /** Vitest names the test on its FAIL line; Jest names the file, then "● suite › test" per failure. */
 const testFailure: Recogniser = async (scan, i) => {
   const m = TEST_FAIL.exec(scan.text(i));
@@ -314,6 +330,7 @@ const RECOGNISERS: Recogniser[] = [
   viteBuild,
   webpack,
   sveltekit,
+  nextServer,
   testFailure,
   nodeError,
   eslint,
@@ -322,8 +339,8 @@ const RECOGNISERS: Recogniser[] = [
 /**
  * Finds the errors in output lines (ANSI codes already removed): TypeScript (`error TS`),
  * ESLint (stylish), `npm ERR!` / `npm error`, Node errors with their stack frames,
- * Vite and webpack build errors, SvelteKit's failed requests (a server-side `load` that threw),
- * and Vitest / Jest failures. Each comes with the seqs of the
+ * Vite and webpack build errors, Next.js server errors, SvelteKit's failed requests (a
+ * server-side `load` that threw), and Vitest / Jest failures. Each comes with the seqs of the
  * lines it spans and, when the text names one, its file, line and column. Oldest first. Every
  * pattern runs on the linear-time RE2 engine, and the scan yields to the event loop every
  * slice of `budget` (default: 1 s in 2 ms slices, as grep's), so other requests are served

@@ -3,6 +3,8 @@
 // proxy's own paths on the page's origin, in batches, and runs the instance's eval requests.
 // It never throws into the page and goes quiet when the instance is gone.
 
+import { consoleErrorsSource } from './_console-errors.js';
+
 /** The path prefix the proxy keeps for itself on every origin it serves. */
 export const BEACON_PATH = '/__beacon';
 
@@ -49,27 +51,19 @@ export function pageScript(key: string): string {
       if (!timer) timer = setTimeout(flush, 250);
     } catch (e) {}
   };
-  // Errors a framework caught and printed with console.error (SvelteKit's default handleError)
-  // are page errors too; each Error object is reported once, printed or uncaught.
-  const reported = new WeakSet();
-  const caught = (args) => {
-    for (const v of args) {
-      if (!(v instanceof Error) || reported.has(v)) continue;
-      reported.add(v);
-      send({ type: 'error', message: cut(v.name + ': ' + v.message, 2000), stack: text(v), source: '', line: 0, column: 0 });
-    }
-  };
+  ${consoleErrorsSource}
   window.addEventListener('error', (e) => {
     const t = e.target;
     if (t && t !== window && (t.src || t.href)) {
       send({ type: 'resource', tag: String(t.tagName || '').toLowerCase(), url: cut(t.src || t.href, 2000) });
       return;
     }
-    if (e.error && typeof e.error === 'object') { if (reported.has(e.error)) return; reported.add(e.error); }
+    if (e.error && !firstReport(e.error)) return;
     send({ type: 'error', message: cut(e.message, 2000), stack: e.error ? text(e.error) : '', source: cut(e.filename || '', 2000), line: e.lineno || 0, column: e.colno || 0 });
   }, true);
   window.addEventListener('unhandledrejection', (e) => {
     const r = e.reason;
+    if (r instanceof Error && !firstReport(r)) return;
     send({ type: 'rejection', message: r instanceof Error ? cut(r.name + ': ' + r.message, 2000) : text(r), stack: r instanceof Error ? text(r) : '' });
   });
   for (const level of ['error', 'warn', 'log']) {
@@ -78,7 +72,7 @@ export function pageScript(key: string): string {
       try {
         if (level !== 'log' || ++logsThisSecond <= 10)
           send({ type: 'console', level, message: cut(args.map(text).join(' '), 4000) });
-        if (level === 'error') caught(args);
+        if (level === 'error') consoleErrors(args);
       } catch (e) {}
       return original.apply(this, args);
     };

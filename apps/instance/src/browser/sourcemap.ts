@@ -2,7 +2,13 @@
 // `src/App.tsx:12:5`, with that line of source.
 
 import path from 'node:path';
-import { originalPositionFor, sourceContentFor, TraceMap } from '@jridgewell/trace-mapping';
+import {
+  FlattenMap,
+  originalPositionFor,
+  sourceContentFor,
+  type TraceMap,
+} from '@jridgewell/trace-mapping';
+import { turbopackSourcePath } from './_turbopack-source.js';
 import { evalModuleMap, isWebpackModuleUrl, webpackSourcePath } from './_webpack-sources.js';
 import type { SourceFrame } from './store.js';
 
@@ -103,7 +109,7 @@ export class SourceMapper {
         const json = text === undefined ? undefined : evalModuleMap(text, href);
         return json === undefined || json.length > MAX_SOURCE_CHARS
           ? undefined
-          : new TraceMap(json, href);
+          : new FlattenMap(json, href);
       });
       if (trace) return this.position(trace, line, column, raw, new URL(script.url));
     }
@@ -167,13 +173,14 @@ export class SourceMapper {
       json = await this.fetchText(mapUrl.href);
     }
     if (json === undefined || json.length > MAX_SOURCE_CHARS) return undefined;
-    return new TraceMap(json, url.href);
+    // An index map (`sections`, as Turbopack serves) is flattened into one.
+    return new FlattenMap(json, url.href);
   }
 
   /** A source as a project path: `src/main.ts`, or as the map names it when outside. */
   private projectPath(source: string, script: URL): string {
-    const fromWebpack = webpackSourcePath(source, this.root);
-    if (fromWebpack !== undefined) return fromWebpack;
+    const bundled = webpackSourcePath(source, this.root) ?? turbopackSourcePath(source, this.root);
+    if (bundled !== undefined) return bundled;
     let pathname = source;
     try {
       const resolved = new URL(source, script);
