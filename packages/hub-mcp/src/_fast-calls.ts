@@ -1,4 +1,3 @@
-import { MODERN_REVISION, wrapTransport } from '@mcp-beacon/connection-manager';
 import {
   type CallToolResult,
   type InputRequiredResult,
@@ -8,8 +7,9 @@ import {
   SERVER_INFO_META_KEY,
   type Transport,
 } from '@modelcontextprotocol/server';
-import { capabilitiesIn, ENVELOPE, type ProtocolEra } from './_peer.js';
+import { capabilitiesIn, ENVELOPE, MODERN_REVISION, type ProtocolEra } from './_peer.js';
 import { isRecord } from './_values.js';
+import { wrapTransport } from './_wrap.js';
 
 /**
  * The era a request's `_meta` claims: `modern` for a well-formed 2026-07-28 envelope, `legacy`

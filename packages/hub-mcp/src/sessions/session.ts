@@ -4,7 +4,6 @@
 // shared by every session; nothing one session is sent comes from another's requests.
 
 import type { ConnectionManager } from '@mcp-beacon/connection-manager';
-import { wrapTransport } from '@mcp-beacon/connection-manager';
 import type { Clock } from '@mcp-beacon/registry';
 import { Server, type Tool, type Transport } from '@modelcontextprotocol/server';
 import { type StdioServerHandle, serveStdio } from '@modelcontextprotocol/server/stdio';
@@ -26,6 +25,7 @@ import { createRootStarter, type RootStarter } from '../_root-starter.js';
 import { callInstanceTool, registerToolHandlers, routeToolCall } from '../_tool-handlers.js';
 import { isRecord } from '../_values.js';
 import type { HubView } from '../_view.js';
+import { wrapTransport } from '../_wrap.js';
 import { type CallCounter, scopedForwarder } from './scope.js';
 import type { SubscriptionBook } from './subscriptions.js';
 
