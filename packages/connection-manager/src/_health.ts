@@ -76,7 +76,9 @@ export class HealthCheck {
     if (!client) return undefined;
     const { ping } = this.host.deps;
     try {
-      await client.ping({ timeout: ping.timeoutMs });
+      // 2026-07-28 has no ping: every server of that revision answers server/discover.
+      if (client.getProtocolEra() === 'modern') await client.discover({ timeout: ping.timeoutMs });
+      else await client.ping({ timeout: ping.timeoutMs });
       this.misses = 0;
       return true;
     } catch (error) {

@@ -4,12 +4,24 @@
 // its bounds in `_catalog.ts`, the refetch policy in `_refresh.ts`, the port knock and the
 // loopback target in `_probe.ts`.
 import type { InstanceRecord } from '@mcp-beacon/registry';
-import type { Implementation, ServerCapabilities } from '@modelcontextprotocol/client';
-import { Client } from '@modelcontextprotocol/client';
+import type {
+  DiscoverResult,
+  Implementation,
+  Result,
+  ServerCapabilities,
+} from '@modelcontextprotocol/client';
+import { Client, ProtocolError, SdkError, SdkErrorCode } from '@modelcontextprotocol/client';
+import { callInstance, type InstanceCallOptions, type InstanceRequest } from './_call.js';
 import { CatalogBook } from './_catalog.js';
 import { endClient } from './_end-client.js';
 import { HealthCheck } from './_health.js';
 import { INITIAL, type MachineEvent, type MachineState, transition } from './_machine.js';
+import {
+  MAX_INPUT_ROUNDS,
+  MODERN_REVISION,
+  ModernSession,
+  screenInputRequests,
+} from './_modern.js';
 import { inOrder } from './_order.js';
 import { safeTarget } from './_probe.js';
 import { createRefresher, type Refresher, refreshOnListChanged } from './_refresh.js';
@@ -41,6 +53,8 @@ export class Connection implements ConnectionInfo {
   connectedUrl: string | undefined;
   private readonly book: CatalogBook;
   private refresher: Refresher | undefined;
+  /** What the hub keeps of a 2026-07-28 connection beside its SDK client. */
+  private modern: ModernSession | undefined;
 
   private endFirstAttempt: () => void = () => undefined;
   /** Resolves once the first connection attempt has ended: active, failed, or removed. */
@@ -164,6 +178,8 @@ export class Connection implements ConnectionInfo {
     this.generation++;
     this.refresher?.cancel();
     this.refresher = undefined;
+    this.modern?.close();
+    this.modern = undefined;
     if (this.timer !== undefined) this.deps.clock.clearTimeout(this.timer);
     this.timer = undefined;
     this.health.stop();
@@ -199,6 +215,19 @@ export class Connection implements ConnectionInfo {
    * connections then speak 2026-07-28 (the verdict is kept for this record).
    */
   private era: 'modern' | undefined;
+  /** The server's last `server/discover` answer, the kept verdict a modern connect starts from. */
+  private prior: DiscoverResult | undefined;
+
+  /**
+   * Sends one request on the active client (see `ConnectionManager.call`); on a 2026-07-28
+   * connection, what that revision has no request for is answered here.
+   */
+  call(client: Client, request: InstanceRequest, options: InstanceCallOptions): Promise<Result> {
+    const answered = this.modern?.answer(request);
+    if (answered) return Promise.resolve(answered);
+    const sent = this.modern ? this.modern.outgoing(request) : request;
+    return callInstance(client, this.record.name, sent, options);
+  }
 
   private connectNow(why?: string): Promise<void> {
     this.attemptInFlight ??= this.attemptConnect(why).finally(() => {
@@ -218,15 +247,41 @@ export class Connection implements ConnectionInfo {
       await this.fail(target.refused, generation);
       return;
     }
-    const client = new Client(this.deps.clientInfo, { capabilities: this.deps.clientCapabilities });
+    const modern = this.era === 'modern';
+    // A 2026-07-28 server is spoken to at exactly that revision; the SDK negotiates it (or adopts
+    // the kept `server/discover` answer), and answers `input_required` through the handlers.
+    const client = new Client(this.deps.clientInfo, {
+      capabilities: this.deps.clientCapabilities,
+      ...(modern
+        ? {
+            versionNegotiation: { mode: { pin: MODERN_REVISION } },
+            inputRequired: { maxRounds: MAX_INPUT_ROUNDS },
+          }
+        : {}),
+    });
     try {
       this.deps.configureClient(client, this);
       const raw = this.deps.createTransport(target.record, this.era);
-      // HttpClientTransport orders its own deliveries; any other is wrapped (see `_order.ts`).
-      const transport = raw instanceof HttpClientTransport ? raw : inOrder(raw);
+      // HttpClientTransport orders its own deliveries; any other is wrapped (see `_order.ts`),
+      // and a 2026-07-28 one's `input_required` answers are held to the hub's bounds.
+      const transport =
+        raw instanceof HttpClientTransport
+          ? raw
+          : inOrder(raw, modern ? screenInputRequests : undefined);
       // The SDK chains handlers that are already set when it connects.
       transport.onerror = () => this.checkSoon(generation);
-      await client.connect(transport, { timeout: this.deps.connectTimeoutMs });
+      await client.connect(transport, {
+        timeout: this.deps.connectTimeoutMs,
+        ...(modern && this.prior
+          ? { prior: { kind: 'modern' as const, discover: this.prior } }
+          : {}),
+      });
+      if (modern) {
+        this.prior = client.getDiscoverResult();
+        this.modern = new ModernSession(client, this.deps.clock, (error) =>
+          this.checkSoon(generation, `listen stream: ${describe(error)}`),
+        );
+      }
       if (generation !== this.generation) {
         await this.endClient(client, true);
         return;
@@ -247,10 +302,13 @@ export class Connection implements ConnectionInfo {
       keep();
       this.dispatch({ type: 'connected', reason: `connected to ${this.record.url}` });
       this.deps.onCatalog(this);
+      this.modern?.listen();
       this.health.start(generation);
     } catch (error) {
       if (generation !== this.generation) return;
       if (this.client !== client) await this.endClient(client, true);
+      // A kept verdict that failed is asked again next time.
+      if (modern) this.prior = undefined;
       const era = eraAfter(this.era, error);
       if (era !== this.era) {
         // Learned what the server speaks: kept for this record, and tried again at once (once;
@@ -345,8 +403,25 @@ export class Connection implements ConnectionInfo {
  * that does not offer it (it was replaced by an older one).
  */
 function eraAfter(era: 'modern' | undefined, error: unknown): 'modern' | undefined {
-  if (!(error instanceof ConnectionError)) return era;
-  if (era === undefined && error.code === 'MODERN_ONLY') return 'modern';
-  if (era === 'modern' && error.code === 'NOT_MCP') return undefined;
-  return era;
+  if (era === undefined)
+    return error instanceof ConnectionError && error.code === 'MODERN_ONLY' ? 'modern' : era;
+  return answeredNotModern(error) ? undefined : era;
+}
+
+/**
+ * Whether a 2026-07-28 attempt failed on what the server answered (a refusal, a JSON-RPC error,
+ * no common revision) rather than on the way there (refused, timed out, cut off).
+ */
+function answeredNotModern(error: unknown): boolean {
+  if (error instanceof ProtocolError) return true;
+  if (error instanceof ConnectionError) return error.code === 'NOT_MCP';
+  if (error instanceof SdkError)
+    return ![
+      SdkErrorCode.RequestTimeout,
+      SdkErrorCode.ConnectionClosed,
+      SdkErrorCode.SendFailed,
+      SdkErrorCode.NotConnected,
+    ].includes(error.code as SdkErrorCode);
+  const status = (error as { code?: unknown }).code;
+  return typeof status === 'number' && status >= 400 && status < 500;
 }

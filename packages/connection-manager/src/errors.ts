@@ -21,7 +21,18 @@ export type ConnectionErrorCode =
   /** A direct call got no answer within its timeout. */
   | 'TIMEOUT'
   /** The server refused the 2025 handshake and speaks MCP 2026-07-28 only. */
-  | 'MODERN_ONLY';
+  | 'MODERN_ONLY'
+  /** The instance answered a request with a JSON-RPC error (`rpc` holds it as it was sent). */
+  | 'INSTANCE_ERROR'
+  /** A request or its answer was lost on the way (a closed stream, a refused request). */
+  | 'REQUEST_FAILED';
+
+/** A JSON-RPC error as an instance sent it. */
+export interface RpcError {
+  code: number;
+  message: string;
+  data?: unknown;
+}
 
 /** The one error class of `@mcp-beacon/connection-manager`. */
 export class ConnectionError extends Error {
@@ -29,15 +40,18 @@ export class ConnectionError extends Error {
   readonly code: ConnectionErrorCode;
   /** The HTTP status, for `HTTP_STATUS`. */
   readonly status: number | undefined;
+  /** The instance's own error, for `INSTANCE_ERROR`. */
+  readonly rpc: RpcError | undefined;
 
   constructor(
     code: ConnectionErrorCode,
     message: string,
-    options?: { cause?: unknown; status?: number },
+    options?: { cause?: unknown; status?: number; rpc?: RpcError },
   ) {
     super(message, options);
     this.code = code;
     this.status = options?.status;
+    this.rpc = options?.rpc;
   }
 }
 

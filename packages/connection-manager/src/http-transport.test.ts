@@ -7,7 +7,8 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConnectionError, HttpClientTransport } from './index.js';
+import { ConnectionError } from './errors.js';
+import { HttpClientTransport } from './http-transport.js';
 
 interface Fixture {
   url: string;

@@ -1,26 +1,13 @@
-export { type TransportHooks, wrapTransport } from './_wrap.js';
-export { ConnectionError, type ConnectionErrorCode } from './errors.js';
-export {
-  type CallOptions,
-  type DirectAnswer,
-  type EventStreamStatus,
-  HttpClientTransport,
-  type HttpClientTransportOptions,
-} from './http-transport.js';
+export type { InstanceCallOptions, InstanceRequest } from './_call.js';
+export { ConnectionError, type ConnectionErrorCode, type RpcError } from './errors.js';
 export {
   type ConnectionManager,
   type ConnectionManagerOptions,
   createConnectionManager,
   type InstanceRoute,
+  type SessionTransport,
   type TransitionEvent,
 } from './manager.js';
-export {
-  MAX_INPUT_REQUESTS,
-  MAX_INPUT_ROUNDS,
-  MODERN_REVISION,
-  ModernHttpTransport,
-  type ModernHttpTransportOptions,
-} from './modern-transport.js';
 export { type BackoffOptions, backoffDelay } from './retry.js';
 export {
   type CatalogLimits,

@@ -9,17 +9,21 @@ import {
   type PortOwnership,
 } from '@mcp-beacon/registry';
 import { type Clock, isProcessAlive, systemClock } from '@mcp-beacon/runtime';
-import type {
-  Client,
-  ClientCapabilities,
-  Implementation,
-  Transport,
+import {
+  type Client,
+  type ClientCapabilities,
+  type Implementation,
+  type Result,
+  StreamableHTTPClientTransport,
+  type Transport,
 } from '@modelcontextprotocol/client';
+import { Agent } from 'undici';
+import type { InstanceCallOptions, InstanceRequest } from './_call.js';
+import { boundedFetch } from './_fetch.js';
 import { probePort, urlEndpoint } from './_probe.js';
 import { Connection } from './connection.js';
 import { ConnectionError } from './errors.js';
 import { HttpClientTransport } from './http-transport.js';
-import { ModernHttpTransport } from './modern-transport.js';
 import type { BackoffOptions } from './retry.js';
 import type {
   CatalogLimits,
@@ -48,6 +52,11 @@ export interface InstanceRoute {
   remote: string;
   /** A new transport to the instance through the remote, one per connection attempt. */
   createTransport: () => Transport;
+}
+
+/** A transport with an HTTP session of its own, which it can end (`DELETE`). */
+export interface SessionTransport extends Transport {
+  terminateSession(): Promise<void>;
 }
 
 /** Options of {@link createConnectionManager}. */
@@ -84,9 +93,10 @@ export interface ConnectionManagerOptions {
   /** Removes the file of a record whose process is provably gone. */
   removeRecord?: (record: InstanceRecord) => Promise<void>;
   /**
-   * Builds the transport for a record (default: {@link HttpClientTransport}, streamable HTTP
-   * with the record's bearer token). `era` is `modern` once the server refused the 2025
-   * handshake as a 2026-07-28-only server (default: {@link ModernHttpTransport} then).
+   * Builds the transport for a record (default: the hub's streamable-HTTP client, with the
+   * record's bearer token). `era` is `modern` once the server refused the 2025 handshake as a
+   * 2026-07-28-only server (default then: the SDK's `StreamableHTTPClientTransport` on undici,
+   * each message read within 64 MiB); the SDK client speaks that revision over it.
    */
   createTransport?: (record: InstanceRecord, era?: 'modern') => Transport;
   clientInfo?: Implementation;
@@ -133,6 +143,24 @@ export interface ConnectionManager {
    * @throws {ConnectionError} `UNKNOWN_INSTANCE`, or `NOT_CONNECTED` with its state and reason.
    */
   client(id: string): Client;
+  /**
+   * Sends one request to an active instance and resolves with its result: the one way a
+   * request reaches an instance (tool calls, reads, prompts). Progress reaches `onprogress`
+   * before the result; aborting `signal` cancels the request on the instance.
+   * @throws {ConnectionError} `UNKNOWN_INSTANCE` or `NOT_CONNECTED` (nothing was sent);
+   *   `INSTANCE_ERROR` with the instance's own JSON-RPC error in `rpc`; `TIMEOUT`;
+   *   `REQUEST_FAILED` (lost on the way; the message names the instance and says why). Once
+   *   `signal` is aborted, its reason.
+   */
+  call(id: string, request: InstanceRequest, options: InstanceCallOptions): Promise<Result>;
+  /**
+   * A new transport to an active instance on this machine, with a session of its own (not the
+   * connection's), for relaying another client's MCP session to it (a remote hub's channel):
+   * at the address the connection reached, with the record's token.
+   * @throws {ConnectionError} `UNKNOWN_INSTANCE`, or `NOT_CONNECTED` for one not active or
+   *   reached through a remote.
+   */
+  openSession(id: string): SessionTransport;
   /** Every state change, with its reason. Returns the unsubscribe function. */
   onTransition(listener: (event: TransitionEvent) => void): () => void;
   /** An instance's tools/resources/prompts changed (also when it comes or goes). */
@@ -152,11 +180,24 @@ export interface ConnectionManager {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
+/** Longest message taken from a 2026-07-28 instance, in bytes (a JSON body, or one event). */
+const MAX_MODERN_MESSAGE = 64 * 1024 * 1024;
+
+/**
+ * The transport to a record: the hub's own streamable-HTTP client in 2025-11-25, the SDK's for
+ * a 2026-07-28 server, on an undici `fetch` that reads within bounds (one Agent for them all).
+ */
 const defaultTransport =
-  (clock: Clock) =>
+  (clock: Clock, agent: () => Agent) =>
   (record: InstanceRecord, era?: 'modern'): Transport =>
     era === 'modern'
-      ? new ModernHttpTransport(record.url, { token: record.token, clock })
+      ? new StreamableHTTPClientTransport(new URL(record.url), {
+          fetch: boundedFetch({
+            maxLength: MAX_MODERN_MESSAGE,
+            token: record.token,
+            agent: agent(),
+          }),
+        })
       : new HttpClientTransport(record.url, { token: record.token, clock });
 
 /** A routed connection's dependencies: the local machine's checks do not apply to it. */
@@ -184,6 +225,8 @@ export function createConnectionManager(options: ConnectionManagerOptions = {}):
   const catalogListeners = new Set<(info: ConnectionInfo) => void>();
   const clientListeners = new Set<(client: Client, info: ConnectionInfo) => void>();
   let closed = false;
+  /** The connection pool of 2026-07-28 instances, made when the first is reached. */
+  let agent: Agent | undefined;
 
   /** Runs a hook or listener; one that throws is reported and stops nothing else. */
   const contained = (what: string, run: () => void) => {
@@ -222,7 +265,12 @@ export function createConnectionManager(options: ConnectionManagerOptions = {}):
       (options.createTransport
         ? async () => undefined
         : (pid: number, port: number) => ownedLoopbacks(pid, port)),
-    createTransport: options.createTransport ?? defaultTransport(options.clock ?? systemClock),
+    createTransport:
+      options.createTransport ??
+      defaultTransport(options.clock ?? systemClock, () => {
+        agent ??= new Agent({ connections: 64, pipelining: 1 });
+        return agent;
+      }),
     removeRecord: options.removeRecord ?? (async () => undefined),
     clientInfo: options.clientInfo ?? { name: 'beacon-hub', version: '0.0.0' },
     clientCapabilities: options.clientCapabilities ?? {},
@@ -249,6 +297,17 @@ export function createConnectionManager(options: ConnectionManagerOptions = {}):
     return connection;
   };
 
+  const clientOf = (id: string): Client => {
+    const connection = find(id);
+    if (connection.state !== 'active' || !connection.client) {
+      throw new ConnectionError(
+        'NOT_CONNECTED',
+        `instance ${connection.record.name} (${id.slice(0, 8)}) is ${connection.state}${connection.reason ? `: ${connection.reason}` : ''}`,
+      );
+    }
+    return connection.client;
+  };
+
   // Memoised: every caller, the second one too, resolves only once every session is ended.
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -257,6 +316,7 @@ export function createConnectionManager(options: ConnectionManagerOptions = {}):
       const all = [...connections.values()];
       await Promise.allSettled(all.map((c) => c.remove('hub shutting down')));
       connections.clear();
+      await agent?.close().catch(() => undefined);
     })();
     return closing;
   };
@@ -300,15 +360,29 @@ export function createConnectionManager(options: ConnectionManagerOptions = {}):
     },
     get: (id) => connections.get(id),
     list: () => [...connections.values()],
-    client(id) {
+    client: clientOf,
+    call(id, request, options) {
+      let client: Client;
+      try {
+        client = clientOf(id);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return find(id).call(client, request, options);
+    },
+    openSession(id) {
       const connection = find(id);
-      if (connection.state !== 'active' || !connection.client) {
+      clientOf(id);
+      if (connection.location.kind !== 'local')
         throw new ConnectionError(
           'NOT_CONNECTED',
-          `instance ${connection.record.name} (${id.slice(0, 8)}) is ${connection.state}${connection.reason ? `: ${connection.reason}` : ''}`,
+          `instance ${connection.record.name} is reached through ${connection.location.remote}; no session of its own opens to it here`,
         );
-      }
-      return connection.client;
+      const url = connection.connectedUrl ?? connection.record.url;
+      return new HttpClientTransport(url, {
+        ...(connection.record.token === undefined ? {} : { token: connection.record.token }),
+        clock: deps.clock,
+      });
     },
     onTransition(listener) {
       transitionListeners.add(listener);

@@ -1,7 +1,8 @@
 import { makeRecord, waitFor, waitForState } from '@mcp-beacon/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ScriptedServer, startScriptedServer } from './_scripted.fixture.js';
-import { type ConnectionManager, createConnectionManager, HttpClientTransport } from './index.js';
+import { HttpClientTransport } from './http-transport.js';
+import { type ConnectionManager, createConnectionManager } from './index.js';
 
 // Nothing silently lost: a lost event stream comes back (and shows meanwhile), a forgotten
 // session is renewed with what the client had asked of it, a cancelled call frees its socket,

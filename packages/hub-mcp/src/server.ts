@@ -138,6 +138,9 @@ export interface HubSession {
 /** Most client sessions one hub serves at once. */
 export const MAX_SESSIONS = 64;
 
+/** How long the hub waits for an instance to take its own requests (log level, subscriptions). */
+const OWN_REQUEST_TIMEOUT_MS = 60_000;
+
 const INSTRUCTIONS =
   'Beacon hub: every running project that announces itself appears here (instances_list). ' +
   'Project tools are listed once, with an `instance` argument naming the project (name, id or folder). ' +
@@ -219,10 +222,13 @@ export function createHubServer(options: HubServerOptions): HubServer {
   const endListeners = new Set<(left: number) => void>();
   const book = createSubscriptionBook<ClientSession>();
   const active = () => manager.list().filter((c) => c.state === 'active');
+  /** One of the hub's own requests to an instance (a log level, a subscription). */
+  const tell = (id: string, method: string, params: Record<string, unknown>) =>
+    manager.call(id, { method, params }, { timeoutMs: OWN_REQUEST_TIMEOUT_MS });
   const applyLevel = async (level: LoggingLevel) => {
     await Promise.allSettled(
       active().map((c) =>
-        c.capabilities?.logging ? manager.client(c.id).setLoggingLevel(level) : undefined,
+        c.capabilities?.logging ? tell(c.id, 'logging/setLevel', { level }) : undefined,
       ),
     );
   };
@@ -294,19 +300,15 @@ export function createHubServer(options: HubServerOptions): HubServer {
     const uris = book.urisOf(info.id);
     const level = book.instanceLevel();
     if (uris.length === 0 && level === undefined) return;
-    let client: ReturnType<ConnectionManager['client']>;
-    try {
-      client = manager.client(info.id);
-    } catch {
-      return; // gone again already; the next session restores
-    }
+    // Gone again already: the next session restores.
+    if (manager.get(info.id)?.state !== 'active') return;
     if (level !== undefined && info.capabilities?.logging)
-      await client.setLoggingLevel(level).catch((error: Error) => {
+      await tell(info.id, 'logging/setLevel', { level }).catch((error: Error) => {
         log(`${info.record.name}: log level not restored: ${error.message}`);
       });
     if (!info.capabilities?.resources?.subscribe) return;
     for (const uri of uris) {
-      const ok = await client.subscribeResource({ uri }).then(
+      const ok = await tell(info.id, 'resources/subscribe', { uri }).then(
         () => true,
         (error: Error) => {
           log(`${info.record.name}: subscription to ${uri} not restored: ${error.message}`);

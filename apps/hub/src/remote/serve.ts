@@ -1,8 +1,8 @@
 import {
   type ConnectionInfo,
   type ConnectionManager,
-  HttpClientTransport,
   isLocal,
+  type SessionTransport,
 } from '@mcp-beacon/connection-manager';
 import type { LaunchInstance } from '@mcp-beacon/hub-mcp';
 import {
@@ -65,7 +65,7 @@ export function serveRemoteProtocol(options: ServeRemoteOptions): { close(): Pro
   server.registerCapabilities({
     experimental: { [REMOTE_CAPABILITY]: REMOTE_OFFER },
   });
-  const channels = new Map<number, HttpClientTransport>();
+  const channels = new Map<number, SessionTransport>();
   let following = false;
   const local = (info: ConnectionInfo) => isLocal(info.location) && info.state !== 'removed';
 
@@ -128,11 +128,9 @@ export function serveRemoteProtocol(options: ServeRemoteOptions): { close(): Pro
         ProtocolErrorCode.InvalidRequest,
         `${MAX_CHANNELS} channels are open already`,
       );
-    // Where this hub's own connection goes: a `localhost` record at the literal address its
-    // process listens on, as the port-owner check found it.
-    const transport = new HttpClientTransport(info.connectedUrl ?? info.record.url, {
-      ...(info.record.token === undefined ? {} : { token: info.record.token }),
-    });
+    // At the address this hub's own connection reached (a `localhost` record at the literal
+    // address its process listens on), with a session of the channel's own.
+    const transport = manager.openSession(instance);
     transport.onmessage = (message) =>
       void outbox
         .send(channel, message)

@@ -1,4 +1,3 @@
-import { MODERN_REVISION, wrapTransport } from '@mcp-beacon/connection-manager';
 import {
   type CallToolResult,
   type InputRequiredResult,
@@ -9,7 +8,8 @@ import {
   type Transport,
 } from '@modelcontextprotocol/server';
 import { isRecord } from '../_values.js';
-import { capabilitiesIn, ENVELOPE, type ProtocolEra } from '../sessions/peer.js';
+import { capabilitiesIn, ENVELOPE, MODERN_REVISION, type ProtocolEra } from '../sessions/peer.js';
+import { wrapTransport } from '../sessions/wrap.js';
 
 /**
  * The era a request's `_meta` claims: `modern` for a well-formed 2026-07-28 envelope, `legacy`

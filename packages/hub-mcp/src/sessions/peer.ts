@@ -1,9 +1,13 @@
-import type {
-  ClientCapabilities,
-  LoggingLevel,
-  LoggingMessageNotification,
-  Server,
-  ServerContext,
+import {
+  CLIENT_CAPABILITIES_META_KEY,
+  CLIENT_INFO_META_KEY,
+  type ClientCapabilities,
+  LOG_LEVEL_META_KEY,
+  type LoggingLevel,
+  type LoggingMessageNotification,
+  PROTOCOL_VERSION_META_KEY,
+  type Server,
+  type ServerContext,
 } from '@modelcontextprotocol/server';
 import { isRecord } from '../_values.js';
 import type { ToolExtra } from '../calls/forward.js';
@@ -78,13 +82,16 @@ export function capabilitiesIn(meta: unknown): Record<string, unknown> | undefin
   return isRecord(capabilities) ? capabilities : undefined;
 }
 
-/** The keys of a 2026-07-28 request's `_meta` envelope. */
+/** The revision of the 2026-07-28 era (the one the hub serves modern clients in). */
+export const MODERN_REVISION = '2026-07-28';
+
+/** The keys of a 2026-07-28 request's `_meta` envelope (the SDK's names for them). */
 export const ENVELOPE = {
-  version: 'io.modelcontextprotocol/protocolVersion',
-  clientInfo: 'io.modelcontextprotocol/clientInfo',
-  capabilities: 'io.modelcontextprotocol/clientCapabilities',
+  version: PROTOCOL_VERSION_META_KEY,
+  clientInfo: CLIENT_INFO_META_KEY,
+  capabilities: CLIENT_CAPABILITIES_META_KEY,
   /** The least severe log level the request wants log messages at; absent, it wants none. */
-  logLevel: 'io.modelcontextprotocol/logLevel',
+  logLevel: LOG_LEVEL_META_KEY,
 } as const;
 
 /** Where the log messages a 2026-07-28 request asked for go: that request's own notifications. */

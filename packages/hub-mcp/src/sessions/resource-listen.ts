@@ -1,6 +1,6 @@
-import { wrapTransport } from '@mcp-beacon/connection-manager';
 import type { RequestId, Transport } from '@modelcontextprotocol/server';
 import { isRecord } from '../_values.js';
+import { wrapTransport } from './wrap.js';
 
 /** Most resource URIs one `subscriptions/listen` may ask the hub to follow on instances. */
 export const MAX_LISTEN_RESOURCES = 1_000;

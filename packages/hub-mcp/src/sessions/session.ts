@@ -4,7 +4,6 @@
 // shared by every session; nothing one session is sent comes from another's requests.
 
 import type { ConnectionManager } from '@mcp-beacon/connection-manager';
-import { wrapTransport } from '@mcp-beacon/connection-manager';
 import type { Clock } from '@mcp-beacon/runtime';
 import { Server, type Tool, type Transport } from '@modelcontextprotocol/server';
 import { type StdioServerHandle, serveStdio } from '@modelcontextprotocol/server/stdio';
@@ -28,6 +27,7 @@ import { createClientPeer, ENVELOPE, type ProtocolEra } from './peer.js';
 import { watchListens } from './resource-listen.js';
 import { type CallCounter, scopedForwarder } from './scope.js';
 import type { SubscriptionBook } from './subscriptions.js';
+import { wrapTransport } from './wrap.js';
 
 /** What a session is, as `beacon-hub status` shows it. */
 export interface HubSessionInfo {

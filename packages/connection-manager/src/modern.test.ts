@@ -1,28 +1,37 @@
 // The manager against a real server that speaks MCP 2026-07-28 only (SDK 2, `legacy: 'reject'`),
-// over HTTP on 127.0.0.1: the refused handshake becomes the record's verdict, and the 2025 SDK
-// client is carried to it by ModernHttpTransport.
+// over HTTP on 127.0.0.1: the refused handshake becomes the record's verdict, and the SDK client
+// speaks 2026-07-28 to it (its server/discover kept for the next connect), within the hub's
+// bounds on input_required rounds.
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { makeRecord, startMcpHttpServer, waitFor, waitForState } from '@mcp-beacon/test-utils';
 import { type NodeIncomingMessageLike, toNodeHandler } from '@modelcontextprotocol/node';
-import { createMcpHandler, inputRequired, McpServer, Server } from '@modelcontextprotocol/server';
+import {
+  createMcpHandler,
+  inputRequired,
+  LOG_LEVEL_META_KEY,
+  McpServer,
+  Server,
+} from '@modelcontextprotocol/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import {
-  type ConnectionManager,
-  createConnectionManager,
-  MAX_INPUT_REQUESTS,
-  MAX_INPUT_ROUNDS,
-} from './index.js';
+import { MAX_INPUT_REQUESTS, MAX_INPUT_ROUNDS, screenInputRequests } from './_modern.js';
+import { ConnectionError, type ConnectionManager, createConnectionManager } from './index.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
 });
 
+/** The 2026-07-28 envelope of a request, as the SDK server keeps it. */
+const envelopeOf = (ctx: { mcpReq: unknown }): Record<string, unknown> =>
+  (ctx.mcpReq as { envelope?: Record<string, unknown> }).envelope ?? {};
+
 /** A modern-only server on `port` (0: any): `count` reports progress, `nag` never stops asking. */
 async function startModernOnly(port = 0) {
   let rounds = 0;
+  const waits = { started: 0, cancelled: 0 };
+  const methods: string[] = [];
   const handler = createMcpHandler(
     () => {
       const server = new McpServer({ name: 'modern-only', version: '2.0.0' });
@@ -34,6 +43,17 @@ async function startModernOnly(port = 0) {
             params: { progressToken: token, progress: i, total: 3 },
           });
         return { content: [{ type: 'text', text: 'counted' }] };
+      });
+      server.registerTool('level', { description: 'the log level asked for' }, async (ctx) => ({
+        content: [{ type: 'text', text: String(envelopeOf(ctx)[LOG_LEVEL_META_KEY] ?? 'none') }],
+      }));
+      server.registerTool('wait', { description: 'runs until cancelled' }, async (ctx) => {
+        waits.started++;
+        await new Promise((resolve) =>
+          ctx.mcpReq.signal.addEventListener('abort', resolve, { once: true }),
+        );
+        waits.cancelled++;
+        return { content: [] };
       });
       server.registerTool('flood', { description: 'asks 17 things at once' }, async () =>
         inputRequired({
@@ -64,9 +84,11 @@ async function startModernOnly(port = 0) {
     { legacy: 'reject' },
   );
   const serve = toNodeHandler(handler);
-  const http: HttpServer = createServer(
-    (req, res) => void serve(req as NodeIncomingMessageLike, res),
-  );
+  const http: HttpServer = createServer((req, res) => {
+    const method = req.headers['mcp-method'];
+    if (typeof method === 'string') methods.push(method);
+    void serve(req as NodeIncomingMessageLike, res);
+  });
   await new Promise<void>((resolve) => http.listen(port, '127.0.0.1', resolve));
   const close = async () => {
     await handler.close();
@@ -74,7 +96,13 @@ async function startModernOnly(port = 0) {
     await new Promise((resolve) => http.close(resolve));
   };
   cleanups.push(close);
-  return { port: (http.address() as AddressInfo).port, close, rounds: () => rounds };
+  return {
+    port: (http.address() as AddressInfo).port,
+    close,
+    rounds: () => rounds,
+    methods,
+    waits,
+  };
 }
 
 /** Elicitations the managers' clients answered. */
@@ -82,6 +110,7 @@ let asked = 0;
 
 function managerFor(port: number): { manager: ConnectionManager; id: string } {
   const manager = createConnectionManager({
+    ping: { intervalMs: 60_000 },
     clientCapabilities: { elicitation: {} },
     configureClient: (client) => {
       client.setRequestHandler('elicitation/create', async () => {
@@ -132,6 +161,19 @@ async function startSubscribable() {
   return { port: (http.address() as AddressInfo).port, handler };
 }
 
+const tool = (name: string) => ({ method: 'tools/call', params: { name, arguments: {} } });
+const call = (manager: ConnectionManager, id: string, name: string) =>
+  manager.call(id, tool(name), { timeoutMs: 20_000 });
+
+async function rejection(promise: Promise<unknown>): Promise<ConnectionError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ConnectionError);
+  return error as ConnectionError;
+}
+
 describe('a server that speaks MCP 2026-07-28 only', () => {
   it('tells the client of a subscribed resource through a listen stream opened for it', async () => {
     const { port, handler } = await startSubscribable();
@@ -142,7 +184,8 @@ describe('a server that speaks MCP 2026-07-28 only', () => {
     client.setNotificationHandler('notifications/resources/updated', async (n) => {
       updates.push(n.params.uri);
     });
-    await client.subscribeResource({ uri: 'note://a' });
+    const subscribe = { method: 'resources/subscribe', params: { uri: 'note://a' } };
+    expect(await manager.call(id, subscribe, { timeoutMs: 5_000 })).toEqual({});
     await waitFor(
       () => {
         handler.notify.resourceUpdated('note://a');
@@ -157,23 +200,59 @@ describe('a server that speaks MCP 2026-07-28 only', () => {
     const { manager, id } = managerFor(server.port);
     await waitForState(manager, id, 'active');
     expect(manager.get(id)?.serverInfo).toMatchObject({ name: 'modern-only' });
+    expect(manager.client(id).getProtocolEra()).toBe('modern');
     expect(
       manager
         .get(id)
         ?.catalog.tools.map((t) => t.name)
         .sort(),
-    ).toEqual(['count', 'flood', 'nag']);
+    ).toEqual(['count', 'flood', 'level', 'nag', 'wait']);
     const progress: number[] = [];
-    const result = await manager.client(id).callTool(
-      { name: 'count', arguments: {} },
-      {
-        onprogress: (p) => progress.push(p.progress),
-      },
-    );
+    const result = await manager.call(id, tool('count'), {
+      timeoutMs: 20_000,
+      onprogress: (p) => progress.push(p.progress),
+    });
     expect(result.content).toEqual([{ type: 'text', text: 'counted' }]);
     expect(progress).toEqual([1, 2, 3]);
-    // A ping is a server/discover.
-    await manager.client(id).ping();
+  });
+
+  it('cancels a call on the server when its caller aborts it', async () => {
+    const server = await startModernOnly();
+    const { manager, id } = managerFor(server.port);
+    await waitForState(manager, id, 'active');
+    const abort = new AbortController();
+    const running = manager.call(id, tool('wait'), { timeoutMs: 60_000, signal: abort.signal });
+    await waitFor(() => server.waits.started === 1, { what: 'wait running on the server' });
+    abort.abort(new Error('no longer wanted'));
+    await expect(running).rejects.toThrow('no longer wanted');
+    await waitFor(() => server.waits.cancelled === 1, { what: 'the cancellation on the server' });
+  });
+
+  it('sends the log level asked for with each request, as 2026-07-28 has no setLevel', async () => {
+    const server = await startModernOnly();
+    const { manager, id } = managerFor(server.port);
+    await waitForState(manager, id, 'active');
+    expect((await call(manager, id, 'level')).content).toEqual([{ type: 'text', text: 'none' }]);
+    const setLevel = { method: 'logging/setLevel', params: { level: 'warning' } };
+    expect(await manager.call(id, setLevel, { timeoutMs: 5_000 })).toEqual({});
+    expect((await call(manager, id, 'level')).content).toEqual([{ type: 'text', text: 'warning' }]);
+    expect(server.methods).not.toContain('logging/setLevel');
+  });
+
+  it('starts the next connection from the kept server/discover answer, and pings with server/discover', async () => {
+    const server = await startModernOnly();
+    const { manager, id } = managerFor(server.port);
+    await waitForState(manager, id, 'active');
+    const discovered = server.methods.filter((m) => m === 'server/discover').length;
+    expect(discovered).toBeGreaterThan(0);
+    await manager.disconnect(id);
+    await manager.connect(id);
+    expect(manager.get(id)?.state).toBe('active');
+    expect(server.methods.filter((m) => m === 'server/discover').length).toBe(discovered);
+    expect(server.methods).not.toContain('initialize');
+    // The health check of a 2026-07-28 connection.
+    await manager.client(id).discover();
+    expect(server.methods.filter((m) => m === 'server/discover').length).toBe(discovered + 1);
   });
 
   it(`fails a request still asking after ${MAX_INPUT_ROUNDS} rounds, or asking ${MAX_INPUT_REQUESTS + 1} things`, async () => {
@@ -181,17 +260,37 @@ describe('a server that speaks MCP 2026-07-28 only', () => {
     const { manager, id } = managerFor(server.port);
     await waitForState(manager, id, 'active');
     asked = 0;
-    await expect(manager.client(id).callTool({ name: 'nag', arguments: {} })).rejects.toThrow(
-      /still required input after 10 rounds/,
-    );
+    const nag = await rejection(call(manager, id, 'nag'));
+    expect(nag.code).toBe('REQUEST_FAILED');
+    expect(nag.message).toMatch(/^instance \S+ failed: .*10/);
     expect(server.rounds()).toBe(MAX_INPUT_ROUNDS + 1);
     expect(asked).toBe(MAX_INPUT_ROUNDS);
     asked = 0;
-    await expect(manager.client(id).callTool({ name: 'flood', arguments: {} })).rejects.toThrow(
-      /asked the client 17 things at once; at most 16/,
+    const flood = await rejection(call(manager, id, 'flood'));
+    expect(flood.code).toBe('INSTANCE_ERROR');
+    expect(flood.message).toBe(
+      'the instance asked the client 17 things at once; at most 16 are carried',
     );
     expect(asked).toBe(0);
     expect(manager.get(id)?.state).toBe('active');
+  });
+
+  it('refuses an input request that is not one of sampling, elicitation or roots', () => {
+    const asking = (method: string) => ({
+      jsonrpc: '2.0' as const,
+      id: 7,
+      result: { resultType: 'input_required', inputRequests: { a: { method, params: {} } } },
+    });
+    expect(screenInputRequests(asking('tools/call'))).toEqual({
+      jsonrpc: '2.0',
+      id: 7,
+      error: {
+        code: -32602,
+        message: 'the instance asked the client for tools/call, which is not an input request',
+      },
+    });
+    const fine = asking('elicitation/create');
+    expect(screenInputRequests(fine)).toBe(fine);
   });
 
   it('goes back to 2025 when the server at that address no longer offers 2026-07-28', async () => {

@@ -3,7 +3,7 @@ import type {
   MessageExtraInfo,
   Transport,
   TransportSendOptions,
-} from '@modelcontextprotocol/client';
+} from '@modelcontextprotocol/server';
 
 /** What {@link wrapTransport} does with what the wrapped transport receives. */
 export interface TransportHooks {
