@@ -15,5 +15,5 @@ export {
   type HubSession,
   MAX_SESSIONS,
 } from './server.js';
-export type { ProtocolEra } from './sessions/peer.js';
+export type { ProtocolEra } from './sessions/era.js';
 export type { HubSessionInfo, HubSessionOptions } from './sessions/session.js';

@@ -19,9 +19,9 @@ import { createView } from './catalog/view.js';
 import { HubError } from './errors.js';
 import { HUB_TOOLS, type LaunchInstance, type RemoteSummary } from './handlers/hub-tools.js';
 import { createFolderResolver, type FolderResolverOptions } from './routing/folders.js';
+import type { ProtocolEra } from './sessions/era.js';
 import { createFirstContact } from './sessions/first-contact.js';
 import { handleInstanceRequests } from './sessions/instance-requests.js';
-import type { ProtocolEra } from './sessions/peer.js';
 import {
   type ClientSession,
   type HubSessionInfo,

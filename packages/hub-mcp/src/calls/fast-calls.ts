@@ -4,25 +4,17 @@ import {
   type JSONRPCMessage,
   ProtocolErrorCode,
   type RequestId,
-  SERVER_INFO_META_KEY,
   type Transport,
 } from '@modelcontextprotocol/server';
 import { isRecord } from '../_values.js';
-import { capabilitiesIn, ENVELOPE, MODERN_REVISION, type ProtocolEra } from '../sessions/peer.js';
+import {
+  ENVELOPE,
+  metaEraOf,
+  type ProtocolEra,
+  type RequestEra,
+  shapeResult,
+} from '../sessions/era.js';
 import { wrapTransport } from '../sessions/wrap.js';
-
-/**
- * The era a request's `_meta` claims: `modern` for a well-formed 2026-07-28 envelope, `legacy`
- * for none, undefined for anything else (left to the SDK to refuse).
- */
-function eraOf(meta: unknown): ProtocolEra | undefined {
-  if (!isRecord(meta) || !(ENVELOPE.version in meta)) return 'legacy';
-  return meta[ENVELOPE.version] === MODERN_REVISION &&
-    capabilitiesIn(meta) !== undefined &&
-    isRecord(meta[ENVELOPE.clientInfo])
-    ? 'modern'
-    : undefined;
-}
 
 /** Where an instance tool call goes: the instance, its own tool name, the arguments to send. */
 export interface ToolCall {
@@ -43,14 +35,13 @@ export interface FastCallOptions {
     era: ProtocolEra,
   ): ToolCall | undefined;
   /**
-   * The call, cancelled by `signal` (straight on the instance's HTTP transport when it has one);
-   * `modern` holds a 2026-07-28 request's client capabilities, and its call may come back as
-   * `input_required`.
+   * The call, cancelled by `signal`, on the account of a request of `era` (a 2026-07-28 call may
+   * come back as `input_required`).
    */
   call(
     call: ToolCall,
     signal: AbortSignal,
-    modern: { capabilities: Record<string, unknown> | undefined } | undefined,
+    era: RequestEra,
   ): Promise<CallToolResult | InputRequiredResult>;
   /** The hub's name and version, which a 2026-07-28 result carries in its `_meta`. */
   serverInfo: { name: string; version: string };
@@ -68,32 +59,19 @@ export function withFastToolCalls(inner: Transport, options: FastCallOptions): T
   /** Calls answered here, by request id: how to cancel each. */
   const inFlight = new Map<RequestId, (reason: string) => void>();
 
-  /** A result as the request's era shapes it (2026-07-28: `resultType` and who answered). */
-  const shaped = (result: CallToolResult | InputRequiredResult, era: ProtocolEra) =>
-    era === 'legacy'
-      ? result
-      : {
-          ...result,
-          resultType: (result as { resultType?: unknown }).resultType ?? 'complete',
-          _meta: { ...result._meta, [SERVER_INFO_META_KEY]: options.serverInfo },
-        };
-
-  const answer = (id: RequestId, call: ToolCall, meta: unknown, era: ProtocolEra) => {
+  const answer = (id: RequestId, call: ToolCall, era: RequestEra) => {
     // One cancellation path: the client's notifications/cancelled aborts this signal.
     const controller = new AbortController();
     const { signal } = controller;
-    const pending = options.call(
-      call,
-      signal,
-      era === 'modern' ? { capabilities: capabilitiesIn(meta) } : undefined,
-    );
+    const pending = options.call(call, signal, era);
     const cancel = (reason: string) => controller.abort(reason);
     inFlight.set(id, cancel);
     // A cancelled request gets no answer, as the SDK does it.
     const send = (message: JSONRPCMessage) => (signal.aborted ? undefined : inner.send(message));
     pending
       .then(
-        (result) => send({ jsonrpc: '2.0', id, result: shaped(result, era) }),
+        (result) =>
+          send({ jsonrpc: '2.0', id, result: shapeResult(era, result, options.serverInfo) }),
         (error: { code?: unknown; message?: string; data?: unknown }) =>
           send({
             jsonrpc: '2.0',
@@ -118,7 +96,7 @@ export function withFastToolCalls(inner: Transport, options: FastCallOptions): T
     if ('id' in message && message.method === 'tools/call' && isRecord(params)) {
       const meta = params._meta;
       const args = params.arguments;
-      const era = eraOf(meta);
+      const era = metaEraOf(meta);
       const call =
         era !== undefined &&
         // A call answering what an instance asked carries on where it waits, and one that asks
@@ -129,10 +107,10 @@ export function withFastToolCalls(inner: Transport, options: FastCallOptions): T
         typeof params.name === 'string' &&
         !(isRecord(meta) && meta.progressToken !== undefined) &&
         (args === undefined || isRecord(args))
-          ? options.route(params.name, args as Record<string, unknown> | undefined, era)
+          ? options.route(params.name, args as Record<string, unknown> | undefined, era.kind)
           : undefined;
       if (!call) return false;
-      answer(message.id, call, meta, era as ProtocolEra);
+      answer(message.id, call, era as RequestEra);
       return true;
     }
     if (message.method === 'notifications/cancelled' && isRecord(params)) {

@@ -7,7 +7,7 @@ import type {
   Result,
 } from '@modelcontextprotocol/server';
 import { toolError } from '../_values.js';
-import type { LogSink } from '../sessions/peer.js';
+import type { LogSink } from '../sessions/era.js';
 
 /** What an instance asks the client during a call: sampling, elicitation or roots. */
 export interface InputAsk {

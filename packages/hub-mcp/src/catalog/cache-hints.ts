@@ -1,7 +1,7 @@
 import type { ConnectionManager } from '@mcp-beacon/connection-manager';
 import type { Clock } from '@mcp-beacon/runtime';
 import type { ServerContext } from '@modelcontextprotocol/server';
-import { isModernRequest } from '../sessions/peer.js';
+import { isModernRequest } from '../sessions/era.js';
 
 /**
  * How long a 2026-07-28 client may keep a list (`ttlMs`), by how settled the instances are:

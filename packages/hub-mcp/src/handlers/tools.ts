@@ -13,13 +13,8 @@ import { departed, SEPARATOR } from '../catalog/names.js';
 import { looksLikeFolder } from '../routing/folders.js';
 import { formatLocation } from '../routing/location.js';
 import { type ChoiceResult, chooseInstance } from '../routing/select.js';
-import {
-  clientCapabilitiesOf,
-  extraOf,
-  isModernRequest,
-  logSinkOf,
-  requestStateOf,
-} from '../sessions/peer.js';
+import { requestEraOf, runInstanceCall } from '../sessions/era.js';
+import { extraOf } from '../sessions/peer.js';
 import type { ToolGroup } from '../types.js';
 import { type HubToolContext, handleHubTool } from './hub-tools.js';
 
@@ -149,38 +144,31 @@ export function registerToolHandlers(
 
   server.setRequestHandler('tools/call', async (request, handlerCtx) => {
     const extra = extraOf(handlerCtx);
-    const modern = isModernRequest(handlerCtx);
-    const state = modern ? requestStateOf(handlerCtx) : undefined;
+    const era = requestEraOf(handlerCtx);
     // A 2026-07-28 client answering what an instance asked during this call.
-    if (state !== undefined)
-      return ctx.relay.resume(
-        state,
-        handlerCtx.mcpReq.inputResponses,
-        extra.signal,
-        logSinkOf(handlerCtx),
-      );
+    if (era.kind === 'modern' && era.state !== undefined)
+      return ctx.relay.resume(era.state, handlerCtx.mcpReq.inputResponses, extra.signal, era.log);
     /** The instance call; a 2026-07-28 client's may come back first as `input_required`. */
     const call = (id: string, tool: string, args: Record<string, unknown> | undefined) =>
-      modern
-        ? ctx.relay.run(
-            id,
-            (signal) => callInstanceTool(ctx, id, tool, args, { ...extra, signal }),
-            extra.signal,
-            clientCapabilitiesOf(handlerCtx),
-            logSinkOf(handlerCtx),
-          )
-        : callInstanceTool(ctx, id, tool, args, extra);
+      runInstanceCall(
+        era,
+        ctx.relay,
+        id,
+        (signal) => callInstanceTool(ctx, id, tool, args, { ...extra, signal }),
+        extra.signal,
+      );
     const { name, arguments: args } = request.params;
     if (hubTools.some((t) => t.name === name)) {
       // A client may call instances_list first thing: it sees what a first list would.
       await gate.wait();
       // instances_call by a 2026-07-28 client carries its instance's requests as that one does.
-      const hubCtx: HubToolContext = modern
-        ? {
-            ...hubContext,
-            callTool: (id, tool, toolArgs) => call(id, tool, toolArgs) as Promise<CallToolResult>,
-          }
-        : hubContext;
+      const hubCtx: HubToolContext =
+        era.kind === 'modern'
+          ? {
+              ...hubContext,
+              callTool: (id, tool, toolArgs) => call(id, tool, toolArgs) as Promise<CallToolResult>,
+            }
+          : hubContext;
       return handleHubTool(hubCtx, name, args ?? {}, extra);
     }
     const target = await gate.lookup(() => view.tool(name));
@@ -189,11 +177,11 @@ export function registerToolHandlers(
     const { group } = target;
     const { instance, rest } = takeInstanceArg(args);
     let roots = needsRoots(group, instance) ? await ctx.roots.keys() : undefined;
-    if (modern && roots === undefined && needsRoots(group, instance)) {
+    if (era.kind === 'modern' && roots === undefined && needsRoots(group, instance)) {
       // A 2026-07-28 client is asked for its roots within the call (input_required).
       const answer = rootsAnswer(handlerCtx.mcpReq.inputResponses);
       if (answer) roots = await ctx.roots.keysOf(answer);
-      else if (clientCapabilitiesOf(handlerCtx)?.roots !== undefined) return askRoots();
+      else if (era.capabilities?.roots !== undefined) return askRoots();
     }
     if (typeof instance === 'string' && looksLikeFolder(instance))
       await ctx.folders.resolve(instance);

@@ -114,6 +114,19 @@ export function handleInstanceRequests(
   const asUpstream = (error: unknown): never => {
     throw error instanceof ProtocolError ? upstreamError(error) : error;
   };
+  /**
+   * An instance's request to a session's client, as the session's era takes it: carried by one of
+   * its calls (2026-07-28), or asked of the client directly (2025).
+   */
+  const ask = <T>(
+    session: ClientSession,
+    capability: 'sampling' | 'elicitation' | 'roots',
+    request: InputAsk,
+    direct: (server: NonNullable<ClientSession['ctx']['peer']['server']>) => Promise<T>,
+  ): Promise<T> =>
+    session.ctx.peer.era === 'modern'
+      ? carried(session, request, capability)
+      : direct(askable(session, capability, capability)).catch(asUpstream);
 
   /** A log message to one session: 2026-07-28, to a request that asked for it, or nowhere. */
   const logTo = async (session: ClientSession, params: LoggingMessageNotification['params']) => {
@@ -161,35 +174,28 @@ export function handleInstanceRequests(
   client.setRequestHandler('sampling/createMessage', async (request, ctx) => {
     const session = target('sampling', 'sampling');
     const params = attributeSampling(request.params, asker(session));
-    if (session.ctx.peer.era === 'modern')
-      return carried(session, { method: 'sampling/createMessage', params }, 'sampling');
-    return askable(session, 'sampling', 'sampling')
-      .createMessage(params as SamplingParams, { signal: ctx.mcpReq.signal })
-      .catch(asUpstream);
+    return ask(session, 'sampling', { method: 'sampling/createMessage', params }, (server) =>
+      server.createMessage(params as SamplingParams, { signal: ctx.mcpReq.signal }),
+    );
   });
   client.setRequestHandler('elicitation/create', async (request, ctx) => {
     const session = target('elicitation', 'elicitation');
     const params = attributeElicitation(request.params, asker(session));
-    if (session.ctx.peer.era === 'modern')
-      return carried(
-        session,
-        // 2026-07-28 names the mode of every elicitation; a 2025 form request may not.
-        { method: 'elicitation/create', params: { mode: 'form', ...params } },
-        'elicitation',
-      );
-    return askable(session, 'elicitation', 'elicitation')
-      .elicitInput(params, { signal: ctx.mcpReq.signal })
-      .catch(asUpstream);
+    return ask(
+      session,
+      'elicitation',
+      // 2026-07-28 names the mode of every elicitation; a 2025 form request may not.
+      { method: 'elicitation/create', params: { mode: 'form', ...params } },
+      (server) => server.elicitInput(params, { signal: ctx.mcpReq.signal }),
+    );
   });
   client.setRequestHandler('roots/list', async (_request, ctx) => {
     // The client's roots are this machine's folders: they mean nothing on another machine or in
     // a container, and would tell it the laptop's folder layout. A remote instance gets none.
     if (!isLocal(info.location)) return { roots: [] };
     const session = target('roots', 'roots');
-    if (session.ctx.peer.era === 'modern')
-      return carried(session, { method: 'roots/list', params: {} }, 'roots');
-    return askable(session, 'roots', 'roots')
-      .listRoots(undefined, { signal: ctx.mcpReq.signal })
-      .catch(asUpstream);
+    return ask(session, 'roots', { method: 'roots/list', params: {} }, (server) =>
+      server.listRoots(undefined, { signal: ctx.mcpReq.signal }),
+    );
   });
 }

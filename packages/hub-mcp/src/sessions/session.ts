@@ -22,8 +22,9 @@ import { callInstanceTool, registerToolHandlers, routeToolCall } from '../handle
 import { createClientRoots } from '../routing/client-roots.js';
 import type { FolderResolver } from '../routing/folders.js';
 import { createRootStarter, type RootStarter } from '../routing/root-starter.js';
+import { ENVELOPE, type ProtocolEra, runInstanceCall } from './era.js';
 import { type HubGate, sessionGate } from './first-contact.js';
-import { createClientPeer, ENVELOPE, type ProtocolEra } from './peer.js';
+import { createClientPeer } from './peer.js';
 import { watchListens } from './resource-listen.js';
 import { type CallCounter, scopedForwarder } from './scope.js';
 import type { SubscriptionBook } from './subscriptions.js';
@@ -279,14 +280,18 @@ export function openSession(
   const fast = withFastToolCalls(transport, {
     route: (name, args, era) =>
       gate.isPassed() && open && era === peer.era ? routeToolCall(ctx, name, args) : undefined,
-    call: (call, signal, modern) => {
-      const start = (callSignal: AbortSignal) =>
-        callInstanceTool(ctx, call.id, call.name, call.args, {
-          signal: callSignal,
-          sendNotification: async () => undefined,
-        });
-      return modern ? ctx.relay.run(call.id, start, signal, modern.capabilities) : start(signal);
-    },
+    call: (call, signal, era) =>
+      runInstanceCall(
+        era,
+        ctx.relay,
+        call.id,
+        (callSignal) =>
+          callInstanceTool(ctx, call.id, call.name, call.args, {
+            signal: callSignal,
+            sendNotification: async () => undefined,
+          }),
+        signal,
+      ),
     serverInfo: hub.serverInfo,
     log,
   });
