@@ -154,7 +154,7 @@ try {
 
   // (a) rename -> callable.
   const target = await startBareInstance('bench-target');
-  const { client: hub } = await connectHub();
+  const { client: hub } = await connectHub(['--tools', 'namespaced']);
   let changed = 0;
   hub.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
     changed++;
@@ -163,6 +163,8 @@ try {
   const notified = [];
   for (let i = 0; i < SAMPLES; i++) {
     const name = `cand${i}`;
+    // The hub tells a client of a list that changed from the one it was shown: show it one.
+    await hub.listTools();
     const { id, temp, final } = await writeRecord(target, randomUUID(), name);
     const before = changed;
     const t0 = performance.now();
