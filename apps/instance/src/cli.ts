@@ -1,8 +1,6 @@
 #!/usr/bin/env node
-import { setFlagsFromString } from 'node:v8';
 
-// beacon-instance idles in every project a developer has open, so memory matters more than
-// peak speed: V8's size-over-speed heuristics keep a smaller heap (bench/instance-memory.mjs).
-// Set before anything else is loaded.
-setFlagsFromString('--optimize-for-size');
+// The command line itself is in _main.ts. V8's --optimize-for-size was tried here (bench/README.md,
+// instance memory): it saved ~5 MB once a client had a session and nothing while idle, but slowed
+// the busy path (errors_get's scan against another session's call), so it is not set.
 await import('./_main.js');
