@@ -18,6 +18,8 @@ import { z } from 'zod';
 import { listenAndAnnounce } from './_announce.mjs';
 
 let cancelled = 0;
+/** `wait` calls running now: a test cancels one once it is here, not after a guessed delay. */
+let waiting = 0;
 let touched = 0;
 
 function build() {
@@ -40,12 +42,17 @@ function build() {
     return { content: [{ type: 'text', text: `answer ${JSON.stringify(answer)}` }] };
   });
   server.registerTool('wait', { description: 'runs until cancelled' }, async (ctx) => {
+    waiting++;
     await new Promise((resolve) =>
       ctx.mcpReq.signal.addEventListener('abort', resolve, { once: true }),
     );
+    waiting--;
     cancelled++;
     return { content: [{ type: 'text', text: 'cancelled' }] };
   });
+  server.registerTool('waiting', { description: 'wait calls running now' }, async () => ({
+    content: [{ type: 'text', text: String(waiting) }],
+  }));
   server.registerTool('cancelled', { description: 'cancelled calls so far' }, async () => ({
     content: [{ type: 'text', text: String(cancelled) }],
   }));

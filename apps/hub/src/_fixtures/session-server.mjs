@@ -12,6 +12,8 @@ import { listenAndAnnounce, sessionServer } from './_announce.mjs';
 
 const name = process.argv[3] ?? 'session-fixture';
 let cancelled = 0;
+/** `wait` calls running now: a test cancels one once it is here, not after a guessed delay. */
+let waiting = 0;
 let opened = 0;
 
 function makeServer() {
@@ -44,10 +46,15 @@ function makeServer() {
     },
   );
   server.registerTool('wait', { description: 'runs until cancelled' }, async (extra) => {
+    waiting++;
     await new Promise((resolve) => extra.signal.addEventListener('abort', resolve, { once: true }));
+    waiting--;
     cancelled++;
     return { content: [{ type: 'text', text: 'cancelled' }] };
   });
+  server.registerTool('waiting', { description: 'wait calls running now' }, async () => ({
+    content: [{ type: 'text', text: String(waiting) }],
+  }));
   server.registerTool('cancelled', { description: 'cancelled calls so far' }, async () => ({
     content: [{ type: 'text', text: String(cancelled) }],
   }));
