@@ -1,6 +1,6 @@
 // An MCP server for the remote tests, announced in $MCP_BEACON_HOME like any instance: `confirm`
 // asks the client (elicitation) and answers with what it said; `roots` lists the client's
-// roots; `wait` runs until cancelled,
+// roots; `wait` runs until cancelled, `waiting` says how many run now,
 // and `cancelled` says how many calls were; `big` answers with `chars` characters; `count` reports progress;
 // `log` sends a log message with the call's result and another on the session 100 ms after it; the prompt `greet`
 // completes its argument. It listens on 127.0.0.1 of whatever network
