@@ -1,9 +1,9 @@
 // A modern-only MCP server (SDK 2, `createMcpHandler(..., { legacy: 'reject' })`): it answers
 // 2026-07-28 requests and refuses `initialize`. Announced in $MCP_BEACON_HOME as `modern`, like
 // any instance. `echo` answers its arguments; `confirm` asks the client (input_required
-// elicitation) and answers with what it said; `wait` runs until cancelled, `waiting` says how many run now and `cancelled` says
-// how many calls were; `count` reports progress; `touch` says `note://pad` changed; the prompt
-// `greet` greets.
+// elicitation) and answers with what it said; `wait` runs until cancelled, `waiting` says how
+// many run now and `cancelled` how many were; `count` reports progress; `touch` says
+// `note://pad` changed; the prompt `greet` greets.
 // Usage: node modern-server.mjs <marker>
 
 import { createServer } from 'node:http';

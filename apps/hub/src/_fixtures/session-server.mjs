@@ -1,8 +1,8 @@
 // An MCP server for the shared-hub tests, announced in $MCP_BEACON_HOME as <name> from its own
 // folder: `work {tag}` reports progress three times, asks the client to confirm `<tag>` within
 // the call (elicitation on the call's own stream) and answers `done <tag> at <name>: <answer>`;
-// `wait` runs until cancelled, `waiting` says how many run now and `cancelled` how many were; `sessions` says how many MCP
-// sessions clients opened on it.
+// `wait` runs until cancelled, `waiting` says how many run now and `cancelled` how many were;
+// `sessions` says how many MCP sessions clients opened on it.
 // Usage: node session-server.mjs <marker> <name>
 
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
