@@ -1,19 +1,27 @@
 #!/usr/bin/env node
 import { spawn } from 'node:child_process';
-// Instance memory bound, with a same-run baseline: beacon-instance's RSS after start and one
-// short run (the baseline), then after 12 runs of a script that prints 65 MiB without a newline
-// (the issue's worst case: long unterminated lines), and after 30 runs of a chatty script that
-// prints 20,000 ordinary lines each (more runs than are kept).
-// Usage: pnpm bench:instance [-- --runs N]
+// Instance memory, with same-run baselines.
+// (1) Idle: a bare `node` process and a beacon-instance that has announced itself and been asked
+//     nothing, started in turn (--starts N times each): their RSS once settled, the ratio, and
+//     the time from spawn to the first line (bare node) or to `announced` (the instance).
+// (2) Bound: the instance's RSS after a client session and one short run (the baseline), then
+//     after 12 runs of a script that prints 65 MiB without a newline (the issue's worst case:
+//     long unterminated lines), and after 30 runs of a chatty script that prints 20,000
+//     ordinary lines each (more runs than are kept).
+// Usage: pnpm bench:instance [-- --runs N] [--starts N] [--instance path/to/cli.js]
+// (--instance measures another build, e.g. an older commit's, against the same bare node.)
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { INSTANCE, numberFlag } from './_cli.mjs';
+import { INSTANCE as BUILT, numberFlag } from './_cli.mjs';
 
 const RUNS = numberFlag('runs', 12);
+const STARTS = numberFlag('starts', 5);
+const at = process.argv.indexOf('--instance');
+const INSTANCE = at > 0 ? path.resolve(process.argv[at + 1]) : BUILT;
 const log = (s) => process.stderr.write(`${s}\n`);
 const mb = (kb) => Math.round(kb / 102.4) / 10;
 const rss = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
@@ -34,6 +42,47 @@ await writeFile(
     },
   }),
 );
+const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
+const settleMs = 1_500;
+
+/** Spawns `args`, waits for `ready` on its stderr, lets it settle, reads its RSS, stops it. */
+async function idleSample(args, ready) {
+  const started = performance.now();
+  const proc = spawn(process.execPath, args, {
+    cwd: project,
+    env: { ...process.env, MCP_BEACON_HOME: path.join(work, 'idle-home') },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  try {
+    const upMs = await new Promise((resolve, reject) => {
+      let err = '';
+      proc.stderr.on('data', (c) => {
+        err += c;
+        if (ready.test(err)) resolve(performance.now() - started);
+      });
+      proc.once('exit', () => reject(new Error(`${args.join(' ')} exited:\n${err}`)));
+    });
+    await new Promise((r) => setTimeout(r, settleMs));
+    return { upMs, rss: rss(proc.pid) };
+  } finally {
+    proc.kill('SIGTERM');
+    if (proc.exitCode === null && proc.signalCode === null)
+      await new Promise((r) => proc.once('exit', r));
+  }
+}
+
+log(`idle: ${STARTS} starts each of a bare node and of beacon-instance (to announced)`);
+const bare = [];
+const idle = [];
+for (let i = 0; i < STARTS; i++) {
+  bare.push(
+    await idleSample(['-e', 'process.stderr.write("up\\n"); setInterval(() => {}, 1e9)'], /up/),
+  );
+  idle.push(await idleSample([INSTANCE], /announced as/));
+}
+const bareRss = median(bare.map((s) => s.rss));
+const idleRss = median(idle.map((s) => s.rss));
+
 const child = spawn(process.execPath, [INSTANCE, '--no-register', '--no-auth'], {
   cwd: project,
   env: { ...process.env, MCP_BEACON_HOME: path.join(work, 'home') },
@@ -87,6 +136,19 @@ try {
     JSON.stringify(
       {
         node: process.version,
+        idle: {
+          starts: STARTS,
+          bare_node_rss_mb: mb(bareRss),
+          instance_rss_mb: mb(idleRss),
+          ratio: Math.round((idleRss / bareRss) * 100) / 100,
+          target: 'instance within 1.5x a bare node',
+          bare_node_first_line_ms_p50: Math.round(median(bare.map((s) => s.upMs))),
+          instance_announced_ms_p50: Math.round(median(idle.map((s) => s.upMs))),
+        },
+        after_one_session: {
+          rss_mb: mb(baseline),
+          over_bare_node: Math.round((baseline / bareRss) * 100) / 100,
+        },
         baseline_rss_mb: mb(baseline),
         after_long_line_runs: {
           runs: RUNS,

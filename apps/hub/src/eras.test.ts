@@ -321,7 +321,13 @@ describe('beacon-hub on MCP 2026-07-28', () => {
     const waiting = client
       .callTool({ name: 'wait', arguments: { instance: 'fixture' } }, { signal: controller.signal })
       .catch((error: Error) => error);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Cancelled once the call runs at the fixture, not after a guessed delay.
+    await waitFor(
+      async () =>
+        text(await client.callTool({ name: 'waiting', arguments: { instance: 'fixture' } })) ===
+        '1',
+      { what: 'the call running at the fixture' },
+    );
     controller.abort();
     expect(await waiting).toBeInstanceOf(Error);
     await waitFor(
@@ -417,7 +423,10 @@ describe('beacon-hub and a server that speaks MCP 2026-07-28 only', () => {
     const waiting = callCancellable('wait', { instance: 'modern' }, controller.signal).catch(
       (error: Error) => error,
     );
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Cancelled once the call runs at the server, not after a guessed delay.
+    await waitFor(async () => text(await call('waiting')) === '1', {
+      what: 'the call running at the server',
+    });
     controller.abort();
     expect(await waiting).toBeInstanceOf(Error);
     await waitFor(async () => text(await call('cancelled')) === '1', {

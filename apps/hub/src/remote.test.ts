@@ -294,7 +294,11 @@ describe('remotes', () => {
         { signal: controller.signal },
       )
       .catch((error: Error) => error);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Cancelled once the call runs at the remote server, not after a guessed delay.
+    await waitFor(
+      async () => text(await call(hub.client, 'waiting', { instance: 'box/fixture' })) === '1',
+      { what: 'the call running at the remote server' },
+    );
     controller.abort();
     expect(await waiting).toBeInstanceOf(Error);
     await waitFor(

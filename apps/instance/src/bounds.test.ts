@@ -291,8 +291,8 @@ describe('beacon-instance sessions and connections', () => {
       return r;
     });
     const [found, answered] = await Promise.all([errors, info]);
-    // The scan gives the loop back every 5 ms (also inside one error's 40 lines), so the other
-    // session is served in a few turns, not after the scan (it was 200-290 ms).
+    // The scan gives the loop back every 2 ms (SLICE_MS, also inside one error's 40 lines), so
+    // the other session is served in a few turns, not after the scan (it was 200-290 ms).
     expect(waited).toBeLessThan(50);
     expect(answered.isError).toBeFalsy();
     expect(found.isError, JSON.stringify(found.content)).toBeFalsy();

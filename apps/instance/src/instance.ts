@@ -5,14 +5,12 @@ import path from 'node:path';
 import { type BeaconPaths, resolvePaths } from '@mcp-beacon/paths';
 import { type Registration, register } from '@mcp-beacon/registry';
 import type { Logger } from '@mcp-beacon/runtime';
-import { McpServer } from '@modelcontextprotocol/server';
+import type { McpServer } from '@modelcontextprotocol/server';
+import { publishLogUpdates } from './_log-updates.js';
 import { createBrowserPages } from './browser/pages.js';
-import { registerBrowserTools } from './browser/tools.js';
 import { readProject } from './project.js';
-import { publishLogUpdates, registerLogResources } from './resources.js';
 import { ScriptRunner, type ScriptRunnerOptions } from './scripts.js';
 import { startHttpServer } from './server.js';
-import { registerTools } from './tools.js';
 
 /** This package's version, shown by `--version` and in the MCP server info. */
 export const VERSION: string = createRequire(import.meta.url)('../package.json').version;
@@ -70,6 +68,7 @@ export async function startInstance(options: StartInstanceOptions): Promise<Inst
   const token = options.auth === false ? undefined : randomBytes(32).toString('base64url');
   const started = new Date().toISOString();
   let url: string | undefined;
+  let session: typeof import('./_session.js') | undefined;
   const pages = createBrowserPages({ root: cwd, log: (message) => logger.info(message) });
   const runner: ScriptRunner = new ScriptRunner({
     cwd,
@@ -100,16 +99,16 @@ export async function startInstance(options: StartInstanceOptions): Promise<Inst
     logger,
     ...(options.sessionIdleMs === undefined ? {} : { sessionIdleMs: options.sessionIdleMs }),
     ...(options.maxSessions === undefined ? {} : { maxSessions: options.maxSessions }),
-    createSession: () => {
-      const server = new McpServer(
+    // The SDK, the tools and their schemas are loaded at the first MCP request (server.ts).
+    load: async () => {
+      session ??= await import('./_session.js');
+    },
+    createSession: (): McpServer => {
+      if (!session) throw new Error('createSession before load');
+      return session.createSessionServer(
         { name: 'beacon-instance', version: VERSION },
-        { capabilities: { logging: {} } },
+        { cwd, name: project.name, runner, url: () => url, started, pages },
       );
-      registerTools(server, { cwd, name: project.name, runner, url: () => url, started, pages });
-      registerBrowserTools(server, pages);
-      const stopResources = registerLogResources(server, runner);
-      server.server.onclose = stopResources;
-      return server;
     },
   });
   url = http.url;

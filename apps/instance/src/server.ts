@@ -2,18 +2,11 @@ import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { type Clock, isLoopbackHost, type Logger, systemClock } from '@mcp-beacon/runtime';
-import {
-  type NodeIncomingMessageLike,
+import type {
+  NodeIncomingMessageLike,
   NodeStreamableHTTPServerTransport,
-  toNodeHandler,
 } from '@modelcontextprotocol/node';
-import {
-  createMcpHandler,
-  InMemoryServerEventBus,
-  isInitializeRequest,
-  isLegacyRequest,
-  type McpServer,
-} from '@modelcontextprotocol/server';
+import type { McpServer } from '@modelcontextprotocol/server';
 import { InstanceError } from './errors.js';
 
 /** Options of {@link startHttpServer}. */
@@ -25,6 +18,11 @@ export interface HttpServerOptions {
   logger: Logger;
   /** Builds the MCP server for one new session (2025), or for one request (2026-07-28). */
   createSession: () => McpServer;
+  /**
+   * Loads what {@link createSession} needs; awaited (with the SDK) before the first MCP request
+   * is served, so that nothing of it is loaded while no client has asked anything.
+   */
+  load?: () => Promise<void>;
   /** Largest request body accepted, in bytes (default 4 MiB). */
   maxBodyBytes?: number;
   /** A session with no request and no open stream for this long is ended (default 10 min). */
@@ -68,6 +66,14 @@ interface Session {
   open: number;
   /** `clock.now()` when the last one closed. */
   lastActive: number;
+}
+
+/** The SDK's server side, once loaded, and the 2026-07-28 handler built with it. */
+interface Endpoint {
+  sdk: typeof import('./_mcp.js');
+  bus: InstanceType<typeof import('./_mcp.js').InMemoryServerEventBus>;
+  modern: ReturnType<typeof import('./_mcp.js').createMcpHandler>;
+  serveModern: ReturnType<typeof import('./_mcp.js').toNodeHandler>;
 }
 
 const HOST = '127.0.0.1';
@@ -144,14 +150,22 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   const unauthenticatedMs = options.unauthenticatedMs ?? 10_000;
   const sessions = new Map<string, Session>();
   const trusted = new WeakSet<Socket>();
-  // 2026-07-28 requests: stateless, one server per request, no session held between them.
-  const bus = new InMemoryServerEventBus();
-  const modernHandler = createMcpHandler(() => options.createSession(), {
-    legacy: 'reject',
-    bus,
-    onerror: (error) => logger.debug(`2026-07-28 request: ${error.message}`),
-  });
-  const serveModern = toNodeHandler(modernHandler);
+  // The SDK (both eras) is loaded at the first MCP request, with what createSession needs.
+  let loading: Promise<Endpoint> | undefined;
+  let loaded: Endpoint | undefined;
+  const endpoint = () =>
+    (loading ??= (async () => {
+      const [sdk] = await Promise.all([import('./_mcp.js'), options.load?.()]);
+      // 2026-07-28 requests: stateless, one server per request, no session held between them.
+      const bus = new sdk.InMemoryServerEventBus();
+      const modern = sdk.createMcpHandler(() => options.createSession(), {
+        legacy: 'reject',
+        bus,
+        onerror: (error) => logger.debug(`2026-07-28 request: ${error.message}`),
+      });
+      loaded = { sdk, bus, modern, serveModern: sdk.toNodeHandler(modern) };
+      return loaded;
+    })());
   let port = options.port;
 
   // A session lives while it has a request or stream open, and for `idleMs` after the last.
@@ -223,10 +237,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
         tooBig ? error.message : 'Parse error: body is not JSON',
       );
     }
+    const { sdk, serveModern } = await endpoint();
     // A request of 2026-07-28 (its envelope names the revision) needs no session.
-    if (!(await isLegacyRequest(headersOnly(req), body)))
+    if (!(await sdk.isLegacyRequest(headersOnly(req), body)))
       return serveModern(req as NodeIncomingMessageLike, res, body);
-    if (!isInitializeRequest(body)) {
+    if (!sdk.isInitializeRequest(body)) {
       return sendError(
         res,
         400,
@@ -245,7 +260,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       );
     }
     const server = options.createSession();
-    const transport = new NodeStreamableHTTPServerTransport({
+    const transport = new sdk.NodeStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
         const session: Session = { transport, server, open: 0, lastActive: clock.now() };
@@ -318,7 +333,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       clock.clearTimeout(sweep);
       for (const timer of unauthenticated.values()) clock.clearTimeout(timer);
       await Promise.allSettled([...sessions.values()].map((s) => s.transport.close()));
-      await modernHandler.close().catch(() => undefined);
+      await (await loading?.catch(() => undefined))?.modern.close().catch(() => undefined);
       sessions.clear();
       await new Promise<void>((resolve) => {
         http.close(() => resolve());
@@ -335,9 +350,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     },
     sessions: () => [...sessions.values()].map((s) => s.server),
     modern: {
-      resourcesChanged: () => modernHandler.notify.resourcesChanged(),
-      resourceUpdated: (uri) => modernHandler.notify.resourceUpdated(uri),
-      listening: () => bus.listenerCount > 0,
+      resourcesChanged: () => loaded?.modern.notify.resourcesChanged(),
+      resourceUpdated: (uri) => loaded?.modern.notify.resourceUpdated(uri),
+      listening: () => (loaded?.bus.listenerCount ?? 0) > 0,
     },
     close,
     [Symbol.asyncDispose]: close,

@@ -846,14 +846,27 @@ describe('hub MCP server: routing by the client’s intent', () => {
   });
 
   it('sends nothing for a transition that changes no list', async () => {
-    await setup({ debounceMs: 5 });
+    const clock = manualClock();
+    // Namespaced: another instance changes the list (the control at the end).
+    await setup({ debounceMs: 50, clock, tools: 'namespaced' });
     const rec = await addInstance('web', '/code/web');
     await upstream.listTools();
+    await clock.advance(300);
+    await upstream.ping();
     const before = listChanged;
-    // A record rewritten with a fresh last_seen changes nothing the client is shown.
+    // A record rewritten with a fresh last_seen changes nothing the client is shown: no flush
+    // is scheduled, and none has arrived by the answer to a ping sent after the clock moved.
     manager.upsert({ ...rec, last_seen: new Date().toISOString() });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await upstream.ping();
+    expect(clock.pending()).toBe(0);
+    await clock.advance(300);
+    await upstream.ping();
     expect(listChanged).toBe(before);
+    // The control: a transition that changes the list schedules its flush, and it is told.
+    await addInstance('other', '/code/other');
+    expect(clock.pending()).toBeGreaterThan(0);
+    await clock.advance(300);
+    await waitFor(() => listChanged === before + 1, { what: 'list_changed for another instance' });
   });
 
   it('fails a UI or resource URI of a departed instance, naming who served it', async () => {

@@ -1,12 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
-import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import {
-  CallToolRequestSchema,
-  ListToolsRequestSchema,
-  type Tool,
-} from '@modelcontextprotocol/sdk/types.js';
+import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
+import { Server, type Tool } from '@modelcontextprotocol/server';
 
 /** A running {@link startMcpHttpServer}. */
 export interface McpHttpServer {
@@ -31,7 +26,7 @@ export interface McpHttpServerOptions {
 }
 
 /**
- * A streamable-HTTP MCP server on 127.0.0.1 (or `host`; the SDK's, one session per client) that lists
+ * A streamable-HTTP MCP server on 127.0.0.1 (or `host`; SDK 2's, 2025 sessions, one per client) that lists
  * `tools` as given, unvalidated (a hostile server lists anything), and answers every call with
  * `called <name>` (or what `answer` says).
  */
@@ -44,7 +39,7 @@ export async function startMcpHttpServer(
   let floodMs: number | undefined;
   const servers = new Set<Server>();
   const timers = new Set<NodeJS.Timeout>();
-  const sessions = new Map<string, StreamableHTTPServerTransport>();
+  const sessions = new Map<string, NodeStreamableHTTPServerTransport>();
   const startFlood = (server: Server) => {
     if (floodMs === undefined) return;
     timers.add(
@@ -60,16 +55,16 @@ export async function startMcpHttpServer(
         { name: options.name ?? 'test-server', version: '1.0.0' },
         { capabilities: { tools: { listChanged: true } } },
       );
-      server.setRequestHandler(ListToolsRequestSchema, async () => {
+      server.setRequestHandler('tools/list', async () => {
         lists++;
         return { tools: tools as Tool[] };
       });
-      server.setRequestHandler(CallToolRequestSchema, async (r) => ({
+      server.setRequestHandler('tools/call', async (r) => ({
         content: [{ type: 'text', text: answer(r.params.name, r.params.arguments) }],
       }));
       server.oninitialized = () => startFlood(server);
       servers.add(server);
-      const created: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+      const created: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
         enableJsonResponse: true,
         onsessioninitialized: (sid: string) => {

@@ -5,8 +5,8 @@
 // Usage: node hostile-remote.mjs
 
 import { randomUUID } from 'node:crypto';
-import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { Server } from '@modelcontextprotocol/server';
+import { StdioServerTransport } from '@modelcontextprotocol/server/stdio';
 import { z } from 'zod';
 
 const now = new Date().toISOString();
@@ -34,11 +34,8 @@ const server = new Server(
   { capabilities: { experimental: { 'beacon/remote': { version: 1 } } } },
 );
 const loose = z.record(z.string(), z.unknown()).optional();
-server.setRequestHandler(
-  z.object({ method: z.literal('beacon/instances'), params: loose }),
-  async () => ({ instances }),
-);
-server.setRequestHandler(z.object({ method: z.literal('beacon/open'), params: loose }), () => {
+server.setRequestHandler('beacon/instances', { params: loose }, async () => ({ instances }));
+server.setRequestHandler('beacon/open', { params: loose }, () => {
   throw new Error('no channels here');
 });
 await server.connect(new StdioServerTransport());

@@ -1,9 +1,9 @@
 // A modern-only MCP server (SDK 2, `createMcpHandler(..., { legacy: 'reject' })`): it answers
 // 2026-07-28 requests and refuses `initialize`. Announced in $MCP_BEACON_HOME as `modern`, like
 // any instance. `echo` answers its arguments; `confirm` asks the client (input_required
-// elicitation) and answers with what it said; `wait` runs until cancelled and `cancelled` says
-// how many calls were; `count` reports progress; `touch` says `note://pad` changed; the prompt
-// `greet` greets.
+// elicitation) and answers with what it said; `wait` runs until cancelled, `waiting` says how
+// many run now and `cancelled` how many were; `count` reports progress; `touch` says
+// `note://pad` changed; the prompt `greet` greets.
 // Usage: node modern-server.mjs <marker>
 
 import { createServer } from 'node:http';
@@ -18,6 +18,8 @@ import { z } from 'zod';
 import { listenAndAnnounce } from './_announce.mjs';
 
 let cancelled = 0;
+/** `wait` calls running now: a test cancels one once it is here, not after a guessed delay. */
+let waiting = 0;
 let touched = 0;
 
 function build() {
@@ -40,12 +42,17 @@ function build() {
     return { content: [{ type: 'text', text: `answer ${JSON.stringify(answer)}` }] };
   });
   server.registerTool('wait', { description: 'runs until cancelled' }, async (ctx) => {
+    waiting++;
     await new Promise((resolve) =>
       ctx.mcpReq.signal.addEventListener('abort', resolve, { once: true }),
     );
+    waiting--;
     cancelled++;
     return { content: [{ type: 'text', text: 'cancelled' }] };
   });
+  server.registerTool('waiting', { description: 'wait calls running now' }, async () => ({
+    content: [{ type: 'text', text: String(waiting) }],
+  }));
   server.registerTool('cancelled', { description: 'cancelled calls so far' }, async () => ({
     content: [{ type: 'text', text: String(cancelled) }],
   }));

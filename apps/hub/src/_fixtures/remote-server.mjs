@@ -1,6 +1,6 @@
 // An MCP server for the remote tests, announced in $MCP_BEACON_HOME like any instance: `confirm`
 // asks the client (elicitation) and answers with what it said; `roots` lists the client's
-// roots; `wait` runs until cancelled,
+// roots; `wait` runs until cancelled, `waiting` says how many run now,
 // and `cancelled` says how many calls were; `big` answers with `chars` characters; `count` reports progress;
 // `log` sends a log message with the call's result and another on the session 100 ms after it; the prompt `greet`
 // completes its argument. It listens on 127.0.0.1 of whatever network
@@ -13,6 +13,8 @@ import { z } from 'zod';
 import { listenAndAnnounce, sessionServer } from './_announce.mjs';
 
 let cancelled = 0;
+/** `wait` calls running now: a test cancels one once it is here, not after a guessed delay. */
+let waiting = 0;
 
 function makeServer() {
   const server = new McpServer(
@@ -46,10 +48,15 @@ function makeServer() {
     return { content: [{ type: 'text', text: `answer ${JSON.stringify(answer)}` }] };
   });
   server.registerTool('wait', { description: 'runs until cancelled' }, async (extra) => {
+    waiting++;
     await new Promise((resolve) => extra.signal.addEventListener('abort', resolve, { once: true }));
+    waiting--;
     cancelled++;
     return { content: [{ type: 'text', text: 'cancelled' }] };
   });
+  server.registerTool('waiting', { description: 'wait calls running now' }, async () => ({
+    content: [{ type: 'text', text: String(waiting) }],
+  }));
   server.registerTool(
     'cancelled',
     { description: 'cancelled calls so far', inputSchema: { x: z.string().optional() } },

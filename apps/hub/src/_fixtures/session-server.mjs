@@ -1,8 +1,8 @@
 // An MCP server for the shared-hub tests, announced in $MCP_BEACON_HOME as <name> from its own
 // folder: `work {tag}` reports progress three times, asks the client to confirm `<tag>` within
 // the call (elicitation on the call's own stream) and answers `done <tag> at <name>: <answer>`;
-// `wait` runs until cancelled and `cancelled` says how many were; `sessions` says how many MCP
-// sessions clients opened on it.
+// `wait` runs until cancelled, `waiting` says how many run now and `cancelled` how many were;
+// `sessions` says how many MCP sessions clients opened on it.
 // Usage: node session-server.mjs <marker> <name>
 
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -12,6 +12,8 @@ import { listenAndAnnounce, sessionServer } from './_announce.mjs';
 
 const name = process.argv[3] ?? 'session-fixture';
 let cancelled = 0;
+/** `wait` calls running now: a test cancels one once it is here, not after a guessed delay. */
+let waiting = 0;
 let opened = 0;
 
 function makeServer() {
@@ -44,10 +46,15 @@ function makeServer() {
     },
   );
   server.registerTool('wait', { description: 'runs until cancelled' }, async (extra) => {
+    waiting++;
     await new Promise((resolve) => extra.signal.addEventListener('abort', resolve, { once: true }));
+    waiting--;
     cancelled++;
     return { content: [{ type: 'text', text: 'cancelled' }] };
   });
+  server.registerTool('waiting', { description: 'wait calls running now' }, async () => ({
+    content: [{ type: 'text', text: String(waiting) }],
+  }));
   server.registerTool('cancelled', { description: 'cancelled calls so far' }, async () => ({
     content: [{ type: 'text', text: String(cancelled) }],
   }));

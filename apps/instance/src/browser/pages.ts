@@ -3,9 +3,9 @@
 
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import { LazySourceMapper, startPageProxyLazily } from './_lazy.js';
 import { pageScript } from './page-script.js';
-import { type PageProxy, startPageProxy } from './proxy.js';
-import { SourceMapper } from './sourcemap.js';
+import type { PageProxy } from './proxy.js';
 import { type PageError, type PageRecord, PageStore } from './store.js';
 
 /** Bounds of the channel back to pages. */
@@ -79,7 +79,7 @@ export function createBrowserPages(options: {
     { page: string; resolve: (answer: EvalAnswer) => void; timer: NodeJS.Timeout }
   >();
   let closed = false;
-  const mapper = new SourceMapper(
+  const mapper = new LazySourceMapper(
     options.root,
     (url) => byOrigin.get(new URL(url).origin)?.fetchText(url) ?? Promise.resolve(undefined),
     (url) => byOrigin.has(url.origin),
@@ -192,7 +192,7 @@ export function createBrowserPages(options: {
       if (proxies.has(origin) || proxies.size >= CHANNEL_BOUNDS.proxies) return;
       proxies.set(
         origin,
-        startPageProxy({
+        startPageProxyLazily({
           upstream: origin,
           channel,
           ...(options.log ? { log: options.log } : {}),
