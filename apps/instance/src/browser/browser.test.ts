@@ -1,17 +1,12 @@
-// The browser half, end to end: a real Vite dev server started by scripts_run, a real headless
-// Chromium opening its page through the instance's page proxy, and the browser_* tools.
-import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from '@mcp-beacon/test-utils';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { type Browser, chromium } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { call, useCliFixture } from '../_cli-fixture.js';
+import { type ErrorView, structured, useChromium } from './_browser-fixture.js';
 
-const CHROMIUM = process.env.BEACON_CHROMIUM ?? '/usr/bin/chromium';
 const VITE = fileURLToPath(new URL('../../node_modules/vite/bin/vite.js', import.meta.url));
 
 const fx = useCliFixture({ dev: `node ${JSON.stringify(VITE)} --host 127.0.0.1 --port 0` });
@@ -46,39 +41,7 @@ const VITE_CONFIG = `export default {
 };
 `;
 
-const structured = <T>(r: CallToolResult) => {
-  expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
-  return r.structuredContent as T;
-};
-
-interface ErrorView {
-  kind: string;
-  message: string;
-  at: string | null;
-  code: string | null;
-  count: number;
-}
-
-let browser: Browser | undefined;
-beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`no Chromium at ${CHROMIUM} (apt-get install chromium)`);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const launched = useChromium();
 
 async function startApp() {
   await mkdir(path.join(fx.project, 'src'), { recursive: true });
@@ -109,7 +72,7 @@ const errorsOf = async (client: Awaited<ReturnType<typeof startApp>>['client']) 
 describe('the browser half of a Vite project, in Chromium', () => {
   it('reports page errors at their source line, rejections, failed fetches and console; eval; HMR through the proxy', async () => {
     const { client, proxied } = await startApp();
-    const page = await browser!.newPage();
+    const page = await launched.browser.newPage();
     await page.goto(proxied.href);
     expect(await page.title()).toBe('Beacon test app');
 
@@ -198,7 +161,7 @@ describe('the browser half of a Vite project, in Chromium', () => {
 
   it('keeps a page’s CSP and still reports it, and takes no events from elsewhere', async () => {
     const { client, direct, proxied } = await startApp();
-    const page = await browser!.newPage();
+    const page = await launched.browser.newPage();
     const response = await page.goto(new URL('/csp.html', proxied).href);
     const policy = response?.headers()['content-security-policy'] ?? '';
     expect(policy).toMatch(
@@ -233,7 +196,7 @@ describe('the browser half of a Vite project, in Chromium', () => {
     expect((await post(proxied.origin, undefined)).status).toBe(403);
     expect((await post(proxied.origin, 'wrong')).status).toBe(403);
     // A page served by the dev server itself, not through the proxy, cannot post either.
-    const outside = await browser!.newPage();
+    const outside = await launched.browser.newPage();
     await outside.goto(direct.href);
     const status = await outside.evaluate(
       async ([target, k]) =>

@@ -1,31 +1,16 @@
-// The page script's handling of errors passed to console.error, in real Chromium: a page served
-// by Playwright's router with the script inline, whose reports to /__beacon/events are read.
-import { existsSync } from 'node:fs';
 import { waitFor } from '@mcp-beacon/test-utils';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { useChromium } from './_browser-fixture.js';
 import { pageScript } from './page-script.js';
 
-const CHROMIUM = process.env.BEACON_CHROMIUM ?? '/usr/bin/chromium';
-
-let browser: Browser | undefined;
-beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`no Chromium at ${CHROMIUM} (apt-get install chromium)`);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const launched = useChromium();
 
 type Event = Record<string, unknown> & { type: string; message?: string; stack?: string };
 
 /** A page at http://beacon.test/ with the page script; every event it reports lands in `events`. */
 async function openPage(): Promise<{ page: Page; events: Event[] }> {
-  const page = await browser!.newPage();
+  const page = await launched.browser.newPage();
   const events: Event[] = [];
   await page.route('http://beacon.test/**', async (route) => {
     const url = new URL(route.request().url());

@@ -2,17 +2,15 @@
 // scripts_run in a temp project, a real headless Chromium opening its pages through the page
 // proxy, and the Beacon tools reading what went wrong, at the project's own source lines.
 import { execFileSync } from 'node:child_process';
-import { existsSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from '@mcp-beacon/test-utils';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { type Browser, chromium } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { call, useCliFixture } from '../_cli-fixture.js';
+import { type ErrorView, structured, useChromium } from './_browser-fixture.js';
 
-const CHROMIUM = process.env.BEACON_CHROMIUM ?? '/usr/bin/chromium';
 const MODULES = fileURLToPath(new URL('../../node_modules/', import.meta.url));
 const NEXT = path.join(MODULES, 'next', 'dist', 'bin', 'next');
 
@@ -83,39 +81,7 @@ const SERVER = `export default async function ServerPage() {
 }
 `;
 
-const structured = <T>(r: CallToolResult) => {
-  expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
-  return r.structuredContent as T;
-};
-
-interface ErrorView {
-  kind: string;
-  message: string;
-  at: string | null;
-  code: string | null;
-  count: number;
-}
-
-let browser: Browser | undefined;
-beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`no Chromium at ${CHROMIUM} (apt-get install chromium)`);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const launched = useChromium();
 
 async function writeProject() {
   const app = path.join(fx.project, 'app');
@@ -188,7 +154,7 @@ async function scenario(bundler: 'turbopack' | 'webpack') {
     ).errors;
 
   // Hydration: the button's handler works only once React has hydrated the page.
-  const page = await browser!.newPage();
+  const page = await launched.browser.newPage();
   // Next's HMR socket, through the proxy: Turbopack's updates come once it has said hello.
   const hmr = new Promise<void>((resolve) => {
     page.on('websocket', (socket) => {

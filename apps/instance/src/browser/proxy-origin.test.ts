@@ -1,16 +1,9 @@
-// The dev server sees, through the page proxy, what it would see from the browser directly: its
-// own origin in Origin and Referer and its own Host, on requests and WebSocket upgrades, while a
-// foreign origin reaches it unchanged; what it answers with its own origin, and the cookies it
-// sets, work at the proxy's origin. The dev server here guards itself as Next.js 16 does.
-import { existsSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, request } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { type Browser, chromium } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
+import { useChromium } from './_browser-fixture.js';
 import { type PageChannel, type PageProxy, startPageProxy } from './proxy.js';
-
-const CHROMIUM = process.env.BEACON_CHROMIUM ?? '/usr/bin/chromium';
 
 const closers: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -229,25 +222,14 @@ const IN_THE_PAGE = `(async () => ({
 }))()`;
 
 describe('a page in Chromium through the proxy of a guarded dev server', () => {
-  let browser: Browser | undefined;
-  beforeAll(async () => {
-    if (!existsSync(CHROMIUM))
-      throw new Error(`no Chromium at ${CHROMIUM} (apt-get install chromium)`);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-    });
-  });
-  afterAll(async () => {
-    await browser?.close();
-  });
+  const launched = useChromium();
 
   it('keeps its cookies, posts to the dev server and opens its HMR socket, at either proxy name', async () => {
     const dev = await guardedDevServer();
     const proxy = await proxyFor(dev.origin);
     const port = new URL(proxy.origin).port;
     for (const base of [proxy.origin, `http://localhost:${port}`]) {
-      const context = await browser!.newContext();
+      const context = await launched.browser.newContext();
       closers.push(() => context.close());
       const page = await context.newPage();
       await page.goto(`${base}/`);

@@ -1,21 +1,11 @@
-// The browser half on SvelteKit 2 (Vite 8, Svelte 5): a real `vite dev` started by scripts_run
-// from a project whose node_modules links to this package's, a real headless Chromium opening
-// it through the page proxy. Svelte's HMR reaches the page through the proxy; an error thrown
-// in an onclick handler is reported at its line in the .svelte file; an error a universal
-// `load` throws in the browser, which SvelteKit catches and prints with console.error, is a
-// page error too; an error a server `load` throws goes to the dev server's output, where
-// errors_get finds it at its source position.
-import { existsSync } from 'node:fs';
 import { mkdir, realpath, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { processesWith, waitFor } from '@mcp-beacon/test-utils';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { type Browser, chromium } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { call, useCliFixture } from '../_cli-fixture.js';
+import { type ErrorView, structured, useChromium } from './_browser-fixture.js';
 
-const CHROMIUM = process.env.BEACON_CHROMIUM ?? '/usr/bin/chromium';
 const MODULES = fileURLToPath(new URL('../../node_modules/', import.meta.url));
 
 const fx = useCliFixture({ dev: 'vite dev' });
@@ -71,31 +61,7 @@ export default { plugins: [sveltekit()], server: { host: '127.0.0.1', port: 0 } 
   'src/routes/client-load/+page.svelte': '<p>client load</p>\n',
 };
 
-const structured = <T>(r: CallToolResult) => {
-  expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
-  return r.structuredContent as T;
-};
-
-interface ErrorView {
-  kind: string;
-  message: string;
-  at: string | null;
-  code: string | null;
-  count: number;
-}
-
-let browser: Browser | undefined;
-beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`no Chromium at ${CHROMIUM} (apt-get install chromium)`);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const launched = useChromium();
 
 async function writeProject() {
   await writeFile(
@@ -134,7 +100,7 @@ describe('SvelteKit through the page proxy, in Chromium', () => {
         await call(client, 'browser_report', { what: 'errors', limit: 100 }),
       ).errors;
 
-    const page = await browser!.newPage();
+    const page = await launched.browser.newPage();
     const sockets: string[] = [];
     page.on('websocket', (ws) => sockets.push(ws.url()));
     // The first request has Vite optimise SvelteKit's dependencies: give it time.

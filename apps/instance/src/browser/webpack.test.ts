@@ -1,19 +1,11 @@
-// The browser half on webpack-dev-server 5 (webpack 5): a real dev server started by
-// scripts_run from a project whose node_modules links to this package's, a real headless
-// Chromium opening it through the page proxy. Its HMR socket (`/ws`) goes through the proxy,
-// and page errors are reported at their line in src/, with `eval-source-map` (webpack's
-// development style: frames name `webpack-internal:///./src/x.js`) and with `source-map`.
-import { existsSync } from 'node:fs';
 import { mkdir, realpath, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { processesWith, waitFor } from '@mcp-beacon/test-utils';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { type Browser, chromium } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { call, useCliFixture } from '../_cli-fixture.js';
+import { type ErrorView, structured, useChromium } from './_browser-fixture.js';
 
-const CHROMIUM = process.env.BEACON_CHROMIUM ?? '/usr/bin/chromium';
 const MODULES = fileURLToPath(new URL('../../node_modules/', import.meta.url));
 
 const fx = useCliFixture({});
@@ -50,31 +42,7 @@ if (${version} === 1) setTimeout(() => {
 }, 30);
 `;
 
-const structured = <T>(r: CallToolResult) => {
-  expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
-  return r.structuredContent as T;
-};
-
-interface ErrorView {
-  kind: string;
-  message: string;
-  at: string | null;
-  code: string | null;
-  count: number;
-}
-
-let browser: Browser | undefined;
-beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`no Chromium at ${CHROMIUM} (apt-get install chromium)`);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const launched = useChromium();
 
 async function writeProject(devtool: string) {
   // The dev server's command names the project's folder: what the leak check looks for.
@@ -124,7 +92,7 @@ describe.each(['eval-source-map', 'source-map'])('webpack-dev-server, devtool %s
       intervalMs: 250,
     });
 
-    const page = await browser!.newPage();
+    const page = await launched.browser.newPage();
     const sockets: string[] = [];
     page.on('websocket', (ws) => sockets.push(ws.url()));
     await page.goto(proxied.href);
