@@ -12,6 +12,7 @@ import { call, useCliFixture } from '../_cli-fixture.js';
 import { type ErrorView, structured, useChromium } from './_browser-fixture.js';
 
 const MODULES = fileURLToPath(new URL('../../node_modules/', import.meta.url));
+const ROOT_MODULES = fileURLToPath(new URL('../../../../node_modules/', import.meta.url));
 const NEXT = path.join(MODULES, 'next', 'dist', 'bin', 'next');
 
 // `next dev` on a free port; Turbopack is the default bundler of Next 16, webpack the other.
@@ -96,11 +97,23 @@ async function writeProject() {
       path.join(fx.project, 'node_modules', name),
       'dir',
     );
+  // TypeScript pages: with typescript and the React and Node types at hand, Next installs nothing.
+  await mkdir(path.join(fx.project, 'node_modules', '@types'));
+  for (const [name, from] of [
+    ['typescript', ROOT_MODULES],
+    ['@types/node', ROOT_MODULES],
+    ['@types/react', MODULES],
+  ] as const)
+    await symlink(
+      realpathSync(path.join(from, name)),
+      path.join(fx.project, 'node_modules', name),
+      'dir',
+    );
   await writeFile(path.join(fx.project, 'next.config.mjs'), NEXT_CONFIG);
   await writeFile(path.join(app, 'layout.jsx'), LAYOUT);
   await writeFile(path.join(app, 'page.jsx'), HOME(1));
-  await writeFile(path.join(app, 'broken', 'page.jsx'), BROKEN);
-  await writeFile(path.join(app, 'server', 'page.jsx'), SERVER);
+  await writeFile(path.join(app, 'broken', 'page.tsx'), BROKEN);
+  await writeFile(path.join(app, 'server', 'page.tsx'), SERVER);
   await writeFile(path.join(app, 'caught', 'page.jsx'), CAUGHT);
   await writeFile(path.join(app, 'caught', 'error.jsx'), CAUGHT_BOUNDARY);
   await writeFile(path.join(app, 'mismatch', 'page.jsx'), MISMATCH);
@@ -176,7 +189,7 @@ async function scenario(bundler: 'turbopack' | 'webpack') {
   });
   expect(await page.textContent('#more')).toBe('1');
 
-  // A client component's error, caught by React, at its line in app/broken/page.jsx, once.
+  // A client component's error, caught by React, at its line in app/broken/page.tsx, once.
   await page.goto(new URL('/broken', proxied).href, { timeout: 180_000 });
   const boom = await waitFor(
     async () =>
@@ -186,7 +199,7 @@ async function scenario(bundler: 'turbopack' | 'webpack') {
     { what: 'the client component’s error, mapped', timeoutMs: 120_000 },
   );
   if (mapped) {
-    expect(boom.at).toBe('app/broken/page.jsx:6:11');
+    expect(boom.at).toBe('app/broken/page.tsx:6:11');
     expect(boom.code).toContain("throw new Error('client boom: '");
   }
   const same = (await errorsOf()).filter((e) => e.message.includes('client boom'));
@@ -221,7 +234,7 @@ async function scenario(bundler: 'turbopack' | 'webpack') {
   );
   expect(hydration.kind).toBe('error');
 
-  // A server component's error: in the run's output, at app/server/page.jsx:3.
+  // A server component's error: in the run's output, at app/server/page.tsx:3.
   await page.goto(new URL('/server', proxied).href, { timeout: 180_000 });
   const server = await waitFor(
     async () => {
@@ -232,7 +245,7 @@ async function scenario(bundler: 'turbopack' | 'webpack') {
     },
     { what: 'the server component’s error in errors_get', timeoutMs: 120_000 },
   );
-  expect(server).toMatchObject({ kind: 'next', file: 'app/server/page.jsx', line: 3, column: 9 });
+  expect(server).toMatchObject({ kind: 'next', file: 'app/server/page.tsx', line: 3, column: 9 });
   await page.close({ runBeforeUnload: false });
 
   // The instance's normal stop path ends next dev and every worker it started.
