@@ -7,8 +7,7 @@
 // namespace it runs in.
 // Usage: node remote-server.mjs <marker>
 
-import { completable } from '@modelcontextprotocol/sdk/server/completable.js';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { completable, McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { listenAndAnnounce, sessionServer } from './_announce.mjs';
 
@@ -21,25 +20,21 @@ function makeServer() {
     { name: 'remote-fixture', version: '1.0.0' },
     { capabilities: { logging: {} } },
   );
-  server.registerTool(
-    'log',
-    { description: 'logs during the call and after it' },
-    async (extra) => {
-      // The first as a notification of the call (ahead of its result), the second on the session.
-      await extra.sendNotification({
-        method: 'notifications/message',
-        params: { level: 'info', logger: 'fx', data: 'during the call' },
-      });
-      setTimeout(
-        () =>
-          void server
-            .sendLoggingMessage({ level: 'info', logger: 'fx', data: 'after the call' })
-            .catch(() => undefined),
-        100,
-      );
-      return { content: [{ type: 'text', text: 'logged' }] };
-    },
-  );
+  server.registerTool('log', { description: 'logs during the call and after it' }, async (ctx) => {
+    // The first as a notification of the call (ahead of its result), the second on the session.
+    await ctx.mcpReq.notify({
+      method: 'notifications/message',
+      params: { level: 'info', logger: 'fx', data: 'during the call' },
+    });
+    setTimeout(
+      () =>
+        void server
+          .sendLoggingMessage({ level: 'info', logger: 'fx', data: 'after the call' })
+          .catch(() => undefined),
+      100,
+    );
+    return { content: [{ type: 'text', text: 'logged' }] };
+  });
   server.registerTool('confirm', { description: 'asks the user' }, async () => {
     const answer = await server.server.elicitInput({
       message: 'ok?',
@@ -47,9 +42,11 @@ function makeServer() {
     });
     return { content: [{ type: 'text', text: `answer ${JSON.stringify(answer)}` }] };
   });
-  server.registerTool('wait', { description: 'runs until cancelled' }, async (extra) => {
+  server.registerTool('wait', { description: 'runs until cancelled' }, async (ctx) => {
     waiting++;
-    await new Promise((resolve) => extra.signal.addEventListener('abort', resolve, { once: true }));
+    await new Promise((resolve) =>
+      ctx.mcpReq.signal.addEventListener('abort', resolve, { once: true }),
+    );
     waiting--;
     cancelled++;
     return { content: [{ type: 'text', text: 'cancelled' }] };
@@ -59,7 +56,7 @@ function makeServer() {
   }));
   server.registerTool(
     'cancelled',
-    { description: 'cancelled calls so far', inputSchema: { x: z.string().optional() } },
+    { description: 'cancelled calls so far', inputSchema: z.object({ x: z.string().optional() }) },
     async () => ({
       content: [{ type: 'text', text: String(cancelled) }],
     }),
@@ -70,13 +67,16 @@ function makeServer() {
   });
   server.registerTool(
     'big',
-    { description: 'answers with `chars` characters', inputSchema: { chars: z.number() } },
+    {
+      description: 'answers with `chars` characters',
+      inputSchema: z.object({ chars: z.number() }),
+    },
     async ({ chars }) => ({ content: [{ type: 'text', text: 'x'.repeat(chars) }] }),
   );
-  server.registerTool('count', { description: 'reports progress three times' }, async (extra) => {
-    const token = extra._meta?.progressToken;
+  server.registerTool('count', { description: 'reports progress three times' }, async (ctx) => {
+    const token = ctx.mcpReq._meta?.progressToken;
     for (let i = 1; i <= 3 && token !== undefined; i++)
-      await extra.sendNotification({
+      await ctx.mcpReq.notify({
         method: 'notifications/progress',
         params: { progressToken: token, progress: i, total: 3 },
       });
@@ -86,11 +86,11 @@ function makeServer() {
     'greet',
     {
       description: 'greets',
-      argsSchema: {
+      argsSchema: z.object({
         who: completable(z.string(), (value) =>
           ['world', 'wide'].filter((w) => w.startsWith(value)),
         ),
-      },
+      }),
     },
     ({ who }) => ({
       messages: [{ role: 'user', content: { type: 'text', text: `hello ${who}` } }],
