@@ -1,10 +1,10 @@
 // An MCP server for the remote tests, announced in $MCP_BEACON_HOME like any instance: `confirm`
 // asks the client (elicitation) and answers with what it said; `roots` lists the client's
-// roots; `wait` runs until cancelled, `waiting` says how many run now,
-// and `cancelled` says how many calls were; `big` answers with `chars` characters; `count` reports progress;
-// `log` sends a log message with the call's result and another on the session 100 ms after it; the prompt `greet`
-// completes its argument. It listens on 127.0.0.1 of whatever network
-// namespace it runs in.
+// roots; `wait` runs until cancelled, `waiting` says how many run now, and `cancelled` says how
+// many calls were; `big` answers with `chars` characters; `count` reports progress; `log` sends
+// a log message with the call's result and another on the session 100 ms after it (then, given
+// `mark`, lists a tool of that name); the prompt `greet` completes its argument. It listens on
+// 127.0.0.1 of whatever network namespace it runs in.
 // Usage: node remote-server.mjs <marker>
 
 import { completable, McpServer } from '@modelcontextprotocol/server';
@@ -20,21 +20,32 @@ function makeServer() {
     { name: 'remote-fixture', version: '1.0.0' },
     { capabilities: { logging: {} } },
   );
-  server.registerTool('log', { description: 'logs during the call and after it' }, async (ctx) => {
-    // The first as a notification of the call (ahead of its result), the second on the session.
-    await ctx.mcpReq.notify({
-      method: 'notifications/message',
-      params: { level: 'info', logger: 'fx', data: 'during the call' },
-    });
-    setTimeout(
-      () =>
-        void server
+  server.registerTool(
+    'log',
+    {
+      description: 'logs during the call and after it',
+      inputSchema: z.object({ mark: z.string().optional() }),
+    },
+    async ({ mark }, ctx) => {
+      // The first as a notification of the call (ahead of its result), the second on the session.
+      await ctx.mcpReq.notify({
+        method: 'notifications/message',
+        params: { level: 'info', logger: 'fx', data: 'during the call' },
+      });
+      setTimeout(async () => {
+        await server
           .sendLoggingMessage({ level: 'info', logger: 'fx', data: 'after the call' })
-          .catch(() => undefined),
-      100,
-    );
-    return { content: [{ type: 'text', text: 'logged' }] };
-  });
+          .catch(() => undefined);
+        // Then, on the same session stream, a tool named `mark` appears: once a client sees it
+        // listed, whoever reads that stream has read the message before it.
+        if (mark)
+          server.registerTool(mark, { description: 'listed after the log' }, async () => ({
+            content: [{ type: 'text', text: mark }],
+          }));
+      }, 100);
+      return { content: [{ type: 'text', text: 'logged' }] };
+    },
+  );
   server.registerTool('confirm', { description: 'asks the user' }, async () => {
     const answer = await server.server.elicitInput({
       message: 'ok?',
