@@ -11,16 +11,13 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { makeRecord } from '../packages/test-utils/dist/index.js';
+import { makeRecord, startMcpHttpServer } from '../packages/test-utils/dist/index.js';
 import { HUB } from './_cli.mjs';
 import { benchHome } from './_home.mjs';
 import { cpuMs, rssMib } from './_proc.mjs';
@@ -50,39 +47,20 @@ const round = (x) => Math.round(x * 100) / 100;
 const { work, instancesDir, tempDir, env } = await benchHome('beacon-bench-scale-');
 const cleanups = [];
 
-/** One streamable-HTTP MCP server with six small tools, like an instance, in this process. */
+/** The six small tools of each fleet server. */
+const FLEET_TOOLS = ['info', 'list', 'run', 'stop', 'status', 'logs'].map((tool) => ({
+  name: tool,
+  description: `the ${tool} tool`,
+  inputSchema: { type: 'object' },
+}));
+/**
+ * One streamable-HTTP MCP server with six small tools, like an instance, in this process: the
+ * test fixture's (SDK 2, a session per client, JSON answers).
+ */
 async function startServer() {
-  const sessions = new Map();
-  const http = createServer(async (req, res) => {
-    const id = req.headers['mcp-session-id'];
-    let transport = id ? sessions.get(id) : undefined;
-    if (!transport) {
-      if (id) return void res.writeHead(404).end();
-      transport = new StreamableHTTPServerTransport({
-        sessionIdGenerator: () => randomUUID(),
-        enableJsonResponse: true,
-        onsessioninitialized: (sid) => sessions.set(sid, transport),
-        onsessionclosed: (sid) => sessions.delete(sid),
-      });
-      const server = new McpServer({ name: 'fleet', version: '1.0.0' });
-      for (const tool of ['info', 'list', 'run', 'stop', 'status', 'logs'])
-        server.registerTool(tool, { description: `the ${tool} tool` }, async () => ({
-          content: [{ type: 'text', text: tool }],
-        }));
-      await server.connect(transport);
-    }
-    await transport.handleRequest(req, res);
-  });
-  await new Promise((resolve) => http.listen(0, '127.0.0.1', resolve));
-  const { port } = http.address();
-  cleanups.push(
-    () =>
-      new Promise((resolve) => {
-        http.close(resolve);
-        http.closeAllConnections();
-      }),
-  );
-  return { port, url: `http://127.0.0.1:${port}/mcp` };
+  const server = await startMcpHttpServer(FLEET_TOOLS, { name: 'fleet', answer: (tool) => tool });
+  cleanups.push(() => server.close());
+  return { port: server.port, url: server.url };
 }
 
 const recordFor = (server, name, id = randomUUID(), pid = process.pid) =>

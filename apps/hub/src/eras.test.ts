@@ -248,15 +248,16 @@ describe('beacon-hub on MCP 2026-07-28', () => {
       }),
     ]);
 
-    // Not asked for, and after any call: nothing. (A later ping's answer shows the hub has
-    // read what the fixture sent after each call by then.)
+    // Not asked for, and after any call: nothing. (The fixture lists the tool `logged_after`
+    // after its message of each call, on the same stream: once the hub lists it, the hub has
+    // read those messages.)
     const unasked = await hub.request('tools/call', {
       name: 'log',
-      arguments: { instance: 'fixture' },
+      arguments: { instance: 'fixture', mark: 'logged_after' },
       _meta: ENVELOPE,
     });
     expect(JSON.stringify(unasked.result?.content)).toContain('logged');
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await hub.listed('logged_after');
     await hub.request('ping', { _meta: ENVELOPE });
     expect(logs()).toHaveLength(1);
   });

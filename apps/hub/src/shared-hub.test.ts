@@ -344,8 +344,18 @@ describe('the shared hub', () => {
         (error: Error) => error.message,
       ),
     );
-    // Both calls are running on the instance before the hub dies.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Both calls are running on the instance before the hub dies (the fixture says so).
+    await waitFor(
+      async () => {
+        const running = await legacy.client.callTool({
+          name: 'waiting',
+          arguments: { instance: 'alpha' },
+        });
+        // The fixture's count, then the hub's attribution line.
+        return text(running).split('\n')[0] === '2' || undefined;
+      },
+      { what: 'both wait calls running at alpha' },
+    );
     process.kill(first!, 'SIGKILL');
     const [legacyError, modernError] = await Promise.all(calls);
     expect(legacyError).toMatch(/Beacon hub \(pid \d+\) stopped while tools\/call was in flight/);

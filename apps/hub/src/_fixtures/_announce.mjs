@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { resolvePaths } from '@mcp-beacon/paths';
 import { register } from '@mcp-beacon/registry';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
 
 /** Listens with `http`, then announces it as `name`; `beforeExit` runs after the withdrawal. */
 export async function listenAndAnnounce(http, name, beforeExit = async () => undefined) {
@@ -33,8 +33,8 @@ export async function listenAndAnnounce(http, name, beforeExit = async () => und
 }
 
 /**
- * An HTTP server of streamable-HTTP MCP sessions (SDK 1.x), each with a server from
- * `makeServer`; `opened` is called as each session starts.
+ * An HTTP server of streamable-HTTP MCP sessions (SDK 2's node transport, 2025 sessions), each
+ * with a server from `makeServer`; `opened` is called as each session starts.
  */
 export function sessionServer(makeServer, opened = () => undefined) {
   const sessions = new Map();
@@ -43,7 +43,7 @@ export function sessionServer(makeServer, opened = () => undefined) {
     let transport = id ? sessions.get(id) : undefined;
     if (!transport) {
       if (id) return void res.writeHead(404).end();
-      transport = new StreamableHTTPServerTransport({
+      transport = new NodeStreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
         onsessioninitialized: (sid) => {
           opened();

@@ -1,14 +1,13 @@
 // An MCP server for the remote tests, announced in $MCP_BEACON_HOME like any instance: `confirm`
 // asks the client (elicitation) and answers with what it said; `roots` lists the client's
-// roots; `wait` runs until cancelled, `waiting` says how many run now,
-// and `cancelled` says how many calls were; `big` answers with `chars` characters; `count` reports progress;
-// `log` sends a log message with the call's result and another on the session 100 ms after it; the prompt `greet`
-// completes its argument. It listens on 127.0.0.1 of whatever network
-// namespace it runs in.
+// roots; `wait` runs until cancelled, `waiting` says how many run now, and `cancelled` says how
+// many calls were; `big` answers with `chars` characters; `count` reports progress; `log` sends
+// a log message with the call's result and another on the session 100 ms after it (then, given
+// `mark`, lists a tool of that name); the prompt `greet` completes its argument. It listens on
+// 127.0.0.1 of whatever network namespace it runs in.
 // Usage: node remote-server.mjs <marker>
 
-import { completable } from '@modelcontextprotocol/sdk/server/completable.js';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { completable, McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { listenAndAnnounce, sessionServer } from './_announce.mjs';
 
@@ -23,20 +22,27 @@ function makeServer() {
   );
   server.registerTool(
     'log',
-    { description: 'logs during the call and after it' },
-    async (extra) => {
+    {
+      description: 'logs during the call and after it',
+      inputSchema: z.object({ mark: z.string().optional() }),
+    },
+    async ({ mark }, ctx) => {
       // The first as a notification of the call (ahead of its result), the second on the session.
-      await extra.sendNotification({
+      await ctx.mcpReq.notify({
         method: 'notifications/message',
         params: { level: 'info', logger: 'fx', data: 'during the call' },
       });
-      setTimeout(
-        () =>
-          void server
-            .sendLoggingMessage({ level: 'info', logger: 'fx', data: 'after the call' })
-            .catch(() => undefined),
-        100,
-      );
+      setTimeout(async () => {
+        await server
+          .sendLoggingMessage({ level: 'info', logger: 'fx', data: 'after the call' })
+          .catch(() => undefined);
+        // Then, on the same session stream, a tool named `mark` appears: once a client sees it
+        // listed, whoever reads that stream has read the message before it.
+        if (mark)
+          server.registerTool(mark, { description: 'listed after the log' }, async () => ({
+            content: [{ type: 'text', text: mark }],
+          }));
+      }, 100);
       return { content: [{ type: 'text', text: 'logged' }] };
     },
   );
@@ -47,9 +53,11 @@ function makeServer() {
     });
     return { content: [{ type: 'text', text: `answer ${JSON.stringify(answer)}` }] };
   });
-  server.registerTool('wait', { description: 'runs until cancelled' }, async (extra) => {
+  server.registerTool('wait', { description: 'runs until cancelled' }, async (ctx) => {
     waiting++;
-    await new Promise((resolve) => extra.signal.addEventListener('abort', resolve, { once: true }));
+    await new Promise((resolve) =>
+      ctx.mcpReq.signal.addEventListener('abort', resolve, { once: true }),
+    );
     waiting--;
     cancelled++;
     return { content: [{ type: 'text', text: 'cancelled' }] };
@@ -59,7 +67,7 @@ function makeServer() {
   }));
   server.registerTool(
     'cancelled',
-    { description: 'cancelled calls so far', inputSchema: { x: z.string().optional() } },
+    { description: 'cancelled calls so far', inputSchema: z.object({ x: z.string().optional() }) },
     async () => ({
       content: [{ type: 'text', text: String(cancelled) }],
     }),
@@ -70,13 +78,16 @@ function makeServer() {
   });
   server.registerTool(
     'big',
-    { description: 'answers with `chars` characters', inputSchema: { chars: z.number() } },
+    {
+      description: 'answers with `chars` characters',
+      inputSchema: z.object({ chars: z.number() }),
+    },
     async ({ chars }) => ({ content: [{ type: 'text', text: 'x'.repeat(chars) }] }),
   );
-  server.registerTool('count', { description: 'reports progress three times' }, async (extra) => {
-    const token = extra._meta?.progressToken;
+  server.registerTool('count', { description: 'reports progress three times' }, async (ctx) => {
+    const token = ctx.mcpReq._meta?.progressToken;
     for (let i = 1; i <= 3 && token !== undefined; i++)
-      await extra.sendNotification({
+      await ctx.mcpReq.notify({
         method: 'notifications/progress',
         params: { progressToken: token, progress: i, total: 3 },
       });
@@ -86,11 +97,11 @@ function makeServer() {
     'greet',
     {
       description: 'greets',
-      argsSchema: {
+      argsSchema: z.object({
         who: completable(z.string(), (value) =>
           ['world', 'wide'].filter((w) => w.startsWith(value)),
         ),
-      },
+      }),
     },
     ({ who }) => ({
       messages: [{ role: 'user', content: { type: 'text', text: `hello ${who}` } }],

@@ -5,8 +5,7 @@
 // `sessions` says how many MCP sessions clients opened on it.
 // Usage: node session-server.mjs <marker> <name>
 
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { ElicitResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { listenAndAnnounce, sessionServer } from './_announce.mjs';
 
@@ -20,24 +19,21 @@ function makeServer() {
   const server = new McpServer({ name, version: '1.0.0' });
   server.registerTool(
     'work',
-    { description: 'reports progress, asks, answers', inputSchema: { tag: z.string() } },
-    async ({ tag }, extra) => {
-      const token = extra._meta?.progressToken;
+    { description: 'reports progress, asks, answers', inputSchema: z.object({ tag: z.string() }) },
+    async ({ tag }, ctx) => {
+      const token = ctx.mcpReq._meta?.progressToken;
       for (let i = 1; i <= 3 && token !== undefined; i++)
-        await extra.sendNotification({
+        await ctx.mcpReq.notify({
           method: 'notifications/progress',
           params: { progressToken: token, progress: i, total: 3, message: `${tag} ${i}` },
         });
-      const answer = await extra.sendRequest(
-        {
-          method: 'elicitation/create',
-          params: {
-            message: `confirm ${tag}`,
-            requestedSchema: { type: 'object', properties: { who: { type: 'string' } } },
-          },
+      const answer = await ctx.mcpReq.send({
+        method: 'elicitation/create',
+        params: {
+          message: `confirm ${tag}`,
+          requestedSchema: { type: 'object', properties: { who: { type: 'string' } } },
         },
-        ElicitResultSchema,
-      );
+      });
       return {
         content: [
           { type: 'text', text: `done ${tag} at ${name}: ${JSON.stringify(answer.content)}` },
@@ -45,9 +41,11 @@ function makeServer() {
       };
     },
   );
-  server.registerTool('wait', { description: 'runs until cancelled' }, async (extra) => {
+  server.registerTool('wait', { description: 'runs until cancelled' }, async (ctx) => {
     waiting++;
-    await new Promise((resolve) => extra.signal.addEventListener('abort', resolve, { once: true }));
+    await new Promise((resolve) =>
+      ctx.mcpReq.signal.addEventListener('abort', resolve, { once: true }),
+    );
     waiting--;
     cancelled++;
     return { content: [{ type: 'text', text: 'cancelled' }] };
