@@ -218,7 +218,7 @@ const CASES: [string, Row[]][] = [
       [
         'sveltekit',
         "TypeError: Cannot read properties of undefined (reading 'name') (500 GET /comp)",
-        '/tmp/bx-sk/src/routes/comp/+page.svelte',
+        '/tmp/sveltekit-app/src/routes/comp/+page.svelte',
         3,
         23,
         10,
