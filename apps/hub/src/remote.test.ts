@@ -3,7 +3,7 @@
 // command's stdio.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import path from 'node:path';
@@ -637,16 +637,19 @@ describe('remotes', () => {
 
   it("never starts the remote hub's own remotes, so two hubs cannot start each other", async () => {
     await setupRemote();
-    const started = path.join(fx.tmp.path, 'loop-started');
-    // The remote's own kept remote would leave a file if it ever ran.
+    // The remote's own kept remote: a process found by the marker in its command line from the
+    // moment that hub decides to start its remotes (at the client's `initialized`, while it
+    // handles that notification), long before any of its instances can be active here.
+    const marker = path.join(fx.tmp.path, 'kept-remote-of-the-remote');
     await writeFile(
       path.join(remoteHome!, 'remotes.json'),
-      JSON.stringify({ remotes: { loop: { command: ['touch', started] } } }),
+      JSON.stringify({
+        remotes: { loop: { command: [testNode, '-e', 'setTimeout(() => {}, 30_000)', marker] } },
+      }),
     );
     const hub = await fx.startHubClient(['--remote', `box=${remoteCommand()}`]);
     await waitActive(hub.client, ['box/web']);
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
-    expect(existsSync(started)).toBe(false);
+    expect(processesWith(marker)).toEqual([]);
     expect((await listed(hub.client)).instances.some((i) => i.name.startsWith('box/loop'))).toBe(
       false,
     );

@@ -46,7 +46,7 @@ afterAll(async () => {
 });
 
 describe('boundedFetch', () => {
-  const fetch = boundedFetch({ maxLength: BOUND, agent, token: 't0ken' });
+  const fetch = boundedFetch({ maxLength: BOUND, agent: async () => agent, token: 't0ken' });
 
   it('reads an answer within the bound, sending the token', async () => {
     authorizations = [];

@@ -3,15 +3,16 @@
 // A JSON body, or one event of an event stream, past `maxLength` bytes ends its response while
 // it is read: nothing more of it is taken, and the request fails.
 import type { FetchLike } from '@modelcontextprotocol/client';
-import { Agent, fetch as undiciFetch } from 'undici';
+import type { Agent, fetch as undiciFetch } from 'undici';
+import { loadUndici } from './_undici.js';
 import { ConnectionError } from './errors.js';
 
 /** Options of {@link boundedFetch}. */
 export interface BoundedFetchOptions {
   /** Longest JSON body or event taken, in bytes. */
   maxLength: number;
-  /** The connection pool (default: one Agent per fetch made here). */
-  agent?: Agent;
+  /** The connection pool, asked for at each request (made when the first is). */
+  agent: () => Promise<Agent>;
   /** Sent with every request (the record's bearer token). */
   token?: string | undefined;
 }
@@ -56,14 +57,18 @@ function bounded(response: Response, maxLength: number, url: string): Response {
   });
 }
 
+/** The pool of a manager's 2026-07-28 servers: connections reused, at most 64 per origin. */
+export const modernAgent = async (): Promise<Agent> =>
+  new (await loadUndici()).Agent({ connections: 64, pipelining: 1 });
+
 /** A `fetch` on undici whose answers are read within {@link BoundedFetchOptions.maxLength}. */
 export function boundedFetch(options: BoundedFetchOptions): FetchLike {
-  const agent = options.agent ?? new Agent({ connections: 64, pipelining: 1 });
   return async (input, init) => {
+    const [{ fetch }, agent] = await Promise.all([loadUndici(), options.agent()]);
     const headers = new Headers(init?.headers);
     if (options.token !== undefined) headers.set('authorization', `Bearer ${options.token}`);
     const url = String(input);
-    const response = await undiciFetch(url, {
+    const response = await fetch(url, {
       ...(init as object),
       headers: Object.fromEntries(headers.entries()),
       dispatcher: agent,

@@ -1,9 +1,22 @@
 // The HTTP/1.1 wire of the transport, on undici (the Node core team's client): one keep-alive
 // pool per instance, no pipelining, POSTs never retried, each exchange abortable.
 
-import { type Dispatcher, Pool } from 'undici';
+import { createRequire } from 'node:module';
+import type * as Undici from 'undici';
+import type { Dispatcher } from 'undici';
 import { BodyText } from './_body.js';
 import { ConnectionError } from './errors.js';
+
+// undici's index loads every part of undici (fetch, WebSocket, caches, mocks, proxies), about
+// 9 MiB of a hub's RSS, while a 2025 instance needs the Pool alone: it is loaded from its own
+// file (undici is pinned; its package has no exports map). The rest comes with `loadUndici`,
+// when a 2026-07-28 server is first reached.
+const require = createRequire(import.meta.url);
+const Pool: typeof Undici.Pool = require('undici/lib/dispatcher/pool.js');
+
+let undici: Promise<typeof Undici> | undefined;
+/** All of undici, loaded on first use. */
+export const loadUndici = (): Promise<typeof Undici> => (undici ??= import('undici'));
 
 /** One request as the transport makes it. */
 export interface HttpRequest {
@@ -86,7 +99,7 @@ export interface UndiciPoolOptions {
  * pipelining.
  */
 export class UndiciPool {
-  private readonly pool: Pool;
+  private readonly pool: Undici.Pool;
   private closed = false;
 
   constructor(origin: string, options: UndiciPoolOptions = {}) {

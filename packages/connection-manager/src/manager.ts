@@ -17,9 +17,9 @@ import {
   StreamableHTTPClientTransport,
   type Transport,
 } from '@modelcontextprotocol/client';
-import { Agent } from 'undici';
+import type { Agent } from 'undici';
 import type { InstanceCallOptions, InstanceRequest } from './_call.js';
-import { boundedFetch } from './_fetch.js';
+import { boundedFetch, modernAgent } from './_fetch.js';
 import { probePort, urlEndpoint } from './_probe.js';
 import { Connection } from './connection.js';
 import { ConnectionError } from './errors.js';
@@ -188,14 +188,14 @@ const MAX_MODERN_MESSAGE = 64 * 1024 * 1024;
  * a 2026-07-28 server, on an undici `fetch` that reads within bounds (one Agent for them all).
  */
 const defaultTransport =
-  (clock: Clock, agent: () => Agent) =>
+  (clock: Clock, agent: () => Promise<Agent>) =>
   (record: InstanceRecord, era?: 'modern'): Transport =>
     era === 'modern'
       ? new StreamableHTTPClientTransport(new URL(record.url), {
           fetch: boundedFetch({
             maxLength: MAX_MODERN_MESSAGE,
             token: record.token,
-            agent: agent(),
+            agent,
           }),
         })
       : new HttpClientTransport(record.url, { token: record.token, clock });
@@ -226,7 +226,7 @@ export function createConnectionManager(options: ConnectionManagerOptions = {}):
   const clientListeners = new Set<(client: Client, info: ConnectionInfo) => void>();
   let closed = false;
   /** The connection pool of 2026-07-28 instances, made when the first is reached. */
-  let agent: Agent | undefined;
+  let agent: Promise<Agent> | undefined;
 
   /** Runs a hook or listener; one that throws is reported and stops nothing else. */
   const contained = (what: string, run: () => void) => {
@@ -268,7 +268,7 @@ export function createConnectionManager(options: ConnectionManagerOptions = {}):
     createTransport:
       options.createTransport ??
       defaultTransport(options.clock ?? systemClock, () => {
-        agent ??= new Agent({ connections: 64, pipelining: 1 });
+        agent ??= modernAgent();
         return agent;
       }),
     removeRecord: options.removeRecord ?? (async () => undefined),
@@ -316,7 +316,7 @@ export function createConnectionManager(options: ConnectionManagerOptions = {}):
       const all = [...connections.values()];
       await Promise.allSettled(all.map((c) => c.remove('hub shutting down')));
       connections.clear();
-      await agent?.close().catch(() => undefined);
+      await agent?.then((pool) => pool.close()).catch(() => undefined);
     })();
     return closing;
   };
