@@ -3,11 +3,13 @@
 //  (e) N live MCP servers (a fleet in this process) announced before the hub starts, N = 0
 //      (baseline), 100 and 500: the first tools/list (what a one-shot client sees), rename ->
 //      listed in instances_list and rename -> tool callable (p50/p99), the hub's own tools/list
-//      cost on raw pipes, and its RSS;
+//      cost on raw pipes, and its RSS right after that burst and at rest (10 s later, once V8
+//      has given back what it no longer needs), against a bare `node` process's in the same run;
 //  (f) a tool call (server-everything's echo) made directly with the SDK client, through the
 //      hub (its HTTP client is undici), and through a raw stdio-to-HTTP
 //      forwarder (the floor), interleaved call by call.
 // Usage: node bench/hub-scale.mjs [--samples N] [--calls N] [--sizes 100,500] [--only echo]
+//        [--node-flags "..."] (the hub's Node flags; default: the shared hub's)
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
@@ -18,9 +20,9 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { makeRecord, startMcpHttpServer } from '../packages/test-utils/dist/index.js';
-import { HUB } from './_cli.mjs';
+import { HUB, hubNodeFlags } from './_cli.mjs';
 import { benchHome } from './_home.mjs';
-import { cpuMs, rssMib } from './_proc.mjs';
+import { bareNodeRss, cpuMs, rssMib } from './_proc.mjs';
 import { countTools, rawPipe } from './_raw-pipe.mjs';
 import { summarize } from './_stats.mjs';
 
@@ -42,6 +44,10 @@ const HUB_TOOL_COUNT = 6;
 /** `--only echo` runs (f) alone. */
 const ONLY = arg('only', undefined);
 const log = (s) => process.stderr.write(`${s}\n`);
+/** The hub's Node flags: the shared hub's unless `--node-flags "..."` says otherwise. */
+const HUB_NODE_FLAGS = hubNodeFlags();
+/** How long the hub is left alone before its RSS is read again (V8 gives back memory when idle). */
+const REST_MS = 10_000;
 const round = (x) => Math.round(x * 100) / 100;
 
 const { work, instancesDir, tempDir, env } = await benchHome('beacon-bench-scale-');
@@ -83,10 +89,11 @@ async function stage(record) {
 /** The built hub on raw pipes: requests timed from write to the answer line. */
 function startRawHub(args = []) {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [HUB, '--standalone', '--log-level', 'error', ...args], {
-    env,
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...HUB_NODE_FLAGS, HUB, '--standalone', '--log-level', 'error', ...args],
+    { env, stdio: ['pipe', 'pipe', 'inherit'] },
+  );
   const { request } = rawPipe(child, t0);
   const stop = async () => {
     child.stdin.end();
@@ -157,6 +164,8 @@ async function scenario(size) {
   const rawList = [];
   for (let i = 0; i < 50; i++) rawList.push((await hub.request('tools/list')).ms);
   const rss = rssMib(hub.child.pid);
+  await new Promise((resolve) => setTimeout(resolve, REST_MS));
+  const rssAtRest = rssMib(hub.child.pid);
   await hub.stop();
   await rm(instancesDir, { recursive: true, force: true });
   await mkdir(instancesDir, { recursive: true, mode: 0o700 });
@@ -166,7 +175,7 @@ async function scenario(size) {
     rename_to_listed_ms: summarize(listed),
     rename_to_callable_ms: summarize(callable),
     tools_list_raw_pipe_ms: summarize(rawList),
-    hub_rss_mib: round(rss),
+    hub_rss_mib: { after_burst: round(rss), at_rest: round(rssAtRest) },
   };
 }
 
@@ -216,7 +225,7 @@ async function echoThreeWays() {
   const direct = await connect(new StreamableHTTPClientTransport(new URL(url)));
   const hubTransport = new StdioClientTransport({
     command: process.execPath,
-    args: [HUB, '--standalone', '--log-level', 'error'],
+    args: [...HUB_NODE_FLAGS, HUB, '--standalone', '--log-level', 'error'],
     env,
   });
   const viaHub = await connect(hubTransport);
@@ -277,6 +286,7 @@ async function echoThreeWays() {
 const report = { node: process.version, platform: `${process.platform}-${process.arch}` };
 try {
   report.e_scale = [];
+  if (ONLY !== 'echo') report.bare_node_rss_mib = round(await bareNodeRss());
   for (const size of ONLY === 'echo' ? [] : [0, ...SIZES]) {
     log(`scale: ${size} instances`);
     report.e_scale.push(await scenario(size));

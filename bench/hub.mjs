@@ -21,7 +21,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { makeRecord } from '../packages/test-utils/dist/index.js';
-import { HUB, INSTANCE, numberFlag } from './_cli.mjs';
+import { HUB, hubNodeFlags, INSTANCE, numberFlag } from './_cli.mjs';
 import { benchHome } from './_home.mjs';
 import { rssMib } from './_proc.mjs';
 import { countTools, rawPipe } from './_raw-pipe.mjs';
@@ -32,9 +32,8 @@ const BASELINE = path.join(here, '_baseline-server.mjs');
 const SAMPLES = numberFlag('samples', 100);
 const CALLS = numberFlag('calls', 1000);
 const INSTANCES = numberFlag('instances', 50);
-// Extra Node flags for the hub process, to compare runtime settings: --node-flags "--flag1 --flag2".
-const flagsAt = process.argv.indexOf('--node-flags');
-const HUB_NODE_FLAGS = flagsAt > 0 ? process.argv[flagsAt + 1].split(' ').filter(Boolean) : [];
+// The hub's Node flags: the shared hub's, or --node-flags "--flag1 --flag2" to compare others.
+const HUB_NODE_FLAGS = hubNodeFlags();
 
 const { work, instancesDir, tempDir, env } = await benchHome('beacon-bench-hub-');
 const children = [];

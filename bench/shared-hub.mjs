@@ -17,7 +17,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { HUB, INSTANCE, numberFlag } from './_cli.mjs';
 import { benchHome } from './_home.mjs';
-import { rssMib } from './_proc.mjs';
+import { bareNodeRss, rssMib } from './_proc.mjs';
 import { summarize } from './_stats.mjs';
 
 const WARM = numberFlag('samples', 30);
@@ -370,21 +370,6 @@ async function untilActive(client, count) {
 }
 
 const toolCount = (result) => result.tools.length;
-
-/** RSS of an idle bare Node process, MiB (median of 3). */
-async function bareNodeRss() {
-  const values = [];
-  for (let i = 0; i < 3; i++) {
-    const child = track(
-      spawn(process.execPath, ['-e', 'setInterval(()=>{},1e3)'], { stdio: 'ignore' }),
-    );
-    await sleep(500);
-    values.push(rssMib(child.pid));
-    child.kill('SIGTERM');
-    await reap(child);
-  }
-  return values.sort((a, b) => a - b)[1];
-}
 
 const report = { node: process.version, platform: `${process.platform}-${process.arch}` };
 let cleaning;

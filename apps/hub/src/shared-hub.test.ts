@@ -207,9 +207,13 @@ describe('the shared hub', () => {
     // A 2026-07-28 client has no handshake: the hub knows it once it asks something.
     await waitActive(modern.client, 'alpha');
 
-    // One hub serves all three.
+    // One hub serves all three, started with the young generation's bound.
     const pids = await hubPids();
     expect(pids).toHaveLength(1);
+    if (process.platform === 'linux')
+      expect((await readFile(`/proc/${pids[0]}/cmdline`, 'utf8')).split('\0')).toContain(
+        '--max-semi-space-size=1',
+      );
     const status = startProcess(testNode, [HUB, 'status', '--json'], {
       env: { ...process.env, MCP_BEACON_HOME: fx.home },
     });
