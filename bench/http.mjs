@@ -18,8 +18,8 @@ import http from 'node:http';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
+import { McpServer } from '@modelcontextprotocol/server';
 import { createConnectionManager } from '../packages/connection-manager/dist/index.js';
 import { makeRecord } from '../packages/test-utils/dist/index.js';
 import { numberFlag } from './_cli.mjs';
@@ -34,14 +34,14 @@ const undici = createRequire(
 )('undici');
 
 if (process.argv[2] === '--serve') {
-  // The server: the MCP SDK's streamable-HTTP server (one session per client), `echo` answering
-  // at once, its answers one SSE event each, as an instance's are.
+  // The server: the MCP SDK 2's streamable-HTTP server (one 2025 session per client), `echo`
+  // answering at once, its answers one SSE event each, as an instance's are.
   const transports = new Map();
   const server = http.createServer(async (req, res) => {
     const id = req.headers['mcp-session-id'];
     let transport = typeof id === 'string' ? transports.get(id) : undefined;
     if (!transport) {
-      const fresh = new StreamableHTTPServerTransport({
+      const fresh = new NodeStreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
         onsessioninitialized: (sid) => transports.set(sid, fresh),
       });
