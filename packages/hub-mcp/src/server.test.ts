@@ -9,20 +9,24 @@ import {
   waitForState,
 } from '@mcp-beacon/test-utils';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import { completable } from '@modelcontextprotocol/sdk/server/completable.js';
-import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import {
   type CallToolResult,
   CreateMessageRequestSchema,
   ElicitRequestSchema,
-  type JSONRPCMessage,
   ListRootsRequestSchema,
   type LoggingMessageNotification,
   LoggingMessageNotificationSchema,
   type McpError,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
+import {
+  completable,
+  InMemoryTransport,
+  type JSONRPCMessage,
+  McpServer,
+  type ProtocolError,
+  ResourceTemplate,
+} from '@modelcontextprotocol/server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { LOGS_PER_SECOND } from './calls/log-bound.js';
@@ -69,8 +73,8 @@ function makeFixture(
     'rich',
     {
       description: 'every content type',
-      inputSchema: { n: z.number().int().describe('a number') },
-      outputSchema: { doubled: z.number() },
+      inputSchema: z.object({ n: z.number().int().describe('a number') }),
+      outputSchema: z.object({ doubled: z.number() }),
       annotations: { readOnlyHint: true, title: 'Rich' },
     },
     async ({ n }) => ({
@@ -91,21 +95,21 @@ function makeFixture(
     isError: true,
     content: [{ type: 'text', text: 'it broke' }],
   }));
-  server.registerTool('slow', { description: 'reports progress' }, async (extra) => {
-    const token = extra._meta?.progressToken;
+  server.registerTool('slow', { description: 'reports progress' }, async (ctx) => {
+    const token = ctx.mcpReq._meta?.progressToken;
     for (let i = 1; i <= 3; i++) {
       if (token !== undefined)
-        await extra.sendNotification({
+        await ctx.mcpReq.notify({
           method: 'notifications/progress',
           params: { progressToken: token, progress: i, total: 3, message: `step ${i}` },
         });
     }
     return { content: [{ type: 'text', text: 'done' }] };
   });
-  server.registerTool('forever', { description: 'waits until cancelled' }, async (extra) => {
+  server.registerTool('forever', { description: 'waits until cancelled' }, async (ctx) => {
     await new Promise<void>((resolve) => {
       markStarted();
-      extra.signal.addEventListener('abort', () => {
+      ctx.mcpReq.signal.addEventListener('abort', () => {
         fixture.cancelled = true;
         resolve();
       });
@@ -131,7 +135,7 @@ function makeFixture(
         content: [{ type: 'text', text: `${result.action}:${JSON.stringify(result.content)}` }],
       };
     } catch (error) {
-      const { code, message, data } = error as McpError;
+      const { code, message, data } = error as ProtocolError;
       return {
         content: [{ type: 'text', text: `refused ${code} ${message} ${JSON.stringify(data)}` }],
       };
@@ -174,14 +178,14 @@ function makeFixture(
     'greet',
     {
       description: 'greets',
-      argsSchema: {
+      argsSchema: z.object({
         who:
           options.completions === false
             ? z.string()
             : completable(z.string(), (value) =>
                 ['ada', 'alan', 'grace'].filter((v) => v.startsWith(value)),
               ),
-      },
+      }),
     },
     async ({ who }) => ({
       messages: [{ role: 'user', content: { type: 'text', text: `hello ${who}` } }],
@@ -951,7 +955,7 @@ describe('hub MCP server: faithful pass-through', () => {
     const direct = await manager
       .client(rec.id)
       .readResource({ uri: 'nope://x' })
-      .catch((e: McpError) => e);
+      .catch((e: ProtocolError) => e);
     const viaHub = await upstream
       .readResource({ uri: 'beacon://fixture/nope://x' })
       .catch((e: McpError) => e);
@@ -960,9 +964,11 @@ describe('hub MCP server: faithful pass-through', () => {
       code: direct.code,
       data: direct.data,
     });
-    // The hub's SDK 2 client reads the instance's message as it is on the wire (the instance's
-    // SDK 1 prefixed it there once); this SDK 1 client adds its own prefix; the hub adds none.
-    expect(direct.message).toBe('MCP error -32602: Resource nope://x not found');
+    // The instance's miss carries its URI as data, so the data passed on is the instance's own.
+    expect(direct.data).toEqual({ uri: 'nope://x' });
+    // The hub's SDK 2 client reads the instance's message as it is on the wire, unprefixed;
+    // this SDK 1 client adds its own prefix; the hub adds none.
+    expect(direct.message).toBe('Resource not found: nope://x');
     expect(viaHub.message).toBe(`MCP error -32602: ${direct.message}`);
   });
 
@@ -970,9 +976,8 @@ describe('hub MCP server: faithful pass-through', () => {
     await addInstance('fixture');
     refuseElicitation = true;
     const result = unattributed(await call('fixture__confirm'), 'fixture');
-    expect(result.content).toEqual([
-      { type: 'text', text: 'refused 4242 MCP error 4242: not now {"why":"busy"}' },
-    ]);
+    // The instance's SDK reads the error's message as it is on the wire: the client's own words.
+    expect(result.content).toEqual([{ type: 'text', text: 'refused 4242 not now {"why":"busy"}' }]);
   });
 
   it('routes completion/complete by prompt name and by resource template', async () => {

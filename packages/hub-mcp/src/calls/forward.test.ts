@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { type ConnectionManager, createConnectionManager } from '@mcp-beacon/connection-manager';
 import { makeRecord, waitForState } from '@mcp-beacon/test-utils';
 import { type CallToolResult, Client, InMemoryTransport } from '@modelcontextprotocol/client';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
+import { McpServer } from '@modelcontextprotocol/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHubServer, HUB_CLIENT_CAPABILITIES, type HubServer } from '../index.js';
 
@@ -19,7 +19,7 @@ afterEach(async () => {
  * call waits: the stream carrying the call ends before its answer.
  */
 async function startDroppingInstance(): Promise<{ url: string; port: number }> {
-  const sessions = new Map<string, StreamableHTTPServerTransport>();
+  const sessions = new Map<string, NodeStreamableHTTPServerTransport>();
   const http: HttpServer = createServer(async (req, res) => {
     const id = req.headers['mcp-session-id'] as string | undefined;
     let transport = id ? sessions.get(id) : undefined;
@@ -30,7 +30,7 @@ async function startDroppingInstance(): Promise<{ url: string; port: number }> {
         setImmediate(() => http.closeAllConnections());
         return new Promise<never>(() => undefined);
       });
-      const created = new StreamableHTTPServerTransport({
+      const created = new NodeStreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
         onsessioninitialized: (sid) => void sessions.set(sid, created),
       });

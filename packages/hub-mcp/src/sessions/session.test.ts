@@ -3,22 +3,16 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type ConnectionManager, createConnectionManager } from '@mcp-beacon/connection-manager';
 import { makeRecord, waitFor, waitForState } from '@mcp-beacon/test-utils';
+import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import {
   type CallToolResult,
   ElicitRequestSchema,
-  ElicitResultSchema,
-  type LoggingLevel,
   type LoggingMessageNotification,
   LoggingMessageNotificationSchema,
   ResourceUpdatedNotificationSchema,
-  SetLevelRequestSchema,
-  SubscribeRequestSchema,
-  UnsubscribeRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
+import { InMemoryTransport, type LoggingLevel, McpServer } from '@modelcontextprotocol/server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
@@ -51,7 +45,7 @@ interface Instance {
 }
 
 /**
- * A real streamable-HTTP instance (one SDK 1 server per HTTP session) with resource
+ * A real streamable-HTTP instance (one SDK 2 server per HTTP session) with resource
  * subscriptions and logging. Its tools: `confirm` logs, waits until the test releases it,
  * elicits and logs again, each on the call's own response stream; `poke` sends `resources/updated` for the
  * URIs it is given on the call's stream.
@@ -76,10 +70,10 @@ async function startInstance(): Promise<Instance> {
     );
     server.registerTool(
       'confirm',
-      { description: 'elicits', inputSchema: { who: z.string() } },
-      async ({ who }, extra) => {
+      { description: 'elicits', inputSchema: z.object({ who: z.string() }) },
+      async ({ who }, ctx) => {
         const log = (data: string) =>
-          extra.sendNotification({
+          ctx.mcpReq.notify({
             method: 'notifications/message',
             params: { level: 'info', logger: 'confirm', data },
           });
@@ -92,16 +86,13 @@ async function startInstance(): Promise<Instance> {
             waiter.resolve();
           }
         await released;
-        const answer = await extra.sendRequest(
-          {
-            method: 'elicitation/create',
-            params: {
-              message: `for ${who}`,
-              requestedSchema: { type: 'object', properties: { by: { type: 'string' } } },
-            },
+        const answer = await ctx.mcpReq.send({
+          method: 'elicitation/create',
+          params: {
+            message: `for ${who}`,
+            requestedSchema: { type: 'object', properties: { by: { type: 'string' } } },
           },
-          ElicitResultSchema,
-        );
+        });
         await log(`${who} answered`);
         return {
           content: [{ type: 'text', text: `${who} got ${JSON.stringify(answer.content)}` }],
@@ -110,25 +101,25 @@ async function startInstance(): Promise<Instance> {
     );
     server.registerTool(
       'poke',
-      { description: 'updates resources', inputSchema: { uris: z.array(z.string()) } },
-      async ({ uris }, extra) => {
+      { description: 'updates resources', inputSchema: z.object({ uris: z.array(z.string()) }) },
+      async ({ uris }, ctx) => {
         for (const uri of uris)
-          await extra.sendNotification({
+          await ctx.mcpReq.notify({
             method: 'notifications/resources/updated',
             params: { uri },
           });
         return { content: [{ type: 'text', text: 'poked' }] };
       },
     );
-    server.server.setRequestHandler(SubscribeRequestSchema, async (request) => {
+    server.server.setRequestHandler('resources/subscribe', async (request) => {
       asked.subscribed.push(request.params.uri);
       return {};
     });
-    server.server.setRequestHandler(UnsubscribeRequestSchema, async (request) => {
+    server.server.setRequestHandler('resources/unsubscribe', async (request) => {
       asked.unsubscribed.push(request.params.uri);
       return {};
     });
-    server.server.setRequestHandler(SetLevelRequestSchema, async (request) => {
+    server.server.setRequestHandler('logging/setLevel', async (request) => {
       asked.levels.push(request.params.level);
       return {};
     });
@@ -136,7 +127,7 @@ async function startInstance(): Promise<Instance> {
   };
   const transports = new Map<
     string,
-    { transport: StreamableHTTPServerTransport; server: McpServer }
+    { transport: NodeStreamableHTTPServerTransport; server: McpServer }
   >();
   const servers = new Set<McpServer>();
   let streaming: McpServer | undefined;
@@ -151,7 +142,7 @@ async function startInstance(): Promise<Instance> {
       if (id) return void res.writeHead(404).end();
       const server = build();
       servers.add(server);
-      const transport = new StreamableHTTPServerTransport({
+      const transport = new NodeStreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
         onsessioninitialized: (sid) => void transports.set(sid, { transport, server }),
       });
