@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { makeRecord, waitFor, waitForState } from '@mcp-beacon/test-utils';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
+import { McpServer } from '@modelcontextprotocol/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConnectionError, type ConnectionManager, createConnectionManager } from './index.js';
 
@@ -20,13 +20,13 @@ afterEach(async () => {
 
 /** A streamable-HTTP server: `hello` answers, `count` reports progress, `hang` never answers. */
 async function startServer() {
-  const transports = new Map<string, StreamableHTTPServerTransport>();
+  const transports = new Map<string, NodeStreamableHTTPServerTransport>();
   let hung = 0;
   const http: Server = createServer(async (req, res) => {
     const id = req.headers['mcp-session-id'];
     let transport = typeof id === 'string' ? transports.get(id) : undefined;
     if (!transport) {
-      const fresh = new StreamableHTTPServerTransport({
+      const fresh = new NodeStreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
         onsessioninitialized: (sid) => {
           transports.set(sid, fresh);
@@ -37,18 +37,18 @@ async function startServer() {
       server.registerTool('hello', { description: 'hello' }, async () => ({
         content: [{ type: 'text', text: 'hi' }],
       }));
-      server.registerTool('count', { description: 'progress' }, async (extra) => {
-        const token = extra._meta?.progressToken;
+      server.registerTool('count', { description: 'progress' }, async (ctx) => {
+        const token = ctx.mcpReq._meta?.progressToken;
         for (let i = 1; i <= 3 && token !== undefined; i++)
-          await extra.sendNotification({
+          await ctx.mcpReq.notify({
             method: 'notifications/progress',
             params: { progressToken: token, progress: i, total: 3 },
           });
         return { content: [{ type: 'text', text: 'counted' }] };
       });
-      server.registerTool('hang', { description: 'never answers' }, async (extra) => {
+      server.registerTool('hang', { description: 'never answers' }, async (ctx) => {
         hung++;
-        await new Promise((resolve) => extra.signal.addEventListener('abort', resolve));
+        await new Promise((resolve) => ctx.mcpReq.signal.addEventListener('abort', resolve));
         return { content: [] };
       });
       await server.connect(transport);

@@ -1,11 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryEventStore } from '@modelcontextprotocol/sdk/examples/shared/inMemoryEventStore.js';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { Client } from '@modelcontextprotocol/client';
+import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
+import {
+  type EventId,
+  type EventStore,
+  type JSONRPCMessage,
+  McpServer,
+  type StreamId,
+} from '@modelcontextprotocol/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConnectionError } from './errors.js';
 import { HttpClientTransport } from './http-transport.js';
@@ -42,6 +46,32 @@ async function listen(
 }
 
 /**
+ * Events kept in memory, so that the server's streams are resumable (SDK 2 defines
+ * `EventStore` but ships no store): enough for the priming events these tests look at.
+ */
+class MemoryEventStore implements EventStore {
+  private readonly events: Array<{ id: EventId; streamId: StreamId; message: JSONRPCMessage }> = [];
+
+  async storeEvent(streamId: StreamId, message: JSONRPCMessage): Promise<EventId> {
+    const id = `${this.events.length}`;
+    this.events.push({ id, streamId, message });
+    return id;
+  }
+
+  async replayEventsAfter(
+    lastEventId: EventId,
+    { send }: { send: (eventId: EventId, message: JSONRPCMessage) => Promise<void> },
+  ): Promise<StreamId> {
+    const index = this.events.findIndex((e) => e.id === lastEventId);
+    const last = this.events[index];
+    if (!last) return '';
+    for (const e of this.events.slice(index + 1))
+      if (e.streamId === last.streamId) await send(e.id, e.message);
+    return last.streamId;
+  }
+}
+
+/**
  * A real SDK streamable-HTTP MCP server (SSE answers, or JSON with `json: true`); with
  * `resumable: true` it keeps an event store, so each stream opens with a priming event.
  */
@@ -49,7 +79,7 @@ async function startFixture(
   options: { json?: boolean; resumable?: boolean } = {},
 ): Promise<Fixture> {
   const fixture = { methods: [] as string[], sessionsClosed: 0 } as Fixture;
-  const transports = new Map<string, StreamableHTTPServerTransport>();
+  const transports = new Map<string, NodeStreamableHTTPServerTransport>();
   let last: McpServer | undefined;
   const { url, close } = await listen(async (req, res) => {
     fixture.methods.push(req.method ?? '');
@@ -57,10 +87,10 @@ async function startFixture(
     let transport = typeof id === 'string' ? transports.get(id) : undefined;
     if (!transport) {
       if (typeof id === 'string') return void res.writeHead(404).end('no such session');
-      const t = new StreamableHTTPServerTransport({
+      const t = new NodeStreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
         enableJsonResponse: options.json ?? false,
-        ...(options.resumable ? { eventStore: new InMemoryEventStore() } : {}),
+        ...(options.resumable ? { eventStore: new MemoryEventStore() } : {}),
         onsessioninitialized: (sid) => void transports.set(sid, t),
         onsessionclosed: () => {
           fixture.sessionsClosed++;
@@ -71,23 +101,23 @@ async function startFixture(
         { name: 'fixture', version: '1.0.0' },
         { capabilities: { logging: {} } },
       );
-      server.registerTool('slow', { description: 'progress, then a result' }, async (extra) => {
+      server.registerTool('slow', { description: 'progress, then a result' }, async (ctx) => {
         for (let i = 1; i <= 3; i++)
-          await extra.sendNotification({
+          await ctx.mcpReq.notify({
             method: 'notifications/progress',
-            params: { progressToken: extra._meta?.progressToken ?? 0, progress: i, total: 3 },
+            params: { progressToken: ctx.mcpReq._meta?.progressToken ?? 0, progress: i, total: 3 },
           });
         return { content: [{ type: 'text', text: 'done' }] };
       });
-      server.registerTool('wait', { description: 'answers when cancelled' }, async (extra) => {
+      server.registerTool('wait', { description: 'answers when cancelled' }, async (ctx) => {
         fixture.cancelled = new Promise<void>((resolve) =>
-          extra.signal.addEventListener('abort', () => resolve()),
+          ctx.mcpReq.signal.addEventListener('abort', () => resolve()),
         );
         await fixture.cancelled;
         return { content: [] };
       });
-      server.registerTool('log', { description: 'a log message, then a result' }, async (extra) => {
-        await extra.sendNotification({
+      server.registerTool('log', { description: 'a log message, then a result' }, async (ctx) => {
+        await ctx.mcpReq.notify({
           method: 'notifications/message',
           params: { level: 'info', data: 'working' },
         });
@@ -121,9 +151,10 @@ describe('HttpClientTransport', () => {
     const { tools } = await client.listTools();
     expect(tools.map((t) => t.name)).toEqual(['slow', 'wait', 'log']);
     const progress: number[] = [];
-    const result = await client.callTool({ name: 'slow', arguments: {} }, undefined, {
-      onprogress: (p) => progress.push(p.progress),
-    });
+    const result = await client.callTool(
+      { name: 'slow', arguments: {} },
+      { onprogress: (p) => progress.push(p.progress) },
+    );
     expect(result.content).toEqual([{ type: 'text', text: 'done' }]);
     // Notifications written before the answer are all seen, even when they arrive in one read.
     if (!json) expect(progress).toEqual([1, 2, 3]);
@@ -135,9 +166,10 @@ describe('HttpClientTransport', () => {
     const errors: Error[] = [];
     client.onerror = (error) => errors.push(error);
     for (let i = 0; i < 3; i++) {
-      const result = await client.callTool({ name: 'slow', arguments: {} }, undefined, {
-        onprogress: () => undefined,
-      });
+      const result = await client.callTool(
+        { name: 'slow', arguments: {} },
+        { onprogress: () => undefined },
+      );
       expect(result.content).toEqual([{ type: 'text', text: 'done' }]);
     }
     expect(errors).toEqual([]);
@@ -236,7 +268,7 @@ describe('HttpClientTransport', () => {
     const fixture = await startFixture();
     const { client } = await connect(fixture.url);
     const changed = new Promise<void>((resolve) =>
-      client.setNotificationHandler(ToolListChangedNotificationSchema, async () => resolve()),
+      client.setNotificationHandler('notifications/tools/list_changed', async () => resolve()),
     );
     await expect.poll(() => fixture.methods.includes('GET')).toBe(true);
     fixture.server()!.registerTool('late', { description: 'added later' }, async () => ({

@@ -3,8 +3,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { InstanceRecord } from '@mcp-beacon/registry';
 import { makeRecord, startProcess, testNode, waitFor, waitForState } from '@mcp-beacon/test-utils';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
+import { McpServer } from '@modelcontextprotocol/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ConnectionManager, createConnectionManager, type TransitionEvent } from './index.js';
 
@@ -14,7 +14,7 @@ async function startServer(
 ): Promise<{ url: string; close(): Promise<void>; requests: () => number; deletes: () => number }> {
   let requests = 0;
   let deletes = 0;
-  const transports = new Map<string, StreamableHTTPServerTransport>();
+  const transports = new Map<string, NodeStreamableHTTPServerTransport>();
   const http: Server = createServer(async (req, res) => {
     requests++;
     if (req.method === 'DELETE') deletes++;
@@ -25,7 +25,7 @@ async function startServer(
     const id = req.headers['mcp-session-id'];
     let transport = typeof id === 'string' ? transports.get(id) : undefined;
     if (!transport) {
-      transport = new StreamableHTTPServerTransport({
+      transport = new NodeStreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
         onsessioninitialized: (sid) => {
           transports.set(sid, transport!);

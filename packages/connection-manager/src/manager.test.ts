@@ -1,9 +1,11 @@
 import type { InstanceRecord } from '@mcp-beacon/registry';
 import { makeRecord, manualClock, waitFor, waitForState } from '@mcp-beacon/test-utils';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import {
+  InMemoryTransport,
+  type JSONRPCMessage,
+  McpServer,
+  type Transport,
+} from '@modelcontextprotocol/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { type ConnectionManager, createConnectionManager, type TransitionEvent } from './index.js';
@@ -16,7 +18,7 @@ function makeServer(): McpServer {
   const server = new McpServer({ name: 'fixture', version: '1.0.0' });
   server.registerTool(
     'echo',
-    { description: 'echo', inputSchema: { text: z.string() } },
+    { description: 'echo', inputSchema: z.object({ text: z.string() }) },
     async ({ text }) => ({ content: [{ type: 'text', text }] }),
   );
   server.registerResource(
@@ -391,11 +393,11 @@ describe('message order', () => {
 
   it('hands progress sent right before a result to the caller before the result', async () => {
     const server = new McpServer({ name: 'fixture', version: '1.0.0' });
-    server.registerTool('count', { description: 'count' }, async (extra) => {
+    server.registerTool('count', { description: 'count' }, async (ctx) => {
       for (let i = 1; i <= 3; i++)
-        await extra.sendNotification({
+        await ctx.mcpReq.notify({
           method: 'notifications/progress',
-          params: { progressToken: extra._meta!.progressToken!, progress: i, total: 3 },
+          params: { progressToken: ctx.mcpReq._meta!.progressToken!, progress: i, total: 3 },
         });
       return { content: [{ type: 'text', text: 'counted' }] };
     });
