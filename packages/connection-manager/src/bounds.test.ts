@@ -7,7 +7,7 @@ import {
   waitFor,
   waitForState,
 } from '@mcp-beacon/test-utils';
-import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Tool } from '@modelcontextprotocol/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ConnectionManager, createConnectionManager } from './index.js';
 
