@@ -2,10 +2,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTempDir, manualClock, type TempDir, waitFor } from '@mcp-beacon/test-utils';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { McpServer } from '@modelcontextprotocol/server';
+import { Client } from '@modelcontextprotocol/client';
+import { InMemoryTransport, McpServer } from '@modelcontextprotocol/server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { registerLogResources } from './resources.js';
 import { ScriptRunner } from './scripts.js';
@@ -39,7 +37,7 @@ describe('registerLogResources', () => {
     const stop = registerLogResources(server, runner, { clock, throttleMs: 250 });
     const client = new Client({ name: 'c', version: '1' });
     const updates: string[] = [];
-    client.setNotificationHandler(ResourceUpdatedNotificationSchema, async (n) => {
+    client.setNotificationHandler('notifications/resources/updated', async (n) => {
       updates.push(n.params.uri);
     });
     const [a, b] = InMemoryTransport.createLinkedPair();
