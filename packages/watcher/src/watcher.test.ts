@@ -163,8 +163,11 @@ describe.each(suites)('watchInstances with %s', (_label, backends) => {
     expect(rec.events).toEqual([]);
   });
 
-  it('reports 1,000 records written at once', async () => {
-    const w = open();
+  // A burst is where a notification back-end may drop events (@parcel/watcher#183 on a busy
+  // machine: seen once in a CI run with parcel alone). What the watcher promises is every record
+  // reported once; the listing on the liveness tick (on by default) makes a partial burst whole.
+  it('reports 1,000 records written at once, each once', async () => {
+    const w = open({ reconcile: true });
     const rec = recorder(w);
     await w.ready;
     const ids = Array.from({ length: 1000 }, () => randomUUID());
