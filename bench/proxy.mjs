@@ -3,6 +3,7 @@
 // dev-server stand-in (its own process) started by scripts_run, then N requests each of a
 // module (JS, streamed through) and of the HTML document (rewritten with the page script),
 // made to the dev server directly and through the proxied URL scripts_run listed, interleaved.
+// The instance's RSS is read once the requests are done (the proxy loaded and used).
 // Usage: node bench/proxy.mjs [--requests 2000]
 import { spawn } from 'node:child_process';
 import { rm, writeFile } from 'node:fs/promises';
@@ -12,6 +13,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { INSTANCE, numberFlag } from './_cli.mjs';
 import { benchHome } from './_home.mjs';
+import { rssMib } from './_proc.mjs';
 import { summarize } from './_stats.mjs';
 
 const REQUESTS = numberFlag('requests', 2000);
@@ -83,6 +85,9 @@ try {
       if (i >= 100) times[name].push(ms);
     }
   const stats = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, summarize(v)]));
+  // The instance with its proxy loaded and used, once it has settled.
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  const instanceRss = rssMib(instance.pid);
   console.log(
     JSON.stringify(
       {
@@ -93,6 +98,7 @@ try {
           js: round(stats.js_proxied.p50 - stats.js_direct.p50),
           html: round(stats.html_proxied.p50 - stats.html_direct.p50),
         },
+        instance_rss_mib_after: round(instanceRss),
       },
       null,
       2,
