@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { waitFor } from '@mcp-beacon/test-utils';
 import { describe, expect, it } from 'vitest';
 import { call, useCliFixture } from '../_cli-fixture.js';
-import { type ErrorView, structured, useChromium } from './_browser-fixture.js';
+import { type ErrorView, pageErrors, structured, useChromium } from './_browser-fixture.js';
 
 const VITE = fileURLToPath(new URL('../../node_modules/vite/bin/vite.js', import.meta.url));
 
@@ -64,10 +64,7 @@ async function startApp() {
   return { client, direct, proxied };
 }
 
-const errorsOf = async (client: Awaited<ReturnType<typeof startApp>>['client']) =>
-  structured<{ errors: ErrorView[] }>(
-    await call(client, 'browser_report', { what: 'errors', limit: 100 }),
-  ).errors;
+const errorsOf = pageErrors;
 
 describe('the browser half of a Vite project, in Chromium', () => {
   it('reports page errors at their source line, rejections, failed fetches and console; eval; HMR through the proxy', async () => {

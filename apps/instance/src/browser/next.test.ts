@@ -6,10 +6,11 @@ import { realpathSync } from 'node:fs';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isProcessAlive } from '@mcp-beacon/runtime';
 import { waitFor } from '@mcp-beacon/test-utils';
 import { describe, expect, it } from 'vitest';
 import { call, useCliFixture } from '../_cli-fixture.js';
-import { type ErrorView, structured, useChromium } from './_browser-fixture.js';
+import { pageErrors, structured, useChromium } from './_browser-fixture.js';
 
 const MODULES = fileURLToPath(new URL('../../node_modules/', import.meta.url));
 const ROOT_MODULES = fileURLToPath(new URL('../../../../node_modules/', import.meta.url));
@@ -133,14 +134,6 @@ function processTree(pid: number): number[] {
   for (let i = 0; i < tree.length; i++) tree.push(...(parents.get(tree[i]!) ?? []));
   return tree;
 }
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /**
  * The scenario on `next dev` with `bundler`. Page errors are mapped to their source lines under
@@ -161,10 +154,7 @@ async function scenario(bundler: 'turbopack' | 'webpack') {
   );
   expect(run.pageUrls).toHaveLength(1);
   const proxied = new URL(run.pageUrls[0]!);
-  const errorsOf = async () =>
-    structured<{ errors: ErrorView[] }>(
-      await call(client, 'browser_report', { what: 'errors', limit: 100 }),
-    ).errors;
+  const errorsOf = () => pageErrors(client);
 
   // Hydration: the button's handler works only once React has hydrated the page.
   const page = await launched.browser.newPage();
@@ -252,7 +242,7 @@ async function scenario(bundler: 'turbopack' | 'webpack') {
   const tree = processTree(run.pid);
   expect(tree.length).toBeGreaterThan(1);
   structured(await call(client, 'scripts_stop', { run: run.id }));
-  await waitFor(() => tree.every((p) => !alive(p)), {
+  await waitFor(() => tree.every((p) => !isProcessAlive(p)), {
     what: `every process of next dev (${tree.join(', ')}) to end`,
     timeoutMs: 30_000,
   });

@@ -1,10 +1,10 @@
 import { mkdir, realpath, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { processesWith, waitFor } from '@mcp-beacon/test-utils';
+import { waitFor } from '@mcp-beacon/test-utils';
 import { describe, expect, it } from 'vitest';
 import { call, useCliFixture } from '../_cli-fixture.js';
-import { type ErrorView, structured, useChromium } from './_browser-fixture.js';
+import { pageErrors, stopRunLeavingNothing, structured, useChromium } from './_browser-fixture.js';
 
 const MODULES = fileURLToPath(new URL('../../node_modules/', import.meta.url));
 
@@ -95,10 +95,7 @@ describe('SvelteKit through the page proxy, in Chromium', () => {
     );
     expect(run.pageUrls).toHaveLength(1);
     const proxied = new URL(run.pageUrls[0]!);
-    const errorsOf = async () =>
-      structured<{ errors: ErrorView[] }>(
-        await call(client, 'browser_report', { what: 'errors', limit: 100 }),
-      ).errors;
+    const errorsOf = () => pageErrors(client);
 
     const page = await launched.browser.newPage();
     const sockets: string[] = [];
@@ -183,11 +180,6 @@ describe('SvelteKit through the page proxy, in Chromium', () => {
     await page.close();
 
     // Stopped through the instance: nothing of the dev server stays behind.
-    const stopped = await call(client, 'scripts_stop', { run: run.id });
-    expect(stopped.isError).toBeFalsy();
-    await waitFor(() => processesWith(fx.project).length === 0, {
-      what: 'the dev server gone',
-      timeoutMs: 30_000,
-    });
+    await stopRunLeavingNothing(client, run.id, fx.project);
   }, 300_000);
 });

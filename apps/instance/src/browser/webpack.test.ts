@@ -1,10 +1,16 @@
 import { mkdir, realpath, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { processesWith, waitFor } from '@mcp-beacon/test-utils';
+import { waitFor } from '@mcp-beacon/test-utils';
 import { describe, expect, it } from 'vitest';
 import { call, useCliFixture } from '../_cli-fixture.js';
-import { type ErrorView, structured, useChromium } from './_browser-fixture.js';
+import {
+  type ErrorView,
+  pageErrors,
+  stopRunLeavingNothing,
+  structured,
+  useChromium,
+} from './_browser-fixture.js';
 
 const MODULES = fileURLToPath(new URL('../../node_modules/', import.meta.url));
 
@@ -98,10 +104,7 @@ describe.each(['eval-source-map', 'source-map'])('webpack-dev-server, devtool %s
     await page.goto(proxied.href);
     await page.waitForFunction(`document.querySelector('#app')?.textContent === 'version 1'`);
 
-    const errorsOf = async () =>
-      structured<{ errors: ErrorView[] }>(
-        await call(client, 'browser_report', { what: 'errors', limit: 100 }),
-      ).errors;
+    const errorsOf = () => pageErrors(client);
     const first = await waitFor(
       async () => (await errorsOf()).find((e) => e.at?.startsWith('src/index.js:6:')),
       { what: 'the TypeError at src/index.js:6', timeoutMs: 30_000 },
@@ -143,11 +146,6 @@ describe.each(['eval-source-map', 'source-map'])('webpack-dev-server, devtool %s
     await page.close();
 
     // Stopped through the instance: nothing of the dev server stays behind.
-    const stopped = await call(client, 'scripts_stop', { run: run.id });
-    expect(stopped.isError).toBeFalsy();
-    await waitFor(() => processesWith(fx.project).length === 0, {
-      what: 'the dev server gone',
-      timeoutMs: 30_000,
-    });
+    await stopRunLeavingNothing(client, run.id, fx.project);
   }, 300_000);
 });
