@@ -5,7 +5,8 @@ import { makeRecord, waitFor, waitForState } from '@mcp-beacon/test-utils';
 import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
 import { McpServer } from '@modelcontextprotocol/server';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConnectionError, type ConnectionManager, createConnectionManager } from './index.js';
+import { registerCount, rejection } from './_calls.fixture.js';
+import { type ConnectionManager, createConnectionManager } from './index.js';
 
 // `manager.call`, the one way a request reaches an instance: its result, the instance's own
 // error as it was sent, the hub's own failures told apart, progress, cancellation.
@@ -37,15 +38,7 @@ async function startServer() {
       server.registerTool('hello', { description: 'hello' }, async () => ({
         content: [{ type: 'text', text: 'hi' }],
       }));
-      server.registerTool('count', { description: 'progress' }, async (ctx) => {
-        const token = ctx.mcpReq._meta?.progressToken;
-        for (let i = 1; i <= 3 && token !== undefined; i++)
-          await ctx.mcpReq.notify({
-            method: 'notifications/progress',
-            params: { progressToken: token, progress: i, total: 3 },
-          });
-        return { content: [{ type: 'text', text: 'counted' }] };
-      });
+      registerCount(server);
       server.registerTool('hang', { description: 'never answers' }, async (ctx) => {
         hung++;
         await new Promise((resolve) => ctx.mcpReq.signal.addEventListener('abort', resolve));
@@ -73,15 +66,6 @@ async function connected() {
   await waitForState(manager, record.id, 'active');
   return { server, manager, id: record.id };
 }
-
-const rejection = async (promise: Promise<unknown>): Promise<ConnectionError> => {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ConnectionError);
-  return error as ConnectionError;
-};
 
 describe('manager.call', () => {
   it('answers with the result, and progress first when it is asked for', async () => {

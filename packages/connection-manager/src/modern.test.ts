@@ -15,8 +15,9 @@ import {
 } from '@modelcontextprotocol/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { registerCount, rejection } from './_calls.fixture.js';
 import { MAX_INPUT_REQUESTS, MAX_INPUT_ROUNDS, screenInputRequests } from './_modern.js';
-import { ConnectionError, type ConnectionManager, createConnectionManager } from './index.js';
+import { type ConnectionManager, createConnectionManager } from './index.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -35,15 +36,7 @@ async function startModernOnly(port = 0) {
   const handler = createMcpHandler(
     () => {
       const server = new McpServer({ name: 'modern-only', version: '2.0.0' });
-      server.registerTool('count', { description: 'progress' }, async (ctx) => {
-        const token = ctx.mcpReq._meta?.progressToken;
-        for (let i = 1; i <= 3 && token !== undefined; i++)
-          await ctx.mcpReq.notify({
-            method: 'notifications/progress',
-            params: { progressToken: token, progress: i, total: 3 },
-          });
-        return { content: [{ type: 'text', text: 'counted' }] };
-      });
+      registerCount(server);
       server.registerTool('level', { description: 'the log level asked for' }, async (ctx) => ({
         content: [{ type: 'text', text: String(envelopeOf(ctx)[LOG_LEVEL_META_KEY] ?? 'none') }],
       }));
@@ -164,15 +157,6 @@ async function startSubscribable() {
 const tool = (name: string) => ({ method: 'tools/call', params: { name, arguments: {} } });
 const call = (manager: ConnectionManager, id: string, name: string) =>
   manager.call(id, tool(name), { timeoutMs: 20_000 });
-
-async function rejection(promise: Promise<unknown>): Promise<ConnectionError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ConnectionError);
-  return error as ConnectionError;
-}
 
 describe('a server that speaks MCP 2026-07-28 only', () => {
   it('tells the client of a subscribed resource through a listen stream opened for it', async () => {
